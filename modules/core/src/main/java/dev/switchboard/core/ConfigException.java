@@ -1,0 +1,18 @@
+package dev.switchboard.core;
+
+/**
+ * A configuration error, always tied to the field that is wrong, so the process can refuse to start
+ * with one line such as {@code listeners[0].url: must be a ws:// or wss:// URL}.
+ */
+public class ConfigException extends RuntimeException {
+  private final String field;
+
+  public ConfigException(String field, String problem) {
+    super(field + ": " + problem);
+    this.field = field;
+  }
+
+  public String field() {
+    return field;
+  }
+}

@@ -1,0 +1,97 @@
+package dev.switchboard.core;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The listener contract. An instance connects once, reports {@code connected} when its handshake is
+ * done, and reports its exit (with the reason and whether a retry makes sense) when the connection
+ * ends for any reason. It never retries by itself: reconnecting is the supervisor's job, which
+ * undeploys this instance and deploys a fresh one (design invariants 1 and 2).
+ */
+public abstract class ListenerVerticle extends VerticleBase {
+  /** The deployment-config key that tells an instance which generation it is. */
+  public static final String GENERATION = "generation";
+
+  protected final ListenerSpec spec;
+  protected final ListenerStats stats;
+  protected final Logger log;
+  private long generation;
+  private boolean ended;
+
+  protected ListenerVerticle(ListenerSpec spec, ListenerStats stats) {
+    this.spec = spec;
+    this.stats = stats;
+    this.log = LoggerFactory.getLogger("switchboard.listener." + spec.name());
+  }
+
+  /** Opens the connection and completes once the upstream's handshake is done. Called once. */
+  protected abstract Future<Void> connect();
+
+  /** Closes the connection with a close frame, in bounded time. Called once, on undeploy. */
+  protected abstract Future<Void> disconnect();
+
+  @Override
+  public final Future<?> start() {
+    generation = config().getLong(GENERATION, 0L);
+    long timeout = spec.policy().connectTimeout().toMillis();
+    // Set on this deployment's context: undeploy cancels it with everything else.
+    long deadline = vertx.setTimer(timeout, id -> exit(ListenerFailure.retry("timeout", "not connected within " + timeout + " ms")));
+    Future<Void> opened;
+    try {
+      opened = connect();
+    } catch (RuntimeException e) {
+      opened = Future.failedFuture(e);
+    }
+    opened.onComplete(ar -> {
+      vertx.cancelTimer(deadline);
+      if (ar.succeeded()) {
+        report(new JsonObject().put("event", "connected"));
+      } else {
+        exit(ListenerFailure.of(ar.cause()));
+      }
+    });
+    // Deployed means "trying": the supervisor learns of the handshake through the report above.
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public final Future<?> stop() {
+    ended = true;
+    return disconnect();
+  }
+
+  /** True once this instance has reported its exit or is being undeployed. */
+  protected final boolean ended() {
+    return ended;
+  }
+
+  /** Reports that this instance is done; only the first call counts. */
+  protected final void exit(ListenerFailure failure) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    log.info("[{}] connection ended: {}{}", spec.name(), failure.getMessage(),
+        failure.shouldRetry() ? "" : " (not retrying)");
+    report(new JsonObject()
+        .put("event", "exit")
+        .put("reason", Secrets.global().redact(failure.getMessage()))
+        .put("retry", failure.shouldRetry())
+        .put("code", failure.code())
+        .put("minDelayMs", failure.minDelay().toMillis()));
+  }
+
+  private void report(JsonObject event) {
+    if (ended && "connected".equals(event.getString("event"))) {
+      return;
+    }
+    vertx.eventBus().send(Addresses.LISTENER_REPORTS, event
+        .put("name", spec.name())
+        .put("generation", generation)
+        .put("deploymentId", deploymentID()));
+  }
+}

@@ -1,0 +1,47 @@
+package dev.switchboard.core;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The values that came from the environment through {@code ${VAR}} placeholders. Anything shown to a
+ * person (status, logs, errors) goes through {@link #redact(String)} first.
+ */
+public final class Secrets {
+  public static final String MASK = "***";
+  private static final Secrets GLOBAL = new Secrets();
+
+  private final List<String> values = new CopyOnWriteArrayList<>();
+
+  /** The process-wide registry: the config loader fills it, the log encoder and the status read it. */
+  public static Secrets global() {
+    return GLOBAL;
+  }
+
+  public void add(String secret) {
+    // Very short values would mask harmless text everywhere; they are still never shown on purpose.
+    if (secret != null && secret.length() >= 3 && !values.contains(secret)) {
+      values.add(secret);
+      values.sort(Comparator.comparingInt(String::length).reversed());
+    }
+  }
+
+  public void addAll(Set<String> secrets) {
+    secrets.forEach(this::add);
+  }
+
+  public String redact(String text) {
+    if (text == null || values.isEmpty()) {
+      return text;
+    }
+    String out = text;
+    for (String secret : values) {
+      if (out.contains(secret)) {
+        out = out.replace(secret, MASK);
+      }
+    }
+    return out;
+  }
+}

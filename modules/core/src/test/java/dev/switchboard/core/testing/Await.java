@@ -1,0 +1,45 @@
+package dev.switchboard.core.testing;
+
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/** Waits for conditions, never for a fixed time. */
+public final class Await {
+  private Await() {
+  }
+
+  /** Polls {@code condition} every few milliseconds until it holds, or fails after {@code timeout}. */
+  public static void until(Duration timeout, String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what);
+      }
+      pause();
+    }
+  }
+
+  /** Like {@link #until}, with the last observed value in the failure message. */
+  public static <T> T until(Duration timeout, String what, Supplier<T> value, java.util.function.Predicate<T> test) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    T last = value.get();
+    while (!test.test(last)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what + "; last seen: " + last);
+      }
+      pause();
+      last = value.get();
+    }
+    return last;
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(5);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+}

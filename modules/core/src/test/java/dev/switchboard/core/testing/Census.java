@@ -1,0 +1,70 @@
+package dev.switchboard.core.testing;
+
+import io.vertx.core.Vertx;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A count of what a Vert.x process holds: deployments, event-bus consumers, timers, open sockets and
+ * live threads. Vert.x has no public count of consumers or timers, so those are read from its
+ * internals by reflection: a test-only look, so a leak cannot hide.
+ */
+public record Census(int deployments, int consumers, int timers, long sockets, int threads) {
+
+  public static Census of(Vertx vertx) {
+    return new Census(vertx.deploymentIDs().size(), consumers(vertx), timers(vertx), openSockets(),
+        ManagementFactory.getThreadMXBean().getThreadCount());
+  }
+
+  private static int timers(Vertx vertx) {
+    Map<?, ?> timeouts = (Map<?, ?>) field(vertx, "timeouts");
+    return timeouts.size();
+  }
+
+  private static int consumers(Vertx vertx) {
+    Map<?, ?> handlers = (Map<?, ?>) field(vertx.eventBus(), "handlerMap");
+    int count = 0;
+    for (Object sequence : handlers.values()) {
+      count += ((io.vertx.core.impl.utils.ConcurrentCyclicSequence<?>) sequence).size();
+    }
+    return count;
+  }
+
+  /** Sockets this process has open, from {@code /proc/self/fd}. */
+  private static long openSockets() {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(fd -> {
+        try {
+          return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+        } catch (IOException e) {
+          return false; // closed while we looked
+        }
+      }).count();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list /proc/self/fd", e);
+    }
+  }
+
+  private static Object field(Object target, String name) {
+    Class<?> type = target.getClass();
+    while (type != null) {
+      try {
+        Field f = type.getDeclaredField(name);
+        f.setAccessible(true);
+        return f.get(target);
+      } catch (NoSuchFieldException e) {
+        type = type.getSuperclass();
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    throw new IllegalStateException("no field " + name + " in " + target.getClass());
+  }
+
+}

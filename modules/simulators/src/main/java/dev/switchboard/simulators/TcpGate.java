@@ -1,0 +1,122 @@
+package dev.switchboard.simulators;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A TCP relay in front of a simulator's real server, so that the simulator can misbehave below the
+ * WebSocket layer: {@link #blackhole()} freezes the live connections (no pongs, no data, no close,
+ * like a half-open connection behind a NAT), and {@link #refuse(boolean)} drops new ones at once.
+ * Vert.x answers WebSocket pings by itself, so a real stall cannot be made above this layer.
+ */
+public final class TcpGate {
+  private final Vertx vertx;
+  private final NetServer server;
+  private final NetClient client;
+  private final Set<Link> links = ConcurrentHashMap.newKeySet();
+  private final int backendPort;
+  private volatile boolean refusing;
+
+  private TcpGate(Vertx vertx, int backendPort) {
+    this.vertx = vertx;
+    this.backendPort = backendPort;
+    this.client = vertx.createNetClient();
+    this.server = vertx.createNetServer(new NetServerOptions().setReuseAddress(true));
+  }
+
+  /** Listens on {@code host:port} (0 for any free port) and relays to {@code 127.0.0.1:backendPort}. */
+  public static Future<TcpGate> open(Vertx vertx, String host, int port, int backendPort) {
+    TcpGate gate = new TcpGate(vertx, backendPort);
+    return gate.server.connectHandler(gate::accept).listen(port, host).map(s -> gate);
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public void refuse(boolean on) {
+    refusing = on;
+  }
+
+  /** Freezes every live connection: bytes in both directions are dropped from now on. */
+  public void blackhole() {
+    links.forEach(link -> link.blackholed = true);
+  }
+
+  /** Closes every live connection abruptly (no WebSocket close frame). */
+  public void cutAll() {
+    links.forEach(Link::close);
+  }
+
+  public int liveConnections() {
+    return links.size();
+  }
+
+  public Future<Void> close() {
+    cutAll();
+    return server.close().compose(v -> client.close());
+  }
+
+  private void accept(NetSocket front) {
+    if (refusing) {
+      front.close();
+      return;
+    }
+    front.pause();
+    client.connect(backendPort, "127.0.0.1").onComplete(ar -> {
+      if (ar.failed()) {
+        front.close();
+        return;
+      }
+      Link link = new Link(front, ar.result());
+      links.add(link);
+      link.wire();
+      front.resume();
+    });
+  }
+
+  private final class Link {
+    final NetSocket front;
+    final NetSocket back;
+    volatile boolean blackholed;
+
+    Link(NetSocket front, NetSocket back) {
+      this.front = front;
+      this.back = back;
+    }
+
+    void wire() {
+      relay(front, back);
+      relay(back, front);
+      front.closeHandler(v -> close());
+      back.closeHandler(v -> close());
+    }
+
+    private void relay(NetSocket from, NetSocket to) {
+      from.handler(data -> {
+        if (blackholed) {
+          return;
+        }
+        to.write(data);
+        if (to.writeQueueFull()) {
+          from.pause();
+          to.drainHandler(v -> from.resume());
+        }
+      });
+    }
+
+    void close() {
+      if (links.remove(this)) {
+        front.close();
+        back.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,300 @@
+package dev.switchboard.simulators.feed;
+
+import dev.switchboard.simulators.TcpGate;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * A generic JSON-over-WebSocket feed (a Node-RED {@code websocket out} node, an IoT gateway), for the
+ * demo and the tests. It emits messages at a rate, counts connections, records what clients send, and
+ * misbehaves on command: from Java (tests) or over HTTP under {@code /admin/} (demos).
+ * <p>
+ * Commands may be called from any thread; they run on the simulator's event loop.
+ */
+public class FeedSimulator extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(FeedSimulator.class);
+
+  private final FeedSimulatorOptions options;
+  private final Map<ServerWebSocket, Boolean> sockets = new ConcurrentHashMap<>();
+  private final AtomicInteger concurrent = new AtomicInteger();
+  private final AtomicInteger maxConcurrent = new AtomicInteger();
+  private final AtomicLong totalConnections = new AtomicLong();
+  private final AtomicLong sent = new AtomicLong();
+  private final List<String> received = new CopyOnWriteArrayList<>();
+  private final List<Short> closeCodes = new CopyOnWriteArrayList<>();
+  private HttpServer server;
+  private TcpGate gate;
+  private long emitter = -1;
+
+  public FeedSimulator(FeedSimulatorOptions options) {
+    this.options = options;
+  }
+
+  @Override
+  public Future<?> start() {
+    return listen(options.port());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return shutDown();
+  }
+
+  private Future<Void> listen(int port) {
+    server = vertx.createHttpServer(new HttpServerOptions().setMaxWebSocketFrameSize(16 * 1024 * 1024)
+            .setMaxWebSocketMessageSize(16 * 1024 * 1024))
+        .webSocketHandshakeHandler(handshake -> {
+          if (handshake.path().equals(options.path())) {
+            handshake.accept();
+          } else {
+            handshake.reject(404);
+          }
+        })
+        .webSocketHandler(this::accept)
+        .requestHandler(this::admin);
+    return server.listen(0, "127.0.0.1")
+        .compose(s -> TcpGate.open(vertx, options.host(), port, s.actualPort()))
+        .map(g -> {
+          gate = g;
+          startEmitting();
+          LOG.info("feed simulator on ws://{}:{}{} at {} msg/s", options.host(), g.port(), options.path(), options.ratePerSecond());
+          return null;
+        });
+  }
+
+  private Future<Void> shutDown() {
+    if (emitter >= 0) {
+      vertx.cancelTimer(emitter);
+      emitter = -1;
+    }
+    Future<Void> gateClosed = gate == null ? Future.succeededFuture() : gate.close();
+    Future<Void> serverClosed = server == null ? Future.succeededFuture() : server.close();
+    return Future.join(gateClosed, serverClosed).mapEmpty();
+  }
+
+  private void accept(ServerWebSocket ws) {
+    sockets.put(ws, Boolean.FALSE);
+    totalConnections.incrementAndGet();
+    maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+    ws.textMessageHandler(received::add);
+    ws.closeHandler(v -> {
+      if (sockets.remove(ws) != null) {
+        concurrent.decrementAndGet();
+      }
+      Short code = ws.closeStatusCode();
+      closeCodes.add(code == null ? -1 : code);
+    });
+  }
+
+  private void startEmitting() {
+    if (options.ratePerSecond() <= 0) {
+      return;
+    }
+    // At high rates, send several messages per tick rather than tick faster than the timer allows.
+    long period = Math.max(1, Math.round(1000 / options.ratePerSecond()));
+    double perTick = options.ratePerSecond() * period / 1000.0;
+    double[] owed = {0};
+    emitter = vertx.setPeriodic(period, id -> {
+      owed[0] += perTick;
+      while (owed[0] >= 1) {
+        owed[0] -= 1;
+        emitOne();
+      }
+    });
+  }
+
+  private void emitOne() {
+    long n = sent.incrementAndGet();
+    String text = options.message().copy().put("n", n).put("sent_at", Instant.now().toString()).encode();
+    writeToAll(text);
+  }
+
+  private void writeToAll(String text) {
+    sockets.forEach((ws, stalled) -> {
+      if (!stalled && !ws.isClosed()) {
+        ws.writeTextMessage(text);
+      }
+    });
+  }
+
+  private <T> Future<T> onLoop(Supplier<Future<T>> action) {
+    Promise<T> promise = Promise.promise();
+    context.runOnContext(v -> action.get().onComplete(promise));
+    return promise.future();
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  /** The port clients connect to. */
+  public int port() {
+    return gate.port();
+  }
+
+  public String url() {
+    return "ws://" + options.host() + ":" + port() + options.path();
+  }
+
+  /** Sends one message to every connection now. */
+  public Future<Void> emit(JsonObject message) {
+    return onLoop(() -> {
+      writeToAll(message.encode());
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Closes every connection with a close frame (1001, going away). */
+  public Future<Void> dropAll() {
+    return onLoop(() -> {
+      List<Future<Void>> closing = new ArrayList<>();
+      sockets.keySet().forEach(ws -> closing.add(ws.close((short) 1001, "simulator: drop")));
+      return Future.join(closing).mapEmpty();
+    });
+  }
+
+  /** Cuts every connection at the TCP level: no close frame, like a crash or a network fault. */
+  public Future<Void> cutAll() {
+    return onLoop(() -> {
+      gate.cutAll();
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Freezes the live connections: no more data and no pongs, but the TCP connection stays open. */
+  public Future<Void> stall() {
+    return onLoop(() -> {
+      sockets.replaceAll((ws, stalled) -> Boolean.TRUE);
+      gate.blackhole();
+      return Future.succeededFuture();
+    });
+  }
+
+  /** While on, new connections are closed as soon as they are accepted. */
+  public Future<Void> refuse(boolean on) {
+    return onLoop(() -> {
+      gate.refuse(on);
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Sends text that starts like JSON but is not, to every connection. */
+  public Future<Void> sendMalformed() {
+    return onLoop(() -> {
+      writeToAll("{\"topic\": \"projection_bpp\", \"payload\": ");
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Sends one message of {@code bytes} bytes to every connection. */
+  public Future<Void> sendOversized(int bytes) {
+    return onLoop(() -> {
+      writeToAll("{\"blob\":\"" + "x".repeat(Math.max(0, bytes - 11)) + "\"}");
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Goes down (every connection cut, port closed) and comes back on the same port. */
+  public Future<Void> restart() {
+    return onLoop(() -> {
+      int port = gate.port();
+      sockets.clear();
+      concurrent.set(0);
+      return shutDown().compose(v -> listen(port));
+    });
+  }
+
+  public int concurrentConnections() {
+    return concurrent.get();
+  }
+
+  public int maxConcurrentConnections() {
+    return maxConcurrent.get();
+  }
+
+  /** Forgets the highest concurrency seen, so a test can watch a new period. */
+  public void resetMaxConcurrent() {
+    maxConcurrent.set(concurrent.get());
+  }
+
+  public long totalConnections() {
+    return totalConnections.get();
+  }
+
+  public long messagesSent() {
+    return sent.get();
+  }
+
+  /** Every text message received from clients, in order. */
+  public List<String> received() {
+    return List.copyOf(received);
+  }
+
+  /** The close code of every connection that ended (-1 when it ended without a close frame). */
+  public List<Short> closeCodes() {
+    return List.copyOf(closeCodes);
+  }
+
+  public JsonObject stats() {
+    return new JsonObject()
+        .put("url", url())
+        .put("connections", concurrentConnections())
+        .put("max_concurrent", maxConcurrentConnections())
+        .put("total_connections", totalConnections())
+        .put("messages_sent", messagesSent())
+        .put("messages_received", received.size());
+  }
+
+  // ---- HTTP admin, for demos ------------------------------------------------------------------
+
+  private void admin(HttpServerRequest req) {
+    String path = req.path();
+    Future<Void> done;
+    switch (req.method().name() + " " + path) {
+      case "GET /admin/stats" -> done = Future.succeededFuture();
+      case "POST /admin/drop" -> done = dropAll();
+      case "POST /admin/cut" -> done = cutAll();
+      case "POST /admin/stall" -> done = stall();
+      case "POST /admin/refuse" -> done = refuse(!"false".equals(req.getParam("on")));
+      case "POST /admin/malformed" -> done = sendMalformed();
+      case "POST /admin/oversized" -> done = sendOversized(parseInt(req.getParam("bytes"), 1_048_576));
+      case "POST /admin/restart" -> done = restart();
+      default -> {
+        req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats or POST /admin/"
+            + "{drop,cut,stall,refuse?on=true|false,malformed,oversized?bytes=N,restart}\n");
+        return;
+      }
+    }
+    done.onComplete(ar -> {
+      if (ar.succeeded()) {
+        req.response().putHeader("content-type", "application/json").end(stats().encode());
+      } else {
+        req.response().setStatusCode(500).end(String.valueOf(ar.cause().getMessage()));
+      }
+    });
+  }
+
+  private static int parseInt(String text, int fallback) {
+    try {
+      return text == null ? fallback : Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
+  }
+}
