@@ -15,7 +15,7 @@ public class FeedKind implements ListenerKind {
   }
 
   @Override
-  public ListenerFactory configure(String name, ConfigSection fields) {
+  public ListenerFactory configure(String name, ConfigSection fields, java.nio.file.Path dataDir) {
     FeedSettings settings = FeedSettings.from(fields);
     return new ListenerFactory() {
       @Override

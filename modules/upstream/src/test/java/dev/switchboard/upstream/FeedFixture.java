@@ -44,7 +44,7 @@ final class FeedFixture {
 
   static ListenerDefinition feed(String url, RestartPolicy policy, boolean autoStart, JsonObject extra) {
     JsonObject json = new JsonObject().put("url", url).mergeIn(extra);
-    ListenerFactory factory = new FeedKind().configure(NAME, new ConfigSection("listeners[0]", json));
+    ListenerFactory factory = new FeedKind().configure(NAME, new ConfigSection("listeners[0]", json), java.nio.file.Path.of("data"));
     return new ListenerDefinition(new ListenerSpec(NAME, "upstream", autoStart, policy, factory.url()), factory);
   }
 
