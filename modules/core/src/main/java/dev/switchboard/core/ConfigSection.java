@@ -220,6 +220,17 @@ public final class ConfigSection {
     return raw(key);
   }
 
+  /** The names of the fields present, for sections keyed by data (a map of names to settings). */
+  public Set<String> fieldNames() {
+    return Set.copyOf(json.fieldNames());
+  }
+
+  /** The whole section as free JSON (a user verticle's own config, say): every field counts as read. */
+  public JsonObject raw() {
+    read.addAll(json.fieldNames());
+    return json.copy();
+  }
+
   /** Marks fields as read by someone else (the common listener fields, read by the caller). */
   public ConfigSection accept(String... keys) {
     read.addAll(List.of(keys));

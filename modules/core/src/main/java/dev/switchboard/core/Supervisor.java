@@ -55,6 +55,13 @@ public class Supervisor extends VerticleBase {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.LISTENER_REPORTS, this::onReport);
     vertx.eventBus().<Object>consumer(Addresses.CONTROL, this::onControl);
     vertx.eventBus().<Object>consumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(snapshot()));
+    BridgeClients clients = new BridgeClients(entries.keySet());
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.BRIDGE_EVENTS, msg -> {
+      String listener = clients.apply(BridgeActivity.fromJson(msg.body()));
+      if (listener != null) {
+        entries.get(listener).stats.connectedClients(clients.count(listener));
+      }
+    });
     vertx.setPeriodic(options.statusInterval().toMillis(), id -> publishCounters());
     return store.load()
         .compose(persisted -> deployCompanions().map(persisted))

@@ -1,0 +1,66 @@
+package dev.switchboard.core;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which bridge sockets listen to which listener, from the bridge activity the server republishes.
+ * A listener's addresses all have its name as their second segment ({@code upstream.feed.message},
+ * {@code market.market.trades.AAPL}), which is how an address is tied to a listener here.
+ */
+final class BridgeClients {
+  private final Set<String> listeners;
+  private final Map<String, Map<String, Integer>> socketsByListener = new HashMap<>();
+  private final Map<String, Set<String>> addressesBySocket = new HashMap<>();
+
+  BridgeClients(Set<String> listeners) {
+    this.listeners = listeners;
+  }
+
+  /** Applies one event; returns the listener whose client count may have changed, or null. */
+  String apply(BridgeActivity activity) {
+    return switch (activity.kind()) {
+      case REGISTER -> addressesBySocket.computeIfAbsent(activity.socket(), s -> new HashSet<>()).add(activity.address())
+          ? change(activity.socket(), activity.address(), +1) : null;
+      case UNREGISTER -> {
+        Set<String> held = addressesBySocket.get(activity.socket());
+        yield held != null && held.remove(activity.address()) ? change(activity.socket(), activity.address(), -1) : null;
+      }
+      case SOCKET_CLOSED -> {
+        Set<String> held = addressesBySocket.remove(activity.socket());
+        if (held != null) {
+          held.forEach(address -> change(activity.socket(), address, -1));
+        }
+        yield null;
+      }
+      case SOCKET_CREATED -> null;
+    };
+  }
+
+  int count(String listener) {
+    Map<String, Integer> sockets = socketsByListener.get(listener);
+    return sockets == null ? 0 : sockets.size();
+  }
+
+  private String change(String socket, String address, int delta) {
+    String listener = listenerOf(address);
+    if (listener == null) {
+      return null;
+    }
+    Map<String, Integer> sockets = socketsByListener.computeIfAbsent(listener, l -> new HashMap<>());
+    int held = sockets.getOrDefault(socket, 0) + delta;
+    if (held <= 0) {
+      sockets.remove(socket);
+    } else {
+      sockets.put(socket, held);
+    }
+    return listener;
+  }
+
+  private String listenerOf(String address) {
+    String[] parts = address.split("\\.", 3);
+    return parts.length >= 3 && listeners.contains(parts[1]) ? parts[1] : null;
+  }
+}

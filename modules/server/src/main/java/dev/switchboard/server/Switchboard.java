@@ -1,0 +1,93 @@
+package dev.switchboard.server;
+
+import dev.switchboard.core.Supervisor;
+import dev.switchboard.server.config.SwitchboardConfig;
+import dev.switchboard.server.http.HttpApi;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One running Switchboard: a Vert.x instance with the demo simulators (if configured), the
+ * supervisor, the HTTP API and the user's own verticles, deployed in that order.
+ */
+public final class Switchboard {
+  private static final Logger LOG = LoggerFactory.getLogger(Switchboard.class);
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+  private final Vertx vertx;
+  private final SwitchboardConfig config;
+  private HttpApi http;
+
+  private Switchboard(Vertx vertx, SwitchboardConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  /** Builds Vert.x and deploys everything. Fails (and closes Vert.x) if any part fails to start. */
+  public static Future<Switchboard> start(SwitchboardConfig config) {
+    // One registry per instance: tests run several in one JVM, and registries are JVM-wide by name.
+    String registry = "switchboard-" + INSTANCES.incrementAndGet();
+    Vertx vertx = Vertx.builder().with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setRegistryName(registry)
+        .setJvmMetricsEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)))).build();
+    Switchboard app = new Switchboard(vertx, config);
+    return app.deploy(registry)
+        .map(app)
+        .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
+  }
+
+  private Future<Void> deploy(String registry) {
+    Future<Void> chain = Future.succeededFuture();
+    for (SwitchboardConfig.Simulator simulator : config.simulators()) {
+      chain = chain.compose(v -> vertx.deployVerticle(simulator.verticle())
+          .recover(err -> Future.failedFuture(new IllegalStateException("simulator " + simulator.type() + " failed to start: " + err.getMessage(), err)))
+          .mapEmpty());
+    }
+    return chain
+        .compose(v -> vertx.deployVerticle(new Supervisor(config.listeners(),
+            new Supervisor.Options(config.dataDir(), config.statusInterval()))))
+        .compose(id -> vertx.deployVerticle(new ListenerMetrics(registry)))
+        .compose(id -> {
+          http = new HttpApi(config, registry);
+          return vertx.deployVerticle(http);
+        })
+        .compose(id -> deployUserVerticles())
+        .onSuccess(v -> LOG.info("switchboard ready on http://{}:{}/ with {} listener(s)",
+            config.http().host(), http.port(), config.listeners().size()));
+  }
+
+  private Future<Void> deployUserVerticles() {
+    Future<Void> chain = Future.succeededFuture();
+    for (SwitchboardConfig.UserVerticle verticle : config.verticles()) {
+      DeploymentOptions options = new DeploymentOptions().setConfig(verticle.config()).setInstances(verticle.instances());
+      chain = chain.compose(v -> vertx.deployVerticle(verticle.className(), options)
+          .recover(err -> Future.failedFuture(new IllegalStateException("verticle " + verticle.className() + " failed to start: " + err.getMessage(), err)))
+          .mapEmpty());
+    }
+    return chain;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** The HTTP port actually bound (useful with port 0). */
+  public int httpPort() {
+    return http.port();
+  }
+
+  /** Undeploys everything: listeners close their sockets with a close frame, state is flushed. */
+  public Future<Void> stop() {
+    return vertx.close();
+  }
+}

@@ -1,0 +1,40 @@
+package dev.switchboard.server.config;
+
+import dev.switchboard.core.ListenerDefinition;
+import io.vertx.core.Deployable;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole configuration, validated. Built only by {@link ConfigLoader}.
+ *
+ * @param simulators in-process upstream simulators to start first (the demo)
+ * @param verticles  the user's own verticles, deployed beside the listeners
+ */
+public record SwitchboardConfig(
+    Http http,
+    Path dataDir,
+    Duration statusInterval,
+    Optional<String> defaultListener,
+    List<ListenerDefinition> listeners,
+    List<Simulator> simulators,
+    List<UserVerticle> verticles) {
+
+  /** @param controlToken the bearer token every control action must carry */
+  public record Http(String host, int port, String controlToken) {
+  }
+
+  public record Simulator(String type, Deployable verticle) {
+  }
+
+  public record UserVerticle(String className, JsonObject config, int instances) {
+  }
+
+  public Optional<ListenerDefinition> listener(String name) {
+    return listeners.stream().filter(l -> l.name().equals(name)).findFirst();
+  }
+}
