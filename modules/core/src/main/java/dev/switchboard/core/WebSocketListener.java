@@ -11,22 +11,26 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * A listener over one WebSocket: connection, heartbeat, frame size limit, malformed-frame counting
  * and a clean close. A subclass adds its protocol: the handshake and what a message means.
  */
 public abstract class WebSocketListener extends ListenerVerticle {
   /**
-   * No wait for the peer's close frame: ours is written, then the TCP connection is closed. A stop or
-   * a reconnect is never held up by a peer that stopped answering, which is the peer we most often leave.
+   * How long to wait for the peer's answer to our close frame. Waiting for it is what guarantees the
+   * upstream has seen this connection end before the next one opens (one connection at a time, as
+   * the upstream counts them); a peer that never answers costs at most this long.
    */
-  private static final int CLOSING_TIMEOUT_SECONDS = 0;
+  private static final int CLOSING_TIMEOUT_SECONDS = 1;
   private static final Buffer PING = Buffer.buffer("switchboard");
 
   // Kept in a field: Vert.x 5 shuts a WebSocket client down once it is garbage collected.
   private WebSocketClient client;
   private ClientWebSocket socket;
   private boolean open;
+  private Future<?> connecting = Future.succeededFuture();
   private long heartbeatTimer = -1;
   private long answerDeadline = -1;
   protected final BurstLog problems;
@@ -87,9 +91,13 @@ public abstract class WebSocketListener extends ListenerVerticle {
         .pongHandler(pong -> heartbeatAnswered())
         .exceptionHandler(this::onSocketError)
         .closeHandler(v -> onClosed());
-    return socket.connect(connectOptions().setTimeout(timeout))
+    connecting = socket.connect(connectOptions().setTimeout(timeout));
+    return connecting.map(ws -> (WebSocket) ws)
         .recover(this::explainConnectFailure)
         .compose(ws -> {
+          if (ended()) {
+            return Future.failedFuture("stopped while connecting");
+          }
           open = true;
           log.info("[{}] socket open to {}", spec.name(), spec.url());
           return handshake();
@@ -189,10 +197,15 @@ public abstract class WebSocketListener extends ListenerVerticle {
       vertx.cancelTimer(heartbeatTimer);
     }
     heartbeatAnswered();
-    if (!open || socket.isClosed()) {
-      return Future.succeededFuture(); // undeploy closes the client and any handshake in flight
-    }
-    return socket.close((short) 1000, "switchboard: listener stopped").recover(err -> Future.succeededFuture());
+    // An upgrade in flight may already be accepted upstream: let it finish (briefly), so that the
+    // connection ends with a close handshake that the upstream sees before our next one opens.
+    Future<?> settled = Future.any(connecting, vertx.timer(CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+    return settled.transform(ar -> {
+      if (!connecting.succeeded() || socket.isClosed()) {
+        return Future.succeededFuture(); // never opened: undeploy closes the client and what is left of it
+      }
+      return socket.close((short) 1000, "switchboard: listener stopped").recover(err -> Future.succeededFuture());
+    });
   }
 
   private static long utf8Length(String s) {

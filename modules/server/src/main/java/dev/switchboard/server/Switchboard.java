@@ -5,6 +5,7 @@ import dev.switchboard.server.config.SwitchboardConfig;
 import dev.switchboard.server.http.HttpApi;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -25,6 +26,7 @@ public final class Switchboard {
   private final Vertx vertx;
   private final SwitchboardConfig config;
   private HttpApi http;
+  private String supervisorId;
 
   private Switchboard(Vertx vertx, SwitchboardConfig config) {
     this.vertx = vertx;
@@ -56,7 +58,10 @@ public final class Switchboard {
     return chain
         .compose(v -> vertx.deployVerticle(new Supervisor(config.listeners(),
             new Supervisor.Options(config.dataDir(), config.statusInterval()))))
-        .compose(id -> vertx.deployVerticle(new ListenerMetrics(registry)))
+        .compose(id -> {
+          supervisorId = id;
+          return vertx.deployVerticle(new ListenerMetrics(registry));
+        })
         .compose(id -> {
           http = new HttpApi(config, registry);
           return vertx.deployVerticle(http);
@@ -86,8 +91,15 @@ public final class Switchboard {
     return http.port();
   }
 
-  /** Undeploys everything: listeners close their sockets with a close frame, state is flushed. */
+  /**
+   * Stops the supervisor first, so that every listener closes its socket with a close handshake
+   * while everything else still runs, then closes Vert.x.
+   */
   public Future<Void> stop() {
-    return vertx.close();
+    Future<Void> listenersDown = supervisorId == null ? Future.succeededFuture() : vertx.undeploy(supervisorId);
+    // Not a transform: that would complete on one of this Vert.x's event loops, which close() shuts down.
+    Promise<Void> closed = Promise.promise();
+    listenersDown.onComplete(ar -> vertx.close().onComplete(closed));
+    return closed.future();
   }
 }

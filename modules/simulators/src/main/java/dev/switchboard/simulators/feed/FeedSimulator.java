@@ -160,6 +160,26 @@ public class FeedSimulator extends VerticleBase {
     });
   }
 
+  /** Sends this exact text to every connection now. */
+  public Future<Void> emitRaw(String text) {
+    return onLoop(() -> {
+      writeToAll(text);
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Sends one binary message to every connection now. */
+  public Future<Void> emitBinary(io.vertx.core.buffer.Buffer data) {
+    return onLoop(() -> {
+      sockets.forEach((ws, stalled) -> {
+        if (!stalled && !ws.isClosed()) {
+          ws.writeBinaryMessage(data);
+        }
+      });
+      return Future.succeededFuture();
+    });
+  }
+
   /** Closes every connection with a close frame (1001, going away). */
   public Future<Void> dropAll() {
     return onLoop(() -> {

@@ -1,0 +1,127 @@
+package dev.switchboard.server;
+
+import dev.switchboard.core.Addresses;
+import dev.switchboard.core.BridgeActivity;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import dev.switchboard.simulators.feed.FeedSimulatorOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The SockJS bridge over its raw WebSocket endpoint, as a browser or a service would use it. */
+@ExtendWith(VertxExtension.class)
+class BridgeTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  @TempDir
+  Path dataDir;
+  private Vertx vertx;
+  private Switchboard app;
+  private final List<BridgeActivity> activity = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(100));
+    vertx.deployVerticle(sim).await();
+    app = ServerFixture.start(ServerFixture.config(dataDir, ServerFixture.feedListener("feed", sim.url(), true)));
+    app.vertx().eventBus().<JsonObject>consumer(Addresses.BRIDGE_EVENTS, m -> activity.add(BridgeActivity.fromJson(m.body())))
+        .completion().await();
+  }
+
+  @AfterEach
+  void tearDown() {
+    app.stop().await();
+  }
+
+  /** A bridge client on the raw WebSocket endpoint: every frame is one bridge message. */
+  private record BridgeClient(WebSocketClient client, WebSocket socket, List<JsonObject> frames) {
+    void send(JsonObject frame) {
+      socket.writeTextMessage(frame.encode()).await();
+    }
+  }
+
+  private BridgeClient connect() {
+    WebSocketClient client = vertx.createWebSocketClient();
+    List<JsonObject> frames = new CopyOnWriteArrayList<>();
+    WebSocket socket = client.connect(app.httpPort(), "127.0.0.1", "/eventbus/websocket").await();
+    // The bridge writes binary frames on this endpoint; accept text as well.
+    socket.binaryMessageHandler(data -> frames.add(data.toJsonObject()));
+    socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
+    return new BridgeClient(client, socket, frames);
+  }
+
+  private int connectedClients() {
+    return app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", "status").put("name", "feed"))
+        .await().body().getJsonObject("listener").getInteger("connected_clients");
+  }
+
+  @Test
+  @DisplayName("a client registered on upstream.<name>.message receives the envelopes, and on switchboard.status the pushes")
+  void registerAndReceive() {
+    BridgeClient browser = connect();
+    browser.send(new JsonObject().put("type", "register").put("address", "upstream.feed.message"));
+    browser.send(new JsonObject().put("type", "register").put("address", "switchboard.status"));
+    Await.until(WAIT, "feed messages and a status push", () ->
+        browser.frames().stream().anyMatch(f -> "upstream.feed.message".equals(f.getString("address")))
+            && browser.frames().stream().anyMatch(f -> "switchboard.status".equals(f.getString("address"))));
+    JsonObject message = browser.frames().stream().filter(f -> "upstream.feed.message".equals(f.getString("address"))).findFirst().orElseThrow();
+    assertEquals("rec", message.getString("type"));
+    assertEquals("feed", message.getJsonObject("body").getString("source"));
+    assertTrue(message.getJsonObject("body").getLong("seq") > 0);
+  }
+
+  @Test
+  @DisplayName("addresses outside the permitted ones are refused: no control, no other address")
+  void permissions() {
+    BridgeClient browser = connect();
+    browser.send(new JsonObject().put("type", "register").put("address", "switchboard.internal.listener"));
+    browser.send(new JsonObject().put("type", "send").put("address", Addresses.CONTROL)
+        .put("body", new JsonObject().put("action", "stop").put("name", "feed")).put("replyAddress", "r1"));
+    Await.until(WAIT, "two refusals", () -> browser.frames().stream()
+        .filter(f -> "err".equals(f.getString("type")) && "access_denied".equals(f.getString("body"))).count() == 2);
+    assertEquals(true, app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL,
+        new JsonObject().put("action", "status").put("name", "feed")).await().body().getJsonObject("listener").getBoolean("is_active"));
+  }
+
+  @Test
+  @DisplayName("bridge activity is republished, and a socket closed abruptly releases what it held: connected_clients follows")
+  void activityAndConnectedClients() {
+    BridgeClient a = connect();
+    BridgeClient b = connect();
+    a.send(new JsonObject().put("type", "register").put("address", "upstream.feed.message"));
+    b.send(new JsonObject().put("type", "register").put("address", "upstream.feed.message"));
+    Await.until(WAIT, "two clients counted", () -> connectedClients() == 2);
+    List<BridgeActivity> registers = activity.stream().filter(x -> x.kind() == BridgeActivity.Kind.REGISTER).toList();
+    assertEquals(2, registers.size());
+    assertEquals("upstream.feed.message", registers.get(0).address());
+
+    b.send(new JsonObject().put("type", "unregister").put("address", "upstream.feed.message"));
+    Await.until(WAIT, "one client left", () -> connectedClients() == 1);
+
+    // The socket goes away without unregistering first: the bridge must release what it held.
+    a.client().close().await();
+    Await.until(WAIT, "no client left", () -> connectedClients() == 0);
+    String socketA = registers.stream().filter(r -> !r.socket().equals(activity.stream()
+        .filter(x -> x.kind() == BridgeActivity.Kind.UNREGISTER).findFirst().orElseThrow().socket())).findFirst().orElseThrow().socket();
+    Await.until(WAIT, "socket A closed", () -> activity.contains(new BridgeActivity(BridgeActivity.Kind.SOCKET_CLOSED, socketA, null)));
+    assertTrue(activity.contains(new BridgeActivity(BridgeActivity.Kind.UNREGISTER, socketA, "upstream.feed.message")));
+  }
+}

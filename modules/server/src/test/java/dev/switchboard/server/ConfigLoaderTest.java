@@ -1,0 +1,104 @@
+package dev.switchboard.server;
+
+import dev.switchboard.core.ConfigException;
+import dev.switchboard.core.Secrets;
+import dev.switchboard.server.config.ConfigLoader;
+import dev.switchboard.server.config.SwitchboardConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The config is refused at start with one message naming the field, for every kind of mistake. */
+class ConfigLoaderTest {
+  private static final Map<String, String> ENV = Map.of("TOKEN", "s3cret-control-token", "FEED_KEY", "k3y-from-env");
+
+  private static JsonObject valid() {
+    return new JsonObject()
+        .put("http", new JsonObject().put("port", 8080).put("controlToken", "${TOKEN}"))
+        .put("defaultListener", "feed")
+        .put("listeners", new JsonArray().add(new JsonObject()
+            .put("name", "feed").put("type", "upstream").put("autoStart", true)
+            .put("url", "ws://127.0.0.1:1880/ws/x?key=${FEED_KEY}")
+            .put("restart", new JsonObject().put("initialDelay", "250ms").put("maxDelay", "5s"))));
+  }
+
+  private static String refusal(Consumer<JsonObject> change) {
+    JsonObject config = valid();
+    change.accept(config);
+    return assertThrows(ConfigException.class, () -> new ConfigLoader(ENV).parse(config)).getMessage();
+  }
+
+  private static JsonObject listener(JsonObject config) {
+    return config.getJsonArray("listeners").getJsonObject(0);
+  }
+
+  @Test
+  @DisplayName("a valid config is read with its defaults, placeholders resolved and their values kept secret")
+  void validConfig() {
+    SwitchboardConfig config = new ConfigLoader(ENV).parse(valid());
+    assertEquals("127.0.0.1", config.http().host());
+    assertEquals("s3cret-control-token", config.http().controlToken());
+    assertEquals(Path.of("./data"), config.dataDir());
+    assertEquals(Duration.ofMillis(250), config.listeners().get(0).spec().policy().initialDelay());
+    assertEquals(Duration.ofSeconds(30), config.listeners().get(0).spec().policy().resetAfter());
+    assertEquals("ws://127.0.0.1:1880/ws/x?key=***", Secrets.global().redact(config.listeners().get(0).spec().url()));
+    assertFalse(Secrets.global().redact("token s3cret-control-token").contains("s3cret"));
+  }
+
+  @Test
+  @DisplayName("an unknown field is refused, at any depth")
+  void unknownField() {
+    assertEquals("listner: unknown field", refusal(c -> c.put("listner", 1)));
+    assertEquals("listeners[0].restart.intialDelay: unknown field",
+        refusal(c -> listener(c).getJsonObject("restart").put("intialDelay", "1s")));
+    assertEquals("listeners[0].urll: unknown field", refusal(c -> listener(c).put("urll", "x")));
+  }
+
+  @Test
+  @DisplayName("a wrong type is refused with what was expected")
+  void wrongType() {
+    assertEquals("http.port: must be a whole number, not a string", refusal(c -> c.getJsonObject("http").put("port", "8080")));
+    assertEquals("listeners[0].autoStart: must be true or false, not a string", refusal(c -> listener(c).put("autoStart", "yes")));
+    assertTrue(refusal(c -> listener(c).getJsonObject("restart").put("maxDelay", "soon")).startsWith("listeners[0].restart.maxDelay: must be a duration"));
+  }
+
+  @Test
+  @DisplayName("a missing environment variable is refused, naming the field and the variable")
+  void missingVariable() {
+    assertEquals("listeners[0].url: environment variable NOT_SET is not set",
+        refusal(c -> listener(c).put("url", "ws://h/${NOT_SET}")));
+  }
+
+  @Test
+  @DisplayName("a bad URL is refused")
+  void badUrl() {
+    assertEquals("listeners[0].url: must be a ws:// or wss:// URL", refusal(c -> listener(c).put("url", "http://127.0.0.1/x")));
+    assertTrue(refusal(c -> listener(c).put("url", "ws://bad host/x")).startsWith("listeners[0].url: is not a valid URL"));
+  }
+
+  @Test
+  @DisplayName("names, types, references and required fields are checked")
+  void references() {
+    assertEquals("defaultListener: names no configured listener: 'nope'", refusal(c -> c.put("defaultListener", "nope")));
+    assertTrue(refusal(c -> listener(c).put("type", "mqtt")).startsWith("listeners[0].type: unknown listener type 'mqtt'; known: "));
+    assertTrue(refusal(c -> listener(c).put("name", "has.dot")).startsWith("listeners[0].name: must be 1 to 40 letters"));
+    assertEquals("listeners[1].name: duplicate listener name 'feed'",
+        refusal(c -> c.getJsonArray("listeners").add(listener(c).copy())));
+    assertEquals("http.controlToken: is required", refusal(c -> c.getJsonObject("http").remove("controlToken")));
+    assertTrue(refusal(c -> c.put("verticles", new JsonArray().add(new JsonObject().put("class", "no.such.Verticle"))))
+        .startsWith("verticles[0].class: no class no.such.Verticle on the classpath"));
+    assertTrue(refusal(c -> c.put("simulators", new JsonObject().put("mqtt", new JsonObject())))
+        .startsWith("simulators.mqtt: unknown simulator"));
+  }
+}

@@ -1,0 +1,179 @@
+package dev.switchboard.server;
+
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import dev.switchboard.simulators.feed.FeedSimulatorOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The HTTP API as a script or a browser uses it, against a real server and the feed simulator. */
+@ExtendWith(VertxExtension.class)
+class HttpApiTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  @TempDir
+  Path dataDir;
+  private FeedSimulator sim;
+  private Switchboard app;
+  private WebClient http;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(100));
+    vertx.deployVerticle(sim).await();
+    JsonObject config = ServerFixture.config(dataDir,
+            ServerFixture.feedListener("feed", sim.url(), true),
+            ServerFixture.feedListener("dead", "ws://127.0.0.1:9/nothing-listens-here", false))
+        .put("defaultListener", "feed")
+        .put("verticles", new JsonArray().add(new JsonObject()
+            .put("class", "dev.switchboard.examples.FeedGapWatcher")
+            .put("config", new JsonObject().put("listener", "feed").put("reportEvery", 5))));
+    app = ServerFixture.start(config);
+    http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort()));
+  }
+
+  @AfterEach
+  void tearDown() {
+    app.stop().await();
+  }
+
+  private HttpResponse<Buffer> get(String path) {
+    return http.get(path).send().await();
+  }
+
+  private HttpResponse<Buffer> post(String path, String token) {
+    var request = http.post(path);
+    if (token != null) {
+      request.bearerTokenAuthentication(token);
+    }
+    return request.send().await();
+  }
+
+  private JsonObject feedStatus() {
+    return get("/api/listeners/feed").bodyAsJsonObject();
+  }
+
+  @Test
+  @DisplayName("status, stop, status, start, status: the README's curl session")
+  void controlSession() {
+    Await.until(WAIT, "feed connected", () -> "CONNECTED".equals(feedStatus().getString("state")));
+    JsonObject all = get("/api/listeners").bodyAsJsonObject();
+    assertEquals(List.of("feed", "dead"), all.getJsonArray("listeners").stream().map(l -> ((JsonObject) l).getString("name")).toList());
+    assertTrue(all.getLong("seq") > 0);
+
+    HttpResponse<Buffer> stopped = post("/api/listeners/feed/stop", ServerFixture.TOKEN);
+    assertEquals(200, stopped.statusCode());
+    assertEquals("stopped", stopped.bodyAsJsonObject().getString("status"));
+    assertEquals("STOPPED", stopped.bodyAsJsonObject().getJsonObject("listener").getString("state"));
+    assertEquals("already_inactive", post("/api/listeners/feed/stop", ServerFixture.TOKEN).bodyAsJsonObject().getString("status"));
+    JsonObject afterStop = feedStatus();
+    assertEquals(false, afterStop.getBoolean("is_active"));
+    assertEquals("cancelled", afterStop.getString("task_status"));
+    assertEquals("disconnected", afterStop.getString("connection_status"));
+
+    assertEquals("started", post("/api/listeners/feed/start", ServerFixture.TOKEN).bodyAsJsonObject().getString("status"));
+    assertEquals("already_active", post("/api/listeners/feed/start", ServerFixture.TOKEN).bodyAsJsonObject().getString("status"));
+    Await.until(WAIT, "feed connected again", () -> "CONNECTED".equals(feedStatus().getString("state")));
+    assertEquals("restarted", post("/api/listeners/feed/restart", ServerFixture.TOKEN).bodyAsJsonObject().getString("status"));
+    Await.until(WAIT, "feed connected after restart", () -> feedStatus().getLong("deployments") == 3
+        && "CONNECTED".equals(feedStatus().getString("state")));
+    assertEquals(1, sim.concurrentConnections());
+  }
+
+  @Test
+  @DisplayName("control actions without the right token are refused with 401 and change nothing")
+  void tokenRequired() {
+    HttpResponse<Buffer> none = post("/api/listeners/feed/stop", null);
+    assertEquals(401, none.statusCode());
+    assertEquals("Bearer", none.getHeader("WWW-Authenticate"));
+    assertTrue(none.bodyAsJsonObject().getString("error").contains("Authorization: Bearer"));
+    assertEquals(401, post("/api/listeners/feed/stop", "wrong-token").statusCode());
+    assertEquals(401, post("/listener/stop", null).statusCode());
+    assertEquals(true, feedStatus().getBoolean("is_active"));
+  }
+
+  @Test
+  @DisplayName("unknown listeners and actions get 404 with a clear message")
+  void notFound() {
+    HttpResponse<Buffer> unknown = post("/api/listeners/nope/start", ServerFixture.TOKEN);
+    assertEquals(404, unknown.statusCode());
+    assertTrue(unknown.bodyAsJsonObject().getString("error").contains("no listener named 'nope'"));
+    assertEquals(404, get("/api/listeners/nope").statusCode());
+    HttpResponse<Buffer> badAction = post("/api/listeners/feed/explode", ServerFixture.TOKEN);
+    assertEquals(404, badAction.statusCode());
+    assertTrue(badAction.bodyAsJsonObject().getString("error").contains("unknown action 'explode'"));
+  }
+
+  @Test
+  @DisplayName("/listener/start|stop|status act on defaultListener, for single-listener scripts")
+  void defaultListenerRoutes() {
+    assertEquals("feed", get("/listener/status").bodyAsJsonObject().getString("name"));
+    assertEquals("stopped", post("/listener/stop", ServerFixture.TOKEN).bodyAsJsonObject().getString("status"));
+    assertEquals(false, get("/listener/status").bodyAsJsonObject().getBoolean("is_active"));
+    assertEquals("started", post("/listener/start", ServerFixture.TOKEN).bodyAsJsonObject().getString("status"));
+  }
+
+  @Test
+  @DisplayName("/health is 200 when every active listener is connected, 503 with the reason otherwise")
+  void health() {
+    Await.until(WAIT, "healthy", () -> get("/health").statusCode() == 200);
+    JsonObject up = get("/health").bodyAsJsonObject();
+    assertEquals("UP", up.getString("status"));
+    assertEquals(true, up.getJsonObject("listeners").getJsonObject("feed").getBoolean("healthy"));
+    assertEquals(true, up.getJsonObject("listeners").getJsonObject("dead").getBoolean("healthy"), "inactive is not unhealthy");
+
+    post("/api/listeners/dead/start", ServerFixture.TOKEN);
+    HttpResponse<Buffer> down = Await.until(WAIT, "unhealthy", () -> get("/health"), r -> r.statusCode() == 503);
+    JsonObject dead = down.bodyAsJsonObject().getJsonObject("listeners").getJsonObject("dead");
+    assertEquals("DOWN", down.bodyAsJsonObject().getString("status"));
+    assertEquals(false, dead.getBoolean("healthy"));
+    assertTrue(dead.getString("reason").startsWith("not connected"), dead.getString("reason"));
+    assertNull(down.bodyAsJsonObject().getJsonObject("listeners").getJsonObject("feed").getString("reason"));
+  }
+
+  @Test
+  @DisplayName("/metrics has every listener's meters in Prometheus text")
+  void metrics() {
+    Await.until(WAIT, "messages counted", () -> get("/metrics").bodyAsString()
+        .matches("(?s).*switchboard_listener_messages_in_total\\{listener=\"feed\",type=\"upstream\"} [1-9].*"));
+    String text = get("/metrics").bodyAsString();
+    assertTrue(text.contains("switchboard_listener_connected{listener=\"feed\",type=\"upstream\"} 1.0"), text);
+    assertTrue(text.contains("switchboard_listener_active{listener=\"dead\",type=\"upstream\"} 0.0"));
+    assertTrue(text.contains("jvm_memory_used_bytes"));
+  }
+
+  @Test
+  @DisplayName("the page at / and the user's own verticle, deployed from config, consuming the feed")
+  void pageAndUserVerticle() {
+    HttpResponse<Buffer> page = get("/");
+    assertEquals(200, page.statusCode());
+    assertTrue(page.bodyAsString().contains("<title>Switchboard</title>"));
+
+    List<JsonObject> reports = new CopyOnWriteArrayList<>();
+    app.vertx().eventBus().<JsonObject>consumer("examples.feed.stats", m -> reports.add(m.body())).completion().await();
+    Await.until(WAIT, "two reports from the example verticle", () -> reports.size() >= 2);
+    assertEquals(0L, reports.get(reports.size() - 1).getLong("gaps"));
+    assertEquals(0, reports.get(reports.size() - 1).getLong("received") % 5);
+  }
+}

@@ -1,0 +1,120 @@
+package dev.switchboard.server;
+
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import dev.switchboard.simulators.feed.FeedSimulatorOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The real process: its exit codes and its clean stop on SIGTERM. */
+@ExtendWith(VertxExtension.class)
+class MainProcessTest {
+  @TempDir
+  Path dir;
+
+  private Process launch(Path config) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        "dev.switchboard.server.Main", config.toString());
+    builder.environment().put("TEST_TOKEN", ServerFixture.TOKEN);
+    builder.environment().remove("NOT_SET_ANYWHERE");
+    return builder.start();
+  }
+
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private Path write(JsonObject config) throws IOException {
+    Path file = dir.resolve("switchboard.json");
+    Files.writeString(file, config.encodePrettily());
+    return file;
+  }
+
+  private static List<String> lines(java.io.InputStream in) throws IOException {
+    return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+  }
+
+  private void assertRefused(Consumer<JsonObject> mistake, String field) throws Exception {
+    JsonObject config = ServerFixture.config(dir.resolve("data"), ServerFixture.feedListener("feed", "ws://127.0.0.1:9/x", false));
+    mistake.accept(config);
+    Process process = launch(write(config));
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+    List<String> err = lines(process.getErrorStream());
+    assertEquals(2, process.exitValue(), "exit code for " + field + "; stderr: " + err);
+    assertEquals(1, err.size(), "one line: " + err);
+    assertTrue(err.get(0).contains(field), err.get(0));
+  }
+
+  @Test
+  @DisplayName("a bad config ends the process with exit code 2 and one line naming the field")
+  void badConfigExitsWithTwo() throws Exception {
+    assertRefused(c -> c.put("extra", true), "extra: unknown field");
+    assertRefused(c -> c.getJsonObject("http").put("port", "eighty"), "http.port: must be a whole number");
+    assertRefused(c -> c.getJsonArray("listeners").getJsonObject(0).put("url", "ws://h/${NOT_SET_ANYWHERE}"),
+        "listeners[0].url: environment variable NOT_SET_ANYWHERE is not set");
+    assertRefused(c -> c.getJsonArray("listeners").getJsonObject(0).put("url", "tcp://h:1/x"),
+        "listeners[0].url: must be a ws:// or wss:// URL");
+  }
+
+  @Test
+  @DisplayName("SIGTERM closes every upstream socket with 1000, keeps the desired state, and exits 0")
+  void sigtermStopsCleanly(Vertx vertx) throws Exception {
+    FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
+    vertx.deployVerticle(sim).await();
+    Path data = dir.resolve("data");
+    int port = freePort();
+    JsonObject config = ServerFixture.config(data, ServerFixture.feedListener("feed", sim.url(), false));
+    config.getJsonObject("http").put("port", port);
+    Process process = launch(write(config));
+    try {
+      // Drain the output so the child never blocks on a full pipe.
+      Thread drain = new Thread(() -> new BufferedReader(new InputStreamReader(process.getInputStream())).lines().forEach(l -> { }));
+      drain.setDaemon(true);
+      drain.start();
+      WebClient http = WebClient.create(vertx);
+      Await.until(Duration.ofSeconds(30), "the server up and the listener started", () -> {
+        try {
+          return http.post(port, "127.0.0.1", "/api/listeners/feed/start").bearerTokenAuthentication(ServerFixture.TOKEN)
+              .send().await().statusCode() == 200;
+        } catch (Exception notYet) {
+          return false;
+        }
+      });
+      Await.until(Duration.ofSeconds(30), "the listener connected", () -> sim.concurrentConnections() == 1);
+
+      process.destroy(); // SIGTERM
+      assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the process ends");
+      assertEquals(0, process.exitValue());
+      Await.until(Duration.ofSeconds(5), "the upstream saw the close", () -> sim.concurrentConnections() == 0);
+      assertEquals(List.of((short) 1000), sim.closeCodes());
+      JsonObject state = new JsonObject(Files.readString(data.resolve("listeners.json")));
+      assertEquals(true, state.getJsonObject("listeners").getJsonObject("feed").getBoolean("active"),
+          "the start is persisted, and a shutdown is not a stop: the listener comes back with the process");
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+}

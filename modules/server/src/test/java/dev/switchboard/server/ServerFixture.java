@@ -1,0 +1,34 @@
+package dev.switchboard.server;
+
+import dev.switchboard.server.config.ConfigLoader;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Config for an in-process Switchboard on a free port, with fast restart timings. */
+final class ServerFixture {
+  static final String TOKEN = "test-control-token";
+
+  private ServerFixture() {
+  }
+
+  static JsonObject feedListener(String name, String url, boolean autoStart) {
+    return new JsonObject().put("name", name).put("type", "upstream").put("autoStart", autoStart).put("url", url)
+        .put("restart", new JsonObject().put("initialDelay", "20ms").put("maxDelay", "200ms")
+            .put("heartbeatInterval", "200ms").put("heartbeatTimeout", "200ms").put("connectTimeout", "2s"));
+  }
+
+  static JsonObject config(Path dataDir, JsonObject... listeners) {
+    return new JsonObject()
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("controlToken", "${TEST_TOKEN}"))
+        .put("dataDir", dataDir.toString())
+        .put("statusInterval", "50ms")
+        .put("listeners", new JsonArray(java.util.List.of((Object[]) listeners)));
+  }
+
+  static Switchboard start(JsonObject config) {
+    return Switchboard.start(new ConfigLoader(Map.of("TEST_TOKEN", TOKEN)).parse(config)).await();
+  }
+}

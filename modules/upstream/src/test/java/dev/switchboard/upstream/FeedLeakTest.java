@@ -1,0 +1,55 @@
+package dev.switchboard.upstream;
+
+import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.Census;
+import dev.switchboard.core.testing.Control;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static dev.switchboard.upstream.FeedFixture.NAME;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Design invariant 3: undeploy leaves nothing behind, however many times it happens. */
+@ExtendWith(VertxExtension.class)
+class FeedLeakTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  @TempDir
+  Path dataDir;
+
+  @Test
+  @DisplayName("after 1,000 start/stop cycles, deployments, consumers, timers, sockets and threads are back to their baseline")
+  void thousandCyclesLeaveNothingBehind(Vertx vertx) {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 100);
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), FeedFixture.fastPolicy()));
+    Control control = new Control(vertx);
+    // Warm up: event loops and worker threads are created lazily, up to their pool sizes.
+    cycles(control, 40);
+    Census baseline = Census.of(vertx);
+
+    cycles(control, 1_000);
+
+    Census after = Await.until(WAIT, "the census back to " + baseline, () -> Census.of(vertx), baseline::equals);
+    assertEquals(baseline, after);
+    assertEquals(0, sim.concurrentConnections());
+    assertEquals(1, sim.maxConcurrentConnections());
+    assertEquals(1_040, sim.totalConnections());
+  }
+
+  private static void cycles(Control control, int n) {
+    for (int i = 0; i < n; i++) {
+      control.start(NAME);
+      control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+      control.stop(NAME);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+package dev.switchboard.upstream;
+
+import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.Control;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static dev.switchboard.upstream.FeedFixture.NAME;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the generic feed listener does with frames, sends and heartbeats. */
+@ExtendWith(VertxExtension.class)
+class FeedListenerTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  @TempDir
+  Path dataDir;
+  private Vertx vertx;
+  private Control control;
+  private final List<JsonObject> envelopes = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    this.control = new Control(vertx);
+    vertx.eventBus().<JsonObject>consumer("upstream.feed.message", m -> envelopes.add(m.body())).completion().await();
+  }
+
+  private FeedSimulator connected(JsonObject extra) {
+    return connected(extra, 0);
+  }
+
+  private FeedSimulator connected(JsonObject extra, double rate) {
+    FeedSimulator sim = FeedFixture.simulator(vertx, rate);
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), FeedFixture.fastPolicy(), false, extra));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    return sim;
+  }
+
+  @Test
+  @DisplayName("JSON, plain text and binary frames become envelopes {seq, ts, source, type, data}")
+  void envelopes() {
+    FeedSimulator sim = connected(new JsonObject());
+    sim.emit(new JsonObject().put("temp", 21.5)).await();
+    Await.until(WAIT, "the JSON message", () -> envelopes.size() == 1);
+
+    JsonObject json = envelopes.get(0);
+    assertEquals(1, json.getLong("seq"));
+    assertEquals("feed", json.getString("source"));
+    assertEquals("json", json.getString("type"));
+    assertEquals(21.5, json.getJsonObject("data").getDouble("temp"));
+    assertTrue(Math.abs(System.currentTimeMillis() - json.getLong("ts")) < 5_000);
+    assertEquals(1, control.status(NAME).getLong("messages_in"));
+    assertTrue(control.status(NAME).getLong("bytes_in") >= 13);
+  }
+
+  @Test
+  @DisplayName("text that is not JSON is wrapped as {text}; arrays stay arrays")
+  void textAndArrays() {
+    FeedSimulator sim = connected(new JsonObject());
+    sim.emitRaw("hello, plain text").await();
+    sim.emitRaw("[1,2,3]").await();
+    sim.emitBinary(Buffer.buffer(new byte[] {1, 2, 3})).await();
+    Await.until(WAIT, "three messages", () -> envelopes.size() == 3);
+    assertEquals("text", envelopes.get(0).getString("type"));
+    assertEquals("hello, plain text", envelopes.get(0).getJsonObject("data").getString("text"));
+    assertEquals(new JsonArray().add(1).add(2).add(3), envelopes.get(1).getJsonArray("data"));
+    assertEquals("binary", envelopes.get(2).getString("type"));
+    assertEquals("AQID", envelopes.get(2).getJsonObject("data").getString("base64"));
+    assertEquals(List.of(1L, 2L, 3L), envelopes.stream().map(e -> e.getLong("seq")).toList());
+  }
+
+  @Test
+  @DisplayName("onConnect messages are sent right after the socket opens, in order, on every connection")
+  void onConnectMessages() {
+    FeedSimulator sim = connected(new JsonObject().put("onConnect", new JsonArray()
+        .add(new JsonObject().put("op", "subscribe").put("topic", "a"))
+        .add("plain second")));
+    Await.until(WAIT, "both onConnect messages", () -> sim.received().size() == 2);
+    assertEquals(List.of("{\"op\":\"subscribe\",\"topic\":\"a\"}", "plain second"), sim.received());
+
+    sim.dropAll().await();
+    Await.until(WAIT, "sent again after the reconnect", () -> sim.received().size() == 4);
+    assertEquals(sim.received().subList(0, 2), sim.received().subList(2, 4));
+  }
+
+  @Test
+  @DisplayName("a send while connected reaches the upstream; while not connected it fails, never silently")
+  void sendReachesUpstreamOrFails() {
+    FeedSimulator sim = connected(new JsonObject());
+    JsonObject reply = vertx.eventBus().<JsonObject>request("upstream.feed.send", new JsonObject().put("cmd", "on")).await().body();
+    assertEquals(true, reply.getBoolean("sent"));
+    Await.until(WAIT, "the message at the upstream", () -> sim.received().contains("{\"cmd\":\"on\"}"));
+    assertEquals(1, control.status(NAME).getLong("messages_out"));
+
+    control.stop(NAME);
+    ReplyException refused = assertThrows(ReplyException.class,
+        () -> vertx.eventBus().request("upstream.feed.send", "while stopped").await());
+    assertTrue(refused.getMessage().contains("upstream.feed.send"), refused.getMessage());
+    assertTrue(sim.received().stream().noneMatch("while stopped"::equals));
+
+    ReplyException badBody = assertThrows(ReplyException.class,
+        () -> { control.start(NAME); control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+          vertx.eventBus().request("upstream.feed.send", 42).await(); });
+    assertEquals(400, badBody.failureCode());
+  }
+
+  @Test
+  @DisplayName("heartbeat in message mode: the payload is sent, and any inbound message keeps the connection alive")
+  void applicationHeartbeat() {
+    FeedSimulator sim = connected(new JsonObject().put("heartbeat",
+        new JsonObject().put("mode", "message").put("payload", new JsonObject().put("type", "ping"))));
+    Await.until(WAIT, "an application ping", () -> sim.received().contains("{\"type\":\"ping\"}"));
+    // The simulator never answers pings with a message: without inbound traffic, the connection is declared dead.
+    JsonObject status = control.awaitState(NAME, ListenerState.BACKOFF, WAIT);
+    assertEquals("heartbeat", status.getJsonObject("last_error").getString("code"));
+  }
+
+  @Test
+  @DisplayName("heartbeat in message mode: a feed that keeps talking stays connected through many heartbeat periods")
+  void applicationHeartbeatKeptAliveByTraffic() {
+    FeedSimulator sim = connected(new JsonObject().put("heartbeat",
+        new JsonObject().put("mode", "message").put("payload", "ping")), 50);
+    // 200 ms interval + 200 ms timeout: ten pings answered by traffic alone take well over 2 s.
+    Await.until(WAIT, "ten application pings", () -> sim.received().stream().filter("ping"::equals).count() >= 10);
+    JsonObject status = control.status(NAME);
+    assertEquals("CONNECTED", status.getString("state"));
+    assertEquals(1, status.getLong("deployments"));
+    assertEquals(1, sim.totalConnections());
+  }
+}
