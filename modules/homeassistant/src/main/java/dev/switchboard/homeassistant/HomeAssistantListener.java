@@ -161,6 +161,9 @@ final class HomeAssistantListener extends WebSocketListener {
 
   @Override
   protected void onText(String text) {
+    if (ended()) {
+      return; // a replacement is on its way; what still trickles in here falls in the gap it will report
+    }
     if (phase == Phase.LIVE) {
       home.heard(System.currentTimeMillis());
     }
