@@ -1,6 +1,12 @@
 package dev.switchboard.simulators.homeassistant;
 
+import dev.switchboard.core.ConfigException;
+import dev.switchboard.core.ConfigSection;
 import dev.switchboard.core.testing.Await;
+import io.vertx.core.Deployable;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,6 +24,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The simulator speaks Home Assistant's WebSocket API as the real server does, checked with a bare client. */
@@ -348,5 +355,38 @@ class HomeAssistantSimulatorTest {
     ConnectionRecord record = sim.lastConnection();
     assertEquals(3, record.frames().size());
     assertEquals(List.of(1L, 2L, 3L), record.commandIds());
+  }
+
+  @Test
+  @DisplayName("the demo kind reads its config strictly; the HTTP admin drops, sets and reports")
+  void kindAndAdmin() {
+    JsonObject config = new JsonObject().put("port", 0).put("token", "demo").put("ratePerSecond", 0)
+        .put("entities", new JsonObject().put("lights", 2).put("sensors", 2).put("switches", 1));
+    Deployable deployable = new HomeAssistantSimulatorKind().configure(new ConfigSection("simulators.homeassistant", config));
+    HomeAssistantSimulator sim = (HomeAssistantSimulator) deployable;
+    vertx.deployVerticle(sim).await();
+    assertThrows(ConfigException.class, () -> new HomeAssistantSimulatorKind()
+        .configure(new ConfigSection("simulators.homeassistant", new JsonObject().put("lights", 2))));
+
+    RawClient c = RawClient.authenticated(vertx, sim.url(), "demo");
+    clients.add(c);
+    HttpClientAgent http = vertx.createHttpClient();
+    JsonObject stats = admin(http, sim, HttpMethod.GET, "/admin/stats");
+    assertEquals(5, stats.getInteger("entities"));
+    assertEquals(1, stats.getInteger("connections"));
+    admin(http, sim, HttpMethod.POST, "/admin/set?entity_id=light.kitchen&state=on");
+    assertEquals("on", sim.state("light.kitchen").getString("state"));
+    admin(http, sim, HttpMethod.POST, "/admin/drop?clean=true");
+    Await.until(WAIT, "dropped", () -> c.closed);
+    assertEquals((short) 1000, c.closeCode);
+    int status = http.request(new RequestOptions().setMethod(HttpMethod.POST).setPort(sim.port()).setHost("127.0.0.1").setURI("/admin/nope"))
+        .compose(req -> req.send()).await().statusCode();
+    assertEquals(404, status);
+    http.close().await();
+  }
+
+  private static JsonObject admin(HttpClientAgent http, HomeAssistantSimulator sim, HttpMethod method, String uri) {
+    return http.request(new RequestOptions().setMethod(method).setPort(sim.port()).setHost("127.0.0.1").setURI(uri))
+        .compose(req -> req.send()).compose(res -> res.body()).await().toJsonObject();
   }
 }
