@@ -2,9 +2,9 @@ package dev.switchboard.homeassistant;
 
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;

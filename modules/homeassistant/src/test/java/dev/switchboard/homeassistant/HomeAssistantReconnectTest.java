@@ -6,6 +6,7 @@ import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.Supervisor;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.Census;
 import dev.switchboard.core.testing.Control;
 import dev.switchboard.core.testing.StatusRecorder;
 import dev.switchboard.simulators.homeassistant.ConnectionRecord;
@@ -183,5 +184,35 @@ class HomeAssistantReconnectTest {
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
     sim.setState("light.kitchen", "on", null).await();
     Await.until(WAIT, "events still ingested", () -> events.size() == 1);
+  }
+
+  @Test
+  @DisplayName("30 start/stop cycles (with a service call each) leave nothing behind: deployments, consumers, timers, sockets, threads as before")
+  void startStopCyclesLeaveNothingBehind() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(50));
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    JsonObject call = new JsonObject().put("domain", "switch").put("service", "toggle")
+        .put("target", new JsonObject().put("entity_id", "switch.kitchen_plug"));
+    Runnable cycle = () -> {
+      control.start(NAME);
+      control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+      vertx.eventBus().request(HomeAssistantAddresses.call(NAME), call).await();
+      control.stop(NAME);
+    };
+    // The first cycles create what lives as long as the process: event-loop threads with their DNS
+    // resolver sockets, and the threads of the pools that write the state files (one per task up to 20).
+    for (int i = 0; i < 15; i++) {
+      cycle.run();
+    }
+    Await.until(WAIT, "the first connection closed", () -> sim.concurrentConnections() == 0);
+    Census before = Census.of(vertx);
+    for (int i = 0; i < 30; i++) {
+      cycle.run();
+    }
+    Await.until(WAIT, "every connection closed", () -> sim.concurrentConnections() == 0);
+    Census after = Await.until(WAIT, "everything released as before: " + before, () -> Census.of(vertx), c -> c.equals(before));
+    assertEquals(before, after);
+    assertEquals(1, sim.maxConcurrentConnections());
+    assertEquals(false, status().getBoolean("subscribed"));
   }
 }

@@ -154,7 +154,8 @@ public class HomeAssistantSimulator extends VerticleBase {
     return token;
   }
 
-  String coreState() {
+  /** {@code get_config}'s {@code state}: NOT_RUNNING, STARTING, RUNNING, STOPPING. */
+  public String coreState() {
     return coreState;
   }
 
@@ -400,10 +401,6 @@ public class HomeAssistantSimulator extends VerticleBase {
     return out;
   }
 
-  public String coreStateNow() {
-    return coreState;
-  }
-
   /** How many live {@code subscribe_events} subscriptions to exactly {@code eventType} all clients hold. */
   public Future<Long> liveSubscriptions(String eventType) {
     return onLoop(() -> Future.succeededFuture(sessions.stream().mapToLong(s -> s.subscriptionsTo(eventType)).sum()));
@@ -534,10 +531,5 @@ public class HomeAssistantSimulator extends VerticleBase {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("query parameter '" + name + "' must be a non-negative number, not '" + value + "'");
     }
-  }
-
-  /** Entities as a list, for the simple admin view. */
-  List<String> entityIds() {
-    return new ArrayList<>(home.all().stream().map(s -> s.entityId).toList());
   }
 }

@@ -334,7 +334,7 @@ class HomeAssistantSimulatorTest {
     var restarted = sim.restart(Duration.ofMillis(50), Duration.ofMillis(400));
     assertEquals("homeassistant_stop", c.next(1).getJsonObject("event").getString("event_type"));
     Await.until(WAIT, "closed by the restart", () -> c.closed);
-    Await.until(WAIT, "starting", () -> sim.coreStateNow().equals("STARTING"));
+    Await.until(WAIT, "starting", () -> sim.coreState().equals("STARTING"));
     RawClient again = client(sim);
     again.send(cmd(1, "get_config"));
     assertEquals("STARTING", again.next(1).getJsonObject("result").getString("state"));
