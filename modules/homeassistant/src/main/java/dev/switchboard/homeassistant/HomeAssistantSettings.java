@@ -50,6 +50,10 @@ public record HomeAssistantSettings(
           throw new ConfigException(s.field("eventTypes") + "[" + i + "]", "\"" + listed.get(i) + "\" is listed twice");
         }
       }
+      if (unique.contains("*") && unique.size() > 1) {
+        // Two subscriptions would deliver (and count) the same event twice.
+        throw new ConfigException(s.field("eventTypes"), "\"*\" already means every event type; list it alone");
+      }
       eventTypes = List.copyOf(unique);
     } else {
       s.strings("eventTypes");

@@ -80,6 +80,7 @@ class HomeAssistantIngestionTest {
     assertEquals("2025.1.0", status.getString("ha_version"));
     assertEquals(new JsonArray().add("state_changed"), status.getJsonArray("event_types"));
     assertEquals(0L, status.getLong("events_session"));
+    assertFalse(status.encode().contains(TOKEN), "the token never shows in the status");
 
     String kitchen = HomeAssistantAddresses.state(NAME, "light.kitchen");
     Await.until(WAIT, "the state from the snapshot", () -> seen.at(kitchen).size() == 1);

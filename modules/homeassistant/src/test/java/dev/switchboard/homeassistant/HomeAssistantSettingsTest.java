@@ -2,6 +2,7 @@ package dev.switchboard.homeassistant;
 
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
+import dev.switchboard.core.ListenerKind;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.ServiceLoader;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -58,6 +60,7 @@ class HomeAssistantSettingsTest {
     assertTrue(refused(new JsonObject().put("url", URL)).startsWith("listeners[0].token"));
     assertTrue(refused(ok.copy().put("eventTypes", new JsonArray())).startsWith("listeners[0].eventTypes"));
     assertTrue(refused(ok.copy().put("eventTypes", new JsonArray().add("a").add("a"))).startsWith("listeners[0].eventTypes[1]"));
+    assertTrue(refused(ok.copy().put("eventTypes", new JsonArray().add("*").add("state_changed"))).contains("list it alone"));
     assertTrue(refused(ok.copy().put("commandTimeout", 0)).startsWith("listeners[0].commandTimeout"));
     assertTrue(refused(ok.copy().put("staleAfter", "soon")).startsWith("listeners[0].staleAfter"));
     assertTrue(refused(ok.copy().put("maxFrameSize", 10)).startsWith("listeners[0].maxFrameSize"));
@@ -69,5 +72,11 @@ class HomeAssistantSettingsTest {
   void tokenHidden() {
     HomeAssistantSettings s = read(new JsonObject().put("url", URL).put("token", "very-secret-token"));
     assertFalse(s.toString().contains("very-secret-token"));
+  }
+
+  @Test
+  @DisplayName("the server finds the kind as \"homeassistant\" through META-INF/services")
+  void foundByTheServer() {
+    assertTrue(ServiceLoader.load(ListenerKind.class).stream().anyMatch(k -> k.get().type().equals("homeassistant")));
   }
 }
