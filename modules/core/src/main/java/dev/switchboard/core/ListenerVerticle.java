@@ -60,8 +60,27 @@ public abstract class ListenerVerticle extends VerticleBase {
 
   @Override
   public final Future<?> stop() {
-    ended = true;
+    if (!ended) {
+      ended = true;
+      notifyEnded();
+    }
     return disconnect();
+  }
+
+  /**
+   * Called once, on this instance's event loop, when it ends: its exit is about to be reported, or it
+   * is being undeployed. A kind clears here what "connected" meant (a {@code subscribed} flag, say),
+   * before the supervisor shows the new state.
+   */
+  protected void onEnded() {
+  }
+
+  private void notifyEnded() {
+    try {
+      onEnded();
+    } catch (RuntimeException e) {
+      log.warn("[{}] onEnded failed", spec.name(), e); // the exit must be reported whatever happens here
+    }
   }
 
   /** True once this instance has reported its exit or is being undeployed. */
@@ -75,6 +94,7 @@ public abstract class ListenerVerticle extends VerticleBase {
       return;
     }
     ended = true;
+    notifyEnded();
     log.info("[{}] connection ended: {}{}", spec.name(), failure.getMessage(),
         failure.shouldRetry() ? "" : " (not retrying)");
     report(new JsonObject()

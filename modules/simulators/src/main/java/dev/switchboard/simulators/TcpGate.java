@@ -55,6 +55,20 @@ public final class TcpGate {
     links.forEach(Link::close);
   }
 
+  /**
+   * Closes abruptly the one live connection that reaches the backend from {@code backendPeerPort}: the
+   * remote port the backend server sees for it. Returns false when there is none.
+   */
+  public boolean cut(int backendPeerPort) {
+    for (Link link : links) {
+      if (link.back.localAddress().port() == backendPeerPort) {
+        link.close();
+        return true;
+      }
+    }
+    return false;
+  }
+
   public int liveConnections() {
     return links.size();
   }

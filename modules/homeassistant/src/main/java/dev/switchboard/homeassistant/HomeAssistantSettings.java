@@ -1,0 +1,81 @@
+package dev.switchboard.homeassistant;
+
+import dev.switchboard.core.ConfigException;
+import dev.switchboard.core.ConfigSection;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A Home Assistant listener's own config.
+ *
+ * @param url            {@code ws(s)://host:port/api/websocket}
+ * @param token          a long-lived access token, from the environment ({@code "${HA_TOKEN}"})
+ * @param eventTypes     one {@code subscribe_events} per type; {@code "*"} is every event
+ * @param staleAfter     no event for longer than this makes the listener unhealthy; zero is off
+ * @param commandTimeout how long any command may wait for its answer
+ * @param maxFrameSize   the largest message accepted ({@code get_states} of a big home is several MB)
+ */
+public record HomeAssistantSettings(
+    URI url,
+    String token,
+    List<String> eventTypes,
+    Duration staleAfter,
+    Duration commandTimeout,
+    int maxFrameSize) {
+
+  public static final String PATH = "/api/websocket";
+  public static final int DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+  public static HomeAssistantSettings from(ConfigSection s) {
+    URI url = s.webSocketUrl("url");
+    String path = url.getPath() == null ? "" : url.getPath();
+    if (!path.endsWith(PATH)) {
+      throw new ConfigException(s.field("url"), "must end with " + PATH + ", where Home Assistant serves its WebSocket API"
+          + " (e.g. ws://homeassistant.local:8123" + PATH + "), not \"" + (path.isEmpty() ? "/" : path) + "\"");
+    }
+    String token = s.requiredString("token");
+    List<String> eventTypes = List.of("state_changed");
+    if (s.has("eventTypes")) {
+      List<String> listed = s.strings("eventTypes");
+      if (listed.isEmpty()) {
+        throw new ConfigException(s.field("eventTypes"), "must list at least one event type (e.g. [\"state_changed\"]), or be left out");
+      }
+      Set<String> unique = new LinkedHashSet<>();
+      for (int i = 0; i < listed.size(); i++) {
+        if (!unique.add(listed.get(i))) {
+          throw new ConfigException(s.field("eventTypes") + "[" + i + "]", "\"" + listed.get(i) + "\" is listed twice");
+        }
+      }
+      if (unique.contains("*") && unique.size() > 1) {
+        // Two subscriptions would deliver (and count) the same event twice.
+        throw new ConfigException(s.field("eventTypes"), "\"*\" already means every event type; list it alone");
+      }
+      eventTypes = List.copyOf(unique);
+    } else {
+      s.strings("eventTypes");
+    }
+    Duration staleAfter = s.duration("staleAfter", Duration.ZERO);
+    Duration commandTimeout = s.duration("commandTimeout", Duration.ofSeconds(10));
+    if (commandTimeout.isZero()) {
+      throw new ConfigException(s.field("commandTimeout"), "must be longer than zero");
+    }
+    int maxFrameSize = s.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE, 1024, 256 * 1024 * 1024);
+    s.finish();
+    return new HomeAssistantSettings(url, token, eventTypes, staleAfter, commandTimeout, maxFrameSize);
+  }
+
+  public boolean staleCheck() {
+    return !staleAfter.isZero();
+  }
+
+  /** Never shows the token. */
+  @Override
+  public String toString() {
+    return "HomeAssistantSettings[url=" + url + ", token=***, eventTypes=" + eventTypes + ", staleAfter=" + staleAfter
+        + ", commandTimeout=" + commandTimeout + ", maxFrameSize=" + maxFrameSize + "]";
+  }
+}

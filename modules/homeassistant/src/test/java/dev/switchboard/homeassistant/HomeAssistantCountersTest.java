@@ -1,0 +1,132 @@
+package dev.switchboard.homeassistant;
+
+import dev.switchboard.core.ListenerDefinition;
+import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.ListenerStatus;
+import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.Control;
+import dev.switchboard.simulators.homeassistant.HomeAssistantSimulator;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+
+import static dev.switchboard.homeassistant.HomeAssistantFixture.NAME;
+import static dev.switchboard.homeassistant.HomeAssistantFixture.WAIT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The counters and the health facts: events_total across restarts of the process, the rate, stale streams. */
+@ExtendWith(VertxExtension.class)
+class HomeAssistantCountersTest {
+  @TempDir
+  Path dataDir;
+  private Vertx vertx;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  @Test
+  @DisplayName("events_total survives a restart of the process; events_session starts again from zero")
+  void eventsTotalSurvivesRestart() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    String gap = HomeAssistantAddresses.gap(NAME);
+
+    Vertx first = Vertx.vertx();
+    try {
+      HomeAssistantFixture.deploySupervisor(first, dataDir,
+          HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(), dataDir, true, new JsonObject()));
+      Control c1 = new Control(first);
+      c1.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+      sim.burst(30).await();
+      Await.until(WAIT, "30 events counted", () -> c1.status(NAME).getLong("events_total") == 30);
+    } finally {
+      first.close().await(); // the companion writes the counter as it stops
+    }
+    assertTrue(Files.exists(dataDir.resolve("homeassistant-home.json")));
+
+    Vertx second = Vertx.vertx();
+    try {
+      Envelopes gaps = Envelopes.on(second, gap);
+      HomeAssistantFixture.deploySupervisor(second, dataDir,
+          HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(), dataDir, true, new JsonObject()));
+      Control c2 = new Control(second);
+      JsonObject status = c2.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+      assertEquals(30L, status.getLong("events_total"));
+      assertEquals(0L, status.getLong("events_session"));
+      assertNotNull(status.getString("last_event_at"), "the last event of the previous run is remembered");
+      sim.burst(5).await();
+      Await.until(WAIT, "5 more", () -> c2.status(NAME).getLong("events_total") == 35);
+      assertEquals(5L, c2.status(NAME).getLong("events_session"));
+      Await.until(WAIT, "the gap of the new run", () -> gaps.size() == 1);
+      assertNotNull(gaps.at(gap).get(0).getJsonObject("data").getString("from"),
+          "after a restart of the process the gap starts at the last event of the previous run");
+    } finally {
+      second.close().await();
+    }
+  }
+
+  @Test
+  @DisplayName("event_rate_per_min tracks a known simulator rate within 10%")
+  void eventRateTracksSimulator() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(40));
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+
+    // Five complete seconds of events, plus the partial first one and the status refresh.
+    Instant enough = Instant.now().plusMillis(6_500);
+    Await.until(WAIT, "six seconds of events", () -> Instant.now().isAfter(enough));
+    long rate = control.status(NAME).getLong("event_rate_per_min");
+    assertTrue(Math.abs(rate - 2_400) <= 240, "event_rate_per_min " + rate + ", expected 2400 ± 10%");
+  }
+
+  @Test
+  @DisplayName("health: a problem while not subscribed, and when no event came for longer than staleAfter")
+  void healthProblems() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    ListenerDefinition definition = HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(), dataDir, false,
+        new JsonObject().put("staleAfter", "300ms"));
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, definition);
+    Control control = new Control(vertx);
+
+    ListenerStatus stopped = ListenerStatus.fromJson(control.status(NAME));
+    assertTrue(definition.factory().healthProblem(stopped).orElse("").contains("not subscribed"),
+        "the kind itself says unhealthy while not subscribed");
+
+    control.start(NAME);
+    long connectedAt = System.currentTimeMillis();
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Optional<String> fresh = health(control, definition);
+    if (System.currentTimeMillis() - connectedAt < 250) {
+      assertTrue(fresh.isEmpty(), "a fresh subscription is healthy: " + fresh);
+    }
+    String stale = Await.until(WAIT, "silent for longer than staleAfter", () -> health(control, definition).orElse(null), p -> p != null);
+    assertTrue(stale.startsWith("no Home Assistant event for"), stale);
+
+    sim.setState("light.kitchen", "on", null).await();
+    Await.until(WAIT, "healthy again after an event", () -> health(control, definition).isEmpty());
+
+    assertEquals("stopped", control.stop(NAME));
+    assertFalse(health(control, definition).isPresent(), "a stopped listener is not a health problem");
+  }
+
+  private static Optional<String> health(Control control, ListenerDefinition definition) {
+    return Supervisor.healthProblem(definition, ListenerStatus.fromJson(control.status(NAME)));
+  }
+}
