@@ -60,8 +60,27 @@ public abstract class ListenerVerticle extends VerticleBase {
 
   @Override
   public final Future<?> stop() {
-    ended = true;
+    markEnded();
     return disconnect();
+  }
+
+  /**
+   * Called once when this instance ends, whether it reported its exit or is being undeployed, before
+   * its connection is closed: the place to tell a long-lived companion that this connection is gone.
+   */
+  protected void onEnd() {
+  }
+
+  private void markEnded() {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    try {
+      onEnd();
+    } catch (RuntimeException e) {
+      log.warn("[{}] onEnd failed", spec.name(), e);
+    }
   }
 
   /** True once this instance has reported its exit or is being undeployed. */
@@ -74,7 +93,7 @@ public abstract class ListenerVerticle extends VerticleBase {
     if (ended) {
       return;
     }
-    ended = true;
+    markEnded();
     log.info("[{}] connection ended: {}{}", spec.name(), failure.getMessage(),
         failure.shouldRetry() ? "" : " (not retrying)");
     report(new JsonObject()
