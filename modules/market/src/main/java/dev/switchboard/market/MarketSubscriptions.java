@@ -39,6 +39,7 @@ public class MarketSubscriptions extends VerticleBase {
   private final Logger log;
   private final BurstLog problems;
   private UpstreamSync sync;
+  private boolean statusPending;
 
   /** @param wanted the live view of the wanted set that connection instances read to filter data */
   public MarketSubscriptions(ListenerSpec spec, ListenerStats stats, AlpacaSettings settings, Set<Watch> wanted) {
@@ -66,7 +67,7 @@ public class MarketSubscriptions extends VerticleBase {
           }
         });
     MarketStatus.initCounters(stats);
-    showStatus();
+    writeStatus();
     var bus = vertx.eventBus();
     List<MessageConsumer<?>> consumers = List.of(
         bus.<Object>localConsumer(Addresses.BRIDGE_EVENTS, this::onBridge),
@@ -255,7 +256,19 @@ public class MarketSubscriptions extends VerticleBase {
     showStatus();
   }
 
+  /** Status is written once per event-loop turn, so that a burst (a socket closing with 100 symbols) costs one update. */
   private void showStatus() {
+    if (statusPending) {
+      return;
+    }
+    statusPending = true;
+    context.runOnContext(v -> {
+      statusPending = false;
+      writeStatus();
+    });
+  }
+
+  private void writeStatus() {
     stats.put(MarketStatus.CONNECTED, sync.connected());
     stats.put(MarketStatus.ACTIVE, sync.upstream().toJson());
     stats.put(MarketStatus.WANTED, demand.wanted().toJson());

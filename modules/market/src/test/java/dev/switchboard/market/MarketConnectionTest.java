@@ -180,7 +180,7 @@ class MarketConnectionTest {
         () -> recorder.of(NAME).stream().filter(s -> s.state().equals("BACKOFF")).findFirst().orElse(null), s -> s != null);
     assertEquals("stale", lastErrorCode(backoff.status()));
     long noticed = backoff.at() - muted;
-    assertTrue(noticed >= 250 && noticed <= 300 + 300, "noticed " + noticed + " ms after going mute (staleAfter 300 ms)");
+    assertTrue(noticed >= 200 && noticed <= 300 + 500, "noticed " + noticed + " ms after going mute (staleAfter 300 ms)");
     Await.until(WAIT, "a fresh connection", () -> sim.totalConnections() == 2);
     int before = seen.size();
     Await.until(WAIT, "trades again", () -> seen.size() >= before + 5);
