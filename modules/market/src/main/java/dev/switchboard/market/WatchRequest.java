@@ -74,11 +74,11 @@ record WatchRequest(String client, Channel channel, List<String> symbols) {
     if (value == null && !required) {
       return null;
     }
-    List<Object> raw;
+    List<Object> raw = new ArrayList<>();
     if (value instanceof String single) {
-      raw = List.of(single);
+      raw.add(single);
     } else if (value instanceof JsonArray array && !array.isEmpty()) {
-      raw = array.getList();
+      array.forEach(raw::add);
     } else {
       throw new IllegalArgumentException("\"symbols\" must be a non-empty array of symbols (e.g. [\"AAPL\", \"MSFT\"])");
     }
