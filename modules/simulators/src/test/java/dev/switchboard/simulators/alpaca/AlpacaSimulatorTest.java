@@ -112,7 +112,7 @@ class AlpacaSimulatorTest {
   @DisplayName("auth by headers; 402 for bad credentials; 409 for a feed not entitled; 404 and a close when nobody authenticates")
   void authOutcomes() {
     AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO)
-        .withEntitledFeeds(java.util.Set.of("iex", "test")).withAuthTimeout(Duration.ofMillis(200), Duration.ZERO));
+        .withEntitledFeeds(java.util.Set.of("iex", "test")).withAuthTimeout(Duration.ofMillis(1000), Duration.ZERO));
     Peer headers = new Peer(sim, "/v2/test", "APCA-API-KEY-ID", AlpacaSimulatorOptions.DEMO_KEY,
         "APCA-API-SECRET-KEY", AlpacaSimulatorOptions.DEMO_SECRET);
     headers.awaitMsg("authenticated");
@@ -211,7 +211,7 @@ class AlpacaSimulatorTest {
   @DisplayName("one connection per key and endpoint; a dropped connection counts until the reap window passes, a clean close does not")
   void connectionLimit() {
     AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO)
-        .withConnectionLimit(1, Duration.ofMillis(500), false));
+        .withConnectionLimit(1, Duration.ofMillis(1500), false));
     Peer first = new Peer(sim, "/v2/iex");
     first.send(auth());
     first.awaitMsg("authenticated");
@@ -232,7 +232,7 @@ class AlpacaSimulatorTest {
     Peer third = new Peer(sim, "/v2/iex");
     third.send(auth());
     third.awaitError(406);
-    Await.until(WAIT, "the reap window passed", () -> System.currentTimeMillis() > cut + 550);
+    Await.until(WAIT, "the reap window passed", () -> System.currentTimeMillis() > cut + 1550);
     third.send(auth());
     third.awaitMsg("authenticated");
   }
