@@ -236,4 +236,19 @@ class AlpacaSimulatorTest {
     third.send(auth());
     third.awaitMsg("authenticated");
   }
+
+  @Test
+  @DisplayName("the simulator kind reads simulators.alpaca strictly")
+  void config() {
+    var kind = new AlpacaSimulatorKind();
+    assertEquals("alpaca", kind.type());
+    var section = new dev.switchboard.core.ConfigSection("simulators.alpaca", new JsonObject()
+        .put("host", "127.0.0.1").put("port", 0).put("reapWindow", "5s").put("feeds", new JsonArray().add("iex").add("test")));
+    vertx.deployVerticle(kind.configure(section)).await();
+    var typo = new dev.switchboard.core.ConfigSection("simulators.alpaca", new JsonObject().put("prot", 8765));
+    assertTrue(assertThrows(dev.switchboard.core.ConfigException.class, () -> kind.configure(typo)).getMessage()
+        .contains("simulators.alpaca.prot"));
+    var badFeed = new dev.switchboard.core.ConfigSection("simulators.alpaca", new JsonObject().put("feeds", new JsonArray().add("nyse")));
+    assertThrows(dev.switchboard.core.ConfigException.class, () -> kind.configure(badFeed));
+  }
 }
