@@ -60,22 +60,23 @@ public abstract class ListenerVerticle extends VerticleBase {
 
   @Override
   public final Future<?> stop() {
-    if (!ended) {
-      ended = true;
-      notifyEnded();
-    }
+    markEnded();
     return disconnect();
   }
 
   /**
-   * Called once, on this instance's event loop, when it ends: its exit is about to be reported, or it
-   * is being undeployed. A kind clears here what "connected" meant (a {@code subscribed} flag, say),
-   * before the supervisor shows the new state.
+   * Called once, on this instance's event loop, when it ends (its exit is about to be reported, or it
+   * is being undeployed), before its connection is closed: the place to clear what "connected" meant
+   * (a {@code subscribed} flag) or to tell a long-lived companion that this connection is gone.
    */
   protected void onEnded() {
   }
 
-  private void notifyEnded() {
+  private void markEnded() {
+    if (ended) {
+      return;
+    }
+    ended = true;
     try {
       onEnded();
     } catch (RuntimeException e) {
@@ -93,8 +94,7 @@ public abstract class ListenerVerticle extends VerticleBase {
     if (ended) {
       return;
     }
-    ended = true;
-    notifyEnded();
+    markEnded();
     log.info("[{}] connection ended: {}{}", spec.name(), failure.getMessage(),
         failure.shouldRetry() ? "" : " (not retrying)");
     report(new JsonObject()

@@ -1,0 +1,71 @@
+package dev.switchboard.market;
+
+import dev.switchboard.core.ConfigException;
+import dev.switchboard.core.ConfigSection;
+import dev.switchboard.core.Secrets;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * An Alpaca listener's own config.
+ *
+ * @param url                    the stream, e.g. {@code wss://stream.data.alpaca.markets/v2/iex}
+ * @param staleAfter             per channel: no data for this long while subscribed means the stream is dead
+ * @param unsubscribeLinger      how long an unwanted symbol stays subscribed upstream, to absorb churn
+ * @param maxSymbolsPerClient    (channel, symbol) pairs one client may watch
+ * @param connectionLimitBackoff the least wait after a 406 (the upstream keeps a dropped connection for ~90 s)
+ * @param subscriptionTimeout    no answer to a subscription change within this means the connection is dead
+ */
+public record AlpacaSettings(
+    URI url,
+    String key,
+    String secret,
+    Map<Channel, Duration> staleAfter,
+    Duration unsubscribeLinger,
+    int maxSymbolsPerClient,
+    int maxFrameSize,
+    Duration connectionLimitBackoff,
+    Duration subscriptionTimeout) {
+
+  public AlpacaSettings {
+    staleAfter = Map.copyOf(staleAfter);
+  }
+
+  public static AlpacaSettings from(ConfigSection s) {
+    URI url = s.webSocketUrl("url");
+    String key = s.requiredString("key");
+    String secret = s.requiredString("secret");
+    Secrets.global().add(secret); // masked wherever it could show, even when written literally in the file
+    ConfigSection stale = s.section("staleAfter");
+    Map<Channel, Duration> staleAfter = new EnumMap<>(Channel.class);
+    for (Channel channel : Channel.values()) {
+      if (stale.has(channel.wire())) {
+        Duration d = stale.duration(channel.wire(), null);
+        if (d.isZero()) {
+          throw new ConfigException(stale.field(channel.wire()), "must be longer than zero (leave it out to turn the check off)");
+        }
+        staleAfter.put(channel, d);
+      }
+    }
+    stale.finish();
+    AlpacaSettings settings = new AlpacaSettings(url, key, secret, staleAfter,
+        s.duration("unsubscribeLinger", Duration.ZERO),
+        s.integer("maxSymbolsPerClient", 200, 1, 100_000),
+        s.integer("maxFrameSize", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+        s.duration("connectionLimitBackoff", Duration.ofSeconds(90)),
+        positive(s, "subscriptionTimeout", Duration.ofSeconds(5)));
+    s.finish();
+    return settings;
+  }
+
+  private static Duration positive(ConfigSection s, String key, Duration fallback) {
+    Duration d = s.duration(key, fallback);
+    if (d.isZero()) {
+      throw new ConfigException(s.field(key), "must be longer than zero");
+    }
+    return d;
+  }
+}

@@ -1,0 +1,100 @@
+package dev.switchboard.market;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Who wants which (channel, symbol). A client (a bridge socket, a Java consumer) either watches a
+ * (channel, symbol) or not; the count of a (channel, symbol) is the number of clients watching it.
+ * The methods report the transitions that matter upstream: 0 -> 1 and 1 -> 0. Single-threaded: the
+ * registry's event loop only. {@code live} mirrors the wanted set for the connection's data filter,
+ * which reads it from another thread.
+ */
+final class Demand {
+  private final Map<Watch, Set<String>> holders = new HashMap<>();
+  private final Map<String, Set<Watch>> byClient = new HashMap<>();
+  private final Set<Watch> live;
+
+  Demand(Set<Watch> live) {
+    this.live = live;
+  }
+
+  /** True when {@code watch} became wanted (nobody watched it before). */
+  boolean add(String client, Watch watch) {
+    if (!byClient.computeIfAbsent(client, c -> new HashSet<>()).add(watch)) {
+      return false;
+    }
+    Set<String> who = holders.computeIfAbsent(watch, w -> new HashSet<>());
+    who.add(client);
+    if (who.size() == 1) {
+      live.add(watch);
+      return true;
+    }
+    return false;
+  }
+
+  /** True when {@code watch} became unwanted (this client was the last one). */
+  boolean remove(String client, Watch watch) {
+    Set<Watch> mine = byClient.get(client);
+    if (mine == null || !mine.remove(watch)) {
+      return false;
+    }
+    if (mine.isEmpty()) {
+      byClient.remove(client);
+    }
+    Set<String> who = holders.get(watch);
+    who.remove(client);
+    if (who.isEmpty()) {
+      holders.remove(watch);
+      live.remove(watch);
+      return true;
+    }
+    return false;
+  }
+
+  /** Forgets everything a client watched; returns what became unwanted. */
+  List<Watch> release(String client) {
+    List<Watch> unwanted = new ArrayList<>();
+    for (Watch watch : List.copyOf(byClient.getOrDefault(client, Set.of()))) {
+      if (remove(client, watch)) {
+        unwanted.add(watch);
+      }
+    }
+    return unwanted;
+  }
+
+  /** Takes a (channel, symbol) away from every client that watched it; returns those clients. */
+  Set<String> drop(Watch watch) {
+    Set<String> who = Set.copyOf(holders.getOrDefault(watch, Set.of()));
+    who.forEach(client -> remove(client, watch));
+    return who;
+  }
+
+  boolean holds(String client, Watch watch) {
+    return byClient.getOrDefault(client, Set.of()).contains(watch);
+  }
+
+  Set<Watch> of(String client) {
+    return Set.copyOf(byClient.getOrDefault(client, Set.of()));
+  }
+
+  int countOf(String client) {
+    return byClient.getOrDefault(client, Set.of()).size();
+  }
+
+  boolean wanted(Watch watch) {
+    return holders.containsKey(watch);
+  }
+
+  int clients() {
+    return byClient.size();
+  }
+
+  WatchSet wanted() {
+    return WatchSet.of(holders.keySet());
+  }
+}

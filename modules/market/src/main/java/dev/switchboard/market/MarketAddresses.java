@@ -1,0 +1,68 @@
+package dev.switchboard.market;
+
+import java.util.Optional;
+
+/**
+ * The event-bus addresses of one market listener. Public: {@code market.<name>.trades.<SYMBOL>} (and
+ * quotes, bars), {@code .watch}, {@code .unwatch}, {@code .health}. Internal, local only: how the
+ * long-lived subscription registry and the current connection instance talk.
+ */
+public record MarketAddresses(String listener) {
+
+  public String prefix() {
+    return "market." + listener + ".";
+  }
+
+  public String data(Channel channel, String symbol) {
+    return prefix() + channel.wire() + "." + symbol;
+  }
+
+  public String data(Watch watch) {
+    return data(watch.channel(), watch.symbol());
+  }
+
+  /** Request/reply: {@code {client, channel, symbols}} -> start watching. */
+  public String watch() {
+    return prefix() + "watch";
+  }
+
+  /** Request/reply: {@code {client, channel?, symbols?}} -> stop watching (all of the client's when symbols is absent). */
+  public String unwatch() {
+    return prefix() + "unwatch";
+  }
+
+  /** Request/reply: {@code {connected, active_symbols, total_clients, wanted_symbols}}. */
+  public String health() {
+    return prefix() + "health";
+  }
+
+  /** Local: a connection instance tells the registry it is ready, ended, or what the upstream answered unasked. */
+  String sessions() {
+    return prefix() + "internal.session";
+  }
+
+  /** Local, request/reply: the registry asks the connection of one generation to make one subscription change. */
+  String connection(long generation) {
+    return prefix() + "internal.connection." + generation;
+  }
+
+  /**
+   * The channel and the symbol part of an address under {@code market.<name>.<channel>.}, if it is one.
+   * The symbol part is returned as it is, unchecked.
+   */
+  public Optional<RawWatch> parseData(String address) {
+    if (address == null || !address.startsWith(prefix())) {
+      return Optional.empty();
+    }
+    String rest = address.substring(prefix().length());
+    int dot = rest.indexOf('.');
+    if (dot <= 0) {
+      return Optional.empty();
+    }
+    return Channel.of(rest.substring(0, dot)).map(c -> new RawWatch(c, rest.substring(dot + 1)));
+  }
+
+  /** A data address split up, its symbol not yet validated. */
+  public record RawWatch(Channel channel, String symbol) {
+  }
+}

@@ -1,0 +1,264 @@
+package dev.switchboard.market;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Keeps the upstream's subscriptions equal to what the clients want, through whichever connection
+ * instance is current. One change is in flight at a time (the protocol has no request ids, so the
+ * next answer is the answer); whatever changed meanwhile goes out as one coalesced message. The
+ * answer, a full set, is the truth: it replaces our view, and any difference from what we expected
+ * is recorded as drift and corrected by the next change. Single-threaded: the registry's event loop.
+ */
+final class UpstreamSync {
+  /** What the registry does about symbols the upstream would not take, and about any change of state. */
+  interface Events {
+    void refused(Collection<Watch> watches, String code, String message);
+
+    void changed();
+  }
+
+  /** More than this many symbols in one change are sent in several changes. */
+  static final int MAX_PER_CHANGE = 1000;
+  /** A symbol the upstream keeps ignoring is given up after this many changes. */
+  static final int MAX_TRIES = 3;
+
+  private record InFlight(long generation, String action, WatchSet watches, WatchSet expected) {
+  }
+
+  private final Vertx vertx;
+  private final MarketAddresses addresses;
+  private final Demand demand;
+  private final Duration linger;
+  private final Duration answerTimeout;
+  private final Logger log;
+  private final Events events;
+
+  /** The connection that said "ready" and has not ended; 0 when none. */
+  private long generation;
+  /** The newest generation ever heard of: anything older is a stale report. */
+  private long newest;
+  private WatchSet upstream = WatchSet.EMPTY;
+  private InFlight inFlight;
+  private final Map<Watch, Long> lingering = new HashMap<>();
+  private final Map<Watch, Integer> tries = new HashMap<>();
+  private final Set<Watch> stuck = new HashSet<>();
+  private long lingerTimer = -1;
+  private long driftCount;
+  private JsonObject lastDrift;
+  private long changesSent;
+
+  UpstreamSync(Vertx vertx, MarketAddresses addresses, Demand demand, Duration linger, Duration answerTimeout,
+               Logger log, Events events) {
+    this.vertx = vertx;
+    this.addresses = addresses;
+    this.demand = demand;
+    this.linger = linger;
+    this.answerTimeout = answerTimeout;
+    this.log = log;
+    this.events = events;
+  }
+
+  boolean connected() {
+    return generation != 0;
+  }
+
+  WatchSet upstream() {
+    return upstream;
+  }
+
+  long changesSent() {
+    return changesSent;
+  }
+
+  JsonObject drift() {
+    return new JsonObject().put("corrections", driftCount).put("last", lastDrift == null ? null : lastDrift.copy());
+  }
+
+  // ---- what the connection instances say ----------------------------------------------------------
+
+  /** A fresh connection is authenticated: it starts with nothing subscribed, so the whole wanted set goes out. */
+  void ready(long gen) {
+    if (gen <= newest) {
+      log.debug("ignoring ready of stale generation {}", gen);
+      return;
+    }
+    newest = gen;
+    generation = gen;
+    reset();
+    events.changed();
+    pump();
+  }
+
+  void ended(long gen) {
+    if (gen != generation) {
+      return;
+    }
+    generation = 0;
+    reset();
+    events.changed();
+  }
+
+  /** A {@code subscription} frame nobody asked for: still the truth. */
+  void unasked(long gen, WatchSet answer) {
+    if (gen != generation || inFlight != null) {
+      return;
+    }
+    take(answer, upstream);
+    events.changed();
+    pump();
+  }
+
+  private void reset() {
+    upstream = WatchSet.EMPTY;
+    inFlight = null;
+    lingering.clear();
+    tries.clear();
+    stuck.clear();
+    if (lingerTimer >= 0) {
+      vertx.cancelTimer(lingerTimer);
+      lingerTimer = -1;
+    }
+  }
+
+  // ---- what the clients want --------------------------------------------------------------------
+
+  /** Called with the 0 -> 1 and 1 -> 0 transitions of the demand. */
+  void wantedChanged(Collection<Watch> becameWanted, Collection<Watch> becameUnwanted) {
+    long now = System.currentTimeMillis();
+    becameWanted.forEach(w -> {
+      lingering.remove(w);
+      tries.remove(w);
+    });
+    if (!linger.isZero()) {
+      becameUnwanted.stream().filter(upstream::contains).forEach(w -> lingering.put(w, now + linger.toMillis()));
+      scheduleLinger();
+    }
+    pump();
+  }
+
+  private void scheduleLinger() {
+    if (lingerTimer >= 0 || lingering.isEmpty()) {
+      return;
+    }
+    long next = lingering.values().stream().mapToLong(Long::longValue).min().orElseThrow();
+    lingerTimer = vertx.setTimer(Math.max(1, next - System.currentTimeMillis()), id -> {
+      lingerTimer = -1;
+      pump();
+      scheduleLinger();
+    });
+  }
+
+  // ---- one change at a time ---------------------------------------------------------------------
+
+  /** Sends the next change, if the connection is ready, nothing is in flight and something differs. */
+  private void pump() {
+    if (generation == 0 || inFlight != null) {
+      return;
+    }
+    WatchSet wanted = demand.wanted();
+    WatchSet adds = wanted.minus(upstream);
+    if (!adds.isEmpty()) {
+      send("subscribe", adds.first(MAX_PER_CHANGE), upstream.plus(adds.first(MAX_PER_CHANGE)));
+      return;
+    }
+    long now = System.currentTimeMillis();
+    lingering.values().removeIf(until -> until <= now);
+    WatchSet removes = upstream.minus(wanted).minus(lingering.keySet()).minus(stuck);
+    if (!removes.isEmpty()) {
+      WatchSet batch = removes.first(MAX_PER_CHANGE);
+      send("unsubscribe", batch, upstream.minus(batch));
+    }
+  }
+
+  private void send(String action, WatchSet watches, WatchSet expected) {
+    InFlight change = new InFlight(generation, action, watches, expected);
+    inFlight = change;
+    changesSent++;
+    JsonObject body = new JsonObject().put("action", action);
+    watches.toJson().forEach(e -> {
+      if (!((io.vertx.core.json.JsonArray) e.getValue()).isEmpty()) {
+        body.put(e.getKey(), e.getValue());
+      }
+    });
+    DeliveryOptions options = new DeliveryOptions().setLocalOnly(true).setSendTimeout(answerTimeout.toMillis());
+    vertx.eventBus().<JsonObject>request(addresses.connection(change.generation), body, options).onComplete(ar -> {
+      if (inFlight != change) {
+        return; // the connection it went to is gone; a newer one has started over
+      }
+      inFlight = null;
+      if (ar.succeeded()) {
+        answered(change, ar.result().body().getJsonObject("subscription"));
+      } else {
+        failed(change, ar.cause());
+      }
+      events.changed();
+      pump();
+    });
+  }
+
+  private void answered(InFlight change, JsonObject answerJson) {
+    WatchSet answer = WatchSet.fromJson(answerJson);
+    take(answer, change.expected);
+    List<Watch> givenUp = new ArrayList<>();
+    for (Watch w : change.watches.asSet()) {
+      boolean done = change.action.equals("subscribe") == answer.contains(w);
+      if (done) {
+        tries.remove(w);
+      } else if (tries.merge(w, 1, Integer::sum) >= MAX_TRIES) {
+        tries.remove(w);
+        if (change.action.equals("subscribe")) {
+          givenUp.add(w);
+        } else {
+          stuck.add(w); // data for it is dropped anyway; not retried on this connection
+        }
+      }
+    }
+    if (!givenUp.isEmpty()) {
+      events.refused(givenUp, "not_subscribed", "the upstream did not subscribe after " + MAX_TRIES + " requests");
+    }
+  }
+
+  /** The answer replaces our view; a difference from what we expected is drift, corrected by the next change. */
+  private void take(WatchSet answer, WatchSet expected) {
+    WatchSet missing = expected.minus(answer);
+    WatchSet unexpected = answer.minus(expected);
+    if (!missing.isEmpty() || !unexpected.isEmpty()) {
+      driftCount++;
+      lastDrift = new JsonObject().put("at", Instant.now().toString())
+          .put("missing", missing.toJson()).put("unexpected", unexpected.toJson());
+      log.warn("upstream subscriptions differ from what was expected: missing {}, unexpected {}; correcting", missing, unexpected);
+    }
+    upstream = answer;
+  }
+
+  private void failed(InFlight change, Throwable cause) {
+    if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      int code = re.failureCode();
+      if (change.action.equals("subscribe") && (code == 400 || code == 405 || code == 410)) {
+        // 405 is atomic upstream: nothing of this change was taken, so every new symbol in it is refused.
+        events.refused(change.watches.minus(upstream).asSet(), String.valueOf(code), re.getMessage());
+      } else {
+        log.warn("{} of {} failed: {} {}", change.action, change.watches, code, re.getMessage());
+      }
+    } else if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+      ended(change.generation); // the connection is gone without a word
+    } else {
+      log.warn("{} of {} got no answer: {}", change.action, change.watches, cause.getMessage());
+    }
+  }
+}

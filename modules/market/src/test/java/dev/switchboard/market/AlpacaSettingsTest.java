@@ -1,0 +1,58 @@
+package dev.switchboard.market;
+
+import dev.switchboard.core.ConfigException;
+import dev.switchboard.core.ConfigSection;
+import dev.switchboard.core.Secrets;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A bad alpaca listener config is refused at start, naming the field. */
+class AlpacaSettingsTest {
+
+  private static JsonObject valid() {
+    return new JsonObject().put("url", "wss://stream.data.alpaca.markets/v2/iex").put("key", "PKTEST").put("secret", "s3cr3t-value");
+  }
+
+  private static String refusal(JsonObject json) {
+    return assertThrows(ConfigException.class, () -> AlpacaSettings.from(new ConfigSection("listeners[2]", json))).getMessage();
+  }
+
+  @Test
+  @DisplayName("defaults: 90 s after a 406, no linger, no staleness check; the secret is masked from then on")
+  void defaults() {
+    AlpacaSettings settings = AlpacaSettings.from(new ConfigSection("listeners[2]", valid()));
+    assertEquals(Duration.ofSeconds(90), settings.connectionLimitBackoff());
+    assertEquals(Duration.ZERO, settings.unsubscribeLinger());
+    assertTrue(settings.staleAfter().isEmpty());
+    assertEquals("secret=***", Secrets.global().redact("secret=s3cr3t-value"));
+  }
+
+  @Test
+  @DisplayName("staleAfter per channel")
+  void staleAfter() {
+    AlpacaSettings settings = AlpacaSettings.from(new ConfigSection("l", valid().put("staleAfter", new JsonObject().put("quotes", "15s"))));
+    assertEquals(Duration.ofSeconds(15), settings.staleAfter().get(Channel.QUOTES));
+    assertEquals(1, settings.staleAfter().size());
+  }
+
+  @Test
+  @DisplayName("missing key, unknown field, an unknown staleAfter channel, zero durations, a non-ws URL: refused with the field")
+  void refusals() {
+    JsonObject noKey = valid();
+    noKey.remove("key");
+    assertTrue(refusal(noKey).contains("listeners[2].key"), refusal(noKey));
+    assertTrue(refusal(valid().put("feed", "iex")).contains("listeners[2].feed"));
+    assertTrue(refusal(valid().put("staleAfter", new JsonObject().put("statuses", "5s"))).contains("listeners[2].staleAfter.statuses"));
+    assertTrue(refusal(valid().put("staleAfter", new JsonObject().put("trades", 0))).contains("listeners[2].staleAfter.trades"));
+    assertTrue(refusal(valid().put("subscriptionTimeout", "0s")).contains("listeners[2].subscriptionTimeout"));
+    assertTrue(refusal(valid().put("maxSymbolsPerClient", 0)).contains("listeners[2].maxSymbolsPerClient"));
+    assertTrue(refusal(valid().put("url", "https://stream.data.alpaca.markets/v2/iex")).contains("listeners[2].url"));
+  }
+}

@@ -1,0 +1,293 @@
+package dev.switchboard.market;
+
+import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.RestartPolicy;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.Control;
+import dev.switchboard.core.testing.StatusRecorder;
+import dev.switchboard.simulators.alpaca.AlpacaSimulator;
+import dev.switchboard.simulators.alpaca.AlpacaSimulatorOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static dev.switchboard.market.MarketFixture.NAME;
+import static dev.switchboard.market.MarketFixture.WAIT;
+import static dev.switchboard.market.MarketFixture.address;
+import static dev.switchboard.market.MarketFixture.set;
+import static dev.switchboard.market.MarketFixture.upstream;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The connection's promises: auth outcomes, reconnects, the connection limit, liveness, bad frames. */
+@ExtendWith(VertxExtension.class)
+class MarketConnectionTest {
+  @TempDir
+  Path dataDir;
+  private Vertx vertx;
+  private Control control;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    this.control = new Control(vertx);
+  }
+
+  private void deploy(AlpacaSimulator sim, String feed, RestartPolicy policy, JsonObject config) {
+    MarketFixture.deploySupervisor(vertx, dataDir, MarketFixture.alpaca(sim.url(feed), policy, config));
+  }
+
+  private List<JsonObject> collect(String... addresses) {
+    List<JsonObject> seen = new CopyOnWriteArrayList<>();
+    for (String a : addresses) {
+      vertx.eventBus().<JsonObject>consumer(a, m -> seen.add(m.body())).completion().await();
+    }
+    return seen;
+  }
+
+  private static String lastErrorCode(JsonObject status) {
+    JsonObject error = status.getJsonObject("last_error");
+    return error == null ? null : error.getString("code");
+  }
+
+  @Test
+  @DisplayName("forced drop: the same set is subscribed again on the new connection, and seq continues")
+  void reconnectResubscribesAndSeqContinues() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    List<JsonObject> seen = collect(address("trades", "AAPL"), address("quotes", "MSFT"), address("bars", "SPY"));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    MarketFixture.watch(vertx, "v", "quotes", "MSFT");
+    MarketFixture.bridge(vertx, dev.switchboard.core.BridgeActivity.Kind.REGISTER, "tab", address("bars", "SPY"));
+    Map<String, TreeSet<String>> wanted = set("AAPL", "MSFT", "SPY");
+    Await.until(WAIT, "subscribed", () -> upstream(sim), wanted::equals);
+    Await.until(WAIT, "data of every channel", () -> seen.stream().map(e -> e.getString("type")).distinct().count() == 3);
+
+    sim.drop(true).await();
+    Await.until(WAIT, "a second connection", () -> sim.totalConnections() == 2);
+    Await.until(WAIT, "the same set subscribed again", () -> upstream(sim), wanted::equals);
+    int before = seen.size();
+    Await.until(WAIT, "data on the new connection", () -> seen.size() >= before + 10);
+
+    List<Long> seqs = seen.stream().map(e -> e.getLong("seq")).sorted().toList();
+    for (int i = 0; i < seqs.size(); i++) {
+      assertEquals(i + 1, seqs.get(i), "seq grows by one across the reconnect");
+    }
+    long resubscribes = sim.changes().stream().filter(c -> c.session() != sim.changes().get(0).session()).count();
+    assertEquals(1, resubscribes, "the whole set in one subscribe on the new connection");
+    assertEquals("1001", lastErrorCode(control.status(NAME)));
+    assertEquals(1, sim.maxConcurrentConnections());
+  }
+
+  @Test
+  @DisplayName("a drop without close: 406 on the next auth inside the window, backoff, connected once it passed; never two connections")
+  void dropWithoutCloseHitsTheConnectionLimit() {
+    Duration window = Duration.ofMillis(1500);
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withConnectionLimit(1, window, false));
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject().put("connectionLimitBackoff", "400ms"));
+    StatusRecorder recorder = new StatusRecorder(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    Await.until(WAIT, "subscribed", () -> upstream(sim).get("trades").contains("AAPL"));
+
+    long cut = System.currentTimeMillis();
+    sim.drop(false).await();
+    Await.until(WAIT, "authenticated again", () -> sim.auths().stream().filter(a -> a.outcome().equals("authenticated")).count() == 2);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "resubscribed", () -> upstream(sim).get("trades").contains("AAPL"));
+
+    List<AlpacaSimulator.AuthOutcome> after = sim.auths().stream().filter(a -> a.at() >= cut).toList();
+    List<AlpacaSimulator.AuthOutcome> refused = after.stream().filter(a -> a.outcome().equals("406")).toList();
+    assertTrue(!refused.isEmpty(), "a 406 inside the window: " + after);
+    assertTrue(refused.get(0).at() - cut < window.toMillis(), "the first retry came inside the window");
+    AlpacaSimulator.AuthOutcome success = after.get(after.size() - 1);
+    assertEquals("authenticated", success.outcome());
+    assertTrue(success.at() - cut >= window.toMillis(), "authenticated " + (success.at() - cut) + " ms after the cut, inside the window");
+    for (int i = 1; i < after.size(); i++) {
+      long gap = after.get(i).at() - after.get(i - 1).at();
+      assertTrue(gap >= 400 - 20, "a retry " + gap + " ms after a 406: the connection-limit backoff was not honoured");
+    }
+    assertTrue(refused.size() <= window.toMillis() / 400 + 1, refused.size() + " attempts inside the window: no backoff");
+    assertTrue(recorder.of(NAME).stream().anyMatch(s -> "406".equals(lastErrorCode(s.status()))), "last_error shows 406");
+    assertEquals(1, sim.maxConcurrentConnections(), "never two connections");
+  }
+
+  @Test
+  @DisplayName("402 auth failed: FAILED with the server's message, one attempt, no retry")
+  void authFailureIsFatal() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withCredentials("other-key", "other-secret"));
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    control.start(NAME);
+    JsonObject failed = control.awaitState(NAME, ListenerState.FAILED, WAIT);
+    assertEquals("402", lastErrorCode(failed));
+    assertTrue(failed.getJsonObject("last_error").getString("message").contains("auth failed"));
+    assertTrue(!failed.getJsonObject("last_error").getString("message").contains(AlpacaSimulatorOptions.DEMO_SECRET));
+    Instant failedAt = Instant.now();
+    Await.until(WAIT, "well past any retry delay", () -> Instant.now().isAfter(failedAt.plusMillis(500)));
+    JsonObject later = control.status(NAME);
+    assertEquals("FAILED", later.getString("state"));
+    assertEquals(1, later.getLong("deployments"));
+    assertEquals(1, sim.totalConnections());
+    assertEquals(List.of("402"), sim.auths().stream().map(AlpacaSimulator.AuthOutcome::outcome).toList());
+    Await.until(WAIT, "the refused connection closed", () -> sim.concurrentConnections() == 0);
+  }
+
+  @Test
+  @DisplayName("409 insufficient subscription (a feed not in the plan): FAILED, no retry")
+  void unentitledFeedIsFatal() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withEntitledFeeds(Set.of("iex")));
+    deploy(sim, "sip", MarketFixture.fastPolicy(), new JsonObject());
+    control.start(NAME);
+    JsonObject failed = control.awaitState(NAME, ListenerState.FAILED, WAIT);
+    assertEquals("409", lastErrorCode(failed));
+    assertTrue(failed.getJsonObject("last_error").getString("message").contains("insufficient subscription"));
+    assertEquals(1, failed.getLong("deployments"));
+  }
+
+  @Test
+  @DisplayName("a mute stream (pongs, no data) with staleAfter: detected, reconnected, data again")
+  void muteStreamReconnects() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject().put("staleAfter", new JsonObject().put("trades", "300ms")));
+    List<JsonObject> seen = collect(address("trades", "AAPL"));
+    StatusRecorder recorder = new StatusRecorder(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    Await.until(WAIT, "trades flowing", () -> seen.size() >= 5);
+
+    long muted = System.currentTimeMillis();
+    sim.mute().await();
+    StatusRecorder.Seen backoff = Await.until(WAIT, "the mute stream noticed",
+        () -> recorder.of(NAME).stream().filter(s -> s.state().equals("BACKOFF")).findFirst().orElse(null), s -> s != null);
+    assertEquals("stale", lastErrorCode(backoff.status()));
+    long noticed = backoff.at() - muted;
+    assertTrue(noticed >= 200 && noticed <= 300 + 500, "noticed " + noticed + " ms after going mute (staleAfter 300 ms)");
+    Await.until(WAIT, "a fresh connection", () -> sim.totalConnections() == 2);
+    int before = seen.size();
+    Await.until(WAIT, "trades again", () -> seen.size() >= before + 5);
+    assertEquals(1, sim.maxConcurrentConnections());
+  }
+
+  @Test
+  @DisplayName("a connected stream with nothing subscribed is never stale")
+  void nothingSubscribedIsNotStale() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject().put("staleAfter", new JsonObject().put("trades", "100ms")));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Instant connected = Instant.now();
+    Await.until(WAIT, "several staleAfter periods", () -> Instant.now().isAfter(connected.plusMillis(500)));
+    assertEquals(ListenerState.CONNECTED, control.state(NAME));
+    assertEquals(1, sim.totalConnections());
+  }
+
+  @Test
+  @DisplayName("malformed frames are counted, unknown types and fields ignored and counted; the connection stays up")
+  void malformedFramesAreCounted() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withData(0, Duration.ZERO));
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    List<JsonObject> seen = collect(address("trades", "AAPL"));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    Await.until(WAIT, "subscribed", () -> upstream(sim).get("trades").contains("AAPL"));
+
+    sim.sendRaw("this is not json").await();
+    sim.sendRaw("{\"T\":\"t\",\"S\":\"AAPL\"}").await();            // an object, not an array
+    sim.sendRaw("[1, {\"T\":\"q\",\"S\":\"ZZZ\"}]").await();         // a number in the array
+    sim.sendRaw("[{\"S\":\"AAPL\",\"p\":1}]").await();               // no T
+    sim.sendRaw("[{\"T\":\"t\",\"p\":1}]").await();                  // a trade without a symbol
+    sim.sendRaw("[{\"T\":\"n\",\"S\":\"AAPL\",\"headline\":\"x\"}]").await(); // a type we do not know
+    sim.send(new JsonArray().add(new JsonObject().put("T", "t").put("S", "AAPL").put("i", 1).put("x", "V").put("p", 190.5)
+        .put("s", 10).put("t", "2026-01-02T15:04:05.123456789Z").put("c", new JsonArray()).put("z", "C").put("newField", true))).await();
+
+    Await.until(WAIT, "the good trade delivered", () -> seen.size() == 1);
+    assertEquals(true, seen.get(0).getJsonObject("data").getBoolean("newField"), "unknown fields are passed on as they are");
+    JsonObject status = Await.until(WAIT, "the counters", () -> control.status(NAME), s -> s.getLong("malformed") == 5);
+    assertEquals(1L, status.getLong("unknown_types"));
+    assertEquals(1L, status.getLong("unknown_fields"));
+    assertEquals("CONNECTED", status.getString("state"));
+    assertEquals(1, sim.totalConnections(), "bad frames do not cost the connection");
+  }
+
+  @Test
+  @DisplayName("500 and 407 from the upstream are retried with the normal backoff")
+  void internalErrorAndSlowClientAreRetried() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    StatusRecorder recorder = new StatusRecorder(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+
+    sim.internalError().await();
+    Await.until(WAIT, "reconnected after 500", () -> sim.totalConnections() == 2 && control.state(NAME) == ListenerState.CONNECTED);
+    sim.slowClient().await();
+    Await.until(WAIT, "reconnected after 407", () -> sim.totalConnections() == 3 && control.state(NAME) == ListenerState.CONNECTED);
+    List<String> codes = recorder.of(NAME).stream().filter(s -> s.state().equals("BACKOFF")).map(s -> lastErrorCode(s.status()))
+        .distinct().toList();
+    assertEquals(List.of("500", "407"), codes);
+    assertEquals(1, sim.maxConcurrentConnections());
+  }
+
+  @Test
+  @DisplayName("stop closes with a close frame and the registry knows it is disconnected; start subscribes the wanted set again")
+  void stopAndStart() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "quotes", "AAPL");
+    Await.until(WAIT, "subscribed", () -> upstream(sim).get("quotes").contains("AAPL"));
+
+    control.stop(NAME);
+    Await.until(WAIT, "closed", () -> sim.concurrentConnections() == 0);
+    assertEquals(List.of((short) 1000), sim.closeCodes());
+    Await.until(WAIT, "alpaca_connected false", () -> !control.status(NAME).getBoolean("alpaca_connected"));
+
+    MarketFixture.watch(vertx, "v", "quotes", "MSFT"); // while stopped: remembered, sent on the next connection
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "the whole wanted set subscribed", () -> upstream(sim), set("", "AAPL,MSFT", "")::equals);
+    assertEquals(1, sim.maxConcurrentConnections());
+  }
+
+  @Test
+  @DisplayName("the simulator going down for a while and a restart: reconnected and resubscribed each time")
+  void upstreamDownAndRestart() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL", "MSFT");
+    Await.until(WAIT, "subscribed", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+
+    sim.down(Duration.ofMillis(300)).await();
+    control.awaitState(NAME, ListenerState.BACKOFF, WAIT);
+    Await.until(WAIT, "back up", sim::isUp);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "resubscribed after the outage", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+
+    sim.restart().await();
+    Await.until(WAIT, "resubscribed after the restart", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+  }
+}

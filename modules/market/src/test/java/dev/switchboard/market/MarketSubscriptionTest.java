@@ -1,0 +1,370 @@
+package dev.switchboard.market;
+
+import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.Control;
+import dev.switchboard.simulators.alpaca.AlpacaSimulator;
+import dev.switchboard.simulators.alpaca.SubscriptionChange;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
+
+import static dev.switchboard.core.BridgeActivity.Kind.REGISTER;
+import static dev.switchboard.core.BridgeActivity.Kind.SOCKET_CLOSED;
+import static dev.switchboard.core.BridgeActivity.Kind.UNREGISTER;
+import static dev.switchboard.market.MarketFixture.NAME;
+import static dev.switchboard.market.MarketFixture.WAIT;
+import static dev.switchboard.market.MarketFixture.address;
+import static dev.switchboard.market.MarketFixture.bridge;
+import static dev.switchboard.market.MarketFixture.set;
+import static dev.switchboard.market.MarketFixture.upstream;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Shared subscriptions: many clients, one upstream subscription per symbol, proved against the simulator. */
+@ExtendWith(VertxExtension.class)
+class MarketSubscriptionTest {
+  @TempDir
+  Path dataDir;
+  private Vertx vertx;
+  private Control control;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    this.control = new Control(vertx);
+  }
+
+  private AlpacaSimulator start(JsonObject listenerConfig) {
+    return start(MarketFixture.simulator(vertx, MarketFixture.simulatorOptions()), listenerConfig);
+  }
+
+  private AlpacaSimulator start(AlpacaSimulator sim, JsonObject listenerConfig) {
+    MarketFixture.deploySupervisor(vertx, dataDir, MarketFixture.alpaca(sim.url("iex"), MarketFixture.fastPolicy(), listenerConfig));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    return sim;
+  }
+
+  private static List<SubscriptionChange> changesOf(AlpacaSimulator sim, String action, String channel, String symbol) {
+    return sim.changes().stream().filter(c -> c.action().equals(action) && c.symbols(channel).contains(symbol)).toList();
+  }
+
+  /** Every change before this barrier has reached the simulator: changes go out one at a time, in order. */
+  private void barrier(AlpacaSimulator sim, String symbol) {
+    MarketFixture.watch(vertx, "barrier", "bars", symbol);
+    Await.until(WAIT, "the barrier " + symbol + " subscribed", () -> upstream(sim).get("bars").contains(symbol));
+  }
+
+  @Test
+  @DisplayName("three clients watch AAPL: one subscribe; two leave: still subscribed; the last leaves: one unsubscribe")
+  void threeClientsShareOneSubscription() {
+    AlpacaSimulator sim = start(new JsonObject());
+    bridge(vertx, REGISTER, "s1", address("trades", "AAPL"));
+    bridge(vertx, REGISTER, "s2", address("trades", "AAPL"));
+    MarketFixture.watch(vertx, "ticker-verticle", "trades", "AAPL");
+    Await.until(WAIT, "AAPL subscribed upstream", () -> upstream(sim).get("trades").contains("AAPL"));
+    Await.until(WAIT, "three clients counted", () -> MarketFixture.health(vertx).getInteger("total_clients") == 3);
+    assertEquals(1, changesOf(sim, "subscribe", "trades", "AAPL").size(), "one upstream subscribe for three clients");
+
+    bridge(vertx, UNREGISTER, "s1", address("trades", "AAPL"));
+    MarketFixture.unwatch(vertx, "ticker-verticle", "trades", "AAPL");
+    Await.until(WAIT, "one client left", () -> MarketFixture.health(vertx).getInteger("total_clients") == 1);
+    barrier(sim, "ZZZ");
+    assertTrue(upstream(sim).get("trades").contains("AAPL"), "still subscribed while one client watches");
+    assertEquals(0, changesOf(sim, "unsubscribe", "trades", "AAPL").size());
+
+    bridge(vertx, UNREGISTER, "s2", address("trades", "AAPL"));
+    Await.until(WAIT, "AAPL unsubscribed upstream", () -> !upstream(sim).get("trades").contains("AAPL"));
+    barrier(sim, "YYY");
+    assertEquals(1, changesOf(sim, "unsubscribe", "trades", "AAPL").size(), "one unsubscribe when the last client leaves");
+    assertEquals(1, changesOf(sim, "subscribe", "trades", "AAPL").size());
+    assertEquals(0, sim.overlappingChanges());
+  }
+
+  @Test
+  @DisplayName("a socket that dies abruptly (SOCKET_CLOSED alone) releases everything it watched, and nothing else")
+  void abruptlyClosedSocketReleasesEverything() {
+    AlpacaSimulator sim = start(new JsonObject());
+    bridge(vertx, REGISTER, "doomed", address("trades", "AAPL"));
+    bridge(vertx, REGISTER, "doomed", address("quotes", "AAPL"));
+    bridge(vertx, REGISTER, "doomed", address("bars", "MSFT"));
+    bridge(vertx, REGISTER, "other", address("trades", "AAPL"));
+    Await.until(WAIT, "all subscribed", () -> upstream(sim).equals(set("AAPL", "AAPL", "MSFT")));
+
+    bridge(vertx, SOCKET_CLOSED, "doomed", null);
+    Await.until(WAIT, "only the other socket's symbol left", () -> upstream(sim).equals(set("AAPL", "", "")));
+    JsonObject health = MarketFixture.health(vertx);
+    assertEquals(1, health.getInteger("total_clients"));
+    assertEquals(set("AAPL", "", ""), MarketFixture.sets(health.getJsonObject("wanted_symbols")));
+
+    // The server's own sequence on a close: an UNREGISTER per address still held, then SOCKET_CLOSED.
+    bridge(vertx, UNREGISTER, "other", address("trades", "AAPL"));
+    bridge(vertx, SOCKET_CLOSED, "other", null);
+    Await.until(WAIT, "nothing left", () -> upstream(sim).equals(set("", "", "")));
+    assertEquals(0, MarketFixture.health(vertx).getInteger("total_clients"));
+  }
+
+  @Test
+  @DisplayName("50 clients watch and unwatch 20 symbols at random: the simulator's set equals the registry's; never two changes in flight")
+  void randomChurn() {
+    AlpacaSimulator sim = start(new JsonObject().put("unsubscribeLinger", "20ms"));
+    Random random = new Random(42);
+    List<String> symbols = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      symbols.add("S" + i);
+    }
+    List<String> channels = List.of("trades", "quotes", "bars");
+    Map<String, Set<String>> model = new HashMap<>(); // client -> "channel:symbol"
+    long until = System.currentTimeMillis() + 1500;
+    int ops = 0;
+    while (System.currentTimeMillis() < until) {
+      int c = random.nextInt(50);
+      boolean browser = c < 25;
+      String client = browser ? "sock-" + c : "java-" + c;
+      String channel = channels.get(random.nextInt(3));
+      String symbol = symbols.get(random.nextInt(20));
+      Set<String> mine = model.computeIfAbsent(client, k -> new HashSet<>());
+      String key = channel + ":" + symbol;
+      if (browser && random.nextInt(40) == 0) {
+        bridge(vertx, SOCKET_CLOSED, client, null);
+        mine.clear();
+      } else if (mine.contains(key)) {
+        if (browser) {
+          bridge(vertx, UNREGISTER, client, address(channel, symbol));
+        } else {
+          MarketFixture.unwatch(vertx, client, channel, symbol);
+        }
+        mine.remove(key);
+      } else {
+        if (browser) {
+          bridge(vertx, REGISTER, client, address(channel, symbol));
+        } else {
+          MarketFixture.watch(vertx, client, channel, symbol);
+        }
+        mine.add(key);
+      }
+      ops++;
+    }
+    Map<String, TreeSet<String>> expected = new TreeMap<>(set("", "", ""));
+    model.values().forEach(keys -> keys.forEach(k -> expected.get(k.split(":")[0]).add(k.split(":")[1])));
+
+    Await.until(WAIT, "the registry to hold what the clients want", () -> MarketFixture.sets(
+        MarketFixture.health(vertx).getJsonObject("wanted_symbols")), expected::equals);
+    Await.until(WAIT, "the upstream to hold what the registry holds", () -> upstream(sim), expected::equals);
+    JsonObject health = MarketFixture.health(vertx);
+    assertEquals(expected, MarketFixture.sets(health.getJsonObject("active_symbols")), "the registry's view of the upstream");
+    assertEquals(model.values().stream().filter(s -> !s.isEmpty()).count(), (long) health.getInteger("total_clients"));
+    assertEquals(0, sim.overlappingChanges(), "a change was sent while another was unanswered");
+    assertTrue(sim.changes().size() < ops, sim.changes().size() + " changes for " + ops + " client operations: not coalesced");
+    assertEquals(1, sim.maxConcurrentConnections());
+  }
+
+  @Test
+  @DisplayName("invalid symbols are refused with a clear error and never reach the upstream")
+  void invalidSymbolsAreRefused() {
+    AlpacaSimulator sim = start(new JsonObject());
+    String watch = "market." + NAME + ".watch";
+    Map<JsonObject, String> bad = new java.util.LinkedHashMap<>();
+    bad.put(new JsonObject().put("client", "v").put("channel", "trades").put("symbols", new io.vertx.core.json.JsonArray().add("AA$PL")), "not valid");
+    bad.put(new JsonObject().put("client", "v").put("channel", "trades").put("symbols", new io.vertx.core.json.JsonArray().add("")), "must not be empty");
+    bad.put(new JsonObject().put("client", "v").put("channel", "trades").put("symbols", new io.vertx.core.json.JsonArray().add("A".repeat(21))), "longer than 20");
+    bad.put(new JsonObject().put("client", "v").put("channel", "trades").put("symbols", new io.vertx.core.json.JsonArray().add(42)), "must be a string");
+    bad.put(new JsonObject().put("client", "v").put("channel", "trades").put("symbols", new io.vertx.core.json.JsonArray().add("MSFT").add("*")), "not valid");
+    bad.put(new JsonObject().put("client", "v").put("channel", "trades").put("symbols", new io.vertx.core.json.JsonArray()), "non-empty array");
+    bad.put(new JsonObject().put("client", "v").put("channel", "orderbooks").put("symbols", new io.vertx.core.json.JsonArray().add("AAPL")), "unknown channel");
+    bad.put(new JsonObject().put("channel", "trades").put("symbols", new io.vertx.core.json.JsonArray().add("AAPL")), "\"client\"");
+    bad.put(new JsonObject().put("client", "v").put("channel", "trades").put("symbol", "AAPL"), "unknown field \"symbol\"");
+    for (Map.Entry<JsonObject, String> e : bad.entrySet()) {
+      ReplyException refused = assertThrows(ReplyException.class, () -> vertx.eventBus().request(watch, e.getKey()).await(),
+          "accepted: " + e.getKey());
+      assertEquals(400, refused.failureCode(), e.getKey().encode());
+      assertTrue(refused.getMessage().contains(e.getValue()), "'" + refused.getMessage() + "' should say " + e.getValue());
+    }
+    ReplyException notJson = assertThrows(ReplyException.class, () -> vertx.eventBus().request(watch, "AAPL").await());
+    assertEquals(400, notJson.failureCode());
+
+    // A browser registering an address whose symbol is not canonical is told so on that very address.
+    List<JsonObject> errors = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(address("trades", "aapl"), m -> errors.add(m.body())).completion().await();
+    vertx.eventBus().<JsonObject>consumer(address("quotes", "BAD$"), m -> errors.add(m.body())).completion().await();
+    bridge(vertx, REGISTER, "browser", address("trades", "aapl"));
+    bridge(vertx, REGISTER, "browser", address("quotes", "BAD$"));
+    Await.until(WAIT, "two error envelopes", () -> errors.size() == 2);
+    for (JsonObject error : errors) {
+      assertEquals("error", error.getString("type"));
+      assertEquals("invalid_symbol", error.getJsonObject("data").getString("code"));
+    }
+
+    // A lower-case symbol from Java is upper-cased: that one is valid.
+    JsonObject ok = MarketFixture.watch(vertx, "v", "trades", "aapl");
+    assertEquals("AAPL", ok.getJsonArray("symbols").getString(0));
+    assertEquals(address("trades", "AAPL"), ok.getJsonArray("addresses").getString(0));
+    Await.until(WAIT, "AAPL subscribed", () -> upstream(sim).get("trades").contains("AAPL"));
+
+    Pattern canonical = Pattern.compile("[A-Z0-9][A-Z0-9./-]{0,19}");
+    for (SubscriptionChange change : sim.changes()) {
+      for (String channel : List.of("trades", "quotes", "bars")) {
+        change.symbols(channel).forEach(s -> assertTrue(canonical.matcher(s).matches(), "reached upstream: " + s));
+      }
+    }
+    assertEquals(List.of("AAPL"), sim.changes().stream().flatMap(c -> c.symbols("trades").stream()).toList());
+    assertTrue(sim.errors().isEmpty(), "the upstream never had to refuse anything: " + sim.errors());
+    assertTrue(control.status(NAME).getLong("refused_requests") >= 12);
+  }
+
+  @Test
+  @DisplayName("a client over maxSymbolsPerClient is refused, Java with 429, a browser with an error envelope")
+  void perClientSymbolLimit() {
+    AlpacaSimulator sim = start(new JsonObject().put("maxSymbolsPerClient", 3));
+    ReplyException tooMany = assertThrows(ReplyException.class,
+        () -> MarketFixture.watch(vertx, "greedy", "trades", "A", "B", "C", "D"));
+    assertEquals(429, tooMany.failureCode());
+    assertTrue(tooMany.getMessage().contains("limit is 3"), tooMany.getMessage());
+    MarketFixture.watch(vertx, "greedy", "trades", "A", "B", "C");
+    assertThrows(ReplyException.class, () -> MarketFixture.watch(vertx, "greedy", "quotes", "A"));
+    MarketFixture.watch(vertx, "greedy", "trades", "A"); // already watched: no new symbol, no refusal
+
+    List<JsonObject> errors = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(address("bars", "D"), m -> errors.add(m.body())).completion().await();
+    for (String s : List.of("A", "B", "C", "D")) {
+      bridge(vertx, REGISTER, "tab", address("bars", s));
+    }
+    Await.until(WAIT, "the refusal told", () -> errors.size() == 1);
+    assertEquals("client_limit", errors.get(0).getJsonObject("data").getString("code"));
+    Await.until(WAIT, "the allowed ones subscribed", () -> upstream(sim), set("A,B,C", "", "A,B,C")::equals);
+  }
+
+  @Test
+  @DisplayName("405 from the upstream: the set is unchanged, and the clients that asked are told on the symbol's address")
+  void symbolLimitRefusalIsReported() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withSymbolLimit(2, false));
+    start(sim, new JsonObject());
+    MarketFixture.watch(vertx, "first", "trades", "AAPL", "MSFT");
+    Await.until(WAIT, "two symbols subscribed", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+
+    List<JsonObject> told = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(address("trades", "TSLA"), m -> told.add(m.body())).completion().await();
+    MarketFixture.watch(vertx, "second", "trades", "TSLA");
+    bridge(vertx, REGISTER, "tab", address("trades", "TSLA"));
+    Await.until(WAIT, "the 405 reported", () -> told.stream().anyMatch(e -> "405".equals(e.getJsonObject("data").getString("code"))));
+    assertTrue(told.get(0).getJsonObject("data").getString("message").contains("symbol limit exceeded"));
+    Await.until(WAIT, "the refused symbol forgotten", () -> MarketFixture.sets(
+        MarketFixture.health(vertx).getJsonObject("wanted_symbols")), set("AAPL,MSFT", "", "")::equals);
+    assertEquals(set("AAPL,MSFT", "", ""), upstream(sim));
+    assertTrue(sim.errors().stream().anyMatch(e -> e.code() == 405));
+
+    MarketFixture.unwatch(vertx, "first", "trades", "MSFT");
+    MarketFixture.watch(vertx, "second", "trades", "TSLA");
+    Await.until(WAIT, "room made, TSLA subscribed", () -> upstream(sim), set("AAPL,TSLA", "", "")::equals);
+  }
+
+  @Test
+  @DisplayName("the upstream's answer is the truth: a subscription it lost shows as drift in status and is subscribed again")
+  void driftIsShownAndCorrected() {
+    AlpacaSimulator sim = start(new JsonObject());
+    MarketFixture.watch(vertx, "v", "trades", "AAPL", "MSFT");
+    Await.until(WAIT, "subscribed", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+    assertEquals(0L, control.status(NAME).getJsonObject("subscription_drift").getLong("corrections"));
+
+    sim.lose("trades", "AAPL").await();
+    MarketFixture.watch(vertx, "v", "quotes", "TSLA");
+    Await.until(WAIT, "the drift seen", () -> control.status(NAME).getJsonObject("subscription_drift").getLong("corrections") == 1);
+    JsonObject last = control.status(NAME).getJsonObject("subscription_drift").getJsonObject("last");
+    assertEquals(set("AAPL", "", ""), MarketFixture.sets(last.getJsonObject("missing")));
+    assertEquals(set("", "", ""), MarketFixture.sets(last.getJsonObject("unexpected")));
+    Await.until(WAIT, "corrected upstream", () -> upstream(sim), set("AAPL,MSFT", "TSLA", "")::equals);
+    Await.until(WAIT, "status shows the corrected set", () -> MarketFixture.sets(control.status(NAME).getJsonObject("active_symbols")),
+        set("AAPL,MSFT", "TSLA", "")::equals);
+    assertEquals(0, sim.overlappingChanges());
+  }
+
+  @Test
+  @DisplayName("unsubscribeLinger absorbs churn: leave and come back within it sends nothing; leaving for good unsubscribes after it")
+  void lingerAbsorbsChurn() {
+    AlpacaSimulator sim = start(new JsonObject().put("unsubscribeLinger", "400ms"));
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    Await.until(WAIT, "subscribed", () -> upstream(sim).get("trades").contains("AAPL"));
+    for (int i = 0; i < 5; i++) {
+      MarketFixture.unwatch(vertx, "v", "trades", "AAPL");
+      MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    }
+    barrier(sim, "ZZZ");
+    assertEquals(1, sim.changes().stream().filter(c -> c.symbols("trades").contains("AAPL")).count(), "churn reached the upstream");
+
+    long left = System.currentTimeMillis();
+    MarketFixture.unwatch(vertx, "v", "trades", "AAPL");
+    Await.until(WAIT, "unsubscribed after the linger", () -> !upstream(sim).get("trades").contains("AAPL"));
+    long unsubscribedAt = changesOf(sim, "unsubscribe", "trades", "AAPL").get(0).at();
+    assertTrue(unsubscribedAt - left >= 380, "unsubscribed " + (unsubscribedAt - left) + " ms after the last client left");
+    assertEquals(1, changesOf(sim, "unsubscribe", "trades", "AAPL").size());
+  }
+
+  @Test
+  @DisplayName("data for a symbol nobody wants any more (late deliveries) is dropped and counted")
+  void lateDeliveriesAreDropped() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions()
+        .withData(50, Duration.ofMillis(200)).withAnswers(Duration.ofMillis(5), Duration.ofMillis(500)));
+    start(sim, new JsonObject());
+    List<JsonObject> seen = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(address("trades", "AAPL"), m -> seen.add(m.body())).completion().await();
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    Await.until(WAIT, "trades flowing", () -> seen.size() >= 5);
+    assertEquals("trade", seen.get(0).getString("type"));
+    assertEquals("AAPL", seen.get(0).getJsonObject("data").getString("S"));
+
+    MarketFixture.unwatch(vertx, "v", "trades", "AAPL");
+    long unwatched = System.currentTimeMillis();
+    Await.until(WAIT, "late deliveries dropped", () -> control.status(NAME).getLong("dropped_unwanted") >= 5);
+    assertTrue(seen.stream().noneMatch(e -> e.getLong("ts") > unwatched + 50), "published after nobody wanted it");
+  }
+
+  @Test
+  @DisplayName("status and health show the connection, the upstream set, the clients")
+  void statusAndHealth() {
+    AlpacaSimulator sim = start(new JsonObject());
+    bridge(vertx, REGISTER, "tab", address("quotes", "MSFT"));
+    MarketFixture.watch(vertx, "v", "bars", "SPY");
+    Await.until(WAIT, "subscribed", () -> upstream(sim), set("", "MSFT", "SPY")::equals);
+    Await.until(WAIT, "status pushed", () -> MarketFixture.sets(control.status(NAME).getJsonObject("active_symbols")),
+        set("", "MSFT", "SPY")::equals);
+    JsonObject status = control.status(NAME);
+    assertEquals(true, status.getBoolean("alpaca_connected"));
+    assertEquals(2, status.getInteger("total_clients"));
+    assertEquals(2, status.getInteger("connected_clients"));
+    assertEquals(0L, status.getJsonObject("subscription_drift").getLong("corrections"));
+    JsonObject health = MarketFixture.health(vertx);
+    assertEquals(true, health.getBoolean("connected"));
+    assertEquals(2, health.getInteger("total_clients"));
+    assertEquals(set("", "MSFT", "SPY"), MarketFixture.sets(health.getJsonObject("active_symbols")));
+
+    control.stop(NAME);
+    Await.until(WAIT, "disconnected in health", () -> !MarketFixture.health(vertx).getBoolean("connected"));
+    health = MarketFixture.health(vertx);
+    assertEquals(set("", "", ""), MarketFixture.sets(health.getJsonObject("active_symbols")), "nothing is subscribed without a connection");
+    assertEquals(set("", "MSFT", "SPY"), MarketFixture.sets(health.getJsonObject("wanted_symbols")), "the wanted set outlives the connection");
+    assertEquals(2, health.getInteger("total_clients"));
+    Await.until(WAIT, "the close frame seen", () -> sim.closeCodes().contains((short) 1000));
+  }
+}

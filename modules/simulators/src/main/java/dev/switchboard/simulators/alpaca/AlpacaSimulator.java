@@ -1,0 +1,419 @@
+package dev.switchboard.simulators.alpaca;
+
+import dev.switchboard.simulators.TcpGate;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.ServerWebSocketHandshake;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * An Alpaca market-data stream server (v2 stocks and v1beta3 crypto, JSON frames), faithful to the
+ * parts that hurt clients: one connection per key and endpoint, a dropped connection that keeps
+ * counting for a reap window (406 right after a reconnect), full-set subscription answers with no
+ * request ids, data batched per frame, slow-client 407, server pings. On command it drops
+ * connections (cleanly or not), goes mute, goes down, restarts, loses a subscription silently.
+ * Commands work from Java (tests) or over HTTP under {@code /admin/} (demos); they may be called
+ * from any thread and run on the simulator's event loop.
+ */
+public class AlpacaSimulator extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(AlpacaSimulator.class);
+
+  /** What one {@code auth} got: "authenticated" or the error code. */
+  public record AuthOutcome(int session, String feed, long at, String outcome) {
+  }
+
+  /** An error frame sent to a session. */
+  public record SentError(int session, long at, int code) {
+  }
+
+  /** A session that ended without a close frame: it still counts against the limit until {@code until}. */
+  private record Ghost(String key, String feed, long until) {
+  }
+
+  private final AlpacaSimulatorOptions options;
+  private final Map<Integer, AlpacaSession> sessions = new ConcurrentHashMap<>();
+  private final List<Ghost> ghosts = new CopyOnWriteArrayList<>();
+  private final List<SubscriptionChange> changes = new CopyOnWriteArrayList<>();
+  private final List<AuthOutcome> auths = new CopyOnWriteArrayList<>();
+  private final List<SentError> errors = new CopyOnWriteArrayList<>();
+  private final List<Short> closeCodes = new CopyOnWriteArrayList<>();
+  private final AtomicInteger nextSession = new AtomicInteger();
+  private final AtomicInteger concurrent = new AtomicInteger();
+  private final AtomicInteger maxConcurrent = new AtomicInteger();
+  private final AtomicLong totalConnections = new AtomicLong();
+  private final AtomicLong dataMessages = new AtomicLong();
+  private final MarketDataGenerator data = new MarketDataGenerator();
+  private volatile Duration ackDelay;
+  private volatile boolean up;
+  private HttpServer server;
+  private TcpGate gate;
+  private int port;
+  /** Sessions of an earlier life of the server (before a restart) leave no ghosts. */
+  private int epoch;
+  private final List<Long> timers = new ArrayList<>();
+
+  public AlpacaSimulator(AlpacaSimulatorOptions options) {
+    this.options = options;
+    this.ackDelay = options.ackDelay();
+  }
+
+  @Override
+  public Future<?> start() {
+    return listen(options.port());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return shutDown();
+  }
+
+  private Future<Void> listen(int wanted) {
+    server = vertx.createHttpServer(new HttpServerOptions().setMaxWebSocketFrameSize(1024 * 1024).setMaxWebSocketMessageSize(1024 * 1024))
+        .webSocketHandshakeHandler(this::handshake)
+        .webSocketHandler(this::accept)
+        .requestHandler(this::admin);
+    return server.listen(0, "127.0.0.1")
+        .compose(s -> TcpGate.open(vertx, options.host(), wanted, s.actualPort()))
+        .map(g -> {
+          gate = g;
+          port = g.port();
+          up = true;
+          startTimers();
+          LOG.info("alpaca simulator on ws://{}:{}/v2/{{iex,sip,delayed_sip,test}} and /v1beta3/crypto/{{us,us-1,eu-1}}",
+              options.host(), port);
+          return null;
+        });
+  }
+
+  private Future<Void> shutDown() {
+    up = false;
+    timers.forEach(vertx::cancelTimer);
+    timers.clear();
+    epoch++;
+    Future<Void> gateClosed = gate == null ? Future.succeededFuture() : gate.close();
+    Future<Void> serverClosed = server == null ? Future.succeededFuture() : server.close();
+    return Future.join(gateClosed, serverClosed).onComplete(ar -> ghosts.clear()).mapEmpty();
+  }
+
+  private void startTimers() {
+    if (options.ticksPerSecond() > 0) {
+      long period = Math.max(1, Math.round(1000 / options.ticksPerSecond()));
+      timers.add(vertx.setPeriodic(period, id -> sessions.values().forEach(s -> s.tick(data))));
+    }
+    if (!options.barInterval().isZero()) {
+      timers.add(vertx.setPeriodic(options.barInterval().toMillis(), id -> sessions.values().forEach(s -> s.bars(data))));
+    }
+    if (!options.serverPingInterval().isZero()) {
+      timers.add(vertx.setPeriodic(options.serverPingInterval().toMillis(), id -> sessions.values().forEach(s -> {
+        if (!s.ws.isClosed()) {
+          s.ws.writePing(Buffer.buffer("alpaca"));
+        }
+      })));
+    }
+  }
+
+  private void handshake(ServerWebSocketHandshake handshake) {
+    if (AlpacaEndpoint.of(handshake.path()).isPresent()) {
+      handshake.accept();
+    } else {
+      handshake.reject(404);
+    }
+  }
+
+  private void accept(ServerWebSocket ws) {
+    AlpacaEndpoint endpoint = AlpacaEndpoint.of(ws.path()).orElseThrow();
+    int sessionEpoch = epoch;
+    AlpacaSession session = new AlpacaSession(nextSession.incrementAndGet(), endpoint, ws, ws.headers(), this, options, vertx);
+    sessions.put(session.id, session);
+    totalConnections.incrementAndGet();
+    maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+    ws.closeHandler(v -> {
+      session.ended();
+      if (sessions.remove(session.id) != null) {
+        concurrent.decrementAndGet();
+      }
+      short code = ws.closeStatusCode();
+      closeCodes.add(code);
+      // 1006: no close frame came. The real server keeps such a connection counted until it reaps it.
+      if (code == 1006 && session.authenticated() && sessionEpoch == epoch && !options.reapWindow().isZero()) {
+        ghosts.add(new Ghost(session.key(), endpoint.feed(), System.currentTimeMillis() + options.reapWindow().toMillis()));
+      }
+    });
+    session.start();
+  }
+
+  /** Checks an auth: null when it may go on, otherwise the error to send. */
+  AlpacaError authorize(AlpacaSession session, String key, String secret) {
+    AlpacaError refusal = null;
+    if (key == null || secret == null || !secret.equals(options.credentials().get(key))) {
+      refusal = new AlpacaError(402, "auth failed");
+    } else if (!options.entitledFeeds().contains(session.endpoint.feed())) {
+      refusal = new AlpacaError(409, "insufficient subscription");
+    } else if (sessionsHeld(key, session.endpoint.feed(), session) >= options.connectionLimit()) {
+      refusal = new AlpacaError(406, "connection limit exceeded");
+    }
+    auths.add(new AuthOutcome(session.id, session.endpoint.feed(), System.currentTimeMillis(),
+        refusal == null ? "authenticated" : String.valueOf(refusal.code())));
+    return refusal;
+  }
+
+  private long sessionsHeld(String key, String feed, AlpacaSession except) {
+    long now = System.currentTimeMillis();
+    ghosts.removeIf(g -> g.until <= now);
+    long live = sessions.values().stream()
+        .filter(s -> s != except && s.authenticated() && key.equals(s.key()) && feed.equals(s.endpoint.feed()))
+        .count();
+    return live + ghosts.stream().filter(g -> g.key.equals(key) && g.feed.equals(feed)).count();
+  }
+
+  void recordChange(SubscriptionChange change) {
+    changes.add(change);
+  }
+
+  void recordError(int session, int code) {
+    errors.add(new SentError(session, System.currentTimeMillis(), code));
+  }
+
+  void countData(int messages) {
+    dataMessages.addAndGet(messages);
+  }
+
+  Duration ackDelay() {
+    return ackDelay;
+  }
+
+  private <T> Future<T> onLoop(Supplier<Future<T>> action) {
+    Promise<T> promise = Promise.promise();
+    context.runOnContext(v -> action.get().onComplete(promise));
+    return promise.future();
+  }
+
+  private Future<Void> eachSession(java.util.function.Consumer<AlpacaSession> action) {
+    return onLoop(() -> {
+      sessions.values().forEach(action);
+      return Future.succeededFuture();
+    });
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  public int port() {
+    return port;
+  }
+
+  /** The stock stream URL for a feed ("iex", "sip", "delayed_sip", "test"). */
+  public String url(String feed) {
+    return "ws://" + options.host() + ":" + port + "/v2/" + feed;
+  }
+
+  /**
+   * Ends every connection: with a close frame (1001, going away) when {@code clean}, else at the TCP
+   * level with no close frame, which leaves each authenticated session counted for the reap window.
+   */
+  public Future<Void> drop(boolean clean) {
+    return onLoop(() -> {
+      if (!clean) {
+        gate.cutAll();
+        return Future.succeededFuture();
+      }
+      List<Future<Void>> closing = new ArrayList<>();
+      sessions.values().forEach(s -> closing.add(s.ws.close((short) 1001, "simulator: drop")));
+      return Future.join(closing).mapEmpty();
+    });
+  }
+
+  /** The live sessions go mute: pings still answered, no more data. New sessions are not affected. */
+  public Future<Void> mute() {
+    return eachSession(s -> s.muted = true);
+  }
+
+  /** Every connection cut, the port closed for {@code downFor}, then open again (a fresh server: no ghosts). */
+  public Future<Void> down(Duration downFor) {
+    return onLoop(() -> {
+      int samePort = port;
+      return shutDown().onSuccess(v -> vertx.setTimer(Math.max(1, downFor.toMillis()), t -> listen(samePort)
+          .onFailure(err -> LOG.error("alpaca simulator could not come back on port {}", samePort, err))));
+    });
+  }
+
+  /** Down and up again at once, on the same port. */
+  public Future<Void> restart() {
+    return onLoop(() -> {
+      int samePort = port;
+      return shutDown().compose(v -> listen(samePort));
+    });
+  }
+
+  public boolean isUp() {
+    return up;
+  }
+
+  /** Sends a text frame as it is to every authenticated session (malformed frames included). */
+  public Future<Void> sendRaw(String text) {
+    return eachSession(s -> {
+      if (s.authenticated() && !s.ws.isClosed()) {
+        s.ws.writeTextMessage(text);
+      }
+    });
+  }
+
+  /** Sends one data frame to every authenticated session. */
+  public Future<Void> send(JsonArray frame) {
+    return sendRaw(frame.encode());
+  }
+
+  /** 407 to every session, then closed. */
+  public Future<Void> slowClient() {
+    return eachSession(AlpacaSession::slowClient);
+  }
+
+  /** 500 to every session, then closed with 1011. */
+  public Future<Void> internalError() {
+    return eachSession(s -> {
+      s.error(500, "internal error");
+      s.ws.close((short) 1011, "internal error");
+    });
+  }
+
+  /** Every session silently forgets one subscription: the next answer shows it gone. */
+  public Future<Void> lose(String channel, String symbol) {
+    return eachSession(s -> s.lose(channel, symbol));
+  }
+
+  /** How long subscribe/unsubscribe answers wait from now on. */
+  public void ackDelay(Duration delay) {
+    this.ackDelay = delay;
+  }
+
+  /** What the one live authenticated session is subscribed to (empty if none). */
+  public Future<Map<String, List<String>>> subscriptions() {
+    return onLoop(() -> Future.succeededFuture(sessions.values().stream()
+        .filter(AlpacaSession::authenticated)
+        .findFirst()
+        .map(AlpacaSession::subscriptions)
+        .orElseGet(LinkedHashMap::new)));
+  }
+
+  public int concurrentConnections() {
+    return concurrent.get();
+  }
+
+  public int maxConcurrentConnections() {
+    return maxConcurrent.get();
+  }
+
+  public void resetMaxConcurrent() {
+    maxConcurrent.set(concurrent.get());
+  }
+
+  public long totalConnections() {
+    return totalConnections.get();
+  }
+
+  public long dataMessagesSent() {
+    return dataMessages.get();
+  }
+
+  /** Every subscribe and unsubscribe received, in order. */
+  public List<SubscriptionChange> changes() {
+    return List.copyOf(changes);
+  }
+
+  /** Changes that arrived while an earlier one of the same session was unanswered. */
+  public long overlappingChanges() {
+    return changes.stream().filter(SubscriptionChange::whileUnanswered).count();
+  }
+
+  public List<AuthOutcome> auths() {
+    return List.copyOf(auths);
+  }
+
+  public List<SentError> errors() {
+    return List.copyOf(errors);
+  }
+
+  public Optional<SentError> lastError() {
+    return errors.isEmpty() ? Optional.empty() : Optional.of(errors.get(errors.size() - 1));
+  }
+
+  /** The close code of every connection that ended (1006 when it ended without a close frame). */
+  public List<Short> closeCodes() {
+    return List.copyOf(closeCodes);
+  }
+
+  public JsonObject stats() {
+    return new JsonObject()
+        .put("up", up)
+        .put("port", port)
+        .put("connections", concurrentConnections())
+        .put("max_concurrent", maxConcurrentConnections())
+        .put("total_connections", totalConnections())
+        .put("counted_dropped_connections", ghosts.size())
+        .put("data_messages_sent", dataMessagesSent())
+        .put("subscription_changes", changes.size())
+        .put("overlapping_changes", overlappingChanges())
+        .put("errors_sent", new JsonArray(errors.stream().map(SentError::code).toList()));
+  }
+
+  // ---- HTTP admin, for demos ------------------------------------------------------------------
+
+  private void admin(HttpServerRequest req) {
+    Future<?> done;
+    switch (req.method().name() + " " + req.path()) {
+      case "GET /admin/stats" -> done = Future.succeededFuture();
+      case "GET /admin/subscriptions" -> {
+        subscriptions().onComplete(ar -> req.response().putHeader("content-type", "application/json")
+            .end(new JsonObject(new LinkedHashMap<>(ar.result())).encode()));
+        return;
+      }
+      case "POST /admin/drop" -> done = drop(!"false".equals(req.getParam("clean")));
+      case "POST /admin/mute" -> done = mute();
+      case "POST /admin/down" -> done = down(Duration.ofSeconds(parseInt(req.getParam("seconds"), 5)));
+      case "POST /admin/restart" -> done = restart();
+      case "POST /admin/slow" -> done = slowClient();
+      case "POST /admin/error" -> done = internalError();
+      case "POST /admin/malformed" -> done = sendRaw("[{\"T\":\"t\",\"S\":");
+      default -> {
+        req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats, GET /admin/subscriptions or POST /admin/"
+            + "{drop?clean=true|false,mute,down?seconds=N,restart,slow,error,malformed}\n");
+        return;
+      }
+    }
+    done.onComplete(ar -> {
+      if (ar.succeeded()) {
+        req.response().putHeader("content-type", "application/json").end(stats().encode());
+      } else {
+        req.response().setStatusCode(500).end(String.valueOf(ar.cause().getMessage()));
+      }
+    });
+  }
+
+  private static int parseInt(String text, int fallback) {
+    try {
+      return text == null ? fallback : Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package dev.switchboard.simulators.alpaca;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Plausible market data with the real field names: a random walk per symbol, trade ids that grow,
+ * nanosecond timestamps for trades and quotes, minute-aligned bar starts.
+ */
+final class MarketDataGenerator {
+  private static final String[] EXCHANGES = {"V", "Q", "N", "P", "K", "Z"};
+  private final Random random = new Random();
+  private final Map<String, Double> prices = new HashMap<>();
+  private long tradeId = 1_000;
+
+  private double step(String symbol) {
+    double last = prices.computeIfAbsent(symbol, s -> 20 + random.nextInt(400) + random.nextInt(100) / 100.0);
+    double next = Math.max(1, last * (1 + (random.nextDouble() - 0.5) / 500));
+    next = Math.round(next * 100) / 100.0;
+    prices.put(symbol, next);
+    return next;
+  }
+
+  private String exchange() {
+    return EXCHANGES[random.nextInt(EXCHANGES.length)];
+  }
+
+  JsonObject trade(String symbol, boolean crypto) {
+    double price = step(symbol);
+    JsonObject trade = new JsonObject().put("T", "t").put("S", symbol).put("i", ++tradeId);
+    if (crypto) {
+      return trade.put("p", price).put("s", Math.round(random.nextDouble() * 10_000) / 10_000.0)
+          .put("t", nanos()).put("tks", random.nextBoolean() ? "B" : "S");
+    }
+    return trade.put("x", exchange()).put("p", price).put("s", 1 + random.nextInt(500)).put("t", nanos())
+        .put("c", new JsonArray().add("@")).put("z", "C");
+  }
+
+  JsonObject quote(String symbol, boolean crypto) {
+    double mid = step(symbol);
+    double bid = Math.round((mid - 0.01) * 100) / 100.0;
+    double ask = Math.round((mid + 0.01) * 100) / 100.0;
+    JsonObject quote = new JsonObject().put("T", "q").put("S", symbol);
+    if (crypto) {
+      return quote.put("bp", bid).put("bs", random.nextInt(5) + 0.5).put("ap", ask).put("as", random.nextInt(5) + 0.5).put("t", nanos());
+    }
+    return quote.put("bx", exchange()).put("bp", bid).put("bs", 1 + random.nextInt(10))
+        .put("ax", exchange()).put("ap", ask).put("as", 1 + random.nextInt(10))
+        .put("t", nanos()).put("c", new JsonArray().add("R")).put("z", "C");
+  }
+
+  JsonObject bar(String symbol) {
+    double open = prices.getOrDefault(symbol, step(symbol));
+    double close = step(symbol);
+    double high = Math.max(open, close) + random.nextInt(10) / 100.0;
+    double low = Math.min(open, close) - random.nextInt(10) / 100.0;
+    int trades = 1 + random.nextInt(50);
+    return new JsonObject().put("T", "b").put("S", symbol)
+        .put("o", open).put("h", round(high)).put("l", round(low)).put("c", close)
+        .put("v", trades * (1 + random.nextInt(100))).put("t", Instant.now().truncatedTo(ChronoUnit.MINUTES).toString())
+        .put("n", trades).put("vw", round((open + close) / 2));
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+
+  private String nanos() {
+    Instant now = Instant.now();
+    // Nine fraction digits, as the stock stream sends for trades and quotes.
+    return now.truncatedTo(ChronoUnit.SECONDS).toString().replace("Z", "")
+        + String.format(".%09dZ", now.getNano());
+  }
+}

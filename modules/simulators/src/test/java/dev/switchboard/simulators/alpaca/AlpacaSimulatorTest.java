@@ -1,0 +1,254 @@
+package dev.switchboard.simulators.alpaca;
+
+import dev.switchboard.core.testing.Await;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The simulator speaks the protocol as the notes describe it, seen by a bare WebSocket client. */
+@ExtendWith(VertxExtension.class)
+class AlpacaSimulatorTest {
+  private static final Duration WAIT = Duration.ofSeconds(5);
+  private Vertx vertx;
+  private WebSocketClient client;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    this.client = vertx.createWebSocketClient();
+  }
+
+  /** A bare client: every frame's messages, in order. */
+  private final class Peer {
+    final List<JsonObject> messages = new CopyOnWriteArrayList<>();
+    final AtomicInteger pings = new AtomicInteger();
+    final WebSocket ws;
+
+    Peer(AlpacaSimulator sim, String path, String... headers) {
+      WebSocketConnectOptions options = new WebSocketConnectOptions().setAbsoluteURI("ws://127.0.0.1:" + sim.port() + path);
+      for (int i = 0; i + 1 < headers.length; i += 2) {
+        options.addHeader(headers[i], headers[i + 1]);
+      }
+      var socket = client.webSocket();
+      socket.textMessageHandler(text -> new JsonArray(text).forEach(m -> messages.add((JsonObject) m)));
+      socket.frameHandler(frame -> {
+        if (frame.type() == io.vertx.core.http.WebSocketFrameType.PING) {
+          pings.incrementAndGet();
+        }
+      });
+      ws = socket.connect(options).await();
+    }
+
+    void send(JsonObject message) {
+      ws.writeTextMessage(message.encode()).await();
+    }
+
+    JsonObject await(String what, java.util.function.Predicate<JsonObject> test) {
+      return Await.until(WAIT, what, () -> messages.stream().filter(test).findFirst().orElse(null), m -> m != null);
+    }
+
+    JsonObject awaitError(int code) {
+      return await("error " + code, m -> "error".equals(m.getString("T")) && m.getInteger("code") == code);
+    }
+
+    JsonObject awaitMsg(String msg) {
+      return await(msg, m -> "success".equals(m.getString("T")) && msg.equals(m.getString("msg")));
+    }
+
+    JsonObject lastSubscription() {
+      Await.until(WAIT, "a subscription answer", () -> messages.stream().anyMatch(m -> "subscription".equals(m.getString("T"))));
+      return messages.stream().filter(m -> "subscription".equals(m.getString("T"))).reduce((a, b) -> b).orElseThrow();
+    }
+  }
+
+  private static JsonObject auth(String key, String secret) {
+    return new JsonObject().put("action", "auth").put("key", key).put("secret", secret);
+  }
+
+  private static JsonObject auth() {
+    return auth(AlpacaSimulatorOptions.DEMO_KEY, AlpacaSimulatorOptions.DEMO_SECRET);
+  }
+
+  private AlpacaSimulator simulator(AlpacaSimulatorOptions options) {
+    AlpacaSimulator sim = new AlpacaSimulator(options);
+    vertx.deployVerticle(sim).await();
+    return sim;
+  }
+
+  @Test
+  @DisplayName("connected first; auth before the welcome is answered after it; 403 on a second auth; 401 before auth")
+  void handshakeOrder() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO)
+        .withAuthTimeout(Duration.ofSeconds(10), Duration.ofMillis(100)));
+    Peer early = new Peer(sim, "/v2/iex");
+    early.send(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("AAPL")));
+    early.send(auth());
+    early.awaitMsg("authenticated");
+    assertEquals("connected", early.messages.get(0).getString("msg"), "the welcome comes first");
+    assertEquals(401, early.messages.get(1).getInteger("code"), "the subscribe sent before auth");
+    early.send(auth());
+    early.awaitError(403);
+  }
+
+  @Test
+  @DisplayName("auth by headers; 402 for bad credentials; 409 for a feed not entitled; 404 and a close when nobody authenticates")
+  void authOutcomes() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO)
+        .withEntitledFeeds(java.util.Set.of("iex", "test")).withAuthTimeout(Duration.ofMillis(1000), Duration.ZERO));
+    Peer headers = new Peer(sim, "/v2/test", "APCA-API-KEY-ID", AlpacaSimulatorOptions.DEMO_KEY,
+        "APCA-API-SECRET-KEY", AlpacaSimulatorOptions.DEMO_SECRET);
+    headers.awaitMsg("authenticated");
+    Peer bad = new Peer(sim, "/v2/iex");
+    bad.send(auth("demo-key", "wrong"));
+    assertEquals("auth failed", bad.awaitError(402).getString("msg"));
+    Peer sip = new Peer(sim, "/v2/sip");
+    sip.send(auth());
+    sip.awaitError(409);
+    Peer silent = new Peer(sim, "/v2/delayed_sip");
+    silent.awaitError(404);
+    Await.until(WAIT, "closed after the auth timeout", silent.ws::isClosed);
+  }
+
+  @Test
+  @DisplayName("unknown paths fail the upgrade with 404; crypto endpoints answer with their own keys")
+  void paths() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO));
+    UpgradeRejectedException rejected = assertThrows(UpgradeRejectedException.class, () -> new Peer(sim, "/v2/nope"));
+    assertEquals(404, rejected.getStatus());
+    Peer crypto = new Peer(sim, "/v1beta3/crypto/us");
+    crypto.send(auth());
+    crypto.awaitMsg("authenticated");
+    crypto.send(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("BTC/USD")));
+    JsonObject answer = crypto.lastSubscription();
+    assertEquals(List.of("T", "trades", "quotes", "orderbooks", "bars", "updatedBars", "dailyBars"), List.copyOf(answer.fieldNames()));
+    crypto.send(new JsonObject().put("action", "subscribe").put("lulds", new JsonArray().add("BTC/USD")));
+    crypto.awaitError(410);
+  }
+
+  @Test
+  @DisplayName("every answer is the full set with all nine keys; corrections and cancelErrors mirror trades; 400 for bad input; 405 leaves the set as it was")
+  void subscriptionAnswers() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO).withSymbolLimit(3, false));
+    Peer peer = new Peer(sim, "/v2/iex");
+    peer.send(auth());
+    peer.awaitMsg("authenticated");
+    peer.send(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("AAPL")).put("quotes", new JsonArray().add("MSFT")));
+    JsonObject first = peer.lastSubscription();
+    assertEquals(List.of("T", "trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds", "corrections", "cancelErrors"),
+        List.copyOf(first.fieldNames()));
+    assertEquals(new JsonArray().add("AAPL"), first.getJsonArray("corrections"));
+    assertEquals(new JsonArray().add("AAPL"), first.getJsonArray("cancelErrors"));
+    assertEquals(new JsonArray(), first.getJsonArray("bars"));
+
+    peer.send(new JsonObject().put("action", "subscribe").put("bars", new JsonArray().add("TSLA").add("NVDA")));
+    peer.awaitError(405);
+    peer.send(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("aapl")));
+    peer.awaitError(400);
+    peer.send(new JsonObject().put("action", "dance"));
+    Await.until(WAIT, "two 400s", () -> peer.messages.stream().filter(m -> Integer.valueOf(400).equals(m.getInteger("code"))).count() == 2);
+    assertEquals(3, sim.changes().stream().filter(c -> c.action().equals("subscribe")).count(), "every subscribe recorded, refused ones too");
+
+    peer.send(new JsonObject().put("action", "unsubscribe").put("trades", new JsonArray().add("AAPL")));
+    Await.until(WAIT, "a second answer", () -> peer.messages.stream().filter(m -> "subscription".equals(m.getString("T"))).count() == 2);
+    JsonObject second = peer.lastSubscription();
+    assertEquals(new JsonArray(), second.getJsonArray("trades"));
+    assertEquals(new JsonArray().add("MSFT"), second.getJsonArray("quotes"), "405 left the set as it was");
+    assertEquals(0, sim.overlappingChanges());
+  }
+
+  @Test
+  @DisplayName("a change sent before the previous one was answered is recorded as overlapping")
+  void overlappingChangesAreRecorded() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO).withAnswers(Duration.ofMillis(50), Duration.ZERO));
+    Peer peer = new Peer(sim, "/v2/iex");
+    peer.send(auth());
+    peer.awaitMsg("authenticated");
+    peer.send(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("AAPL")));
+    peer.send(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("MSFT")));
+    Await.until(WAIT, "two answers", () -> peer.messages.stream().filter(m -> "subscription".equals(m.getString("T"))).count() == 2);
+    assertEquals(1, sim.overlappingChanges());
+  }
+
+  @Test
+  @DisplayName("data only for subscribed symbols, '*' meaning the whole universe, batched, with the real field names; server pings")
+  void data() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(50, Duration.ofMillis(100)).withServerPings(Duration.ofMillis(50)));
+    Peer peer = new Peer(sim, "/v2/iex");
+    peer.send(auth());
+    peer.awaitMsg("authenticated");
+    peer.send(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("ZVZZT")).put("quotes", new JsonArray().add("*"))
+        .put("bars", new JsonArray().add("SPY")));
+    JsonObject trade = peer.await("a trade", m -> "t".equals(m.getString("T")));
+    assertEquals("ZVZZT", trade.getString("S"));
+    assertTrue(trade.fieldNames().containsAll(List.of("i", "x", "p", "s", "t", "c", "z")), trade.encode());
+    JsonObject bar = peer.await("a bar", m -> "b".equals(m.getString("T")));
+    assertTrue(bar.fieldNames().containsAll(List.of("S", "o", "h", "l", "c", "v", "t", "n", "vw")), bar.encode());
+    Await.until(WAIT, "quotes for the whole universe", () -> peer.messages.stream().filter(m -> "q".equals(m.getString("T")))
+        .map(m -> m.getString("S")).distinct().count() == AlpacaSimulatorOptions.defaults().universe().size());
+    assertTrue(peer.messages.stream().filter(m -> "t".equals(m.getString("T"))).allMatch(m -> "ZVZZT".equals(m.getString("S"))));
+    Await.until(WAIT, "server pings", () -> peer.pings.get() >= 2);
+  }
+
+  @Test
+  @DisplayName("one connection per key and endpoint; a dropped connection counts until the reap window passes, a clean close does not")
+  void connectionLimit() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO)
+        .withConnectionLimit(1, Duration.ofMillis(1500), false));
+    Peer first = new Peer(sim, "/v2/iex");
+    first.send(auth());
+    first.awaitMsg("authenticated");
+    Peer otherFeed = new Peer(sim, "/v2/test");
+    otherFeed.send(auth());
+    otherFeed.awaitMsg("authenticated");
+    Peer second = new Peer(sim, "/v2/iex");
+    second.send(auth());
+    second.awaitError(406);
+    assertTrue(!second.ws.isClosed() && !first.ws.isClosed(), "406 keeps the socket open and does not kick the first");
+
+    first.ws.close().await();
+    second.send(auth());
+    second.awaitMsg("authenticated");
+
+    sim.drop(false).await();
+    long cut = System.currentTimeMillis();
+    Peer third = new Peer(sim, "/v2/iex");
+    third.send(auth());
+    third.awaitError(406);
+    Await.until(WAIT, "the reap window passed", () -> System.currentTimeMillis() > cut + 1550);
+    third.send(auth());
+    third.awaitMsg("authenticated");
+  }
+
+  @Test
+  @DisplayName("the simulator kind reads simulators.alpaca strictly")
+  void config() {
+    var kind = new AlpacaSimulatorKind();
+    assertEquals("alpaca", kind.type());
+    var section = new dev.switchboard.core.ConfigSection("simulators.alpaca", new JsonObject()
+        .put("host", "127.0.0.1").put("port", 0).put("reapWindow", "5s").put("feeds", new JsonArray().add("iex").add("test")));
+    vertx.deployVerticle(kind.configure(section)).await();
+    var typo = new dev.switchboard.core.ConfigSection("simulators.alpaca", new JsonObject().put("prot", 8765));
+    assertTrue(assertThrows(dev.switchboard.core.ConfigException.class, () -> kind.configure(typo)).getMessage()
+        .contains("simulators.alpaca.prot"));
+    var badFeed = new dev.switchboard.core.ConfigSection("simulators.alpaca", new JsonObject().put("feeds", new JsonArray().add("nyse")));
+    assertThrows(dev.switchboard.core.ConfigException.class, () -> kind.configure(badFeed));
+  }
+}
