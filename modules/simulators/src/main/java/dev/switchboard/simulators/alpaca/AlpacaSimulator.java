@@ -1,9 +1,8 @@
 package dev.switchboard.simulators.alpaca;
 
+import dev.switchboard.simulators.SimulatorVerticle;
 import dev.switchboard.simulators.TcpGate;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -25,7 +24,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
 /**
  * An Alpaca market-data stream server (v2 stocks and v1beta3 crypto, JSON frames), faithful to the
@@ -36,7 +34,7 @@ import java.util.function.Supplier;
  * Commands work from Java (tests) or over HTTP under {@code /admin/} (demos); they may be called
  * from any thread and run on the simulator's event loop.
  */
-public class AlpacaSimulator extends VerticleBase {
+public class AlpacaSimulator extends SimulatorVerticle {
   private static final Logger LOG = LoggerFactory.getLogger(AlpacaSimulator.class);
 
   /** What one {@code auth} got: "authenticated" or the error code. */
@@ -59,9 +57,6 @@ public class AlpacaSimulator extends VerticleBase {
   private final List<SentError> errors = new CopyOnWriteArrayList<>();
   private final List<Short> closeCodes = new CopyOnWriteArrayList<>();
   private final AtomicInteger nextSession = new AtomicInteger();
-  private final AtomicInteger concurrent = new AtomicInteger();
-  private final AtomicInteger maxConcurrent = new AtomicInteger();
-  private final AtomicLong totalConnections = new AtomicLong();
   private final AtomicLong dataMessages = new AtomicLong();
   private final MarketDataGenerator data = new MarketDataGenerator();
   private volatile Duration ackDelay;
@@ -146,12 +141,11 @@ public class AlpacaSimulator extends VerticleBase {
     int sessionEpoch = epoch;
     AlpacaSession session = new AlpacaSession(nextSession.incrementAndGet(), endpoint, ws, ws.headers(), this, options, vertx);
     sessions.put(session.id, session);
-    totalConnections.incrementAndGet();
-    maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+    connectionOpened();
     ws.closeHandler(v -> {
       session.ended();
       if (sessions.remove(session.id) != null) {
-        concurrent.decrementAndGet();
+        connectionClosed();
       }
       short code = ws.closeStatusCode();
       closeCodes.add(code);
@@ -201,12 +195,6 @@ public class AlpacaSimulator extends VerticleBase {
 
   Duration ackDelay() {
     return ackDelay;
-  }
-
-  private <T> Future<T> onLoop(Supplier<Future<T>> action) {
-    Promise<T> promise = Promise.promise();
-    context.runOnContext(v -> action.get().onComplete(promise));
-    return promise.future();
   }
 
   private Future<Void> eachSession(java.util.function.Consumer<AlpacaSession> action) {
@@ -313,22 +301,6 @@ public class AlpacaSimulator extends VerticleBase {
         .findFirst()
         .map(AlpacaSession::subscriptions)
         .orElseGet(LinkedHashMap::new)));
-  }
-
-  public int concurrentConnections() {
-    return concurrent.get();
-  }
-
-  public int maxConcurrentConnections() {
-    return maxConcurrent.get();
-  }
-
-  public void resetMaxConcurrent() {
-    maxConcurrent.set(concurrent.get());
-  }
-
-  public long totalConnections() {
-    return totalConnections.get();
   }
 
   public long dataMessagesSent() {

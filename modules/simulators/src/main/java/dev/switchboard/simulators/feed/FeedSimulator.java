@@ -1,9 +1,8 @@
 package dev.switchboard.simulators.feed;
 
+import dev.switchboard.simulators.SimulatorVerticle;
 import dev.switchboard.simulators.TcpGate;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -18,9 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
 /**
  * A generic JSON-over-WebSocket feed (a Node-RED {@code websocket out} node, an IoT gateway), for the
@@ -29,14 +26,11 @@ import java.util.function.Supplier;
  * <p>
  * Commands may be called from any thread; they run on the simulator's event loop.
  */
-public class FeedSimulator extends VerticleBase {
+public class FeedSimulator extends SimulatorVerticle {
   private static final Logger LOG = LoggerFactory.getLogger(FeedSimulator.class);
 
   private final FeedSimulatorOptions options;
   private final Map<ServerWebSocket, Boolean> sockets = new ConcurrentHashMap<>();
-  private final AtomicInteger concurrent = new AtomicInteger();
-  private final AtomicInteger maxConcurrent = new AtomicInteger();
-  private final AtomicLong totalConnections = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
   private final List<String> received = new CopyOnWriteArrayList<>();
   private final List<Short> closeCodes = new CopyOnWriteArrayList<>();
@@ -92,12 +86,11 @@ public class FeedSimulator extends VerticleBase {
 
   private void accept(ServerWebSocket ws) {
     sockets.put(ws, Boolean.FALSE);
-    totalConnections.incrementAndGet();
-    maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+    connectionOpened();
     ws.textMessageHandler(received::add);
     ws.closeHandler(v -> {
       if (sockets.remove(ws) != null) {
-        concurrent.decrementAndGet();
+        connectionClosed();
       }
       Short code = ws.closeStatusCode();
       closeCodes.add(code == null ? -1 : code);
@@ -133,12 +126,6 @@ public class FeedSimulator extends VerticleBase {
         ws.writeTextMessage(text);
       }
     });
-  }
-
-  private <T> Future<T> onLoop(Supplier<Future<T>> action) {
-    Promise<T> promise = Promise.promise();
-    context.runOnContext(v -> action.get().onComplete(promise));
-    return promise.future();
   }
 
   // ---- commands -----------------------------------------------------------------------------
@@ -234,27 +221,8 @@ public class FeedSimulator extends VerticleBase {
   public Future<Void> restart() {
     return onLoop(() -> {
       int port = gate.port();
-      sockets.clear();
-      concurrent.set(0);
       return shutDown().compose(v -> listen(port));
     });
-  }
-
-  public int concurrentConnections() {
-    return concurrent.get();
-  }
-
-  public int maxConcurrentConnections() {
-    return maxConcurrent.get();
-  }
-
-  /** Forgets the highest concurrency seen, so a test can watch a new period. */
-  public void resetMaxConcurrent() {
-    maxConcurrent.set(concurrent.get());
-  }
-
-  public long totalConnections() {
-    return totalConnections.get();
   }
 
   public long messagesSent() {

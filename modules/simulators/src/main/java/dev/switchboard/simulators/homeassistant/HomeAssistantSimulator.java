@@ -1,9 +1,9 @@
 package dev.switchboard.simulators.homeassistant;
 
+import dev.switchboard.simulators.SimulatorVerticle;
 import dev.switchboard.simulators.TcpGate;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -23,9 +23,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
 /**
  * A Home Assistant server speaking the real WebSocket API at {@code /api/websocket}, for the demo and
@@ -38,7 +36,7 @@ import java.util.function.Supplier;
  * Commands may be called from any thread (tests) or over HTTP under {@code /admin/} (demos); they
  * run on the simulator's event loop and return futures.
  */
-public class HomeAssistantSimulator extends VerticleBase {
+public class HomeAssistantSimulator extends SimulatorVerticle {
   public static final String PATH = "/api/websocket";
   private static final Logger LOG = LoggerFactory.getLogger(HomeAssistantSimulator.class);
   private static final int MAX_RECORDS = 1_000;
@@ -51,9 +49,6 @@ public class HomeAssistantSimulator extends VerticleBase {
   private SimulatedHome home;
   private final Set<HaSession> sessions = new LinkedHashSet<>();
   private final List<ConnectionRecord> records = new CopyOnWriteArrayList<>();
-  private final AtomicInteger connectionNumbers = new AtomicInteger();
-  private final AtomicInteger concurrent = new AtomicInteger();
-  private final AtomicInteger maxConcurrent = new AtomicInteger();
   private final AtomicLong eventsFired = new AtomicLong();
   private volatile String token;
   private volatile String coreState = "RUNNING";
@@ -120,12 +115,11 @@ public class HomeAssistantSimulator extends VerticleBase {
       ws.close((short) 1001, "simulator: down"); // a connection that reached the direct port while down
       return;
     }
-    ConnectionRecord record = new ConnectionRecord(connectionNumbers.incrementAndGet());
+    ConnectionRecord record = new ConnectionRecord((int) connectionOpened());
     records.add(record);
     if (records.size() > MAX_RECORDS) {
       records.remove(0);
     }
-    maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
     HaSession session = new HaSession(this, vertx, context, ws, record);
     sessions.add(session);
     session.open();
@@ -133,7 +127,7 @@ public class HomeAssistantSimulator extends VerticleBase {
 
   void closed(HaSession session) {
     if (sessions.remove(session)) {
-      concurrent.decrementAndGet();
+      connectionClosed();
     }
   }
 
@@ -179,25 +173,6 @@ public class HomeAssistantSimulator extends VerticleBase {
       home.randomChange();
     }
     madeSinceRate += Math.max(0, owed);
-  }
-
-  private <T> Future<T> onLoop(Supplier<Future<T>> action) {
-    Promise<T> promise = Promise.promise();
-    context.runOnContext(v -> {
-      try {
-        action.get().onComplete(promise);
-      } catch (RuntimeException e) {
-        promise.fail(e);
-      }
-    });
-    return promise.future();
-  }
-
-  private Future<Void> onLoopRun(Runnable action) {
-    return onLoop(() -> {
-      action.run();
-      return Future.succeededFuture();
-    });
   }
 
   // ---- commands -----------------------------------------------------------------------------
@@ -409,22 +384,6 @@ public class HomeAssistantSimulator extends VerticleBase {
   /** Events fired in the home since start (whoever listened). */
   public long eventsFired() {
     return eventsFired.get();
-  }
-
-  public int concurrentConnections() {
-    return concurrent.get();
-  }
-
-  public int maxConcurrentConnections() {
-    return maxConcurrent.get();
-  }
-
-  public void resetMaxConcurrent() {
-    maxConcurrent.set(concurrent.get());
-  }
-
-  public long totalConnections() {
-    return connectionNumbers.get();
   }
 
   /** Every connection so far (the last thousand), oldest first. */

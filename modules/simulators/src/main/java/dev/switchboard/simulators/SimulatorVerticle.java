@@ -1,0 +1,66 @@
+package dev.switchboard.simulators;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * What every simulator has: a count of its connections (the tests' proof of "never two at once")
+ * and commands that may be called from any thread but run on the simulator's event loop.
+ */
+public abstract class SimulatorVerticle extends VerticleBase {
+  private final AtomicInteger concurrent = new AtomicInteger();
+  private final AtomicInteger maxConcurrent = new AtomicInteger();
+  private final AtomicLong total = new AtomicLong();
+
+  /** Counts a new connection; returns its number, from 1. */
+  protected final long connectionOpened() {
+    maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+    return total.incrementAndGet();
+  }
+
+  protected final void connectionClosed() {
+    concurrent.decrementAndGet();
+  }
+
+  /** Runs {@code action} on this simulator's event loop; its failure (or exception) fails the result. */
+  protected final <T> Future<T> onLoop(Supplier<Future<T>> action) {
+    Promise<T> promise = Promise.promise();
+    context.runOnContext(v -> {
+      try {
+        action.get().onComplete(promise);
+      } catch (RuntimeException e) {
+        promise.fail(e);
+      }
+    });
+    return promise.future();
+  }
+
+  protected final Future<Void> onLoopRun(Runnable action) {
+    return onLoop(() -> {
+      action.run();
+      return Future.succeededFuture();
+    });
+  }
+
+  public int concurrentConnections() {
+    return concurrent.get();
+  }
+
+  public int maxConcurrentConnections() {
+    return maxConcurrent.get();
+  }
+
+  /** Forgets the highest concurrency seen, so that a test can watch a new period. */
+  public void resetMaxConcurrent() {
+    maxConcurrent.set(concurrent.get());
+  }
+
+  public long totalConnections() {
+    return total.get();
+  }
+}
