@@ -125,6 +125,23 @@ class FeedListenerTest {
   }
 
   @Test
+  @DisplayName("configured headers go with the upgrade request, and the configured sub-protocol is agreed on")
+  void headersAndSubprotocols() {
+    FeedSimulator sim = new FeedSimulator(dev.switchboard.simulators.feed.FeedSimulatorOptions.defaults()
+        .withSubprotocols(List.of("feed.v2")));
+    vertx.deployVerticle(sim).await();
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), FeedFixture.fastPolicy(), false, new JsonObject()
+        .put("headers", new JsonObject().put("Authorization", "Bearer feed-secret").put("X-Client", "switchboard"))
+        .put("subprotocols", new JsonArray().add("feed.v1").add("feed.v2"))));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    FeedSimulator.Handshake handshake = sim.lastHandshake();
+    assertEquals("Bearer feed-secret", handshake.headers().get("authorization"));
+    assertEquals("switchboard", handshake.headers().get("x-client"));
+    assertEquals("feed.v2", handshake.subprotocol());
+  }
+
+  @Test
   @DisplayName("heartbeat in message mode: the payload is sent, and any inbound message keeps the connection alive")
   void applicationHeartbeat() {
     FeedSimulator sim = connected(new JsonObject().put("heartbeat",

@@ -252,6 +252,49 @@ class FeedSupervisionTest {
   }
 
   @Test
+  @DisplayName("an exit report from an instance that is no longer the current one is ignored")
+  void staleExitReportIsIgnored() {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), FeedFixture.fastPolicy()));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    sim.dropAll().await();
+    Await.until(WAIT, "the second instance connected", () -> sim.totalConnections() == 2
+        && control.status(NAME).getString("state").equals("CONNECTED"));
+    long deployments = control.status(NAME).getLong("deployments");
+
+    // A late report from the first instance (generation 1), as it would arrive after its undeploy.
+    vertx.eventBus().send(dev.switchboard.core.Addresses.LISTENER_REPORTS, new JsonObject()
+        .put("name", NAME).put("generation", 1L).put("event", "exit").put("reason", "late").put("retry", true));
+    // A report from the current one is acted on: after it, the late one has certainly been seen.
+    long before = messagesIn();
+    Await.until(WAIT, "messages still flowing", () -> messagesIn() > before + 5);
+    JsonObject status = control.status(NAME);
+    assertEquals("CONNECTED", status.getString("state"));
+    assertEquals(deployments, status.getLong("deployments"), "no redeploy caused by the stale report");
+    assertEquals(1, sim.concurrentConnections());
+    assertEquals(2, sim.totalConnections());
+  }
+
+  @Test
+  @DisplayName("the simulator refuses connections, then accepts again: BACKOFF, then CONNECTED; after its restart, reconnected")
+  void refusedThenRestarted() {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), FeedFixture.fastPolicy()));
+    sim.refuse(true).await();
+    control.start(NAME);
+    Await.until(WAIT, "several refused attempts", () -> control.status(NAME).getInteger("attempt") >= 3);
+    assertEquals(0, sim.totalConnections(), "refused at the TCP level: no WebSocket reached the server");
+    sim.refuse(false).await();
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+
+    sim.restart().await();
+    Await.until(WAIT, "reconnected after the restart", () -> sim.totalConnections() == 2 && sim.concurrentConnections() == 1
+        && "CONNECTED".equals(control.status(NAME).getString("state")));
+    assertEquals(1, sim.maxConcurrentConnections());
+  }
+
+  @Test
   @DisplayName("malformed and oversized frames are counted; the listener stays up or reconnects")
   void malformedAndOversizedFrames() {
     FeedSimulator sim = FeedFixture.simulator(vertx, 0);

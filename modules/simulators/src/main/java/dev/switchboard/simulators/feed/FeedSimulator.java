@@ -37,6 +37,11 @@ public class FeedSimulator extends SimulatorVerticle {
   private HttpServer server;
   private TcpGate gate;
   private long emitter = -1;
+  private volatile Handshake lastHandshake;
+
+  /** What the latest client sent in its upgrade request: headers, and the sub-protocol agreed on (or null). */
+  public record Handshake(io.vertx.core.MultiMap headers, String subprotocol) {
+  }
 
   public FeedSimulator(FeedSimulatorOptions options) {
     this.options = options;
@@ -54,7 +59,7 @@ public class FeedSimulator extends SimulatorVerticle {
 
   private Future<Void> listen(int port) {
     server = vertx.createHttpServer(new HttpServerOptions().setMaxWebSocketFrameSize(16 * 1024 * 1024)
-            .setMaxWebSocketMessageSize(16 * 1024 * 1024))
+            .setMaxWebSocketMessageSize(16 * 1024 * 1024).setWebSocketSubProtocols(options.subprotocols()))
         .webSocketHandshakeHandler(handshake -> {
           if (handshake.path().equals(options.path())) {
             handshake.accept();
@@ -85,6 +90,7 @@ public class FeedSimulator extends SimulatorVerticle {
   }
 
   private void accept(ServerWebSocket ws) {
+    lastHandshake = new Handshake(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(ws.headers()), ws.subProtocol());
     sockets.put(ws, Boolean.FALSE);
     connectionOpened();
     ws.textMessageHandler(received::add);
@@ -227,6 +233,10 @@ public class FeedSimulator extends SimulatorVerticle {
 
   public long messagesSent() {
     return sent.get();
+  }
+
+  public Handshake lastHandshake() {
+    return lastHandshake;
   }
 
   /** Every text message received from clients, in order. */

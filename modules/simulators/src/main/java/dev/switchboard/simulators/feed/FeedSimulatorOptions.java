@@ -3,6 +3,8 @@ package dev.switchboard.simulators.feed;
 import dev.switchboard.core.ConfigSection;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
+
 /**
  * How the generic feed simulator serves.
  *
@@ -10,19 +12,25 @@ import io.vertx.core.json.JsonObject;
  * @param ratePerSecond messages per second sent to each connection; 0 sends nothing on its own
  * @param message       the JSON each message is made from; {@code n} and {@code sent_at} are added
  */
-public record FeedSimulatorOptions(String host, int port, String path, double ratePerSecond, JsonObject message) {
+public record FeedSimulatorOptions(String host, int port, String path, double ratePerSecond, JsonObject message,
+                                   List<String> subprotocols) {
 
   public static FeedSimulatorOptions defaults() {
     return new FeedSimulatorOptions("127.0.0.1", 0, "/ws/projection_bpp", 0,
-        new JsonObject().put("topic", "projection_bpp").put("payload", new JsonObject().put("unit", "bpp")));
+        new JsonObject().put("topic", "projection_bpp").put("payload", new JsonObject().put("unit", "bpp")), List.of());
   }
 
   public FeedSimulatorOptions withPort(int port) {
-    return new FeedSimulatorOptions(host, port, path, ratePerSecond, message);
+    return new FeedSimulatorOptions(host, port, path, ratePerSecond, message, subprotocols);
   }
 
   public FeedSimulatorOptions withRate(double ratePerSecond) {
-    return new FeedSimulatorOptions(host, port, path, ratePerSecond, message);
+    return new FeedSimulatorOptions(host, port, path, ratePerSecond, message, subprotocols);
+  }
+
+  /** The WebSocket sub-protocols the server accepts (it picks the first the client offers). */
+  public FeedSimulatorOptions withSubprotocols(List<String> subprotocols) {
+    return new FeedSimulatorOptions(host, port, path, ratePerSecond, message, subprotocols);
   }
 
   public static FeedSimulatorOptions from(ConfigSection s) {
@@ -36,7 +44,8 @@ public record FeedSimulatorOptions(String host, int port, String path, double ra
         s.integer("port", d.port, 0, 65_535),
         s.optionalString("path", d.path),
         s.decimal("ratePerSecond", 5, 0, 1_000_000),
-        message == null ? d.message : (JsonObject) message);
+        message == null ? d.message : (JsonObject) message,
+        s.strings("subprotocols"));
     s.finish();
     return options;
   }

@@ -1,0 +1,62 @@
+package dev.switchboard.simulators.feed;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static dev.switchboard.core.testing.Await.until;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The feed simulator's HTTP admin endpoints, as a demo uses them with curl. */
+@ExtendWith(VertxExtension.class)
+class FeedSimulatorAdminTest {
+  private static final java.time.Duration WAIT = java.time.Duration.ofSeconds(10);
+
+  private static JsonObject post(HttpClient http, int port, String uri) {
+    // The body is read in the same chain: once the response has ended, body() would never complete.
+    return http.request(HttpMethod.POST, port, "127.0.0.1", uri).compose(r -> r.send())
+        .compose(r -> r.body().map(body -> {
+          assertEquals(200, r.statusCode(), uri);
+          return body.toJsonObject();
+        })).await();
+  }
+
+  @Test
+  @DisplayName("stats, malformed, drop and unknown commands over HTTP")
+  void adminEndpoints(Vertx vertx) {
+    FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
+    vertx.deployVerticle(sim).await();
+    List<String> frames = new CopyOnWriteArrayList<>();
+    WebSocket client = vertx.createWebSocketClient().connect(sim.port(), "127.0.0.1", "/ws/projection_bpp").await();
+    client.textMessageHandler(frames::add);
+    until(WAIT, "emitted messages", () -> frames.size() >= 2);
+    assertTrue(new JsonObject(frames.get(0)).containsKey("n"));
+
+    HttpClient http = vertx.createHttpClient();
+    JsonObject stats = http.request(HttpMethod.GET, sim.port(), "127.0.0.1", "/admin/stats")
+        .compose(r -> r.send()).compose(r -> r.body()).await().toJsonObject();
+    assertEquals(1, stats.getInteger("connections"));
+    assertEquals(sim.url(), stats.getString("url"));
+
+    post(http, sim.port(), "/admin/malformed");
+    until(WAIT, "the malformed frame", () -> frames.stream().anyMatch(f -> f.endsWith("\"payload\": ")));
+
+    post(http, sim.port(), "/admin/drop");
+    until(WAIT, "dropped", () -> client.isClosed());
+    assertEquals((short) 1001, client.closeStatusCode());
+
+    int unknown = http.request(HttpMethod.POST, sim.port(), "127.0.0.1", "/admin/explode").compose(r -> r.send())
+        .map(r -> r.statusCode()).await();
+    assertEquals(404, unknown);
+  }
+}
