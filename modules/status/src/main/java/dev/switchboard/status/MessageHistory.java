@@ -89,10 +89,21 @@ public final class MessageHistory extends VerticleBase {
     }
     AddressHistory history = histories.get(address);
     if (history == null) {
-      msg.fail(Requests.NOT_FOUND, "no history is kept for " + Requests.shown(address) + "; configured: "
-          + (rules.isEmpty() ? "none" : rules.stream().map(HistoryRule::address).collect(Collectors.joining(", "))));
+      msg.fail(Requests.NOT_FOUND, unknown(address));
       return;
     }
     msg.reply(history.after(after, System.currentTimeMillis()));
+  }
+
+  private String unknown(String address) {
+    for (HistoryRule rule : rules) {
+      var listener = rule.listenerOf(address);
+      if (rule.isPattern() && listener.isPresent()) {
+        return "no history is kept for " + Requests.shown(address) + ": there is no listener named "
+            + Requests.shown(listener.get()) + " (" + rule.address() + " keeps one per listener)";
+      }
+    }
+    return "no history is kept for " + Requests.shown(address) + "; configured: "
+        + (rules.isEmpty() ? "none" : rules.stream().map(HistoryRule::address).collect(Collectors.joining(", ")));
   }
 }
