@@ -1,6 +1,7 @@
 package dev.switchboard.status;
 
 import dev.switchboard.core.Addresses;
+import dev.switchboard.core.BurstLog;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -31,6 +32,7 @@ public final class StatusFanout extends VerticleBase {
   /** The supervisor of this process, never one of another node. */
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
+  private final BurstLog notDeltas = new BurstLog(LOG, 10_000);
   private final int keep;
   private final Map<String, JsonObject> listeners = new LinkedHashMap<>();
   /** The last {@code keep} deltas, {@code {seq, status}}, oldest first, with consecutive seqs. */
@@ -52,7 +54,14 @@ public final class StatusFanout extends VerticleBase {
   @Override
   public Future<?> start() {
     // Listen before asking for the snapshot: every delta after it is then sure to arrive here.
-    return vertx.eventBus().<JsonObject>localConsumer(Addresses.STATUS, msg -> onDelta(msg.body())).completion()
+    return vertx.eventBus().<Object>localConsumer(Addresses.STATUS, msg -> {
+          if (msg.body() instanceof JsonObject delta && delta.getValue("seq") instanceof Number
+              && delta.getValue("status") instanceof JsonObject status && status.getValue("name") instanceof String) {
+            onDelta(delta);
+          } else {
+            notDeltas.warn("ignored a message on " + Addresses.STATUS + " that is not a status delta {seq, status}");
+          }
+        }).completion()
         .compose(v -> supervisorSnapshot())
         .recover(err -> Future.failedFuture(new IllegalStateException(whySnapshotFailed(err), err)))
         .onSuccess(this::applySnapshot)

@@ -203,6 +203,22 @@ class StatusRecoveryTest {
   }
 
   @Test
+  @DisplayName("junk published on switchboard.status is ignored: the fan-out keeps following the supervisor")
+  void junkOnTheStatusAddress() {
+    deploy(1000);
+    StatusRecorder recorder = new StatusRecorder(vertx);
+    vertx.eventBus().publish(Addresses.STATUS, "junk");
+    vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", "x"));
+    vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", 999).put("status", "x"));
+    cycle("alpha");
+    long current = settled(recorder);
+    JsonObject answer = since(0);
+    assertEquals("deltas", answer.getString("mode"));
+    assertEquals(current, answer.getJsonArray("deltas").size(), "every real delta, nothing else");
+    recorder.close();
+  }
+
+  @Test
   @DisplayName("without a supervisor the module refuses to start, says why, and leaves nothing deployed")
   void needsTheSupervisor() {
     int before = vertx.deploymentIDs().size();
