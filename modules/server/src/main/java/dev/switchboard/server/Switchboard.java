@@ -1,6 +1,7 @@
 package dev.switchboard.server;
 
 import dev.switchboard.core.Supervisor;
+import dev.switchboard.status.StatusModule;
 import dev.switchboard.server.config.SwitchboardConfig;
 import dev.switchboard.server.http.HttpApi;
 import io.vertx.core.DeploymentOptions;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One running Switchboard: a Vert.x instance with the demo simulators (if configured), the
- * supervisor, the HTTP API and the user's own verticles, deployed in that order.
+ * supervisor, the status fan-out, the HTTP API and the user's own verticles, deployed in that order.
  */
 public final class Switchboard {
   private static final Logger LOG = LoggerFactory.getLogger(Switchboard.class);
@@ -60,8 +61,10 @@ public final class Switchboard {
             new Supervisor.Options(config.dataDir(), config.statusInterval()))))
         .compose(id -> {
           supervisorId = id;
-          return vertx.deployVerticle(new ListenerMetrics(registry));
+          // After the supervisor: the fan-out starts from its snapshot.
+          return vertx.deployVerticle(new StatusModule(config.status()));
         })
+        .compose(id -> vertx.deployVerticle(new ListenerMetrics(registry)))
         .compose(id -> {
           http = new HttpApi(config, registry);
           return vertx.deployVerticle(http);

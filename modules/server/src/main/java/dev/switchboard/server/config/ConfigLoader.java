@@ -9,6 +9,7 @@ import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.Secrets;
 import dev.switchboard.simulators.SimulatorKind;
+import dev.switchboard.status.StatusOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -90,10 +91,11 @@ public final class ConfigLoader {
         throw new ConfigException("defaultListener", "names no configured listener: '" + name + "'");
       }
     });
+    StatusOptions status = StatusOptions.from(root.section("status"));
     List<SwitchboardConfig.Simulator> simulators = simulators(root.section("simulators"));
     List<SwitchboardConfig.UserVerticle> verticles = verticles(root);
     root.finish();
-    return new SwitchboardConfig(httpConfig, dataDir, statusInterval, defaultListener, listeners, simulators, verticles);
+    return new SwitchboardConfig(httpConfig, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles);
   }
 
   private List<ListenerDefinition> listeners(ConfigSection root, Path dataDir) {

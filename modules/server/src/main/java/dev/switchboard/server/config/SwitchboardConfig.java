@@ -1,6 +1,7 @@
 package dev.switchboard.server.config;
 
 import dev.switchboard.core.ListenerDefinition;
+import dev.switchboard.status.StatusOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.json.JsonObject;
 
@@ -12,6 +13,7 @@ import java.util.Optional;
 /**
  * The whole configuration, validated. Built only by {@link ConfigLoader}.
  *
+ * @param status     the status fan-out: delta history, activity channels, message history
  * @param simulators in-process upstream simulators to start first (the demo)
  * @param verticles  the user's own verticles, deployed beside the listeners
  */
@@ -21,6 +23,7 @@ public record SwitchboardConfig(
     Duration statusInterval,
     Optional<String> defaultListener,
     List<ListenerDefinition> listeners,
+    StatusOptions status,
     List<Simulator> simulators,
     List<UserVerticle> verticles) {
 
