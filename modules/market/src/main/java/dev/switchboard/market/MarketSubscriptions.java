@@ -274,7 +274,6 @@ public class MarketSubscriptions extends VerticleBase {
     stats.put(MarketStatus.WANTED, demand.wanted().toJson());
     stats.put(MarketStatus.CLIENTS, demand.clients());
     stats.put(MarketStatus.DRIFT, sync.drift());
-    stats.connectedClients(demand.clients());
   }
 
   /** The facts the field's health scripts print. */
