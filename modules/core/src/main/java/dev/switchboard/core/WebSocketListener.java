@@ -30,7 +30,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
   private WebSocketClient client;
   private ClientWebSocket socket;
   private boolean open;
-  private Future<?> connecting = Future.succeededFuture();
+  private Future<WebSocket> connecting = Future.succeededFuture();
   private long heartbeatTimer = -1;
   private long answerDeadline = -1;
   protected final BurstLog problems;
@@ -92,7 +92,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
         .exceptionHandler(this::onSocketError)
         .closeHandler(v -> onClosed());
     connecting = socket.connect(connectOptions().setTimeout(timeout));
-    return connecting.map(ws -> (WebSocket) ws)
+    return connecting
         .recover(this::explainConnectFailure)
         .compose(ws -> {
           if (ended()) {
@@ -173,18 +173,16 @@ public abstract class WebSocketListener extends ListenerVerticle {
 
   /** Writes a text message to the upstream; fails when the socket is not open. */
   protected final Future<Void> sendText(String text) {
-    if (!open || ended() || socket.isClosed()) {
-      return Future.failedFuture(ListenerFailure.retry("not_connected", "listener '" + spec.name() + "' is not connected"));
-    }
-    return socket.writeTextMessage(text).onSuccess(v -> stats.messageOut());
+    return isOpen() ? socket.writeTextMessage(text).onSuccess(v -> stats.messageOut()) : notConnected();
   }
 
   /** Writes a binary message to the upstream; fails when the socket is not open. */
   protected final Future<Void> sendBinary(Buffer data) {
-    if (!open || ended() || socket.isClosed()) {
-      return Future.failedFuture(ListenerFailure.retry("not_connected", "listener '" + spec.name() + "' is not connected"));
-    }
-    return socket.writeBinaryMessage(data).onSuccess(v -> stats.messageOut());
+    return isOpen() ? socket.writeBinaryMessage(data).onSuccess(v -> stats.messageOut()) : notConnected();
+  }
+
+  private Future<Void> notConnected() {
+    return Future.failedFuture(ListenerFailure.retry("not_connected", "listener '" + spec.name() + "' is not connected"));
   }
 
   protected final boolean isOpen() {
