@@ -1,7 +1,7 @@
 import { Connection, BusError } from './connection.js';
 import { StatusStore } from './status-store.js';
 import { TokenField } from './token.js';
-import { h, setText, duration } from './dom.js';
+import { setText, duration } from './dom.js';
 import { ListenerCard } from './panels/listener-card.js';
 import { ActivityLog } from './panels/activity-log.js';
 import { FeedPanel } from './panels/feed-panel.js';
@@ -30,6 +30,7 @@ const ui = {
   connectionText: document.getElementById('connection-text'),
   reconnect: document.getElementById('reconnect'),
   listeners: document.getElementById('listeners'),
+  empty: document.getElementById('no-listeners'),
   data: document.getElementById('data-panels'),
   side: document.getElementById('side'),
 };
@@ -130,9 +131,8 @@ function refreshAll() {
     }
     panel.update({ open: synced, status: store.get(name), hasToken: token.present });
   }
-  if (ui.listeners && synced) ui.listeners.dataset.synced = 'true';
-  else if (ui.listeners) ui.listeners.dataset.synced = 'false';
-  if (synced && cards.size === 0) setText(ui.listeners, 'No listener is configured.');
+  ui.listeners.dataset.synced = String(synced);
+  ui.empty.hidden = !(synced && cards.size === 0);
 }
 
 function renderConnection() {
@@ -157,5 +157,3 @@ setInterval(() => {
 }, 1000);
 
 conn.start();
-// For the browser tests and the curious: what the page believes, read-only.
-window.switchboard = { store, conn };

@@ -23,10 +23,17 @@ export class ActivityPanel {
     this.el = h('section', { class: 'panel activity', id: 'activity' }, h('h2', {}, 'Activity channels'), this.note, this.list);
   }
 
+  /** The socket is (re)open: listen first, then take the snapshot; pushes that came meanwhile apply on top of it. */
   attach(conn) {
+    this.conn = conn;
     this.held = [];
-    conn.register('switchboard.activity', (push) => (this.held ? this.held.push(push) : this.push(push)));
-    conn.request('switchboard.activity.snapshot', {}, { timeout: 5000 })
+    conn.register('switchboard.activity', (p) => this.push(p));
+    this.requestSnapshot();
+  }
+
+  requestSnapshot() {
+    this.held = this.held || [];
+    this.conn.request('switchboard.activity.snapshot', {}, { timeout: 5000 })
       .then((snapshot) => {
         setText(this.note, '');
         this.seq = snapshot.seq;
@@ -42,18 +49,30 @@ export class ActivityPanel {
           }
         }
       })
-      .catch((err) => setText(this.note, `activity channels are not available: ${err.message}`))
+      .catch((err) => setText(this.note, `activity channels are not available from this server (${err.message})`))
       .finally(() => {
         const held = (this.held || []).sort((a, b) => a.seq - b.seq);
         this.held = null;
         held.forEach((p) => this.push(p));
+        this.empty();
       });
-    this.empty();
   }
 
   push(p) {
     if (!p || !p.channel) return;
-    if (this.seq !== null && typeof p.seq === 'number' && p.seq <= this.seq) return;
+    if (this.held) {
+      this.held.push(p);
+      return;
+    }
+    if (this.seq !== null && typeof p.seq === 'number') {
+      if (p.seq <= this.seq) return; // already in the snapshot
+      if (p.seq > this.seq + 1) {
+        // Something was missed: there is no "since" for activity, the snapshot is small and complete.
+        this.held = [p];
+        this.requestSnapshot();
+        return;
+      }
+    }
     if (typeof p.seq === 'number') this.seq = p.seq;
     const flags = p.flags !== undefined ? flagMap(p.flags) : { ...(this.channels.get(p.channel)?.flags || {}), [p.flag]: Boolean(p.value) };
     this.render(p.channel, flags, p, p.at);

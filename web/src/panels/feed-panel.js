@@ -45,13 +45,18 @@ export class FeedPanel {
     }
     conn.request('switchboard.history', { address: this.address, after: this.lastSeq }, { timeout: 5000 })
       .then((reply) => {
-        if (reply && reply.mode === 'messages') {
-          for (const m of reply.messages || []) this.receive(m && m.body && typeof m.body === 'object' ? m.body : m);
-        } else {
-          this.marker('some messages sent while this page was away are older than the server keeps');
+        if (reply.mode !== 'messages') {
+          // Some are lost (too old, or the server restarted and counts again): say so, then show what is kept.
+          this.marker('messages missed while this page was away');
+          this.lastSeq = null;
         }
+        for (const envelope of reply.messages || []) this.receive(envelope);
       })
-      .catch(() => this.marker('messages sent while this page was away are not shown'))
+      .catch(() => {
+        // No history on this server: what came meanwhile is unknown, and a restarted server counts again.
+        this.marker('messages sent while this page was away are not shown');
+        this.lastSeq = null;
+      })
       .finally(() => this.release());
   }
 
@@ -63,10 +68,7 @@ export class FeedPanel {
 
   receive(envelope) {
     if (!envelope || typeof envelope.seq !== 'number') return;
-    if (this.lastSeq !== null && envelope.seq <= this.lastSeq) {
-      if (envelope.seq < this.lastSeq - 1000) this.lastSeq = null; // the listener's seq started over (new data dir)
-      else return;
-    }
+    if (this.lastSeq !== null && envelope.seq <= this.lastSeq) return; // already shown
     if (this.lastSeq !== null && envelope.seq > this.lastSeq + 1) {
       this.marker(`${envelope.seq - this.lastSeq - 1} message(s) missed`);
     }

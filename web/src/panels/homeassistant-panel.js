@@ -13,6 +13,8 @@ export class HomeAssistantPanel {
     this.entities = new Map();
     this.rows = new Map();
     this.hasToken = false;
+    this.open = false;
+    this.statesError = null;
     this.held = null;
     this.filter = h('input', { type: 'search', placeholder: 'filter: entity, name or state', dataset: { field: 'filter' },
       oninput: () => this.applyFilter() });
@@ -21,7 +23,8 @@ export class HomeAssistantPanel {
     this.body = h('tbody');
     this.el = h('section', { class: 'panel homeassistant', dataset: { homeassistant: name } },
       h('h2', {}, `Home Assistant · ${name}`), this.stats, this.filter, this.note,
-      h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'entity'), h('th', {}, 'state'), h('th', {}, 'changed'), h('th', {}, ''))), this.body));
+      h('div', { class: 'scroll' },
+        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'entity'), h('th', {}, 'state'), h('th', {}, 'changed'), h('th', {}, ''))), this.body)));
   }
 
   /** The socket is (re)open: listen to state changes and snapshots, then read every state. */
@@ -36,8 +39,11 @@ export class HomeAssistantPanel {
     conn.register(`homeassistant.${this.name}.event.state_changed`, onEvent);
     conn.register(`homeassistant.${this.name}.snapshot`, (envelope) => this.replaceAll(envelope.data.states || []));
     conn.request(`homeassistant.${this.name}.states`, {}, { timeout: 10000 })
-      .then((reply) => this.replaceAll(reply.states || []))
-      .catch((err) => setText(this.note, `could not read the states: ${err.message}`))
+      .then((reply) => {
+        this.statesError = null;
+        this.replaceAll(reply.states || []);
+      })
+      .catch((err) => { this.statesError = `could not read the states: ${err.message}`; })
       .finally(() => {
         const held = this.held || [];
         this.held = null;
@@ -147,9 +153,7 @@ export class HomeAssistantPanel {
       ].filter(Boolean).join(' · '));
       this.stats.dataset.subscribed = String(Boolean(status.subscribed));
     }
-    if (!this.note.textContent.startsWith('could not')) {
-      setText(this.note, hasToken ? '' : 'Toggling needs the control token (top right).');
-    }
+    setText(this.note, this.statesError || (hasToken ? '' : 'Toggling needs the control token (top right).'));
     this.rows.forEach((row) => this.renderRow(row));
   }
 }

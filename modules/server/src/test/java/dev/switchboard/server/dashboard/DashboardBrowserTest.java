@@ -60,6 +60,9 @@ class DashboardBrowserTest {
   @DisplayName("two tabs: Stop in tab A shows the listener stopped in both within a second; Start in tab B shows it connected in both")
   void twoTabs() {
     DashboardPage a = DashboardPage.open(driver, demo.url());
+    a.waitFor("without the token the buttons say so", () -> !a.enabled("feed", "stop")
+        && a.attribute("[data-listener=\"feed\"] button[data-action=\"stop\"]", "title").contains("control token")
+        && a.text("[data-listener=\"feed\"] [data-field=\"control-note\"]").contains("control token"));
     a.setToken(LiveDemo.TOKEN);
     DashboardPage b = DashboardPage.openInNewTab(driver, demo.url());
     b.waitFor("the token is shared by the tabs", () -> "true".equals(b.attribute("#token-state", "data-present")));
@@ -146,6 +149,15 @@ class DashboardBrowserTest {
     assertEquals("0", page.attribute("[data-feed=\"feed\"] [data-field=\"outbox\"]", "data-count"));
     Await.until(LiveDemo.WAIT, "the simulator got them", () -> demo.feed.received().size() >= 3);
     assertEquals(typed, demo.feed.received());
+
+    // A send the server refuses is shown as failed, with the reason, and not sent again.
+    page.setToken("not-the-token");
+    page.type("[data-feed=\"feed\"] [data-field=\"send-text\"]", "refused message");
+    page.clickCss("[data-feed=\"feed\"] [data-action=\"send\"]");
+    page.waitFor("shown as failed", () -> "failed".equals(page.attribute("[data-feed=\"feed\"] [data-field=\"sent\"] li", "data-state"))
+        && page.text("[data-feed=\"feed\"] [data-field=\"sent\"] li").contains("the control token is wrong"));
+    assertEquals("0", page.attribute("[data-feed=\"feed\"] [data-field=\"outbox\"]", "data-count"));
+    assertEquals(typed, demo.feed.received());
   }
 
   @Test
@@ -197,13 +209,17 @@ class DashboardBrowserTest {
   @Disabled("needs modules/status wired: switchboard.activity, switchboard.activity.snapshot and switchboard.activity.report")
   @DisplayName("an activity flag left set past its stale timeout is cleared on the page, with the reason shown")
   void staleActivityFlag() {
+    demo.stopServer();
+    JsonObject thinking = new JsonObject().put("start", "thinking_start").put("end", "thinking_end").put("staleAfter", "1500ms");
+    demo.startServer(demo.config(dataDir.resolve("a"), true)
+        .put("status", new JsonObject().put("activity", new JsonObject().put("phases", new JsonObject().put("thinking", thinking)))));
     DashboardPage page = DashboardPage.open(driver, demo.url());
     demo.app().vertx().eventBus().request("switchboard.activity.report",
         new JsonObject().put("channel", "job-42").put("type", "thinking_start")).await();
     String chip = "[data-channel=\"job-42\"] [data-flag=\"thinking\"]";
     page.waitFor("thinking set on the page", () -> "true".equals(page.attribute(chip, "data-value")));
-    // The default stale timeout of thinking is 30 s; nothing reports thinking_end.
-    page.waitFor("thinking cleared as stale", java.time.Duration.ofSeconds(45), () -> "false".equals(page.attribute(chip, "data-value"))
+    // Nothing reports thinking_end: after 1.5 s the server clears the flag itself.
+    page.waitFor("thinking cleared as stale", () -> "false".equals(page.attribute(chip, "data-value"))
         && "stale".equals(page.attribute("[data-channel=\"job-42\"] [data-field=\"reason\"]", "data-reason")));
     assertTrue(page.text("[data-channel=\"job-42\"] [data-field=\"reason\"]").contains("(stale)"));
   }
