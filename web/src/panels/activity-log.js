@@ -31,7 +31,7 @@ export class ActivityLog {
     const event = lifecycleEvent(old, status);
     if (!event) return;
     const at = Date.now();
-    const item = h('li', { dataset: { listener: name, event: event.word } },
+    const item = h('li', { dataset: { listener: name, event: event.word, how } },
       h('time', { datetime: new Date(at).toISOString() }, clock(at)), ' ',
       h('b', {}, name), ' ', h('span', { class: `word ${event.word}` }, event.word),
       event.detail ? h('span', { class: 'detail' }, ` ${event.detail}`) : null,

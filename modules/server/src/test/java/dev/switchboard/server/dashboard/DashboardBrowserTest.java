@@ -1,6 +1,8 @@
 package dev.switchboard.server.dashboard;
 
+import dev.switchboard.core.Addresses;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.TcpGate;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -222,6 +224,35 @@ class DashboardBrowserTest {
     page.waitFor("thinking cleared as stale", () -> "false".equals(page.attribute(chip, "data-value"))
         && "stale".equals(page.attribute("[data-channel=\"job-42\"] [data-field=\"reason\"]", "data-reason")));
     assertTrue(page.text("[data-channel=\"job-42\"] [data-field=\"reason\"]").contains("(stale)"));
+  }
+
+  @Test
+  @Disabled("needs modules/status wired: switchboard.status.since and switchboard.history")
+  @DisplayName("a lost socket: the page catches up from the missed deltas and the feed's history, without a reload")
+  void lostSocketCatchesUp(Vertx vertx) {
+    // The page reaches the server through a gate that can cut its socket while the server keeps running.
+    TcpGate gate = TcpGate.open(vertx, "127.0.0.1", 0, demo.httpPort).await();
+    DashboardPage page = DashboardPage.open(driver, "http://127.0.0.1:" + gate.port() + "/");
+    page.waitFor("feed connected and messages flowing", () -> "CONNECTED".equals(page.state("feed"))
+        && page.texts("[data-feed=\"feed\"] [data-field=\"messages\"] li").size() >= 3);
+
+    gate.refuse(true);
+    gate.cutAll();
+    page.waitFor("the page lost its socket", () -> !"connected".equals(page.connectionPhase()));
+    demo.app().vertx().eventBus().request(Addresses.CONTROL, new JsonObject().put("action", "stop").put("name", "feed")).await();
+    gate.refuse(false);
+
+    page.waitFor("back, and feed shown stopped", () -> page.synced() && "STOPPED".equals(page.state("feed")));
+    // The page asked for what it missed and got the deltas, not a whole snapshot.
+    assertEquals(List.of("resync"), page.attributes("#activity-log li[data-listener=\"feed\"][data-event=\"stopped\"]", "data-how"));
+    // The messages published while the page was away came from the history: no gap, no hole in the seqs.
+    assertFalse(page.exists("[data-feed=\"feed\"] [data-gap]"));
+    List<Long> seqs = page.attributes("[data-feed=\"feed\"] [data-field=\"messages\"] li[data-seq]", "data-seq").stream()
+        .map(Long::valueOf).toList();
+    for (int i = 1; i < seqs.size(); i++) {
+      assertEquals(seqs.get(i - 1) - 1, seqs.get(i), "consecutive, newest first: " + seqs);
+    }
+    gate.close().await();
   }
 
   @Test
