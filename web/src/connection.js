@@ -76,11 +76,12 @@ export class Connection {
     };
     eb.onclose = () => {
       if (this.eb !== eb) return;
+      const wasOpen = this.phase === 'connected';
       this.eb = null;
       this.dropPending();
       this.handlers = [];
-      this.onClose(this);
       this.scheduleReconnect();
+      this.onClose(this, wasOpen);
     };
     // The bridge's unaddressed errors ("rejected", "access_denied"): the addressed replies carry the detail.
     eb.onerror = (err) => console.warn('bridge:', err && (err.body || err.message || err));

@@ -40,9 +40,9 @@ ui.reconnect.addEventListener('click', () => conn.reconnectNow());
 
 const conn = new Connection(`${location.origin}/eventbus`, {
   onOpen,
-  onClose: () => {
+  onClose: (c, wasOpen) => {
     store.beginResync();
-    log.note('connection to the server lost');
+    if (wasOpen) log.note('connection to the server lost');
     refreshAll();
   },
   onChange: renderConnection,
