@@ -145,7 +145,7 @@ class DashboardBrowserTest {
     assertTrue(demo.feed.received().isEmpty());
 
     demo.startServer(demo.config(dataDir.resolve("a"), true));
-    page.clickCss("#reconnect");
+    page.reconnectNow();
     page.waitFor("all three sent", () -> page.attributes("[data-feed=\"feed\"] [data-field=\"sent\"] li", "data-state")
         .equals(List.of("sent", "sent", "sent")));
     assertEquals("0", page.attribute("[data-feed=\"feed\"] [data-field=\"outbox\"]", "data-count"));

@@ -150,6 +150,11 @@ final class DashboardPage {
     return at == null ? null : ((Number) at).longValue();
   }
 
+  /** Clicks "Reconnect now", unless the page got there by itself first (the button is then hidden). */
+  void reconnectNow() {
+    js("const b = document.querySelector('#reconnect'); if (!b.hidden) b.click();");
+  }
+
   void type(String css, String text) {
     focus();
     WebElement input = driver.findElement(By.cssSelector(css));
