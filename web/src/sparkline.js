@@ -5,7 +5,7 @@ const SVG = 'http://www.w3.org/2000/svg';
  * polyline is all it takes). Points are {t, v}; a null v breaks the line (no data: disconnected).
  */
 export class Sparkline {
-  constructor({ width = 240, height = 40, span = 5 * 60 * 1000 } = {}) {
+  constructor({ width = 240, height = 40, span = 3 * 60 * 1000 } = {}) {
     this.width = width;
     this.height = height;
     this.span = span;

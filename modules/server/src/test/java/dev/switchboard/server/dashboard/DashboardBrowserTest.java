@@ -271,9 +271,9 @@ class DashboardBrowserTest {
         && !"–".equals(page.text("[data-symbol=\"AAPL\"] [data-field=\"price\"]"))
         && !"–".equals(page.text("[data-symbol=\"MSFT\"] [data-field=\"price\"]"))
         && "sent".equals(page.attribute("[data-feed=\"feed\"] [data-field=\"sent\"] li", "data-state")));
-    // A few seconds of rate samples, so that the charts show a line.
-    page.waitFor("the charts have a line", () -> page.exists("[data-listener=\"feed\"] svg polyline")
-        && page.exists("[data-listener=\"market\"] svg polyline"));
+    // Ten seconds of rate samples, so that the charts show a line.
+    page.waitFor("the charts have a line", () -> List.of("feed", "home", "market").stream().allMatch(name ->
+        String.valueOf(page.attribute("[data-listener=\"" + name + "\"] svg polyline", "points")).split(" ").length >= 10));
     page.screenshot(Path.of("target/dashboard.png"));
     page.screenshot(docs().resolve("dashboard.png"));
   }
