@@ -31,8 +31,9 @@ export class Sparkline {
   draw(now) {
     for (const line of [...this.svg.querySelectorAll('polyline')]) line.remove();
     const values = this.points.filter((p) => p.v !== null).map((p) => p.v);
-    const max = Math.max(1, ...values);
-    this.peak.textContent = `${formatRate(max)}/s`;
+    const peak = Math.max(1, ...values);
+    this.peak.textContent = `${formatRate(peak)}/s`;
+    const max = peak * 1.25; // headroom, so that a steady rate is a line below the top edge
     let run = [];
     const flush = () => {
       if (run.length > 1) {

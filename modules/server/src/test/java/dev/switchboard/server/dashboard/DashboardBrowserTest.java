@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
@@ -36,13 +35,10 @@ class DashboardBrowserTest {
   private LiveDemo demo;
   private ChromeDriver driver;
 
-  @BeforeAll
-  static void browser() {
-    Chromium.assumeInstalled();
-  }
-
   @BeforeEach
   void setUp(Vertx vertx) {
+    // Per test, not per class: each test is then reported skipped, with the reason.
+    Chromium.assumeInstalled();
     demo = LiveDemo.start(vertx);
     demo.startServer(demo.config(dataDir.resolve("a"), true));
     Await.until(LiveDemo.WAIT, "every listener connected", () ->
@@ -55,7 +51,9 @@ class DashboardBrowserTest {
     if (driver != null) {
       driver.quit();
     }
-    demo.close();
+    if (demo != null) {
+      demo.close();
+    }
   }
 
   @Test
