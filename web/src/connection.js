@@ -36,10 +36,7 @@ export class Connection {
       if (this.phase === 'offline') this.reconnectNow();
     });
     window.addEventListener('offline', () => {
-      if (this.phase === 'reconnecting') {
-        clearTimeout(this.timer);
-        this.setPhase('offline');
-      }
+      if (this.phase === 'reconnecting') this.setPhase('offline');
     });
   }
 
@@ -88,15 +85,13 @@ export class Connection {
   }
 
   scheduleReconnect() {
-    if (typeof navigator !== 'undefined' && navigator.onLine === false) {
-      this.setPhase('offline');
-      return;
-    }
     this.attempt += 1;
-    const delay = backoffDelay(this.attempt, this.backoff);
+    const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+    // Offline, the 'online' event reconnects at once; a slow retry covers a browser that never sends it.
+    const delay = offline ? backoffDelay(Infinity, this.backoff) : backoffDelay(this.attempt, this.backoff);
     this.retryAt = Date.now() + delay;
     this.timer = setTimeout(() => this.connect(), delay);
-    this.setPhase('reconnecting');
+    this.setPhase(offline ? 'offline' : 'reconnecting');
   }
 
   setPhase(phase) {

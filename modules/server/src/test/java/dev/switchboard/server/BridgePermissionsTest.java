@@ -39,6 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(VertxExtension.class)
 class BridgePermissionsTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final String BRIDGE_LOGGER = "dev.switchboard.server.http.BrowserBridge";
 
   @TempDir
   Path dataDir;
@@ -46,6 +47,7 @@ class BridgePermissionsTest {
   private FeedSimulator sim;
   private Switchboard app;
   private final ListAppender<ILoggingEvent> audit = new ListAppender<>();
+  private final ListAppender<ILoggingEvent> bridgeLog = new ListAppender<>();
 
   @BeforeEach
   void setUp(Vertx vertx) {
@@ -54,6 +56,8 @@ class BridgePermissionsTest {
     vertx.deployVerticle(sim).await();
     audit.start();
     ((Logger) LoggerFactory.getLogger("switchboard.audit")).addAppender(audit);
+    bridgeLog.start();
+    ((Logger) LoggerFactory.getLogger(BRIDGE_LOGGER)).addAppender(bridgeLog);
     app = ServerFixture.start(ServerFixture.config(dataDir, ServerFixture.feedListener("feed", sim.url(), true)));
     Await.until(WAIT, "feed connected", () -> "CONNECTED".equals(status().getString("state")));
   }
@@ -61,6 +65,7 @@ class BridgePermissionsTest {
   @AfterEach
   void tearDown() {
     ((Logger) LoggerFactory.getLogger("switchboard.audit")).detachAppender(audit);
+    ((Logger) LoggerFactory.getLogger(BRIDGE_LOGGER)).detachAppender(bridgeLog);
     app.stop().await();
   }
 
@@ -213,7 +218,7 @@ class BridgePermissionsTest {
     BridgeClient browser = connect();
     browser.send(send("upstream.feed.send", "x".repeat(70_000), "r-big", ServerFixture.TOKEN));
     Await.until(WAIT, "the socket closed", browser.socket()::isClosed);
-    assertTrue(auditLines(Level.WARN).stream().anyMatch(e -> e.getFormattedMessage().contains("max message size of 65536")));
+    assertTrue(bridgeLog.list.stream().anyMatch(e -> e.getFormattedMessage().contains("max message size of 65536")));
     BridgeClient other = connect();
     other.send(send("upstream.feed.send", "y".repeat(60_000), "r-fits", ServerFixture.TOKEN));
     assertEquals(true, other.reply("r-fits").getJsonObject("body").getBoolean("sent"));

@@ -37,6 +37,7 @@ final class BrowserBridge {
   /** The header an acting send carries the control token in. */
   static final String TOKEN_HEADER = "token";
   private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
+  private static final Logger LOG = LoggerFactory.getLogger(BrowserBridge.class);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   private static final String NAME = "[A-Za-z0-9_-]+";
 
@@ -128,7 +129,7 @@ final class BrowserBridge {
         // leaves the socket open and unusable, e.g. after a message over maxMessageSize. Close it:
         // the browser then reconnects and registers again.
         JsonObject raw = event.getRawMessage();
-        AUDIT.warn("bridge socket {}: closed after a transport error: {}", socketId(event),
+        LOG.info("bridge socket {}: closed after a transport error: {}", socketId(event),
             raw == null ? "unknown" : raw.getString("message"));
         socket.close();
       }
