@@ -89,14 +89,18 @@ class BridgeTest {
   }
 
   @Test
-  @DisplayName("addresses outside the permitted ones are refused: no control, no other address")
+  @DisplayName("addresses outside the permitted ones are refused, and control without the token (see BridgePermissionsTest)")
   void permissions() {
     BridgeClient browser = connect();
     browser.send(new JsonObject().put("type", "register").put("address", "switchboard.internal.listener"));
-    browser.send(new JsonObject().put("type", "send").put("address", Addresses.CONTROL)
+    browser.send(new JsonObject().put("type", "send").put("address", "switchboard.internal.listener")
         .put("body", new JsonObject().put("action", "stop").put("name", "feed")).put("replyAddress", "r1"));
-    Await.until(WAIT, "two refusals", () -> browser.frames().stream()
+    browser.send(new JsonObject().put("type", "send").put("address", Addresses.CONTROL)
+        .put("body", new JsonObject().put("action", "stop").put("name", "feed")).put("replyAddress", "r2"));
+    Await.until(WAIT, "two denials", () -> browser.frames().stream()
         .filter(f -> "err".equals(f.getString("type")) && "access_denied".equals(f.getString("body"))).count() == 2);
+    Await.until(WAIT, "control refused", () -> browser.frames().stream()
+        .anyMatch(f -> "r2".equals(f.getString("address")) && Integer.valueOf(401).equals(f.getInteger("failureCode"))));
     assertEquals(true, app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL,
         new JsonObject().put("action", "status").put("name", "feed")).await().body().getJsonObject("listener").getBoolean("is_active"));
   }

@@ -1,0 +1,287 @@
+package dev.switchboard.server.dashboard;
+
+import dev.switchboard.core.Addresses;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.TcpGate;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.chrome.ChromeDriver;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The dashboard in headless Chromium against a real in-process Switchboard and the real simulators.
+ * Every wait is for a condition; timings that the issue promises ("within a second") are measured
+ * in the page.
+ */
+@ExtendWith(VertxExtension.class)
+class DashboardBrowserTest {
+  @TempDir
+  Path dataDir;
+  private LiveDemo demo;
+  private ChromeDriver driver;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    // Per test, not per class: each test is then reported skipped, with the reason.
+    Chromium.assumeInstalled();
+    demo = LiveDemo.start(vertx);
+    demo.startServer(demo.config(dataDir.resolve("a"), true));
+    Await.until(LiveDemo.WAIT, "every listener connected", () ->
+        List.of("feed", "home", "market").stream().allMatch(n -> "CONNECTED".equals(demo.status(n).getString("state"))));
+    driver = Chromium.start();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (driver != null) {
+      driver.quit();
+    }
+    if (demo != null) {
+      demo.close();
+    }
+  }
+
+  @Test
+  @DisplayName("two tabs: Stop in tab A shows the listener stopped in both within a second; Start in tab B shows it connected in both")
+  void twoTabs() {
+    DashboardPage a = DashboardPage.open(driver, demo.url());
+    a.waitFor("without the token the buttons say so", () -> !a.enabled("feed", "stop")
+        && a.attribute("[data-listener=\"feed\"] button[data-action=\"stop\"]", "title").contains("control token")
+        && a.text("[data-listener=\"feed\"] [data-field=\"control-note\"]").contains("control token"));
+    a.setToken(LiveDemo.TOKEN);
+    DashboardPage b = DashboardPage.openInNewTab(driver, demo.url());
+    b.waitFor("the token is shared by the tabs", () -> "true".equals(b.attribute("#token-state", "data-present")));
+    a.waitFor("feed connected in A", () -> "CONNECTED".equals(a.state("feed")));
+    b.waitFor("feed connected in B", () -> "CONNECTED".equals(b.state("feed")));
+
+    a.watchFor("feed", "STOPPED");
+    b.watchFor("feed", "STOPPED");
+    long clicked = a.click("feed", "stop");
+    a.waitFor("A shows stopped", () -> a.seenAt("feed", "STOPPED") != null);
+    b.waitFor("B shows stopped", () -> b.seenAt("feed", "STOPPED") != null);
+    long inA = a.seenAt("feed", "STOPPED") - clicked;
+    long inB = b.seenAt("feed", "STOPPED") - clicked;
+    assertTrue(inA < 1000 && inB < 1000, "stopped shown after " + inA + " ms in A and " + inB + " ms in B");
+    assertFalse(demo.status("feed").getBoolean("is_active"));
+    a.waitFor("A shows the result", () -> "stop: stopped".equals(a.result("feed")));
+    for (DashboardPage page : List.of(a, b)) {
+      page.waitFor("buttons follow the server", () -> page.enabled("feed", "start") && !page.enabled("feed", "stop")
+          && !page.enabled("feed", "restart"));
+    }
+
+    b.watchFor("feed", "CONNECTED");
+    a.watchFor("feed", "CONNECTED");
+    long started = b.click("feed", "start");
+    b.waitFor("B shows connected", () -> b.seenAt("feed", "CONNECTED") != null);
+    a.waitFor("A shows connected", () -> a.seenAt("feed", "CONNECTED") != null);
+    assertTrue(b.seenAt("feed", "CONNECTED") >= started && a.seenAt("feed", "CONNECTED") >= started);
+    for (DashboardPage page : List.of(a, b)) {
+      page.waitFor("buttons follow the server", () -> !page.enabled("feed", "start") && page.enabled("feed", "stop"));
+    }
+    assertEquals("CONNECTED", demo.status("feed").getString("state"));
+  }
+
+  @Test
+  @DisplayName("server restart: the page shows reconnecting, then resyncs, and its buttons match the new server's real state")
+  void serverRestart() {
+    DashboardPage page = DashboardPage.open(driver, demo.url());
+    page.setToken(LiveDemo.TOKEN);
+    page.waitFor("feed connected, Stop enabled", () -> "CONNECTED".equals(page.state("feed")) && page.enabled("feed", "stop"));
+
+    demo.stopServer();
+    page.waitFor("the page counts down to its next attempt", () -> "reconnecting".equals(page.connectionPhase())
+        && page.connectionText().matches("reconnecting in \\d+s \\(attempt \\d+\\)"));
+    assertFalse(page.enabled("feed", "stop"), "no control while the state is unknown");
+    assertTrue(page.exists("[data-listener=\"feed\"].is-stale"), "the card says it shows the last known state");
+
+    // Another start with another state: a fresh data folder and feed not started automatically.
+    demo.startServer(demo.config(dataDir.resolve("b"), false));
+    page.waitFor("reconnected and resynced", () -> "connected".equals(page.connectionPhase()) && page.synced());
+    page.waitFor("feed shown as the server has it: stopped", () -> "STOPPED".equals(page.state("feed")));
+    assertFalse(demo.status("feed").getBoolean("is_active"));
+    page.waitFor("buttons match", () -> page.enabled("feed", "start") && !page.enabled("feed", "stop") && !page.enabled("feed", "restart"));
+    page.waitFor("the others connected again", () -> "CONNECTED".equals(page.state("home")) && "CONNECTED".equals(page.state("market")));
+    assertFalse(page.exists(".is-stale"));
+    assertTrue(page.texts("#activity-log li").stream().anyMatch(t -> t.contains("feed") && t.contains("stopped")));
+
+    // And the page controls the new server.
+    page.click("feed", "start");
+    page.waitFor("feed connected", () -> "CONNECTED".equals(page.state("feed")) && page.enabled("feed", "stop"));
+    assertEquals("CONNECTED", demo.status("feed").getString("state"));
+  }
+
+  @Test
+  @DisplayName("messages typed while the server is down wait in the outbox and reach the upstream once each, in order, after the reconnect")
+  void outboxAcrossRestart() {
+    DashboardPage page = DashboardPage.open(driver, demo.url());
+    page.setToken(LiveDemo.TOKEN);
+    page.waitFor("feed connected", () -> "CONNECTED".equals(page.state("feed")));
+
+    demo.stopServer();
+    page.waitFor("disconnected", () -> !"connected".equals(page.connectionPhase()));
+    List<String> typed = List.of("first message", "{\"second\": 2}", "third message");
+    for (String message : typed) {
+      page.type("[data-feed=\"feed\"] [data-field=\"send-text\"]", message);
+      page.clickCss("[data-feed=\"feed\"] [data-action=\"send\"]");
+    }
+    page.waitFor("three waiting", () -> "3".equals(page.attribute("[data-feed=\"feed\"] [data-field=\"outbox\"]", "data-count")));
+    assertTrue(demo.feed.received().isEmpty());
+
+    demo.startServer(demo.config(dataDir.resolve("a"), true));
+    page.reconnectNow();
+    page.waitFor("all three sent", () -> page.attributes("[data-feed=\"feed\"] [data-field=\"sent\"] li", "data-state")
+        .equals(List.of("sent", "sent", "sent")));
+    assertEquals("0", page.attribute("[data-feed=\"feed\"] [data-field=\"outbox\"]", "data-count"));
+    Await.until(LiveDemo.WAIT, "the simulator got them", () -> demo.feed.received().size() >= 3);
+    assertEquals(typed, demo.feed.received());
+
+    // A send the server refuses is shown as failed, with the reason, and not sent again.
+    page.setToken("not-the-token");
+    page.type("[data-feed=\"feed\"] [data-field=\"send-text\"]", "refused message");
+    page.clickCss("[data-feed=\"feed\"] [data-action=\"send\"]");
+    page.waitFor("shown as failed", () -> "failed".equals(page.attribute("[data-feed=\"feed\"] [data-field=\"sent\"] li", "data-state"))
+        && page.text("[data-feed=\"feed\"] [data-field=\"sent\"] li").contains("the control token is wrong"));
+    assertEquals("0", page.attribute("[data-feed=\"feed\"] [data-field=\"outbox\"]", "data-count"));
+    assertEquals(typed, demo.feed.received());
+  }
+
+  @Test
+  @DisplayName("watching a symbol subscribes it upstream (seen in the Alpaca simulator); closing the tab unsubscribes it")
+  void watchSymbol() {
+    DashboardPage other = DashboardPage.open(driver, demo.url());
+    DashboardPage watcher = DashboardPage.openInNewTab(driver, demo.url());
+    watcher.type("[data-market=\"market\"] [data-field=\"symbol\"]", "amd");
+    watcher.clickCss("[data-market=\"market\"] [data-action=\"watch\"]");
+    Await.until(LiveDemo.WAIT, "AMD subscribed upstream", () -> trades().contains("AMD"));
+    watcher.waitFor("trades of AMD shown", () -> !"–".equals(watcher.text("[data-symbol=\"AMD\"] [data-field=\"price\"]")));
+    other.waitFor("the other tab sees the upstream subscription", () ->
+        "AMD".equals(other.attribute("[data-market=\"market\"] [data-field=\"upstream\"]", "data-active-trades"))
+            && "1".equals(other.attribute("[data-market=\"market\"] [data-field=\"upstream\"]", "data-total-clients")));
+
+    watcher.close();
+    Await.until(LiveDemo.WAIT, "AMD unsubscribed upstream", () -> !trades().contains("AMD"));
+    other.waitFor("the other tab sees it gone", () ->
+        "".equals(other.attribute("[data-market=\"market\"] [data-field=\"upstream\"]", "data-active-trades"))
+            && "0".equals(other.attribute("[data-market=\"market\"] [data-field=\"upstream\"]", "data-total-clients")));
+  }
+
+  private List<String> trades() {
+    Map<String, List<String>> subscriptions = demo.market.subscriptions().await();
+    return subscriptions.getOrDefault("trades", List.of());
+  }
+
+  @Test
+  @DisplayName("toggling a light on the page changes it in the Home Assistant simulator, and the new state shows")
+  void toggleLight() {
+    demo.home.setRate(0).await();
+    DashboardPage page = DashboardPage.open(driver, demo.url());
+    page.setToken(LiveDemo.TOKEN);
+    String light = demo.home.states().keySet().stream().filter(id -> id.startsWith("light.")).sorted().findFirst().orElseThrow();
+    String before = demo.home.state(light).getString("state");
+    String row = "[data-homeassistant=\"home\"] tr[data-entity=\"" + light + "\"]";
+    page.waitFor(light + " shown as " + before, () -> before.equals(page.attribute(row + " [data-field=\"state\"]", "data-state")));
+
+    page.clickCss(row + " [data-action=\"toggle\"]");
+    String after = before.equals("on") ? "off" : "on";
+    Await.until(LiveDemo.WAIT, light + " toggled in the simulator", () -> after.equals(demo.home.state(light).getString("state")));
+    page.waitFor(light + " shown as " + after, () -> after.equals(page.attribute(row + " [data-field=\"state\"]", "data-state")));
+
+    page.type("[data-homeassistant=\"home\"] [data-field=\"filter\"]", light);
+    page.waitFor("the filter leaves that row", () -> page.texts("[data-homeassistant=\"home\"] tr[data-entity]:not([hidden])").size() == 1);
+  }
+
+  @Test
+  @Disabled("needs modules/status wired: switchboard.activity, switchboard.activity.snapshot and switchboard.activity.report")
+  @DisplayName("an activity flag left set past its stale timeout is cleared on the page, with the reason shown")
+  void staleActivityFlag() {
+    demo.stopServer();
+    JsonObject thinking = new JsonObject().put("start", "thinking_start").put("end", "thinking_end").put("staleAfter", "1500ms");
+    demo.startServer(demo.config(dataDir.resolve("a"), true)
+        .put("status", new JsonObject().put("activity", new JsonObject().put("phases", new JsonObject().put("thinking", thinking)))));
+    DashboardPage page = DashboardPage.open(driver, demo.url());
+    demo.app().vertx().eventBus().request("switchboard.activity.report",
+        new JsonObject().put("channel", "job-42").put("type", "thinking_start")).await();
+    String chip = "[data-channel=\"job-42\"] [data-flag=\"thinking\"]";
+    page.waitFor("thinking set on the page", () -> "true".equals(page.attribute(chip, "data-value")));
+    // Nothing reports thinking_end: after 1.5 s the server clears the flag itself.
+    page.waitFor("thinking cleared as stale", () -> "false".equals(page.attribute(chip, "data-value"))
+        && "stale".equals(page.attribute("[data-channel=\"job-42\"] [data-field=\"reason\"]", "data-reason")));
+    assertTrue(page.text("[data-channel=\"job-42\"] [data-field=\"reason\"]").contains("(stale)"));
+  }
+
+  @Test
+  @Disabled("needs modules/status wired: switchboard.status.since and switchboard.history")
+  @DisplayName("a lost socket: the page catches up from the missed deltas and the feed's history, without a reload")
+  void lostSocketCatchesUp(Vertx vertx) {
+    // The page reaches the server through a gate that can cut its socket while the server keeps running.
+    TcpGate gate = TcpGate.open(vertx, "127.0.0.1", 0, demo.httpPort).await();
+    DashboardPage page = DashboardPage.open(driver, "http://127.0.0.1:" + gate.port() + "/");
+    page.waitFor("feed connected and messages flowing", () -> "CONNECTED".equals(page.state("feed"))
+        && page.texts("[data-feed=\"feed\"] [data-field=\"messages\"] li").size() >= 3);
+
+    gate.refuse(true);
+    gate.cutAll();
+    page.waitFor("the page lost its socket", () -> !"connected".equals(page.connectionPhase()));
+    demo.app().vertx().eventBus().request(Addresses.CONTROL, new JsonObject().put("action", "stop").put("name", "feed")).await();
+    gate.refuse(false);
+
+    page.waitFor("back, and feed shown stopped", () -> page.synced() && "STOPPED".equals(page.state("feed")));
+    // The page asked for what it missed and got the deltas, not a whole snapshot.
+    assertEquals(List.of("resync"), page.attributes("#activity-log li[data-listener=\"feed\"][data-event=\"stopped\"]", "data-how"));
+    // The messages published while the page was away came from the history: no gap, no hole in the seqs.
+    assertFalse(page.exists("[data-feed=\"feed\"] [data-gap]"));
+    List<Long> seqs = page.attributes("[data-feed=\"feed\"] [data-field=\"messages\"] li[data-seq]", "data-seq").stream()
+        .map(Long::valueOf).toList();
+    for (int i = 1; i < seqs.size(); i++) {
+      assertEquals(seqs.get(i - 1) - 1, seqs.get(i), "consecutive, newest first: " + seqs);
+    }
+    gate.close().await();
+  }
+
+  @Test
+  @DisplayName("the dashboard with live data from the three simulators: saved to docs/dashboard.png")
+  void screenshot() {
+    DashboardPage page = DashboardPage.open(driver, demo.url());
+    page.setToken(LiveDemo.TOKEN);
+    page.type("[data-market=\"market\"] [data-field=\"symbol\"]", "aapl");
+    page.clickCss("[data-market=\"market\"] [data-action=\"watch\"]");
+    page.type("[data-market=\"market\"] [data-field=\"symbol\"]", "MSFT");
+    page.clickCss("[data-market=\"market\"] [data-action=\"watch\"]");
+    page.type("[data-feed=\"feed\"] [data-field=\"send-text\"]", "{\"hello\": \"from the dashboard\"}");
+    page.clickCss("[data-feed=\"feed\"] [data-action=\"send\"]");
+    page.waitFor("live data everywhere", () -> page.texts("[data-feed=\"feed\"] [data-field=\"messages\"] li").size() >= 10
+        && page.texts("[data-homeassistant=\"home\"] tr[data-entity]").size() >= 10
+        && !"–".equals(page.text("[data-symbol=\"AAPL\"] [data-field=\"price\"]"))
+        && !"–".equals(page.text("[data-symbol=\"MSFT\"] [data-field=\"price\"]"))
+        && "sent".equals(page.attribute("[data-feed=\"feed\"] [data-field=\"sent\"] li", "data-state")));
+    // Ten seconds of rate samples, so that the charts show a line.
+    page.waitFor("the charts have a line", () -> List.of("feed", "home", "market").stream().allMatch(name ->
+        String.valueOf(page.attribute("[data-listener=\"" + name + "\"] svg polyline", "points")).split(" ").length >= 10));
+    page.screenshot(Path.of("target/dashboard.png"));
+    page.screenshot(docs().resolve("dashboard.png"));
+  }
+
+  /** docs/ at the top of the project, wherever Maven runs the tests from. */
+  private static Path docs() {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null && !java.nio.file.Files.isDirectory(dir.resolve("docs"))) {
+      dir = dir.getParent();
+    }
+    return dir == null ? Path.of("target") : dir.resolve("docs");
+  }
+}

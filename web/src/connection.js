@@ -1,0 +1,160 @@
+import EventBus from '@vertx/eventbus-bridge-client.js';
+import { backoffDelay } from './backoff.js';
+
+/** A failure as the page handles it: the bridge's reply failures, and the page's own. */
+export class BusError extends Error {
+  constructor(message, failureType, failureCode) {
+    super(message);
+    this.failureType = failureType;
+    this.failureCode = failureCode;
+  }
+}
+
+/**
+ * One bridge connection at a time, made again with exponential backoff and jitter when it is lost.
+ * The client library's own reconnect is not used: the page wants to show the countdown, reconnect
+ * on demand, and know that every handler and pending request died with the old socket.
+ *
+ * Phases: connecting, connected, reconnecting (with `retryAt` and `attempt`), offline (the browser
+ * says it has no network; the next attempt waits for it to come back).
+ */
+export class Connection {
+  constructor(url, { onOpen = () => {}, onClose = () => {}, onChange = () => {}, backoff = {} } = {}) {
+    this.url = url;
+    this.onOpen = onOpen;
+    this.onClose = onClose;
+    this.onChange = onChange;
+    this.backoff = backoff;
+    this.eb = null;
+    this.phase = 'connecting';
+    this.attempt = 0;
+    this.retryAt = null;
+    this.timer = null;
+    this.pending = new Set();
+    this.handlers = [];
+    window.addEventListener('online', () => {
+      if (this.phase === 'offline') this.reconnectNow();
+    });
+    window.addEventListener('offline', () => {
+      if (this.phase === 'reconnecting') this.setPhase('offline');
+    });
+  }
+
+  start() {
+    this.connect();
+  }
+
+  get open() {
+    return this.phase === 'connected';
+  }
+
+  reconnectNow() {
+    if (this.phase === 'connected') return;
+    this.connect();
+  }
+
+  connect() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.retryAt = null;
+    if (this.eb) {
+      const old = this.eb;
+      this.eb = null;
+      try { old.close(); } catch (e) { /* already closed */ }
+    }
+    const eb = new EventBus(this.url);
+    this.eb = eb;
+    this.setPhase('connecting');
+    eb.onopen = () => {
+      if (this.eb !== eb) return;
+      this.attempt = 0;
+      this.setPhase('connected');
+      this.onOpen(this);
+    };
+    eb.onclose = () => {
+      if (this.eb !== eb) return;
+      const wasOpen = this.phase === 'connected';
+      this.eb = null;
+      this.dropPending();
+      this.handlers = [];
+      this.scheduleReconnect();
+      this.onClose(this, wasOpen);
+    };
+    // The bridge's unaddressed errors ("rejected", "access_denied"): the addressed replies carry the detail.
+    eb.onerror = (err) => console.warn('bridge:', err && (err.body || err.message || err));
+  }
+
+  scheduleReconnect() {
+    this.attempt += 1;
+    const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+    // Offline, the 'online' event reconnects at once; a slow retry covers a browser that never sends it.
+    const delay = offline ? backoffDelay(Infinity, this.backoff) : backoffDelay(this.attempt, this.backoff);
+    this.retryAt = Date.now() + delay;
+    this.timer = setTimeout(() => this.connect(), delay);
+    this.setPhase(offline ? 'offline' : 'reconnecting');
+  }
+
+  setPhase(phase) {
+    this.phase = phase;
+    this.onChange(this);
+  }
+
+  /** Requests are answered or failed; one still waiting when the socket dies fails as DISCONNECTED. */
+  request(address, body, { headers = {}, timeout = 10000 } = {}) {
+    return new Promise((resolve, reject) => {
+      const eb = this.eb;
+      if (!eb || this.phase !== 'connected') {
+        reject(new BusError('not connected to the server', 'NOT_CONNECTED', -1));
+        return;
+      }
+      const entry = { reject };
+      const finish = () => {
+        clearTimeout(entry.timer);
+        this.pending.delete(entry);
+      };
+      entry.timer = setTimeout(() => {
+        finish();
+        reject(new BusError(`no reply within ${timeout / 1000} s`, 'TIMEOUT', -1));
+      }, timeout);
+      entry.reject = (err) => { finish(); reject(err); };
+      this.pending.add(entry);
+      try {
+        eb.send(address, body, headers, (err, message) => {
+          if (!this.pending.has(entry)) return;
+          finish();
+          if (err) reject(new BusError(err.message || String(err.failureType), err.failureType, err.failureCode));
+          else resolve(message.body);
+        });
+      } catch (e) {
+        finish();
+        reject(new BusError('not connected to the server', 'NOT_CONNECTED', -1));
+      }
+    });
+  }
+
+  dropPending() {
+    for (const entry of [...this.pending]) {
+      entry.reject(new BusError('the connection was lost before the reply', 'DISCONNECTED', -1));
+    }
+  }
+
+  /** Registers for this connection only: a new connection starts with none (the page registers again). */
+  register(address, handler) {
+    if (!this.eb || this.phase !== 'connected') return null;
+    const wrapped = (err, message) => {
+      if (!err) handler(message.body, message);
+    };
+    this.eb.registerHandler(address, wrapped);
+    const registration = { address, wrapped, eb: this.eb };
+    this.handlers.push(registration);
+    return registration;
+  }
+
+  unregister(registration) {
+    if (!registration || registration.eb !== this.eb || this.phase !== 'connected') return;
+    this.handlers = this.handlers.filter((r) => r !== registration);
+    try {
+      this.eb.unregisterHandler(registration.address, registration.wrapped);
+    } catch (e) { /* the socket is closing: the server drops its registrations with it */ }
+  }
+}

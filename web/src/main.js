@@ -1,0 +1,159 @@
+import { Connection, BusError } from './connection.js';
+import { StatusStore } from './status-store.js';
+import { TokenField } from './token.js';
+import { setText, duration } from './dom.js';
+import { ListenerCard } from './panels/listener-card.js';
+import { ActivityLog } from './panels/activity-log.js';
+import { FeedPanel } from './panels/feed-panel.js';
+import { HomeAssistantPanel } from './panels/homeassistant-panel.js';
+import { MarketPanel } from './panels/market-panel.js';
+import { ActivityPanel } from './panels/activity-panel.js';
+
+/** The panel each kind of listener gets beside its card. */
+const PANELS = {
+  upstream: (name) => new FeedPanel(name, { send: (n, text) => act(`upstream.${n}.send`, text) }),
+  homeassistant: (name) => new HomeAssistantPanel(name, { call: (n, body) => act(`homeassistant.${n}.call`, body, 15000) }),
+  alpaca: (name) => new MarketPanel(name),
+};
+
+const cards = new Map();
+const panels = new Map();
+const log = new ActivityLog();
+const activity = new ActivityPanel();
+const token = new TokenField(() => refreshAll());
+const store = new StatusStore(onStatus);
+let generation = 0;
+let resyncing = null;
+
+const ui = {
+  connection: document.getElementById('connection'),
+  connectionText: document.getElementById('connection-text'),
+  reconnect: document.getElementById('reconnect'),
+  listeners: document.getElementById('listeners'),
+  empty: document.getElementById('no-listeners'),
+  data: document.getElementById('data-panels'),
+  side: document.getElementById('side'),
+};
+document.getElementById('token-slot').replaceWith(token.el);
+ui.side.append(log.el, activity.el);
+ui.reconnect.addEventListener('click', () => conn.reconnectNow());
+
+const conn = new Connection(`${location.origin}/eventbus`, {
+  onOpen,
+  onClose: (c, wasOpen) => {
+    store.beginResync();
+    if (wasOpen) log.note('connection to the server lost');
+    refreshAll();
+  },
+  onChange: renderConnection,
+});
+
+/** Every (re)connect: listen first, then ask what changed, so that nothing falls between the two. */
+function onOpen() {
+  generation += 1;
+  store.beginResync();
+  conn.register('switchboard.status', (push) => {
+    if (store.push(push)) resync();
+    else refreshAll();
+  });
+  activity.attach(conn);
+  resync();
+}
+
+/** From the missed deltas when the server still has them, else (or when it cannot say) from the snapshot. */
+function resync() {
+  if (resyncing) return resyncing;
+  const gen = generation;
+  const since = store.seq;
+  store.beginResync();
+  const snapshot = () => conn.request('switchboard.status.snapshot', null).then((reply) => store.applySnapshot(reply));
+  const asked = since === null ? snapshot()
+    : conn.request('switchboard.status.since', { seq: since }, { timeout: 5000 })
+      .then((reply) => (store.applySince(reply) ? null : snapshot()))
+      .catch(() => snapshot());
+  resyncing = asked
+    .then(() => {
+      if (gen !== generation) return;
+      refreshAll();
+    })
+    .catch((err) => {
+      // Still connected but no answer: try again shortly; a lost socket starts over on its own.
+      if (gen === generation && conn.open) setTimeout(resync, 1000);
+      console.warn('resync failed:', err.message);
+    })
+    .finally(() => { resyncing = null; });
+  return resyncing;
+}
+
+function onStatus(name, status, old, how) {
+  log.record(name, status, old, how);
+  if (!status) {
+    cards.get(name)?.el.remove();
+    cards.delete(name);
+    panels.get(name)?.el.remove();
+    panels.delete(name);
+    return;
+  }
+  if (!cards.has(name)) {
+    const card = new ListenerCard(name, { command: (n, action) => act('switchboard.control', { action, name: n }, 20000) });
+    cards.set(name, card);
+    insertSorted(ui.listeners, cards, name, card.el);
+  }
+  const make = PANELS[status.type];
+  if (make && !panels.has(name)) {
+    const panel = make(name);
+    panels.set(name, panel);
+    insertSorted(ui.data, panels, name, panel.el);
+  }
+}
+
+function insertSorted(parent, map, name, el) {
+  const after = [...map.keys()].sort().find((n) => n > name && map.get(n).el.isConnected);
+  parent.insertBefore(el, after ? map.get(after).el : null);
+}
+
+/** A send that acts: it needs the token, which goes in the headers. */
+function act(address, body, timeout = 10000) {
+  if (!token.present) return Promise.reject(new BusError('the control token is needed', 'NO_TOKEN', 401));
+  return conn.request(address, body, { headers: token.headers(), timeout });
+}
+
+function refreshAll() {
+  const synced = conn.open && store.synced;
+  for (const [name, card] of cards) {
+    const status = store.get(name);
+    if (status) card.update(status, { synced, hasToken: token.present });
+  }
+  for (const [name, panel] of panels) {
+    if (synced && panel.attachedTo !== generation) {
+      panel.attachedTo = generation;
+      panel.attach(conn);
+    }
+    panel.update({ open: synced, status: store.get(name), hasToken: token.present });
+  }
+  ui.listeners.dataset.synced = String(synced);
+  ui.empty.hidden = !(synced && cards.size === 0);
+}
+
+function renderConnection() {
+  const phase = conn.phase;
+  ui.connection.dataset.phase = phase;
+  ui.reconnect.hidden = phase === 'connected';
+  const text = {
+    connected: 'connected',
+    connecting: 'connecting…',
+    offline: 'offline: waiting for the network',
+  }[phase] || `reconnecting in ${duration(Math.max(0, (conn.retryAt - Date.now()) / 1000))} (attempt ${conn.attempt})`;
+  setText(ui.connectionText, text);
+  document.title = phase === 'connected' ? 'Switchboard' : `Switchboard (${phase})`;
+  if (phase !== 'connected') refreshAll();
+}
+
+setInterval(() => {
+  const now = Date.now();
+  cards.forEach((card) => card.tick(now));
+  panels.forEach((panel) => panel.tick && panel.tick(now));
+  if (conn.phase === 'reconnecting') renderConnection();
+}, 1000);
+
+conn.start();

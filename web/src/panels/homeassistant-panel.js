@@ -1,0 +1,159 @@
+import { h, setText, count, clock } from '../dom.js';
+
+const TOGGLED = new Set(['light', 'switch']);
+
+/**
+ * A Home Assistant listener: its entities with their live state (filterable), its counters from the
+ * status, and a toggle for lights and switches that calls the service through the bridge.
+ */
+export class HomeAssistantPanel {
+  constructor(name, { call }) {
+    this.name = name;
+    this.call = call;
+    this.entities = new Map();
+    this.rows = new Map();
+    this.hasToken = false;
+    this.open = false;
+    this.statesError = null;
+    this.held = null;
+    this.filter = h('input', { type: 'search', placeholder: 'filter: entity, name or state', dataset: { field: 'filter' },
+      oninput: () => this.applyFilter() });
+    this.stats = h('p', { class: 'stats', dataset: { field: 'stats' } });
+    this.note = h('p', { class: 'note', dataset: { field: 'control-note' } });
+    this.body = h('tbody');
+    this.el = h('section', { class: 'panel homeassistant', dataset: { homeassistant: name } },
+      h('h2', {}, `Home Assistant · ${name}`), this.stats, this.filter, this.note,
+      h('div', { class: 'scroll' },
+        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'entity'), h('th', {}, 'state'), h('th', {}, 'changed'), h('th', {}, ''))), this.body)));
+  }
+
+  /** The socket is (re)open: listen to state changes and snapshots, then read every state. */
+  attach(conn) {
+    this.held = [];
+    const onEvent = (envelope) => {
+      const data = envelope && envelope.data && envelope.data.data;
+      if (!data || !data.entity_id) return;
+      if (this.held) this.held.push(data);
+      else this.change(data.entity_id, data.new_state);
+    };
+    conn.register(`homeassistant.${this.name}.event.state_changed`, onEvent);
+    conn.register(`homeassistant.${this.name}.snapshot`, (envelope) => this.replaceAll(envelope.data.states || []));
+    conn.request(`homeassistant.${this.name}.states`, {}, { timeout: 10000 })
+      .then((reply) => {
+        this.statesError = null;
+        this.replaceAll(reply.states || []);
+      })
+      .catch((err) => { this.statesError = `could not read the states: ${err.message}`; })
+      .finally(() => {
+        const held = this.held || [];
+        this.held = null;
+        held.forEach((d) => this.change(d.entity_id, d.new_state));
+      });
+  }
+
+  replaceAll(states) {
+    const seen = new Set();
+    for (const state of states) {
+      seen.add(state.entity_id);
+      this.change(state.entity_id, state, true);
+    }
+    for (const id of [...this.entities.keys()]) {
+      if (!seen.has(id)) this.change(id, null);
+    }
+  }
+
+  /** A newer state replaces the one shown; an older one (a late event against a fresh snapshot) does not. */
+  change(entityId, state, force = false) {
+    const current = this.entities.get(entityId);
+    if (state && current && !force && state.last_updated && current.last_updated && state.last_updated < current.last_updated) return;
+    if (!state) {
+      this.entities.delete(entityId);
+      const row = this.rows.get(entityId);
+      if (row) row.el.remove();
+      this.rows.delete(entityId);
+      return;
+    }
+    this.entities.set(entityId, state);
+    let row = this.rows.get(entityId);
+    if (!row) {
+      row = this.row(entityId);
+      this.rows.set(entityId, row);
+      const after = [...this.rows.keys()].sort().find((id) => id > entityId);
+      this.body.insertBefore(row.el, after ? this.rows.get(after).el : null);
+    }
+    const friendly = state.attributes && state.attributes.friendly_name;
+    setText(row.name, friendly && friendly !== entityId ? friendly : '');
+    const unit = state.attributes && state.attributes.unit_of_measurement;
+    setText(row.state, unit ? `${state.state} ${unit}` : state.state);
+    row.state.dataset.state = state.state;
+    setText(row.changed, state.last_changed ? clock(Date.parse(state.last_changed)) : '');
+    row.el.dataset.search = `${entityId} ${friendly || ''} ${state.state}`.toLowerCase();
+    this.renderRow(row);
+    this.applyFilter(row);
+  }
+
+  row(entityId) {
+    const domain = entityId.split('.')[0];
+    const row = {
+      entityId,
+      name: h('small'),
+      state: h('span', { dataset: { field: 'state' } }),
+      changed: h('time'),
+      result: h('span', { class: 'result', dataset: { field: 'result' } }),
+      toggle: TOGGLED.has(domain)
+        ? h('button', { type: 'button', dataset: { action: 'toggle' }, onclick: () => this.toggle(row) }, 'Toggle') : null,
+      inFlight: false,
+    };
+    row.el = h('tr', { dataset: { entity: entityId } },
+      h('td', {}, h('code', {}, entityId), ' ', row.name), h('td', {}, row.state), h('td', {}, row.changed),
+      h('td', {}, row.toggle, row.result));
+    return row;
+  }
+
+  async toggle(row) {
+    const domain = row.entityId.split('.')[0];
+    row.inFlight = true;
+    setText(row.result, '…');
+    this.renderRow(row);
+    try {
+      await this.call(this.name, { domain, service: 'toggle', target: { entity_id: row.entityId } });
+      setText(row.result, '');
+    } catch (err) {
+      setText(row.result, `failed: ${err.message}`);
+    } finally {
+      row.inFlight = false;
+      this.renderRow(row);
+    }
+  }
+
+  renderRow(row) {
+    if (!row.toggle) return;
+    row.toggle.disabled = !this.hasToken || !this.open || row.inFlight;
+    row.toggle.title = this.hasToken ? '' : 'needs the control token (top right)';
+  }
+
+  applyFilter(only) {
+    const words = this.filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    for (const row of only ? [only] : this.rows.values()) {
+      row.el.hidden = !words.every((w) => (row.el.dataset.search || '').includes(w));
+    }
+  }
+
+  update({ open, status, hasToken }) {
+    this.open = open;
+    this.hasToken = hasToken;
+    if (status) {
+      setText(this.stats, [
+        status.subscribed ? 'subscribed' : 'not subscribed',
+        status.ha_version ? `Home Assistant ${status.ha_version}` : null,
+        `${count(status.entities)} entities`,
+        `${count(status.event_rate_per_min)} events/min`,
+        `${count(status.events_session)} events this session`,
+        `${count(status.events_total)} in total`,
+      ].filter(Boolean).join(' · '));
+      this.stats.dataset.subscribed = String(Boolean(status.subscribed));
+    }
+    setText(this.note, this.statesError || (hasToken ? '' : 'Toggling needs the control token (top right).'));
+    this.rows.forEach((row) => this.renderRow(row));
+  }
+}

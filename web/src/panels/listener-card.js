@@ -1,0 +1,128 @@
+import { h, setText, clock, duration, count, bytes } from '../dom.js';
+import { Sparkline, formatRate } from '../sparkline.js';
+
+const ACTIONS = ['start', 'stop', 'restart'];
+
+/**
+ * What each button may do, from the server's status alone. `is_active` is the desired state; a
+ * FAILED listener stays wanted but needs a new start.
+ */
+export function allowedActions(status) {
+  if (!status) return new Set();
+  const allowed = new Set();
+  if (!status.is_active || status.state === 'FAILED') allowed.add('start');
+  if (status.is_active) allowed.add('stop');
+  if (status.is_active) allowed.add('restart');
+  return allowed;
+}
+
+/** One listener: its state, desired against actual, timings, last error, rate and counters, and control. */
+export class ListenerCard {
+  constructor(name, { command }) {
+    this.name = name;
+    this.command = command;
+    this.status = null;
+    this.inFlight = null;
+    this.view = { synced: false, hasToken: false };
+    this.lastSample = null;
+    this.chart = new Sparkline();
+    this.fields = {};
+    const field = (key, tag = 'span', attrs = {}) => (this.fields[key] = h(tag, { ...attrs, dataset: { field: key } }));
+    this.buttons = Object.fromEntries(ACTIONS.map((action) => [action,
+      h('button', { type: 'button', dataset: { action }, onclick: () => this.run(action) }, action[0].toUpperCase() + action.slice(1))]));
+    this.el = h('article', { class: 'card listener', dataset: { listener: name } },
+      h('header', {},
+        h('h3', {}, name, ' ', field('type', 'small')),
+        field('state', 'span', { class: 'badge' })),
+      h('p', { class: 'line' }, 'wanted ', field('desired', 'b'), ' · actual ', field('actual', 'b'), field('stale', 'em', { class: 'stale' })),
+      h('p', { class: 'line' }, field('uptime'), field('retry', 'span', { class: 'retry' })),
+      field('error', 'p', { class: 'error' }),
+      h('div', { class: 'rate' }, h('span', {}, field('rate'), ' · ', field('rate-now')), this.chart.svg),
+      field('counters', 'p', { class: 'counters' }),
+      h('div', { class: 'controls' }, ...Object.values(this.buttons), field('result', 'span', { class: 'result' })),
+      field('control-note', 'p', { class: 'note' }));
+  }
+
+  update(status, view) {
+    this.status = status;
+    this.view = view;
+    this.render();
+  }
+
+  render() {
+    const s = this.status;
+    const f = this.fields;
+    if (!s) return;
+    setText(f.type, s.type);
+    setText(f.state, s.state);
+    f.state.dataset.state = s.state;
+    this.el.dataset.state = s.state;
+    setText(f.desired, s.is_active ? 'running' : 'stopped');
+    setText(f.actual, s.connection_status || (s.is_running ? 'connected' : 'disconnected'));
+    setText(f.stale, this.view.synced ? '' : ' (last known: reconnecting to the server)');
+    this.el.classList.toggle('is-stale', !this.view.synced);
+    const e = s.last_error;
+    setText(f.error, e ? `last error${e.code ? ` [${e.code}]` : ''}: ${e.message}${e.at ? ` at ${clock(Date.parse(e.at))}` : ''}` : '');
+    setText(f.rate, `${count(s.rate_1m)} msg in the last minute`);
+    setText(f.counters, [
+      `in ${count(s.messages_in)}`, `out ${count(s.messages_out)}`, `${bytes(s.bytes_in)}`,
+      `malformed ${count(s.malformed)}`, `deployments ${count(s.deployments)}`, `clients ${count(s.connected_clients)}`,
+    ].join(' · '));
+    const allowed = allowedActions(s);
+    for (const action of ACTIONS) {
+      const enabled = this.view.synced && this.view.hasToken && !this.inFlight && allowed.has(action);
+      this.buttons[action].disabled = !enabled;
+      this.buttons[action].title = !this.view.hasToken ? 'needs the control token (top right)'
+        : !this.view.synced ? 'waiting for the server' : this.inFlight ? `${this.inFlight} in progress` : '';
+    }
+    setText(f['control-note'], this.view.hasToken ? '' : 'Enter the control token (top right) to start, stop or restart.');
+    this.tick(Date.now(), false);
+  }
+
+  /** Every second: the clocks that move without a push, and one chart sample. */
+  tick(now, sample = true) {
+    const s = this.status;
+    if (!s) return;
+    const since = s.connected_since ? Date.parse(s.connected_since) : null;
+    setText(this.fields.uptime, s.state === 'CONNECTED' && since ? `up ${duration((now - since) / 1000)}` : '');
+    const retryAt = s.next_retry_at ? Date.parse(s.next_retry_at) : null;
+    setText(this.fields.retry, s.state === 'BACKOFF' && retryAt
+      ? `retry in ${duration(Math.max(0, (retryAt - now) / 1000))} (attempt ${s.attempt})` : '');
+    if (sample) this.sample(now);
+  }
+
+  sample(now) {
+    const total = this.status.messages_in;
+    if (!this.view.synced || typeof total !== 'number') {
+      this.lastSample = null;
+      this.chart.add(now, null);
+      setText(this.fields['rate-now'], '');
+      return;
+    }
+    const last = this.lastSample;
+    this.lastSample = { t: now, total };
+    if (!last || total < last.total || now <= last.t) return;
+    const rate = ((total - last.total) * 1000) / (now - last.t);
+    this.chart.add(now, rate);
+    setText(this.fields['rate-now'], `${formatRate(rate)}/s now`);
+  }
+
+  async run(action) {
+    if (this.inFlight) return;
+    this.inFlight = action;
+    setText(this.fields.result, `${action}…`);
+    this.fields.result.dataset.outcome = 'pending';
+    this.render();
+    try {
+      const reply = await this.command(this.name, action);
+      setText(this.fields.result, `${action}: ${reply.status}`);
+      this.fields.result.dataset.outcome = 'ok';
+    } catch (err) {
+      setText(this.fields.result, `${action} failed: ${err.message}`);
+      this.fields.result.dataset.outcome = 'failed';
+    } finally {
+      this.inFlight = null;
+      this.render();
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The page's view of every listener's status: the server's, never a local guess.
+ *
+ * Pushes carry a `seq` that grows by one per change. The store keeps the highest seq up to which
+ * it has seen everything (`seq`); a push beyond seq + 1 means pushes were missed, and the caller
+ * asks the server for what came after `seq`. While a resync is under way, pushes are held and
+ * applied after it. Each status is a listener's whole status, so a newer one for a listener
+ * simply replaces the older one; `seqOf` keeps a late delta from overwriting a newer push.
+ */
+export class StatusStore {
+  constructor(onChange = () => {}) {
+    this.onChange = onChange;
+    this.listeners = new Map();
+    this.seqOf = new Map();
+    this.seq = null;
+    this.synced = false;
+    this.held = [];
+  }
+
+  /** The socket is new (or a gap was seen): hold pushes until a snapshot or the deltas come. */
+  beginResync() {
+    this.synced = false;
+    this.held = [];
+  }
+
+  /** A push on `switchboard.status`. Returns true when a gap was seen and a resync is needed. */
+  push(message) {
+    if (!message || typeof message.seq !== 'number' || !message.status) return false;
+    if (!this.synced) {
+      this.held.push(message);
+      return false;
+    }
+    const gap = this.seq !== null && message.seq > this.seq + 1;
+    this.apply(message.seq, message.status);
+    if (!gap && (this.seq === null || message.seq === this.seq + 1)) this.seq = message.seq;
+    return gap;
+  }
+
+  /** A full snapshot `{seq, listeners}` replaces everything: listeners gone from it are gone. */
+  applySnapshot(snapshot) {
+    const before = new Map(this.listeners);
+    this.listeners = new Map();
+    this.seqOf = new Map();
+    for (const status of snapshot.listeners || []) {
+      this.listeners.set(status.name, status);
+      this.seqOf.set(status.name, snapshot.seq);
+    }
+    this.seq = snapshot.seq;
+    for (const [name, old] of before) {
+      this.onChange(name, this.listeners.get(name) || null, old, 'snapshot');
+    }
+    for (const [name, status] of this.listeners) {
+      if (!before.has(name)) this.onChange(name, status, null, 'snapshot');
+    }
+    this.release();
+  }
+
+  /**
+   * The reply to `switchboard.status.since`: deltas, or a snapshot when what was missed is older
+   * than the server keeps. Returns false when the deltas cannot be trusted (the server's seq is
+   * behind ours: it restarted) and a snapshot must be asked for instead.
+   */
+  applySince(reply) {
+    if (reply.mode === 'snapshot') {
+      this.applySnapshot(reply);
+      return true;
+    }
+    if (reply.mode !== 'deltas' || typeof reply.seq !== 'number' || (this.seq !== null && reply.seq < this.seq)) {
+      return false;
+    }
+    const deltas = [...(reply.deltas || [])].sort((a, b) => a.seq - b.seq);
+    for (const delta of deltas) this.apply(delta.seq, delta.status, 'resync');
+    this.seq = reply.seq;
+    this.release();
+    return true;
+  }
+
+  release() {
+    this.synced = true;
+    const held = this.held.sort((a, b) => a.seq - b.seq);
+    this.held = [];
+    for (const message of held) {
+      if (message.seq > this.seq) {
+        this.apply(message.seq, message.status);
+        if (message.seq === this.seq + 1) this.seq = message.seq;
+      }
+    }
+  }
+
+  apply(seq, status, how = 'push') {
+    if (!status || typeof status.name !== 'string') return;
+    const known = this.seqOf.get(status.name);
+    if (known !== undefined && seq <= known) return;
+    const old = this.listeners.get(status.name) || null;
+    this.listeners.set(status.name, status);
+    this.seqOf.set(status.name, seq);
+    this.onChange(status.name, status, old, how);
+  }
+
+  get(name) {
+    return this.listeners.get(name) || null;
+  }
+
+  all() {
+    return [...this.listeners.values()];
+  }
+}
