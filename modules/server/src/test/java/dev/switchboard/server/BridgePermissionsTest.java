@@ -172,13 +172,14 @@ class BridgePermissionsTest {
     browser.send(send("upstream.feed.send", "without", "r-1", null));
     assertEquals(401, browser.reply("r-1").getInteger("failureCode"));
 
-    // Acting addresses get the message without the token header.
+    // Acting addresses get the message without the token header. (A Home Assistant call address of a
+    // listener this server does not have, so that this consumer is the only one.)
     List<JsonObject> reports = new CopyOnWriteArrayList<>();
-    app.vertx().eventBus().<Object>consumer("switchboard.activity.report", m -> {
+    app.vertx().eventBus().<Object>consumer("homeassistant.probe.call", m -> {
       reports.add(new JsonObject().put("token", m.headers().get("token")).put("other", m.headers().get("other")));
       m.reply(new JsonObject().put("ok", true));
     }).completion().await();
-    browser.send(send("switchboard.activity.report", new JsonObject().put("channel", "c").put("type", "thinking_start"), "r-2",
+    browser.send(send("homeassistant.probe.call", new JsonObject().put("domain", "light").put("service", "toggle"), "r-2",
         ServerFixture.TOKEN).put("headers", new JsonObject().put("token", ServerFixture.TOKEN).put("other", "kept")));
     assertEquals("rec", browser.reply("r-2").getString("type"));
     assertEquals(1, reports.size());

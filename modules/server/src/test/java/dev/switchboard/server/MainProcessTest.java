@@ -98,7 +98,7 @@ class MainProcessTest {
       Await.until(Duration.ofSeconds(30), "the server up and the listener started", () -> {
         try {
           return http.post(port, "127.0.0.1", "/api/listeners/feed/start").bearerTokenAuthentication(ServerFixture.TOKEN)
-              .send().await().statusCode() == 200;
+              .timeout(2_000).send().await(3, TimeUnit.SECONDS).statusCode() == 200;
         } catch (Exception notYet) {
           return false;
         }

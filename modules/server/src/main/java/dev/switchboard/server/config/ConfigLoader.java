@@ -8,6 +8,7 @@ import dev.switchboard.core.ListenerKind;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.Secrets;
+import dev.switchboard.server.http.BridgeOptions;
 import dev.switchboard.simulators.SimulatorKind;
 import dev.switchboard.status.StatusOptions;
 import io.vertx.core.json.DecodeException;
@@ -73,7 +74,8 @@ public final class ConfigLoader {
     SwitchboardConfig.Http httpConfig = new SwitchboardConfig.Http(
         http.optionalString("host", "127.0.0.1"),
         http.integer("port", 8080, 0, 65_535),
-        http.requiredString("controlToken"));
+        http.requiredString("controlToken"),
+        BridgeOptions.from(http.section("bridge")));
     if (httpConfig.controlToken().length() < 8) {
       throw new ConfigException(http.field("controlToken"), "must be at least 8 characters");
     }

@@ -1,6 +1,7 @@
 package dev.switchboard.server.config;
 
 import dev.switchboard.core.ListenerDefinition;
+import dev.switchboard.server.http.BridgeOptions;
 import dev.switchboard.status.StatusOptions;
 import io.vertx.core.Deployable;
 import io.vertx.core.json.JsonObject;
@@ -27,8 +28,11 @@ public record SwitchboardConfig(
     List<Simulator> simulators,
     List<UserVerticle> verticles) {
 
-  /** @param controlToken the bearer token every control action must carry */
-  public record Http(String host, int port, String controlToken) {
+  /**
+   * @param controlToken the bearer token every control action must carry
+   * @param bridge       the SockJS bridge's bounds
+   */
+  public record Http(String host, int port, String controlToken, BridgeOptions bridge) {
   }
 
   public record Simulator(String type, Deployable verticle) {

@@ -32,8 +32,6 @@ public class HttpApi extends VerticleBase {
   private final SwitchboardConfig config;
   private final String metricsRegistry;
   private final ControlToken token;
-  // TODO(lead): read from the config's http.bridge section with BridgeOptions.from(http.section("bridge")).
-  private final BridgeOptions bridgeOptions = BridgeOptions.DEFAULTS;
   private HttpServer server;
 
   public HttpApi(SwitchboardConfig config, String metricsRegistry) {
@@ -54,13 +52,13 @@ public class HttpApi extends VerticleBase {
     router.post("/listener/:action").handler(token::check).handler(ctx -> onDefault(ctx, ctx.pathParam("action")));
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
-    router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, token, bridgeOptions).router());
+    router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, token, config.http().bridge()).router());
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.errorHandler(500, ctx -> {
       LOG.error("HTTP {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
       error(ctx, 500, "internal error");
     });
-    server = vertx.createHttpServer(bridgeOptions.applyTo(new io.vertx.core.http.HttpServerOptions())).requestHandler(router);
+    server = vertx.createHttpServer(config.http().bridge().applyTo(new io.vertx.core.http.HttpServerOptions())).requestHandler(router);
     return server.listen(config.http().port(), config.http().host());
   }
 

@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -206,7 +205,6 @@ class DashboardBrowserTest {
   }
 
   @Test
-  @Disabled("needs modules/status wired: switchboard.activity, switchboard.activity.snapshot and switchboard.activity.report")
   @DisplayName("an activity flag left set past its stale timeout is cleared on the page, with the reason shown")
   void staleActivityFlag() {
     demo.stopServer();
@@ -225,7 +223,6 @@ class DashboardBrowserTest {
   }
 
   @Test
-  @Disabled("needs modules/status wired: switchboard.status.since and switchboard.history")
   @DisplayName("a lost socket: the page catches up from the missed deltas and the feed's history, without a reload")
   void lostSocketCatchesUp(Vertx vertx) {
     // The page reaches the server through a gate that can cut its socket while the server keeps running.
