@@ -47,6 +47,30 @@ public abstract class SimulatorVerticle extends VerticleBase {
     });
   }
 
+  /** What the simulator reports about itself, also the answer to every admin command. */
+  public abstract io.vertx.core.json.JsonObject stats();
+
+  /** Answers an admin command once it is done: the stats as JSON, or 500 with what went wrong. */
+  protected final void answerAdmin(io.vertx.core.http.HttpServerRequest req, Future<?> done) {
+    done.onComplete(ar -> {
+      if (ar.succeeded()) {
+        req.response().putHeader("content-type", "application/json").end(stats().encode());
+      } else {
+        req.response().setStatusCode(500).end(String.valueOf(ar.cause().getMessage()));
+      }
+    });
+  }
+
+  /** An integer query parameter of an admin command, or the fallback when absent or not a number. */
+  protected static int intParam(io.vertx.core.http.HttpServerRequest req, String name, int fallback) {
+    String text = req.getParam(name);
+    try {
+      return text == null ? fallback : Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
+  }
+
   public int concurrentConnections() {
     return concurrent.get();
   }

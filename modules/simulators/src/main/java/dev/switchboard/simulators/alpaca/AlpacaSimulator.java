@@ -334,6 +334,7 @@ public class AlpacaSimulator extends SimulatorVerticle {
     return List.copyOf(closeCodes);
   }
 
+  @Override
   public JsonObject stats() {
     return new JsonObject()
         .put("up", up)
@@ -361,7 +362,7 @@ public class AlpacaSimulator extends SimulatorVerticle {
       }
       case "POST /admin/drop" -> done = drop(!"false".equals(req.getParam("clean")));
       case "POST /admin/mute" -> done = mute();
-      case "POST /admin/down" -> done = down(Duration.ofSeconds(parseInt(req.getParam("seconds"), 5)));
+      case "POST /admin/down" -> done = down(Duration.ofSeconds(intParam(req, "seconds", 5)));
       case "POST /admin/restart" -> done = restart();
       case "POST /admin/slow" -> done = slowClient();
       case "POST /admin/error" -> done = internalError();
@@ -372,20 +373,6 @@ public class AlpacaSimulator extends SimulatorVerticle {
         return;
       }
     }
-    done.onComplete(ar -> {
-      if (ar.succeeded()) {
-        req.response().putHeader("content-type", "application/json").end(stats().encode());
-      } else {
-        req.response().setStatusCode(500).end(String.valueOf(ar.cause().getMessage()));
-      }
-    });
-  }
-
-  private static int parseInt(String text, int fallback) {
-    try {
-      return text == null ? fallback : Integer.parseInt(text);
-    } catch (NumberFormatException e) {
-      return fallback;
-    }
+    answerAdmin(req, done);
   }
 }

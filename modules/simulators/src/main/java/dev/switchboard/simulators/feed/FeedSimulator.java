@@ -249,6 +249,7 @@ public class FeedSimulator extends SimulatorVerticle {
     return List.copyOf(closeCodes);
   }
 
+  @Override
   public JsonObject stats() {
     return new JsonObject()
         .put("url", url())
@@ -271,7 +272,7 @@ public class FeedSimulator extends SimulatorVerticle {
       case "POST /admin/stall" -> done = stall();
       case "POST /admin/refuse" -> done = refuse(!"false".equals(req.getParam("on")));
       case "POST /admin/malformed" -> done = sendMalformed();
-      case "POST /admin/oversized" -> done = sendOversized(parseInt(req.getParam("bytes"), 1_048_576));
+      case "POST /admin/oversized" -> done = sendOversized(intParam(req, "bytes", 1_048_576));
       case "POST /admin/restart" -> done = restart();
       default -> {
         req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats or POST /admin/"
@@ -279,20 +280,6 @@ public class FeedSimulator extends SimulatorVerticle {
         return;
       }
     }
-    done.onComplete(ar -> {
-      if (ar.succeeded()) {
-        req.response().putHeader("content-type", "application/json").end(stats().encode());
-      } else {
-        req.response().setStatusCode(500).end(String.valueOf(ar.cause().getMessage()));
-      }
-    });
-  }
-
-  private static int parseInt(String text, int fallback) {
-    try {
-      return text == null ? fallback : Integer.parseInt(text);
-    } catch (NumberFormatException e) {
-      return fallback;
-    }
+    answerAdmin(req, done);
   }
 }

@@ -396,6 +396,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
     return all.isEmpty() ? null : all.get(all.size() - 1);
   }
 
+  @Override
   public JsonObject stats() {
     JsonArray connections = new JsonArray();
     List<ConnectionRecord> recent = connections();
@@ -459,13 +460,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
           + " refuse-subscribe?on=true|false, malformed, oversized?bytes=N}\n");
       return;
     }
-    done.onComplete(ar -> {
-      if (ar.succeeded()) {
-        req.response().putHeader("content-type", "application/json").end(stats().encode());
-      } else {
-        req.response().setStatusCode(500).end(String.valueOf(ar.cause().getMessage()));
-      }
-    });
+    answerAdmin(req, done);
   }
 
   private static String required(HttpServerRequest req, String name) {
