@@ -16,6 +16,7 @@ import java.util.Set;
  * Touched only on the endpoint's event loop.
  */
 final class FanoutClient {
+  private static final int FLUSH_AT_BYTES = 64 * 1024;
   final String id;
   final Set<String> addresses = new LinkedHashSet<>();
   boolean dirty;
@@ -63,6 +64,9 @@ final class FanoutClient {
     }
     int size = size(delivery);
     if (queuedBytes + size > options.maxQueuedBytes()) {
+      flush(); // a burst within one event-loop turn is not a slow client: hand it over if the socket takes it
+    }
+    if (queuedBytes + size > options.maxQueuedBytes()) {
       if (options.slowClients() == SlowClientPolicy.DISCONNECT) {
         close(FanoutEndpoint.CLOSE_SLOW_CLIENT, "slow client: more than " + options.maxQueuedBytes() + " bytes queued");
         return;
@@ -71,7 +75,11 @@ final class FanoutClient {
     }
     queue.add(delivery);
     queuedBytes += size;
-    endpoint.markDirty(this);
+    if (queuedBytes >= FLUSH_AT_BYTES) {
+      flush(); // enough for one large write; don't wait for the end of the turn
+    } else {
+      endpoint.markDirty(this);
+    }
   }
 
   /** Writes everything queued in one socket write, unless the socket is still busy with the last one. */

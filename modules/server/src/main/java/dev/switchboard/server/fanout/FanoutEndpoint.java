@@ -58,6 +58,7 @@ public final class FanoutEndpoint {
 
   private final Vertx vertx;
   private final Context context;
+  private final Thread loop;
   private final OutboundRules rules;
   private final FanoutOptions options;
   private final Map<String, Route> routes = new HashMap<>();
@@ -74,6 +75,10 @@ public final class FanoutEndpoint {
   public FanoutEndpoint(Vertx vertx, OutboundRules rules, FanoutOptions options) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
+    if (!Context.isOnEventLoopThread()) {
+      throw new IllegalStateException("create the fan-out endpoint on the HTTP server's event loop (in the verticle's start())");
+    }
+    this.loop = Thread.currentThread();
     this.rules = rules;
     this.options = options;
     this.sweeper = vertx.setPeriodic(Math.max(50, options.pingTimeoutMs() / 4), id -> closeSilentClients());
@@ -81,8 +86,9 @@ public final class FanoutEndpoint {
 
   /** Takes a WebSocket upgrade request; anything else gets 400 with the reason. */
   public void handle(HttpServerRequest request) {
-    if (Vertx.currentContext() != context) {
-      // Not ours: the endpoint's state is confined to its loop. A wiring mistake, refuse loudly.
+    if (Thread.currentThread() != loop) {
+      // Requests run on a duplicate of the server's context, so compare threads. Another thread is a
+      // wiring mistake (the endpoint's state is confined to its loop): refuse loudly.
       request.response().setStatusCode(500).end("fan-out endpoint called off its event loop");
       LOG.error("FanoutEndpoint.handle called off its event loop: create one endpoint per HTTP server instance");
       return;
