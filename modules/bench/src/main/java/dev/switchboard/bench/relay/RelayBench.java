@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * java -cp switchboard-bench.jar dev.switchboard.bench.relay.RelayBench
  *      [--jar modules/server/target/switchboard.jar] [--node-relay modules/bench/node-relay/relay.js]
  *      [--scenarios 1@1000,100@300,1000@30,1@max,100@max,1000@max] [--seconds 5] [--warmup 2]
- *      [--relays node-ws,switchboard] [--jvm "-Xmx256m"]   (JVM options of the Switchboard process; default none)
+ *      [--relays node-ws,switchboard,switchboard-fanout] [--jvm "-Xmx256m"]   (JVM options of the Switchboard process; default none)
  * </pre>
  */
 public final class RelayBench {
@@ -62,7 +62,7 @@ public final class RelayBench {
     for (String s : options.getOrDefault("scenarios", "1@1000,100@300,1000@30,1@max,100@max,1000@max").split(",")) {
       scenarios.add(Scenario.parse(s));
     }
-    List<String> relays = List.of(options.getOrDefault("relays", "node-ws,switchboard").split(","));
+    List<String> relays = List.of(options.getOrDefault("relays", "node-ws,switchboard,switchboard-fanout").split(","));
     String jvm = options.getOrDefault("jvm", "").trim();
     List<String> jvmOptions = jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+"));
     int seconds = Integer.parseInt(options.getOrDefault("seconds", "5"));
@@ -78,7 +78,7 @@ public final class RelayBench {
         for (String relay : relays) {
           Result r = run(vertx, relay, scenario, jar, jvmOptions, nodeRelay, workDir, seconds, warmup);
           results.add(r);
-          System.out.printf("  %-11s %-12s %,10.0f deliveries/s  p99 %7.2f ms  missing %d  dup %d%n",
+          System.out.printf("  %-18s %-12s %,10.0f deliveries/s  p99 %7.2f ms  missing %d  dup %d%n",
               r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.missing(), r.duplicates());
         }
       }
@@ -97,8 +97,9 @@ public final class RelayBench {
     String deployment = vertx.deployVerticle(generator).await(10, TimeUnit.SECONDS);
     RelayProcess relay = switch (relayName) {
       case "switchboard" -> RelayProcess.switchboard(jar, jvmOptions, generator.port(), workDir);
+      case "switchboard-fanout" -> RelayProcess.switchboardFanout(jvmOptions, generator.port(), workDir);
       case "node-ws" -> RelayProcess.node(nodeRelay, generator.port(), workDir);
-      default -> throw new IllegalArgumentException("unknown relay '" + relayName + "'; use node-ws or switchboard");
+      default -> throw new IllegalArgumentException("unknown relay '" + relayName + "'; use node-ws, switchboard or switchboard-fanout");
     };
     ClientFleet fleet = new ClientFleet(vertx, scenario.clients());
     try {
