@@ -38,7 +38,8 @@ server.on('connection', (client) => {
 server.on('listening', () => console.log(`relay listening on ${port}`));
 
 function connect() {
-  const upstream = new WebSocket(upstreamUrl);
+  // No permessage-deflate, as Switchboard's listener: compression would cost more CPU than the relaying.
+  const upstream = new WebSocket(upstreamUrl, { perMessageDeflate: false });
   upstream.on('open', () => console.log('upstream connected'));
   upstream.on('message', (data) => {
     let parsed;
@@ -57,3 +58,5 @@ function connect() {
   upstream.on('error', () => {});
 }
 connect();
+// Exit cleanly on SIGTERM (the benchmark's stop), so that `node --cpu-prof` can write its profile.
+process.on('SIGTERM', () => process.exit(0));

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 
 import java.util.function.LongSupplier;
@@ -34,7 +35,14 @@ final class Generator extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    server = vertx.createHttpServer().webSocketHandler(ws -> {
+    return listen(0);
+  }
+
+  private Future<HttpServer> listen(int port) {
+    // No compression: the relays under test should spend their CPU relaying, not inflating.
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false)).webSocketHandler(ws -> {
       if (!ws.path().equals("/feed")) {
         ws.close((short) 1008, "unknown path");
         return;
@@ -47,7 +55,31 @@ final class Generator extends VerticleBase {
       });
       relayConnected.tryComplete();
     });
-    return server.listen(0, "127.0.0.1");
+    return server.listen(port, "127.0.0.1");
+  }
+
+  /** The upstream dies: the server stops listening and the relay's connection drops. */
+  Future<Void> kill() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      ServerWebSocket ws = relay;
+      relay = null;
+      Future<Void> closed = ws == null ? Future.succeededFuture() : ws.close((short) 1001, "upstream going away");
+      closed.eventually(server::close).onComplete(ar -> done.complete());
+    });
+    return done.future();
+  }
+
+  /** The upstream comes back on the same port. */
+  Future<Void> revive() {
+    int port = server.actualPort();
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> listen(port).<Void>mapEmpty().onComplete(done));
+    return done.future();
+  }
+
+  boolean relayPresent() {
+    return relay != null;
   }
 
   int port() {
@@ -62,14 +94,21 @@ final class Generator extends VerticleBase {
     return sent;
   }
 
-  /** Sends {@code ratePerSecond} messages a second until {@link #stopSending()}. */
+  /**
+   * Sends {@code ratePerSecond} messages a second until {@link #stopSending()}. While no relay is
+   * connected nothing is sent and nothing is owed: the rate starts over when one connects.
+   */
   Future<Void> sendAtRate(int ratePerSecond) {
     return onLoop(() -> {
       sending = true;
-      long startNanos = System.nanoTime();
-      long base = sent;
+      long[] start = {System.nanoTime(), sent};
       timer = vertx.setPeriodic(2, id -> {
-        long due = base + (long) ((System.nanoTime() - startNanos) / 1e9 * ratePerSecond);
+        if (relay == null) {
+          start[0] = System.nanoTime();
+          start[1] = sent;
+          return;
+        }
+        long due = start[1] + (long) ((System.nanoTime() - start[0]) / 1e9 * ratePerSecond);
         while (sending && sent < due && relay != null) {
           sendOne();
         }
@@ -115,15 +154,6 @@ final class Generator extends VerticleBase {
       last.complete(sent);
     });
     return last.future();
-  }
-
-  /** Closes the relay's upstream connection, as an upstream restart would. */
-  Future<Void> dropRelay() {
-    return onLoop(() -> {
-      if (relay != null) {
-        relay.close((short) 1001, "going away");
-      }
-    });
   }
 
   private void sendOne() {
