@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  * java -cp switchboard-bench.jar dev.switchboard.bench.relay.RelayBench
  *      [--jar modules/server/target/switchboard.jar] [--node-relay modules/bench/node-relay/relay.js]
  *      [--scenarios 1@1000,100@300,1000@30,1@max,100@max,1000@max] [--seconds 5] [--warmup 2]
+ *      [--repeat 1] (runs per row; the table shows the median of each column; loss and duplicates are summed)
  *      [--relays node-ws,switchboard,switchboard-fanout] [--jvm "-Xmx256m"]   (JVM options of the Switchboard process; default none)
  * </pre>
  */
@@ -67,19 +68,24 @@ public final class RelayBench {
     List<String> jvmOptions = jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+"));
     int seconds = Integer.parseInt(options.getOrDefault("seconds", "5"));
     int warmup = Integer.parseInt(options.getOrDefault("warmup", "2"));
+    int repeat = Integer.parseInt(options.getOrDefault("repeat", "1"));
     Path workDir = Files.createDirectories(Path.of("modules/bench/target/relay-bench"));
 
-    System.out.printf("relay benchmark: %d s measured after %d s warm-up per run; Switchboard JVM options: %s; load average before: %s%n",
-        seconds, warmup, jvmOptions.isEmpty() ? "none" : jvmOptions, loadAverage());
+    System.out.printf("relay benchmark: %d s measured after %d s warm-up per run, median of %d; Switchboard JVM options: %s; load average before: %s%n",
+        seconds, warmup, repeat, jvmOptions.isEmpty() ? "none" : jvmOptions, loadAverage());
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     List<Result> results = new ArrayList<>();
     try {
       for (Scenario scenario : scenarios) {
         for (String relay : relays) {
-          Result r = run(vertx, relay, scenario, jar, jvmOptions, nodeRelay, workDir, seconds, warmup);
-          results.add(r);
-          System.out.printf("  %-18s %-12s %,10.0f deliveries/s  p99 %7.2f ms  missing %d  dup %d%n",
-              r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.missing(), r.duplicates());
+          List<Result> runs = new ArrayList<>();
+          for (int i = 0; i < repeat; i++) {
+            Result r = run(vertx, relay, scenario, jar, jvmOptions, nodeRelay, workDir, seconds, warmup);
+            runs.add(r);
+            System.out.printf("  %-18s %-12s %,10.0f deliveries/s  p99 %7.2f ms  missing %d  dup %d%n",
+                r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.missing(), r.duplicates());
+          }
+          results.add(median(runs));
         }
       }
     } finally {
@@ -152,6 +158,21 @@ public final class RelayBench {
       relay.stop();
       vertx.undeploy(deployment).await(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Each column's median over the runs; loss and duplicates are summed, since any is a failure. */
+  static Result median(List<Result> runs) {
+    Result first = runs.get(0);
+    return new Result(first.relay(), first.scenario(),
+        median(runs, Result::deliveriesPerSecond), median(runs, Result::p50), median(runs, Result::p99), median(runs, Result::p999),
+        runs.stream().mapToLong(Result::missing).sum(), runs.stream().mapToLong(Result::duplicates).sum(),
+        median(runs, Result::cpuPer100k), median(runs, Result::rssIdle), median(runs, Result::rssLoaded),
+        runs.stream().mapToLong(Result::stillConnected).min().orElse(0));
+  }
+
+  private static double median(List<Result> runs, java.util.function.ToDoubleFunction<Result> field) {
+    double[] values = runs.stream().mapToDouble(field).sorted().toArray();
+    return values.length % 2 == 1 ? values[values.length / 2] : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
   }
 
   static String table(List<Result> results) {
