@@ -68,8 +68,14 @@ public final class FanoutEndpoint {
   private long conflations;
   private final long sweeper;
 
-  /** The clients of one address and the one consumer that feeds them all. */
-  private record Route(MessageConsumer<Object> consumer, Set<FanoutClient> clients) {
+  /**
+   * The clients of one address and the one consumer that feeds them all. The consumer delivers to
+   * its own route, never to a newer one for the same address, so a message still in flight to a
+   * released consumer cannot reach a client twice.
+   */
+  private static final class Route {
+    final Set<FanoutClient> clients = new LinkedHashSet<>();
+    MessageConsumer<Object> consumer;
   }
 
   public FanoutEndpoint(Vertx vertx, OutboundRules rules, FanoutOptions options) {
@@ -130,7 +136,7 @@ public final class FanoutEndpoint {
     for (FanoutClient client : List.copyOf(clients)) {
       client.close(CLOSE_GOING_AWAY, "server shutting down");
     }
-    routes.values().forEach(r -> done.add(r.consumer().unregister()));
+    routes.values().forEach(r -> done.add(r.consumer.unregister()));
     routes.clear();
     return Future.all(done).mapEmpty();
   }
@@ -168,9 +174,11 @@ public final class FanoutEndpoint {
       return false;
     }
     if (client.addresses.add(address)) {
-      routes.computeIfAbsent(address, a -> new Route(
-          vertx.eventBus().consumer(a, msg -> deliver(a, msg.body())), new LinkedHashSet<>()))
-          .clients().add(client);
+      routes.computeIfAbsent(address, a -> {
+        Route route = new Route();
+        route.consumer = vertx.eventBus().consumer(a, msg -> deliver(route, a, msg.body()));
+        return route;
+      }).clients.add(client);
       activity(BridgeActivity.Kind.REGISTER, client.id, address);
     }
     return true;
@@ -182,10 +190,10 @@ public final class FanoutEndpoint {
     }
     Route route = routes.get(address);
     if (route != null) {
-      route.clients().remove(client);
-      if (route.clients().isEmpty()) {
+      route.clients.remove(client);
+      if (route.clients.isEmpty()) {
         routes.remove(address);
-        route.consumer().unregister();
+        route.consumer.unregister();
       }
     }
     activity(BridgeActivity.Kind.UNREGISTER, client.id, address);
@@ -232,9 +240,8 @@ public final class FanoutEndpoint {
     }
   }
 
-  private void deliver(String address, Object body) {
-    Route route = routes.get(address);
-    if (route == null || route.clients().isEmpty()) {
+  private void deliver(Route route, String address, Object body) {
+    if (route.clients.isEmpty()) {
       return;
     }
     Buffer payload;
@@ -246,7 +253,7 @@ public final class FanoutEndpoint {
     }
     Delivery delivery = Delivery.of(address, payload);
     // A copy: a slow client closed by enqueue leaves the set while we walk it.
-    for (FanoutClient client : route.clients().toArray(new FanoutClient[0])) {
+    for (FanoutClient client : route.clients.toArray(new FanoutClient[0])) {
       client.enqueue(delivery);
     }
   }
