@@ -1,0 +1,85 @@
+package dev.switchboard.server.fanout;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The hot path of one upstream message, without sockets: frame text -> parse -> envelope -> what
+ * M clients get. {@code sockJsBridge} does what the SockJS bridge does per client (a copy of the
+ * message for each client's consumer, a bridge frame encoded for each); {@code fanout} what the
+ * fan-out path does (one copy, one encoding, one WebSocket frame, the same bytes queued M times).
+ * In this package, beside the classes it measures (which are package-private), but in the bench
+ * module: a regression shows up here without the full relay harness.
+ *
+ * <pre>java -cp modules/bench/target/switchboard-bench.jar org.openjdk.jmh.Main FanoutHotPath</pre>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class FanoutHotPathBench {
+  private static final String ADDRESS = "upstream.bench.message";
+
+  @Param({"1", "100"})
+  public int clients;
+
+  private String upstreamFrame;
+  private JsonObject envelope;
+  private long seq;
+
+  @Setup
+  public void setUp() {
+    upstreamFrame = "{\"event_type\":\"state_changed\",\"data\":{\"entity_id\":\"sensor.bench_room_07_temperature\","
+        + "\"old_state\":{\"state\":\"21.4\",\"attributes\":{\"unit_of_measurement\":\"C\",\"friendly_name\":\"Bench room\"}},"
+        + "\"new_state\":{\"state\":\"21.5\",\"attributes\":{\"unit_of_measurement\":\"C\",\"friendly_name\":\"Bench room\"}}},"
+        + "\"origin\":\"LOCAL\",\"time_fired\":\"2026-11-22T00:00:00.000000+00:00\",\"gseq\":123456,\"gt\":987654321}";
+    envelope = parseAndEnvelope();
+  }
+
+  /** What the upstream listener does with each frame (FeedListener.onText + publish). */
+  @Benchmark
+  public JsonObject parseAndEnvelope() {
+    return new JsonObject()
+        .put("seq", ++seq)
+        .put("ts", System.currentTimeMillis())
+        .put("source", "bench")
+        .put("type", "json")
+        .put("data", new JsonObject(upstreamFrame));
+  }
+
+  /** Per message, for M clients, as the SockJS bridge: a copy per consumer, an encoding per client. */
+  @Benchmark
+  public void sockJsBridge(Blackhole out) {
+    for (int i = 0; i < clients; i++) {
+      JsonObject copy = envelope.copy();
+      out.consume(new JsonObject().put("type", "rec").put("address", ADDRESS).put("body", copy).toBuffer());
+    }
+  }
+
+  /** Per message, for M clients, as the fan-out path: one copy, one encoding, one frame, shared. */
+  @Benchmark
+  public void fanout(Blackhole out) {
+    JsonObject copy = envelope.copy();
+    Buffer payload = new JsonObject().put("type", "rec").put("address", ADDRESS).put("body", copy).toBuffer();
+    Delivery delivery = Delivery.of(ADDRESS, payload);
+    for (int i = 0; i < clients; i++) {
+      out.consume(delivery.frame());
+    }
+  }
+}

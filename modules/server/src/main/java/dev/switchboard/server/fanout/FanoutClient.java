@@ -1,0 +1,212 @@
+package dev.switchboard.server.fanout;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetSocket;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * One client of the fan-out path. Messages wait in a bounded queue until the endpoint flushes its
+ * dirty clients, once per event-loop turn: everything queued by then goes out in one socket write.
+ * Touched only on the endpoint's event loop.
+ */
+final class FanoutClient {
+  private static final int FLUSH_AT_BYTES = 64 * 1024;
+  final String id;
+  final Set<String> addresses = new LinkedHashSet<>();
+  boolean dirty;
+  long lastSeen;
+
+  private final FanoutEndpoint endpoint;
+  private final NetSocket socket;
+  private final boolean batch;
+  private final FanoutOptions options;
+  private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+  private final ClientFrameDecoder decoder;
+  private long queuedBytes;
+  private boolean closed;
+
+  FanoutClient(String id, FanoutEndpoint endpoint, NetSocket socket, boolean batch, FanoutOptions options, long now) {
+    this.id = id;
+    this.endpoint = endpoint;
+    this.socket = socket;
+    this.batch = batch;
+    this.options = options;
+    this.lastSeen = now;
+    this.decoder = new ClientFrameDecoder(options.maxFrameBytes(), this::onFrame);
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  void onData(Buffer data, long now) {
+    if (closed) {
+      return;
+    }
+    lastSeen = now;
+    try {
+      decoder.feed(data);
+    } catch (ClientFrameDecoder.ProtocolError e) {
+      close(e.closeCode, e.getMessage());
+    }
+  }
+
+  /** Queues a message; applies the slow-client policy when the queue is full. */
+  void enqueue(Delivery delivery) {
+    if (closed) {
+      return;
+    }
+    int size = size(delivery);
+    if (queuedBytes + size > options.maxQueuedBytes()) {
+      flush(); // a burst within one event-loop turn is not a slow client: hand it over if the socket takes it
+    }
+    if (queuedBytes + size > options.maxQueuedBytes()) {
+      if (options.slowClients() == SlowClientPolicy.DISCONNECT) {
+        close(FanoutEndpoint.CLOSE_SLOW_CLIENT, "slow client: more than " + options.maxQueuedBytes() + " bytes queued");
+        return;
+      }
+      conflate(delivery.address(), size);
+    }
+    queue.add(delivery);
+    queuedBytes += size;
+    if (queuedBytes >= FLUSH_AT_BYTES) {
+      flush(); // enough for one large write; don't wait for the end of the turn
+    } else {
+      endpoint.markDirty(this);
+    }
+  }
+
+  /** Writes everything queued in one socket write, unless the socket is still busy with the last one. */
+  void flush() {
+    if (closed || queue.isEmpty() || socket.writeQueueFull()) {
+      return; // a full socket calls back through its drain handler
+    }
+    Buffer out;
+    if (!batch && queue.size() == 1) {
+      out = queue.poll().frame(); // the shared bytes, no copy
+    } else if (!batch) {
+      out = Buffer.buffer((int) Math.min(Integer.MAX_VALUE, queuedBytes));
+      for (Delivery d; (d = queue.poll()) != null; ) {
+        out.appendBuffer(d.frame());
+      }
+    } else {
+      out = Buffer.buffer();
+      while (!queue.isEmpty()) {
+        if (queue.peek().control()) {
+          out.appendBuffer(queue.poll().frame());
+          continue;
+        }
+        Buffer array = Buffer.buffer().appendByte((byte) '[');
+        for (int n = 0; n < options.maxBatch() && !queue.isEmpty() && !queue.peek().control(); n++) {
+          if (n > 0) {
+            array.appendByte((byte) ',');
+          }
+          array.appendBuffer(queue.poll().payload());
+        }
+        out.appendBuffer(WebSocketFrames.frame(WebSocketFrames.BINARY, array.appendByte((byte) ']')));
+      }
+    }
+    queuedBytes = 0;
+    socket.write(out);
+  }
+
+  /**
+   * Stops delivering at once, sends a close frame with the code and reason after what the socket
+   * already holds, and closes the connection when that is written (a client that reads slowly
+   * still learns why) or after {@link FanoutEndpoint#CLOSE_GRACE_MS} (a client that reads nothing
+   * does not hold the connection open).
+   */
+  void close(int code, String reason) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    queue.clear();
+    queuedBytes = 0;
+    socket.write(WebSocketFrames.close(code, reason)).onComplete(ar -> socket.close());
+    endpoint.closeLater(socket);
+    endpoint.removed(this);
+  }
+
+  private int size(Delivery d) {
+    return batch && !d.control() ? d.payload().length() + 1 : d.frame().length();
+  }
+
+  /** Makes room: drop queued messages of the same address first (the newest wins), then the oldest. */
+  private void conflate(String address, int size) {
+    if (address != null) {
+      for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
+        Delivery queued = it.next();
+        if (address.equals(queued.address())) {
+          it.remove();
+          queuedBytes -= size(queued);
+        }
+      }
+    }
+    while (queuedBytes + size > options.maxQueuedBytes() && !queue.isEmpty()) {
+      queuedBytes -= size(queue.poll());
+    }
+    endpoint.conflated();
+  }
+
+  private void onFrame(int opcode, Buffer payload) {
+    switch (opcode) {
+      case WebSocketFrames.TEXT, WebSocketFrames.BINARY -> onBridgeFrame(payload);
+      case WebSocketFrames.PING -> enqueue(Delivery.pong(payload));
+      case WebSocketFrames.PONG -> {
+      }
+      case WebSocketFrames.CLOSE -> {
+        int code = payload.length() >= 2 ? payload.getUnsignedShort(0) : 1000;
+        close(code == 1005 || code == 1006 || code == 1015 ? 1000 : code, "");
+      }
+      default -> close(1002, "unknown opcode " + opcode);
+    }
+  }
+
+  /** The event-bus bridge protocol: register, unregister, ping; this path carries no sends. */
+  private void onBridgeFrame(Buffer payload) {
+    JsonObject frame;
+    try {
+      frame = payload.toJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      reply(error(null, "invalid_json"));
+      return;
+    }
+    String type = frame.getValue("type") instanceof String s ? s : "";
+    Object rawAddress = frame.getValue("address");
+    String address = rawAddress instanceof String s ? s : null;
+    switch (type) {
+      case "ping" -> {
+      }
+      case "register" -> {
+        if (address == null) {
+          reply(error(null, "missing_address"));
+        } else if (!endpoint.register(this, address)) {
+          reply(error(address, "access_denied"));
+        }
+      }
+      case "unregister" -> {
+        if (address != null) {
+          endpoint.unregister(this, address);
+        }
+      }
+      case "send", "publish" -> reply(error(address, "access_denied"));
+      default -> reply(error(address, "invalid_type"));
+    }
+  }
+
+  private void reply(JsonObject frame) {
+    enqueue(Delivery.of(null, frame.toBuffer()));
+  }
+
+  private static JsonObject error(String address, String body) {
+    JsonObject error = new JsonObject().put("type", "err").put("body", body);
+    return address == null ? error : error.put("address", address);
+  }
+}

@@ -1,0 +1,273 @@
+package dev.switchboard.server.fanout;
+
+import dev.switchboard.core.Addresses;
+import dev.switchboard.core.BridgeActivity;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The fan-out path: the event-bus bridge protocol over a raw WebSocket, built for many clients.
+ * <ul>
+ *   <li>one event-bus consumer per address, however many clients hold it (one copy of the message);</li>
+ *   <li>each message encoded once, as a bridge frame inside a whole WebSocket frame, and the same
+ *       bytes written to every client;</li>
+ *   <li>writes batched: clients are flushed once per event-loop turn, all their queued frames in one
+ *       write, so under load many frames go out per system call;</li>
+ *   <li>{@code ?batch=true} clients get JSON arrays of bridge frames, several messages per frame, in order;</li>
+ *   <li>bounded per-client queues with a {@link SlowClientPolicy}.</li>
+ * </ul>
+ * Clients may only register on addresses the {@link OutboundRules} permit; {@code send} and
+ * {@code publish} are refused here. Bridge activity is republished on {@link Addresses#BRIDGE_EVENTS}
+ * exactly as the SockJS bridge does.
+ *
+ * <p>Create it on the event loop of the HTTP server that routes to {@link #handle} (in the verticle's
+ * {@code start()}): its state is confined to that loop, and its consumers and timer belong to that
+ * verticle. Several server instances need one endpoint each.
+ */
+public final class FanoutEndpoint {
+  /** Close code for a client whose queue overflowed under {@link SlowClientPolicy#DISCONNECT}. */
+  public static final int CLOSE_SLOW_CLIENT = 4001;
+  /** Close code for a client that sent nothing for longer than the ping timeout. */
+  public static final int CLOSE_PING_TIMEOUT = 4002;
+  /** Close code when the server shuts the endpoint down. */
+  public static final int CLOSE_GOING_AWAY = 1001;
+  /** How long a closed client's close frame may wait behind unread data before the connection is cut. */
+  public static final long CLOSE_GRACE_MS = 2_000;
+
+  private static final Logger LOG = LoggerFactory.getLogger(FanoutEndpoint.class);
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+
+  private final Vertx vertx;
+  private final Context context;
+  private final Thread loop;
+  private final OutboundRules rules;
+  private final FanoutOptions options;
+  private final Map<String, Route> routes = new HashMap<>();
+  private final Set<FanoutClient> clients = new LinkedHashSet<>();
+  private List<FanoutClient> dirty = new ArrayList<>();
+  private boolean flushScheduled;
+  private long conflations;
+  private final long sweeper;
+
+  /**
+   * The clients of one address and the one consumer that feeds them all. The consumer delivers to
+   * its own route, never to a newer one for the same address, so a message still in flight to a
+   * released consumer cannot reach a client twice.
+   */
+  private static final class Route {
+    final Set<FanoutClient> clients = new LinkedHashSet<>();
+    MessageConsumer<Object> consumer;
+  }
+
+  public FanoutEndpoint(Vertx vertx, OutboundRules rules, FanoutOptions options) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    if (!Context.isOnEventLoopThread()) {
+      throw new IllegalStateException("create the fan-out endpoint on the HTTP server's event loop (in the verticle's start())");
+    }
+    this.loop = Thread.currentThread();
+    this.rules = rules;
+    this.options = options;
+    this.sweeper = vertx.setPeriodic(Math.max(50, options.pingTimeoutMs() / 4), id -> closeSilentClients());
+  }
+
+  /** Takes a WebSocket upgrade request; anything else gets 400 with the reason. */
+  public void handle(HttpServerRequest request) {
+    if (Thread.currentThread() != loop) {
+      // Requests run on a duplicate of the server's context, so compare threads. Another thread is a
+      // wiring mistake (the endpoint's state is confined to its loop): refuse loudly.
+      request.response().setStatusCode(500).end("fan-out endpoint called off its event loop");
+      LOG.error("FanoutEndpoint.handle called off its event loop: create one endpoint per HTTP server instance");
+      return;
+    }
+    String problem = upgradeProblem(request);
+    if (problem != null) {
+      request.response().setStatusCode(400).end(problem);
+      return;
+    }
+    boolean batch = "true".equals(request.getParam("batch"));
+    request.response()
+        .putHeader(HttpHeaders.UPGRADE, "websocket")
+        .putHeader(HttpHeaders.CONNECTION, "Upgrade")
+        .putHeader("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(request.getHeader("Sec-WebSocket-Key")));
+    request.toNetSocket()
+        .onSuccess(socket -> accept(socket, batch))
+        .onFailure(err -> LOG.debug("fan-out upgrade failed: {}", err.toString()));
+  }
+
+  /** Clients connected now. */
+  public int clientCount() {
+    return clients.size();
+  }
+
+  /** Event-bus consumers held now: one per address with at least one client. */
+  public int consumerCount() {
+    return routes.size();
+  }
+
+  /** How many times a full queue was conflated (under {@link SlowClientPolicy#CONFLATE}). */
+  public long conflations() {
+    return conflations;
+  }
+
+  /** Closes every client with 1001 and drops the consumers. */
+  public Future<Void> close() {
+    vertx.cancelTimer(sweeper);
+    List<Future<Void>> done = new ArrayList<>();
+    for (FanoutClient client : List.copyOf(clients)) {
+      client.close(CLOSE_GOING_AWAY, "server shutting down");
+    }
+    routes.values().forEach(r -> done.add(r.consumer.unregister()));
+    routes.clear();
+    return Future.all(done).mapEmpty();
+  }
+
+  private static String upgradeProblem(HttpServerRequest request) {
+    if (request.method() != HttpMethod.GET) {
+      return "a WebSocket upgrade must be a GET";
+    }
+    String upgrade = request.getHeader(HttpHeaders.UPGRADE);
+    if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
+      return "this endpoint speaks WebSocket only (Upgrade: websocket)";
+    }
+    if (!"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
+      return "only WebSocket version 13 is supported";
+    }
+    if (request.getHeader("Sec-WebSocket-Key") == null) {
+      return "Sec-WebSocket-Key is missing";
+    }
+    return null;
+  }
+
+  private void accept(NetSocket socket, boolean batch) {
+    FanoutClient client = new FanoutClient(UUID.randomUUID().toString(), this, socket, batch, options, System.nanoTime());
+    clients.add(client);
+    socket.handler(data -> client.onData(data, System.nanoTime()));
+    socket.drainHandler(v -> client.flush());
+    socket.exceptionHandler(err -> LOG.debug("fan-out client {}: {}", client.id, err.toString()));
+    socket.closeHandler(v -> removed(client));
+    activity(BridgeActivity.Kind.SOCKET_CREATED, client.id, null);
+  }
+
+  /** False when the rules refuse the address. */
+  boolean register(FanoutClient client, String address) {
+    if (!rules.permits(address)) {
+      return false;
+    }
+    if (client.addresses.add(address)) {
+      routes.computeIfAbsent(address, a -> {
+        Route route = new Route();
+        route.consumer = vertx.eventBus().consumer(a, msg -> deliver(route, a, msg.body()));
+        return route;
+      }).clients.add(client);
+      activity(BridgeActivity.Kind.REGISTER, client.id, address);
+    }
+    return true;
+  }
+
+  void unregister(FanoutClient client, String address) {
+    if (!client.addresses.remove(address)) {
+      return;
+    }
+    Route route = routes.get(address);
+    if (route != null) {
+      route.clients.remove(client);
+      if (route.clients.isEmpty()) {
+        routes.remove(address);
+        route.consumer.unregister();
+      }
+    }
+    activity(BridgeActivity.Kind.UNREGISTER, client.id, address);
+  }
+
+  /** A client is gone (closed by either side): release what it held, once. */
+  void removed(FanoutClient client) {
+    if (!clients.remove(client)) {
+      return;
+    }
+    for (String address : List.copyOf(client.addresses)) {
+      unregister(client, address);
+    }
+    activity(BridgeActivity.Kind.SOCKET_CLOSED, client.id, null);
+  }
+
+  /** Flush this client at the end of the current event-loop turn, with whatever else queues by then. */
+  void markDirty(FanoutClient client) {
+    if (!client.dirty) {
+      client.dirty = true;
+      dirty.add(client);
+    }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.runOnContext(v -> flushDirty());
+    }
+  }
+
+  void closeLater(NetSocket socket) {
+    vertx.setTimer(CLOSE_GRACE_MS, id -> socket.close());
+  }
+
+  void conflated() {
+    conflations++;
+  }
+
+  private void flushDirty() {
+    flushScheduled = false;
+    List<FanoutClient> now = dirty;
+    dirty = new ArrayList<>();
+    for (FanoutClient client : now) {
+      client.dirty = false;
+      client.flush();
+    }
+  }
+
+  private void deliver(Route route, String address, Object body) {
+    if (route.clients.isEmpty()) {
+      return;
+    }
+    Buffer payload;
+    try {
+      payload = new JsonObject().put("type", "rec").put("address", address).put("body", body).toBuffer();
+    } catch (RuntimeException e) {
+      LOG.warn("fan-out: a message on {} cannot be encoded as JSON ({}); not delivered", address, e.toString());
+      return;
+    }
+    Delivery delivery = Delivery.of(address, payload);
+    // A copy: a slow client closed by enqueue leaves the set while we walk it.
+    for (FanoutClient client : route.clients.toArray(new FanoutClient[0])) {
+      client.enqueue(delivery);
+    }
+  }
+
+  private void closeSilentClients() {
+    long limit = System.nanoTime() - options.pingTimeoutMs() * 1_000_000L;
+    for (FanoutClient client : List.copyOf(clients)) {
+      if (client.lastSeen < limit) {
+        client.close(CLOSE_PING_TIMEOUT, "nothing received for " + options.pingTimeoutMs() + " ms; send {\"type\":\"ping\"}");
+      }
+    }
+  }
+
+  private void activity(BridgeActivity.Kind kind, String socket, String address) {
+    vertx.eventBus().publish(Addresses.BRIDGE_EVENTS, new BridgeActivity(kind, socket, address).toJson(), LOCAL);
+  }
+}

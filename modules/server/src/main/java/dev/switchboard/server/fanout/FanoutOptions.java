@@ -1,0 +1,47 @@
+package dev.switchboard.server.fanout;
+
+/**
+ * @param maxQueuedBytes  per client: bytes queued by the fan-out path and not yet handed to the
+ *                        socket; past this the {@code slowClients} policy applies
+ * @param slowClients     what to do with a client whose queue is full
+ * @param maxBatch        most messages in one frame for a client that asked for batches ({@code ?batch=true})
+ * @param pingTimeoutMs   a client that sends nothing (a bridge {@code ping} is enough) for this long is closed
+ * @param maxFrameBytes   largest frame a client may send
+ */
+public record FanoutOptions(int maxQueuedBytes, SlowClientPolicy slowClients, int maxBatch, long pingTimeoutMs, int maxFrameBytes) {
+
+  public FanoutOptions {
+    if (maxQueuedBytes < 1024) {
+      throw new IllegalArgumentException("maxQueuedBytes must be at least 1024, not " + maxQueuedBytes);
+    }
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("maxBatch must be at least 1, not " + maxBatch);
+    }
+    if (pingTimeoutMs < 100) {
+      throw new IllegalArgumentException("pingTimeoutMs must be at least 100, not " + pingTimeoutMs);
+    }
+    if (maxFrameBytes < 125) {
+      throw new IllegalArgumentException("maxFrameBytes must be at least 125, not " + maxFrameBytes);
+    }
+    if (slowClients == null) {
+      throw new IllegalArgumentException("slowClients is required");
+    }
+  }
+
+  /** 4 MB per client, disconnect when full, 64 messages a batch, the bridge's 10 s ping timeout, 64 KB frames. */
+  public static FanoutOptions defaults() {
+    return new FanoutOptions(4 * 1024 * 1024, SlowClientPolicy.DISCONNECT, 64, 10_000, 65_536);
+  }
+
+  public FanoutOptions withMaxQueuedBytes(int bytes) {
+    return new FanoutOptions(bytes, slowClients, maxBatch, pingTimeoutMs, maxFrameBytes);
+  }
+
+  public FanoutOptions withSlowClients(SlowClientPolicy policy) {
+    return new FanoutOptions(maxQueuedBytes, policy, maxBatch, pingTimeoutMs, maxFrameBytes);
+  }
+
+  public FanoutOptions withPingTimeoutMs(long millis) {
+    return new FanoutOptions(maxQueuedBytes, slowClients, maxBatch, millis, maxFrameBytes);
+  }
+}

@@ -1,0 +1,56 @@
+package dev.switchboard.server.fanout;
+
+import io.vertx.core.buffer.Buffer;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+
+/**
+ * RFC 6455 server frames. A server frame is never masked, so the bytes of a frame are the same for
+ * every client: the fan-out path builds each one once and writes it to all of them.
+ */
+final class WebSocketFrames {
+  static final int CONTINUATION = 0x0;
+  static final int TEXT = 0x1;
+  static final int BINARY = 0x2;
+  static final int CLOSE = 0x8;
+  static final int PING = 0x9;
+  static final int PONG = 0xA;
+  private static final String HANDSHAKE_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+  private WebSocketFrames() {
+  }
+
+  /** One final (FIN) frame carrying the whole payload. */
+  static Buffer frame(int opcode, Buffer payload) {
+    int length = payload.length();
+    Buffer frame;
+    if (length < 126) {
+      frame = Buffer.buffer(2 + length).appendByte((byte) (0x80 | opcode)).appendByte((byte) length);
+    } else if (length < 65_536) {
+      frame = Buffer.buffer(4 + length).appendByte((byte) (0x80 | opcode)).appendByte((byte) 126).appendUnsignedShort(length);
+    } else {
+      frame = Buffer.buffer(10 + length).appendByte((byte) (0x80 | opcode)).appendByte((byte) 127).appendLong(length);
+    }
+    return frame.appendBuffer(payload);
+  }
+
+  static Buffer close(int code, String reason) {
+    byte[] text = reason.getBytes(StandardCharsets.UTF_8);
+    // A control frame's payload is at most 125 bytes: 2 for the code, the rest for the reason.
+    int reasonLength = Math.min(text.length, 123);
+    return frame(CLOSE, Buffer.buffer(2 + reasonLength).appendUnsignedShort(code).appendBytes(text, 0, reasonLength));
+  }
+
+  /** The {@code Sec-WebSocket-Accept} answer to a client's {@code Sec-WebSocket-Key}. */
+  static String acceptKey(String clientKey) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-1").digest((clientKey + HANDSHAKE_GUID).getBytes(StandardCharsets.US_ASCII));
+      return Base64.getEncoder().encodeToString(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-1", e);
+    }
+  }
+}

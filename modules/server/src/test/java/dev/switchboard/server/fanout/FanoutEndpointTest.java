@@ -1,0 +1,347 @@
+package dev.switchboard.server.fanout;
+
+import dev.switchboard.core.Addresses;
+import dev.switchboard.core.BridgeActivity;
+import dev.switchboard.core.testing.Await;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The fan-out path with real sockets: Vert.x WebSocket clients speaking the bridge protocol. */
+@ExtendWith(VertxExtension.class)
+class FanoutEndpointTest {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+  private static final String FEED = "upstream.feed.message";
+
+  private Vertx vertx;
+  private final List<BridgeActivity> activity = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    vertx.eventBus().<JsonObject>consumer(Addresses.BRIDGE_EVENTS, m -> activity.add(BridgeActivity.fromJson(m.body())))
+        .completion().await();
+  }
+
+  /** Mounted as HttpApi would mount it: a Router route on the raw endpoint's path. */
+  static final class FanoutServer extends VerticleBase {
+    private final FanoutOptions options;
+    FanoutEndpoint endpoint;
+    private HttpServer server;
+
+    FanoutServer(FanoutOptions options) {
+      this.options = options;
+    }
+
+    @Override
+    public Future<?> start() {
+      endpoint = new FanoutEndpoint(vertx, OutboundRules.switchboardDefaults(), options);
+      Router router = Router.router(vertx);
+      router.get("/eventbus/websocket").handler(ctx -> endpoint.handle(ctx.request()));
+      server = vertx.createHttpServer().requestHandler(router);
+      return server.listen(0, "127.0.0.1");
+    }
+
+    @Override
+    public Future<?> stop() {
+      return endpoint.close();
+    }
+
+    int port() {
+      return server.actualPort();
+    }
+
+    <T> T onLoop(Supplier<T> read) {
+      Promise<T> value = Promise.promise();
+      context.runOnContext(v -> value.complete(read.get()));
+      return value.future().await();
+    }
+  }
+
+  /** A bridge client: every data frame decoded as JSON (an object, or an array for batch clients). */
+  static final class Client {
+    final WebSocketClient client;
+    final WebSocket socket;
+    final List<Object> frames = new CopyOnWriteArrayList<>();
+    final AtomicInteger closeCode = new AtomicInteger(-1);
+
+    Client(Vertx vertx, int port, String uri) {
+      client = vertx.createWebSocketClient();
+      socket = client.connect(port, "127.0.0.1", uri).await();
+      socket.binaryMessageHandler(data -> frames.add(decode(data.toString())));
+      socket.textMessageHandler(text -> frames.add(decode(text)));
+      socket.closeHandler(v -> closeCode.set(socket.closeStatusCode() == null ? 1006 : socket.closeStatusCode()));
+    }
+
+    private static Object decode(String text) {
+      return text.startsWith("[") ? new JsonArray(text) : new JsonObject(text);
+    }
+
+    void send(JsonObject frame) {
+      socket.writeTextMessage(frame.encode()).await();
+    }
+
+    void register(String address) {
+      send(new JsonObject().put("type", "register").put("address", address));
+    }
+
+    /** The bridge frames received, batches flattened, in order. */
+    List<JsonObject> messages() {
+      List<JsonObject> out = new ArrayList<>();
+      for (Object f : frames) {
+        if (f instanceof JsonArray array) {
+          array.forEach(o -> out.add((JsonObject) o));
+        } else {
+          out.add((JsonObject) f);
+        }
+      }
+      return out;
+    }
+
+    List<Integer> numbers() {
+      return messages().stream().filter(m -> "rec".equals(m.getString("type")))
+          .map(m -> m.getJsonObject("body").getInteger("n")).toList();
+    }
+  }
+
+  private FanoutServer deploy(FanoutOptions options) {
+    FanoutServer server = new FanoutServer(options);
+    vertx.deployVerticle(server).await();
+    return server;
+  }
+
+  private long registrations(BridgeActivity.Kind kind) {
+    return activity.stream().filter(a -> a.kind() == kind).count();
+  }
+
+  private void publish(int from, int to, String address, int padding) {
+    String pad = "x".repeat(padding);
+    for (int i = from; i < to; i++) {
+      vertx.eventBus().publish(address, new JsonObject().put("n", i).put("pad", pad));
+    }
+  }
+
+  @Test
+  @DisplayName("every client receives every message once, in order, and all clients of an address share one consumer")
+  void orderAndNoLoss() {
+    FanoutServer server = deploy(FanoutOptions.defaults());
+    List<Client> clients = IntStream.range(0, 20).mapToObj(i -> new Client(vertx, server.port(), "/eventbus/websocket")).toList();
+    clients.forEach(c -> c.register(FEED));
+    Await.until(WAIT, "20 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 20);
+    assertEquals(1, server.onLoop(server.endpoint::consumerCount));
+
+    publish(0, 5_000, FEED, 200);
+
+    List<Integer> expected = IntStream.range(0, 5_000).boxed().toList();
+    for (Client c : clients) {
+      Await.until(WAIT, "5000 messages", () -> c.numbers().size() >= 5_000);
+      assertEquals(expected, c.numbers());
+      JsonObject first = c.messages().get(0);
+      assertEquals("rec", first.getString("type"));
+      assertEquals(FEED, first.getString("address"));
+    }
+  }
+
+  @Test
+  @DisplayName("a client that asks for batches gets arrays of bridge frames, every message once and in order")
+  void batches() {
+    FanoutServer server = deploy(FanoutOptions.defaults());
+    Client batch = new Client(vertx, server.port(), "/eventbus/websocket?batch=true");
+    Client plain = new Client(vertx, server.port(), "/eventbus/websocket");
+    batch.register(FEED);
+    plain.register(FEED);
+    Await.until(WAIT, "2 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
+
+    publish(0, 3_000, FEED, 100);
+
+    List<Integer> expected = IntStream.range(0, 3_000).boxed().toList();
+    Await.until(WAIT, "3000 messages in batches", () -> batch.numbers().size() >= 3_000);
+    Await.until(WAIT, "3000 single messages", () -> plain.numbers().size() >= 3_000);
+    assertEquals(expected, batch.numbers());
+    assertEquals(expected, plain.numbers());
+    assertTrue(batch.frames.stream().allMatch(f -> f instanceof JsonArray), "a batch client only gets arrays");
+    assertTrue(batch.frames.stream().allMatch(f -> ((JsonArray) f).size() <= FanoutOptions.defaults().maxBatch()));
+    assertTrue(plain.frames.stream().allMatch(f -> f instanceof JsonObject), "a plain client never gets arrays");
+  }
+
+  @Test
+  @DisplayName("the bridge's outbound rules hold: a forbidden register gets access_denied and no messages; sends are refused")
+  void permissions() {
+    FanoutServer server = deploy(FanoutOptions.defaults());
+    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+    c.register("switchboard.control");
+    c.register("upstream.feed.send");
+    c.send(new JsonObject().put("type", "send").put("address", "switchboard.control").put("body", new JsonObject()));
+    c.send(new JsonObject().put("type", "publish").put("address", FEED).put("body", new JsonObject()));
+    c.register(FEED);
+    Await.until(WAIT, "the permitted registration", () -> registrations(BridgeActivity.Kind.REGISTER) == 1);
+    Await.until(WAIT, "four refusals", () -> c.messages().size() >= 4);
+    List<JsonObject> errors = c.messages();
+    assertEquals(List.of("switchboard.control", "upstream.feed.send", "switchboard.control", FEED),
+        errors.stream().map(e -> e.getString("address")).toList());
+    assertTrue(errors.stream().allMatch(e -> e.getString("type").equals("err") && e.getString("body").equals("access_denied")));
+    assertEquals(List.of(FEED), activity.stream().filter(a -> a.kind() == BridgeActivity.Kind.REGISTER).map(BridgeActivity::address).toList());
+
+    vertx.eventBus().publish("upstream.feed.send", new JsonObject().put("n", -1));
+    vertx.eventBus().publish("switchboard.control", new JsonObject().put("n", -1));
+    publish(0, 1, FEED, 0);
+    Await.until(WAIT, "the permitted message", () -> c.numbers().size() == 1);
+    assertEquals(List.of(0), c.numbers());
+    assertEquals(1, server.onLoop(server.endpoint::consumerCount), "no consumer for a refused address");
+  }
+
+  @Test
+  @DisplayName("a client that stops reading is closed with 4001 once its queue is full; the others get every message")
+  void slowClientIsDisconnected() {
+    FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(64 * 1024));
+    Client fast = new Client(vertx, server.port(), "/eventbus/websocket");
+    Client slow = new Client(vertx, server.port(), "/eventbus/websocket");
+    fast.register(FEED);
+    slow.register(FEED);
+    Await.until(WAIT, "2 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
+    slow.socket.pause();
+
+    int sent = 0;
+    while (registrations(BridgeActivity.Kind.SOCKET_CLOSED) == 0 && sent < 200_000) {
+      publish(sent, sent + 500, FEED, 1_000);
+      sent += 500;
+      int target = sent;
+      Await.until(WAIT, "the fast client keeps up with " + target, () -> fast.numbers().size(), n -> n >= target);
+    }
+    assertEquals(1, registrations(BridgeActivity.Kind.SOCKET_CLOSED), "the slow client was dropped after " + sent + " messages");
+    assertEquals(1, server.onLoop(server.endpoint::clientCount));
+    publish(sent, sent + 100, FEED, 1_000);
+    int total = sent + 100;
+    Await.until(WAIT, "the fast client gets the rest", () -> fast.numbers().size() >= total);
+    assertEquals(IntStream.range(0, total).boxed().toList(), fast.numbers());
+
+    slow.socket.resume();
+    Await.until(WAIT, "the slow client sees the close", () -> slow.closeCode.get() != -1);
+    assertEquals(FanoutEndpoint.CLOSE_SLOW_CLIENT, slow.closeCode.get());
+    List<Integer> got = slow.numbers();
+    assertEquals(IntStream.range(0, got.size()).boxed().toList(), got, "what the slow client got is a gap-free prefix");
+  }
+
+  @Test
+  @DisplayName("under CONFLATE a client that stops reading stays connected, and gets the newest message last, in order")
+  void slowClientIsConflated() {
+    FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(64 * 1024).withSlowClients(SlowClientPolicy.CONFLATE));
+    Client slow = new Client(vertx, server.port(), "/eventbus/websocket");
+    slow.register(FEED);
+    Await.until(WAIT, "registration", () -> registrations(BridgeActivity.Kind.REGISTER) == 1);
+    slow.socket.pause();
+
+    int sent = 0;
+    while (server.onLoop(server.endpoint::conflations) == 0 && sent < 200_000) {
+      publish(sent, sent + 500, FEED, 1_000);
+      sent += 500;
+    }
+    assertTrue(server.onLoop(server.endpoint::conflations) > 0, "the queue filled after " + sent + " messages");
+    slow.socket.resume();
+    int last = sent - 1;
+    Await.until(WAIT, "the newest message", () -> slow.numbers().contains(last));
+    List<Integer> got = slow.numbers();
+    assertEquals(last, got.get(got.size() - 1));
+    for (int i = 1; i < got.size(); i++) {
+      assertTrue(got.get(i) > got.get(i - 1), "in order, never twice: " + got.get(i - 1) + " then " + got.get(i));
+    }
+    assertTrue(got.size() < sent, "some were conflated away");
+    assertEquals(-1, slow.closeCode.get(), "still connected");
+    assertEquals(0, registrations(BridgeActivity.Kind.SOCKET_CLOSED));
+  }
+
+  @Test
+  @DisplayName("a client that sends nothing for the ping timeout is closed with 4002; one that pings stays")
+  void pingTimeout() {
+    FanoutServer server = deploy(FanoutOptions.defaults().withPingTimeoutMs(300));
+    Client silent = new Client(vertx, server.port(), "/eventbus/websocket");
+    Client pinging = new Client(vertx, server.port(), "/eventbus/websocket");
+    long pinger = vertx.setPeriodic(50, id -> pinging.socket.writeTextMessage("{\"type\":\"ping\"}"));
+    try {
+      Await.until(WAIT, "the silent client closed", () -> silent.closeCode.get() != -1);
+      assertEquals(FanoutEndpoint.CLOSE_PING_TIMEOUT, silent.closeCode.get());
+      long closedAt = System.nanoTime();
+      Await.until(WAIT, "another timeout period", () -> System.nanoTime() - closedAt > 600_000_000L);
+      assertEquals(-1, pinging.closeCode.get());
+      assertEquals(1, server.onLoop(server.endpoint::clientCount));
+    } finally {
+      vertx.cancelTimer(pinger);
+    }
+  }
+
+  @Test
+  @DisplayName("bridge activity is republished as the SockJS bridge does, and a closed client releases its consumers")
+  void activityAndRelease() {
+    FanoutServer server = deploy(FanoutOptions.defaults());
+    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+    c.register(FEED);
+    c.register("switchboard.status");
+    c.register(FEED); // twice: one registration
+    Await.until(WAIT, "2 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
+    assertEquals(2, server.onLoop(server.endpoint::consumerCount));
+    c.send(new JsonObject().put("type", "unregister").put("address", "switchboard.status"));
+    Await.until(WAIT, "unregister", () -> registrations(BridgeActivity.Kind.UNREGISTER) == 1);
+    c.socket.close().await();
+    Await.until(WAIT, "socket closed", () -> registrations(BridgeActivity.Kind.SOCKET_CLOSED) == 1);
+
+    List<BridgeActivity.Kind> kinds = activity.stream().map(BridgeActivity::kind).toList();
+    assertEquals(List.of(BridgeActivity.Kind.SOCKET_CREATED, BridgeActivity.Kind.REGISTER, BridgeActivity.Kind.REGISTER,
+        BridgeActivity.Kind.UNREGISTER, BridgeActivity.Kind.UNREGISTER, BridgeActivity.Kind.SOCKET_CLOSED), kinds);
+    assertEquals(1, activity.stream().map(BridgeActivity::socket).distinct().count());
+    assertEquals(List.of("switchboard.status", FEED), activity.stream()
+        .filter(a -> a.kind() == BridgeActivity.Kind.UNREGISTER).map(BridgeActivity::address).toList());
+    assertEquals(0, server.onLoop(server.endpoint::consumerCount));
+    assertEquals(0, server.onLoop(server.endpoint::clientCount));
+  }
+
+  @Test
+  @DisplayName("a plain HTTP request to the endpoint gets 400 with the reason; malformed bridge frames get an error, not a crash")
+  void badInput() {
+    FanoutServer server = deploy(FanoutOptions.defaults());
+    HttpClientAgent http = vertx.createHttpClient();
+    String answer = http.request(HttpMethod.GET, server.port(), "127.0.0.1", "/eventbus/websocket")
+        .compose(r -> r.send())
+        .compose(r -> r.body().map(body -> r.statusCode() + " " + body))
+        .await();
+    assertTrue(answer.startsWith("400 ") && answer.contains("WebSocket"), answer);
+
+    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+    c.socket.writeTextMessage("not json").await();
+    c.send(new JsonObject().put("type", "register"));
+    c.send(new JsonObject().put("type", "dance"));
+    Await.until(WAIT, "three errors", () -> c.messages().size() >= 3);
+    assertEquals(List.of("invalid_json", "missing_address", "invalid_type"),
+        c.messages().stream().map(m -> m.getString("body")).toList());
+    c.register(FEED);
+    Await.until(WAIT, "registration", () -> registrations(BridgeActivity.Kind.REGISTER) == 1);
+    publish(0, 1, FEED, 0);
+    Await.until(WAIT, "still delivering", () -> c.numbers().size() == 1);
+    assertFalse(c.socket.isClosed());
+  }
+}
