@@ -145,7 +145,9 @@ final class UpstreamSync {
       tries.remove(w);
     });
     if (!linger.isZero()) {
-      becameUnwanted.stream().filter(upstream::contains).forEach(w -> lingering.put(w, now + linger.toMillis()));
+      // Subscribed upstream, or about to be (its subscribe is in flight): either way, leaving lingers.
+      becameUnwanted.stream().filter(w -> upstream.contains(w) || (inFlight != null && inFlight.expected().contains(w)))
+          .forEach(w -> lingering.put(w, now + linger.toMillis()));
       scheduleLinger();
     }
     pump();

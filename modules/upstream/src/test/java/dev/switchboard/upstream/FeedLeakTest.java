@@ -34,7 +34,7 @@ class FeedLeakTest {
     Control control = new Control(vertx);
     // Warm up: event loops and worker threads are created lazily, up to their pool sizes.
     cycles(control, 40);
-    Census baseline = Census.of(vertx);
+    Census baseline = settled(vertx, sim);
 
     cycles(control, 1_000);
 
@@ -43,6 +43,19 @@ class FeedLeakTest {
     assertEquals(0, sim.concurrentConnections());
     assertEquals(1, sim.maxConcurrentConnections());
     assertEquals(1_040, sim.totalConnections());
+  }
+
+  /** The census once the last connection is fully gone, and two readings in a row agree. */
+  private static Census settled(Vertx vertx, FeedSimulator sim) {
+    Await.until(WAIT, "the last connection gone", () -> sim.concurrentConnections() == 0 && sim.openTcpConnections() == 0);
+    Census[] last = {Census.of(vertx)};
+    Await.until(WAIT, "a steady census", () -> {
+      Census now = Census.of(vertx);
+      boolean steady = now.equals(last[0]);
+      last[0] = now;
+      return steady;
+    });
+    return last[0];
   }
 
   private static void cycles(Control control, int n) {

@@ -235,6 +235,11 @@ public class FeedSimulator extends SimulatorVerticle {
     return sent.get();
   }
 
+  /** TCP connections still open through the simulator's relay (a closing one counts until it is gone). */
+  public int openTcpConnections() {
+    return gate.liveConnections();
+  }
+
   public Handshake lastHandshake() {
     return lastHandshake;
   }
