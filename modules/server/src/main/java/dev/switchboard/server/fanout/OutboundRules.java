@@ -1,5 +1,7 @@
 package dev.switchboard.server.fanout;
 
+import dev.switchboard.server.http.BrowserBridge;
+
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -14,14 +16,9 @@ public record OutboundRules(List<String> exactAddresses, List<Pattern> addressPa
     addressPatterns = List.copyOf(addressPatterns);
   }
 
-  /** Switchboard's outbound rules: status pushes, and the data addresses of every listener kind. */
+  /** Switchboard's outbound rules: exactly the SockJS bridge's, read from it so the two cannot drift apart. */
   public static OutboundRules switchboardDefaults() {
-    return new OutboundRules(
-        List.of("switchboard.status"),
-        List.of(
-            Pattern.compile("upstream\\.[A-Za-z0-9_-]+\\.message"),
-            Pattern.compile("homeassistant\\.[A-Za-z0-9_-]+\\.(event|state)\\..+"),
-            Pattern.compile("market\\.[A-Za-z0-9_-]+\\.(trades|quotes|bars)\\..+")));
+    return new OutboundRules(List.of(), BrowserBridge.OUTBOUND.stream().map(Pattern::compile).toList());
   }
 
   public boolean permits(String address) {

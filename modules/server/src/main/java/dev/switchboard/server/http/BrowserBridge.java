@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  * {@code switchboard.bridge.events}, so that listener modules can follow their clients without
  * knowing about HTTP.
  */
-final class BrowserBridge {
+public final class BrowserBridge {
   /** The header an acting send carries the control token in. */
   static final String TOKEN_HEADER = "token";
   private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
@@ -41,8 +41,8 @@ final class BrowserBridge {
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   private static final String NAME = "[A-Za-z0-9_-]+";
 
-  /** What a browser may register on (and so receive). */
-  static final List<String> OUTBOUND = List.of(
+  /** What a browser may register on (and so receive); the fan-out path keeps the same rules. */
+  public static final List<String> OUTBOUND = List.of(
       Pattern.quote(Addresses.STATUS),
       Pattern.quote("switchboard.activity"),
       "upstream\\." + NAME + "\\.message",
