@@ -2,6 +2,7 @@ package dev.switchboard.core;
 
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Future;
+import io.vertx.core.Timer;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.HttpClosedException;
@@ -197,7 +198,10 @@ public abstract class WebSocketListener extends ListenerVerticle {
     heartbeatAnswered();
     // An upgrade in flight may already be accepted upstream: let it finish (briefly), so that the
     // connection ends with a close handshake that the upstream sees before our next one opens.
-    Future<?> settled = Future.any(connecting, vertx.timer(CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+    Timer patience = vertx.timer(CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    Future<?> settled = Future.any(connecting, patience);
+    // Cancelled at once, or it would hold this instance (its context, client, connection) for a second.
+    settled.onComplete(ar -> patience.cancel());
     return settled.transform(ar -> {
       if (!connecting.succeeded() || socket.isClosed()) {
         return Future.succeededFuture(); // never opened: undeploy closes the client and what is left of it

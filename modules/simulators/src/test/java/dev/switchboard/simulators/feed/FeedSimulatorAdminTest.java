@@ -46,7 +46,9 @@ class FeedSimulatorAdminTest {
     until(WAIT, "emitted messages", () -> frames.size() >= 2);
     assertTrue(new JsonObject(frames.get(0)).containsKey("n"));
 
-    HttpClient http = vertx.createHttpClient();
+    // One connection per command, as curl in a demo: keep-alive through the simulator's TCP relay has
+    // hung an admin request now and then (not understood yet; see the closing note).
+    HttpClient http = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setKeepAlive(false));
     JsonObject stats = http.request(HttpMethod.GET, sim.port(), "127.0.0.1", "/admin/stats")
         .compose(r -> r.send()).compose(r -> r.body()).await(10, TimeUnit.SECONDS).toJsonObject();
     assertEquals(1, stats.getInteger("connections"));
@@ -60,7 +62,7 @@ class FeedSimulatorAdminTest {
     assertEquals((short) 1001, client.closeStatusCode());
 
     int unknown = http.request(HttpMethod.POST, sim.port(), "127.0.0.1", "/admin/explode").compose(r -> r.send())
-        .map(r -> r.statusCode()).await(10, TimeUnit.SECONDS);
+        .compose(r -> r.body().map(body -> r.statusCode())).await(10, TimeUnit.SECONDS);
     assertEquals(404, unknown);
     http.close().await(10, TimeUnit.SECONDS);
     clients.close().await(10, TimeUnit.SECONDS);
