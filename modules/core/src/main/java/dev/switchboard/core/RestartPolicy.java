@@ -69,11 +69,6 @@ public record RestartPolicy(
     return Duration.ofMillis(Math.max(0, Math.round(base + spread)));
   }
 
-  /** The un-jittered delay for an attempt: the middle of the range {@link #delay} draws from. */
-  public Duration nominalDelay(int attempt) {
-    return delay(attempt, () -> 0.5);
-  }
-
   public boolean givesUpAfter(int attempt) {
     return maxAttempts > 0 && attempt >= maxAttempts;
   }

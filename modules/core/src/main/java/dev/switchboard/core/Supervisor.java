@@ -34,9 +34,6 @@ public class Supervisor extends VerticleBase {
 
   /** Options that are the supervisor's own, not any listener's. */
   public record Options(Path dataDir, Duration statusInterval) {
-    public static Options defaults() {
-      return new Options(Path.of("data"), Duration.ofSeconds(1));
-    }
   }
 
   private final Map<String, ListenerEntry> entries = new LinkedHashMap<>();
