@@ -39,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(VertxExtension.class)
 class BridgePermissionsTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
-  private static final String BRIDGE_LOGGER = "dev.switchboard.server.http.BrowserBridge";
+  /** The raw endpoint is served by the fan-out path. */
+  private static final String BRIDGE_LOGGER = "dev.switchboard.server.fanout";
 
   @TempDir
   Path dataDir;

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -cp switchboard-bench.jar dev.switchboard.bench.relay.RecoveryBench [--clients 100] [--cycles 5]
- *      [--relays node-ws,switchboard,switchboard-fanout] [--jar ...] [--node-relay ...]
+ *      [--relays node-ws,switchboard] [--jar ...] [--node-relay ...]
  * </pre>
  */
 public final class RecoveryBench {
@@ -34,7 +34,7 @@ public final class RecoveryBench {
     Path nodeRelay = Path.of(options.getOrDefault("node-relay", "modules/bench/node-relay/relay.js"));
     int clients = Integer.parseInt(options.getOrDefault("clients", "100"));
     int cycles = Integer.parseInt(options.getOrDefault("cycles", "5"));
-    List<String> relays = List.of(options.getOrDefault("relays", "node-ws,switchboard,switchboard-fanout").split(","));
+    List<String> relays = List.of(options.getOrDefault("relays", "node-ws,switchboard").split(","));
     Path workDir = Files.createDirectories(Path.of("modules/bench/target/relay-bench"));
     System.out.printf("recovery benchmark: %d clients, upstream at %d msg/s killed and restarted after 2 s, %d times; load average: %s%n",
         clients, RATE, cycles, RelayBench.loadAverage());
@@ -59,7 +59,6 @@ public final class RecoveryBench {
     String deployment = vertx.deployVerticle(generator).await(10, TimeUnit.SECONDS);
     RelayProcess relay = switch (relayName) {
       case "switchboard" -> RelayProcess.switchboard(jar, List.of(), generator.port(), workDir);
-      case "switchboard-fanout" -> RelayProcess.switchboardFanout(List.of(), generator.port(), workDir);
       case "node-ws" -> RelayProcess.node(nodeRelay, generator.port(), workDir);
       default -> throw new IllegalArgumentException("unknown relay '" + relayName + "'");
     };

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  *      [--jar modules/server/target/switchboard.jar] [--node-relay modules/bench/node-relay/relay.js]
  *      [--scenarios 1@1000,100@300,1000@30,1@max,100@max,1000@max] [--seconds 5] [--warmup 2]
  *      [--repeat 1] (runs per row; the table shows the median of each column; loss and duplicates are summed)
- *      [--relays node-ws,switchboard,switchboard-fanout] [--jvm "-Xmx256m"]   (JVM options of the Switchboard process; default none)
+ *      [--relays node-ws,switchboard] [--jvm "-Xmx256m"]   (JVM options of the Switchboard process; default none)
  * </pre>
  */
 public final class RelayBench {
@@ -63,7 +63,7 @@ public final class RelayBench {
     for (String s : options.getOrDefault("scenarios", "1@1000,100@300,1000@30,1@max,100@max,1000@max").split(",")) {
       scenarios.add(Scenario.parse(s));
     }
-    List<String> relays = List.of(options.getOrDefault("relays", "node-ws,switchboard,switchboard-fanout").split(","));
+    List<String> relays = List.of(options.getOrDefault("relays", "node-ws,switchboard").split(","));
     String jvm = options.getOrDefault("jvm", "").trim();
     List<String> jvmOptions = jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+"));
     int seconds = Integer.parseInt(options.getOrDefault("seconds", "5"));
@@ -103,9 +103,8 @@ public final class RelayBench {
     String deployment = vertx.deployVerticle(generator).await(10, TimeUnit.SECONDS);
     RelayProcess relay = switch (relayName) {
       case "switchboard" -> RelayProcess.switchboard(jar, jvmOptions, generator.port(), workDir);
-      case "switchboard-fanout" -> RelayProcess.switchboardFanout(jvmOptions, generator.port(), workDir);
       case "node-ws" -> RelayProcess.node(nodeRelay, generator.port(), workDir);
-      default -> throw new IllegalArgumentException("unknown relay '" + relayName + "'; use node-ws, switchboard or switchboard-fanout");
+      default -> throw new IllegalArgumentException("unknown relay '" + relayName + "'; use node-ws or switchboard");
     };
     ClientFleet fleet = new ClientFleet(vertx, scenario.clients());
     try {

@@ -26,7 +26,10 @@ final class RelayProcess {
     this.probe = new ProcessProbe(process.pid());
   }
 
-  /** Switchboard's fat jar with one {@code upstream} listener on the generator; clients on the SockJS bridge. */
+  /**
+   * Switchboard's fat jar with one {@code upstream} listener on the generator; clients on the raw
+   * bridge endpoint {@code /eventbus/websocket}, which the fan-out path serves.
+   */
   static RelayProcess switchboard(Path jar, List<String> jvmOptions, int generatorPort, Path workDir) throws IOException {
     int port = freePort();
     Path config = config(port, generatorPort, workDir);
@@ -35,18 +38,6 @@ final class RelayProcess {
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", jar.toString(), config.toString()));
     return start("switchboard", command, port, workDir);
-  }
-
-  /** The same, with clients on the fan-out endpoint ({@link FanoutRelay}, from this bench's own jar). */
-  static RelayProcess switchboardFanout(List<String> jvmOptions, int generatorPort, Path workDir) throws IOException {
-    Path config = config(freePort(), generatorPort, workDir);
-    int port = freePort();
-    List<String> command = new java.util.ArrayList<>();
-    command.add(javaBinary());
-    command.addAll(jvmOptions);
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), FanoutRelay.class.getName(),
-        config.toString(), Integer.toString(port)));
-    return start("switchboard-fanout", command, port, workDir);
   }
 
   private static Path config(int port, int generatorPort, Path workDir) throws IOException {

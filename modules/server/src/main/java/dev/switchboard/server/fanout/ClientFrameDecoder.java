@@ -64,7 +64,7 @@ final class ClientFrameDecoder {
         header = 10;
       }
       if (payloadLength < 0 || payloadLength > maxMessageBytes) {
-        throw new ProtocolError(1009, "frame larger than " + maxMessageBytes + " bytes");
+        throw new ProtocolError(1009, "a frame over the max message size of " + maxMessageBytes + " bytes");
       }
       int frameLength = header + 4 + (int) payloadLength;
       if (length - pos < frameLength) {
@@ -94,7 +94,7 @@ final class ClientFrameDecoder {
         throw new ProtocolError(1002, "continuation without a message to continue");
       }
       if (fragments.length() + payload.length() > maxMessageBytes) {
-        throw new ProtocolError(1009, "message larger than " + maxMessageBytes + " bytes");
+        throw new ProtocolError(1009, "a message over the max message size of " + maxMessageBytes + " bytes");
       }
       fragments.appendBuffer(payload);
       if (fin) {

@@ -4,6 +4,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -16,11 +18,14 @@ import java.util.Set;
  * Touched only on the endpoint's event loop.
  */
 final class FanoutClient {
+  private static final Logger LOG = LoggerFactory.getLogger(FanoutClient.class);
+  private static final Set<String> KNOWN_TYPES = Set.of("ping", "register", "unregister", "send", "publish");
   private static final int FLUSH_AT_BYTES = 64 * 1024;
   final String id;
   final Set<String> addresses = new LinkedHashSet<>();
   boolean dirty;
   long lastSeen;
+  int pendingReplies;
 
   private final FanoutEndpoint endpoint;
   private final NetSocket socket;
@@ -45,6 +50,11 @@ final class FanoutClient {
     return closed;
   }
 
+  /** Registrations plus requests awaiting a reply: what the bridge's maxHandlersPerSocket bounds. */
+  int handlers() {
+    return addresses.size() + pendingReplies;
+  }
+
   void onData(Buffer data, long now) {
     if (closed) {
       return;
@@ -53,6 +63,7 @@ final class FanoutClient {
     try {
       decoder.feed(data);
     } catch (ClientFrameDecoder.ProtocolError e) {
+      LOG.info("bridge socket {}: closed with {}: {}", id, e.closeCode, e.getMessage());
       close(e.closeCode, e.getMessage());
     }
   }
@@ -109,7 +120,7 @@ final class FanoutClient {
           }
           array.appendBuffer(queue.poll().payload());
         }
-        out.appendBuffer(WebSocketFrames.frame(WebSocketFrames.BINARY, array.appendByte((byte) ']')));
+        out.appendBuffer(WebSocketFrames.frame(WebSocketFrames.TEXT, array.appendByte((byte) ']')));
       }
     }
     queuedBytes = 0;
@@ -169,44 +180,34 @@ final class FanoutClient {
     }
   }
 
-  /** The event-bus bridge protocol: register, unregister, ping; this path carries no sends. */
+  /** The event-bus bridge protocol: register, unregister, send, ping (and publish, always refused). */
   private void onBridgeFrame(Buffer payload) {
     JsonObject frame;
     try {
       frame = payload.toJsonObject();
     } catch (DecodeException | ClassCastException e) {
-      reply(error(null, "invalid_json"));
+      reply(FanoutEndpoint.error(null, "invalid_json"));
       return;
     }
     String type = frame.getValue("type") instanceof String s ? s : "";
-    Object rawAddress = frame.getValue("address");
-    String address = rawAddress instanceof String s ? s : null;
-    switch (type) {
-      case "ping" -> {
+    String address = frame.getValue("address") instanceof String s ? s : null;
+    if (!KNOWN_TYPES.contains(type)) {
+      reply(FanoutEndpoint.error(address, "invalid_type"));
+    } else if (type.equals("ping")) {
+      return; // lastSeen is already updated: that is all a ping is for
+    } else if (address == null) {
+      reply(FanoutEndpoint.error(null, "missing_address"));
+    } else {
+      switch (type) {
+        case "register" -> endpoint.register(this, address);
+        case "unregister" -> endpoint.unregister(this, address);
+        case "send" -> endpoint.send(this, address, frame);
+        default -> endpoint.publish(this, address);
       }
-      case "register" -> {
-        if (address == null) {
-          reply(error(null, "missing_address"));
-        } else if (!endpoint.register(this, address)) {
-          reply(error(address, "access_denied"));
-        }
-      }
-      case "unregister" -> {
-        if (address != null) {
-          endpoint.unregister(this, address);
-        }
-      }
-      case "send", "publish" -> reply(error(address, "access_denied"));
-      default -> reply(error(address, "invalid_type"));
     }
   }
 
-  private void reply(JsonObject frame) {
+  void reply(JsonObject frame) {
     enqueue(Delivery.of(null, frame.toBuffer()));
-  }
-
-  private static JsonObject error(String address, String body) {
-    JsonObject error = new JsonObject().put("type", "err").put("body", body);
-    return address == null ? error : error.put("address", address);
   }
 }

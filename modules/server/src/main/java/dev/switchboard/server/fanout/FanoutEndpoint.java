@@ -2,11 +2,15 @@ package dev.switchboard.server.fanout;
 
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.BridgeActivity;
+import dev.switchboard.server.http.BridgeRules;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -35,9 +39,10 @@ import java.util.UUID;
  *   <li>{@code ?batch=true} clients get JSON arrays of bridge frames, several messages per frame, in order;</li>
  *   <li>bounded per-client queues with a {@link SlowClientPolicy}.</li>
  * </ul>
- * Clients may only register on addresses the {@link OutboundRules} permit; {@code send} and
- * {@code publish} are refused here. Bridge activity is republished on {@link Addresses#BRIDGE_EVENTS}
- * exactly as the SockJS bridge does.
+ * The SockJS bridge's {@link BridgeRules} hold here too: a client registers only where it may receive,
+ * sends only where it may send, with the control token where the address acts, and never publishes.
+ * A send with a {@code replyAddress} gets its reply (or the failure) back as a bridge frame. Bridge
+ * activity is republished on {@link Addresses#BRIDGE_EVENTS} exactly as the SockJS bridge does.
  *
  * <p>Create it on the event loop of the HTTP server that routes to {@link #handle} (in the verticle's
  * {@code start()}): its state is confined to that loop, and its consumers and timer belong to that
@@ -55,11 +60,12 @@ public final class FanoutEndpoint {
 
   private static final Logger LOG = LoggerFactory.getLogger(FanoutEndpoint.class);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  private static final int MAX_REPLY_ADDRESS = 100;
 
   private final Vertx vertx;
   private final Context context;
   private final Thread loop;
-  private final OutboundRules rules;
+  private final BridgeRules rules;
   private final FanoutOptions options;
   private final Map<String, Route> routes = new HashMap<>();
   private final Set<FanoutClient> clients = new LinkedHashSet<>();
@@ -78,7 +84,7 @@ public final class FanoutEndpoint {
     MessageConsumer<Object> consumer;
   }
 
-  public FanoutEndpoint(Vertx vertx, OutboundRules rules, FanoutOptions options) {
+  public FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     if (!Context.isOnEventLoopThread()) {
@@ -168,10 +174,18 @@ public final class FanoutEndpoint {
     activity(BridgeActivity.Kind.SOCKET_CREATED, client.id, null);
   }
 
-  /** False when the rules refuse the address. */
-  boolean register(FanoutClient client, String address) {
-    if (!rules.permits(address)) {
-      return false;
+  /** Registers the client on an address, or answers why not. */
+  void register(FanoutClient client, String address) {
+    if (!rules.mayReceive(address)) {
+      client.reply(error(address, "access_denied"));
+      return;
+    }
+    if (client.addresses.contains(address)) {
+      return;
+    }
+    if (client.handlers() >= options.maxHandlersPerSocket()) {
+      client.reply(error(address, "max_handlers"));
+      return;
     }
     if (client.addresses.add(address)) {
       routes.computeIfAbsent(address, a -> {
@@ -181,7 +195,91 @@ public final class FanoutEndpoint {
       }).clients.add(client);
       activity(BridgeActivity.Kind.REGISTER, client.id, address);
     }
-    return true;
+  }
+
+  /**
+   * A client's send, decided by the bridge rules. Refused: {@code access_denied} for an address no
+   * browser may send to; for a missing or wrong token, the reason on the reply address (when there
+   * is one) and the bridge's {@code rejected}, as the SockJS bridge answers.
+   */
+  void send(FanoutClient client, String address, JsonObject frame) {
+    Object replyValue = frame.getValue("replyAddress");
+    if (replyValue != null && !(replyValue instanceof String r && !r.isEmpty() && r.length() <= MAX_REPLY_ADDRESS)) {
+      client.reply(error(address, "invalid_reply_address"));
+      return;
+    }
+    String replyAddress = (String) replyValue;
+    JsonObject headers = frame.getValue("headers") instanceof JsonObject h ? h : null;
+    Object body = frame.getValue("body");
+    BridgeRules.Verdict verdict = rules.send(client.id, address, headers, body);
+    switch (verdict) {
+      case ALLOWED -> forward(client, address, headers, body, replyAddress);
+      case NOT_PERMITTED -> client.reply(error(address, "access_denied"));
+      default -> {
+        if (replyAddress != null) {
+          client.reply(failure(replyAddress, verdict.failureCode, ReplyFailure.RECIPIENT_FAILURE, verdict.message));
+        }
+        client.reply(error(address, "rejected"));
+      }
+    }
+  }
+
+  /** Audits a publish and answers it with the bridge's {@code rejected}: browsers send, never publish. */
+  void publish(FanoutClient client, String address) {
+    rules.publishRefused(client.id, address);
+    client.reply(error(address, "rejected"));
+  }
+
+  private void forward(FanoutClient client, String address, JsonObject headers, Object body, String replyAddress) {
+    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.replyTimeoutMs());
+    if (headers != null) {
+      headers.forEach(h -> delivery.addHeader(h.getKey(), String.valueOf(h.getValue())));
+    }
+    if (replyAddress == null) {
+      try {
+        vertx.eventBus().send(address, body, delivery);
+      } catch (IllegalArgumentException e) { // a body the event bus has no codec for, e.g. a huge integer
+        client.reply(error(address, "invalid_body"));
+      }
+      return;
+    }
+    if (client.handlers() >= options.maxHandlersPerSocket()) {
+      client.reply(failure(replyAddress, 429, ReplyFailure.RECIPIENT_FAILURE, "too many requests awaiting a reply on this socket"));
+      return;
+    }
+    Future<Message<Object>> reply;
+    try {
+      reply = vertx.eventBus().request(address, body, delivery);
+    } catch (IllegalArgumentException e) {
+      client.reply(error(address, "invalid_body"));
+      return;
+    }
+    client.pendingReplies++;
+    reply.onComplete(ar -> {
+      client.pendingReplies--;
+      if (ar.failed()) {
+        ReplyException e = ar.cause() instanceof ReplyException re ? re
+            : new ReplyException(ReplyFailure.RECIPIENT_FAILURE, String.valueOf(ar.cause().getMessage()));
+        client.reply(failure(replyAddress, e.failureCode(), e.failureType(), e.getMessage()));
+        return;
+      }
+      try {
+        client.reply(new JsonObject().put("type", "rec").put("address", replyAddress).put("body", ar.result().body()));
+      } catch (RuntimeException e) {
+        LOG.warn("fan-out: the reply from {} cannot be encoded as JSON ({})", address, e.toString());
+        client.reply(failure(replyAddress, 500, ReplyFailure.RECIPIENT_FAILURE, "the reply cannot be encoded as JSON"));
+      }
+    });
+  }
+
+  static JsonObject error(String address, String body) {
+    JsonObject error = new JsonObject().put("type", "err").put("body", body);
+    return address == null ? error : error.put("address", address);
+  }
+
+  private static JsonObject failure(String replyAddress, int code, ReplyFailure type, String message) {
+    return new JsonObject().put("type", "err").put("address", replyAddress)
+        .put("failureCode", code).put("failureType", type.name()).put("message", message);
   }
 
   void unregister(FanoutClient client, String address) {

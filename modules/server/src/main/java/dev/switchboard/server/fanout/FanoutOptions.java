@@ -1,14 +1,17 @@
 package dev.switchboard.server.fanout;
 
 /**
- * @param maxQueuedBytes  per client: bytes queued by the fan-out path and not yet handed to the
- *                        socket; past this the {@code slowClients} policy applies
- * @param slowClients     what to do with a client whose queue is full
- * @param maxBatch        most messages in one frame for a client that asked for batches ({@code ?batch=true})
- * @param pingTimeoutMs   a client that sends nothing (a bridge {@code ping} is enough) for this long is closed
- * @param maxFrameBytes   largest frame a client may send
+ * @param maxQueuedBytes      per client: bytes queued by the fan-out path and not yet handed to the
+ *                            socket; past this the {@code slowClients} policy applies
+ * @param slowClients         what to do with a client whose queue is full
+ * @param maxBatch            most messages in one frame for a client that asked for batches ({@code ?batch=true})
+ * @param pingTimeoutMs       a client that sends nothing (a bridge {@code ping} is enough) for this long is closed
+ * @param maxFrameBytes       largest message a client may send
+ * @param replyTimeoutMs      how long a client's request waits for its reply
+ * @param maxHandlersPerSocket registrations plus requests awaiting a reply, per client
  */
-public record FanoutOptions(int maxQueuedBytes, SlowClientPolicy slowClients, int maxBatch, long pingTimeoutMs, int maxFrameBytes) {
+public record FanoutOptions(int maxQueuedBytes, SlowClientPolicy slowClients, int maxBatch, long pingTimeoutMs, int maxFrameBytes,
+                            long replyTimeoutMs, int maxHandlersPerSocket) {
 
   public FanoutOptions {
     if (maxQueuedBytes < 1024) {
@@ -23,25 +26,38 @@ public record FanoutOptions(int maxQueuedBytes, SlowClientPolicy slowClients, in
     if (maxFrameBytes < 125) {
       throw new IllegalArgumentException("maxFrameBytes must be at least 125, not " + maxFrameBytes);
     }
+    if (replyTimeoutMs < 1) {
+      throw new IllegalArgumentException("replyTimeoutMs must be at least 1, not " + replyTimeoutMs);
+    }
+    if (maxHandlersPerSocket < 1) {
+      throw new IllegalArgumentException("maxHandlersPerSocket must be at least 1, not " + maxHandlersPerSocket);
+    }
     if (slowClients == null) {
       throw new IllegalArgumentException("slowClients is required");
     }
   }
 
-  /** 4 MB per client, disconnect when full, 64 messages a batch, the bridge's 10 s ping timeout, 64 KB frames. */
+  /**
+   * 4 MB per client, disconnect when full, 64 messages a batch; a 60 s ping timeout, 64 KB messages,
+   * 30 s replies and 500 handlers, as the SockJS bridge's defaults.
+   */
   public static FanoutOptions defaults() {
-    return new FanoutOptions(4 * 1024 * 1024, SlowClientPolicy.DISCONNECT, 64, 10_000, 65_536);
+    return new FanoutOptions(4 * 1024 * 1024, SlowClientPolicy.DISCONNECT, 64, 60_000, 65_536, 30_000, 500);
   }
 
   public FanoutOptions withMaxQueuedBytes(int bytes) {
-    return new FanoutOptions(bytes, slowClients, maxBatch, pingTimeoutMs, maxFrameBytes);
+    return new FanoutOptions(bytes, slowClients, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket);
   }
 
   public FanoutOptions withSlowClients(SlowClientPolicy policy) {
-    return new FanoutOptions(maxQueuedBytes, policy, maxBatch, pingTimeoutMs, maxFrameBytes);
+    return new FanoutOptions(maxQueuedBytes, policy, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket);
   }
 
   public FanoutOptions withPingTimeoutMs(long millis) {
-    return new FanoutOptions(maxQueuedBytes, slowClients, maxBatch, millis, maxFrameBytes);
+    return new FanoutOptions(maxQueuedBytes, slowClients, maxBatch, millis, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket);
+  }
+
+  public FanoutOptions withMaxHandlersPerSocket(int handlers) {
+    return new FanoutOptions(maxQueuedBytes, slowClients, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, handlers);
   }
 }

@@ -2,6 +2,8 @@ package dev.switchboard.server.http;
 
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
+import dev.switchboard.server.fanout.FanoutOptions;
+import dev.switchboard.server.fanout.SlowClientPolicy;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 
@@ -11,7 +13,8 @@ import java.time.Duration;
  * The bounds of the browser bridge, from the {@code http.bridge} config section:
  *
  * <pre>
- * "bridge": {"pingTimeout": "60s", "maxHandlersPerSocket": 500, "maxMessageSize": 65536, "replyTimeout": "30s"}
+ * "bridge": {"pingTimeout": "60s", "maxHandlersPerSocket": 500, "maxMessageSize": 65536, "replyTimeout": "30s",
+ *            "maxQueuedBytes": 4194304, "slowClients": "disconnect"}
  * </pre>
  *
  * @param pingTimeout          a socket that sent no ping for this long is closed (the browser client pings every 5 s;
@@ -20,9 +23,13 @@ import java.time.Duration;
  * @param maxMessageSize       the largest message a browser may send, in bytes (WebSocket frames and messages,
  *                             and the bodies of the HTTP fallback transports)
  * @param replyTimeout         how long a browser's request waits for its reply
+ * @param maxQueuedBytes       on the raw WebSocket endpoint, bytes queued for one client before {@code slowClients} applies
+ * @param slowClients          {@code disconnect} (close it with 4001) or {@code conflate} (keep the newest message per address)
  */
-public record BridgeOptions(Duration pingTimeout, int maxHandlersPerSocket, int maxMessageSize, Duration replyTimeout) {
-  public static final BridgeOptions DEFAULTS = new BridgeOptions(Duration.ofSeconds(60), 500, 64 * 1024, Duration.ofSeconds(30));
+public record BridgeOptions(Duration pingTimeout, int maxHandlersPerSocket, int maxMessageSize, Duration replyTimeout,
+                            int maxQueuedBytes, SlowClientPolicy slowClients) {
+  public static final BridgeOptions DEFAULTS = new BridgeOptions(Duration.ofSeconds(60), 500, 64 * 1024, Duration.ofSeconds(30),
+      4 * 1024 * 1024, SlowClientPolicy.DISCONNECT);
 
   public BridgeOptions {
     if (pingTimeout.compareTo(Duration.ofSeconds(10)) < 0) {
@@ -43,8 +50,15 @@ public record BridgeOptions(Duration pingTimeout, int maxHandlersPerSocket, int 
     if (replyTimeout.isZero()) {
       throw new ConfigException(section.field("replyTimeout"), "must be longer than zero");
     }
+    int maxQueuedBytes = section.integer("maxQueuedBytes", DEFAULTS.maxQueuedBytes(), 16 * 1024, 1024 * 1024 * 1024);
+    String policy = section.optionalString("slowClients", "disconnect");
+    SlowClientPolicy slowClients = switch (policy) {
+      case "disconnect" -> SlowClientPolicy.DISCONNECT;
+      case "conflate" -> SlowClientPolicy.CONFLATE;
+      default -> throw new ConfigException(section.field("slowClients"), "must be \"disconnect\" or \"conflate\", not \"" + policy + "\"");
+    };
     section.finish();
-    return new BridgeOptions(pingTimeout, maxHandlers, maxMessageSize, replyTimeout);
+    return new BridgeOptions(pingTimeout, maxHandlers, maxMessageSize, replyTimeout, maxQueuedBytes, slowClients);
   }
 
   SockJSBridgeOptions applyTo(SockJSBridgeOptions options) {
@@ -52,6 +66,12 @@ public record BridgeOptions(Duration pingTimeout, int maxHandlersPerSocket, int 
         .setPingTimeout(pingTimeout.toMillis())
         .setMaxHandlersPerSocket(maxHandlersPerSocket)
         .setReplyTimeout(replyTimeout.toMillis());
+  }
+
+  /** The same bounds for the fan-out path that serves the raw WebSocket endpoint. */
+  FanoutOptions fanout() {
+    return new FanoutOptions(maxQueuedBytes, slowClients, FanoutOptions.defaults().maxBatch(), pingTimeout.toMillis(),
+        maxMessageSize, replyTimeout.toMillis(), maxHandlersPerSocket);
   }
 
   /** The HTTP server must bound WebSocket messages itself: the bridge only sees them once they are read whole. */

@@ -5,6 +5,7 @@ import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.Supervisor;
 import dev.switchboard.server.config.SwitchboardConfig;
+import dev.switchboard.server.fanout.FanoutEndpoint;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.ReplyException;
@@ -33,6 +34,7 @@ public class HttpApi extends VerticleBase {
   private final String metricsRegistry;
   private final ControlToken token;
   private HttpServer server;
+  private FanoutEndpoint fanout;
 
   public HttpApi(SwitchboardConfig config, String metricsRegistry) {
     this.config = config;
@@ -52,7 +54,12 @@ public class HttpApi extends VerticleBase {
     router.post("/listener/:action").handler(token::check).handler(ctx -> onDefault(ctx, ctx.pathParam("action")));
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
-    router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, token, config.http().bridge()).router());
+    // Raw WebSocket clients get the fan-out path (encode once, batched writes, bounded queues); SockJS
+    // clients (the dashboard's eventbus-bridge-client.js) get vertx-web's bridge. Same rules on both.
+    BridgeRules rules = new BridgeRules(token);
+    fanout = new FanoutEndpoint(vertx, rules, config.http().bridge().fanout());
+    router.get("/eventbus/websocket").handler(ctx -> fanout.handle(ctx.request()));
+    router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge()).router());
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.errorHandler(500, ctx -> {
       LOG.error("HTTP {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
@@ -60,6 +67,12 @@ public class HttpApi extends VerticleBase {
     });
     server = vertx.createHttpServer(config.http().bridge().applyTo(new io.vertx.core.http.HttpServerOptions())).requestHandler(router);
     return server.listen(config.http().port(), config.http().host());
+  }
+
+  @Override
+  public Future<?> stop() {
+    // Raw clients learn why they are dropped (1001) before the server goes.
+    return fanout == null ? Future.succeededFuture() : fanout.close();
   }
 
   public int port() {

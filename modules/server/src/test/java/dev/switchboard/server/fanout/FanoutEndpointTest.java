@@ -3,6 +3,8 @@ package dev.switchboard.server.fanout;
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.BridgeActivity;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.server.http.BridgeRules;
+import dev.switchboard.server.http.ControlToken;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -36,6 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FanoutEndpointTest {
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final String FEED = "upstream.feed.message";
+  private static final String TOKEN = "fanout-test-token";
 
   private Vertx vertx;
   private final List<BridgeActivity> activity = new CopyOnWriteArrayList<>();
@@ -59,7 +62,7 @@ class FanoutEndpointTest {
 
     @Override
     public Future<?> start() {
-      endpoint = new FanoutEndpoint(vertx, OutboundRules.switchboardDefaults(), options);
+      endpoint = new FanoutEndpoint(vertx, new BridgeRules(new ControlToken(TOKEN)), options);
       Router router = Router.router(vertx);
       router.get("/eventbus/websocket").handler(ctx -> endpoint.handle(ctx.request()));
       server = vertx.createHttpServer().requestHandler(router);
@@ -120,6 +123,15 @@ class FanoutEndpointTest {
         }
       }
       return out;
+    }
+
+    JsonObject reply(String replyAddress) {
+      return Await.until(WAIT, "the reply to " + replyAddress,
+          () -> messages().stream().filter(f -> replyAddress.equals(f.getString("address"))).findFirst(), java.util.Optional::isPresent).get();
+    }
+
+    long errors(String body) {
+      return messages().stream().filter(f -> "err".equals(f.getString("type")) && body.equals(f.getString("body"))).count();
     }
 
     List<Integer> numbers() {
@@ -189,20 +201,17 @@ class FanoutEndpointTest {
   }
 
   @Test
-  @DisplayName("the bridge's outbound rules hold: a forbidden register gets access_denied and no messages; sends are refused")
-  void permissions() {
+  @DisplayName("the bridge's outbound rules hold: a forbidden register gets access_denied and no messages")
+  void registerRules() {
     FanoutServer server = deploy(FanoutOptions.defaults());
     Client c = new Client(vertx, server.port(), "/eventbus/websocket");
     c.register("switchboard.control");
     c.register("upstream.feed.send");
-    c.send(new JsonObject().put("type", "send").put("address", "switchboard.control").put("body", new JsonObject()));
-    c.send(new JsonObject().put("type", "publish").put("address", FEED).put("body", new JsonObject()));
     c.register(FEED);
     Await.until(WAIT, "the permitted registration", () -> registrations(BridgeActivity.Kind.REGISTER) == 1);
-    Await.until(WAIT, "four refusals", () -> c.messages().size() >= 4);
+    Await.until(WAIT, "two refusals", () -> c.messages().size() >= 2);
     List<JsonObject> errors = c.messages();
-    assertEquals(List.of("switchboard.control", "upstream.feed.send", "switchboard.control", FEED),
-        errors.stream().map(e -> e.getString("address")).toList());
+    assertEquals(List.of("switchboard.control", "upstream.feed.send"), errors.stream().map(e -> e.getString("address")).toList());
     assertTrue(errors.stream().allMatch(e -> e.getString("type").equals("err") && e.getString("body").equals("access_denied")));
     assertEquals(List.of(FEED), activity.stream().filter(a -> a.kind() == BridgeActivity.Kind.REGISTER).map(BridgeActivity::address).toList());
 
@@ -212,6 +221,72 @@ class FanoutEndpointTest {
     Await.until(WAIT, "the permitted message", () -> c.numbers().size() == 1);
     assertEquals(List.of(0), c.numbers());
     assertEquals(1, server.onLoop(server.endpoint::consumerCount), "no consumer for a refused address");
+  }
+
+  @Test
+  @DisplayName("sends follow the bridge's inbound rules: read-only ones are answered, acting ones need the token, publishes are rejected")
+  void sendRules() {
+    FanoutServer server = deploy(FanoutOptions.defaults());
+    List<JsonObject> acted = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.STATUS_SNAPSHOT, m -> m.reply(new JsonObject().put("listeners", new JsonArray())));
+    vertx.eventBus().<JsonObject>consumer("upstream.feed.send", m -> {
+      acted.add(new JsonObject().put("body", m.body()).put("token", m.headers().get("token")).put("other", m.headers().get("other")));
+      m.reply(new JsonObject().put("sent", true));
+    });
+    vertx.eventBus().<JsonObject>consumer("homeassistant.home.call", m -> m.fail(502, "upstream said no")).completion().await();
+    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+
+    c.send(send(Addresses.STATUS_SNAPSHOT, null, "r-snap", null));
+    assertEquals(new JsonObject().put("type", "rec").put("address", "r-snap").put("body", new JsonObject().put("listeners", new JsonArray())),
+        c.reply("r-snap"));
+
+    c.send(send("upstream.feed.send", new JsonObject().put("cmd", "on"), "r-none", null));
+    JsonObject noToken = c.reply("r-none");
+    assertEquals(401, noToken.getInteger("failureCode"), noToken.encode());
+    assertTrue(noToken.getString("message").contains("control token"), noToken.encode());
+    c.send(send("upstream.feed.send", new JsonObject().put("cmd", "on"), "r-wrong", "guess"));
+    assertEquals(403, c.reply("r-wrong").getInteger("failureCode"));
+    Await.until(WAIT, "two rejections", () -> c.errors("rejected") == 2);
+    assertTrue(acted.isEmpty(), "nothing acted without the right token: " + acted);
+
+    JsonObject withToken = send("upstream.feed.send", new JsonObject().put("cmd", "on"), "r-ok", TOKEN);
+    withToken.getJsonObject("headers").put("other", "kept");
+    c.send(withToken);
+    assertEquals(new JsonObject().put("sent", true), c.reply("r-ok").getJsonObject("body"));
+    assertEquals(new JsonObject().put("body", new JsonObject().put("cmd", "on")).putNull("token").put("other", "kept"), acted.get(0),
+        "the token goes no further than the bridge; other headers do");
+
+    c.send(send("homeassistant.home.call", new JsonObject(), "r-fail", TOKEN));
+    JsonObject failed = c.reply("r-fail");
+    assertEquals(502, failed.getInteger("failureCode"));
+    assertEquals("RECIPIENT_FAILURE", failed.getString("failureType"));
+    assertEquals("upstream said no", failed.getString("message"));
+
+    c.send(send(Addresses.LISTENER_REPORTS, new JsonObject(), "r-denied", TOKEN));
+    c.send(new JsonObject().put("type", "publish").put("address", "upstream.feed.send").put("body", new JsonObject())
+        .put("headers", new JsonObject().put("token", TOKEN)));
+    Await.until(WAIT, "the denial and the publish rejected", () -> c.errors("access_denied") == 1 && c.errors("rejected") == 3);
+    assertEquals(1, acted.size(), "a publish never reaches an acting address");
+  }
+
+  @Test
+  @DisplayName("registrations plus requests awaiting a reply are bounded per client (maxHandlersPerSocket)")
+  void handlerBound() {
+    FanoutServer server = deploy(FanoutOptions.defaults().withMaxHandlersPerSocket(2));
+    vertx.eventBus().<JsonObject>consumer(Addresses.STATUS_SNAPSHOT, m -> { }).completion().await(); // never answers
+    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+    c.register(FEED);
+    c.send(send(Addresses.STATUS_SNAPSHOT, null, "r-1", null));
+    c.send(send(Addresses.STATUS_SNAPSHOT, null, "r-2", null));
+    assertEquals(429, c.reply("r-2").getInteger("failureCode"));
+    c.register("switchboard.status");
+    Await.until(WAIT, "the register refused", () -> c.errors("max_handlers") == 1);
+    assertEquals(List.of(FEED), activity.stream().filter(a -> a.kind() == BridgeActivity.Kind.REGISTER).map(BridgeActivity::address).toList());
+  }
+
+  private static JsonObject send(String address, Object body, String replyAddress, String token) {
+    JsonObject frame = new JsonObject().put("type", "send").put("address", address).put("body", body).put("replyAddress", replyAddress);
+    return token == null ? frame : frame.put("headers", new JsonObject().put("token", token));
   }
 
   @Test
