@@ -1,20 +1,58 @@
 package dev.switchboard.server.fanout;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.Json;
 
 /**
- * One message as every client gets it, built once: the bridge frame's JSON and the whole
- * WebSocket frame around it (a text frame, as browsers expect JSON; Vert.x encodes it as UTF-8).
- *
- * @param address the event-bus address, for conflation; null for the fan-out path's own replies
- * @param control a WebSocket control frame (a pong): always written alone, never put in a batch
+ * One message as every client gets it, built once: the bridge frame's JSON, the whole WebSocket
+ * frame around it (a text frame, as browsers expect JSON; Vert.x encodes it as UTF-8), and, for
+ * SockJS clients, the JSON as a quoted string. Shared by the clients of one event loop only.
  */
-record Delivery(String address, Buffer payload, Buffer frame, boolean control) {
+final class Delivery {
+  /** SockJS's heartbeat frame; it keeps proxies from closing an idle connection. */
+  static final Delivery SOCKJS_HEARTBEAT = control(WebSocketFrames.TEXT, Buffer.buffer("h"));
+
+  /** The event-bus address, for conflation; null for the fan-out path's own replies. */
+  final String address;
+  final Buffer payload;
+  /** A frame written alone, never put in a batch (a pong, a heartbeat). */
+  final boolean control;
+  private final int opcode;
+  private Buffer frame;
+  private Buffer quoted;
+
+  private Delivery(String address, Buffer payload, int opcode, boolean control) {
+    this.address = address;
+    this.payload = payload;
+    this.opcode = opcode;
+    this.control = control;
+  }
+
   static Delivery of(String address, Buffer payload) {
-    return new Delivery(address, payload, WebSocketFrames.frame(WebSocketFrames.TEXT, payload), false);
+    return new Delivery(address, payload, WebSocketFrames.TEXT, false);
   }
 
   static Delivery pong(Buffer payload) {
-    return new Delivery(null, payload, WebSocketFrames.frame(WebSocketFrames.PONG, payload), true);
+    return control(WebSocketFrames.PONG, payload);
+  }
+
+  private static Delivery control(int opcode, Buffer payload) {
+    return new Delivery(null, payload, opcode, true);
+  }
+
+  /** The whole WebSocket frame: the same bytes for every raw client, built on first use. */
+  Buffer frame() {
+    if (frame == null) {
+      frame = WebSocketFrames.frame(opcode, payload);
+    }
+    return frame;
+  }
+
+  /** The bridge frame as a JSON string, an element of a SockJS {@code a[...]} frame; built on first use. */
+  Buffer quoted() {
+    if (quoted == null) {
+      quoted = Buffer.buffer(Json.encode(payload.toString()));
+    }
+    return quoted;
   }
 }

@@ -2,6 +2,8 @@ package dev.switchboard.server.fanout;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
@@ -29,18 +31,18 @@ final class FanoutClient {
 
   private final FanoutEndpoint endpoint;
   private final NetSocket socket;
-  private final boolean batch;
+  private final Framing framing;
   private final FanoutOptions options;
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
   private final ClientFrameDecoder decoder;
   private long queuedBytes;
   private boolean closed;
 
-  FanoutClient(String id, FanoutEndpoint endpoint, NetSocket socket, boolean batch, FanoutOptions options, long now) {
+  FanoutClient(String id, FanoutEndpoint endpoint, NetSocket socket, Framing framing, FanoutOptions options, long now) {
     this.id = id;
     this.endpoint = endpoint;
     this.socket = socket;
-    this.batch = batch;
+    this.framing = framing;
     this.options = options;
     this.lastSeen = now;
     this.decoder = new ClientFrameDecoder(options.maxFrameBytes(), this::onFrame);
@@ -48,6 +50,10 @@ final class FanoutClient {
 
   boolean closed() {
     return closed;
+  }
+
+  Framing framing() {
+    return framing;
   }
 
   /** Registrations plus requests awaiting a reply: what the bridge's maxHandlersPerSocket bounds. */
@@ -79,10 +85,11 @@ final class FanoutClient {
     }
     if (queuedBytes + size > options.maxQueuedBytes()) {
       if (options.slowClients() == SlowClientPolicy.DISCONNECT) {
+        endpoint.slowClientClosed();
         close(FanoutEndpoint.CLOSE_SLOW_CLIENT, "slow client: more than " + options.maxQueuedBytes() + " bytes queued");
         return;
       }
-      conflate(delivery.address(), size);
+      conflate(delivery.address, size);
     }
     queue.add(delivery);
     queuedBytes += size;
@@ -99,9 +106,9 @@ final class FanoutClient {
       return; // a full socket calls back through its drain handler
     }
     Buffer out;
-    if (!batch && queue.size() == 1) {
+    if (framing == Framing.RAW && queue.size() == 1) {
       out = queue.poll().frame(); // the shared bytes, no copy
-    } else if (!batch) {
+    } else if (framing == Framing.RAW) {
       out = Buffer.buffer((int) Math.min(Integer.MAX_VALUE, queuedBytes));
       for (Delivery d; (d = queue.poll()) != null; ) {
         out.appendBuffer(d.frame());
@@ -109,22 +116,29 @@ final class FanoutClient {
     } else {
       out = Buffer.buffer();
       while (!queue.isEmpty()) {
-        if (queue.peek().control()) {
+        if (queue.peek().control) {
           out.appendBuffer(queue.poll().frame());
-          continue;
+        } else {
+          out.appendBuffer(WebSocketFrames.frame(WebSocketFrames.TEXT, nextArray()));
         }
-        Buffer array = Buffer.buffer().appendByte((byte) '[');
-        for (int n = 0; n < options.maxBatch() && !queue.isEmpty() && !queue.peek().control(); n++) {
-          if (n > 0) {
-            array.appendByte((byte) ',');
-          }
-          array.appendBuffer(queue.poll().payload());
-        }
-        out.appendBuffer(WebSocketFrames.frame(WebSocketFrames.TEXT, array.appendByte((byte) ']')));
       }
     }
     queuedBytes = 0;
     socket.write(out);
+  }
+
+  /** Up to maxBatch queued messages as one array: {@code [frame,...]}, or SockJS's {@code a["frame",...]}. */
+  private Buffer nextArray() {
+    boolean sockJs = framing == Framing.SOCKJS;
+    Buffer array = Buffer.buffer().appendString(sockJs ? "a[" : "[");
+    for (int n = 0; n < options.maxBatch() && !queue.isEmpty() && !queue.peek().control; n++) {
+      if (n > 0) {
+        array.appendByte((byte) ',');
+      }
+      Delivery d = queue.poll();
+      array.appendBuffer(sockJs ? d.quoted() : d.payload);
+    }
+    return array.appendByte((byte) ']');
   }
 
   /**
@@ -140,13 +154,22 @@ final class FanoutClient {
     closed = true;
     queue.clear();
     queuedBytes = 0;
-    socket.write(WebSocketFrames.close(code, reason)).onComplete(ar -> socket.close());
+    Buffer goodbye = WebSocketFrames.close(code, reason);
+    if (framing == Framing.SOCKJS) {
+      // SockJS clients read the code and reason from its own close frame, and the WebSocket closes normally.
+      goodbye = WebSocketFrames.frame(WebSocketFrames.TEXT, Buffer.buffer("c" + new JsonArray().add(code).add(reason).encode()))
+          .appendBuffer(WebSocketFrames.close(1000, ""));
+    }
+    socket.write(goodbye).onComplete(ar -> socket.close());
     endpoint.closeLater(socket);
     endpoint.removed(this);
   }
 
   private int size(Delivery d) {
-    return batch && !d.control() ? d.payload().length() + 1 : d.frame().length();
+    if (d.control || framing == Framing.RAW) {
+      return d.frame().length();
+    }
+    return (framing == Framing.SOCKJS ? d.quoted() : d.payload).length() + 1;
   }
 
   /** Makes room: drop queued messages of the same address first (the newest wins), then the oldest. */
@@ -154,7 +177,7 @@ final class FanoutClient {
     if (address != null) {
       for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
         Delivery queued = it.next();
-        if (address.equals(queued.address())) {
+        if (address.equals(queued.address)) {
           it.remove();
           queuedBytes -= size(queued);
         }
@@ -168,7 +191,13 @@ final class FanoutClient {
 
   private void onFrame(int opcode, Buffer payload) {
     switch (opcode) {
-      case WebSocketFrames.TEXT, WebSocketFrames.BINARY -> onBridgeFrame(payload);
+      case WebSocketFrames.TEXT, WebSocketFrames.BINARY -> {
+        if (framing == Framing.SOCKJS) {
+          onSockJsFrame(payload.toString());
+        } else {
+          onBridgeFrame(payload.toString());
+        }
+      }
       case WebSocketFrames.PING -> enqueue(Delivery.pong(payload));
       case WebSocketFrames.PONG -> {
       }
@@ -180,11 +209,35 @@ final class FanoutClient {
     }
   }
 
+  /** A SockJS client sends a JSON array of bridge frames, each a string (or one string alone). */
+  private void onSockJsFrame(String text) {
+    if (text.isEmpty()) {
+      return;
+    }
+    Object value;
+    try {
+      value = Json.decodeValue(text);
+    } catch (DecodeException e) {
+      value = null;
+    }
+    if (value instanceof String one) {
+      onBridgeFrame(one);
+    } else if (value instanceof JsonArray many && many.stream().allMatch(String.class::isInstance)) {
+      many.forEach(frame -> onBridgeFrame((String) frame));
+    } else {
+      LOG.info("bridge socket {}: closed: not a SockJS message", id);
+      close(1002, "broken JSON encoding: a SockJS message is a JSON array of strings");
+    }
+  }
+
   /** The event-bus bridge protocol: register, unregister, send, ping (and publish, always refused). */
-  private void onBridgeFrame(Buffer payload) {
+  private void onBridgeFrame(String text) {
+    if (closed) {
+      return; // an earlier frame of the same SockJS message closed the client
+    }
     JsonObject frame;
     try {
-      frame = payload.toJsonObject();
+      frame = new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
       reply(FanoutEndpoint.error(null, "invalid_json"));
       return;

@@ -61,6 +61,9 @@ public final class FanoutEndpoint {
   private static final Logger LOG = LoggerFactory.getLogger(FanoutEndpoint.class);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   private static final int MAX_REPLY_ADDRESS = 100;
+  /** SockJS's default heartbeat period: proxies keep a connection that carries something this often. */
+  private static final long SOCKJS_HEARTBEAT_MS = 25_000;
+  private static final Buffer SOCKJS_OPEN = WebSocketFrames.frame(WebSocketFrames.TEXT, Buffer.buffer("o"));
 
   private final Vertx vertx;
   private final Context context;
@@ -72,7 +75,9 @@ public final class FanoutEndpoint {
   private List<FanoutClient> dirty = new ArrayList<>();
   private boolean flushScheduled;
   private long conflations;
+  private long slowClientCloses;
   private final long sweeper;
+  private final long heartbeat;
 
   /**
    * The clients of one address and the one consumer that feeds them all. The consumer delivers to
@@ -94,10 +99,26 @@ public final class FanoutEndpoint {
     this.rules = rules;
     this.options = options;
     this.sweeper = vertx.setPeriodic(Math.max(50, options.pingTimeoutMs() / 4), id -> closeSilentClients());
+    this.heartbeat = vertx.setPeriodic(SOCKJS_HEARTBEAT_MS, id -> heartbeat());
   }
 
-  /** Takes a WebSocket upgrade request; anything else gets 400 with the reason. */
+  /**
+   * Takes an upgrade on the raw endpoint ({@code /eventbus/websocket}): one bridge frame per
+   * WebSocket frame, or arrays of them with {@code ?batch=true}. Anything else gets 400 with the reason.
+   */
   public void handle(HttpServerRequest request) {
+    upgrade(request, "true".equals(request.getParam("batch")) ? Framing.BATCH : Framing.RAW);
+  }
+
+  /**
+   * Takes an upgrade on SockJS's websocket transport ({@code /eventbus/<server>/<session>/websocket}),
+   * the one {@code @vertx/eventbus-bridge-client.js} uses whenever the browser has WebSockets.
+   */
+  public void handleSockJs(HttpServerRequest request) {
+    upgrade(request, Framing.SOCKJS);
+  }
+
+  private void upgrade(HttpServerRequest request, Framing framing) {
     if (Thread.currentThread() != loop) {
       // Requests run on a duplicate of the server's context, so compare threads. Another thread is a
       // wiring mistake (the endpoint's state is confined to its loop): refuse loudly.
@@ -110,13 +131,12 @@ public final class FanoutEndpoint {
       request.response().setStatusCode(400).end(problem);
       return;
     }
-    boolean batch = "true".equals(request.getParam("batch"));
     request.response()
         .putHeader(HttpHeaders.UPGRADE, "websocket")
         .putHeader(HttpHeaders.CONNECTION, "Upgrade")
         .putHeader("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(request.getHeader("Sec-WebSocket-Key")));
     request.toNetSocket()
-        .onSuccess(socket -> accept(socket, batch))
+        .onSuccess(socket -> accept(socket, framing))
         .onFailure(err -> LOG.debug("fan-out upgrade failed: {}", err.toString()));
   }
 
@@ -135,9 +155,15 @@ public final class FanoutEndpoint {
     return conflations;
   }
 
+  /** Clients closed with {@link #CLOSE_SLOW_CLIENT} so far. */
+  public long slowClientCloses() {
+    return slowClientCloses;
+  }
+
   /** Closes every client with 1001 and drops the consumers. */
   public Future<Void> close() {
     vertx.cancelTimer(sweeper);
+    vertx.cancelTimer(heartbeat);
     List<Future<Void>> done = new ArrayList<>();
     for (FanoutClient client : List.copyOf(clients)) {
       client.close(CLOSE_GOING_AWAY, "server shutting down");
@@ -164,9 +190,12 @@ public final class FanoutEndpoint {
     return null;
   }
 
-  private void accept(NetSocket socket, boolean batch) {
-    FanoutClient client = new FanoutClient(UUID.randomUUID().toString(), this, socket, batch, options, System.nanoTime());
+  private void accept(NetSocket socket, Framing framing) {
+    FanoutClient client = new FanoutClient(UUID.randomUUID().toString(), this, socket, framing, options, System.nanoTime());
     clients.add(client);
+    if (framing == Framing.SOCKJS) {
+      socket.write(SOCKJS_OPEN);
+    }
     socket.handler(data -> client.onData(data, System.nanoTime()));
     socket.drainHandler(v -> client.flush());
     socket.exceptionHandler(err -> LOG.debug("fan-out client {}: {}", client.id, err.toString()));
@@ -328,6 +357,10 @@ public final class FanoutEndpoint {
     conflations++;
   }
 
+  void slowClientClosed() {
+    slowClientCloses++;
+  }
+
   private void flushDirty() {
     flushScheduled = false;
     List<FanoutClient> now = dirty;
@@ -353,6 +386,14 @@ public final class FanoutEndpoint {
     // A copy: a slow client closed by enqueue leaves the set while we walk it.
     for (FanoutClient client : route.clients.toArray(new FanoutClient[0])) {
       client.enqueue(delivery);
+    }
+  }
+
+  private void heartbeat() {
+    for (FanoutClient client : List.copyOf(clients)) { // a copy: a slow client closed by enqueue leaves the set
+      if (client.framing() == Framing.SOCKJS) {
+        client.enqueue(Delivery.SOCKJS_HEARTBEAT);
+      }
     }
   }
 

@@ -6,6 +6,9 @@ import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.Supervisor;
 import dev.switchboard.server.config.SwitchboardConfig;
 import dev.switchboard.server.fanout.FanoutEndpoint;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.ReplyException;
@@ -16,6 +19,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,11 +58,14 @@ public class HttpApi extends VerticleBase {
     router.post("/listener/:action").handler(token::check).handler(ctx -> onDefault(ctx, ctx.pathParam("action")));
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
-    // Raw WebSocket clients get the fan-out path (encode once, batched writes, bounded queues); SockJS
-    // clients (the dashboard's eventbus-bridge-client.js) get vertx-web's bridge. Same rules on both.
+    // WebSocket clients get the fan-out path (encode once, batched writes, bounded queues): raw ones,
+    // and SockJS's websocket transport, which the dashboard's eventbus-bridge-client.js uses. The
+    // SockJS info route and HTTP fallback transports stay with vertx-web's bridge. Same rules on both.
     BridgeRules rules = new BridgeRules(token);
     fanout = new FanoutEndpoint(vertx, rules, config.http().bridge().fanout());
     router.get("/eventbus/websocket").handler(ctx -> fanout.handle(ctx.request()));
+    router.get("/eventbus/:server/:session/websocket").handler(ctx -> fanout.handleSockJs(ctx.request()));
+    registerFanoutMetrics();
     router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge()).router());
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.errorHandler(500, ctx -> {
@@ -73,6 +80,20 @@ public class HttpApi extends VerticleBase {
   public Future<?> stop() {
     // Raw clients learn why they are dropped (1001) before the server goes.
     return fanout == null ? Future.succeededFuture() : fanout.close();
+  }
+
+  /** Read on scrape, which runs on this verticle's loop like the fan-out path itself. */
+  private void registerFanoutMetrics() {
+    MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
+    if (registry == null) {
+      return;
+    }
+    Gauge.builder("switchboard_bridge_websocket_clients", fanout, FanoutEndpoint::clientCount)
+        .description("bridge clients on the fan-out path: raw WebSockets and SockJS's websocket transport").register(registry);
+    FunctionCounter.builder("switchboard_bridge_slow_client_closes", fanout, FanoutEndpoint::slowClientCloses)
+        .description("clients closed with 4001 because their queue was full (slowClients: disconnect)").register(registry);
+    FunctionCounter.builder("switchboard_bridge_conflations", fanout, FanoutEndpoint::conflations)
+        .description("times a full client queue was conflated (slowClients: conflate)").register(registry);
   }
 
   public int port() {

@@ -67,6 +67,8 @@ class DashboardBrowserTest {
     b.waitFor("the token is shared by the tabs", () -> "true".equals(b.attribute("#token-state", "data-present")));
     a.waitFor("feed connected in A", () -> "CONNECTED".equals(a.state("feed")));
     b.waitFor("feed connected in B", () -> "CONNECTED".equals(b.state("feed")));
+    // eventbus-bridge-client.js takes SockJS's websocket transport, which the fan-out path serves.
+    Await.until(LiveDemo.WAIT, "both tabs on the fan-out path", () -> demo.metric("switchboard_bridge_websocket_clients"), v -> v == 2.0);
 
     a.watchFor("feed", "STOPPED");
     b.watchFor("feed", "STOPPED");

@@ -95,6 +95,22 @@ final class LiveDemo implements AutoCloseable {
         .await().body().getJsonObject("listener");
   }
 
+  /** One unlabelled value from the server's Prometheus {@code /metrics}, as a scraper reads it; NaN when absent. */
+  double metric(String name) {
+    try {
+      java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(url() + "metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      return response.body().lines().filter(line -> line.startsWith(name + " ")).mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1)))
+          .findFirst().orElse(Double.NaN);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Override
   public void close() {
     stopServer();

@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -65,6 +66,7 @@ class FanoutEndpointTest {
       endpoint = new FanoutEndpoint(vertx, new BridgeRules(new ControlToken(TOKEN)), options);
       Router router = Router.router(vertx);
       router.get("/eventbus/websocket").handler(ctx -> endpoint.handle(ctx.request()));
+      router.get("/eventbus/:server/:session/websocket").handler(ctx -> endpoint.handleSockJs(ctx.request()));
       server = vertx.createHttpServer().requestHandler(router);
       return server.listen(0, "127.0.0.1");
     }
@@ -201,6 +203,62 @@ class FanoutEndpointTest {
   }
 
   @Test
+  @DisplayName("SockJS's websocket transport: 'o' on open, messages as a[\"frame\",...] in order, sends as arrays of strings, c[code,reason] on close")
+  void sockJsFraming() {
+    FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(64 * 1024));
+    vertx.eventBus().<JsonObject>consumer(Addresses.STATUS_SNAPSHOT, m -> m.reply(new JsonObject().put("seq", 7))).completion().await();
+    List<String> raw = new CopyOnWriteArrayList<>();
+    // Handlers before connecting: the server writes 'o' as soon as the upgrade is done.
+    ClientWebSocket socket = vertx.createWebSocketClient().webSocket();
+    AtomicInteger closeCode = new AtomicInteger(-1);
+    socket.textMessageHandler(raw::add);
+    socket.closeHandler(v -> closeCode.set(socket.closeStatusCode()));
+    socket.connect(server.port(), "127.0.0.1", "/eventbus/123/abcdef/websocket").await();
+    Await.until(WAIT, "the open frame", () -> !raw.isEmpty());
+    assertEquals("o", raw.get(0));
+
+    // Two bridge frames in one SockJS message, as the client library sends them.
+    socket.writeTextMessage(new JsonArray()
+        .add(new JsonObject().put("type", "register").put("address", FEED).encode())
+        .add(new JsonObject().put("type", "send").put("address", Addresses.STATUS_SNAPSHOT).put("replyAddress", "r-1").encode())
+        .encode()).await();
+    Await.until(WAIT, "registration", () -> registrations(BridgeActivity.Kind.REGISTER) == 1);
+    publish(0, 300, FEED, 0);
+    Await.until(WAIT, "300 messages and the reply", () -> sockJsMessages(raw).size() == 301);
+    List<JsonObject> messages = sockJsMessages(raw);
+    assertEquals(new JsonObject().put("type", "rec").put("address", "r-1").put("body", new JsonObject().put("seq", 7)),
+        messages.stream().filter(m -> "r-1".equals(m.getString("address"))).findFirst().orElseThrow());
+    assertEquals(IntStream.range(0, 300).boxed().toList(), messages.stream().filter(m -> FEED.equals(m.getString("address")))
+        .map(m -> m.getJsonObject("body").getInteger("n")).toList());
+    assertTrue(raw.stream().skip(1).allMatch(f -> f.startsWith("a[")), "every later frame is a SockJS array");
+    assertTrue(raw.size() < 301, "several messages share a frame: " + raw.size() + " frames");
+
+    socket.pause(); // stops reading: the queue fills and the slow-client policy closes it, SockJS-style
+    for (int sent = 300; registrations(BridgeActivity.Kind.SOCKET_CLOSED) == 0 && sent < 200_000; sent += 500) {
+      publish(sent, sent + 500, FEED, 1_000);
+      server.onLoop(server.endpoint::clientCount); // lets the loop deliver them before the next batch
+    }
+    assertEquals(1, registrations(BridgeActivity.Kind.SOCKET_CLOSED));
+    socket.resume();
+    Await.until(WAIT, "closed", () -> closeCode.get() != -1);
+    assertEquals(1000, closeCode.get(), "the WebSocket itself closes normally; the reason is in SockJS's frame");
+    JsonArray close = new JsonArray(raw.get(raw.size() - 1).substring(1));
+    assertEquals(FanoutEndpoint.CLOSE_SLOW_CLIENT, close.getInteger(0));
+    assertTrue(close.getString(1).startsWith("slow client"), close.encode());
+  }
+
+  /** The bridge frames inside SockJS frames: a["&lt;json&gt;",...]. */
+  private static List<JsonObject> sockJsMessages(List<String> raw) {
+    List<JsonObject> out = new ArrayList<>();
+    for (String frame : raw) {
+      if (frame.startsWith("a")) {
+        new JsonArray(frame.substring(1)).forEach(text -> out.add(new JsonObject((String) text)));
+      }
+    }
+    return out;
+  }
+
+  @Test
   @DisplayName("the bridge's outbound rules hold: a forbidden register gets access_denied and no messages")
   void registerRules() {
     FanoutServer server = deploy(FanoutOptions.defaults());
@@ -308,6 +366,7 @@ class FanoutEndpointTest {
       Await.until(WAIT, "the fast client keeps up with " + target, () -> fast.numbers().size(), n -> n >= target);
     }
     assertEquals(1, registrations(BridgeActivity.Kind.SOCKET_CLOSED), "the slow client was dropped after " + sent + " messages");
+    assertEquals(1L, server.onLoop(server.endpoint::slowClientCloses));
     assertEquals(1, server.onLoop(server.endpoint::clientCount));
     publish(sent, sent + 100, FEED, 1_000);
     int total = sent + 100;
