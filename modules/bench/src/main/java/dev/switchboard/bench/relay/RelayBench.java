@@ -52,7 +52,12 @@ public final class RelayBench {
   }
 
   record Result(String relay, Scenario scenario, double deliveriesPerSecond, double p50, double p99, double p999,
-                long missing, long duplicates, double cpuPer100k, double rssIdle, double rssLoaded, long stillConnected) {
+                long missing, long duplicates, double cpuPer100k, double rssIdle, double rssConnected, double rssLoaded,
+                long stillConnected) {
+    /** What the relay holds per connected client, before any traffic: (connected - idle) / M. */
+    double kilobytesPerClient() {
+      return (rssConnected - rssIdle) * 1024 / scenario.clients();
+    }
   }
 
   public static void main(String[] args) throws Exception {
@@ -112,6 +117,8 @@ public final class RelayBench {
       RelayProcess.pause(1_000);
       double rssIdle = relay.probe().rssMegabytes();
       fleet.connect(relay.port(), RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
+      RelayProcess.pause(1_000);
+      double rssConnected = relay.probe().rssMegabytes();
       if (scenario.max()) {
         generator.sendAtMax(scenario.clients(), scenario.window(), fleet::delivered).await();
       } else {
@@ -151,7 +158,7 @@ public final class RelayBench {
       return new Result(relayName, scenario, deliveries / ((t1 - t0) / 1e9),
           latencies.quantileMillis(0.50), latencies.quantileMillis(0.99), latencies.quantileMillis(0.999),
           fleet.missing(), fleet.duplicates(), (cpu1 - cpu0) / (deliveries / 100_000.0),
-          rssIdle, rssLoaded, fleet.connectedCount());
+          rssIdle, rssConnected, rssLoaded, fleet.connectedCount());
     } finally {
       fleet.close().await(10, TimeUnit.SECONDS);
       relay.stop();
@@ -165,7 +172,7 @@ public final class RelayBench {
     return new Result(first.relay(), first.scenario(),
         median(runs, Result::deliveriesPerSecond), median(runs, Result::p50), median(runs, Result::p99), median(runs, Result::p999),
         runs.stream().mapToLong(Result::missing).sum(), runs.stream().mapToLong(Result::duplicates).sum(),
-        median(runs, Result::cpuPer100k), median(runs, Result::rssIdle), median(runs, Result::rssLoaded),
+        median(runs, Result::cpuPer100k), median(runs, Result::rssIdle), median(runs, Result::rssConnected), median(runs, Result::rssLoaded),
         runs.stream().mapToLong(Result::stillConnected).min().orElse(0));
   }
 
@@ -176,17 +183,17 @@ public final class RelayBench {
 
   static String table(List<Result> results) {
     StringBuilder out = new StringBuilder();
-    out.append("| relay | M @ rate | deliveries/s | p50 ms | p99 ms | p99.9 ms | loss | dup | CPU s/100k | RSS idle/loaded MB | x node: deliveries/s, p99, CPU |\n");
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.append("| relay | M @ rate | deliveries/s | p50 ms | p99 ms | p99.9 ms | loss | dup | CPU s/100k | RSS idle/connected/loaded MB | KB per client | x node: deliveries/s, p99, CPU |\n");
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Result r : results) {
       Result base = results.stream()
           .filter(b -> b.relay().equals("node-ws") && b.scenario().equals(r.scenario()))
           .findFirst().orElse(null);
       String ratio = base == null || base == r ? "" : String.format(Locale.ROOT, "%.2f, %.2f, %.2f",
           r.deliveriesPerSecond() / base.deliveriesPerSecond(), r.p99() / base.p99(), r.cpuPer100k() / base.cpuPer100k());
-      out.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.0f / %.0f | %s |%n",
+      out.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.0f / %.0f / %.0f | %.0f | %s |%n",
           r.relay(), r.scenario().label(), r.deliveriesPerSecond(), r.p50(), r.p99(), r.p999(),
-          r.missing(), r.duplicates(), r.cpuPer100k(), r.rssIdle(), r.rssLoaded(), ratio));
+          r.missing(), r.duplicates(), r.cpuPer100k(), r.rssIdle(), r.rssConnected(), r.rssLoaded(), r.kilobytesPerClient(), ratio));
     }
     return out.toString();
   }

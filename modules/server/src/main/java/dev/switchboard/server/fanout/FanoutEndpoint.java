@@ -29,7 +29,9 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The fan-out path: the event-bus bridge protocol over a raw WebSocket, built for many clients.
+ * The fan-out path: the event-bus bridge protocol over WebSockets, built for many clients. It serves
+ * raw WebSocket clients ({@link #handle}) and SockJS's websocket transport ({@link #handleSockJs}), the
+ * one {@code @vertx/eventbus-bridge-client.js} takes; see {@link Framing}.
  * <ul>
  *   <li>one event-bus consumer per address, however many clients hold it (one copy of the message);</li>
  *   <li>each message encoded once, as a bridge frame inside a whole WebSocket frame, and the same
@@ -44,7 +46,7 @@ import java.util.UUID;
  * A send with a {@code replyAddress} gets its reply (or the failure) back as a bridge frame. Bridge
  * activity is republished on {@link Addresses#BRIDGE_EVENTS} exactly as the SockJS bridge does.
  *
- * <p>Create it on the event loop of the HTTP server that routes to {@link #handle} (in the verticle's
+ * <p>Create it on the event loop of the HTTP server that routes to it (in the verticle's
  * {@code start()}): its state is confined to that loop, and its consumers and timer belong to that
  * verticle. Several server instances need one endpoint each.
  */
@@ -213,7 +215,7 @@ public final class FanoutEndpoint {
       return;
     }
     if (client.handlers() >= options.maxHandlersPerSocket()) {
-      client.reply(error(address, "max_handlers"));
+      client.reply(error(address, "max_handlers_reached"));
       return;
     }
     if (client.addresses.add(address)) {

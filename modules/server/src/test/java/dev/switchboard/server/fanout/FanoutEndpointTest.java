@@ -338,7 +338,7 @@ class FanoutEndpointTest {
     c.send(send(Addresses.STATUS_SNAPSHOT, null, "r-2", null));
     assertEquals(429, c.reply("r-2").getInteger("failureCode"));
     c.register("switchboard.status");
-    Await.until(WAIT, "the register refused", () -> c.errors("max_handlers") == 1);
+    Await.until(WAIT, "the register refused", () -> c.errors("max_handlers_reached") == 1);
     assertEquals(List.of(FEED), activity.stream().filter(a -> a.kind() == BridgeActivity.Kind.REGISTER).map(BridgeActivity::address).toList());
   }
 
