@@ -63,8 +63,6 @@ public final class FanoutEndpoint {
   private static final Logger LOG = LoggerFactory.getLogger(FanoutEndpoint.class);
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   private static final int MAX_REPLY_ADDRESS = 100;
-  /** SockJS's default heartbeat period: proxies keep a connection that carries something this often. */
-  private static final long SOCKJS_HEARTBEAT_MS = 25_000;
   private static final Buffer SOCKJS_OPEN = WebSocketFrames.frame(WebSocketFrames.TEXT, Buffer.buffer("o"));
 
   private final Vertx vertx;
@@ -101,7 +99,7 @@ public final class FanoutEndpoint {
     this.rules = rules;
     this.options = options;
     this.sweeper = vertx.setPeriodic(Math.max(50, options.pingTimeoutMs() / 4), id -> closeSilentClients());
-    this.heartbeat = vertx.setPeriodic(SOCKJS_HEARTBEAT_MS, id -> heartbeat());
+    this.heartbeat = vertx.setPeriodic(options.sockJsHeartbeatMs(), id -> heartbeat());
   }
 
   /**

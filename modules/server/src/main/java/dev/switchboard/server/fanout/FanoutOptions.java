@@ -9,9 +9,10 @@ package dev.switchboard.server.fanout;
  * @param maxFrameBytes       largest message a client may send
  * @param replyTimeoutMs      how long a client's request waits for its reply
  * @param maxHandlersPerSocket registrations plus requests awaiting a reply, per client
+ * @param sockJsHeartbeatMs   how often SockJS clients get a heartbeat frame, so that proxies keep the connection
  */
 public record FanoutOptions(int maxQueuedBytes, SlowClientPolicy slowClients, int maxBatch, long pingTimeoutMs, int maxFrameBytes,
-                            long replyTimeoutMs, int maxHandlersPerSocket) {
+                            long replyTimeoutMs, int maxHandlersPerSocket, long sockJsHeartbeatMs) {
 
   public FanoutOptions {
     if (maxQueuedBytes < 1024) {
@@ -32,6 +33,9 @@ public record FanoutOptions(int maxQueuedBytes, SlowClientPolicy slowClients, in
     if (maxHandlersPerSocket < 1) {
       throw new IllegalArgumentException("maxHandlersPerSocket must be at least 1, not " + maxHandlersPerSocket);
     }
+    if (sockJsHeartbeatMs < 10) {
+      throw new IllegalArgumentException("sockJsHeartbeatMs must be at least 10, not " + sockJsHeartbeatMs);
+    }
     if (slowClients == null) {
       throw new IllegalArgumentException("slowClients is required");
     }
@@ -39,25 +43,29 @@ public record FanoutOptions(int maxQueuedBytes, SlowClientPolicy slowClients, in
 
   /**
    * 4 MB per client, disconnect when full, 64 messages a batch; a 60 s ping timeout, 64 KB messages,
-   * 30 s replies and 500 handlers, as the SockJS bridge's defaults.
+   * 30 s replies and 500 handlers, a heartbeat every 25 s, as the SockJS bridge's defaults.
    */
   public static FanoutOptions defaults() {
-    return new FanoutOptions(4 * 1024 * 1024, SlowClientPolicy.DISCONNECT, 64, 60_000, 65_536, 30_000, 500);
+    return new FanoutOptions(4 * 1024 * 1024, SlowClientPolicy.DISCONNECT, 64, 60_000, 65_536, 30_000, 500, 25_000);
   }
 
   public FanoutOptions withMaxQueuedBytes(int bytes) {
-    return new FanoutOptions(bytes, slowClients, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket);
+    return new FanoutOptions(bytes, slowClients, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket, sockJsHeartbeatMs);
   }
 
   public FanoutOptions withSlowClients(SlowClientPolicy policy) {
-    return new FanoutOptions(maxQueuedBytes, policy, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket);
+    return new FanoutOptions(maxQueuedBytes, policy, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket, sockJsHeartbeatMs);
   }
 
   public FanoutOptions withPingTimeoutMs(long millis) {
-    return new FanoutOptions(maxQueuedBytes, slowClients, maxBatch, millis, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket);
+    return new FanoutOptions(maxQueuedBytes, slowClients, maxBatch, millis, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket, sockJsHeartbeatMs);
+  }
+
+  public FanoutOptions withSockJsHeartbeatMs(long millis) {
+    return new FanoutOptions(maxQueuedBytes, slowClients, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, maxHandlersPerSocket, millis);
   }
 
   public FanoutOptions withMaxHandlersPerSocket(int handlers) {
-    return new FanoutOptions(maxQueuedBytes, slowClients, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, handlers);
+    return new FanoutOptions(maxQueuedBytes, slowClients, maxBatch, pingTimeoutMs, maxFrameBytes, replyTimeoutMs, handlers, sockJsHeartbeatMs);
   }
 }

@@ -71,7 +71,7 @@ public record BridgeOptions(Duration pingTimeout, int maxHandlersPerSocket, int 
   /** The same bounds for the fan-out path that serves the raw WebSocket endpoint. */
   FanoutOptions fanout() {
     return new FanoutOptions(maxQueuedBytes, slowClients, FanoutOptions.defaults().maxBatch(), pingTimeout.toMillis(),
-        maxMessageSize, replyTimeout.toMillis(), maxHandlersPerSocket);
+        maxMessageSize, replyTimeout.toMillis(), maxHandlersPerSocket, FanoutOptions.defaults().sockJsHeartbeatMs());
   }
 
   /** The HTTP server must bound WebSocket messages itself: the bridge only sees them once they are read whole. */

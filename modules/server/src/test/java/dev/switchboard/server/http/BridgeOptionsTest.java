@@ -35,7 +35,7 @@ class BridgeOptionsTest {
     BridgeOptions options = read(new JsonObject().put("pingTimeout", "2m").put("maxHandlersPerSocket", 50)
         .put("maxMessageSize", 8192).put("replyTimeout", "5s").put("maxQueuedBytes", 65_536).put("slowClients", "conflate"));
     assertEquals(new BridgeOptions(Duration.ofMinutes(2), 50, 8192, Duration.ofSeconds(5), 65_536, SlowClientPolicy.CONFLATE), options);
-    assertEquals(new FanoutOptions(65_536, SlowClientPolicy.CONFLATE, FanoutOptions.defaults().maxBatch(), 120_000, 8192, 5_000, 50),
+    assertEquals(new FanoutOptions(65_536, SlowClientPolicy.CONFLATE, FanoutOptions.defaults().maxBatch(), 120_000, 8192, 5_000, 50, 25_000),
         options.fanout());
     SockJSBridgeOptions bridge = options.applyTo(new SockJSBridgeOptions());
     assertEquals(120_000, bridge.getPingTimeout());
