@@ -24,10 +24,11 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The SockJS event-bus bridge at {@code /eventbus}. Browsers may listen to the status and data
- * addresses and ask the read-only questions; a send that acts (control, writing to an upstream,
- * calling a Home Assistant service, reporting activity) must carry the control token in its
- * {@code token} header, and a refusal is audited. What happens on the bridge is republished on
+ * vertx-web's SockJS event-bus bridge at {@code /eventbus}: today it serves SockJS's {@code info} route
+ * and the HTTP fallback transports; {@code HttpApi} routes every WebSocket to the fan-out path first.
+ * It applies the same {@link BridgeRules}: browsers may listen to the status and data addresses and ask
+ * the read-only questions; a send that acts must carry the control token in its {@code token} header,
+ * and a refusal is audited. What happens on the bridge is republished on
  * {@code switchboard.bridge.events}, so that listener modules can follow their clients without
  * knowing about HTTP.
  */
