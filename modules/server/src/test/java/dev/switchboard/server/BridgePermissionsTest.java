@@ -9,8 +9,6 @@ import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -24,9 +22,9 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import static dev.switchboard.server.BridgeClient.sendFrame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -70,37 +68,8 @@ class BridgePermissionsTest {
     app.stop().await();
   }
 
-  /** A bridge client on the raw WebSocket endpoint: every frame is one bridge message. */
-  private record BridgeClient(WebSocket socket, List<JsonObject> frames) {
-    void send(JsonObject frame) {
-      socket.writeTextMessage(frame.encode()).await();
-    }
-
-    JsonObject reply(String replyAddress) {
-      return Await.until(WAIT, "the reply to " + replyAddress,
-          () -> frames.stream().filter(f -> replyAddress.equals(f.getString("address"))).findFirst(), Optional::isPresent).get();
-    }
-
-    long errors(String body) {
-      return frames.stream().filter(f -> "err".equals(f.getString("type")) && body.equals(f.getString("body"))).count();
-    }
-  }
-
   private BridgeClient connect() {
-    WebSocketClient client = vertx.createWebSocketClient();
-    List<JsonObject> frames = new CopyOnWriteArrayList<>();
-    WebSocket socket = client.connect(app.httpPort(), "127.0.0.1", "/eventbus/websocket").await();
-    socket.binaryMessageHandler(data -> frames.add(data.toJsonObject()));
-    socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
-    return new BridgeClient(socket, frames);
-  }
-
-  private static JsonObject send(String address, Object body, String replyAddress, String token) {
-    JsonObject frame = new JsonObject().put("type", "send").put("address", address).put("body", body).put("replyAddress", replyAddress);
-    if (token != null) {
-      frame.put("headers", new JsonObject().put("token", token));
-    }
-    return frame;
+    return BridgeClient.connect(vertx, app.httpPort(), "/eventbus/websocket");
   }
 
   private JsonObject status() {
@@ -116,7 +85,7 @@ class BridgePermissionsTest {
   @DisplayName("a control send without the token is refused with a reply saying why, audited, and nothing is stopped")
   void controlWithoutToken() {
     BridgeClient browser = connect();
-    browser.send(send(Addresses.CONTROL, new JsonObject().put("action", "stop").put("name", "feed"), "r-no-token", null));
+    browser.send(sendFrame(Addresses.CONTROL, new JsonObject().put("action", "stop").put("name", "feed"), "r-no-token", null));
 
     JsonObject reply = browser.reply("r-no-token");
     assertEquals("err", reply.getString("type"));
@@ -135,7 +104,7 @@ class BridgePermissionsTest {
   @DisplayName("a wrong token is refused and audited, and the audit line does not carry what was presented")
   void wrongToken() {
     BridgeClient browser = connect();
-    browser.send(send(Addresses.CONTROL, new JsonObject().put("action", "stop").put("name", "feed"), "r-wrong", "guess-guess-guess"));
+    browser.send(sendFrame(Addresses.CONTROL, new JsonObject().put("action", "stop").put("name", "feed"), "r-wrong", "guess-guess-guess"));
 
     assertEquals(403, browser.reply("r-wrong").getInteger("failureCode"));
     List<ILoggingEvent> refused = Await.until(WAIT, "an audit line", () -> auditLines(Level.WARN), l -> !l.isEmpty());
@@ -149,13 +118,13 @@ class BridgePermissionsTest {
   @DisplayName("with the token, stop and start work over the bridge, and are audited without the token")
   void controlWithToken() {
     BridgeClient browser = connect();
-    browser.send(send(Addresses.CONTROL, new JsonObject().put("action", "stop").put("name", "feed"), "r-stop", ServerFixture.TOKEN));
+    browser.send(sendFrame(Addresses.CONTROL, new JsonObject().put("action", "stop").put("name", "feed"), "r-stop", ServerFixture.TOKEN));
     JsonObject stopped = browser.reply("r-stop");
     assertEquals("rec", stopped.getString("type"), stopped.encode());
     assertEquals("stopped", stopped.getJsonObject("body").getString("status"));
     assertFalse(status().getBoolean("is_active"));
 
-    browser.send(send(Addresses.CONTROL, new JsonObject().put("action", "start").put("name", "feed"), "r-start", ServerFixture.TOKEN));
+    browser.send(sendFrame(Addresses.CONTROL, new JsonObject().put("action", "start").put("name", "feed"), "r-start", ServerFixture.TOKEN));
     assertEquals("started", browser.reply("r-start").getJsonObject("body").getString("status"));
     Await.until(WAIT, "feed connected again", () -> "CONNECTED".equals(status().getString("state")));
 
@@ -170,7 +139,7 @@ class BridgePermissionsTest {
   @DisplayName("a send to an upstream needs the token; with it, it reaches the upstream, and the token goes no further than the bridge")
   void upstreamSend() {
     BridgeClient browser = connect();
-    browser.send(send("upstream.feed.send", "without", "r-1", null));
+    browser.send(sendFrame("upstream.feed.send", "without", "r-1", null));
     assertEquals(401, browser.reply("r-1").getInteger("failureCode"));
 
     // Acting addresses get the message without the token header. (A Home Assistant call address of a
@@ -180,14 +149,14 @@ class BridgePermissionsTest {
       reports.add(new JsonObject().put("token", m.headers().get("token")).put("other", m.headers().get("other")));
       m.reply(new JsonObject().put("ok", true));
     }).completion().await();
-    browser.send(send("homeassistant.probe.call", new JsonObject().put("domain", "light").put("service", "toggle"), "r-2",
+    browser.send(sendFrame("homeassistant.probe.call", new JsonObject().put("domain", "light").put("service", "toggle"), "r-2",
         ServerFixture.TOKEN).put("headers", new JsonObject().put("token", ServerFixture.TOKEN).put("other", "kept")));
     assertEquals("rec", browser.reply("r-2").getString("type"));
     assertEquals(1, reports.size());
     assertNull(reports.get(0).getString("token"));
     assertEquals("kept", reports.get(0).getString("other"));
 
-    browser.send(send("upstream.feed.send", "with the token", "r-3", ServerFixture.TOKEN));
+    browser.send(sendFrame("upstream.feed.send", "with the token", "r-3", ServerFixture.TOKEN));
     assertEquals(true, browser.reply("r-3").getJsonObject("body").getBoolean("sent"));
     Await.until(WAIT, "the simulator got it", () -> sim.received().contains("with the token"));
     assertFalse(sim.received().contains("without"));
@@ -197,14 +166,14 @@ class BridgePermissionsTest {
   @DisplayName("read-only requests need no token; registers and sends outside the permitted addresses, and publishes, are refused")
   void readOnlyAndRefusals() {
     BridgeClient browser = connect();
-    browser.send(send(Addresses.STATUS_SNAPSHOT, null, "r-snap", null));
+    browser.send(sendFrame(Addresses.STATUS_SNAPSHOT, null, "r-snap", null));
     JsonObject snapshot = browser.reply("r-snap");
     assertEquals("feed", snapshot.getJsonObject("body").getJsonArray("listeners").getJsonObject(0).getString("name"));
 
     browser.send(new JsonObject().put("type", "register").put("address", Addresses.LISTENER_REPORTS));
     browser.send(new JsonObject().put("type", "register").put("address", Addresses.BRIDGE_EVENTS));
     browser.send(new JsonObject().put("type", "register").put("address", "upstream.feed.send"));
-    browser.send(send(Addresses.LISTENER_REPORTS, new JsonObject(), null, ServerFixture.TOKEN));
+    browser.send(sendFrame(Addresses.LISTENER_REPORTS, new JsonObject(), null, ServerFixture.TOKEN));
     Await.until(WAIT, "four denials", () -> browser.errors("access_denied") == 4);
 
     browser.send(new JsonObject().put("type", "publish").put("address", Addresses.CONTROL)
@@ -218,11 +187,11 @@ class BridgePermissionsTest {
   @DisplayName("a message larger than the bridge's limit (64 KiB by default) closes that socket and reaches nothing")
   void oversized() {
     BridgeClient browser = connect();
-    browser.send(send("upstream.feed.send", "x".repeat(70_000), "r-big", ServerFixture.TOKEN));
-    Await.until(WAIT, "the socket closed", browser.socket()::isClosed);
+    browser.send(sendFrame("upstream.feed.send", "x".repeat(70_000), "r-big", ServerFixture.TOKEN));
+    Await.until(WAIT, "the socket closed", browser.socket::isClosed);
     assertTrue(bridgeLog.list.stream().anyMatch(e -> e.getFormattedMessage().contains("max message size of 65536")));
     BridgeClient other = connect();
-    other.send(send("upstream.feed.send", "y".repeat(60_000), "r-fits", ServerFixture.TOKEN));
+    other.send(sendFrame("upstream.feed.send", "y".repeat(60_000), "r-fits", ServerFixture.TOKEN));
     assertEquals(true, other.reply("r-fits").getJsonObject("body").getBoolean("sent"));
     Await.until(WAIT, "the one that fits reached the simulator", () -> sim.received().size() == 1);
     assertTrue(sim.received().get(0).startsWith("yyy"));

@@ -6,8 +6,6 @@ import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The SockJS bridge over its raw WebSocket endpoint, as a browser or a service would use it. */
+/** The bridge's raw WebSocket endpoint (served by the fan-out path), as a browser or a service would use it. */
 @ExtendWith(VertxExtension.class)
 class BridgeTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
@@ -51,21 +49,8 @@ class BridgeTest {
     app.stop().await();
   }
 
-  /** A bridge client on the raw WebSocket endpoint: every frame is one bridge message. */
-  private record BridgeClient(WebSocketClient client, WebSocket socket, List<JsonObject> frames) {
-    void send(JsonObject frame) {
-      socket.writeTextMessage(frame.encode()).await();
-    }
-  }
-
   private BridgeClient connect() {
-    WebSocketClient client = vertx.createWebSocketClient();
-    List<JsonObject> frames = new CopyOnWriteArrayList<>();
-    WebSocket socket = client.connect(app.httpPort(), "127.0.0.1", "/eventbus/websocket").await();
-    // The bridge writes binary frames on this endpoint; accept text as well.
-    socket.binaryMessageHandler(data -> frames.add(data.toJsonObject()));
-    socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
-    return new BridgeClient(client, socket, frames);
+    return BridgeClient.connect(vertx, app.httpPort(), "/eventbus/websocket");
   }
 
   private int connectedClients() {
@@ -80,9 +65,9 @@ class BridgeTest {
     browser.send(new JsonObject().put("type", "register").put("address", "upstream.feed.message"));
     browser.send(new JsonObject().put("type", "register").put("address", "switchboard.status"));
     Await.until(WAIT, "feed messages and a status push", () ->
-        browser.frames().stream().anyMatch(f -> "upstream.feed.message".equals(f.getString("address")))
-            && browser.frames().stream().anyMatch(f -> "switchboard.status".equals(f.getString("address"))));
-    JsonObject message = browser.frames().stream().filter(f -> "upstream.feed.message".equals(f.getString("address"))).findFirst().orElseThrow();
+        browser.messages().stream().anyMatch(f -> "upstream.feed.message".equals(f.getString("address")))
+            && browser.messages().stream().anyMatch(f -> "switchboard.status".equals(f.getString("address"))));
+    JsonObject message = browser.messages().stream().filter(f -> "upstream.feed.message".equals(f.getString("address"))).findFirst().orElseThrow();
     assertEquals("rec", message.getString("type"));
     assertEquals("feed", message.getJsonObject("body").getString("source"));
     assertTrue(message.getJsonObject("body").getLong("seq") > 0);
@@ -97,9 +82,9 @@ class BridgeTest {
         .put("body", new JsonObject().put("action", "stop").put("name", "feed")).put("replyAddress", "r1"));
     browser.send(new JsonObject().put("type", "send").put("address", Addresses.CONTROL)
         .put("body", new JsonObject().put("action", "stop").put("name", "feed")).put("replyAddress", "r2"));
-    Await.until(WAIT, "two denials", () -> browser.frames().stream()
+    Await.until(WAIT, "two denials", () -> browser.messages().stream()
         .filter(f -> "err".equals(f.getString("type")) && "access_denied".equals(f.getString("body"))).count() == 2);
-    Await.until(WAIT, "control refused", () -> browser.frames().stream()
+    Await.until(WAIT, "control refused", () -> browser.messages().stream()
         .anyMatch(f -> "r2".equals(f.getString("address")) && Integer.valueOf(401).equals(f.getInteger("failureCode"))));
     assertEquals(true, app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL,
         new JsonObject().put("action", "status").put("name", "feed")).await().body().getJsonObject("listener").getBoolean("is_active"));
@@ -121,7 +106,7 @@ class BridgeTest {
     Await.until(WAIT, "one client left", () -> connectedClients() == 1);
 
     // The socket goes away without unregistering first: the bridge must release what it held.
-    a.client().close().await();
+    a.client.close().await();
     Await.until(WAIT, "no client left", () -> connectedClients() == 0);
     String socketA = registers.stream().filter(r -> !r.socket().equals(activity.stream()
         .filter(x -> x.kind() == BridgeActivity.Kind.UNREGISTER).findFirst().orElseThrow().socket())).findFirst().orElseThrow().socket();

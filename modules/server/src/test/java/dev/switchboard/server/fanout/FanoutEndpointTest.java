@@ -3,6 +3,7 @@ package dev.switchboard.server.fanout;
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.BridgeActivity;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.server.BridgeClient;
 import dev.switchboard.server.http.BridgeRules;
 import dev.switchboard.server.http.ControlToken;
 import io.vertx.core.Future;
@@ -11,8 +12,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -30,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
+import static dev.switchboard.server.BridgeClient.sendFrame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -87,61 +87,6 @@ class FanoutEndpointTest {
     }
   }
 
-  /** A bridge client: every data frame decoded as JSON (an object, or an array for batch clients). */
-  static final class Client {
-    final WebSocketClient client;
-    final WebSocket socket;
-    final List<Object> frames = new CopyOnWriteArrayList<>();
-    final AtomicInteger closeCode = new AtomicInteger(-1);
-
-    Client(Vertx vertx, int port, String uri) {
-      client = vertx.createWebSocketClient();
-      socket = client.connect(port, "127.0.0.1", uri).await();
-      socket.binaryMessageHandler(data -> frames.add(decode(data.toString())));
-      socket.textMessageHandler(text -> frames.add(decode(text)));
-      socket.closeHandler(v -> closeCode.set(socket.closeStatusCode() == null ? 1006 : socket.closeStatusCode()));
-    }
-
-    private static Object decode(String text) {
-      return text.startsWith("[") ? new JsonArray(text) : new JsonObject(text);
-    }
-
-    void send(JsonObject frame) {
-      socket.writeTextMessage(frame.encode()).await();
-    }
-
-    void register(String address) {
-      send(new JsonObject().put("type", "register").put("address", address));
-    }
-
-    /** The bridge frames received, batches flattened, in order. */
-    List<JsonObject> messages() {
-      List<JsonObject> out = new ArrayList<>();
-      for (Object f : frames) {
-        if (f instanceof JsonArray array) {
-          array.forEach(o -> out.add((JsonObject) o));
-        } else {
-          out.add((JsonObject) f);
-        }
-      }
-      return out;
-    }
-
-    JsonObject reply(String replyAddress) {
-      return Await.until(WAIT, "the reply to " + replyAddress,
-          () -> messages().stream().filter(f -> replyAddress.equals(f.getString("address"))).findFirst(), java.util.Optional::isPresent).get();
-    }
-
-    long errors(String body) {
-      return messages().stream().filter(f -> "err".equals(f.getString("type")) && body.equals(f.getString("body"))).count();
-    }
-
-    List<Integer> numbers() {
-      return messages().stream().filter(m -> "rec".equals(m.getString("type")))
-          .map(m -> m.getJsonObject("body").getInteger("n")).toList();
-    }
-  }
-
   private FanoutServer deploy(FanoutOptions options) {
     FanoutServer server = new FanoutServer(options);
     vertx.deployVerticle(server).await();
@@ -163,7 +108,7 @@ class FanoutEndpointTest {
   @DisplayName("every client receives every message once, in order, and all clients of an address share one consumer")
   void orderAndNoLoss() {
     FanoutServer server = deploy(FanoutOptions.defaults());
-    List<Client> clients = IntStream.range(0, 20).mapToObj(i -> new Client(vertx, server.port(), "/eventbus/websocket")).toList();
+    List<BridgeClient> clients = IntStream.range(0, 20).mapToObj(i -> BridgeClient.connect(vertx, server.port(), "/eventbus/websocket")).toList();
     clients.forEach(c -> c.register(FEED));
     Await.until(WAIT, "20 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 20);
     assertEquals(1, server.onLoop(server.endpoint::consumerCount));
@@ -171,7 +116,7 @@ class FanoutEndpointTest {
     publish(0, 5_000, FEED, 200);
 
     List<Integer> expected = IntStream.range(0, 5_000).boxed().toList();
-    for (Client c : clients) {
+    for (BridgeClient c : clients) {
       Await.until(WAIT, "5000 messages", () -> c.numbers().size() >= 5_000);
       assertEquals(expected, c.numbers());
       JsonObject first = c.messages().get(0);
@@ -184,8 +129,8 @@ class FanoutEndpointTest {
   @DisplayName("a client that asks for batches gets arrays of bridge frames, every message once and in order")
   void batches() {
     FanoutServer server = deploy(FanoutOptions.defaults());
-    Client batch = new Client(vertx, server.port(), "/eventbus/websocket?batch=true");
-    Client plain = new Client(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient batch = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket?batch=true");
+    BridgeClient plain = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     batch.register(FEED);
     plain.register(FEED);
     Await.until(WAIT, "2 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
@@ -264,7 +209,7 @@ class FanoutEndpointTest {
   @DisplayName("the bridge's outbound rules hold: a forbidden register gets access_denied and no messages")
   void registerRules() {
     FanoutServer server = deploy(FanoutOptions.defaults());
-    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient c = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     c.register("switchboard.control");
     c.register("upstream.feed.send");
     c.register(FEED);
@@ -294,35 +239,35 @@ class FanoutEndpointTest {
       m.reply(new JsonObject().put("sent", true));
     });
     vertx.eventBus().<JsonObject>consumer("homeassistant.home.call", m -> m.fail(502, "upstream said no")).completion().await();
-    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient c = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
 
-    c.send(send(Addresses.STATUS_SNAPSHOT, null, "r-snap", null));
+    c.send(sendFrame(Addresses.STATUS_SNAPSHOT, null, "r-snap", null));
     assertEquals(new JsonObject().put("type", "rec").put("address", "r-snap").put("body", new JsonObject().put("listeners", new JsonArray())),
         c.reply("r-snap"));
 
-    c.send(send("upstream.feed.send", new JsonObject().put("cmd", "on"), "r-none", null));
+    c.send(sendFrame("upstream.feed.send", new JsonObject().put("cmd", "on"), "r-none", null));
     JsonObject noToken = c.reply("r-none");
     assertEquals(401, noToken.getInteger("failureCode"), noToken.encode());
     assertTrue(noToken.getString("message").contains("control token"), noToken.encode());
-    c.send(send("upstream.feed.send", new JsonObject().put("cmd", "on"), "r-wrong", "guess"));
+    c.send(sendFrame("upstream.feed.send", new JsonObject().put("cmd", "on"), "r-wrong", "guess"));
     assertEquals(403, c.reply("r-wrong").getInteger("failureCode"));
     Await.until(WAIT, "two rejections", () -> c.errors("rejected") == 2);
     assertTrue(acted.isEmpty(), "nothing acted without the right token: " + acted);
 
-    JsonObject withToken = send("upstream.feed.send", new JsonObject().put("cmd", "on"), "r-ok", TOKEN);
+    JsonObject withToken = sendFrame("upstream.feed.send", new JsonObject().put("cmd", "on"), "r-ok", TOKEN);
     withToken.getJsonObject("headers").put("other", "kept");
     c.send(withToken);
     assertEquals(new JsonObject().put("sent", true), c.reply("r-ok").getJsonObject("body"));
     assertEquals(new JsonObject().put("body", new JsonObject().put("cmd", "on")).putNull("token").put("other", "kept"), acted.get(0),
         "the token goes no further than the bridge; other headers do");
 
-    c.send(send("homeassistant.home.call", new JsonObject(), "r-fail", TOKEN));
+    c.send(sendFrame("homeassistant.home.call", new JsonObject(), "r-fail", TOKEN));
     JsonObject failed = c.reply("r-fail");
     assertEquals(502, failed.getInteger("failureCode"));
     assertEquals("RECIPIENT_FAILURE", failed.getString("failureType"));
     assertEquals("upstream said no", failed.getString("message"));
 
-    c.send(send(Addresses.LISTENER_REPORTS, new JsonObject(), "r-denied", TOKEN));
+    c.send(sendFrame(Addresses.LISTENER_REPORTS, new JsonObject(), "r-denied", TOKEN));
     c.send(new JsonObject().put("type", "publish").put("address", "upstream.feed.send").put("body", new JsonObject())
         .put("headers", new JsonObject().put("token", TOKEN)));
     Await.until(WAIT, "the denial and the publish rejected", () -> c.errors("access_denied") == 1 && c.errors("rejected") == 3);
@@ -334,27 +279,24 @@ class FanoutEndpointTest {
   void handlerBound() {
     FanoutServer server = deploy(FanoutOptions.defaults().withMaxHandlersPerSocket(2));
     vertx.eventBus().<JsonObject>consumer(Addresses.STATUS_SNAPSHOT, m -> { }).completion().await(); // never answers
-    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient c = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     c.register(FEED);
-    c.send(send(Addresses.STATUS_SNAPSHOT, null, "r-1", null));
-    c.send(send(Addresses.STATUS_SNAPSHOT, null, "r-2", null));
+    c.send(sendFrame(Addresses.STATUS_SNAPSHOT, null, "r-1", null));
+    c.send(sendFrame(Addresses.STATUS_SNAPSHOT, null, "r-2", null));
     assertEquals(429, c.reply("r-2").getInteger("failureCode"));
     c.register("switchboard.status");
     Await.until(WAIT, "the register refused", () -> c.errors("max_handlers_reached") == 1);
     assertEquals(List.of(FEED), activity.stream().filter(a -> a.kind() == BridgeActivity.Kind.REGISTER).map(BridgeActivity::address).toList());
   }
 
-  private static JsonObject send(String address, Object body, String replyAddress, String token) {
-    JsonObject frame = new JsonObject().put("type", "send").put("address", address).put("body", body).put("replyAddress", replyAddress);
-    return token == null ? frame : frame.put("headers", new JsonObject().put("token", token));
-  }
+
 
   @Test
   @DisplayName("a client that stops reading is closed with 4001 once its queue is full; the others get every message")
   void slowClientIsDisconnected() {
     FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(64 * 1024));
-    Client fast = new Client(vertx, server.port(), "/eventbus/websocket");
-    Client slow = new Client(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient fast = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient slow = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     fast.register(FEED);
     slow.register(FEED);
     Await.until(WAIT, "2 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
@@ -386,7 +328,7 @@ class FanoutEndpointTest {
   @DisplayName("under CONFLATE a client that stops reading stays connected, and gets the newest message last, in order")
   void slowClientIsConflated() {
     FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(64 * 1024).withSlowClients(SlowClientPolicy.CONFLATE));
-    Client slow = new Client(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient slow = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     slow.register(FEED);
     Await.until(WAIT, "registration", () -> registrations(BridgeActivity.Kind.REGISTER) == 1);
     slow.socket.pause();
@@ -414,8 +356,8 @@ class FanoutEndpointTest {
   @DisplayName("a client that sends nothing for the ping timeout is closed with 4002; one that pings stays")
   void pingTimeout() {
     FanoutServer server = deploy(FanoutOptions.defaults().withPingTimeoutMs(300));
-    Client silent = new Client(vertx, server.port(), "/eventbus/websocket");
-    Client pinging = new Client(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient silent = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient pinging = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     long pinger = vertx.setPeriodic(50, id -> pinging.socket.writeTextMessage("{\"type\":\"ping\"}"));
     try {
       Await.until(WAIT, "the silent client closed", () -> silent.closeCode.get() != -1);
@@ -433,7 +375,7 @@ class FanoutEndpointTest {
   @DisplayName("bridge activity is republished as the SockJS bridge does, and a closed client releases its consumers")
   void activityAndRelease() {
     FanoutServer server = deploy(FanoutOptions.defaults());
-    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient c = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     c.register(FEED);
     c.register("switchboard.status");
     c.register(FEED); // twice: one registration
@@ -463,7 +405,7 @@ class FanoutEndpointTest {
     String answer = answered.statusCode() + " " + answered.bodyAsString();
     assertTrue(answer.startsWith("400 ") && answer.contains("WebSocket"), answer);
 
-    Client c = new Client(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient c = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     c.socket.writeTextMessage("not json").await();
     c.send(new JsonObject().put("type", "register"));
     c.send(new JsonObject().put("type", "dance"));
