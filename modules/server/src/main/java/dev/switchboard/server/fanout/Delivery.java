@@ -6,7 +6,8 @@ import io.vertx.core.json.Json;
 /**
  * One message as every client gets it, built once: the bridge frame's JSON, the whole WebSocket
  * frame around it (a text frame, as browsers expect JSON; Vert.x encodes it as UTF-8), and, for
- * SockJS clients, the JSON as a quoted string. Shared by the clients of one event loop only.
+ * SockJS clients, the JSON as a quoted string. A message's delivery is shared by the clients of one
+ * event loop only: its lazily built forms are not thread-safe.
  */
 final class Delivery {
   /** SockJS's heartbeat frame; it keeps proxies from closing an idle connection. */
@@ -26,6 +27,9 @@ final class Delivery {
     this.payload = payload;
     this.opcode = opcode;
     this.control = control;
+    if (control) {
+      frame = WebSocketFrames.frame(opcode, payload); // built now: the heartbeat is shared by every event loop
+    }
   }
 
   static Delivery of(String address, Buffer payload) {

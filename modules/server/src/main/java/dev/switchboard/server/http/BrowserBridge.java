@@ -124,8 +124,8 @@ public final class BrowserBridge {
     JsonObject raw = event.getRawMessage();
     JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : null;
     BridgeRules.Verdict verdict = rules.send(socketId(event), raw.getString("address"), headers, raw.getValue("body"));
-    if (verdict.failureCode == 0) {
-      return true;
+    if (verdict == BridgeRules.Verdict.ALLOWED || verdict == BridgeRules.Verdict.NOT_PERMITTED) {
+      return true; // NOT_PERMITTED: outside the inbound permits, so the bridge itself denies it
     }
     answerRefusal(event, verdict);
     return false;
