@@ -8,8 +8,12 @@ import { FeedPanel } from './panels/feed-panel.js';
 import { HomeAssistantPanel } from './panels/homeassistant-panel.js';
 import { MarketPanel } from './panels/market-panel.js';
 import { ActivityPanel } from './panels/activity-panel.js';
+import { GenericPanel } from './panels/generic-panel.js';
+import { ListenerEditor, removeListener } from './panels/listener-editor.js';
+import { KindCatalog } from './kinds.js';
+import { apiRequest, failureMessage } from './api.js';
 
-/** The panel each kind of listener gets beside its card. */
+/** The panel a kind of listener gets beside its card, where it has one of its own; any other gets the generic panel. */
 const PANELS = {
   upstream: (name) => new FeedPanel(name, { send: (n, text) => act(`upstream.${n}.send`, text) }),
   homeassistant: (name) => new HomeAssistantPanel(name, { call: (n, body) => act(`homeassistant.${n}.call`, body, 15000) }),
@@ -20,7 +24,15 @@ const cards = new Map();
 const panels = new Map();
 const log = new ActivityLog();
 const activity = new ActivityPanel();
-const token = new TokenField(() => refreshAll());
+const token = new TokenField(() => {
+  editor.render();
+  refreshAll();
+});
+/** The kinds (their schemas and data addresses), read once per page load and again only after a failure. */
+const catalog = new KindCatalog(() => apiRequest('GET', '/api/kinds').then(({ status, body }) => {
+  if (status !== 200 || !body) throw new Error(failureMessage(status, body));
+  return body;
+}));
 const store = new StatusStore(onStatus);
 let generation = 0;
 let resyncing = null;
@@ -33,7 +45,15 @@ const ui = {
   empty: document.getElementById('no-listeners'),
   data: document.getElementById('data-panels'),
   side: document.getElementById('side'),
+  editorResult: document.getElementById('listener-result'),
 };
+const editor = new ListenerEditor({
+  catalog,
+  token,
+  addButton: document.getElementById('add-listener'),
+  onSaved: (name, reply) => setText(ui.editorResult, `${name}: ${reply.status || 'saved'}${reply.version !== undefined ? ` (version ${reply.version})` : ''}`),
+});
+document.getElementById('editor-slot').replaceWith(editor.el);
 document.getElementById('token-slot').replaceWith(token.el);
 ui.side.append(log.el, activity.el);
 ui.reconnect.addEventListener('click', () => conn.reconnectNow());
@@ -56,6 +76,8 @@ function onOpen() {
     if (store.push(push)) resync();
     else refreshAll();
   });
+  // Optional on the server: an open edit form then says when its listener changed elsewhere.
+  conn.register('switchboard.definitions', (change) => editor.definitionChanged(change));
   activity.attach(conn);
   resync();
 }
@@ -90,21 +112,36 @@ function onStatus(name, status, old, how) {
   if (!status) {
     cards.get(name)?.el.remove();
     cards.delete(name);
-    panels.get(name)?.el.remove();
-    panels.delete(name);
+    dropPanel(name);
+    editor.listenerRemoved(name);
     return;
   }
   if (!cards.has(name)) {
-    const card = new ListenerCard(name, { command: (n, action) => act('switchboard.control', { action, name: n }, 20000) });
+    const card = new ListenerCard(name, {
+      command: (n, action) => act('switchboard.control', { action, name: n }, 20000),
+      edit: (n) => editor.openEdit(n),
+      remove: (n) => removeListener(n, token.value),
+    });
     cards.set(name, card);
     insertSorted(ui.listeners, cards, name, card.el);
   }
-  const make = PANELS[status.type];
-  if (make && !panels.has(name)) {
-    const panel = make(name);
+  // A listener redefined as another kind gets that kind's panel.
+  if (panels.has(name) && panels.get(name).forType !== status.type) dropPanel(name);
+  if (!panels.has(name)) {
+    const make = PANELS[status.type] || ((n, type) => new GenericPanel(n, type, { catalog }));
+    const panel = make(name, status.type);
+    panel.forType = status.type;
     panels.set(name, panel);
     insertSorted(ui.data, panels, name, panel.el);
   }
+}
+
+function dropPanel(name) {
+  const panel = panels.get(name);
+  if (!panel) return;
+  if (panel.detach) panel.detach();
+  panel.el.remove();
+  panels.delete(name);
 }
 
 function insertSorted(parent, map, name, el) {

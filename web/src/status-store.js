@@ -6,6 +6,11 @@
  * asks the server for what came after `seq`. While a resync is under way, pushes are held and
  * applied after it. Each status is a listener's whole status, so a newer one for a listener
  * simply replaces the older one; `seqOf` keeps a late delta from overwriting a newer push.
+ *
+ * A listener removed at run time comes as a tombstone, `{name, type, removed: true}`, in pushes,
+ * held pushes and deltas alike: it removes the listener (onChange(name, null, old, how)), and its
+ * seq stays in `seqOf`, so that an older delta cannot bring the listener back. Snapshots simply no
+ * longer list it.
  */
 export class StatusStore {
   constructor(onChange = () => {}) {
@@ -42,6 +47,7 @@ export class StatusStore {
     this.listeners = new Map();
     this.seqOf = new Map();
     for (const status of snapshot.listeners || []) {
+      if (!status || typeof status.name !== 'string' || isTombstone(status)) continue;
       this.listeners.set(status.name, status);
       this.seqOf.set(status.name, snapshot.seq);
     }
@@ -92,8 +98,13 @@ export class StatusStore {
     const known = this.seqOf.get(status.name);
     if (known !== undefined && seq <= known) return;
     const old = this.listeners.get(status.name) || null;
-    this.listeners.set(status.name, status);
     this.seqOf.set(status.name, seq);
+    if (isTombstone(status)) {
+      this.listeners.delete(status.name);
+      if (old) this.onChange(status.name, null, old, how);
+      return;
+    }
+    this.listeners.set(status.name, status);
     this.onChange(status.name, status, old, how);
   }
 
@@ -104,4 +115,9 @@ export class StatusStore {
   all() {
     return [...this.listeners.values()];
   }
+}
+
+/** A removed listener's last word: `{name, type, removed: true}`. */
+export function isTombstone(status) {
+  return Boolean(status) && status.removed === true;
 }

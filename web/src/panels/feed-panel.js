@@ -1,18 +1,16 @@
-import { h, setText, clock } from '../dom.js';
+import { h, setText } from '../dom.js';
 import { Outbox } from '../outbox.js';
-
-const SHOWN = 50;
+import { MessageList, abbreviate } from './message-list.js';
 
 /** Recent messages of a generic feed, and a send box whose messages survive a lost connection. */
 export class FeedPanel {
   constructor(name, { send }) {
     this.name = name;
     this.address = `upstream.${name}.message`;
-    this.lastSeq = null;
-    this.held = null;
+    this.conn = null;
     this.hasToken = false;
     this.outbox = new Outbox((text) => send(name, text), () => this.renderOutbox());
-    this.list = h('ol', { class: 'messages', dataset: { field: 'messages' } });
+    this.messages = new MessageList();
     this.input = h('input', { type: 'text', placeholder: `a message for ${name}'s upstream`, dataset: { field: 'send-text' }, maxlength: 60000 });
     this.sendButton = h('button', { type: 'submit', dataset: { action: 'send' } }, 'Send');
     this.outboxCount = h('span', { class: 'outbox', dataset: { field: 'outbox' } });
@@ -22,7 +20,7 @@ export class FeedPanel {
       this.input, this.sendButton, this.outboxCount);
     this.el = h('section', { class: 'panel feed', dataset: { feed: name } },
       h('h2', {}, `Feed · ${name}`),
-      this.list,
+      this.messages.el,
       h('h3', {}, 'Send'), form, this.note, this.sent);
     this.renderOutbox();
   }
@@ -37,58 +35,14 @@ export class FeedPanel {
 
   /** The socket is (re)open: listen again, and fetch what was missed from the history if the server keeps one. */
   attach(conn) {
-    this.held = [];
-    conn.register(this.address, (envelope) => (this.held ? this.held.push(envelope) : this.receive(envelope)));
-    if (this.lastSeq === null) {
-      this.release();
-      return;
-    }
-    conn.request('switchboard.history', { address: this.address, after: this.lastSeq }, { timeout: 5000 })
-      .then((reply) => {
-        if (reply.mode !== 'messages') {
-          // Some are lost (too old, or the server restarted and counts again): say so, then show what is kept.
-          this.marker('messages missed while this page was away');
-          this.lastSeq = null;
-        }
-        for (const envelope of reply.messages || []) this.receive(envelope);
-      })
-      .catch(() => {
-        // No history on this server: what came meanwhile is unknown, and a restarted server counts again.
-        this.marker('messages sent while this page was away are not shown');
-        this.lastSeq = null;
-      })
-      .finally(() => this.release());
+    this.conn = conn;
+    this.messages.attach(conn, this.address);
   }
 
-  release() {
-    const held = (this.held || []).sort((a, b) => a.seq - b.seq);
-    this.held = null;
-    held.forEach((envelope) => this.receive(envelope));
-  }
-
-  receive(envelope) {
-    if (!envelope || typeof envelope.seq !== 'number') return;
-    if (this.lastSeq !== null && envelope.seq <= this.lastSeq) return; // already shown
-    if (this.lastSeq !== null && envelope.seq > this.lastSeq + 1) {
-      this.marker(`${envelope.seq - this.lastSeq - 1} message(s) missed`);
-    }
-    this.lastSeq = envelope.seq;
-    const summary = envelope.type === 'text' && envelope.data ? envelope.data.text : JSON.stringify(envelope.data);
-    this.list.prepend(h('li', { dataset: { seq: envelope.seq } },
-      h('span', { class: 'seq' }, `#${envelope.seq}`), ' ',
-      h('time', {}, clock(envelope.ts || Date.now())), ' ',
-      h('span', { class: 'type' }, envelope.type), ' ',
-      h('code', {}, abbreviate(summary, 160))));
-    this.trim();
-  }
-
-  marker(text) {
-    this.list.prepend(h('li', { class: 'gap', dataset: { gap: 'true' } }, `— ${text} —`));
-    this.trim();
-  }
-
-  trim() {
-    while (this.list.children.length > SHOWN) this.list.lastElementChild.remove();
+  /** The listener is gone: stop listening. */
+  detach() {
+    this.messages.detach(this.conn);
+    this.outbox.setReady(false);
   }
 
   /** Sending works when the page is connected and the listener is connected upstream. */
@@ -116,9 +70,4 @@ export class FeedPanel {
 
 function label(state) {
   return { waiting: 'waiting', sending: 'sending', sent: 'sent', failed: 'failed', unknown: 'not confirmed' }[state] || state;
-}
-
-function abbreviate(text, max) {
-  const s = String(text);
-  return s.length <= max ? s : `${s.slice(0, max)}…`;
 }

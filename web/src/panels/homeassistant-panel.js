@@ -36,8 +36,11 @@ export class HomeAssistantPanel {
       if (this.held) this.held.push(data);
       else this.change(data.entity_id, data.new_state);
     };
-    conn.register(`homeassistant.${this.name}.event.state_changed`, onEvent);
-    conn.register(`homeassistant.${this.name}.snapshot`, (envelope) => this.replaceAll(envelope.data.states || []));
+    this.conn = conn;
+    this.registrations = [
+      conn.register(`homeassistant.${this.name}.event.state_changed`, onEvent),
+      conn.register(`homeassistant.${this.name}.snapshot`, (envelope) => this.replaceAll(envelope.data.states || [])),
+    ];
     conn.request(`homeassistant.${this.name}.states`, {}, { timeout: 10000 })
       .then((reply) => {
         this.statesError = null;
@@ -49,6 +52,12 @@ export class HomeAssistantPanel {
         this.held = null;
         held.forEach((d) => this.change(d.entity_id, d.new_state));
       });
+  }
+
+  /** The listener is gone: stop listening. */
+  detach() {
+    for (const registration of this.registrations || []) if (this.conn) this.conn.unregister(registration);
+    this.registrations = [];
   }
 
   replaceAll(states) {

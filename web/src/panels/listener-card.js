@@ -16,11 +16,19 @@ export function allowedActions(status) {
   return allowed;
 }
 
-/** One listener: its state, desired against actual, timings, last error, rate and counters, and control. */
+const NEEDS_TOKEN = 'needs the control token (top right)';
+
+/**
+ * One listener: its state, desired against actual, timings, last error, rate and counters, and
+ * control; and its definition: edit opens the editor, remove deletes it (after a confirm).
+ */
 export class ListenerCard {
-  constructor(name, { command }) {
+  constructor(name, { command, edit = () => {}, remove = null, confirm = (text) => globalThis.confirm(text) }) {
     this.name = name;
     this.command = command;
+    this.edit = edit;
+    this.remove = remove;
+    this.confirm = confirm;
     this.status = null;
     this.inFlight = null;
     this.view = { synced: false, hasToken: false };
@@ -30,6 +38,8 @@ export class ListenerCard {
     const field = (key, tag = 'span', attrs = {}) => (this.fields[key] = h(tag, { ...attrs, dataset: { field: key } }));
     this.buttons = Object.fromEntries(ACTIONS.map((action) => [action,
       h('button', { type: 'button', dataset: { action }, onclick: () => this.run(action) }, action[0].toUpperCase() + action.slice(1))]));
+    this.editButton = h('button', { type: 'button', class: 'definition', disabled: true, dataset: { action: 'edit' }, onclick: () => this.edit(this.name) }, 'Edit');
+    this.removeButton = h('button', { type: 'button', class: 'definition danger', disabled: true, dataset: { action: 'remove' }, onclick: () => this.runRemove() }, 'Remove');
     this.el = h('article', { class: 'card listener', dataset: { listener: name } },
       h('header', {},
         h('h3', {}, name, ' ', field('type', 'small')),
@@ -39,7 +49,8 @@ export class ListenerCard {
       field('error', 'p', { class: 'error' }),
       h('div', { class: 'rate' }, h('span', {}, field('rate'), ' · ', field('rate-now')), this.chart.svg),
       field('counters', 'p', { class: 'counters' }),
-      h('div', { class: 'controls' }, ...Object.values(this.buttons), field('result', 'span', { class: 'result' })),
+      h('div', { class: 'controls' }, ...Object.values(this.buttons), h('span', { class: 'spacer' }), this.editButton, this.removeButton,
+        field('result', 'span', { class: 'result' })),
       field('control-note', 'p', { class: 'note' }));
   }
 
@@ -72,10 +83,14 @@ export class ListenerCard {
     for (const action of ACTIONS) {
       const enabled = this.view.synced && this.view.hasToken && !this.inFlight && allowed.has(action);
       this.buttons[action].disabled = !enabled;
-      this.buttons[action].title = !this.view.hasToken ? 'needs the control token (top right)'
+      this.buttons[action].title = !this.view.hasToken ? NEEDS_TOKEN
         : !this.view.synced ? 'waiting for the server' : this.inFlight ? `${this.inFlight} in progress` : '';
     }
-    setText(f['control-note'], this.view.hasToken ? '' : 'Enter the control token (top right) to start, stop or restart.');
+    this.editButton.disabled = !this.view.hasToken;
+    this.editButton.title = this.view.hasToken ? `edit the definition of ${this.name}` : NEEDS_TOKEN;
+    this.removeButton.disabled = !this.view.hasToken || Boolean(this.inFlight) || !this.remove;
+    this.removeButton.title = !this.view.hasToken ? NEEDS_TOKEN : this.inFlight ? `${this.inFlight} in progress` : `remove ${this.name} and its definition`;
+    setText(f['control-note'], this.view.hasToken ? '' : 'Enter the control token (top right) to start, stop, restart, edit or remove.');
     this.tick(Date.now(), false);
   }
 
@@ -107,15 +122,22 @@ export class ListenerCard {
     setText(this.fields['rate-now'], `${formatRate(rate)}/s now`);
   }
 
-  async run(action) {
+  /** Removes the listener once the user confirmed; its card goes when the server says it is gone. */
+  async runRemove() {
+    if (this.inFlight || !this.remove) return;
+    if (!this.confirm(`Remove the listener "${this.name}"? It is stopped and its definition deleted.`)) return;
+    await this.run('remove', () => this.remove(this.name));
+  }
+
+  async run(action, perform = () => this.command(this.name, action).then((reply) => reply.status)) {
     if (this.inFlight) return;
     this.inFlight = action;
     setText(this.fields.result, `${action}…`);
     this.fields.result.dataset.outcome = 'pending';
     this.render();
     try {
-      const reply = await this.command(this.name, action);
-      setText(this.fields.result, `${action}: ${reply.status}`);
+      const outcome = await perform();
+      setText(this.fields.result, `${action}: ${outcome}`);
       this.fields.result.dataset.outcome = 'ok';
     } catch (err) {
       setText(this.fields.result, `${action} failed: ${err.message}`);

@@ -91,6 +91,12 @@ export class MarketPanel {
     for (const row of this.symbols.values()) this.listen(row);
   }
 
+  /** The listener is gone: stop watching (which releases the upstream subscriptions), but keep the list. */
+  detach() {
+    if (this.conn) for (const row of this.symbols.values()) this.conn.unregister(row.registration);
+    this.conn = null;
+  }
+
   listen(row) {
     if (!this.conn) return;
     row.registration = this.conn.register(`market.${this.name}.trades.${row.symbol}`, (envelope) => this.receive(row, envelope));

@@ -7,7 +7,7 @@ import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.RestartPolicy;
-import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.homeassistant.HomeAssistantAddresses;
 import dev.switchboard.homeassistant.HomeAssistantKind;
 import dev.switchboard.simulators.homeassistant.HomeAssistantSimulator;
@@ -58,7 +58,7 @@ public final class HomeAssistantIngestBench {
       long simThread = threadOf(simVertx);
 
       ListenerDefinition listener = listener(sim.directUrl(), dataDir);
-      vertx.deployVerticle(new Supervisor(List.of(listener), new Supervisor.Options(dataDir, Duration.ofSeconds(1)))).await();
+      vertx.deployVerticle(Definitions.supervisor(new HomeAssistantKind(), dataDir, Duration.ofSeconds(1), List.of(listener))).await();
       // A consumer of the events and one of every entity's state: each HA event is two messages on the bus.
       AtomicLong published = new AtomicLong();
       AtomicLong stateMessages = new AtomicLong();
@@ -119,10 +119,9 @@ public final class HomeAssistantIngestBench {
 
   private static ListenerDefinition listener(String url, Path dataDir) {
     JsonObject json = new JsonObject().put("url", url).put("token", TOKEN);
-    ListenerFactory factory = new HomeAssistantKind().configure(NAME, new ConfigSection("listeners[0]", json), dataDir);
     RestartPolicy policy = new RestartPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0.2, 0,
         Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30));
-    return new ListenerDefinition(new ListenerSpec(NAME, "homeassistant", false, policy, factory.url()), factory);
+    return Definitions.of(new HomeAssistantKind(), NAME, false, policy, json, dataDir);
   }
 
   private static JsonObject control(Vertx vertx, String action) {

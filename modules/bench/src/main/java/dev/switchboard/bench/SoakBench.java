@@ -6,7 +6,7 @@ import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.RestartPolicy;
-import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.core.testing.Census;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
@@ -45,11 +45,10 @@ public final class SoakBench {
       FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withPort(0).withRate(100));
       simVertx.deployVerticle(sim).await();
       JsonObject fields = new JsonObject().put("url", sim.url());
-      ListenerFactory factory = new FeedKind().configure(NAME, new ConfigSection("listeners[0]", fields), dataDir);
       RestartPolicy policy = new RestartPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0.2, 0,
           Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30));
-      ListenerDefinition listener = new ListenerDefinition(new ListenerSpec(NAME, "upstream", false, policy, factory.url()), factory);
-      vertx.deployVerticle(new Supervisor(List.of(listener), new Supervisor.Options(dataDir, Duration.ofSeconds(1)))).await();
+      ListenerDefinition listener = Definitions.of(new FeedKind(), NAME, false, policy, fields, dataDir);
+      vertx.deployVerticle(Definitions.supervisor(new FeedKind(), dataDir, Duration.ofSeconds(1), List.of(listener))).await();
 
       cycle(vertx); // the first connection loads classes and warms the pools: count after it
       Census before = Census.of(vertx);

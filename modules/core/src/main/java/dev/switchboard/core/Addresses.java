@@ -1,26 +1,23 @@
 package dev.switchboard.core;
 
-/** Every event-bus address Switchboard uses, in one place. */
+/**
+ * The addresses of Switchboard itself. Each listener kind's own addresses belong to its module
+ * ({@link KindAddresses}); none are here.
+ */
 public final class Addresses {
-  /** Request/reply: {@code {action: start|stop|restart|status, name}}. */
+  /** Request/reply: {@code {action: start|stop|restart|status|define|remove|config, name}}. */
   public static final String CONTROL = "switchboard.control";
-  /** Publish: {@code {seq, status}} whenever a listener's status changes. */
+  /** Publish: {@code {seq, status}} whenever a listener's status changes; {@code status.removed} when it is gone. */
   public static final String STATUS = "switchboard.status";
   /** Request/reply: every status with the current {@code seq}. */
   public static final String STATUS_SNAPSHOT = "switchboard.status.snapshot";
-  /** Publish (local): bridge sockets created/closed, registers/unregisters. */
+  /** Publish: {@code {seq, name, action: defined|removed, version}} whenever a definition changes. */
+  public static final String DEFINITIONS = "switchboard.definitions";
+  /** Publish (local): bridge sockets created/closed, registers/unregisters, as {@link BridgeActivity}. */
   public static final String BRIDGE_EVENTS = "switchboard.bridge.events";
-  /** Local: listener instances report {@code connected} and {@code exit} to the supervisor here. */
+  /** Local: listener instances report to the supervisor here, as {@link ListenerReport}. */
   public static final String LISTENER_REPORTS = "switchboard.internal.listener";
 
   private Addresses() {
-  }
-
-  public static String upstreamMessages(String listener) {
-    return "upstream." + listener + ".message";
-  }
-
-  public static String upstreamSend(String listener) {
-    return "upstream." + listener + ".send";
   }
 }

@@ -1,12 +1,10 @@
 package dev.switchboard.core;
 
-import io.vertx.core.json.JsonObject;
-
 /**
  * What happened on the browser bridge, as the server republishes it on
- * {@link Addresses#BRIDGE_EVENTS}, so that a listener module can follow its clients without
- * depending on the server. When a socket closes (cleanly or not) an {@code UNREGISTER} comes for
- * each address it still held, then one {@code SOCKET_CLOSED}.
+ * {@link Addresses#BRIDGE_EVENTS} (local, as it is, through {@link LocalCodec}), so that a listener
+ * module can follow its clients without depending on the server. When a socket closes (cleanly or
+ * not) an {@code UNREGISTER} comes for each address it still held, then one {@code SOCKET_CLOSED}.
  *
  * @param socket  an id unique to one bridge socket for the life of the process
  * @param address the address registered or unregistered; null for socket events
@@ -14,12 +12,4 @@ import io.vertx.core.json.JsonObject;
 public record BridgeActivity(Kind kind, String socket, String address) {
 
   public enum Kind { SOCKET_CREATED, SOCKET_CLOSED, REGISTER, UNREGISTER }
-
-  public JsonObject toJson() {
-    return new JsonObject().put("kind", kind.name()).put("socket", socket).put("address", address);
-  }
-
-  public static BridgeActivity fromJson(JsonObject json) {
-    return new BridgeActivity(Kind.valueOf(json.getString("kind")), json.getString("socket"), json.getString("address"));
-  }
 }

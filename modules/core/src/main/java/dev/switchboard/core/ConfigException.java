@@ -6,13 +6,20 @@ package dev.switchboard.core;
  */
 public class ConfigException extends RuntimeException {
   private final String field;
+  private final String problem;
 
   public ConfigException(String field, String problem) {
-    super(field + ": " + problem);
+    super(field.isEmpty() ? problem : field + ": " + problem);
     this.field = field;
+    this.problem = problem;
   }
 
   public String field() {
     return field;
+  }
+
+  /** What is wrong, without the field's name. */
+  public String problem() {
+    return problem;
   }
 }

@@ -18,17 +18,50 @@ import java.util.regex.Pattern;
 /**
  * One JSON object of the configuration, read strictly: every getter names the field on error, and
  * {@link #finish()} refuses fields nobody asked for (a typo must not be ignored silently).
+ *
+ * <p>A section with a schema (a listener's definition) takes its defaults from the declared
+ * {@link ConfigField}s, refuses to read an undeclared field (a programming error: the schema would
+ * drift from what is validated), collects the values of secret fields, and reads numbers and
+ * booleans that came from a {@code ${VAR}} placeholder as text.
  */
 public final class ConfigSection {
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
+  /** The longest duration a field may have: longer ones are typos, and overflow timers. */
+  private static final Duration MAX_DURATION = Duration.ofDays(7);
 
   private final String path;
   private final JsonObject json;
   private final Set<String> read = new LinkedHashSet<>();
+  private final List<ConfigField> schema;
+  /** Field paths whose value came from placeholders, with the values substituted. */
+  private final Map<String, List<String>> fromPlaceholder;
+  private final Set<String> secrets;
 
   public ConfigSection(String path, JsonObject json) {
+    this(path, json, null, Map.of(), new LinkedHashSet<>());
+  }
+
+  /**
+   * A section read against {@code schema}.
+   *
+   * @param fromPlaceholder the field paths whose value came from {@code ${VAR}} placeholders, with the values
+   */
+  public ConfigSection(String path, JsonObject json, List<ConfigField> schema, Map<String, List<String>> fromPlaceholder) {
+    this(path, json, schema, fromPlaceholder, new LinkedHashSet<>());
+  }
+
+  private ConfigSection(String path, JsonObject json, List<ConfigField> schema, Map<String, List<String>> fromPlaceholder,
+                        Set<String> secrets) {
     this.path = path;
     this.json = json == null ? new JsonObject() : json;
+    this.schema = schema;
+    this.fromPlaceholder = fromPlaceholder;
+    this.secrets = secrets;
+  }
+
+  /** The values read from fields the schema marks secret, in this section and its sub-sections. */
+  public Set<String> secretValues() {
+    return Set.copyOf(secrets);
   }
 
   public String path() {
@@ -45,7 +78,42 @@ public final class ConfigSection {
 
   private Object raw(String key) {
     read.add(key);
-    return json.getValue(key);
+    Object value = json.getValue(key);
+    ConfigField declared = declared(key);
+    if (declared == null) {
+      return value;
+    }
+    if (value == null) {
+      return declared.defaultValue();
+    }
+    if (declared.secret() && value instanceof String s) {
+      secrets.add(s);
+    }
+    return value;
+  }
+
+  private ConfigField declared(String key) {
+    if (schema == null) {
+      return null;
+    }
+    return schema.stream().filter(f -> f.name().equals(key)).findFirst()
+        .orElseThrow(() -> new IllegalStateException(field(key) + " is read but not declared in the kind's fields"));
+  }
+
+  /** A number or boolean written as a placeholder arrives as text: read it as what it stands for. */
+  private Object typed(String key, Object value) {
+    if (value instanceof String s && fromPlaceholder.containsKey(field(key))) {
+      String t = s.trim();
+      if (t.equals("true") || t.equals("false")) {
+        return Boolean.valueOf(t);
+      }
+      try {
+        return t.contains(".") ? (Object) Double.valueOf(t) : (Object) Long.valueOf(t);
+      } catch (NumberFormatException e) {
+        return value;
+      }
+    }
+    return value;
   }
 
   public String requiredString(String key) {
@@ -54,6 +122,31 @@ public final class ConfigSection {
       throw new ConfigException(field(key), "is required");
     }
     return value;
+  }
+
+  /** A string field whose default (if any) the schema declares; null when absent with no default. */
+  public String string(String key) {
+    return optionalString(key, null);
+  }
+
+  /** A boolean field whose default the schema declares. */
+  public boolean bool(String key) {
+    return bool(key, false);
+  }
+
+  /** A whole-number field whose default the schema declares. */
+  public int integer(String key, int min, int max) {
+    return integer(key, min, min, max);
+  }
+
+  /** A number field whose default the schema declares. */
+  public double decimal(String key, double min, double max) {
+    return decimal(key, min, min, max);
+  }
+
+  /** A duration field whose default the schema declares. */
+  public Duration duration(String key) {
+    return duration(key, Duration.ZERO);
   }
 
   public String optionalString(String key, String fallback) {
@@ -71,7 +164,7 @@ public final class ConfigSection {
   }
 
   public boolean bool(String key, boolean fallback) {
-    Object value = raw(key);
+    Object value = typed(key, raw(key));
     if (value == null) {
       return fallback;
     }
@@ -82,7 +175,7 @@ public final class ConfigSection {
   }
 
   public int integer(String key, int fallback, int min, int max) {
-    Object value = raw(key);
+    Object value = typed(key, raw(key));
     if (value == null) {
       return fallback;
     }
@@ -97,7 +190,7 @@ public final class ConfigSection {
   }
 
   public double decimal(String key, double fallback, double min, double max) {
-    Object value = raw(key);
+    Object value = typed(key, raw(key));
     if (value == null) {
       return fallback;
     }
@@ -117,8 +210,9 @@ public final class ConfigSection {
     if (value == null) {
       return fallback;
     }
-    if (value instanceof Number n && n.longValue() >= 0) {
-      return Duration.ofMillis(n.longValue());
+    value = typed(key, value);
+    if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.longValue() >= 0) {
+      return bounded(key, Duration.ofMillis(n.longValue()));
     }
     if (value instanceof String s) {
       Matcher m = DURATION.matcher(s.trim());
@@ -130,15 +224,26 @@ public final class ConfigSection {
           case "m" -> amount * 60_000;
           default -> amount * 3_600_000;
         };
-        return Duration.ofMillis(Math.round(millis));
+        return bounded(key, Duration.ofMillis(Math.round(millis)));
       }
     }
     throw new ConfigException(field(key), "must be a duration such as 500ms, 30s or 5m (or a number of milliseconds), not " + value);
   }
 
-  /** A ws:// or wss:// URL with a host. */
+  private Duration bounded(String key, Duration value) {
+    if (value.compareTo(MAX_DURATION) > 0) {
+      throw new ConfigException(field(key), "must be at most " + MAX_DURATION.toDays() + " days, not " + value.toHours() + " hours");
+    }
+    return value;
+  }
+
+  /**
+   * A ws:// or wss:// URL with a host. What a placeholder put into it is a secret (a URL carries
+   * credentials as often as hosts): masked wherever the URL is shown, the rest of the URL not.
+   */
   public URI webSocketUrl(String key) {
     String value = requiredString(key);
+    secrets.addAll(fromPlaceholder.getOrDefault(field(key), List.of()));
     try {
       URI uri = new URI(value);
       String scheme = uri.getScheme();
@@ -147,6 +252,9 @@ public final class ConfigSection {
       }
       if (uri.getHost() == null || uri.getHost().isEmpty()) {
         throw new ConfigException(field(key), "has no host");
+      }
+      if (uri.getPort() > 65_535) {
+        throw new ConfigException(field(key), "has port " + uri.getPort() + "; a port is at most 65535");
       }
       return uri;
     } catch (URISyntaxException e) {
@@ -159,7 +267,8 @@ public final class ConfigSection {
     if (value != null && !(value instanceof JsonObject)) {
       throw new ConfigException(field(key), "must be an object, not " + typeName(value));
     }
-    return new ConfigSection(field(key), (JsonObject) value);
+    ConfigField declared = schema == null ? null : declared(key);
+    return new ConfigSection(field(key), (JsonObject) value, declared == null ? null : declared.fields(), fromPlaceholder, secrets);
   }
 
   /** The items of an array (empty when absent), each with its own indexed path for errors. */
@@ -183,7 +292,7 @@ public final class ConfigSection {
       if (!(item instanceof JsonObject o)) {
         throw new ConfigException(itemPath, "must be an object, not " + typeName(item));
       }
-      out.add(new ConfigSection(itemPath, o));
+      out.add(new ConfigSection(itemPath, o, null, fromPlaceholder, secrets));
     }
     return out;
   }
@@ -204,11 +313,15 @@ public final class ConfigSection {
   /** An object whose values are all strings, such as HTTP headers. */
   public Map<String, String> stringMap(String key) {
     ConfigSection section = section(key);
+    boolean secret = schema != null && declared(key).secret();
     Map<String, String> out = new LinkedHashMap<>();
     for (String name : section.json.fieldNames()) {
       Object v = section.json.getValue(name);
       if (!(v instanceof String s)) {
         throw new ConfigException(section.field(name), "must be a string, not " + typeName(v));
+      }
+      if (secret) {
+        secrets.add(s);
       }
       out.put(name, s);
     }

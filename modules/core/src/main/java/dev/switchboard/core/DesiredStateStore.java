@@ -36,7 +36,12 @@ public final class DesiredStateStore {
             } catch (RuntimeException e) {
               throw new IllegalStateException("state file " + file.path() + " is not valid JSON: " + e.getMessage(), e);
             }
-            listeners.forEach(e -> active.put(e.getKey(), ((JsonObject) e.getValue()).getBoolean("active", false)));
+            try {
+              listeners.forEach(e -> active.put(e.getKey(), ((JsonObject) e.getValue()).getBoolean("active", false)));
+            } catch (ClassCastException e) {
+              throw new IllegalStateException("state file " + file.path() + " has a listener entry that is not {\"active\": true|false}; "
+                  + "fix it, or delete it to start every listener as its autoStart says", e);
+            }
           }
           return Map.copyOf(active);
         });
@@ -45,9 +50,19 @@ public final class DesiredStateStore {
   /** Records a listener's desired state; writes are serialized, the last one wins. */
   public Future<Void> save(String name, boolean isActive) {
     active.put(name, isActive);
+    return write();
+  }
+
+  private Future<Void> write() {
     JsonObject listeners = new JsonObject();
     active.forEach((k, v) -> listeners.put(k, new JsonObject().put("active", v)));
     return file.write(new JsonObject().put("listeners", listeners));
+  }
+
+  /** Forgets a listener that was removed. */
+  public Future<Void> remove(String name) {
+    active.remove(name);
+    return write();
   }
 
   /** Completes when every write so far is on disk. */

@@ -1,16 +1,20 @@
 package dev.switchboard.core;
 
-import io.vertx.core.Future;
-
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The supervisor's record of one listener. Touched only on the supervisor's event loop, hence plain
  * mutable fields and no locks.
  */
 final class ListenerEntry {
-  final ListenerDefinition definition;
-  final ListenerStats stats = new ListenerStats();
+  /** Replaced (with a clean redeploy) when the listener is defined again with changes. */
+  ListenerDefinition definition;
+  /** Kept across a changed definition of the same type, so that envelope seq and counters continue. */
+  ListenerStats stats = new ListenerStats();
+  /** The deployment ids of the kind's long-lived companions. */
+  final List<String> companions = new ArrayList<>();
 
   ListenerState state = ListenerState.STOPPED;
   boolean desired;
@@ -23,14 +27,10 @@ final class ListenerEntry {
 
   /** The generation of the live instance; 0 when none. Reports from any other generation are stale. */
   long liveGeneration;
-  long lastGeneration;
   String deploymentId;
   long retryTimer = -1;
   long resetTimer = -1;
   long publishedRate = -1;
-
-  /** The tail of this listener's command queue: every command runs after the previous one finished. */
-  Future<Void> queue = Future.succeededFuture();
 
   ListenerEntry(ListenerDefinition definition) {
     this.definition = definition;

@@ -1,6 +1,8 @@
 package dev.switchboard.core;
 
 import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 
 import java.util.List;
 import java.util.Optional;
@@ -15,15 +17,21 @@ public interface ListenerFactory {
   ListenerVerticle newInstance(ListenerSpec spec, ListenerStats stats);
 
   /**
-   * Long-lived verticles deployed once beside the listener and never restarted with it: they keep the
-   * state that must outlive a connection (design invariant 6).
+   * Long-lived verticles deployed beside the listener and never restarted with it: they keep the
+   * state that must outlive a connection (design invariant 6). They are undeployed only when the
+   * listener's definition changes or it is removed.
    */
   default List<Deployable> companions(ListenerSpec spec, ListenerStats stats) {
     return List.of();
   }
 
-  /** A reason this listener is unhealthy although it is connected, if any (a silent stream, say). */
+  /** The kind's health rule: a reason this listener is unhealthy although it is connected, if any. */
   default Optional<String> healthProblem(ListenerStatus status) {
     return Optional.empty();
+  }
+
+  /** Deletes what the kind keeps on disk for this listener; called when the listener is removed. */
+  default Future<Void> deleteState(Vertx vertx) {
+    return Future.succeededFuture();
   }
 }

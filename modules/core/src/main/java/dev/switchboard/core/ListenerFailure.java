@@ -46,6 +46,12 @@ public class ListenerFailure extends RuntimeException {
     return retry(message);
   }
 
+  /** The same failure, its message with every known secret masked: what may be shown and logged. */
+  public ListenerFailure redacted() {
+    String message = Secrets.global().redact(getMessage());
+    return message == null || message.equals(getMessage()) ? this : new ListenerFailure(message, retry, code, minDelay);
+  }
+
   public boolean shouldRetry() {
     return retry;
   }

@@ -2,7 +2,6 @@ package dev.switchboard.core;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +48,9 @@ public abstract class ListenerVerticle extends VerticleBase {
     opened.onComplete(ar -> {
       vertx.cancelTimer(deadline);
       if (ar.succeeded()) {
-        report(new JsonObject().put("event", "connected"));
+        if (!ended) {
+          report(ListenerReport.connected(spec.name(), generation));
+        }
       } else {
         exit(ListenerFailure.of(ar.cause()));
       }
@@ -97,21 +98,10 @@ public abstract class ListenerVerticle extends VerticleBase {
     markEnded();
     log.info("[{}] connection ended: {}{}", spec.name(), failure.getMessage(),
         failure.shouldRetry() ? "" : " (not retrying)");
-    report(new JsonObject()
-        .put("event", "exit")
-        .put("reason", Secrets.global().redact(failure.getMessage()))
-        .put("retry", failure.shouldRetry())
-        .put("code", failure.code())
-        .put("minDelayMs", failure.minDelay().toMillis()));
+    report(ListenerReport.exit(spec.name(), generation, failure.redacted()));
   }
 
-  private void report(JsonObject event) {
-    if (ended && "connected".equals(event.getString("event"))) {
-      return;
-    }
-    vertx.eventBus().send(Addresses.LISTENER_REPORTS, event
-        .put("name", spec.name())
-        .put("generation", generation)
-        .put("deploymentId", deploymentID()));
+  private void report(ListenerReport report) {
+    vertx.eventBus().send(Addresses.LISTENER_REPORTS, report);
   }
 }

@@ -1,6 +1,9 @@
 package dev.switchboard.core;
 
+import io.vertx.core.json.JsonObject;
+
 import java.time.Duration;
+import java.util.List;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -21,9 +24,22 @@ public record RestartPolicy(
     Duration heartbeatInterval,
     Duration heartbeatTimeout) {
 
-  public static final RestartPolicy DEFAULT = new RestartPolicy(
-      Duration.ofSeconds(1), Duration.ofSeconds(30), 2.0, 0.2, 0,
-      Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(10));
+  /** The fields of a {@code restart} section, with their defaults: the one place they are written. */
+  public static final List<ConfigField> FIELDS = List.of(
+      ConfigField.of("initialDelay", ConfigField.Type.DURATION, "backoff before the second attempt").withDefault("1s"),
+      ConfigField.of("maxDelay", ConfigField.Type.DURATION, "the longest backoff").withDefault("30s"),
+      ConfigField.of("multiplier", ConfigField.Type.NUMBER, "growth of the backoff per failed attempt (1 to 100)").withDefault(2.0),
+      ConfigField.of("jitter", ConfigField.Type.NUMBER,
+          "each delay moves randomly by up to this share (0 to 1), so that many clients do not retry in step").withDefault(0.2),
+      ConfigField.of("maxAttempts", ConfigField.Type.INTEGER, "attempts before FAILED; 0 retries forever").withDefault(0),
+      ConfigField.of("resetAfter", ConfigField.Type.DURATION, "a connection that stays up this long resets the attempt count").withDefault("30s"),
+      ConfigField.of("connectTimeout", ConfigField.Type.DURATION,
+          "connect, upgrade and the protocol's handshake must finish within this").withDefault("10s"),
+      ConfigField.of("heartbeatInterval", ConfigField.Type.DURATION, "how often the connection is checked").withDefault("30s"),
+      ConfigField.of("heartbeatTimeout", ConfigField.Type.DURATION,
+          "no answer within this: the connection is dead, reconnect").withDefault("10s"));
+
+  public static final RestartPolicy DEFAULT = from(new ConfigSection("restart", new JsonObject(), FIELDS, java.util.Map.of()));
 
   public RestartPolicy {
     if (maxDelay.compareTo(initialDelay) < 0) {
@@ -31,29 +47,37 @@ public record RestartPolicy(
     }
   }
 
-  /** Reads a {@code restart} section; absent fields keep the defaults. */
+  /** Reads a {@code restart} section (declared by {@link #FIELDS}); absent fields keep the defaults. */
   public static RestartPolicy from(ConfigSection s) {
-    RestartPolicy d = DEFAULT;
-    Duration initial = s.duration("initialDelay", d.initialDelay);
-    Duration max = s.duration("maxDelay", d.maxDelay);
+    Duration initial = s.duration("initialDelay");
+    Duration max = s.duration("maxDelay");
     if (max.compareTo(initial) < 0) {
       throw new ConfigException(s.field("maxDelay"), "must not be shorter than initialDelay (" + initial.toMillis() + " ms)");
     }
     RestartPolicy policy = new RestartPolicy(
         initial, max,
-        s.decimal("multiplier", d.multiplier, 1.0, 100.0),
-        s.decimal("jitter", d.jitter, 0.0, 1.0),
-        s.integer("maxAttempts", d.maxAttempts, 0, Integer.MAX_VALUE),
-        s.duration("resetAfter", d.resetAfter),
-        positive(s, "connectTimeout", d.connectTimeout),
-        positive(s, "heartbeatInterval", d.heartbeatInterval),
-        positive(s, "heartbeatTimeout", d.heartbeatTimeout));
+        s.decimal("multiplier", 1.0, 100.0),
+        s.decimal("jitter", 0.0, 1.0),
+        s.integer("maxAttempts", 0, Integer.MAX_VALUE),
+        s.duration("resetAfter"),
+        positive(s, "connectTimeout"),
+        positive(s, "heartbeatInterval"),
+        positive(s, "heartbeatTimeout"));
     s.finish();
     return policy;
   }
 
-  private static Duration positive(ConfigSection s, String key, Duration fallback) {
-    Duration value = s.duration(key, fallback);
+  /** As a {@code restart} section would say it, durations in milliseconds. */
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("initialDelay", initialDelay.toMillis()).put("maxDelay", maxDelay.toMillis())
+        .put("multiplier", multiplier).put("jitter", jitter).put("maxAttempts", maxAttempts)
+        .put("resetAfter", resetAfter.toMillis()).put("connectTimeout", connectTimeout.toMillis())
+        .put("heartbeatInterval", heartbeatInterval.toMillis()).put("heartbeatTimeout", heartbeatTimeout.toMillis());
+  }
+
+  private static Duration positive(ConfigSection s, String key) {
+    Duration value = s.duration(key);
     if (value.isZero()) {
       throw new ConfigException(s.field(key), "must be longer than zero");
     }

@@ -1,12 +1,12 @@
 package dev.switchboard.core;
 
+import io.vertx.core.Context;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,84 +15,271 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Owns every listener's lifecycle. It is the only one that deploys or undeploys listener instances,
- * and it runs on one event loop, so commands for a listener are serialized without locks: each one
- * waits for the previous one (a start during a stop waits for the stop). It drives the actual state
- * toward the desired one, which it persists.
+ * Owns every listener's lifecycle and definition: it is the only one that deploys or undeploys
+ * listener instances and their companions, and the {@link ControlPlane} that REST, the event bus and
+ * the dashboard wrap. It runs on one event loop, and every command for a listener name (start, stop,
+ * restart, define, remove, and its own retries) goes through that name's queue, so they are
+ * serialized without locks: each waits for the previous one. It drives the actual state toward the
+ * desired one, which it persists with the definitions.
  */
-public class Supervisor extends VerticleBase {
+public class Supervisor extends VerticleBase implements ControlPlane {
   private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
 
-  /** Options that are the supervisor's own, not any listener's. */
-  public record Options(Path dataDir, Duration statusInterval) {
+  /**
+   * Options that are the supervisor's own, not any listener's.
+   *
+   * @param env where {@code ${VAR}} placeholders of definitions sent at run time are resolved
+   */
+  public record Options(Path dataDir, Duration statusInterval, Map<String, String> env) {
   }
 
-  private final Map<String, ListenerEntry> entries = new LinkedHashMap<>();
+  private final ListenerKinds kinds;
+  private final List<ListenerDefinition> seeds;
   private final Options options;
-  private DesiredStateStore store;
+  private final Map<String, ListenerEntry> entries = new LinkedHashMap<>();
+  /** What is (being) persisted: updated before each save, so concurrent changes never drop each other. */
+  private final Map<String, ListenerDefinition> defined = new LinkedHashMap<>();
+  /** The tail of each listener name's command queue. */
+  private final Map<String, Future<Void>> queues = new HashMap<>();
+  private Context context;
+  private DesiredStateStore desiredStore;
+  private DefinitionStore definitionStore;
   private long statusSeq;
+  private long definitionSeq;
+  /** Supervisor-wide, so that an instance of a removed listener can never pass for one of its successor. */
+  private long generations;
 
-  public Supervisor(Collection<ListenerDefinition> definitions, Options options) {
-    definitions.forEach(d -> entries.put(d.name(), new ListenerEntry(d)));
+  /**
+   * @param seeds the config file's listeners: the definitions on the first start (no
+   *              {@code definitions.json} in the data dir yet); afterwards the data dir is the truth
+   */
+  public Supervisor(ListenerKinds kinds, List<ListenerDefinition> seeds, Options options) {
+    this.kinds = kinds;
+    this.seeds = List.copyOf(seeds);
     this.options = options;
   }
 
   @Override
   public Future<?> start() {
-    store = new DesiredStateStore(vertx, options.dataDir());
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.LISTENER_REPORTS, this::onReport);
-    vertx.eventBus().<Object>consumer(Addresses.CONTROL, this::onControl);
-    vertx.eventBus().<Object>consumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(snapshot()));
+    context = vertx.getOrCreateContext();
+    LocalCodec.register(vertx, ListenerReport.class);
+    LocalCodec.register(vertx, BridgeActivity.class);
+    desiredStore = new DesiredStateStore(vertx, options.dataDir());
+    definitionStore = new DefinitionStore(vertx, options.dataDir());
+    vertx.eventBus().<ListenerReport>localConsumer(Addresses.LISTENER_REPORTS, msg -> onReport(msg.body()));
+    vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(this)::handle);
+    vertx.eventBus().<Object>consumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(currentSnapshot().toJson()));
     BridgeClients clients = new BridgeClients(entries.keySet());
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.BRIDGE_EVENTS, msg -> {
-      String listener = clients.apply(BridgeActivity.fromJson(msg.body()));
-      if (listener != null) {
+    vertx.eventBus().<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> {
+      String listener = clients.apply(msg.body());
+      if (listener != null && entries.containsKey(listener)) {
         entries.get(listener).stats.connectedClients(clients.count(listener));
       }
     });
     vertx.setPeriodic(options.statusInterval().toMillis(), id -> publishCounters());
-    return store.load()
-        .compose(persisted -> deployCompanions().map(persisted))
-        .onSuccess(persisted -> entries.values().forEach(e -> {
-          // auto_start applies only to a listener with no persisted desired state
-          e.desired = persisted.getOrDefault(e.name(), e.spec().autoStart());
-          if (e.desired) {
-            enqueue(e, () -> deploy(e));
+    return definitionStore.load()
+        .compose(this::initialDefinitions)
+        .compose(definitions -> desiredStore.load().compose(persisted -> {
+          List<Future<Void>> companions = new ArrayList<>();
+          for (ListenerDefinition d : definitions) {
+            ListenerEntry e = new ListenerEntry(d);
+            // auto_start applies only to a listener with no persisted desired state
+            e.desired = persisted.getOrDefault(d.name(), d.spec().autoStart());
+            entries.put(d.name(), e);
+            defined.put(d.name(), d);
+            companions.add(deployCompanions(e));
           }
-        }));
+          return Future.all(companions);
+        }))
+        .onSuccess(v -> entries.values().stream().filter(e -> e.desired)
+            .forEach(e -> enqueue(e.name(), () -> deploy(e))));
+  }
+
+  /** The stored definitions when there are some; otherwise the config file's, stored from now on. */
+  private Future<List<ListenerDefinition>> initialDefinitions(Optional<Map<String, DefinitionStore.Stored>> stored) {
+    if (stored.isEmpty()) {
+      return definitionStore.save(seeds).map(seeds);
+    }
+    List<ListenerDefinition> out = new ArrayList<>();
+    Map<String, JsonObject> seedSources = new LinkedHashMap<>();
+    seeds.forEach(d -> seedSources.put(d.name(), d.source()));
+    Map<String, JsonObject> storedSources = new LinkedHashMap<>();
+    for (Map.Entry<String, DefinitionStore.Stored> s : stored.get().entrySet()) {
+      storedSources.put(s.getKey(), s.getValue().definition());
+      try {
+        out.add(kinds.read("", s.getValue().definition(), options.env(), options.dataDir(), s.getValue().version()));
+      } catch (ConfigException e) {
+        return Future.failedFuture(new IllegalStateException(definitionStore.file() + ": listener '" + s.getKey() + "': "
+            + Secrets.global().redact(e.getMessage()) + " (fix it over the API after removing the file's entry, or delete the file to start again from the config file)"));
+      }
+    }
+    if (!storedSources.equals(seedSources)) {
+      LOG.warn("the config file's listeners differ from {}, which has been the truth since the first start; "
+          + "POST /api/reload (or SIGHUP) applies the file", definitionStore.file());
+    }
+    return Future.succeededFuture(out);
   }
 
   @Override
   public Future<?> stop() {
-    // Listener instances are our children: Vert.x has undeployed them (with their close frames) already.
-    return store == null ? Future.succeededFuture() : store.flush();
+    // Listener instances and companions are our children: Vert.x has undeployed them (with their close frames) already.
+    return desiredStore == null ? Future.succeededFuture() : Future.all(desiredStore.flush(), definitionStore.flush());
   }
 
-  private Future<Void> deployCompanions() {
+  private Future<Void> deployCompanions(ListenerEntry e) {
     List<Future<String>> deployed = new ArrayList<>();
-    for (ListenerEntry e : entries.values()) {
-      for (Deployable companion : e.definition.factory().companions(e.spec(), e.stats)) {
-        deployed.add(vertx.deployVerticle(companion));
-      }
+    for (Deployable companion : e.definition.factory().companions(e.spec(), e.stats)) {
+      deployed.add(vertx.deployVerticle(companion).onSuccess(e.companions::add));
     }
     return Future.all(deployed).mapEmpty();
   }
 
-  // ---- commands -------------------------------------------------------------------------------
+  private Future<Void> undeployCompanions(ListenerEntry e) {
+    List<Future<Void>> undeployed = e.companions.stream().map(id -> vertx.undeploy(id)).toList();
+    e.companions.clear();
+    return Future.join(undeployed).otherwiseEmpty().mapEmpty();
+  }
 
-  /** Runs {@code action} after every command already queued for this listener. */
-  private <T> Future<T> enqueue(ListenerEntry e, Supplier<Future<T>> action) {
+  // ---- the control plane: every call hops onto the supervisor's loop and into the name's queue ----
+
+  @Override
+  public Future<Result> start(String name) {
+    return command(name, this::start);
+  }
+
+  @Override
+  public Future<Result> stop(String name) {
+    return command(name, this::stop);
+  }
+
+  @Override
+  public Future<Result> restart(String name) {
+    return command(name, this::restart);
+  }
+
+  @Override
+  public Future<Result> status(String name) {
+    return onLoop(() -> {
+      ListenerEntry e = entries.get(name);
+      return e == null ? Future.failedFuture(notFound(name)) : Future.succeededFuture(result("ok", e));
+    });
+  }
+
+  @Override
+  public Future<Snapshot> snapshot() {
+    return onLoop(() -> Future.succeededFuture(currentSnapshot()));
+  }
+
+  @Override
+  public Future<Definition> definition(String name) {
+    return onLoop(() -> {
+      ListenerDefinition d = defined.get(name);
+      return d == null ? Future.failedFuture(notFound(name))
+          : Future.succeededFuture(new Definition(name, d.version(), kinds.masked(d.source())));
+    });
+  }
+
+  @Override
+  public Future<Result> define(String name, JsonObject definition) {
+    return onLoop(() -> enqueue(name, () -> applyDefinition(name, definition)));
+  }
+
+  @Override
+  public Future<Result> remove(String name) {
+    return command(name, this::remove);
+  }
+
+  @Override
+  public Future<Map<String, String>> replaceAll(List<JsonObject> definitions) {
+    return onLoop(() -> {
+      Map<String, JsonObject> wanted = new LinkedHashMap<>();
+      for (int i = 0; i < definitions.size(); i++) {
+        JsonObject source = definitions.get(i);
+        String path = "listeners[" + i + "]";
+        try {
+          ListenerDefinition d = kinds.read(path, kinds.keepMaskedSecrets(source, sourceOf(source.getString("name"))),
+              options.env(), options.dataDir(), 1);
+          if (wanted.put(d.name(), source) != null) {
+            throw new ConfigException(path + ".name", "duplicate listener name '" + d.name() + "'");
+          }
+        } catch (ConfigException e) {
+          return Future.failedFuture(ControlException.invalid(e));
+        }
+      }
+      Map<String, Future<Result>> outcomes = new LinkedHashMap<>();
+      wanted.forEach((name, source) -> outcomes.put(name, define(name, source)));
+      new ArrayList<>(entries.keySet()).stream().filter(name -> !wanted.containsKey(name))
+          .forEach(name -> outcomes.put(name, remove(name)));
+      return Future.join(new ArrayList<>(outcomes.values())).transform(ignored -> {
+        Map<String, String> answer = new LinkedHashMap<>();
+        outcomes.forEach((name, f) -> answer.put(name, f.succeeded() ? f.result().outcome() : "failed: " + f.cause().getMessage()));
+        return Future.succeededFuture(answer);
+      });
+    });
+  }
+
+  @Override
+  public Future<HealthReport> health() {
+    return onLoop(() -> {
+      Map<String, HealthReport.ListenerHealth> each = new LinkedHashMap<>();
+      boolean healthy = true;
+      for (ListenerEntry e : entries.values()) {
+        ListenerStatus status = status(e);
+        Optional<String> problem = healthProblem(e, status);
+        healthy &= problem.isEmpty();
+        each.put(e.name(), new HealthReport.ListenerHealth(problem.isEmpty(), status.state(), status.active(), problem.orElse(null)));
+      }
+      return Future.succeededFuture(new HealthReport(healthy, each));
+    });
+  }
+
+  /** Runs {@code action} on the supervisor's loop; the future completes on the caller's context. */
+  private <T> Future<T> onLoop(Supplier<Future<T>> action) {
+    if (context == null) {
+      return Future.failedFuture(new ControlException(503, "the supervisor is not started"));
+    }
+    Context caller = Vertx.currentContext();
+    Promise<T> answer = Promise.promise();
+    context.runOnContext(v -> {
+      Future<T> f;
+      try {
+        f = action.get();
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      f.onComplete(ar -> {
+        if (caller == null || caller == context) {
+          answer.handle(ar);
+        } else {
+          caller.runOnContext(x -> answer.handle(ar));
+        }
+      });
+    });
+    return answer.future();
+  }
+
+  /** A command on an existing listener, in its queue; 404 when there is none (by the time its turn comes). */
+  private Future<Result> command(String name, Function<ListenerEntry, Future<String>> action) {
+    return onLoop(() -> enqueue(name, () -> {
+      ListenerEntry e = entries.get(name);
+      return e == null ? Future.failedFuture(notFound(name)) : action.apply(e).map(outcome -> result(outcome, e));
+    }));
+  }
+
+  /** Runs {@code action} after every command already queued for this name. Supervisor loop only. */
+  private <T> Future<T> enqueue(String name, Supplier<Future<T>> action) {
     Promise<T> result = Promise.promise();
-    e.queue = e.queue.transform(ignored -> {
+    Future<Void> tail = queues.getOrDefault(name, Future.succeededFuture()).transform(ignored -> {
       Future<T> f;
       try {
         f = action.get();
@@ -102,8 +289,25 @@ public class Supervisor extends VerticleBase {
       f.onComplete(result);
       return f.transform(done -> Future.<Void>succeededFuture());
     });
+    queues.put(name, tail);
+    tail.onComplete(v -> queues.remove(name, tail)); // nothing left behind for names that come and go
     return result.future();
   }
+
+  private static ControlException notFound(String name) {
+    return ControlException.notFound(name.length() > 60 ? name.substring(0, 60) + "..." : name);
+  }
+
+  private Result result(String outcome, ListenerEntry e) {
+    return new Result(outcome, statusSeq, status(e), e.definition.version());
+  }
+
+  private JsonObject sourceOf(String name) {
+    ListenerDefinition d = name == null ? null : defined.get(name);
+    return d == null ? null : d.source();
+  }
+
+  // ---- commands (supervisor loop, in the name's queue) -----------------------------------------
 
   private Future<String> start(ListenerEntry e) {
     if (e.desired && e.state != ListenerState.FAILED && e.state != ListenerState.STOPPED) {
@@ -111,7 +315,7 @@ public class Supervisor extends VerticleBase {
     }
     e.desired = true;
     e.attempt = 0;
-    return store.save(e.name(), true).compose(v -> deploy(e)).map("started");
+    return desiredStore.save(e.name(), true).compose(v -> deploy(e)).map("started");
   }
 
   private Future<String> stop(ListenerEntry e) {
@@ -119,16 +323,122 @@ public class Supervisor extends VerticleBase {
       return Future.succeededFuture("already_inactive");
     }
     e.desired = false;
-    return store.save(e.name(), false).compose(v -> halt(e, "cancelled")).map("stopped");
+    return desiredStore.save(e.name(), false).compose(v -> halt(e, "cancelled")).map("stopped");
   }
 
   private Future<String> restart(ListenerEntry e) {
     e.desired = true;
     e.attempt = 0;
-    return store.save(e.name(), true)
+    return desiredStore.save(e.name(), true)
         .compose(v -> undeployCurrent(e))
         .compose(v -> deploy(e))
         .map("restarted");
+  }
+
+  /** Creates or changes a listener; what is answered is on disk first. */
+  private Future<Result> applyDefinition(String name, JsonObject body) {
+    if (!ListenerKinds.NAME.matcher(name).matches()) {
+      return Future.failedFuture(ControlException.invalid(new ConfigException("name",
+          "must be 1 to 40 letters, digits, '-' or '_' (it is part of event-bus addresses)")));
+    }
+    if (body.getValue("name") != null && !name.equals(body.getValue("name"))) {
+      return Future.failedFuture(ControlException.invalid(new ConfigException("name",
+          "must be '" + name + "' as in the path, or left out")));
+    }
+    ListenerEntry existing = entries.get(name);
+    JsonObject source = kinds.keepMaskedSecrets(body.copy().put("name", name), sourceOf(name));
+    if (existing != null && existing.definition.source().equals(source)) {
+      return Future.succeededFuture(result("unchanged", existing));
+    }
+    ListenerDefinition definition;
+    try {
+      definition = kinds.read("", source, options.env(), options.dataDir(), existing == null ? 1 : existing.definition.version() + 1);
+    } catch (ConfigException e) {
+      return Future.failedFuture(ControlException.invalid(e));
+    }
+    ListenerDefinition before = defined.put(name, definition);
+    return definitionStore.save(defined.values())
+        .recover(err -> {
+          // Not on disk: nothing changes, and the answer says so.
+          if (before == null) {
+            defined.remove(name);
+          } else {
+            defined.put(name, before);
+          }
+          return Future.failedFuture(new ControlException(500, "the definition could not be saved to " + definitionStore.file()
+              + " (" + err.getMessage() + "); nothing changed"));
+        })
+        .compose(v -> existing == null ? create(definition) : replace(existing, definition));
+  }
+
+  private Future<Result> create(ListenerDefinition definition) {
+    ListenerEntry e = new ListenerEntry(definition);
+    e.desired = definition.spec().autoStart();
+    entries.put(e.name(), e);
+    log(e, "defined (version " + definition.version() + ")");
+    publish(e);
+    publishDefinition(e.name(), "defined", definition.version());
+    return deployCompanions(e)
+        .compose(v -> e.desired ? deploy(e) : Future.succeededFuture())
+        .map(v -> result("created", e));
+  }
+
+  /** A clean redeploy of this listener only: its instance and companions go, the new ones come. */
+  private Future<Result> replace(ListenerEntry e, ListenerDefinition definition) {
+    cancelTimers(e);
+    e.nextRetryAt = null;
+    return undeployCurrent(e)
+        .compose(v -> undeployCompanions(e))
+        .compose(v -> {
+          if (!e.spec().type().equals(definition.spec().type())) {
+            e.stats = new ListenerStats(); // another kind's counters and fields mean nothing here
+          }
+          e.definition = definition;
+          log(e, "definition changed (version " + definition.version() + ")");
+          publishDefinition(e.name(), "defined", definition.version());
+          return deployCompanions(e);
+        })
+        .compose(v -> {
+          if (e.desired) {
+            e.attempt = 0;
+            return deploy(e);
+          }
+          e.state = ListenerState.STOPPED;
+          e.connectedSince = null;
+          publish(e);
+          return Future.succeededFuture();
+        })
+        .map(v -> result("updated", e));
+  }
+
+  private Future<String> remove(ListenerEntry e) {
+    ListenerDefinition before = defined.remove(e.name());
+    return definitionStore.save(defined.values())
+        .recover(err -> {
+          defined.put(e.name(), before);
+          return Future.failedFuture(new ControlException(500, "the removal could not be saved to " + definitionStore.file()
+              + " (" + err.getMessage() + "); nothing changed"));
+        })
+        .compose(v -> {
+          e.desired = false;
+          return halt(e, "cancelled");
+        })
+        .compose(v -> undeployCompanions(e))
+        .compose(v -> desiredStore.remove(e.name()).otherwiseEmpty())
+        .compose(v -> e.definition.factory().deleteState(vertx).otherwiseEmpty())
+        .map(v -> {
+          entries.remove(e.name());
+          log(e, "removed");
+          vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", ++statusSeq).put("status",
+              new JsonObject().put("name", e.name()).put("type", e.spec().type()).put("removed", true)));
+          publishDefinition(e.name(), "removed", e.definition.version());
+          return "removed";
+        });
+  }
+
+  private void publishDefinition(String name, String action, long version) {
+    vertx.eventBus().publish(Addresses.DEFINITIONS, new JsonObject()
+        .put("seq", ++definitionSeq).put("name", name).put("action", action).put("version", version));
   }
 
   /** Takes the listener down to STOPPED: cancels a pending retry, undeploys the live instance. */
@@ -151,7 +461,7 @@ public class Supervisor extends VerticleBase {
   /** Deploys a fresh instance. Only called with no live instance, from the command queue. */
   private Future<Void> deploy(ListenerEntry e) {
     cancelTimers(e);
-    long generation = ++e.lastGeneration;
+    long generation = ++generations;
     e.liveGeneration = generation;
     e.nextRetryAt = null;
     e.state = ListenerState.STARTING;
@@ -168,7 +478,7 @@ public class Supervisor extends VerticleBase {
         })
         .recover(err -> {
           // The instance could not even start: handle it like a failed connection, after this command.
-          vertx.runOnContext(v -> enqueue(e, () -> onExit(e, generation, ListenerFailure.of(err))));
+          vertx.runOnContext(v -> enqueue(e.name(), () -> onExit(e, generation, ListenerFailure.of(err))));
           return Future.succeededFuture();
         });
   }
@@ -190,21 +500,15 @@ public class Supervisor extends VerticleBase {
 
   // ---- reports from instances ------------------------------------------------------------------
 
-  private void onReport(Message<JsonObject> msg) {
-    JsonObject report = msg.body();
-    ListenerEntry e = entries.get(report.getString("name"));
+  private void onReport(ListenerReport report) {
+    ListenerEntry e = entries.get(report.name());
     if (e == null) {
       return;
     }
-    long generation = report.getLong("generation", -1L);
-    if ("connected".equals(report.getString("event"))) {
-      enqueue(e, () -> onConnected(e, generation));
+    if (report.event() == ListenerReport.Event.CONNECTED) {
+      enqueue(e.name(), () -> onConnected(e, report.generation()));
     } else {
-      String code = report.getString("code");
-      ListenerFailure failure = report.getBoolean("retry", true)
-          ? ListenerFailure.retryAfter(code, report.getString("reason"), Duration.ofMillis(report.getLong("minDelayMs", 0L)))
-          : ListenerFailure.fatal(code, report.getString("reason"));
-      enqueue(e, () -> onExit(e, generation, failure));
+      enqueue(e.name(), () -> onExit(e, report.generation(), report.failure()));
     }
   }
 
@@ -218,7 +522,7 @@ public class Supervisor extends VerticleBase {
     log(e, "connected");
     publish(e);
     // A connection that stays up for resetAfter earns a fresh attempt count.
-    e.resetTimer = vertx.setTimer(Math.max(1, e.spec().policy().resetAfter().toMillis()), id -> enqueue(e, () -> {
+    e.resetTimer = vertx.setTimer(Math.max(1, e.spec().policy().resetAfter().toMillis()), id -> enqueue(e.name(), () -> {
       if (e.liveGeneration == generation && e.state == ListenerState.CONNECTED && e.attempt != 0) {
         e.attempt = 0;
         publish(e);
@@ -268,7 +572,7 @@ public class Supervisor extends VerticleBase {
     e.state = ListenerState.BACKOFF;
     e.nextRetryAt = Instant.now().plus(delay);
     long[] timer = new long[1];
-    timer[0] = vertx.setTimer(Math.max(1, delay.toMillis()), id -> enqueue(e, () -> {
+    timer[0] = vertx.setTimer(Math.max(1, delay.toMillis()), id -> enqueue(e.name(), () -> {
       // A stop (or a start) since this timer was set has cancelled it: nothing to do.
       if (e.retryTimer != timer[0] || !e.desired || e.state != ListenerState.BACKOFF) {
         return Future.succeededFuture();
@@ -290,53 +594,14 @@ public class Supervisor extends VerticleBase {
     }
   }
 
-  // ---- control and status ----------------------------------------------------------------------
+  // ---- status ------------------------------------------------------------------------------------
 
-  private void onControl(Message<Object> msg) {
-    if (!(msg.body() instanceof JsonObject body)) {
-      msg.fail(400, "a control request is a JSON object {action, name}");
-      return;
-    }
-    String action = body.getValue("action") instanceof String s ? s : null;
-    String name = body.getValue("name") instanceof String s ? s : null;
-    if (action == null || name == null) {
-      msg.fail(400, "a control request needs \"action\" (start, stop, restart or status) and \"name\"");
-      return;
-    }
-    ListenerEntry e = entries.get(name);
-    if (e == null) {
-      msg.fail(404, "no listener named '" + name + "'; known: " + String.join(", ", entries.keySet()));
-      return;
-    }
-    Future<String> result = switch (action) {
-      case "start" -> enqueue(e, () -> start(e));
-      case "stop" -> enqueue(e, () -> stop(e));
-      case "restart" -> enqueue(e, () -> restart(e));
-      case "status" -> Future.succeededFuture("ok");
-      default -> null;
-    };
-    if (result == null) {
-      msg.fail(400, "unknown action '" + action + "'; use start, stop, restart or status");
-      return;
-    }
-    result.onComplete(ar -> {
-      if (ar.succeeded()) {
-        msg.reply(new JsonObject().put("status", ar.result()).put("seq", statusSeq).put("listener", status(e).toJson()));
-      } else {
-        LOG.warn("[{}] {} failed", name, action, ar.cause());
-        msg.fail(500, action + " of '" + name + "' failed: " + ar.cause().getMessage());
-      }
-    });
+  private Snapshot currentSnapshot() {
+    return new Snapshot(statusSeq, entries.values().stream().map(this::status).toList());
   }
 
-  private JsonObject snapshot() {
-    JsonArray list = new JsonArray();
-    entries.values().forEach(e -> list.add(status(e).toJson()));
-    return new JsonObject().put("seq", statusSeq).put("listeners", list);
-  }
-
-  /** Health facts beyond the state, supplied by each listener's kind. */
-  public static Optional<String> healthProblem(ListenerDefinition definition, ListenerStatus status) {
+  /** The supervisor's health rule: an active listener must be connected, and then its kind must be content. */
+  private static Optional<String> healthProblem(ListenerEntry e, ListenerStatus status) {
     if (!status.active()) {
       return Optional.empty();
     }
@@ -344,7 +609,7 @@ public class Supervisor extends VerticleBase {
       LastError error = status.lastError();
       return Optional.of("not connected (" + status.state() + (error == null ? "" : ": " + error.message()) + ")");
     }
-    return definition.factory().healthProblem(status);
+    return e.definition.factory().healthProblem(status);
   }
 
   ListenerStatus status(ListenerEntry e) {

@@ -29,6 +29,11 @@ final class CounterFile {
     return file.path();
   }
 
+  /** Forgets the counters: the listener was removed. */
+  Future<Void> delete() {
+    return file.delete();
+  }
+
   Future<Saved> load() {
     return file.read().map(content -> content == null ? new Saved(0, 0) : parse(content));
   }

@@ -1,13 +1,19 @@
 package dev.switchboard.homeassistant;
 
+import dev.switchboard.core.ConfigField;
+import dev.switchboard.core.ConfigField.Type;
 import dev.switchboard.core.ConfigSection;
+import dev.switchboard.core.KindAddresses;
 import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerKind;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.ListenerVerticle;
+import dev.switchboard.core.StatusField;
 import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,9 +22,50 @@ import java.util.Optional;
 
 /** {@code "type": "homeassistant"}: Home Assistant events and states over its WebSocket API. */
 public class HomeAssistantKind implements ListenerKind {
+  static final List<ConfigField> FIELDS = List.of(
+      ConfigField.of("url", Type.URL, "ws(s)://host:port" + HomeAssistantSettings.PATH + ", where Home Assistant serves its WebSocket API").asRequired(),
+      ConfigField.of("token", Type.STRING, "a long-lived access token; put it in the environment: \"${HA_TOKEN}\"").asRequired().asSecret(),
+      ConfigField.of("eventTypes", Type.STRING_LIST, "one subscribe_events per type; \"*\" alone is every event")
+          .withDefault(new io.vertx.core.json.JsonArray().add("state_changed")),
+      ConfigField.of("staleAfter", Type.DURATION, "no event for longer than this makes the listener unhealthy; 0 is off").withDefault("0s"),
+      ConfigField.of("commandTimeout", Type.DURATION, "how long any command may wait for its answer").withDefault("10s"),
+      ConfigField.of("maxFrameSize", Type.INTEGER, "the largest message accepted (get_states of a big home is several MB)")
+          .withDefault(HomeAssistantSettings.DEFAULT_MAX_FRAME_SIZE));
+
+  static final List<StatusField> STATUS_FIELDS = List.of(
+      StatusField.of("subscribed", "boolean", "subscribed to every configured event type on the current connection"),
+      StatusField.of("event_types", "string[]", "the configured event types"),
+      new StatusField("events_session", "integer", "events on the current connection", StatusField.Metric.GAUGE),
+      new StatusField("events_total", "integer", "events since the first start, kept in the data dir", StatusField.Metric.COUNTER),
+      new StatusField("event_rate_per_min", "number", "events in the last minute", StatusField.Metric.GAUGE),
+      StatusField.of("last_event_at", "timestamp", "when the last event came"),
+      new StatusField("entities", "integer", "entities whose last-known state is kept", StatusField.Metric.GAUGE),
+      StatusField.of("ha_version", "string", "the Home Assistant version, from auth_required"));
+
   @Override
   public String type() {
     return "homeassistant";
+  }
+
+  @Override
+  public String description() {
+    return "Home Assistant events and entity states over its WebSocket API, with service calls.";
+  }
+
+  @Override
+  public List<ConfigField> fields() {
+    return FIELDS;
+  }
+
+  @Override
+  public List<StatusField> statusFields() {
+    return STATUS_FIELDS;
+  }
+
+  @Override
+  public KindAddresses addresses() {
+    return new KindAddresses(List.of("gap"), List.of("(event|state)\\..+", "gap", "snapshot"), List.of("states"),
+        List.of("call"), List.of());
   }
 
   @Override
@@ -44,6 +91,11 @@ public class HomeAssistantKind implements ListenerKind {
       @Override
       public Optional<String> healthProblem(ListenerStatus status) {
         return HomeAssistantKind.healthProblem(settings, home, System.currentTimeMillis());
+      }
+
+      @Override
+      public Future<Void> deleteState(Vertx vertx) {
+        return new CounterFile(vertx, dataDir, name).delete();
       }
     };
   }

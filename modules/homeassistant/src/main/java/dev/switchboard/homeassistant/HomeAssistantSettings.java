@@ -38,32 +38,27 @@ public record HomeAssistantSettings(
           + " (e.g. ws://homeassistant.local:8123" + PATH + "), not \"" + (path.isEmpty() ? "/" : path) + "\"");
     }
     String token = s.requiredString("token");
-    List<String> eventTypes = List.of("state_changed");
-    if (s.has("eventTypes")) {
-      List<String> listed = s.strings("eventTypes");
-      if (listed.isEmpty()) {
-        throw new ConfigException(s.field("eventTypes"), "must list at least one event type (e.g. [\"state_changed\"]), or be left out");
-      }
-      Set<String> unique = new LinkedHashSet<>();
-      for (int i = 0; i < listed.size(); i++) {
-        if (!unique.add(listed.get(i))) {
-          throw new ConfigException(s.field("eventTypes") + "[" + i + "]", "\"" + listed.get(i) + "\" is listed twice");
-        }
-      }
-      if (unique.contains("*") && unique.size() > 1) {
-        // Two subscriptions would deliver (and count) the same event twice.
-        throw new ConfigException(s.field("eventTypes"), "\"*\" already means every event type; list it alone");
-      }
-      eventTypes = List.copyOf(unique);
-    } else {
-      s.strings("eventTypes");
+    List<String> listed = s.strings("eventTypes"); // the declared default when absent
+    if (listed.isEmpty()) {
+      throw new ConfigException(s.field("eventTypes"), "must list at least one event type (e.g. [\"state_changed\"]), or be left out");
     }
-    Duration staleAfter = s.duration("staleAfter", Duration.ZERO);
-    Duration commandTimeout = s.duration("commandTimeout", Duration.ofSeconds(10));
+    Set<String> unique = new LinkedHashSet<>();
+    for (int i = 0; i < listed.size(); i++) {
+      if (!unique.add(listed.get(i))) {
+        throw new ConfigException(s.field("eventTypes") + "[" + i + "]", "\"" + listed.get(i) + "\" is listed twice");
+      }
+    }
+    if (unique.contains("*") && unique.size() > 1) {
+      // Two subscriptions would deliver (and count) the same event twice.
+      throw new ConfigException(s.field("eventTypes"), "\"*\" already means every event type; list it alone");
+    }
+    List<String> eventTypes = List.copyOf(unique);
+    Duration staleAfter = s.duration("staleAfter");
+    Duration commandTimeout = s.duration("commandTimeout");
     if (commandTimeout.isZero()) {
       throw new ConfigException(s.field("commandTimeout"), "must be longer than zero");
     }
-    int maxFrameSize = s.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE, 1024, 256 * 1024 * 1024);
+    int maxFrameSize = s.integer("maxFrameSize", 1024, 256 * 1024 * 1024);
     s.finish();
     return new HomeAssistantSettings(url, token, eventTypes, staleAfter, commandTimeout, maxFrameSize);
   }

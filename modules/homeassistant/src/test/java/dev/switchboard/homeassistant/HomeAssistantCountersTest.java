@@ -102,7 +102,7 @@ class HomeAssistantCountersTest {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
     ListenerDefinition definition = HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(), dataDir, false,
         new JsonObject().put("staleAfter", "300ms"));
-    HomeAssistantFixture.deploySupervisor(vertx, dataDir, definition);
+    Supervisor supervisor = HomeAssistantFixture.deploySupervisor(vertx, dataDir, definition);
     Control control = new Control(vertx);
 
     ListenerStatus stopped = ListenerStatus.fromJson(control.status(NAME));
@@ -112,21 +112,21 @@ class HomeAssistantCountersTest {
     control.start(NAME);
     long connectedAt = System.currentTimeMillis();
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
-    Optional<String> fresh = health(control, definition);
+    Optional<String> fresh = health(supervisor);
     if (System.currentTimeMillis() - connectedAt < 250) {
       assertTrue(fresh.isEmpty(), "a fresh subscription is healthy: " + fresh);
     }
-    String stale = Await.until(WAIT, "silent for longer than staleAfter", () -> health(control, definition).orElse(null), p -> p != null);
+    String stale = Await.until(WAIT, "silent for longer than staleAfter", () -> health(supervisor).orElse(null), p -> p != null);
     assertTrue(stale.startsWith("no Home Assistant event for"), stale);
 
     sim.setState("light.kitchen", "on", null).await();
-    Await.until(WAIT, "healthy again after an event", () -> health(control, definition).isEmpty());
+    Await.until(WAIT, "healthy again after an event", () -> health(supervisor).isEmpty());
 
     assertEquals("stopped", control.stop(NAME));
-    assertFalse(health(control, definition).isPresent(), "a stopped listener is not a health problem");
+    assertFalse(health(supervisor).isPresent(), "a stopped listener is not a health problem");
   }
 
-  private static Optional<String> health(Control control, ListenerDefinition definition) {
-    return Supervisor.healthProblem(definition, ListenerStatus.fromJson(control.status(NAME)));
+  private static Optional<String> health(Supervisor supervisor) {
+    return HomeAssistantFixture.healthProblem(supervisor);
   }
 }

@@ -6,6 +6,7 @@ import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.simulators.homeassistant.HomeAssistantSimulator;
 import dev.switchboard.simulators.homeassistant.HomeAssistantSimulatorOptions;
 import io.vertx.core.Vertx;
@@ -47,15 +48,21 @@ final class HomeAssistantFixture {
   /** A listener definition as the server would build it from {@code {"type": "homeassistant", ...}}. */
   static ListenerDefinition listener(String url, RestartPolicy policy, Path dataDir, boolean autoStart, JsonObject extra) {
     JsonObject json = new JsonObject().put("url", url).put("token", TOKEN).mergeIn(extra);
-    ListenerFactory factory = new HomeAssistantKind().configure(NAME, new ConfigSection("listeners[0]", json), dataDir);
-    return new ListenerDefinition(new ListenerSpec(NAME, "homeassistant", autoStart, policy, factory.url()), factory);
+    return Definitions.of(new HomeAssistantKind(), NAME, autoStart, policy, json, dataDir);
   }
 
   static ListenerDefinition listener(HomeAssistantSimulator sim, Path dataDir) {
     return listener(sim.url(), fastPolicy(), dataDir, false, new JsonObject());
   }
 
-  static void deploySupervisor(Vertx vertx, Path dataDir, ListenerDefinition... definitions) {
-    vertx.deployVerticle(new Supervisor(List.of(definitions), new Supervisor.Options(dataDir, Duration.ofMillis(50)))).await();
+  static Supervisor deploySupervisor(Vertx vertx, Path dataDir, ListenerDefinition... definitions) {
+    Supervisor supervisor = Definitions.supervisor(new HomeAssistantKind(), dataDir, Duration.ofMillis(50), List.of(definitions));
+    vertx.deployVerticle(supervisor).await();
+    return supervisor;
+  }
+
+  /** What the supervisor's health report says is wrong with the listener, if anything. */
+  static java.util.Optional<String> healthProblem(Supervisor supervisor) {
+    return java.util.Optional.ofNullable(supervisor.health().await().listeners().get(NAME).reason());
   }
 }

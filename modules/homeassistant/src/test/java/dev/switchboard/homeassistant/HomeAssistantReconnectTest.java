@@ -137,7 +137,7 @@ class HomeAssistantReconnectTest {
     RestartPolicy policy = new RestartPolicy(Duration.ofMillis(50), Duration.ofMillis(400), 2.0, 0.2, 0,
         Duration.ofSeconds(30), Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(2));
     ListenerDefinition definition = HomeAssistantFixture.listener(sim.url(), policy, dataDir, false, new JsonObject());
-    HomeAssistantFixture.deploySupervisor(vertx, dataDir, definition);
+    Supervisor supervisor = HomeAssistantFixture.deploySupervisor(vertx, dataDir, definition);
     StatusRecorder recorder = new StatusRecorder(vertx);
     sim.refuseSubscriptions(true).await();
 
@@ -149,7 +149,7 @@ class HomeAssistantReconnectTest {
         status.getJsonObject("last_error").getString("message"));
     assertEquals(false, status.getBoolean("subscribed"));
     assertFalse(recorder.states(NAME).contains("CONNECTED"), "never looked connected: " + recorder.states(NAME));
-    assertTrue(Supervisor.healthProblem(definition, ListenerStatus.fromJson(status)).isPresent(), "unhealthy while not subscribed");
+    assertTrue(HomeAssistantFixture.healthProblem(supervisor).isPresent(), "unhealthy while not subscribed");
 
     List<StatusRecorder.Seen> backoffs = recorder.of(NAME).stream().filter(s -> s.state().equals("BACKOFF")).toList();
     for (int i = 0; i < 3; i++) {
@@ -162,7 +162,7 @@ class HomeAssistantReconnectTest {
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
     assertEquals(true, status().getBoolean("subscribed"));
     assertEquals(1L, sim.liveSubscriptions("state_changed").await());
-    assertTrue(Supervisor.healthProblem(definition, ListenerStatus.fromJson(status())).isEmpty());
+    assertTrue(HomeAssistantFixture.healthProblem(supervisor).isEmpty());
   }
 
   @Test

@@ -22,7 +22,7 @@ class HomeAssistantSettingsTest {
   private static final String URL = "ws://homeassistant.local:8123/api/websocket";
 
   private static HomeAssistantSettings read(JsonObject json) {
-    return HomeAssistantSettings.from(new ConfigSection("listeners[0]", json));
+    return HomeAssistantSettings.from(new ConfigSection("listeners[0]", json, HomeAssistantKind.FIELDS, java.util.Map.of()));
   }
 
   private static String refused(JsonObject json) {

@@ -2,7 +2,6 @@ package dev.switchboard.market;
 
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
-import dev.switchboard.core.Secrets;
 
 import java.net.URI;
 import java.time.Duration;
@@ -37,13 +36,12 @@ public record AlpacaSettings(
   public static AlpacaSettings from(ConfigSection s) {
     URI url = s.webSocketUrl("url");
     String key = s.requiredString("key");
-    String secret = s.requiredString("secret");
-    Secrets.global().add(secret); // masked wherever it could show, even when written literally in the file
+    String secret = s.requiredString("secret"); // a secret field: masked wherever it could show
     ConfigSection stale = s.section("staleAfter");
     Map<Channel, Duration> staleAfter = new EnumMap<>(Channel.class);
     for (Channel channel : Channel.values()) {
       if (stale.has(channel.wire())) {
-        Duration d = stale.duration(channel.wire(), null);
+        Duration d = stale.duration(channel.wire());
         if (d.isZero()) {
           throw new ConfigException(stale.field(channel.wire()), "must be longer than zero (leave it out to turn the check off)");
         }
@@ -52,17 +50,17 @@ public record AlpacaSettings(
     }
     stale.finish();
     AlpacaSettings settings = new AlpacaSettings(url, key, secret, staleAfter,
-        s.duration("unsubscribeLinger", Duration.ZERO),
-        s.integer("maxSymbolsPerClient", 200, 1, 100_000),
-        s.integer("maxFrameSize", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
-        s.duration("connectionLimitBackoff", Duration.ofSeconds(90)),
-        positive(s, "subscriptionTimeout", Duration.ofSeconds(5)));
+        s.duration("unsubscribeLinger"),
+        s.integer("maxSymbolsPerClient", 1, 100_000),
+        s.integer("maxFrameSize", 1024, 64 * 1024 * 1024),
+        s.duration("connectionLimitBackoff"),
+        positive(s, "subscriptionTimeout"));
     s.finish();
     return settings;
   }
 
-  private static Duration positive(ConfigSection s, String key, Duration fallback) {
-    Duration d = s.duration(key, fallback);
+  private static Duration positive(ConfigSection s, String key) {
+    Duration d = s.duration(key);
     if (d.isZero()) {
       throw new ConfigException(s.field(key), "must be longer than zero");
     }

@@ -70,7 +70,7 @@ public class MarketSubscriptions extends VerticleBase {
     writeStatus();
     var bus = vertx.eventBus();
     List<MessageConsumer<?>> consumers = List.of(
-        bus.<Object>localConsumer(Addresses.BRIDGE_EVENTS, this::onBridge),
+        bus.<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> onBridge(msg.body())),
         bus.<JsonObject>localConsumer(addresses.sessions(), this::onSession),
         bus.<Object>consumer(addresses.watch(), this::onWatch),
         bus.<Object>consumer(addresses.unwatch(), this::onUnwatch),
@@ -93,14 +93,7 @@ public class MarketSubscriptions extends VerticleBase {
 
   // ---- browser clients, through the bridge ----------------------------------------------------
 
-  private void onBridge(Message<Object> msg) {
-    BridgeActivity activity;
-    try {
-      activity = BridgeActivity.fromJson((JsonObject) msg.body());
-    } catch (RuntimeException e) {
-      problems.warn("[" + spec.name() + "] unreadable bridge activity ignored: " + e);
-      return;
-    }
+  private void onBridge(BridgeActivity activity) {
     if (activity.socket() == null) {
       problems.warn("[" + spec.name() + "] bridge activity without a socket id ignored: " + activity);
       return;

@@ -21,23 +21,26 @@ class AlpacaSettingsTest {
   }
 
   private static String refusal(JsonObject json) {
-    return assertThrows(ConfigException.class, () -> AlpacaSettings.from(new ConfigSection("listeners[2]", json))).getMessage();
+    return assertThrows(ConfigException.class, () -> AlpacaSettings.from(new ConfigSection("listeners[2]", json, AlpacaKind.FIELDS, java.util.Map.of()))).getMessage();
   }
 
   @Test
   @DisplayName("defaults: 90 s after a 406, no linger, no staleness check; the secret is masked from then on")
   void defaults() {
-    AlpacaSettings settings = AlpacaSettings.from(new ConfigSection("listeners[2]", valid()));
+    AlpacaSettings settings = AlpacaSettings.from(new ConfigSection("listeners[2]", valid(), AlpacaKind.FIELDS, java.util.Map.of()));
     assertEquals(Duration.ofSeconds(90), settings.connectionLimitBackoff());
     assertEquals(Duration.ZERO, settings.unsubscribeLinger());
     assertTrue(settings.staleAfter().isEmpty());
+    // A literal secret, read as every definition is: masked from then on, though no placeholder brought it.
+    dev.switchboard.core.ListenerKinds.of(new AlpacaKind()).read("listeners[2]", valid().put("name", "m").put("type", "alpaca"),
+        java.util.Map.of(), java.nio.file.Path.of("data"), 1);
     assertEquals("secret=***", Secrets.global().redact("secret=s3cr3t-value"));
   }
 
   @Test
   @DisplayName("staleAfter per channel")
   void staleAfter() {
-    AlpacaSettings settings = AlpacaSettings.from(new ConfigSection("l", valid().put("staleAfter", new JsonObject().put("quotes", "15s"))));
+    AlpacaSettings settings = AlpacaSettings.from(new ConfigSection("l", valid().put("staleAfter", new JsonObject().put("quotes", "15s")), AlpacaKind.FIELDS, java.util.Map.of()));
     assertEquals(Duration.ofSeconds(15), settings.staleAfter().get(Channel.QUOTES));
     assertEquals(1, settings.staleAfter().size());
   }

@@ -7,7 +7,7 @@ import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.RestartPolicy;
-import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.simulators.alpaca.AlpacaSimulator;
 import dev.switchboard.simulators.alpaca.AlpacaSimulatorOptions;
 import io.vertx.core.Vertx;
@@ -56,19 +56,18 @@ final class MarketFixture {
         .put("secret", AlpacaSimulatorOptions.DEMO_SECRET)
         .put("connectionLimitBackoff", "300ms")
         .mergeIn(extra);
-    ListenerFactory factory = new AlpacaKind().configure(NAME, new ConfigSection("listeners[0]", json), Path.of("data"));
-    return new ListenerDefinition(new ListenerSpec(NAME, "alpaca", false, policy, factory.url()), factory);
+    return Definitions.of(new AlpacaKind(), NAME, false, policy, json, Path.of("data"));
   }
 
   static void deploySupervisor(Vertx vertx, Path dataDir, ListenerDefinition... definitions) {
-    vertx.deployVerticle(new Supervisor(List.of(definitions), new Supervisor.Options(dataDir, Duration.ofMillis(50)))).await();
+    vertx.deployVerticle(Definitions.supervisor(new AlpacaKind(), dataDir, Duration.ofMillis(50), List.of(definitions))).await();
   }
 
   // ---- clients ------------------------------------------------------------------------------------
 
   /** A browser socket on the bridge, as the server republishes its activity. */
   static void bridge(Vertx vertx, BridgeActivity.Kind kind, String socket, String address) {
-    vertx.eventBus().publish(Addresses.BRIDGE_EVENTS, new BridgeActivity(kind, socket, address).toJson());
+    vertx.eventBus().publish(Addresses.BRIDGE_EVENTS, new BridgeActivity(kind, socket, address));
   }
 
   static String address(String channel, String symbol) {

@@ -1,8 +1,11 @@
 package dev.switchboard.server;
 
 import dev.switchboard.core.Addresses;
+import dev.switchboard.core.ListenerKinds;
+import dev.switchboard.core.StatusField;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
@@ -10,20 +13,26 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.backends.BackendRegistries;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
 
 /**
  * Exposes every listener's status as Prometheus meters ({@code switchboard_listener_*}), fed by the
- * pushed statuses, so that {@code /metrics} needs no polling of its own.
+ * pushed statuses, so that {@code /metrics} needs no polling of its own: the common fields, and the
+ * status fields each kind marks as a metric. A removed listener's meters go with it.
  */
 public class ListenerMetrics extends VerticleBase {
   private final String registryName;
+  private final ListenerKinds kinds;
   private final Map<String, JsonObject> latest = new ConcurrentHashMap<>();
+  private final Map<String, List<Meter>> meters = new ConcurrentHashMap<>();
 
-  public ListenerMetrics(String registryName) {
+  public ListenerMetrics(String registryName, ListenerKinds kinds) {
     this.registryName = registryName;
+    this.kinds = kinds;
   }
 
   @Override
@@ -36,29 +45,61 @@ public class ListenerMetrics extends VerticleBase {
 
   private void update(MeterRegistry registry, JsonObject status) {
     String name = status.getString("name");
-    if (latest.put(name, status) == null && registry != null) {
-      Tags tags = Tags.of("listener", name, "type", status.getString("type"));
-      gauge(registry, "switchboard_listener_connected", "1 when the listener's upstream connection is up", tags, name,
-          s -> s.getBoolean("is_running", false) ? 1 : 0);
-      gauge(registry, "switchboard_listener_active", "1 when the listener is meant to run", tags, name,
-          s -> s.getBoolean("is_active", false) ? 1 : 0);
-      gauge(registry, "switchboard_listener_attempt", "failed connection attempts since the last good one", tags, name,
-          s -> s.getInteger("attempt", 0));
-      gauge(registry, "switchboard_listener_clients", "bridge clients following the listener", tags, name,
-          s -> s.getInteger("connected_clients", 0));
-      counter(registry, "switchboard_listener_messages_in", "messages received from the upstream", tags, name, "messages_in");
-      counter(registry, "switchboard_listener_messages_out", "messages written to the upstream", tags, name, "messages_out");
-      counter(registry, "switchboard_listener_bytes_in", "bytes received from the upstream", tags, name, "bytes_in");
-      counter(registry, "switchboard_listener_malformed", "frames dropped as malformed", tags, name, "malformed");
-      counter(registry, "switchboard_listener_deployments", "connection instances deployed", tags, name, "deployments");
+    if (status.getBoolean("removed", false)) {
+      latest.remove(name);
+      List<Meter> gone = meters.remove(name);
+      if (gone != null && registry != null) {
+        gone.forEach(registry::remove);
+      }
+      return;
     }
+    JsonObject before = latest.put(name, status);
+    if (registry == null || (before != null && before.getString("type").equals(status.getString("type")))) {
+      return;
+    }
+    if (before != null) {
+      // Redefined as another kind: its meters are another kind's too.
+      meters.remove(name).forEach(registry::remove);
+    }
+    List<Meter> made = new ArrayList<>();
+    Tags tags = Tags.of("listener", name, "type", status.getString("type"));
+    made.add(gauge(registry, "switchboard_listener_connected", "1 when the listener's upstream connection is up", tags, name,
+        s -> s.getBoolean("is_running", false) ? 1 : 0));
+    made.add(gauge(registry, "switchboard_listener_active", "1 when the listener is meant to run", tags, name,
+        s -> s.getBoolean("is_active", false) ? 1 : 0));
+    made.add(gauge(registry, "switchboard_listener_attempt", "failed connection attempts since the last good one", tags, name,
+        s -> s.getInteger("attempt", 0)));
+    made.add(gauge(registry, "switchboard_listener_clients", "bridge clients following the listener", tags, name,
+        s -> s.getInteger("connected_clients", 0)));
+    made.add(counter(registry, "switchboard_listener_messages_in", "messages received from the upstream", tags, name, "messages_in"));
+    made.add(counter(registry, "switchboard_listener_messages_out", "messages written to the upstream", tags, name, "messages_out"));
+    made.add(counter(registry, "switchboard_listener_bytes_in", "bytes received from the upstream", tags, name, "bytes_in"));
+    made.add(counter(registry, "switchboard_listener_malformed", "frames dropped as malformed", tags, name, "malformed"));
+    made.add(counter(registry, "switchboard_listener_deployments", "connection instances deployed", tags, name, "deployments"));
+    kinds.kind(status.getString("type")).ifPresent(kind -> {
+      for (StatusField f : kind.statusFields()) {
+        String meter = "switchboard_listener_" + f.name();
+        switch (f.metric()) {
+          case GAUGE -> made.add(gauge(registry, meter, f.doc(), tags, name, s -> number(s, f.name())));
+          case COUNTER -> made.add(counter(registry, meter, f.doc(), tags, name, f.name()));
+          case NONE -> {
+          }
+        }
+      }
+    });
+    meters.put(name, made);
   }
 
-  private void gauge(MeterRegistry registry, String meter, String help, Tags tags, String name, ToDoubleFunction<JsonObject> value) {
-    Gauge.builder(meter, latest, m -> value.applyAsDouble(m.get(name))).description(help).tags(tags).register(registry);
+  private static double number(JsonObject status, String field) {
+    return status != null && status.getValue(field) instanceof Number n ? n.doubleValue() : 0;
   }
 
-  private void counter(MeterRegistry registry, String meter, String help, Tags tags, String name, String field) {
-    FunctionCounter.builder(meter, latest, m -> m.get(name).getLong(field, 0L)).description(help).tags(tags).register(registry);
+  private Meter gauge(MeterRegistry registry, String meter, String help, Tags tags, String name, ToDoubleFunction<JsonObject> value) {
+    return Gauge.builder(meter, latest, m -> m.containsKey(name) ? value.applyAsDouble(m.get(name)) : 0)
+        .description(help).tags(tags).register(registry);
+  }
+
+  private Meter counter(MeterRegistry registry, String meter, String help, Tags tags, String name, String field) {
+    return FunctionCounter.builder(meter, latest, m -> number(m.get(name), field)).description(help).tags(tags).register(registry);
   }
 }

@@ -1,7 +1,9 @@
 package dev.switchboard.server;
 
 import dev.switchboard.core.ConfigException;
+import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.server.config.ConfigLoader;
+import dev.switchboard.server.config.ConfigSchema;
 import dev.switchboard.server.config.SwitchboardConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +35,9 @@ public final class Main {
     // Handle the signals ourselves (not in a shutdown hook) so that a clean stop exits with 0.
     Signal.handle(new Signal("TERM"), sig -> shutDown(app, "SIGTERM"));
     Signal.handle(new Signal("INT"), sig -> shutDown(app, "SIGINT"));
+    // SIGHUP, as daemons do: apply the config file's listeners, leaving the others' connections alone.
+    Signal.handle(new Signal("HUP"), sig -> app.reload()
+        .onFailure(err -> LOG.error("SIGHUP: reload failed: {}", err.getMessage())));
   }
 
   /** What starting produced: a running app, or the exit code to end with. */
@@ -43,6 +48,11 @@ public final class Main {
     if (args.length > 1 || (args.length == 1 && args[0].startsWith("-"))) {
       if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
         out.println("usage: java -jar switchboard.jar [config.json]   (default: conf/switchboard.json)");
+        out.println("       java -jar switchboard.jar --schema        (the config file's JSON Schema, for the kinds on the classpath)");
+        return new Starting(null, 0);
+      }
+      if (args.length == 1 && args[0].equals("--schema")) {
+        out.println(ConfigSchema.of(ListenerKinds.discover()).encodePrettily());
         return new Starting(null, 0);
       }
       err.println("usage: java -jar switchboard.jar [config.json]");

@@ -1,6 +1,11 @@
 package dev.switchboard.server;
 
+import dev.switchboard.core.ConfigException;
+import dev.switchboard.core.ControlException;
+import dev.switchboard.core.ControlPlane;
+import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.Supervisor;
+import dev.switchboard.server.config.ConfigLoader;
 import dev.switchboard.status.StatusModule;
 import dev.switchboard.server.config.SwitchboardConfig;
 import dev.switchboard.server.http.HttpApi;
@@ -14,6 +19,7 @@ import io.vertx.micrometer.VertxPrometheusOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,6 +33,7 @@ public final class Switchboard {
   private final Vertx vertx;
   private final SwitchboardConfig config;
   private HttpApi http;
+  private Supervisor supervisor;
   private String supervisorId;
 
   private Switchboard(Vertx vertx, SwitchboardConfig config) {
@@ -57,16 +64,19 @@ public final class Switchboard {
           .mapEmpty());
     }
     return chain
-        .compose(v -> vertx.deployVerticle(new Supervisor(config.listeners(),
-            new Supervisor.Options(config.dataDir(), config.statusInterval()))))
+        .compose(v -> {
+          supervisor = new Supervisor(config.kinds(), config.listeners(),
+              new Supervisor.Options(config.dataDir(), config.statusInterval(), config.env()));
+          return vertx.deployVerticle(supervisor);
+        })
         .compose(id -> {
           supervisorId = id;
           // After the supervisor: the fan-out starts from its snapshot.
           return vertx.deployVerticle(new StatusModule(config.status()));
         })
-        .compose(id -> vertx.deployVerticle(new ListenerMetrics(registry)))
+        .compose(id -> vertx.deployVerticle(new ListenerMetrics(registry, config.kinds())))
         .compose(id -> {
-          http = new HttpApi(config, registry);
+          http = new HttpApi(config, registry, supervisor, this::reload);
           return vertx.deployVerticle(http);
         })
         .compose(id -> deployUserVerticles())
@@ -87,6 +97,31 @@ public final class Switchboard {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** The control plane every face of this process wraps. */
+  public ControlPlane control() {
+    return supervisor;
+  }
+
+  /**
+   * Reads the config file again and makes its listeners the defined ones, listener by listener
+   * (SIGHUP, {@code POST /api/reload}). Only {@code listeners} is applied; other sections need a restart.
+   */
+  public Future<Map<String, String>> reload() {
+    if (config.file().isEmpty()) {
+      return Future.failedFuture(new ControlException(409, "this process was not started from a config file: nothing to reload"));
+    }
+    SwitchboardConfig fresh;
+    try {
+      fresh = new ConfigLoader(config.env(), config.kinds()).load(config.file().get());
+    } catch (ConfigException e) {
+      return Future.failedFuture(new ControlException(400, "config error in " + config.file().get() + ": " + e.getMessage()
+          + "; nothing changed"));
+    }
+    LOG.info("reloading the listeners of {}", config.file().get());
+    return supervisor.replaceAll(fresh.listeners().stream().map(ListenerDefinition::source).toList())
+        .onSuccess(outcomes -> LOG.info("reloaded {}: {}", config.file().get(), outcomes));
   }
 
   /** The HTTP port actually bound (useful with port 0). */

@@ -40,7 +40,7 @@ class BridgeTest {
     FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(100));
     vertx.deployVerticle(sim).await();
     app = ServerFixture.start(ServerFixture.config(dataDir, ServerFixture.feedListener("feed", sim.url(), true)));
-    app.vertx().eventBus().<JsonObject>consumer(Addresses.BRIDGE_EVENTS, m -> activity.add(BridgeActivity.fromJson(m.body())))
+    app.vertx().eventBus().<BridgeActivity>consumer(Addresses.BRIDGE_EVENTS, m -> activity.add(m.body()))
         .completion().await();
   }
 

@@ -80,7 +80,7 @@ class MainProcessTest {
   }
 
   @Test
-  @DisplayName("SIGTERM closes every upstream socket with 1000, keeps the desired state, and exits 0")
+  @DisplayName("SIGHUP adds the file's new listener alone; SIGTERM closes every upstream socket with 1000, keeps the desired state, and exits 0")
   void sigtermStopsCleanly(Vertx vertx) throws Exception {
     FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
     vertx.deployVerticle(sim).await();
@@ -105,11 +105,18 @@ class MainProcessTest {
       });
       Await.until(Duration.ofSeconds(30), "the listener connected", () -> sim.concurrentConnections() == 1);
 
+      // SIGHUP applies the edited file's listeners; the running one keeps its connection.
+      write(config.copy().put("listeners", config.getJsonArray("listeners").copy()
+          .add(ServerFixture.feedListener("second", sim.url(), true))));
+      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start().waitFor());
+      Await.until(Duration.ofSeconds(30), "the file's new listener connected", () -> sim.concurrentConnections() == 2);
+      assertEquals(2, sim.totalConnections(), "the first listener's connection was not touched");
+
       process.destroy(); // SIGTERM
       assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the process ends");
       assertEquals(0, process.exitValue());
       Await.until(Duration.ofSeconds(5), "the upstream saw the close", () -> sim.concurrentConnections() == 0);
-      assertEquals(List.of((short) 1000), sim.closeCodes());
+      assertEquals(List.of((short) 1000, (short) 1000), sim.closeCodes());
       JsonObject state = new JsonObject(Files.readString(data.resolve("listeners.json")));
       assertEquals(true, state.getJsonObject("listeners").getJsonObject("feed").getBoolean("active"),
           "the start is persisted, and a shutdown is not a stop: the listener comes back with the process");

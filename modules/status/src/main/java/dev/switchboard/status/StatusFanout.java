@@ -99,7 +99,11 @@ public final class StatusFanout extends VerticleBase {
     }
     seq = s;
     JsonObject status = delta.getJsonObject("status");
-    listeners.put(status.getString("name"), status);
+    if (status.getBoolean("removed", false)) {
+      listeners.remove(status.getString("name")); // the tombstone stays among the deltas, for clients that resync
+    } else {
+      listeners.put(status.getString("name"), status);
+    }
     deltas.addLast(delta);
     while (deltas.size() > keep) {
       baseSeq = deltas.removeFirst().getLong("seq");

@@ -5,7 +5,7 @@ import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.RestartPolicy;
-import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import dev.switchboard.upstream.FeedKind;
@@ -39,12 +39,11 @@ final class StatusFixture {
   }
 
   static ListenerDefinition feed(String name, String url) {
-    ListenerFactory factory = new FeedKind().configure(name, new ConfigSection("listeners[0]", new JsonObject().put("url", url)), Path.of("data"));
-    return new ListenerDefinition(new ListenerSpec(name, "upstream", false, fastPolicy(), factory.url()), factory);
+    return Definitions.of(new FeedKind(), name, false, fastPolicy(), new JsonObject().put("url", url), Path.of("data"));
   }
 
   static void deploySupervisor(Vertx vertx, Path dataDir, ListenerDefinition... definitions) {
-    vertx.deployVerticle(new Supervisor(List.of(definitions), new Supervisor.Options(dataDir, Duration.ofMillis(50)))).await();
+    vertx.deployVerticle(Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50), List.of(definitions))).await();
   }
 
   static String deployModule(Vertx vertx, StatusOptions options) {

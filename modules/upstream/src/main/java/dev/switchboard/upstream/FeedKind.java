@@ -1,21 +1,60 @@
 package dev.switchboard.upstream;
 
+import dev.switchboard.core.ConfigField;
+import dev.switchboard.core.ConfigField.Type;
 import dev.switchboard.core.ConfigSection;
+import dev.switchboard.core.KindAddresses;
 import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerKind;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.ListenerVerticle;
 
+import java.nio.file.Path;
+import java.util.List;
+
 /** {@code "type": "upstream"}: any JSON (or text, or binary) over WebSocket. */
 public class FeedKind implements ListenerKind {
+  static final List<ConfigField> FIELDS = List.of(
+      ConfigField.of("url", Type.URL, "the feed's ws:// or wss:// URL").asRequired(),
+      ConfigField.of("headers", Type.STRING_MAP,
+          "HTTP headers of the upgrade request, e.g. {\"Authorization\": \"Bearer ${FEED_TOKEN}\"}; shown masked").asSecret(),
+      ConfigField.of("subprotocols", Type.STRING_LIST, "WebSocket sub-protocols to offer"),
+      ConfigField.of("onConnect", Type.ANY, "messages sent right after every connect, in order (strings as they are, JSON encoded)"),
+      ConfigField.object("heartbeat", "how the connection is checked", List.of(
+          ConfigField.of("mode", Type.STRING,
+              "ping: WebSocket ping frames; message: send heartbeat.payload, any inbound message counts as the answer").withDefault("ping"),
+          ConfigField.of("payload", Type.ANY, "the heartbeat message; required with mode message"))),
+      ConfigField.of("maxFrameSize", Type.INTEGER, "larger frames are counted as malformed and the connection renewed (125 to 67108864)")
+          .withDefault(65_536));
+
   @Override
   public String type() {
     return "upstream";
   }
 
   @Override
-  public ListenerFactory configure(String name, ConfigSection fields, java.nio.file.Path dataDir) {
+  public String namespace() {
+    return FeedAddresses.NAMESPACE;
+  }
+
+  @Override
+  public String description() {
+    return "A generic feed: any JSON, text or binary over WebSocket (Node-RED, IoT).";
+  }
+
+  @Override
+  public List<ConfigField> fields() {
+    return FIELDS;
+  }
+
+  @Override
+  public KindAddresses addresses() {
+    return new KindAddresses(List.of("message"), List.of("message"), List.of(), List.of("send"), List.of("send"));
+  }
+
+  @Override
+  public ListenerFactory configure(String name, ConfigSection fields, Path dataDir) {
     FeedSettings settings = FeedSettings.from(fields);
     return new ListenerFactory() {
       @Override

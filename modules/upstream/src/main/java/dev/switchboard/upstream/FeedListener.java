@@ -1,6 +1,5 @@
 package dev.switchboard.upstream;
 
-import dev.switchboard.core.Addresses;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.WebSocketListener;
@@ -24,7 +23,7 @@ public class FeedListener extends WebSocketListener {
   public FeedListener(ListenerSpec spec, ListenerStats stats, FeedSettings settings) {
     super(spec, stats);
     this.settings = settings;
-    this.messages = Addresses.upstreamMessages(spec.name());
+    this.messages = FeedAddresses.messages(spec.name());
   }
 
   @Override
@@ -44,7 +43,7 @@ public class FeedListener extends WebSocketListener {
   protected Future<Void> handshake() {
     // Registered on this instance's context: undeploy unregisters it. Until the socket is open, and
     // when no instance is deployed at all, a sender gets a failure, never silence.
-    vertx.eventBus().consumer(Addresses.upstreamSend(spec.name()), this::onSend);
+    vertx.eventBus().consumer(FeedAddresses.send(spec.name()), this::onSend);
     Future<Void> sent = Future.succeededFuture();
     for (String message : settings.onConnect()) {
       sent = sent.compose(v -> sendText(message));

@@ -28,7 +28,7 @@ public record FeedSettings(
     List<String> subprotocols = s.strings("subprotocols");
     List<String> onConnect = s.array("onConnect").stream().map(FeedSettings::asText).toList();
     ConfigSection heartbeat = s.section("heartbeat");
-    String mode = heartbeat.optionalString("mode", "ping");
+    String mode = heartbeat.string("mode");
     String payload = null;
     if (mode.equals("message")) {
       Object value = heartbeat.any("payload");
@@ -40,7 +40,7 @@ public record FeedSettings(
       throw new ConfigException(heartbeat.field("mode"), "must be \"ping\" (WebSocket ping frames) or \"message\", not \"" + mode + "\"");
     }
     heartbeat.finish();
-    int maxFrameSize = s.integer("maxFrameSize", 65_536, 125, 64 * 1024 * 1024);
+    int maxFrameSize = s.integer("maxFrameSize", 125, 64 * 1024 * 1024);
     s.finish();
     return new FeedSettings(url, headers, subprotocols, onConnect, payload, maxFrameSize);
   }

@@ -5,7 +5,7 @@ import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.RestartPolicy;
-import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
@@ -43,9 +43,7 @@ final class FeedFixture {
   }
 
   static ListenerDefinition feed(String url, RestartPolicy policy, boolean autoStart, JsonObject extra) {
-    JsonObject json = new JsonObject().put("url", url).mergeIn(extra);
-    ListenerFactory factory = new FeedKind().configure(NAME, new ConfigSection("listeners[0]", json), java.nio.file.Path.of("data"));
-    return new ListenerDefinition(new ListenerSpec(NAME, "upstream", autoStart, policy, factory.url()), factory);
+    return Definitions.of(new FeedKind(), NAME, autoStart, policy, new JsonObject().put("url", url).mergeIn(extra), Path.of("data"));
   }
 
   static ListenerDefinition feed(String url, RestartPolicy policy) {
@@ -53,8 +51,7 @@ final class FeedFixture {
   }
 
   static String deploySupervisor(Vertx vertx, Path dataDir, ListenerDefinition... definitions) {
-    return vertx.deployVerticle(new Supervisor(List.of(definitions), new Supervisor.Options(dataDir, Duration.ofMillis(50))))
-        .await();
+    return vertx.deployVerticle(Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50), List.of(definitions))).await();
   }
 
   static int freePort() {

@@ -264,8 +264,8 @@ class FeedSupervisionTest {
     long deployments = control.status(NAME).getLong("deployments");
 
     // A late report from the first instance (generation 1), as it would arrive after its undeploy.
-    vertx.eventBus().send(dev.switchboard.core.Addresses.LISTENER_REPORTS, new JsonObject()
-        .put("name", NAME).put("generation", 1L).put("event", "exit").put("reason", "late").put("retry", true));
+    vertx.eventBus().send(dev.switchboard.core.Addresses.LISTENER_REPORTS,
+        dev.switchboard.core.ListenerReport.exit(NAME, 1L, dev.switchboard.core.ListenerFailure.retry("late")));
     // A report from the current one is acted on: after it, the late one has certainly been seen.
     long before = messagesIn();
     Await.until(WAIT, "messages still flowing", () -> messagesIn() > before + 5);

@@ -3,15 +3,14 @@ package dev.switchboard.server.config;
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
 import dev.switchboard.core.ListenerDefinition;
-import dev.switchboard.core.ListenerFactory;
-import dev.switchboard.core.ListenerKind;
-import dev.switchboard.core.ListenerSpec;
-import dev.switchboard.core.RestartPolicy;
+import dev.switchboard.core.ListenerKinds;
+import dev.switchboard.core.Placeholders;
 import dev.switchboard.core.Secrets;
+import dev.switchboard.core.SimulatorKind;
 import dev.switchboard.server.http.BridgeOptions;
-import dev.switchboard.simulators.SimulatorKind;
 import dev.switchboard.status.StatusOptions;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -27,23 +26,23 @@ import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
  * Reads and validates the configuration file. Anything wrong ends in one {@link ConfigException}
  * naming the field, so that the process refuses to start with one clear line.
  */
 public final class ConfigLoader {
-  /** Listener names appear inside event-bus addresses, so they must not contain dots. */
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,40}");
-
   private final Map<String, String> env;
-  private final Map<String, ListenerKind> kinds = new TreeMap<>();
+  private final ListenerKinds kinds;
   private final Map<String, SimulatorKind> simulatorKinds = new TreeMap<>();
 
   public ConfigLoader(Map<String, String> env) {
+    this(env, ListenerKinds.discover());
+  }
+
+  public ConfigLoader(Map<String, String> env, ListenerKinds kinds) {
     this.env = env;
-    ServiceLoader.load(ListenerKind.class).forEach(k -> kinds.put(k.type(), k));
+    this.kinds = kinds;
     ServiceLoader.load(SimulatorKind.class).forEach(k -> simulatorKinds.put(k.type(), k));
   }
 
@@ -62,13 +61,17 @@ public final class ConfigLoader {
     } catch (DecodeException e) {
       throw new ConfigException(file.toString(), "is not valid JSON: " + e.getMessage());
     }
-    return parse(json);
+    return parse(json).withFile(file);
   }
 
   public SwitchboardConfig parse(JsonObject raw) {
+    // Listener definitions resolve their own placeholders (only their secret fields are secrets); the
+    // rest of the file holds tokens and keys, so every value from the environment there is one.
+    JsonObject rest = raw.copy();
+    Object listenerSources = rest.remove("listeners");
     Placeholders placeholders = new Placeholders(env);
-    ConfigSection root = new ConfigSection("", placeholders.resolve(raw, ""));
-    Secrets.global().addAll(placeholders.secrets());
+    ConfigSection root = new ConfigSection("", placeholders.resolve(rest, ""));
+    Secrets.global().addAll(placeholders.values());
 
     ConfigSection http = root.section("http");
     SwitchboardConfig.Http httpConfig = new SwitchboardConfig.Http(
@@ -86,7 +89,7 @@ public final class ConfigLoader {
     if (statusInterval.isZero()) {
       throw new ConfigException("statusInterval", "must be longer than zero");
     }
-    List<ListenerDefinition> listeners = listeners(root, dataDir);
+    List<ListenerDefinition> listeners = listeners(listenerSources, dataDir);
     Optional<String> defaultListener = Optional.ofNullable(root.optionalString("defaultListener", null));
     defaultListener.ifPresent(name -> {
       if (listeners.stream().noneMatch(l -> l.name().equals(name))) {
@@ -97,29 +100,29 @@ public final class ConfigLoader {
     List<SwitchboardConfig.Simulator> simulators = simulators(root.section("simulators"));
     List<SwitchboardConfig.UserVerticle> verticles = verticles(root);
     root.finish();
-    return new SwitchboardConfig(httpConfig, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles);
+    return new SwitchboardConfig(httpConfig, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
+        kinds, env, Optional.empty());
   }
 
-  private List<ListenerDefinition> listeners(ConfigSection root, Path dataDir) {
+  private List<ListenerDefinition> listeners(Object sources, Path dataDir) {
+    if (sources == null) {
+      return List.of();
+    }
+    if (!(sources instanceof JsonArray items)) {
+      throw new ConfigException("listeners", "must be an array of listener definitions");
+    }
     List<ListenerDefinition> out = new ArrayList<>();
     Set<String> names = new HashSet<>();
-    for (ConfigSection s : root.sections("listeners")) {
-      String name = s.requiredString("name");
-      if (!NAME.matcher(name).matches()) {
-        throw new ConfigException(s.field("name"), "must be 1 to 40 letters, digits, '-' or '_' (it is part of event-bus addresses), not '" + name + "'");
+    for (int i = 0; i < items.size(); i++) {
+      String path = "listeners[" + i + "]";
+      if (!(items.getValue(i) instanceof JsonObject source)) {
+        throw new ConfigException(path, "must be an object");
       }
-      if (!names.add(name)) {
-        throw new ConfigException(s.field("name"), "duplicate listener name '" + name + "'");
+      ListenerDefinition d = kinds.read(path, source, env, dataDir, 1);
+      if (!names.add(d.name())) {
+        throw new ConfigException(path + ".name", "duplicate listener name '" + d.name() + "'");
       }
-      String type = s.requiredString("type");
-      ListenerKind kind = kinds.get(type);
-      if (kind == null) {
-        throw new ConfigException(s.field("type"), "unknown listener type '" + type + "'; known: " + String.join(", ", kinds.keySet()));
-      }
-      boolean autoStart = s.bool("autoStart", false);
-      RestartPolicy policy = RestartPolicy.from(s.section("restart"));
-      ListenerFactory factory = kind.configure(name, s, dataDir);
-      out.add(new ListenerDefinition(new ListenerSpec(name, type, autoStart, policy, factory.url()), factory));
+      out.add(d);
     }
     return out;
   }

@@ -1,6 +1,7 @@
 package dev.switchboard.server.config;
 
 import dev.switchboard.core.ListenerDefinition;
+import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.server.http.BridgeOptions;
 import dev.switchboard.status.StatusOptions;
 import io.vertx.core.Deployable;
@@ -9,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -17,6 +19,9 @@ import java.util.Optional;
  * @param status     the status fan-out: delta history, activity channels, message history
  * @param simulators in-process upstream simulators to start first (the demo)
  * @param verticles  the user's own verticles, deployed beside the listeners
+ * @param kinds      the listener kinds found on the classpath
+ * @param env        where {@code ${VAR}} placeholders resolve, also in definitions sent at run time
+ * @param file       the file this was read from, if any: what a reload reads again
  */
 public record SwitchboardConfig(
     Http http,
@@ -26,7 +31,10 @@ public record SwitchboardConfig(
     List<ListenerDefinition> listeners,
     StatusOptions status,
     List<Simulator> simulators,
-    List<UserVerticle> verticles) {
+    List<UserVerticle> verticles,
+    ListenerKinds kinds,
+    Map<String, String> env,
+    Optional<Path> file) {
 
   /**
    * @param controlToken the bearer token every control action must carry
@@ -41,7 +49,8 @@ public record SwitchboardConfig(
   public record UserVerticle(String className, JsonObject config, int instances) {
   }
 
-  public Optional<ListenerDefinition> listener(String name) {
-    return listeners.stream().filter(l -> l.name().equals(name)).findFirst();
+  public SwitchboardConfig withFile(Path path) {
+    return new SwitchboardConfig(http, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
+        kinds, env, Optional.of(path));
   }
 }

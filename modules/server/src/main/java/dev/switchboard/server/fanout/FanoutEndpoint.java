@@ -2,6 +2,7 @@ package dev.switchboard.server.fanout;
 
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.BridgeActivity;
+import dev.switchboard.core.LocalCodec;
 import dev.switchboard.server.http.BridgeRules;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -90,6 +91,7 @@ public final class FanoutEndpoint {
   }
 
   public FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options) {
+    LocalCodec.register(vertx, BridgeActivity.class);
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     if (!Context.isOnEventLoopThread()) {
@@ -407,6 +409,6 @@ public final class FanoutEndpoint {
   }
 
   private void activity(BridgeActivity.Kind kind, String socket, String address) {
-    vertx.eventBus().publish(Addresses.BRIDGE_EVENTS, new BridgeActivity(kind, socket, address).toJson(), LOCAL);
+    vertx.eventBus().publish(Addresses.BRIDGE_EVENTS, new BridgeActivity(kind, socket, address), LOCAL);
   }
 }

@@ -1,11 +1,17 @@
 package dev.switchboard.server.http;
 
 import dev.switchboard.core.Addresses;
+import dev.switchboard.core.KindAddresses;
+import dev.switchboard.core.ListenerKind;
+import dev.switchboard.core.ListenerKinds;
+import dev.switchboard.status.StatusAddresses;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -18,35 +24,31 @@ public final class BridgeRules {
   /** The header an acting send carries the control token in. */
   public static final String TOKEN_HEADER = "token";
   private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
-  private static final String NAME = "[A-Za-z0-9_-]+";
 
-  /** What a browser may register on (and so receive). */
-  static final List<String> OUTBOUND = List.of(
+  /** Switchboard's own addresses a browser may register on (and so receive); each kind adds its own. */
+  private static final List<String> OWN_RECEIVE = List.of(
       Pattern.quote(Addresses.STATUS),
-      Pattern.quote("switchboard.activity"),
-      "upstream\\." + NAME + "\\.message",
-      "homeassistant\\." + NAME + "\\.(event|state)\\..+",
-      "homeassistant\\." + NAME + "\\.(gap|snapshot)",
-      "market\\." + NAME + "\\.(trades|quotes|bars)\\..+");
-  /** What a browser may ask without the token: nothing here changes anything. */
-  static final List<String> READ_ONLY = List.of(
+      Pattern.quote(Addresses.DEFINITIONS),
+      Pattern.quote(StatusAddresses.ACTIVITY));
+  /** Switchboard's own addresses a browser may ask without the token: nothing here changes anything. */
+  private static final List<String> OWN_ASK = List.of(
       Pattern.quote(Addresses.STATUS_SNAPSHOT),
-      Pattern.quote("switchboard.status.since"),
-      Pattern.quote("switchboard.activity.snapshot"),
-      Pattern.quote("switchboard.history"),
-      "homeassistant\\." + NAME + "\\.states",
-      "market\\." + NAME + "\\.health");
-  /** What acts, and so needs the token. */
-  static final List<String> ACTING = List.of(
+      Pattern.quote(StatusAddresses.STATUS_SINCE),
+      Pattern.quote(StatusAddresses.ACTIVITY_SNAPSHOT),
+      Pattern.quote(StatusAddresses.HISTORY));
+  /** Switchboard's own addresses that act, and so need the token. */
+  private static final List<String> OWN_ACT = List.of(
       Pattern.quote(Addresses.CONTROL),
-      Pattern.quote("switchboard.activity.report"),
-      "upstream\\." + NAME + "\\.send",
-      "homeassistant\\." + NAME + "\\.call");
+      Pattern.quote(StatusAddresses.ACTIVITY_REPORT));
 
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_-]{1,40}");
-  private static final Pattern RECEIVABLE = Pattern.compile(String.join("|", OUTBOUND));
-  private static final Pattern FREE = Pattern.compile(String.join("|", READ_ONLY));
-  private static final Pattern ACTING_ADDRESS = Pattern.compile(String.join("|", ACTING));
+
+  private final List<String> receive;
+  private final List<String> ask;
+  private final List<String> act;
+  private final Pattern receivable;
+  private final Pattern free;
+  private final Pattern acting;
 
   /** The outcome of a browser's send, with the bridge's error code when it is refused. */
   public enum Verdict {
@@ -67,12 +69,42 @@ public final class BridgeRules {
 
   private final ControlToken token;
 
-  public BridgeRules(ControlToken token) {
+  /** The rules of Switchboard's own addresses and of every kind's, as each kind declares them. */
+  public BridgeRules(ControlToken token, ListenerKinds kinds) {
     this.token = token;
+    this.receive = compose(OWN_RECEIVE, kinds, KindAddresses::receive);
+    this.ask = compose(OWN_ASK, kinds, KindAddresses::ask);
+    this.act = compose(OWN_ACT, kinds, KindAddresses::act);
+    this.receivable = Pattern.compile(String.join("|", receive));
+    this.free = Pattern.compile(String.join("|", ask));
+    this.acting = Pattern.compile(String.join("|", act));
+  }
+
+  private static List<String> compose(List<String> own, ListenerKinds kinds, Function<KindAddresses, List<String>> part) {
+    List<String> all = new ArrayList<>(own);
+    for (ListenerKind kind : kinds.all()) {
+      all.addAll(KindAddresses.patterns(kind.namespace(), part.apply(kind.addresses())));
+    }
+    return List.copyOf(all);
+  }
+
+  /** Regular expressions of what a browser may register on. */
+  public List<String> receive() {
+    return receive;
+  }
+
+  /** Regular expressions of what a browser may ask without the token. */
+  public List<String> ask() {
+    return ask;
+  }
+
+  /** Regular expressions of what acts, and so needs the token. */
+  public List<String> act() {
+    return act;
   }
 
   public boolean mayReceive(String address) {
-    return address != null && RECEIVABLE.matcher(address).matches();
+    return address != null && receivable.matcher(address).matches();
   }
 
   /**
@@ -84,10 +116,10 @@ public final class BridgeRules {
     if (address == null) {
       return Verdict.NOT_PERMITTED;
     }
-    if (FREE.matcher(address).matches()) {
+    if (free.matcher(address).matches()) {
       return Verdict.ALLOWED;
     }
-    if (!ACTING_ADDRESS.matcher(address).matches()) {
+    if (!acting.matcher(address).matches()) {
       return Verdict.NOT_PERMITTED;
     }
     if (presented == null) {

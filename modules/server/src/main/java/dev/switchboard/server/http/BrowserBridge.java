@@ -2,6 +2,7 @@ package dev.switchboard.server.http;
 
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.BridgeActivity;
+import dev.switchboard.core.LocalCodec;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -46,14 +47,15 @@ public final class BrowserBridge {
   BrowserBridge(Vertx vertx, BridgeRules rules, BridgeOptions options) {
     this.vertx = vertx;
     this.rules = rules;
+    LocalCodec.register(vertx, BridgeActivity.class);
     this.options = options;
   }
 
   Router router() {
     SockJSBridgeOptions bridge = options.applyTo(new SockJSBridgeOptions());
-    BridgeRules.OUTBOUND.forEach(regex -> bridge.addOutboundPermitted(new PermittedOptions().setAddressRegex(regex)));
-    BridgeRules.READ_ONLY.forEach(regex -> bridge.addInboundPermitted(new PermittedOptions().setAddressRegex(regex)));
-    BridgeRules.ACTING.forEach(regex -> bridge.addInboundPermitted(new PermittedOptions().setAddressRegex(regex)));
+    rules.receive().forEach(regex -> bridge.addOutboundPermitted(new PermittedOptions().setAddressRegex(regex)));
+    rules.ask().forEach(regex -> bridge.addInboundPermitted(new PermittedOptions().setAddressRegex(regex)));
+    rules.act().forEach(regex -> bridge.addInboundPermitted(new PermittedOptions().setAddressRegex(regex)));
     Router router = SockJSHandler.create(vertx).bridge(bridge, this::onEvent);
     // The HTTP fallback transports post their messages: they need a body, bounded like a WebSocket message.
     router.post().order(-1).handler(BodyHandler.create(false).setBodyLimit(options.maxMessageSize()));
@@ -153,6 +155,6 @@ public final class BrowserBridge {
   }
 
   private void publish(BridgeActivity.Kind kind, String socket, String address) {
-    vertx.eventBus().publish(Addresses.BRIDGE_EVENTS, new BridgeActivity(kind, socket, address).toJson(), LOCAL);
+    vertx.eventBus().publish(Addresses.BRIDGE_EVENTS, new BridgeActivity(kind, socket, address), LOCAL);
   }
 }

@@ -1,9 +1,7 @@
 package dev.switchboard.server.http;
 
-import dev.switchboard.core.Addresses;
-import dev.switchboard.core.ListenerDefinition;
-import dev.switchboard.core.ListenerStatus;
-import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.ControlException;
+import dev.switchboard.core.ControlPlane;
 import dev.switchboard.server.config.SwitchboardConfig;
 import dev.switchboard.server.fanout.FanoutEndpoint;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -11,63 +9,83 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * The HTTP face of Switchboard: the REST API (a thin translation of the event-bus control API), the
- * single-listener compatibility routes, health, metrics, the SockJS bridge and the dashboard.
+ * The HTTP face of Switchboard: the REST API (a thin translation of the {@link ControlPlane}), the
+ * single-listener compatibility routes, health, metrics, the bridge and the dashboard.
  */
 public class HttpApi extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
-  private static final Set<String> ACTIONS = Set.of("start", "stop", "restart");
+  private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
+  /** The largest definition accepted: far above any real one, far below what could hurt. */
+  static final int MAX_BODY_BYTES = 64 * 1024;
 
   private final SwitchboardConfig config;
   private final String metricsRegistry;
+  private final ControlPlane control;
+  private final Supplier<Future<Map<String, String>>> reload;
   private final ControlToken token;
   private HttpServer server;
   private FanoutEndpoint fanout;
 
-  public HttpApi(SwitchboardConfig config, String metricsRegistry) {
+  /**
+   * @param reload re-reads the config file and applies its listeners (the answer per listener)
+   */
+  public HttpApi(SwitchboardConfig config, String metricsRegistry, ControlPlane control, Supplier<Future<Map<String, String>>> reload) {
     this.config = config;
     this.metricsRegistry = metricsRegistry;
+    this.control = control;
+    this.reload = reload;
     this.token = new ControlToken(config.http().controlToken());
   }
 
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    router.get("/api/listeners").handler(this::listAll);
-    router.get("/api/listeners/:name").handler(ctx -> control(ctx, "status", ctx.pathParam("name")));
-    router.post("/api/listeners/:name/:action").handler(token::check)
-        .handler(ctx -> control(ctx, ctx.pathParam("action"), ctx.pathParam("name")));
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.get("/api/listeners").handler(ctx -> answer(ctx, control.snapshot(), ControlPlane.Snapshot::toJson));
+    router.get("/api/listeners/:name").handler(ctx -> answer(ctx, control.status(ctx.pathParam("name")), r -> r.listener().toJson()));
+    router.get("/api/listeners/:name/config").handler(ctx -> answer(ctx, control.definition(ctx.pathParam("name")), ControlPlane.Definition::toJson));
+    router.put("/api/listeners/:name").handler(token::check).handler(this::define);
+    router.delete("/api/listeners/:name").handler(token::check).handler(this::remove);
+    router.post("/api/listeners/:name/:action").handler(token::check).handler(ctx -> command(ctx, ctx.pathParam("action"), ctx.pathParam("name")));
+    router.get("/api/kinds").handler(ctx -> json(ctx, 200, config.kinds().describe()));
+    router.post("/api/kinds/:type/validate").handler(this::validate);
+    router.post("/api/reload").handler(token::check).handler(this::reload);
     // The routes of the single-listener services, acting on defaultListener, so their scripts keep working.
-    router.get("/listener/status").handler(ctx -> onDefault(ctx, "status"));
-    router.post("/listener/:action").handler(token::check).handler(ctx -> onDefault(ctx, ctx.pathParam("action")));
-    router.get("/health").handler(this::health);
+    router.get("/listener/status").handler(ctx -> onDefault(ctx, name -> answer(ctx, control.status(name), r -> r.listener().toJson())));
+    router.post("/listener/:action").handler(token::check).handler(ctx -> onDefault(ctx, name -> command(ctx, ctx.pathParam("action"), name)));
+    router.get("/health").handler(ctx -> control.health()
+        .onSuccess(report -> json(ctx, report.healthy() ? 200 : 503, report.toJson()))
+        .onFailure(ctx::fail));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     // WebSocket clients get the fan-out path (encode once, batched writes, bounded queues): raw ones,
     // and SockJS's websocket transport, which the dashboard's eventbus-bridge-client.js uses. The
     // SockJS info route and HTTP fallback transports stay with vertx-web's bridge. Same rules on both.
-    BridgeRules rules = new BridgeRules(token);
+    BridgeRules rules = new BridgeRules(token, config.kinds());
     fanout = new FanoutEndpoint(vertx, rules, config.http().bridge().fanout());
     router.get("/eventbus/websocket").handler(ctx -> fanout.handle(ctx.request()));
     router.get("/eventbus/:server/:session/websocket").handler(ctx -> fanout.handleSockJs(ctx.request()));
     registerFanoutMetrics();
     router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge()).router());
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
+    router.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than " + MAX_BODY_BYTES + " bytes"));
     router.errorHandler(500, ctx -> {
       LOG.error("HTTP {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
       error(ctx, 500, "internal error");
@@ -100,60 +118,114 @@ public class HttpApi extends VerticleBase {
     return server.actualPort();
   }
 
-  private void listAll(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(Addresses.STATUS_SNAPSHOT, null)
-        .onSuccess(reply -> json(ctx, 200, reply.body()))
-        .onFailure(ctx::fail);
-  }
-
-  private void onDefault(RoutingContext ctx, String action) {
+  private void onDefault(RoutingContext ctx, java.util.function.Consumer<String> action) {
     Optional<String> name = config.defaultListener();
     if (name.isEmpty()) {
-      error(ctx, 404, "no defaultListener is configured; use /api/listeners/{name}/" + action);
+      error(ctx, 404, "no defaultListener is configured; use /api/listeners/{name}/...");
       return;
     }
-    control(ctx, action, name.get());
+    action.accept(name.get());
   }
 
-  private void control(RoutingContext ctx, String action, String name) {
-    if (!action.equals("status") && !ACTIONS.contains(action)) {
-      error(ctx, 404, "unknown action '" + action + "'; use start, stop or restart");
+  private void command(RoutingContext ctx, String action, String name) {
+    Future<ControlPlane.Result> result = switch (action) {
+      case "start" -> control.start(name);
+      case "stop" -> control.stop(name);
+      case "restart" -> control.restart(name);
+      default -> null;
+    };
+    if (result == null) {
+      error(ctx, 404, "unknown action '" + (action.matches("[A-Za-z0-9_-]{1,40}") ? action : "?") + "'; use start, stop or restart");
       return;
     }
-    vertx.eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", action).put("name", name))
-        .onSuccess(reply -> {
-          if (!action.equals("status")) {
-            LoggerFactory.getLogger("switchboard.audit").info("[{}] {} by {}: {}", name, action,
-                ctx.request().remoteAddress(), reply.body().getString("status"));
-          }
-          json(ctx, 200, action.equals("status") ? reply.body().getJsonObject("listener") : reply.body());
-        })
-        .onFailure(err -> {
-          int code = err instanceof ReplyException re && re.failureCode() >= 400 && re.failureCode() < 600 ? re.failureCode() : 500;
-          error(ctx, code, err.getMessage());
-        });
+    answer(ctx, audited(ctx, action, name, result), ControlPlane.Result::toJson);
   }
 
-  private void health(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(Addresses.STATUS_SNAPSHOT, null).onSuccess(reply -> {
-      JsonObject listeners = new JsonObject();
-      boolean healthy = true;
-      for (Object item : reply.body().getJsonArray("listeners", new JsonArray())) {
-        ListenerStatus status = ListenerStatus.fromJson((JsonObject) item);
-        Optional<ListenerDefinition> definition = config.listener(status.name());
-        Optional<String> problem = definition.flatMap(d -> Supervisor.healthProblem(d, status));
-        healthy &= problem.isEmpty();
-        listeners.put(status.name(), new JsonObject()
-            .put("healthy", problem.isEmpty())
-            .put("state", status.state().name())
-            .put("is_active", status.active())
-            .put("reason", problem.orElse(null)));
+  private void define(RoutingContext ctx) {
+    JsonObject body = jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    String name = ctx.pathParam("name");
+    audited(ctx, "define", name, control.define(name, body))
+        .onSuccess(r -> json(ctx, "created".equals(r.outcome()) ? 201 : 200, r.toJson()))
+        .onFailure(err -> failure(ctx, err));
+  }
+
+  private void remove(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    answer(ctx, audited(ctx, "remove", name, control.remove(name)),
+        r -> new JsonObject().put("status", r.outcome()).put("name", name).put("seq", r.seq()).put("version", r.version()));
+  }
+
+  private void validate(RoutingContext ctx) {
+    JsonObject body = jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    String type = ctx.pathParam("type");
+    if (config.kinds().kind(type).isEmpty()) {
+      error(ctx, 404, "no listener kind '" + (type.length() > 40 ? type.substring(0, 40) + "..." : type) + "'; GET /api/kinds lists them");
+      return;
+    }
+    if (body.containsKey("type") && !type.equals(body.getValue("type"))) {
+      json(ctx, 400, new ControlException(400, "invalid definition: type: must be '" + type + "' as in the path, or left out",
+          java.util.List.of(new ControlException.FieldError("type", "must be '" + type + "' as in the path, or left out"))).toJson());
+      return;
+    }
+    JsonObject definition = body.copy().put("type", type);
+    if (definition.getValue("name") == null) {
+      definition.put("name", "validate"); // a name is required of a listener, not of a form being checked
+    }
+    try {
+      config.kinds().read("", definition, config.env(), config.dataDir(), 0);
+      json(ctx, 200, new JsonObject().put("valid", true));
+    } catch (dev.switchboard.core.ConfigException e) {
+      json(ctx, 400, ControlException.invalid(e).toJson());
+    }
+  }
+
+  private void reload(RoutingContext ctx) {
+    audited(ctx, "reload", "*", reload.get())
+        .onSuccess(outcomes -> json(ctx, 200, new JsonObject().put("status", "reloaded").put("listeners", new JsonObject(Map.copyOf(outcomes)))))
+        .onFailure(err -> failure(ctx, err));
+  }
+
+  private <T> Future<T> audited(RoutingContext ctx, String action, String name, Future<T> result) {
+    return result.onComplete(ar -> AUDIT.info("[{}] {} by {}: {}", name, action, ctx.request().remoteAddress(),
+        ar.succeeded() ? (ar.result() instanceof ControlPlane.Result r ? r.outcome() : "done") : "refused: " + ar.cause().getMessage()));
+  }
+
+  /** The body as a JSON object, or null after answering 400. */
+  private static JsonObject jsonBody(RoutingContext ctx) {
+    try {
+      Object parsed = ctx.body().buffer() == null ? null : ctx.body().buffer().toJsonValue();
+      if (parsed instanceof JsonObject o) {
+        return o;
       }
-      json(ctx, healthy ? 200 : 503, new JsonObject().put("status", healthy ? "UP" : "DOWN").put("listeners", listeners));
-    }).onFailure(ctx::fail);
+      error(ctx, 400, "the body must be a JSON object");
+    } catch (DecodeException e) {
+      error(ctx, 400, "the body is not valid JSON: " + e.getMessage());
+    }
+    return null;
+  }
+
+  private static <T> void answer(RoutingContext ctx, Future<T> result, Function<T, JsonObject> body) {
+    result.onSuccess(r -> json(ctx, 200, body.apply(r))).onFailure(err -> failure(ctx, err));
+  }
+
+  private static void failure(RoutingContext ctx, Throwable err) {
+    if (err instanceof ControlException e) {
+      json(ctx, e.code(), e.toJson());
+    } else {
+      ctx.fail(err);
+    }
   }
 
   static void json(RoutingContext ctx, int code, JsonObject body) {
+    if (ctx.response().ended()) {
+      return;
+    }
     ctx.response().setStatusCode(code).putHeader("content-type", "application/json").end(body.encodePrettily() + "\n");
   }
 

@@ -2,6 +2,8 @@ package dev.switchboard.server.fanout;
 
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.BridgeActivity;
+import dev.switchboard.core.ListenerKinds;
+import dev.switchboard.core.LocalCodec;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.server.BridgeClient;
 import dev.switchboard.server.http.BridgeRules;
@@ -47,7 +49,8 @@ class FanoutEndpointTest {
   @BeforeEach
   void setUp(Vertx vertx) {
     this.vertx = vertx;
-    vertx.eventBus().<JsonObject>consumer(Addresses.BRIDGE_EVENTS, m -> activity.add(BridgeActivity.fromJson(m.body())))
+    LocalCodec.register(vertx, BridgeActivity.class);
+    vertx.eventBus().<BridgeActivity>consumer(Addresses.BRIDGE_EVENTS, m -> activity.add(m.body()))
         .completion().await();
   }
 
@@ -63,7 +66,7 @@ class FanoutEndpointTest {
 
     @Override
     public Future<?> start() {
-      endpoint = new FanoutEndpoint(vertx, new BridgeRules(new ControlToken(TOKEN)), options);
+      endpoint = new FanoutEndpoint(vertx, new BridgeRules(new ControlToken(TOKEN), ListenerKinds.discover()), options);
       Router router = Router.router(vertx);
       router.get("/eventbus/websocket").handler(ctx -> endpoint.handle(ctx.request()));
       router.get("/eventbus/:server/:session/websocket").handler(ctx -> endpoint.handleSockJs(ctx.request()));

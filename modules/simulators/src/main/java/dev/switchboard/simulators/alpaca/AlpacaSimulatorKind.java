@@ -1,7 +1,7 @@
 package dev.switchboard.simulators.alpaca;
 
 import dev.switchboard.core.ConfigSection;
-import dev.switchboard.simulators.SimulatorKind;
+import dev.switchboard.core.SimulatorKind;
 import io.vertx.core.Deployable;
 
 /** {@code simulators.alpaca} in the config: the Alpaca market-data stream simulator. */

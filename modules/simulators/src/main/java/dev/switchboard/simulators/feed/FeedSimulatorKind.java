@@ -1,7 +1,7 @@
 package dev.switchboard.simulators.feed;
 
 import dev.switchboard.core.ConfigSection;
-import dev.switchboard.simulators.SimulatorKind;
+import dev.switchboard.core.SimulatorKind;
 import io.vertx.core.Deployable;
 
 /** {@code simulators.feed} in the config: the generic feed simulator. */

@@ -1,7 +1,7 @@
 package dev.switchboard.simulators.homeassistant;
 
 import dev.switchboard.core.ConfigSection;
-import dev.switchboard.simulators.SimulatorKind;
+import dev.switchboard.core.SimulatorKind;
 import io.vertx.core.Deployable;
 
 /** {@code simulators.homeassistant} in the config: the Home Assistant simulator (demo: 127.0.0.1:8123). */

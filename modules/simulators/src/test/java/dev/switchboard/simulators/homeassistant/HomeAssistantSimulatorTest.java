@@ -363,7 +363,7 @@ class HomeAssistantSimulatorTest {
   void kindAndAdmin() {
     JsonObject config = new JsonObject().put("port", 0).put("token", "demo").put("ratePerSecond", 0)
         .put("entities", new JsonObject().put("lights", 2).put("sensors", 2).put("switches", 1));
-    assertTrue(java.util.ServiceLoader.load(dev.switchboard.simulators.SimulatorKind.class).stream()
+    assertTrue(java.util.ServiceLoader.load(dev.switchboard.core.SimulatorKind.class).stream()
         .anyMatch(k -> k.get().type().equals("homeassistant")), "found by the server through META-INF/services");
     Deployable deployable = new HomeAssistantSimulatorKind().configure(new ConfigSection("simulators.homeassistant", config));
     HomeAssistantSimulator sim = (HomeAssistantSimulator) deployable;

@@ -1,35 +1,52 @@
-package dev.switchboard.server.config;
+package dev.switchboard.core;
 
-import dev.switchboard.core.ConfigException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Replaces {@code ${VAR}} and {@code ${VAR:-default}} in every string value of the config with the
- * environment's value. Every value that came in this way is a secret: it is collected so that it can
- * be masked wherever text is shown.
+ * Replaces {@code ${VAR}} and {@code ${VAR:-default}} in every string value of a JSON document with
+ * the environment's value. It remembers which values came in this way and at which field paths, so
+ * that the caller can mask them and read a {@code "${PORT:-8080}"} as the number it stands for.
  */
-final class Placeholders {
+public final class Placeholders {
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
 
   private final Map<String, String> env;
-  private final Set<String> secrets = new LinkedHashSet<>();
+  private final Set<String> values = new LinkedHashSet<>();
+  private final Map<String, List<String>> byPath = new LinkedHashMap<>();
 
-  Placeholders(Map<String, String> env) {
+  public Placeholders(Map<String, String> env) {
     this.env = env;
   }
 
-  Set<String> secrets() {
-    return secrets;
+  /** Every value that came from the environment. */
+  public Set<String> values() {
+    return values;
   }
 
-  JsonObject resolve(JsonObject json, String path) {
+  /**
+   * The field paths (as {@link ConfigSection#field} names them) whose value came from placeholders,
+   * each with the values substituted there.
+   */
+  public Map<String, List<String>> byPath() {
+    return byPath;
+  }
+
+  public static boolean hasPlaceholder(Object value) {
+    return value instanceof String s && s.contains("${");
+  }
+
+  /** A copy of {@code json} with every placeholder replaced; {@code path} prefixes the field paths. */
+  public JsonObject resolve(JsonObject json, String path) {
     JsonObject out = new JsonObject();
     json.forEach(e -> out.put(e.getKey(), resolveValue(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey())));
     return out;
@@ -46,8 +63,8 @@ final class Placeholders {
       }
       return out;
     }
-    if (value instanceof String s && s.contains("${")) {
-      return substitute(s, path);
+    if (hasPlaceholder(value)) {
+      return substitute((String) value, path);
     }
     return value;
   }
@@ -64,7 +81,8 @@ final class Placeholders {
       if (value == null) {
         throw new ConfigException(path, "environment variable " + name + " is not set");
       }
-      secrets.add(value);
+      values.add(value);
+      byPath.computeIfAbsent(path, p -> new ArrayList<>()).add(value);
       m.appendReplacement(out, Matcher.quoteReplacement(value));
     }
     m.appendTail(out);

@@ -1,6 +1,5 @@
-package dev.switchboard.simulators;
+package dev.switchboard.core;
 
-import dev.switchboard.core.ConfigSection;
 import io.vertx.core.Deployable;
 
 /**

@@ -1,0 +1,114 @@
+package dev.switchboard.core;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/**
+ * One field of a listener's definition, as a kind declares it: its name, type, default and doc.
+ * It is the single source of the field's facts: {@link ConfigSection} reads defaults from it and
+ * refuses to read a field that is not declared, and {@code GET /api/kinds} and the JSON Schema in
+ * {@code docs/} are made from it, so what is validated and what is documented cannot drift.
+ *
+ * @param type         one of {@link Type}
+ * @param defaultValue the default as a user would write it in JSON (null: no default)
+ * @param secret       masked wherever the definition is shown, and kept out of logs
+ * @param fields       the sub-fields of an {@link Type#OBJECT} field
+ */
+public record ConfigField(String name, Type type, Object defaultValue, boolean required, boolean secret, String doc,
+                          List<ConfigField> fields) {
+
+  /** The JSON shapes a field can have. */
+  public enum Type {
+    STRING("string"), URL("url"), BOOLEAN("boolean"), INTEGER("integer"), NUMBER("number"), DURATION("duration"),
+    STRING_LIST("string[]"), STRING_MAP("map"), OBJECT("object"), ANY("any");
+
+    public final String label;
+
+    Type(String label) {
+      this.label = label;
+    }
+  }
+
+  public ConfigField {
+    fields = fields == null ? List.of() : List.copyOf(fields);
+  }
+
+  public static ConfigField of(String name, Type type, String doc) {
+    return new ConfigField(name, type, null, false, false, doc, List.of());
+  }
+
+  public static ConfigField object(String name, String doc, List<ConfigField> fields) {
+    return new ConfigField(name, Type.OBJECT, null, false, false, doc, fields);
+  }
+
+  public ConfigField asRequired() {
+    return new ConfigField(name, type, defaultValue, true, secret, doc, fields);
+  }
+
+  public ConfigField asSecret() {
+    return new ConfigField(name, type, defaultValue, required, true, doc, fields);
+  }
+
+  public ConfigField withDefault(Object value) {
+    return new ConfigField(name, type, value, required, secret, doc, fields);
+  }
+
+  /** The sub-field named {@code key}, if declared. */
+  public ConfigField field(String key) {
+    return fields.stream().filter(f -> f.name.equals(key)).findFirst().orElse(null);
+  }
+
+  /** As {@code GET /api/kinds} shows it. */
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("name", name).put("type", type.label).put("required", required)
+        .put("secret", secret).put("doc", doc);
+    if (defaultValue != null) {
+      json.put("default", defaultValue);
+    }
+    if (!fields.isEmpty()) {
+      json.put("fields", new JsonArray(fields.stream().map(ConfigField::toJson).toList()));
+    }
+    return json;
+  }
+
+  /** This field as a JSON Schema property. */
+  public JsonObject toJsonSchema() {
+    JsonObject schema = switch (type) {
+      case STRING -> new JsonObject().put("type", "string").put("minLength", 1);
+      case URL -> new JsonObject().put("type", "string").put("pattern", "^wss?://");
+      case BOOLEAN -> new JsonObject().put("type", new JsonArray().add("boolean").add("string"));
+      case INTEGER -> new JsonObject().put("type", new JsonArray().add("integer").add("string"));
+      case NUMBER -> new JsonObject().put("type", new JsonArray().add("number").add("string"));
+      case DURATION -> new JsonObject().put("type", new JsonArray().add("string").add("integer"))
+          .put("pattern", "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*$|^\\$\\{");
+      case STRING_LIST -> new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"));
+      case STRING_MAP -> new JsonObject().put("type", "object").put("additionalProperties", new JsonObject().put("type", "string"));
+      case OBJECT -> objectSchema(fields);
+      case ANY -> new JsonObject();
+    };
+    schema.put("description", doc);
+    if (defaultValue != null) {
+      schema.put("default", defaultValue);
+    }
+    return schema;
+  }
+
+  /** A closed JSON Schema object of these fields. */
+  public static JsonObject objectSchema(List<ConfigField> fields) {
+    JsonObject properties = new JsonObject();
+    JsonArray required = new JsonArray();
+    for (ConfigField f : fields) {
+      properties.put(f.name, f.toJsonSchema());
+      if (f.required) {
+        required.add(f.name);
+      }
+    }
+    JsonObject schema = new JsonObject().put("type", "object").put("properties", properties).put("additionalProperties", false);
+    if (!required.isEmpty()) {
+      schema.put("required", required);
+    }
+    return schema;
+  }
+}

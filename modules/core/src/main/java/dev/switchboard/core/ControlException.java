@@ -1,0 +1,60 @@
+package dev.switchboard.core;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/**
+ * A control request that was refused, with the HTTP-like code that says why: 400 (bad request or
+ * invalid definition), 404 (no such listener), 409 (conflict), 500 (it could not be done).
+ */
+public final class ControlException extends RuntimeException {
+  /** One field of a definition at fault, its path relative to the definition ({@code restart.initialDelay}). */
+  public record FieldError(String path, String message) {
+    public JsonObject toJson() {
+      return new JsonObject().put("path", path).put("message", message);
+    }
+  }
+
+  private final int code;
+  private final List<FieldError> fields;
+
+  public ControlException(int code, String message) {
+    this(code, message, List.of());
+  }
+
+  public ControlException(int code, String message, List<FieldError> fields) {
+    super(message, null, false, false);
+    this.code = code;
+    this.fields = List.copyOf(fields);
+  }
+
+  public static ControlException notFound(String name) {
+    return new ControlException(404, "no listener named '" + name + "'");
+  }
+
+  /** An invalid definition: 400 naming the field. Secrets are masked in the message. */
+  public static ControlException invalid(ConfigException e) {
+    String problem = Secrets.global().redact(e.problem());
+    return new ControlException(400, "invalid definition: " + (e.field().isEmpty() ? "" : e.field() + ": ") + problem,
+        List.of(new FieldError(e.field(), problem)));
+  }
+
+  public int code() {
+    return code;
+  }
+
+  public List<FieldError> fields() {
+    return fields;
+  }
+
+  /** The body of an error answer: {@code {error, fields?}}. */
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("error", getMessage());
+    if (!fields.isEmpty()) {
+      json.put("fields", new JsonArray(fields.stream().map(FieldError::toJson).toList()));
+    }
+    return json;
+  }
+}

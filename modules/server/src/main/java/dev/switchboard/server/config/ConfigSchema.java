@@ -1,0 +1,52 @@
+package dev.switchboard.server.config;
+
+import dev.switchboard.core.ListenerKinds;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A JSON Schema of the config file, for editors and CI. Its {@code listeners} part is made from the
+ * kinds' own field declarations (the source of their validation); the sections of the process itself
+ * are described here, their full rules being in docs/configuration.md.
+ * {@code java -jar switchboard.jar --schema} prints it; docs/switchboard.schema.json is its output.
+ */
+public final class ConfigSchema {
+  private ConfigSchema() {
+  }
+
+  public static JsonObject of(ListenerKinds kinds) {
+    JsonObject properties = new JsonObject()
+        .put("http", object("the HTTP server, the control token and the bridge", new JsonObject()
+            .put("host", typed("string", "the address the HTTP server binds (default 127.0.0.1)"))
+            .put("port", typed("integer", "its port (default 8080; 0: any free port)"))
+            .put("controlToken", typed("string", "the token every control action needs (8+ characters); put it in the environment"))
+            .put("bridge", new JsonObject().put("type", "object").put("description", "the bridge's bounds: see docs/configuration.md"))))
+        .put("dataDir", typed("string", "where definitions, desired state and kind counters are kept (default ./data)"))
+        .put("statusInterval", typed("string", "how often changed counters are pushed (default 1s)"))
+        .put("defaultListener", typed("string", "the listener /listener/start, /listener/stop and /listener/status act on"))
+        .put("listeners", new JsonObject().put("type", "array")
+            .put("description", "the listeners defined on the first start; afterwards the data dir is the truth (see docs/configuration.md)")
+            .put("items", kinds.listenerSchema()))
+        .put("status", new JsonObject().put("type", "object").put("description", "the status fan-out: see docs/status.md"))
+        .put("simulators", new JsonObject().put("type", "object").put("description", "in-process simulators to start first (the demo)"))
+        .put("verticles", new JsonObject().put("type", "array").put("description", "your own verticles, deployed beside the listeners")
+            .put("items", object("one verticle", new JsonObject()
+                .put("class", typed("string", "the class name, on the classpath"))
+                .put("config", new JsonObject().put("type", "object").put("description", "its config()"))
+                .put("instances", typed("integer", "how many instances (1 to 64)")))
+                .put("required", new JsonArray().add("class"))));
+    return object("Switchboard configuration", properties)
+        .put("$schema", "https://json-schema.org/draft/2020-12/schema")
+        .put("title", "Switchboard configuration")
+        .put("required", new JsonArray().add("http"));
+  }
+
+  private static JsonObject object(String description, JsonObject properties) {
+    return new JsonObject().put("type", "object").put("description", description).put("properties", properties)
+        .put("additionalProperties", false);
+  }
+
+  private static JsonObject typed(String type, String description) {
+    return new JsonObject().put("type", type).put("description", description);
+  }
+}

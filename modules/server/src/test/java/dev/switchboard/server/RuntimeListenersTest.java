@@ -1,0 +1,315 @@
+package dev.switchboard.server;
+
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import dev.switchboard.simulators.feed.FeedSimulatorOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Listeners defined, changed and removed at run time over REST, against a real server and the feed
+ * simulator, which counts concurrent connections: the others keep running, nothing runs twice.
+ */
+@ExtendWith(VertxExtension.class)
+class RuntimeListenersTest {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+
+  @TempDir
+  Path dataDir;
+  private Vertx vertx;
+  private Switchboard app;
+  private WebClient http;
+  private final List<JsonObject> pushes = new CopyOnWriteArrayList<>();
+  private final List<JsonObject> definitionChanges = new CopyOnWriteArrayList<>();
+
+  private void start(Vertx vertx, JsonObject config) {
+    this.vertx = vertx;
+    app = ServerFixture.start(config);
+    app.vertx().eventBus().<JsonObject>consumer("switchboard.status", m -> pushes.add(m.body())).completion().await();
+    app.vertx().eventBus().<JsonObject>consumer("switchboard.definitions", m -> definitionChanges.add(m.body())).completion().await();
+    http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort()));
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (app != null) {
+      app.stop().await();
+    }
+  }
+
+  private FeedSimulator simulator(Vertx vertx, double rate) {
+    FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(rate));
+    vertx.deployVerticle(sim).await();
+    return sim;
+  }
+
+  private HttpResponse<Buffer> send(HttpMethod method, String path, Object body) {
+    var request = http.request(method, path).bearerTokenAuthentication(ServerFixture.TOKEN);
+    return (body == null ? request.send() : request.sendBuffer(Buffer.buffer(body.toString()))).await();
+  }
+
+  private HttpResponse<Buffer> put(String name, JsonObject definition) {
+    return send(HttpMethod.PUT, "/api/listeners/" + name, definition);
+  }
+
+  private JsonObject status(String name) {
+    return http.get("/api/listeners/" + name).send().await().bodyAsJsonObject();
+  }
+
+  private String state(String name) {
+    HttpResponse<Buffer> r = http.get("/api/listeners/" + name).send().await();
+    return r.statusCode() == 404 ? "ABSENT" : r.bodyAsJsonObject().getString("state");
+  }
+
+  private static JsonObject feed(String url, boolean autoStart) {
+    return ServerFixture.feedListener("ignored", url, autoStart).copy().put("name", (String) null);
+  }
+
+  @Test
+  @DisplayName("create, change the URL while connected, remove: one connection to the new upstream, none left to the old, the other listener untouched")
+  void createChangeRemove(Vertx vertx) {
+    FeedSimulator other = simulator(vertx, 20);
+    FeedSimulator first = simulator(vertx, 20);
+    FeedSimulator second = simulator(vertx, 20);
+    start(vertx, ServerFixture.config(dataDir, ServerFixture.feedListener("steady", other.url(), true)));
+    Await.until(WAIT, "steady connected", () -> "CONNECTED".equals(state("steady")));
+
+    JsonObject definition = feed(first.url(), true);
+    definition.remove("name");
+    HttpResponse<Buffer> created = put("added", definition);
+    assertEquals(201, created.statusCode(), created.bodyAsString());
+    assertEquals("created", created.bodyAsJsonObject().getString("status"));
+    assertEquals(1L, created.bodyAsJsonObject().getLong("version"));
+    Await.until(WAIT, "added connected", () -> "CONNECTED".equals(state("added")));
+    assertTrue(pushes.stream().anyMatch(p -> "added".equals(p.getJsonObject("status").getString("name"))), "the new listener was pushed");
+    assertEquals("unchanged", put("added", definition).bodyAsJsonObject().getString("status"));
+
+    HttpResponse<Buffer> changed = put("added", definition.copy().put("url", second.url()));
+    assertEquals(200, changed.statusCode(), changed.bodyAsString());
+    assertEquals("updated", changed.bodyAsJsonObject().getString("status"));
+    assertEquals(2L, changed.bodyAsJsonObject().getLong("version"));
+    Await.until(WAIT, "added connected to the second upstream", () -> "CONNECTED".equals(state("added")) && second.concurrentConnections() == 1);
+    Await.until(WAIT, "no connection left to the first upstream", () -> first.concurrentConnections() == 0);
+    assertEquals(1, first.maxConcurrentConnections());
+    assertEquals(1, second.maxConcurrentConnections());
+    assertEquals(second.url(), status("added").getString("websocket_url"));
+    assertEquals(1, other.totalConnections(), "the other listener's connection was never touched");
+    assertEquals(1L, status("steady").getLong("deployments"));
+
+    JsonObject config = send(HttpMethod.GET, "/api/listeners/added/config", null).bodyAsJsonObject();
+    assertEquals(2L, config.getLong("version"));
+    assertEquals(second.url(), config.getJsonObject("definition").getString("url"));
+
+    HttpResponse<Buffer> removed = send(HttpMethod.DELETE, "/api/listeners/added", null);
+    assertEquals(200, removed.statusCode(), removed.bodyAsString());
+    assertEquals("removed", removed.bodyAsJsonObject().getString("status"));
+    Await.until(WAIT, "the socket closed", () -> second.concurrentConnections() == 0);
+    assertTrue(second.closeCodes().contains((short) 1000), "closed with a close frame: " + second.closeCodes());
+    assertEquals(404, http.get("/api/listeners/added").send().await().statusCode());
+    assertEquals(404, send(HttpMethod.DELETE, "/api/listeners/added", null).statusCode());
+    assertTrue(pushes.stream().anyMatch(p -> p.getJsonObject("status").getBoolean("removed", false)
+        && "added".equals(p.getJsonObject("status").getString("name"))), "the removal was pushed");
+    Await.until(WAIT, "each definition change published", () -> definitionChanges.stream()
+        .map(c -> c.getString("name") + ":" + c.getString("action") + ":" + c.getLong("version")).toList()
+        .equals(List.of("added:defined:1", "added:defined:2", "added:removed:2")));
+    JsonArray listed = http.get("/api/listeners").send().await().bodyAsJsonObject().getJsonArray("listeners");
+    assertEquals(List.of("steady"), listed.stream().map(o -> ((JsonObject) o).getString("name")).toList());
+    assertEquals(1, other.totalConnections());
+  }
+
+  @Test
+  @DisplayName("delete while in backoff: the pending retry is cancelled, no connection is ever made")
+  void deleteDuringBackoff(Vertx vertx) throws Exception {
+    FeedSimulator refusing = simulator(vertx, 0);
+    refusing.refuse(true).await();
+    start(vertx, ServerFixture.config(dataDir));
+    JsonObject definition = feed(refusing.url(), true);
+    definition.getJsonObject("restart").put("initialDelay", "300ms").put("maxDelay", "300ms");
+    assertEquals(201, put("retrying", definition).statusCode());
+    Await.until(WAIT, "in backoff", () -> "BACKOFF".equals(state("retrying")));
+    assertEquals(200, send(HttpMethod.DELETE, "/api/listeners/retrying", null).statusCode());
+    refusing.refuse(false).await();
+    long deadline = System.currentTimeMillis() + 1_000; // three backoff periods: a retry would have come
+    Await.until(Duration.ofSeconds(5), "three backoff periods", () -> System.currentTimeMillis() > deadline);
+    assertEquals(0, refusing.totalConnections());
+    assertEquals("ABSENT", state("retrying"));
+  }
+
+  @Test
+  @DisplayName("invalid definitions: 400 with the field's path, and nothing changed")
+  void validation(Vertx vertx) {
+    start(vertx, ServerFixture.config(dataDir));
+    JsonObject good = feed("ws://127.0.0.1:9/x", false);
+    assertError(put("x", good.copy().put("restart", new JsonObject().put("initialDelay", "soon"))), 400, "restart.initialDelay");
+    assertError(put("x", good.copy().put("type", "carrier-pigeon")), 400, "type");
+    assertError(put("x", good.copy().put("colour", "blue")), 400, "colour");
+    assertError(put("x", good.copy().put("autoStart", "yes")), 400, "autoStart");
+    assertError(put("x", good.copy().put("url", "http://example.com")), 400, "url");
+    assertError(put("x", good.copy().put("url", "ws://127.0.0.1:99999/x")), 400, "url");
+    assertError(put("x", good.copy().put("restart", new JsonObject().put("connectTimeout", "600h"))), 400, "restart.connectTimeout");
+    assertError(put("x", good.copy().put("name", "y")), 400, "name");
+    assertError(put("bad.name", good), 400, "name");
+    assertError(put("x", good.copy().put("url", "${NOT_SET_ANYWHERE}")), 400, "url");
+    HttpResponse<Buffer> notJson = send(HttpMethod.PUT, "/api/listeners/x", "{not json");
+    assertEquals(400, notJson.statusCode());
+    assertTrue(notJson.bodyAsJsonObject().getString("error").contains("not valid JSON"));
+    HttpResponse<Buffer> huge = send(HttpMethod.PUT, "/api/listeners/x", good.copy().put("onConnect", new JsonArray().add("x".repeat(70_000))));
+    assertEquals(413, huge.statusCode());
+    HttpResponse<Buffer> noToken = http.put("/api/listeners/x").sendJsonObject(good).await();
+    assertEquals(401, noToken.statusCode());
+    assertEquals(401, http.delete("/api/listeners/x").send().await().statusCode());
+    assertEquals("ABSENT", state("x"));
+    assertFalse(http.get("/api/listeners").send().await().bodyAsString().contains("\"x\""));
+
+    HttpResponse<Buffer> valid = http.post("/api/kinds/upstream/validate").sendJsonObject(good).await();
+    assertEquals(200, valid.statusCode(), valid.bodyAsString());
+    assertError(http.post("/api/kinds/upstream/validate").sendJsonObject(good.copy().put("maxFrameSize", 3)).await(), 400, "maxFrameSize");
+    assertEquals(404, http.post("/api/kinds/nope/validate").sendJsonObject(good).await().statusCode());
+    assertEquals("ABSENT", state("x"));
+  }
+
+  private static void assertError(HttpResponse<Buffer> response, int code, String path) {
+    assertEquals(code, response.statusCode(), response.bodyAsString());
+    JsonObject body = response.bodyAsJsonObject();
+    assertTrue(body.getString("error") != null && !body.getString("error").isBlank(), body.encode());
+    assertEquals(path, body.getJsonArray("fields").getJsonObject(0).getString("path"), body.encode());
+  }
+
+  @Test
+  @DisplayName("placeholders: numbers from the environment are numbers; literal secrets are masked and kept in a 0600 file")
+  void placeholdersAndSecrets(Vertx vertx) throws Exception {
+    FeedSimulator sim = simulator(vertx, 0);
+    start(vertx, ServerFixture.config(dataDir));
+    JsonObject definition = feed(sim.url(), true)
+        .put("maxFrameSize", "${FRAME_SIZE:-4096}")
+        .put("headers", new JsonObject().put("Authorization", "Bearer literal-secret-123"));
+    HttpResponse<Buffer> created = put("secretive", definition);
+    assertEquals(201, created.statusCode(), created.bodyAsString());
+    Await.until(WAIT, "connected", () -> "CONNECTED".equals(state("secretive")));
+    assertEquals("Bearer literal-secret-123", sim.lastHandshake().headers().get("Authorization"));
+    JsonObject shown = send(HttpMethod.GET, "/api/listeners/secretive/config", null).bodyAsJsonObject().getJsonObject("definition");
+    assertEquals("***", shown.getValue("headers"));
+    assertEquals("${FRAME_SIZE:-4096}", shown.getValue("maxFrameSize"), "a placeholder in a field that is not secret is shown as written");
+    Path file = dataDir.resolve("definitions.json");
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    // Sent back masked, as a form would: the stored secret is kept, and nothing changed.
+    assertEquals("unchanged", put("secretive", shown).bodyAsJsonObject().getString("status"));
+    assertEquals(1, sim.totalConnections());
+  }
+
+  @Test
+  @DisplayName("definitions survive a restart of the process; the data dir is the truth until a reload applies the file")
+  void persistenceAndReload(Vertx vertx) throws Exception {
+    FeedSimulator sim = simulator(vertx, 20);
+    Path file = dataDir.resolve("switchboard.json");
+    JsonObject config = ServerFixture.config(dataDir.resolve("data"), ServerFixture.feedListener("from-file", sim.url(), true));
+    Files.writeString(file, config.encodePrettily());
+    app = Switchboard.start(new dev.switchboard.server.config.ConfigLoader(Map.of("TEST_TOKEN", ServerFixture.TOKEN)).load(file)).await();
+    this.vertx = vertx;
+    http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort()));
+    assertEquals(201, put("at-runtime", feed(sim.url(), true)).statusCode());
+    Await.until(WAIT, "both connected", () -> "CONNECTED".equals(state("at-runtime")) && "CONNECTED".equals(state("from-file")));
+    app.stop().await();
+
+    // The file changes while the process is down: the data dir stays the truth.
+    JsonObject edited = ServerFixture.config(dataDir.resolve("data"), ServerFixture.feedListener("from-file", sim.url(), true),
+        ServerFixture.feedListener("also-from-file", sim.url(), true));
+    Files.writeString(file, edited.encodePrettily());
+    app = Switchboard.start(new dev.switchboard.server.config.ConfigLoader(Map.of("TEST_TOKEN", ServerFixture.TOKEN)).load(file)).await();
+    http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort()));
+    Await.until(WAIT, "the runtime listener is back", () -> "CONNECTED".equals(state("at-runtime")));
+    assertEquals("ABSENT", state("also-from-file"));
+
+    HttpResponse<Buffer> reloaded = send(HttpMethod.POST, "/api/reload", null);
+    assertEquals(200, reloaded.statusCode(), reloaded.bodyAsString());
+    JsonObject outcomes = reloaded.bodyAsJsonObject().getJsonObject("listeners");
+    assertEquals("unchanged", outcomes.getString("from-file"));
+    assertEquals("created", outcomes.getString("also-from-file"));
+    assertEquals("removed", outcomes.getString("at-runtime"));
+    Await.until(WAIT, "the file's listeners run", () -> "CONNECTED".equals(state("also-from-file")));
+    assertEquals("ABSENT", state("at-runtime"));
+
+    // A broken file changes nothing.
+    Files.writeString(file, edited.copy().put("listeners", new JsonArray().add(new JsonObject().put("name", "x"))).encodePrettily());
+    HttpResponse<Buffer> broken = send(HttpMethod.POST, "/api/reload", null);
+    assertEquals(400, broken.statusCode());
+    assertTrue(broken.bodyAsJsonObject().getString("error").contains("listeners[0].type"), broken.bodyAsString());
+    assertEquals("CONNECTED", state("also-from-file"));
+  }
+
+  @Test
+  @DisplayName("200 random define/remove/start/stop, ten at a time: never two connections for the listener; the end state is the last request's")
+  void randomOperations(Vertx vertx) {
+    FeedSimulator a = simulator(vertx, 50);
+    FeedSimulator b = simulator(vertx, 50);
+    start(vertx, ServerFixture.config(dataDir));
+    Random random = new Random(42);
+    for (int batch = 0; batch < 20; batch++) {
+      List<io.vertx.core.Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        String path = "/api/listeners/churn";
+        inFlight.add(switch (random.nextInt(4)) {
+          case 0 -> http.put(path).bearerTokenAuthentication(ServerFixture.TOKEN)
+              .sendJsonObject(feed(random.nextBoolean() ? a.url() : b.url(), true));
+          case 1 -> http.delete(path).bearerTokenAuthentication(ServerFixture.TOKEN).send();
+          case 2 -> http.post(path + "/start").bearerTokenAuthentication(ServerFixture.TOKEN).send();
+          default -> http.post(path + "/stop").bearerTokenAuthentication(ServerFixture.TOKEN).send();
+        });
+      }
+      io.vertx.core.Future.join(new ArrayList<>(inFlight)).await();
+      for (var r : inFlight) {
+        int code = r.result().statusCode();
+        assertTrue(code == 200 || code == 201 || code == 404, code + " " + r.result().bodyAsString());
+      }
+      assertTrue(a.maxConcurrentConnections() <= 1, "upstream a saw " + a.maxConcurrentConnections() + " connections at once");
+      assertTrue(b.maxConcurrentConnections() <= 1, "upstream b saw " + b.maxConcurrentConnections() + " connections at once");
+    }
+    // The last request, alone: what it asks for is what holds.
+    switch (random.nextInt(3)) {
+      case 0 -> {
+        send(HttpMethod.DELETE, "/api/listeners/churn", null);
+        assertEquals("ABSENT", state("churn"));
+        Await.until(WAIT, "no connection left", () -> a.concurrentConnections() + b.concurrentConnections() == 0);
+      }
+      case 1 -> {
+        put("churn", feed(a.url(), true));
+        assertEquals("stopped", send(HttpMethod.POST, "/api/listeners/churn/stop", null).bodyAsJsonObject().getString("status"));
+        assertEquals("STOPPED", state("churn"));
+        Await.until(WAIT, "no connection left", () -> a.concurrentConnections() + b.concurrentConnections() == 0);
+      }
+      default -> {
+        put("churn", feed(b.url(), true));
+        send(HttpMethod.POST, "/api/listeners/churn/start", null);
+        Await.until(WAIT, "one connection, to the last URL", () -> "CONNECTED".equals(state("churn"))
+            && b.concurrentConnections() == 1 && a.concurrentConnections() == 0);
+      }
+    }
+    assertTrue(a.maxConcurrentConnections() <= 1 && b.maxConcurrentConnections() <= 1);
+  }
+}

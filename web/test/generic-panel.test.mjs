@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { indexKinds, dataAddresses, KindCatalog } from '../src/kinds.js';
+import { seqStep, summarize } from '../src/panels/message-list.js';
+import { genericTitle, statusFacts } from '../src/panels/generic-panel.js';
+
+const kindsJson = {
+  kinds: [
+    {
+      type: 'ticker', namespace: 'tick', description: 'a ticker', fields: [{ name: 'url', type: 'url', required: true }],
+      status_fields: [{ name: 'ticks', type: 'integer', doc: 'ticks seen' }, { name: 'venue', type: 'string', doc: '' }],
+      addresses: { data: ['tick', 'quote'], receive: ['tick', 'quote'], ask: [], act: [] },
+    },
+    { type: 'bare', fields: 'nonsense' },
+    { namespace: 'no-type' },
+  ],
+  common: [{ name: 'autoStart', type: 'boolean' }, { type: 'no name' }],
+};
+
+test('the kinds are indexed by type; what is malformed is dropped', () => {
+  const { kinds, common } = indexKinds(kindsJson);
+  assert.deepEqual([...kinds.keys()], ['ticker', 'bare']);
+  assert.equal(kinds.get('bare').namespace, 'bare');
+  assert.deepEqual(kinds.get('bare').fields, []);
+  assert.deepEqual(common.map((f) => f.name), ['autoStart']);
+  assert.deepEqual(indexKinds(null).kinds.size, 0);
+});
+
+test('a listener\'s data addresses are its kind\'s namespace, its name and each data suffix', () => {
+  const { kinds } = indexKinds(kindsJson);
+  assert.deepEqual(dataAddresses(kinds.get('ticker'), 't1'), ['tick.t1.tick', 'tick.t1.quote']);
+  assert.deepEqual(dataAddresses(kinds.get('bare'), 'b'), []);
+  assert.deepEqual(dataAddresses(null, 'b'), []);
+});
+
+test('the kinds are read once, and again after a failure until it works', async () => {
+  let calls = 0;
+  const catalog = new KindCatalog(async () => {
+    calls += 1;
+    if (calls < 3) throw new Error('HTTP 503');
+    return kindsJson;
+  }, { delay: () => 1 });
+  const heard = [];
+  catalog.onReady((value, err) => heard.push(value ? 'ready' : err.message));
+  await assert.rejects(catalog.load(), /HTTP 503/);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(calls, 3);
+  assert.deepEqual(heard, ['HTTP 503', 'HTTP 503', 'ready']);
+  assert.equal(catalog.kind('ticker').namespace, 'tick');
+  await catalog.load();
+  let late = null;
+  catalog.onReady((value) => { late = value; });
+  assert.ok(late);
+  assert.equal(calls, 3, 'kept, not read again');
+});
+
+test('envelopes in order, duplicates dropped, a jump is a gap', () => {
+  assert.deepEqual(seqStep(null, 5), { old: false, missed: 0 });
+  assert.deepEqual(seqStep(5, 6), { old: false, missed: 0 });
+  assert.deepEqual(seqStep(5, 5), { old: true, missed: 0 });
+  assert.deepEqual(seqStep(5, 3), { old: true, missed: 0 });
+  assert.deepEqual(seqStep(5, 9), { old: false, missed: 3 });
+  assert.equal(seqStep(5, undefined).old, true);
+});
+
+test('a message in one line: text as text, anything else as abbreviated JSON', () => {
+  assert.equal(summarize({ type: 'text', data: { text: 'hello' } }), 'hello');
+  assert.equal(summarize({ type: 'tick', data: { p: 1.5, s: 'A' } }), '{"p":1.5,"s":"A"}');
+  assert.equal(summarize({ type: 'tick', data: { long: 'x'.repeat(500) } }, 20), `${'{"long":"xxxxxxxxxxx'}…`);
+  assert.equal(summarize({ type: 'empty' }), '');
+});
+
+test('the generic panel\'s title and the kind\'s status fields', () => {
+  assert.equal(genericTitle('ticker', 't1'), 'ticker · t1');
+  const { kinds } = indexKinds(kindsJson);
+  assert.deepEqual(statusFacts(kinds.get('ticker').statusFields, { name: 't1', ticks: 12345, venue: 'X', other: 1 }),
+    [['ticks', '12,345', 'ticks seen'], ['venue', 'X', '']]);
+  assert.deepEqual(statusFacts(kinds.get('ticker').statusFields, { name: 't1', ticks: null }), []);
+  assert.deepEqual(statusFacts(undefined, { name: 't1' }), []);
+});
