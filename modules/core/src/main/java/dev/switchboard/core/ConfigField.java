@@ -77,7 +77,7 @@ public record ConfigField(String name, Type type, Object defaultValue, boolean r
   public JsonObject toJsonSchema() {
     JsonObject schema = switch (type) {
       case STRING -> new JsonObject().put("type", "string").put("minLength", 1);
-      case URL -> new JsonObject().put("type", "string").put("pattern", "^wss?://");
+      case URL -> new JsonObject().put("type", "string").put("pattern", "^(wss?://|.*\\$\\{)");
       case BOOLEAN -> new JsonObject().put("type", new JsonArray().add("boolean").add("string"));
       case INTEGER -> new JsonObject().put("type", new JsonArray().add("integer").add("string"));
       case NUMBER -> new JsonObject().put("type", new JsonArray().add("number").add("string"));

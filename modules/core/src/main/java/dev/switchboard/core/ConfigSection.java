@@ -83,6 +83,9 @@ public final class ConfigSection {
     if (declared == null) {
       return value;
     }
+    if (value == null && declared.required()) {
+      throw new ConfigException(field(key), "is required");
+    }
     if (value == null) {
       return declared.defaultValue();
     }

@@ -38,6 +38,12 @@ public final class ListenerKinds {
       if (kinds.put(k.type(), k) != null) {
         throw new IllegalStateException("two listener kinds of type '" + k.type() + "' on the classpath");
       }
+      KindAddresses a = k.addresses();
+      for (String data : a.data()) {
+        if (a.receive().stream().noneMatch(data::matches)) {
+          throw new IllegalStateException("kind '" + k.type() + "': data address '" + data + "' is not among the addresses browsers may receive");
+        }
+      }
     });
   }
 
@@ -68,8 +74,8 @@ public final class ListenerKinds {
   /**
    * Reads and validates one definition. {@code source} is the JSON as written (placeholders
    * unresolved); {@code path} prefixes every field named in an error ({@code "listeners[2]"} for the
-   * file, {@code ""} for a definition sent over the API). Values of fields marked secret join
-   * {@link Secrets#global()}; nothing else that came from a placeholder is treated as secret.
+   * file, {@code ""} for a definition sent over the API). Values of fields marked secret, and what a
+   * placeholder put into a URL, join {@link Secrets#global()}; other placeholder values are not secrets.
    */
   public ListenerDefinition read(String path, JsonObject source, Map<String, String> env, Path dataDir, long version) {
     Placeholders placeholders = new Placeholders(env);

@@ -6,8 +6,9 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The values that came from the environment through {@code ${VAR}} placeholders. Anything shown to a
- * person (status, logs, errors) goes through {@link #redact(String)} first.
+ * The secret values this process knows: the fields kinds mark secret, what placeholders put into URLs,
+ * and every placeholder value outside listener definitions (tokens, keys). Anything shown to a person
+ * (status, logs, errors) goes through {@link #redact(String)} first.
  */
 public final class Secrets {
   public static final String MASK = "***";

@@ -37,6 +37,7 @@ public final class Main {
     Signal.handle(new Signal("INT"), sig -> shutDown(app, "SIGINT"));
     // SIGHUP, as daemons do: apply the config file's listeners, leaving the others' connections alone.
     Signal.handle(new Signal("HUP"), sig -> app.reload()
+        .onSuccess(outcomes -> LoggerFactory.getLogger("switchboard.audit").info("[*] reload by SIGHUP: {}", outcomes))
         .onFailure(err -> LOG.error("SIGHUP: reload failed: {}", err.getMessage())));
   }
 

@@ -80,8 +80,10 @@ public final class Switchboard {
           return vertx.deployVerticle(http);
         })
         .compose(id -> deployUserVerticles())
-        .onSuccess(v -> LOG.info("switchboard ready on http://{}:{}/ with {} listener(s)",
-            config.http().host(), http.port(), config.listeners().size()));
+        .compose(v -> supervisor.snapshot())
+        .onSuccess(snapshot -> LOG.info("switchboard ready on http://{}:{}/ with {} listener(s)",
+            config.http().host(), http.port(), snapshot.listeners().size()))
+        .mapEmpty();
   }
 
   private Future<Void> deployUserVerticles() {
