@@ -81,6 +81,28 @@ class HomeAssistantCountersTest {
   }
 
   @Test
+  @DisplayName("removing the listener closes its connection and deletes its counters: a new one of the same name starts from zero")
+  void removeDeletesCounters() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    Supervisor supervisor = HomeAssistantFixture.deploySupervisor(vertx, dataDir,
+        HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(), dataDir, true, new JsonObject()));
+    Control control = new Control(vertx);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    sim.burst(10).await();
+    Await.until(WAIT, "10 events counted", () -> control.status(NAME).getLong("events_total") == 10);
+    Path counters = dataDir.resolve("homeassistant-home.json");
+
+    assertEquals("removed", supervisor.remove(NAME).await().outcome());
+    assertFalse(Files.exists(counters), "the kind's state went with the listener");
+    Await.until(WAIT, "the connection closed", () -> sim.concurrentConnections() == 0);
+
+    JsonObject again = HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(), dataDir, true, new JsonObject())
+        .source().copy();
+    assertEquals("created", supervisor.define(NAME, again).await().outcome());
+    assertEquals(0L, control.awaitState(NAME, ListenerState.CONNECTED, WAIT).getLong("events_total"));
+  }
+
+  @Test
   @DisplayName("event_rate_per_min tracks a known simulator rate within 10%")
   void eventRateTracksSimulator() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(40));
