@@ -18,6 +18,20 @@ public class ConfigException extends RuntimeException {
     return field;
   }
 
+  /**
+   * The same error with every one of {@code secrets} masked: a value from the environment must not
+   * show in an error about it ("must be a number, not s3cret").
+   */
+  public ConfigException masking(java.util.Collection<String> secrets) {
+    String masked = problem;
+    for (String secret : secrets) {
+      if (secret != null && !secret.isEmpty() && masked.contains(secret)) {
+        masked = masked.replace(secret, Secrets.MASK);
+      }
+    }
+    return masked.equals(problem) ? this : new ConfigException(field, masked);
+  }
+
   /** What is wrong, without the field's name. */
   public String problem() {
     return problem;

@@ -51,12 +51,18 @@ public interface ControlPlane {
   /** Every listener's health, as the supervisor sees it now. */
   Future<HealthReport> health();
 
-  /** The answer to a command: what happened, the status seq after it, and the listener's status. */
-  record Result(String outcome, long seq, ListenerStatus listener, long version) {
+  /**
+   * The answer to a command: what happened, the status seq after it, and the listener's status.
+   * {@code warning} says what did not hold (the desired state could not be saved), null when all did.
+   */
+  record Result(String outcome, long seq, ListenerStatus listener, long version, String warning) {
     public JsonObject toJson() {
       JsonObject json = new JsonObject().put("status", outcome).put("seq", seq);
       if (version > 0) {
         json.put("version", version);
+      }
+      if (warning != null) {
+        json.put("persisted", false).put("warning", warning);
       }
       return json.put("listener", listener == null ? null : listener.toJson());
     }

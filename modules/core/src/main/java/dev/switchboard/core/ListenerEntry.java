@@ -31,6 +31,8 @@ final class ListenerEntry {
   long retryTimer = -1;
   long resetTimer = -1;
   long publishedRate = -1;
+  /** Why the desired state is not on disk; null when it is. */
+  String persistError;
 
   ListenerEntry(ListenerDefinition definition) {
     this.definition = definition;

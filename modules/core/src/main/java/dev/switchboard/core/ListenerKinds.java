@@ -80,6 +80,15 @@ public final class ListenerKinds {
   public ListenerDefinition read(String path, JsonObject source, Map<String, String> env, Path dataDir, long version) {
     Placeholders placeholders = new Placeholders(env);
     JsonObject resolved = placeholders.resolve(source, path);
+    try {
+      return read(path, source, resolved, placeholders, dataDir, version);
+    } catch (ConfigException e) {
+      throw e.masking(placeholders.values());
+    }
+  }
+
+  private ListenerDefinition read(String path, JsonObject source, JsonObject resolved, Placeholders placeholders, Path dataDir,
+                                  long version) {
     ConfigSection probe = new ConfigSection(path, resolved);
     String name = probe.requiredString("name");
     if (!NAME.matcher(name).matches()) {

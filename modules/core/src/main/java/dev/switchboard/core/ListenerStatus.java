@@ -9,6 +9,7 @@ import java.time.Instant;
  * names are those of the single-listener services this replaces, so that their runbooks still apply.
  *
  * @param active     the desired state ({@code is_active})
+ * @param desiredPersisted false while the desired state could not be saved ({@code desired_persisted})
  * @param taskStatus none|running|completed|failed|cancelled: what became of the current deployment
  * @param kindFields the fields of the listener's kind, flattened into the JSON next to the common ones
  */
@@ -17,6 +18,7 @@ public record ListenerStatus(
     String type,
     ListenerState state,
     boolean active,
+    boolean desiredPersisted,
     String taskStatus,
     String websocketUrl,
     boolean autoStart,
@@ -46,6 +48,7 @@ public record ListenerStatus(
         .put("state", state.name())
         .put("is_active", active)
         .put("is_running", running())
+        .put("desired_persisted", desiredPersisted)
         .put("task_status", taskStatus)
         .put("connection_status", state.connectionStatus())
         .put("websocket_url", websocketUrl)
@@ -65,7 +68,7 @@ public record ListenerStatus(
   }
 
   private static final java.util.Set<String> COMMON = java.util.Set.of(
-      "name", "type", "state", "is_active", "is_running", "task_status", "connection_status", "websocket_url",
+      "name", "type", "state", "is_active", "is_running", "desired_persisted", "task_status", "connection_status", "websocket_url",
       "auto_start", "attempt", "next_retry_at", "last_error", "connected_since", "deployments", "messages_in",
       "messages_out", "bytes_in", "malformed", "last_message_at", "rate_1m", "connected_clients");
 
@@ -81,6 +84,7 @@ public record ListenerStatus(
         json.getString("type"),
         ListenerState.valueOf(json.getString("state")),
         json.getBoolean("is_active", false),
+        json.getBoolean("desired_persisted", true),
         json.getString("task_status"),
         json.getString("websocket_url"),
         json.getBoolean("auto_start", false),

@@ -34,6 +34,8 @@ import java.util.function.Supplier;
  */
 public class Supervisor extends VerticleBase implements ControlPlane {
   private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
+  /** How often a desired state that could not be saved is tried again. */
+  static final long UNSAVED_RETRY_MS = 2_000;
 
   /**
    * Options that are the supervisor's own, not any listener's.
@@ -51,6 +53,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private final Map<String, ListenerDefinition> defined = new LinkedHashMap<>();
   /** The tail of each listener name's command queue. */
   private final Map<String, Future<Void>> queues = new HashMap<>();
+  /** Per name with queued commands: the number of the latest start, stop or restart asked for. */
+  private final Map<String, Long> lifecycleTickets = new HashMap<>();
   private Context context;
   private DesiredStateStore desiredStore;
   private DefinitionStore definitionStore;
@@ -87,6 +91,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
       }
     });
     vertx.setPeriodic(options.statusInterval().toMillis(), id -> publishCounters());
+    vertx.setPeriodic(UNSAVED_RETRY_MS, id -> retryUnsaved());
     return definitionStore.load()
         .compose(this::initialDefinitions)
         .compose(definitions -> desiredStore.load().compose(persisted -> {
@@ -154,17 +159,17 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   @Override
   public Future<Result> start(String name) {
-    return command(name, this::start);
+    return lifecycle(name, this::start);
   }
 
   @Override
   public Future<Result> stop(String name) {
-    return command(name, this::stop);
+    return lifecycle(name, this::stop);
   }
 
   @Override
   public Future<Result> restart(String name) {
-    return command(name, this::restart);
+    return lifecycle(name, this::restart);
   }
 
   @Override
@@ -268,6 +273,27 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     return answer.future();
   }
 
+  /**
+   * A start, stop or restart. Queued ones coalesce: when its turn comes, a command behind which a later
+   * start, stop or restart of the same listener waits does nothing and answers {@code superseded} (a
+   * stop after 40 queued restarts does not wait for 40 connections). The last one decides.
+   */
+  private Future<Result> lifecycle(String name, Function<ListenerEntry, Future<String>> action) {
+    return onLoop(() -> {
+      long ticket = lifecycleTickets.merge(name, 1L, Long::sum);
+      return enqueue(name, () -> {
+        ListenerEntry e = entries.get(name);
+        if (e == null) {
+          return Future.failedFuture(notFound(name));
+        }
+        if (ticket != lifecycleTickets.get(name)) {
+          return Future.succeededFuture(result("superseded", e));
+        }
+        return action.apply(e).map(outcome -> result(outcome, e));
+      });
+    });
+  }
+
   /** A command on an existing listener, in its queue; 404 when there is none (by the time its turn comes). */
   private Future<Result> command(String name, Function<ListenerEntry, Future<String>> action) {
     return onLoop(() -> enqueue(name, () -> {
@@ -290,7 +316,11 @@ public class Supervisor extends VerticleBase implements ControlPlane {
       return f.transform(done -> Future.<Void>succeededFuture());
     });
     queues.put(name, tail);
-    tail.onComplete(v -> queues.remove(name, tail)); // nothing left behind for names that come and go
+    tail.onComplete(v -> {
+      if (queues.remove(name, tail)) {
+        lifecycleTickets.remove(name); // nothing left behind for names that come and go
+      }
+    });
     return result.future();
   }
 
@@ -299,7 +329,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   }
 
   private Result result(String outcome, ListenerEntry e) {
-    return new Result(outcome, statusSeq, status(e), e.definition.version());
+    return new Result(outcome, statusSeq, status(e), e.definition.version(), e.persistError);
   }
 
   private JsonObject sourceOf(String name) {
@@ -309,30 +339,62 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   // ---- commands (supervisor loop, in the name's queue) -----------------------------------------
 
+  // Each lifecycle command acts first and persists after: what runs is always what the answer and the
+  // status say, whatever the disk does. A failed save is reported (desired_persisted false, /health),
+  // and retried by the next command or the periodic retry; it never leaves an instance behind.
+
   private Future<String> start(ListenerEntry e) {
     if (e.desired && e.state != ListenerState.FAILED && e.state != ListenerState.STOPPED) {
-      return Future.succeededFuture("already_active");
+      return retrySave(e).map("already_active");
     }
     e.desired = true;
     e.attempt = 0;
-    return desiredStore.save(e.name(), true).compose(v -> deploy(e)).map("started");
+    return deploy(e).compose(v -> persistDesired(e)).map("started");
   }
 
   private Future<String> stop(ListenerEntry e) {
     if (!e.desired && e.state == ListenerState.STOPPED) {
-      return Future.succeededFuture("already_inactive");
+      return retrySave(e).map("already_inactive");
     }
     e.desired = false;
-    return desiredStore.save(e.name(), false).compose(v -> halt(e, "cancelled")).map("stopped");
+    return halt(e, "cancelled").compose(v -> persistDesired(e)).map("stopped");
   }
 
   private Future<String> restart(ListenerEntry e) {
     e.desired = true;
     e.attempt = 0;
-    return desiredStore.save(e.name(), true)
-        .compose(v -> undeployCurrent(e))
-        .compose(v -> deploy(e))
-        .map("restarted");
+    return deploy(e).compose(v -> persistDesired(e)).map("restarted");
+  }
+
+  /** Saves the entry's desired state; a failure is recorded in its status, not thrown. */
+  private Future<Void> persistDesired(ListenerEntry e) {
+    boolean wanted = e.desired;
+    return desiredStore.save(e.name(), wanted).transform(ar -> {
+      String before = e.persistError;
+      if (ar.succeeded()) {
+        e.persistError = null;
+      } else {
+        e.persistError = "the desired state (" + (wanted ? "started" : "stopped") + ") could not be saved to "
+            + desiredStore.file() + ": " + ar.cause().getMessage() + "; it holds until the process restarts";
+        if (before == null) {
+          LOG.warn("[{}] {}", e.name(), e.persistError);
+        }
+      }
+      if (!java.util.Objects.equals(before, e.persistError)) {
+        publish(e);
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  private Future<Void> retrySave(ListenerEntry e) {
+    return e.persistError == null ? Future.succeededFuture() : persistDesired(e);
+  }
+
+  /** Saves again every desired state whose save failed: once the disk is back, the status says so. */
+  private void retryUnsaved() {
+    entries.values().stream().filter(e -> e.persistError != null)
+        .forEach(e -> enqueue(e.name(), () -> entries.get(e.name()) == e ? persistDesired(e) : Future.succeededFuture()));
   }
 
   /** Creates or changes a listener; what is answered is on disk first. */
@@ -458,8 +520,15 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     });
   }
 
-  /** Deploys a fresh instance. Only called with no live instance, from the command queue. */
+  /**
+   * Deploys a fresh instance, from the command queue. A live instance is undeployed first, so that
+   * two never run side by side, whatever led here (design invariant 1).
+   */
   private Future<Void> deploy(ListenerEntry e) {
+    return e.deploymentId == null ? deployFresh(e) : undeployCurrent(e).compose(v -> deployFresh(e));
+  }
+
+  private Future<Void> deployFresh(ListenerEntry e) {
     cancelTimers(e);
     long generation = ++generations;
     e.liveGeneration = generation;
@@ -533,9 +602,12 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   }
 
   private Future<Void> onExit(ListenerEntry e, long generation, ListenerFailure failure) {
-    if (generation != e.liveGeneration || !e.desired) {
+    if (generation != e.liveGeneration) {
       LOG.debug("[{}] ignoring exit report of stale generation {}", e.name(), generation);
       return Future.succeededFuture();
+    }
+    if (!e.desired) {
+      return halt(e, "cancelled"); // live but no longer wanted: it goes, it is not retried
     }
     RestartPolicy policy = e.spec().policy();
     if (e.connectedSince != null && Duration.between(e.connectedSince, Instant.now()).compareTo(policy.resetAfter()) >= 0) {
@@ -602,6 +674,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   /** The supervisor's health rule: an active listener must be connected, and then its kind must be content. */
   private static Optional<String> healthProblem(ListenerEntry e, ListenerStatus status) {
+    if (e.persistError != null) {
+      return Optional.of(e.persistError);
+    }
     if (!status.active()) {
       return Optional.empty();
     }
@@ -614,7 +689,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   ListenerStatus status(ListenerEntry e) {
     ListenerStats s = e.stats;
-    return new ListenerStatus(e.name(), e.spec().type(), e.state, e.desired, e.taskStatus,
+    return new ListenerStatus(e.name(), e.spec().type(), e.state, e.desired, e.persistError == null, e.taskStatus,
         Secrets.global().redact(e.spec().url()), e.spec().autoStart(), e.attempt, e.nextRetryAt, e.lastError,
         e.connectedSince, e.deployments, s.messagesIn(), s.messagesOut(), s.bytesIn(), s.malformed(),
         s.lastMessageAt(), s.rate1m(), s.connectedClients(), s.kindFields());

@@ -74,6 +74,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("a data dir that cannot be written is refused at start with its path, not found at the first stop")
+  void unwritableDataDir(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("a-file"), "x");
+    String refused = refusal(c -> c.put("dataDir", file.resolve("data").toString()));
+    assertTrue(refused.startsWith("dataDir: '" + file.resolve("data").toAbsolutePath() + "' cannot be written"), refused);
+  }
+
+  @Test
   @DisplayName("a missing environment variable is refused, naming the field and the variable")
   void missingVariable() {
     assertEquals("listeners[0].url: environment variable NOT_SET is not set",

@@ -70,8 +70,17 @@ public final class ConfigLoader {
     JsonObject rest = raw.copy();
     Object listenerSources = rest.remove("listeners");
     Placeholders placeholders = new Placeholders(env);
-    ConfigSection root = new ConfigSection("", placeholders.resolve(rest, ""));
+    JsonObject resolved = placeholders.resolve(rest, "");
     Secrets.global().addAll(placeholders.values());
+    try {
+      return parse(resolved, listenerSources);
+    } catch (ConfigException e) {
+      throw e.masking(placeholders.values());
+    }
+  }
+
+  private SwitchboardConfig parse(JsonObject resolved, Object listenerSources) {
+    ConfigSection root = new ConfigSection("", resolved);
 
     ConfigSection http = root.section("http");
     SwitchboardConfig.Http httpConfig = new SwitchboardConfig.Http(
@@ -84,7 +93,7 @@ public final class ConfigLoader {
     }
     http.finish();
 
-    Path dataDir = Path.of(root.optionalString("dataDir", "./data"));
+    Path dataDir = writableDataDir(root.optionalString("dataDir", "./data"));
     Duration statusInterval = root.duration("statusInterval", Duration.ofSeconds(1));
     if (statusInterval.isZero()) {
       throw new ConfigException("statusInterval", "must be longer than zero");
@@ -102,6 +111,23 @@ public final class ConfigLoader {
     root.finish();
     return new SwitchboardConfig(httpConfig, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
         kinds, env, Optional.empty());
+  }
+
+  /**
+   * The data dir, made if missing and proven writable now: a listener's desired state that cannot be
+   * saved is found at start, not at the first stop.
+   */
+  private static Path writableDataDir(String configured) {
+    Path dir = Path.of(configured);
+    try {
+      Files.createDirectories(dir);
+      Path probe = Files.createTempFile(dir, ".write-check", ".tmp");
+      Files.delete(probe);
+      return dir;
+    } catch (IOException | UnsupportedOperationException e) {
+      throw new ConfigException("dataDir", "'" + dir.toAbsolutePath() + "' cannot be written (" + e.getClass().getSimpleName()
+          + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); point dataDir at a directory this user can write");
+    }
   }
 
   private List<ListenerDefinition> listeners(Object sources, Path dataDir) {

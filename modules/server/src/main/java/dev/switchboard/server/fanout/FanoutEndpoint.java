@@ -66,12 +66,17 @@ public final class FanoutEndpoint {
   private static final int MAX_REPLY_ADDRESS = 100;
   private static final Buffer SOCKJS_OPEN = WebSocketFrames.frame(WebSocketFrames.TEXT, Buffer.buffer("o"));
 
+  /** All clients' registered addresses together, in characters: 16 Mi, far above any real use. */
+  static final long MAX_REGISTERED_BYTES = 16L * 1024 * 1024;
   private final Vertx vertx;
   private final Context context;
   private final Thread loop;
   private final BridgeRules rules;
   private final FanoutOptions options;
   private final Map<String, Route> routes = new HashMap<>();
+  /** The most address bytes all clients together may hold registered: bounded memory whatever they ask. */
+  private final long maxRegisteredBytes;
+  private long registeredBytes;
   private final Set<FanoutClient> clients = new LinkedHashSet<>();
   private List<FanoutClient> dirty = new ArrayList<>();
   private boolean flushScheduled;
@@ -91,7 +96,12 @@ public final class FanoutEndpoint {
   }
 
   public FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options) {
+    this(vertx, rules, options, MAX_REGISTERED_BYTES);
+  }
+
+  FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options, long maxRegisteredBytes) {
     LocalCodec.register(vertx, BridgeActivity.class);
+    this.maxRegisteredBytes = maxRegisteredBytes;
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     if (!Context.isOnEventLoopThread()) {
@@ -207,6 +217,10 @@ public final class FanoutEndpoint {
 
   /** Registers the client on an address, or answers why not. */
   void register(FanoutClient client, String address) {
+    if (address != null && address.length() > BridgeRules.MAX_ADDRESS_LENGTH) {
+      client.reply(error(address.substring(0, 40) + "...", "address_too_long: at most " + BridgeRules.MAX_ADDRESS_LENGTH + " characters"));
+      return;
+    }
     if (!rules.mayReceive(address)) {
       client.reply(error(address, "access_denied"));
       return;
@@ -218,7 +232,13 @@ public final class FanoutEndpoint {
       client.reply(error(address, "max_handlers_reached"));
       return;
     }
+    if (registeredBytes + address.length() > maxRegisteredBytes) {
+      LOG.warn("fan-out: refused a registration: the clients already hold {} bytes of addresses (the bound)", registeredBytes);
+      client.reply(error(address, "too_many_registrations: the server holds as many as it may; try again later"));
+      return;
+    }
     if (client.addresses.add(address)) {
+      registeredBytes += address.length();
       routes.computeIfAbsent(address, a -> {
         Route route = new Route();
         route.consumer = vertx.eventBus().consumer(a, msg -> deliver(route, a, msg.body()));
@@ -317,6 +337,7 @@ public final class FanoutEndpoint {
     if (!client.addresses.remove(address)) {
       return;
     }
+    registeredBytes -= address.length();
     Route route = routes.get(address);
     if (route != null) {
       route.clients.remove(client);

@@ -75,6 +75,12 @@ public final class BrowserBridge {
         event.complete(allowSend(event));
         return;
       }
+      case REGISTER -> {
+        // Before the bridge registers: an address no browser may hold (too long, say) never costs memory.
+        String address = event.getRawMessage() == null ? null : event.getRawMessage().getString("address");
+        event.complete(rules.mayReceive(address));
+        return;
+      }
       case PUBLISH -> {
         // Nothing a browser may reach is a publish address; a publish to an acting one would act unchecked.
         rules.publishRefused(socketId(event), event.getRawMessage().getString("address"));

@@ -57,16 +57,22 @@ class FanoutEndpointTest {
   /** Mounted as HttpApi would mount it: a Router route on the raw endpoint's path. */
   static final class FanoutServer extends VerticleBase {
     private final FanoutOptions options;
+    private final long maxRegisteredBytes;
     FanoutEndpoint endpoint;
     private HttpServer server;
 
     FanoutServer(FanoutOptions options) {
+      this(options, FanoutEndpoint.MAX_REGISTERED_BYTES);
+    }
+
+    FanoutServer(FanoutOptions options, long maxRegisteredBytes) {
       this.options = options;
+      this.maxRegisteredBytes = maxRegisteredBytes;
     }
 
     @Override
     public Future<?> start() {
-      endpoint = new FanoutEndpoint(vertx, new BridgeRules(new ControlToken(TOKEN), ListenerKinds.discover()), options);
+      endpoint = new FanoutEndpoint(vertx, new BridgeRules(new ControlToken(TOKEN), ListenerKinds.discover()), options, maxRegisteredBytes);
       Router router = Router.router(vertx);
       router.get("/eventbus/websocket").handler(ctx -> endpoint.handle(ctx.request()));
       router.get("/eventbus/:server/:session/websocket").handler(ctx -> endpoint.handleSockJs(ctx.request()));
@@ -275,6 +281,30 @@ class FanoutEndpointTest {
         .put("headers", new JsonObject().put("token", TOKEN)));
     Await.until(WAIT, "the denial and the publish rejected", () -> c.errors("access_denied") == 1 && c.errors("rejected") == 3);
     assertEquals(1, acted.size(), "a publish never reaches an acting address");
+  }
+
+  @Test
+  @DisplayName("registration memory is bounded: a permitted address over 256 characters is refused, and so is any past the total bound")
+  void registrationMemoryBounded() {
+    FanoutServer server = new FanoutServer(FanoutOptions.defaults(), 600);
+    vertx.deployVerticle(server).await();
+    BridgeClient attacker = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    // Matches the rules (any entity id), but 60 KB: 500 of these held 35 MB per socket.
+    attacker.register("homeassistant.home.state." + "x".repeat(60_000));
+    Await.until(WAIT, "refused as too long", () -> attacker.errors("address_too_long: at most 256 characters") == 1);
+    attacker.send(sendFrame("upstream.feed.send" + "x".repeat(60_000), "hi", "r-long", TOKEN));
+    Await.until(WAIT, "a long send denied", () -> attacker.errors("access_denied") == 1);
+    for (int i = 0; i < 5; i++) {
+      attacker.register("homeassistant.home.state.sensor." + "y".repeat(150) + i); // 182 characters each
+    }
+    Await.until(WAIT, "three fit under 600 bytes, then refusals", () -> attacker.errors(
+        "too_many_registrations: the server holds as many as it may; try again later") == 2);
+    assertEquals(3, registrations(BridgeActivity.Kind.REGISTER));
+    attacker.socket.close().await();
+    Await.until(WAIT, "released on close", () -> registrations(BridgeActivity.Kind.UNREGISTER) == 3);
+    BridgeClient next = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    next.register(FEED);
+    Await.until(WAIT, "room again", () -> registrations(BridgeActivity.Kind.REGISTER) == 4);
   }
 
   @Test

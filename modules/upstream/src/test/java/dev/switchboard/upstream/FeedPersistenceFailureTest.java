@@ -1,0 +1,152 @@
+package dev.switchboard.upstream;
+
+import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.Control;
+import dev.switchboard.core.testing.Definitions;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static dev.switchboard.upstream.FeedFixture.NAME;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The one-connection invariant holds whatever the disk does: a desired state that cannot be saved is
+ * reported, never left as a zombie instance; and a storm of queued commands coalesces.
+ */
+@ExtendWith(VertxExtension.class)
+class FeedPersistenceFailureTest {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+
+  @TempDir
+  Path dir;
+
+  private static void replaceWithFile(Path dataDir) throws IOException {
+    try (Stream<Path> files = Files.walk(dataDir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+    Files.writeString(dataDir, "not a directory"); // every write under it fails, even for root
+  }
+
+  @Test
+  @DisplayName("data dir gone: stop still stops (no zombie), says it is not persisted, /health says so; start makes one connection; the save recovers")
+  void unwritableDataDir(Vertx vertx) throws IOException {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    Path dataDir = dir.resolve("data");
+    Supervisor supervisor = Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+        List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())));
+    vertx.deployVerticle(supervisor).await();
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+
+    replaceWithFile(dataDir);
+    JsonObject stopped = control.send("stop", NAME);
+    assertEquals("stopped", stopped.getString("status"));
+    assertEquals(false, stopped.getBoolean("persisted"));
+    assertTrue(stopped.getString("warning").contains("could not be saved"), stopped.encode());
+    assertEquals("STOPPED", stopped.getJsonObject("listener").getString("state"));
+    assertEquals(false, stopped.getJsonObject("listener").getBoolean("desired_persisted"));
+    Await.until(WAIT, "the upstream connection closed", () -> sim.concurrentConnections() == 0);
+    String problem = supervisor.health().await().listeners().get(NAME).reason();
+    assertNotNull(problem, "an unsaved desired state is a health problem");
+    assertTrue(problem.contains("could not be saved"), problem);
+
+    // The upstream drops meanwhile: nothing may come back to life.
+    sim.dropAll().await();
+    assertEquals(0, sim.concurrentConnections());
+
+    assertEquals("started", control.start(NAME));
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    sim.dropAll().await();
+    Await.until(WAIT, "reconnected once", () -> sim.concurrentConnections() == 1
+        && "CONNECTED".equals(control.status(NAME).getString("state")));
+    assertEquals(1, sim.maxConcurrentConnections(), "never two connections");
+
+    JsonObject stoppedAgain = control.send("stop", NAME);
+    assertEquals(false, stoppedAgain.getBoolean("persisted"));
+    Await.until(WAIT, "closed again", () -> sim.concurrentConnections() == 0);
+
+    // The disk comes back: the periodic retry saves the desired state, and the status says so.
+    Files.delete(dataDir);
+    Files.createDirectories(dataDir);
+    Await.until(WAIT, "saved once the disk is back", () -> control.status(NAME).getBoolean("desired_persisted"));
+    JsonObject saved = new JsonObject(Files.readString(dataDir.resolve("listeners.json")));
+    assertEquals(false, saved.getJsonObject("listeners").getJsonObject(NAME).getBoolean("active"));
+    assertEquals(null, supervisor.health().await().listeners().get(NAME).reason());
+    assertEquals(1, sim.maxConcurrentConnections());
+  }
+
+  @Test
+  @DisplayName("a state file with wrong types or cut short stops the start with its path and what to do, never a silent reset")
+  void corruptStateFiles(Vertx vertx) throws IOException {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 0);
+    Path dataDir = dir.resolve("data");
+    Files.createDirectories(dataDir);
+    Files.writeString(dataDir.resolve("listeners.json"), "{\"listeners\": {\"feed\": {\"active\": \"yes\"}}}");
+    Throwable wrongType = vertx.deployVerticle(Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+        List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())))).transform(ar -> Future.succeededFuture(ar.cause())).await();
+    assertNotNull(wrongType, "refused to start");
+    assertTrue(wrongType.getMessage().contains(dataDir.resolve("listeners.json").toString())
+        && wrongType.getMessage().contains("delete it"), wrongType.getMessage());
+
+    Files.delete(dataDir.resolve("listeners.json"));
+    Files.writeString(dataDir.resolve("definitions.json"), "{\"listeners\": {\"feed\": {\"vers");
+    Throwable truncated = vertx.deployVerticle(Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+        List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())))).transform(ar -> Future.succeededFuture(ar.cause())).await();
+    assertNotNull(truncated, "refused to start");
+    assertTrue(truncated.getMessage().contains(dataDir.resolve("definitions.json").toString())
+        && truncated.getMessage().contains("restore it from a backup"), truncated.getMessage());
+    assertEquals(0, sim.totalConnections());
+  }
+
+  @Test
+  @DisplayName("40 queued restarts then a stop: they coalesce; the stop answers at once, the end state is STOPPED, and few instances were deployed")
+  void queuedCommandsCoalesce(Vertx vertx) {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    FeedFixture.deploySupervisor(vertx, dir.resolve("data"), FeedFixture.feed(sim.url(), FeedFixture.fastPolicy()));
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    long before = control.status(NAME).getLong("deployments");
+
+    List<Future<JsonObject>> restarts = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      restarts.add(vertx.eventBus().<JsonObject>request("switchboard.control", new JsonObject().put("action", "restart").put("name", NAME))
+          .map(m -> m.body()));
+    }
+    JsonObject stop = vertx.eventBus().<JsonObject>request("switchboard.control", new JsonObject().put("action", "stop").put("name", NAME))
+        .await().body();
+    assertEquals("stopped", stop.getString("status"));
+    Future.all(restarts).await();
+    long superseded = restarts.stream().filter(f -> "superseded".equals(f.result().getString("status"))).count();
+    assertTrue(superseded >= 38, superseded + " of 40 restarts superseded");
+    assertEquals("STOPPED", control.status(NAME).getString("state"));
+    long deployed = control.status(NAME).getLong("deployments") - before;
+    assertTrue(deployed <= 2, deployed + " instances deployed by 40 restarts and a stop");
+    Await.until(WAIT, "no connection left", () -> sim.concurrentConnections() == 0);
+    assertEquals(1, sim.maxConcurrentConnections());
+    assertFalse(stop.containsKey("warning"));
+  }
+}
