@@ -1,6 +1,9 @@
 package dev.switchboard.core;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Timer;
 import io.vertx.core.buffer.Buffer;
@@ -11,12 +14,22 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.internal.http.WebSocketInternal;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A listener over one WebSocket: connection, heartbeat, frame size limit, malformed-frame counting
- * and a clean close. A subclass adds its protocol: the handshake and what a message means.
+ * A listener over one WebSocket: connection, heartbeat, frame and message size limit, malformed-frame
+ * counting and a clean close. A subclass adds its protocol: the handshake and what a message means.
+ * <p>
+ * What the upstream sends that breaks the WebSocket protocol itself (a frame or message over
+ * {@link #maxFrameSize()}, text that is not UTF-8, a corrupt frame) ends the connection: Switchboard
+ * sends the close code that says why (1009, 1007, 1002) and exits with it, never blaming the upstream.
  */
 public abstract class WebSocketListener extends ListenerVerticle {
   /**
@@ -34,6 +47,12 @@ public abstract class WebSocketListener extends ListenerVerticle {
   private Future<WebSocket> connecting = Future.succeededFuture();
   private long heartbeatTimer = -1;
   private long answerDeadline = -1;
+  /** The message being assembled from its frames, or null between messages. */
+  private Buffer partial;
+  private boolean partialIsText;
+  /** Set when Switchboard closes the connection itself: the exit the close handler reports. */
+  private ListenerFailure closedByUs;
+  private Future<Void> closing;
   protected final BurstLog problems;
 
   protected WebSocketListener(ListenerSpec spec, ListenerStats stats) {
@@ -57,7 +76,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
     malformed("unexpected binary message of " + data.length() + " bytes");
   }
 
-  /** The largest frame (and message) accepted; larger ones are counted as malformed. */
+  /** The largest frame, and message, accepted; a larger one is counted as malformed and ends the connection (1009). */
   protected int maxFrameSize() {
     return 65_536;
   }
@@ -81,14 +100,14 @@ public abstract class WebSocketListener extends ListenerVerticle {
   @Override
   protected final Future<Void> connect() {
     int timeout = (int) spec.policy().connectTimeout().toMillis();
+    // Netty refuses a single frame over maxFrameSize; messages are assembled here (not by Vert.x, which
+    // only reports an oversized message and keeps reading, and turns bad UTF-8 into U+FFFD).
     client = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setConnectTimeout(timeout)
         .setMaxFrameSize(maxFrameSize())
-        .setMaxMessageSize(maxFrameSize())
         .setClosingTimeout(CLOSING_TIMEOUT_SECONDS));
     socket = client.webSocket()
-        .textMessageHandler(this::receiveText)
-        .binaryMessageHandler(this::receiveBinary)
+        .frameHandler(this::receiveFrame)
         .pongHandler(pong -> heartbeatAnswered())
         .exceptionHandler(this::onSocketError)
         .closeHandler(v -> onClosed());
@@ -100,10 +119,34 @@ public abstract class WebSocketListener extends ListenerVerticle {
             return Future.failedFuture("stopped while connecting");
           }
           open = true;
+          takeFrameRefusals(ws);
           log.info("[{}] socket open to {}", spec.name(), spec.url());
           return handshake();
         })
         .onSuccess(v -> startHeartbeat());
+  }
+
+  /**
+   * When Netty refuses a frame (over maxFrameSize, or corrupt), Vert.x closes the TCP connection at
+   * once, with the rest of that frame unread: that makes the close a reset, which can destroy our close
+   * frame before the upstream reads it. Taking the refusal here instead leaves the connection open for
+   * a close handshake; the refusing decoder drops whatever else arrives.
+   */
+  private void takeFrameRefusals(WebSocket ws) {
+    if (!(ws instanceof WebSocketInternal internal)) {
+      return; // another Vert.x: refusals still end the connection, only more abruptly
+    }
+    ChannelHandlerContext vertxHandler = internal.channelHandlerContext();
+    vertxHandler.pipeline().addBefore(vertxHandler.name(), "switchboard-frame-refusals", new ChannelInboundHandlerAdapter() {
+      @Override
+      public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof CorruptedWebSocketFrameException) {
+          context.runOnContext(v -> onSocketError(cause));
+        } else {
+          ctx.fireExceptionCaught(cause);
+        }
+      }
+    });
   }
 
   private Future<WebSocket> explainConnectFailure(Throwable err) {
@@ -114,8 +157,50 @@ public abstract class WebSocketListener extends ListenerVerticle {
     return Future.failedFuture(ListenerFailure.retry("connect failed: " + err.getMessage()));
   }
 
-  private void receiveText(String text) {
-    stats.messageIn(utf8Length(text));
+  private void receiveFrame(WebSocketFrame frame) {
+    if (closedByUs != null) {
+      return; // what still arrives after our close frame is not read
+    }
+    Buffer data = frame.binaryData();
+    switch (frame.type()) {
+      case TEXT, BINARY -> {
+        partialIsText = frame.isText();
+        partial = frame.isFinal() ? null : Buffer.buffer();
+      }
+      case CONTINUATION -> {
+        // Netty has checked the order of fragments: a continuation always follows a started message.
+      }
+      default -> {
+        return; // ping, pong and close: Vert.x answers them
+      }
+    }
+    long size = (partial == null ? 0 : partial.length()) + data.length();
+    if (size > maxFrameSize()) {
+      violation(WebSocketCloseStatus.MESSAGE_TOO_BIG, (partialIsText ? "text" : "binary")
+          + " message of more than " + maxFrameSize() + " bytes (maxFrameSize), sent in several frames");
+      return;
+    }
+    if (!frame.isFinal()) {
+      partial.appendBuffer(data);
+      return;
+    }
+    Buffer message = partial == null ? data : partial.appendBuffer(data);
+    partial = null;
+    if (partialIsText) {
+      receiveText(message);
+    } else {
+      receiveBinary(message);
+    }
+  }
+
+  private void receiveText(Buffer data) {
+    String text = data.toString(StandardCharsets.UTF_8);
+    // Decoding replaces invalid bytes with U+FFFD: only a text that contains one needs the strict check.
+    if (text.indexOf('\uFFFD') >= 0 && !isUtf8(data)) {
+      violation(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "text message of " + data.length() + " bytes that is not valid UTF-8");
+      return;
+    }
+    stats.messageIn(data.length());
     try {
       onText(text);
     } catch (RuntimeException e) {
@@ -138,19 +223,39 @@ public abstract class WebSocketListener extends ListenerVerticle {
     problems.warn("[" + spec.name() + "] malformed frame dropped (" + total + " so far): " + Secrets.global().redact(why));
   }
 
+  /**
+   * The upstream broke the WebSocket protocol: counts it, closes the connection with the code that says
+   * why, and has the close handler report it as Switchboard's close, to be retried.
+   */
+  private void violation(WebSocketCloseStatus status, String why) {
+    malformed(why);
+    if (closedByUs != null) {
+      return;
+    }
+    partial = null;
+    closedByUs = ListenerFailure.retry(String.valueOf(status.code()),
+        "switchboard closed the connection (code " + status.code() + ", " + status.reasonText().toLowerCase(Locale.ROOT) + "): " + why);
+    closing = socket.close((short) status.code(), status.reasonText()).recover(err -> Future.succeededFuture());
+  }
+
   private void onSocketError(Throwable err) {
     if (err instanceof HttpClosedException) {
       return; // the close handler follows and reports the exit
     }
-    if (err instanceof CorruptedWebSocketFrameException || err instanceof IllegalStateException) {
-      // An oversized or broken frame: Netty closes the connection (1009/1002) and we reconnect.
-      malformed(err.getMessage());
+    if (err instanceof CorruptedWebSocketFrameException corrupt) {
+      // Netty refused a frame: over maxFrameSize (1009), or broken (1002).
+      boolean tooBig = corrupt.closeStatus().equals(WebSocketCloseStatus.MESSAGE_TOO_BIG);
+      violation(corrupt.closeStatus(), tooBig ? "a frame of more than " + maxFrameSize() + " bytes (maxFrameSize)" : corrupt.getMessage());
       return;
     }
     problems.warn("[" + spec.name() + "] socket error: " + err);
   }
 
   private void onClosed() {
+    if (closedByUs != null) {
+      exit(closedByUs);
+      return;
+    }
     Short code = socket.closeStatusCode();
     String reason = socket.closeReason();
     String text = "connection closed by upstream (code " + code + (reason == null || reason.isEmpty() ? "" : ", " + reason) + ")";
@@ -196,6 +301,9 @@ public abstract class WebSocketListener extends ListenerVerticle {
       vertx.cancelTimer(heartbeatTimer);
     }
     heartbeatAnswered();
+    if (closing != null) {
+      return closing; // already closing, with the code that says why
+    }
     // An upgrade in flight may already be accepted upstream: let it finish (briefly), so that the
     // connection ends with a close handshake that the upstream sees before our next one opens.
     Timer patience = vertx.timer(CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -210,21 +318,12 @@ public abstract class WebSocketListener extends ListenerVerticle {
     });
   }
 
-  private static long utf8Length(String s) {
-    long bytes = 0;
-    for (int i = 0, n = s.length(); i < n; i++) {
-      char c = s.charAt(i);
-      if (c < 0x80) {
-        bytes++;
-      } else if (c < 0x800) {
-        bytes += 2;
-      } else if (Character.isHighSurrogate(c)) {
-        bytes += 4;
-        i++;
-      } else {
-        bytes += 3;
-      }
+  private static boolean isUtf8(Buffer data) {
+    try {
+      StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(data.getBytes()));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
     }
-    return bytes;
   }
 }

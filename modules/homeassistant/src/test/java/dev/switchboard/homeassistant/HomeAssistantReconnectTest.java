@@ -190,6 +190,36 @@ class HomeAssistantReconnectTest {
   }
 
   @Test
+  @DisplayName("a 20 MB message, over the default 16 MiB maxFrameSize in 4 MiB frames: malformed, closed by Switchboard with 1009, renewed")
+  void messageOverMaxFrameSizeRenewsTheConnection() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    // Heartbeats far apart: the pong waits behind 20 MB, and this test is about the message, not the heartbeat.
+    RestartPolicy policy = new RestartPolicy(Duration.ofMillis(20), Duration.ofMillis(200), 2.0, 0.2, 0,
+        Duration.ofSeconds(30), Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(10));
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim.url(), policy, dataDir, false, new JsonObject()));
+    Envelopes events = Envelopes.on(vertx, EVENTS);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+
+    sim.sendOversized(20 * 1024 * 1024).await();
+    Await.until(WAIT, "reconnected after the oversized message",
+        () -> sim.totalConnections() == 2 && control.state(NAME) == ListenerState.CONNECTED);
+    JsonObject status = status();
+    assertEquals(1, status.getLong("malformed"));
+    JsonObject error = status.getJsonObject("last_error");
+    assertEquals("1009", error.getString("code"), error.encode());
+    assertTrue(error.getString("message").contains(" closed the connection (code 1009, "), error.encode());
+    assertFalse(error.getString("message").contains("upstream"), error.encode());
+    ConnectionRecord first = Await.until(WAIT, "the first connection closed at the simulator", () -> sim.connections().get(0),
+        record -> !record.isOpen());
+    assertEquals(1009, first.closeCode());
+    assertEquals(1, sim.maxConcurrentConnections());
+
+    sim.setState("light.kitchen", "on", null).await();
+    Await.until(WAIT, "events still ingested", () -> events.size() == 1);
+  }
+
+  @Test
   @DisplayName("30 start/stop cycles (with a service call each) leave nothing behind: deployments, consumers, timers, sockets, threads as before")
   void startStopCyclesLeaveNothingBehind() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(50));

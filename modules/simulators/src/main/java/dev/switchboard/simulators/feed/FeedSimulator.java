@@ -3,14 +3,19 @@ package dev.switchboard.simulators.feed;
 import dev.switchboard.simulators.SimulatorVerticle;
 import dev.switchboard.simulators.TcpGate;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -219,6 +224,43 @@ public class FeedSimulator extends SimulatorVerticle {
   public Future<Void> sendOversized(int bytes) {
     return onLoop(() -> {
       writeToAll("{\"blob\":\"" + "x".repeat(Math.max(0, bytes - 11)) + "\"}");
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * Sends one text message of {@code bytes} bytes to every connection, as frames of at most
+   * {@code frameSize} bytes: a message too big for a client even though each of its frames is small.
+   */
+  public Future<Void> sendFragmented(int bytes, int frameSize) {
+    return onLoop(() -> {
+      byte[] text = ("{\"blob\":\"" + "x".repeat(Math.max(0, bytes - 11)) + "\"}").getBytes(StandardCharsets.UTF_8);
+      sockets.forEach((ws, stalled) -> {
+        if (stalled || ws.isClosed()) {
+          return;
+        }
+        for (int from = 0; from < text.length; from += frameSize) {
+          int to = Math.min(text.length, from + frameSize);
+          Buffer chunk = Buffer.buffer().appendBytes(text, from, to - from);
+          boolean last = to == text.length;
+          ws.writeFrame(from == 0 ? WebSocketFrame.textFrame(chunk.toString(StandardCharsets.UTF_8), last)
+              : WebSocketFrame.continuationFrame(chunk, last));
+        }
+      });
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Sends to every connection one text frame whose bytes are not UTF-8 (0xC3 0x28 inside a JSON string). */
+  public Future<Void> sendInvalidUtf8() {
+    byte[] text = Buffer.buffer("{\"text\":\"").appendBytes(new byte[] {(byte) 0xC3, 0x28}).appendString("\"}").getBytes();
+    return onLoop(() -> {
+      sockets.forEach((ws, stalled) -> {
+        if (!stalled && !ws.isClosed()) {
+          // The public frame factories take a String and always encode valid UTF-8: the raw bytes need the impl class.
+          ws.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, text, true));
+        }
+      });
       return Future.succeededFuture();
     });
   }
