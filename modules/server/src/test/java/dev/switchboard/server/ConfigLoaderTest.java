@@ -109,4 +109,47 @@ class ConfigLoaderTest {
     assertTrue(refusal(c -> c.put("simulators", new JsonObject().put("mqtt", new JsonObject())))
         .startsWith("simulators.mqtt: unknown simulator"));
   }
+
+  @Test
+  @DisplayName("the HTTP timeouts and allowed hosts have defaults, and are validated like every field")
+  void httpHygiene() {
+    SwitchboardConfig.Http http = new ConfigLoader(ENV).parse(valid()).http();
+    assertEquals(Duration.ofSeconds(60), http.timeouts().idle());
+    assertEquals(Duration.ofSeconds(30), http.timeouts().request());
+    assertEquals(java.util.Set.of("localhost", "127.0.0.1", "[::1]"), http.allowedHosts().names());
+    JsonObject custom = valid();
+    custom.getJsonObject("http").put("idleTimeout", "2m").put("requestTimeout", 5000).put("allowedHosts", new JsonArray().add("sb.example.com"));
+    SwitchboardConfig.Http set = new ConfigLoader(ENV).parse(custom).http();
+    assertEquals(Duration.ofMinutes(2), set.timeouts().idle());
+    assertEquals(Duration.ofSeconds(5), set.timeouts().request());
+    assertEquals(java.util.Set.of("sb.example.com"), set.allowedHosts().names());
+
+    assertEquals("http.idleTimeout: must be at least 1s, not 500ms", refusal(c -> c.getJsonObject("http").put("idleTimeout", "500ms")));
+    assertTrue(refusal(c -> c.getJsonObject("http").put("requestTimeout", "soon")).startsWith("http.requestTimeout: must be a duration"));
+    assertEquals("http.allowedHosts[0]: must be a non-empty string", refusal(c -> c.getJsonObject("http").put("allowedHosts", new JsonArray().add(8080))));
+    assertTrue(refusal(c -> c.getJsonObject("http").put("allowedHosts", new JsonArray().add("https://sb.example.com")))
+        .startsWith("http.allowedHosts[0]: must be a host name or an address"));
+  }
+
+  @Test
+  @DisplayName("the public demo token is accepted on loopback only; elsewhere it is refused naming http.controlToken")
+  void publicDemoToken() {
+    Map<String, String> noToken = Map.of("FEED_KEY", "k3y-from-env");
+    JsonObject demo = valid();
+    demo.getJsonObject("http").put("controlToken", "${SWITCHBOARD_TOKEN:-demo-control-token}");
+    assertEquals("demo-control-token", new ConfigLoader(noToken).parse(demo).http().controlToken(), "on 127.0.0.1 (the default host)");
+    demo.getJsonObject("http").put("host", "localhost");
+    assertEquals("demo-control-token", new ConfigLoader(noToken).parse(demo).http().controlToken());
+
+    for (String host : new String[] {"0.0.0.0", "192.168.1.20", "::", "switchboard.example.com"}) {
+      demo.getJsonObject("http").put("host", host);
+      ConfigException refused = assertThrows(ConfigException.class, () -> new ConfigLoader(noToken).parse(demo));
+      assertTrue(refused.getMessage().startsWith("http.controlToken: is the public demo token, refused when http.host (" + host + ")"),
+          refused.getMessage());
+      assertTrue(refused.getMessage().contains("SWITCHBOARD_TOKEN"), refused.getMessage());
+    }
+    demo.getJsonObject("http").put("host", "0.0.0.0");
+    assertEquals("a-token-of-my-own", new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", "a-token-of-my-own", "FEED_KEY", "k3y-from-env")).parse(demo).http().controlToken(),
+        "with SWITCHBOARD_TOKEN set, any host");
+  }
 }

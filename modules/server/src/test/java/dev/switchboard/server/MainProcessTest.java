@@ -77,6 +77,8 @@ class MainProcessTest {
         "listeners[0].url: environment variable NOT_SET_ANYWHERE is not set");
     assertRefused(c -> c.getJsonArray("listeners").getJsonObject(0).put("url", "tcp://h:1/x"),
         "listeners[0].url: must be a ws:// or wss:// URL");
+    assertRefused(c -> c.getJsonObject("http").put("host", "0.0.0.0").put("controlToken", "demo-control-token"),
+        "http.controlToken: is the public demo token");
   }
 
   @Test

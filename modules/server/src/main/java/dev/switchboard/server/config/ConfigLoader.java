@@ -7,7 +7,10 @@ import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.core.Placeholders;
 import dev.switchboard.core.Secrets;
 import dev.switchboard.core.SimulatorKind;
+import dev.switchboard.server.http.AllowedHosts;
 import dev.switchboard.server.http.BridgeOptions;
+import dev.switchboard.server.http.ControlToken;
+import dev.switchboard.server.http.HttpTimeouts;
 import dev.switchboard.status.StatusOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -83,13 +86,21 @@ public final class ConfigLoader {
     ConfigSection root = new ConfigSection("", resolved);
 
     ConfigSection http = root.section("http");
+    String host = http.optionalString("host", "127.0.0.1");
     SwitchboardConfig.Http httpConfig = new SwitchboardConfig.Http(
-        http.optionalString("host", "127.0.0.1"),
+        host,
         http.integer("port", 8080, 0, 65_535),
         http.requiredString("controlToken"),
-        BridgeOptions.from(http.section("bridge")));
+        BridgeOptions.from(http.section("bridge")),
+        HttpTimeouts.from(http),
+        AllowedHosts.from(http, host));
     if (httpConfig.controlToken().length() < 8) {
       throw new ConfigException(http.field("controlToken"), "must be at least 8 characters");
+    }
+    // The demo's token is in the README: tolerable on loopback (with a warning at start), an open door elsewhere.
+    if (ControlToken.isPublicDemo(httpConfig.controlToken()) && !AllowedHosts.isLoopback(host)) {
+      throw new ConfigException(http.field("controlToken"), "is the public demo token, refused when http.host (" + host
+          + ") is not a loopback address: set SWITCHBOARD_TOKEN in the environment (the demo config reads it), or put a secret of your own here");
     }
     http.finish();
 

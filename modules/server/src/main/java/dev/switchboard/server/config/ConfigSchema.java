@@ -20,6 +20,10 @@ public final class ConfigSchema {
             .put("host", typed("string", "the address the HTTP server binds (default 127.0.0.1)"))
             .put("port", typed("integer", "its port (default 8080; 0: any free port)"))
             .put("controlToken", typed("string", "the token every control action needs (8+ characters); put it in the environment"))
+            .put("idleTimeout", duration("a connection with no traffic for this long is closed (default 60s, at least 1s)"))
+            .put("requestTimeout", duration("a whole request must arrive within this (default 30s, at least 1s)"))
+            .put("allowedHosts", new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"))
+                .put("description", "the names accepted in the Host header, any port (default: localhost, 127.0.0.1, [::1] and host; \"*\": any)"))
             .put("bridge", new JsonObject().put("type", "object").put("description", "the bridge's bounds: see docs/configuration.md"))))
         .put("dataDir", typed("string", "where definitions, desired state and kind counters are kept (default ./data)"))
         .put("statusInterval", new JsonObject().put("type", new JsonArray().add("string").add("integer"))
@@ -45,6 +49,10 @@ public final class ConfigSchema {
   private static JsonObject object(String description, JsonObject properties) {
     return new JsonObject().put("type", "object").put("description", description).put("properties", properties)
         .put("additionalProperties", false);
+  }
+
+  private static JsonObject duration(String description) {
+    return new JsonObject().put("type", new JsonArray().add("string").add("integer")).put("description", description + "; a number is milliseconds");
   }
 
   private static JsonObject typed(String type, String description) {

@@ -24,6 +24,8 @@ final class FanoutClient {
   private static final Set<String> KNOWN_TYPES = Set.of("ping", "register", "unregister", "send", "publish");
   private static final int FLUSH_AT_BYTES = 64 * 1024;
   final String id;
+  /** The remote host, without the port: what the control token's throttle and the audit count by. */
+  final String remote;
   final Set<String> addresses = new LinkedHashSet<>();
   boolean dirty;
   long lastSeen;
@@ -40,6 +42,7 @@ final class FanoutClient {
 
   FanoutClient(String id, FanoutEndpoint endpoint, NetSocket socket, Framing framing, FanoutOptions options, long now) {
     this.id = id;
+    this.remote = socket.remoteAddress() == null ? null : socket.remoteAddress().hostAddress();
     this.endpoint = endpoint;
     this.socket = socket;
     this.framing = framing;

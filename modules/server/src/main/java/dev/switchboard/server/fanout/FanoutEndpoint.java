@@ -4,6 +4,8 @@ import dev.switchboard.core.Addresses;
 import dev.switchboard.core.BridgeActivity;
 import dev.switchboard.core.LocalCodec;
 import dev.switchboard.server.http.BridgeRules;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,6 +18,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
@@ -58,6 +61,8 @@ public final class FanoutEndpoint {
   public static final int CLOSE_PING_TIMEOUT = 4002;
   /** Close code when the server shuts the endpoint down. */
   public static final int CLOSE_GOING_AWAY = 1001;
+  /** Close code for a client with more refused sends held back by the token throttle than it may have replies pending. */
+  public static final int CLOSE_POLICY_VIOLATION = 1008;
   /** How long a closed client's close frame may wait behind unread data before the connection is cut. */
   public static final long CLOSE_GRACE_MS = 2_000;
 
@@ -203,6 +208,7 @@ public final class FanoutEndpoint {
   }
 
   private void accept(NetSocket socket, Framing framing) {
+    exemptFromIdleTimeout(socket);
     FanoutClient client = new FanoutClient(UUID.randomUUID().toString(), this, socket, framing, options, System.nanoTime());
     clients.add(client);
     if (framing == Framing.SOCKJS) {
@@ -213,6 +219,20 @@ public final class FanoutEndpoint {
     socket.exceptionHandler(err -> LOG.debug("fan-out client {}: {}", client.id, err.toString()));
     socket.closeHandler(v -> removed(client));
     activity(BridgeActivity.Kind.SOCKET_CREATED, client.id, null);
+  }
+
+  /**
+   * Takes the HTTP server's idle timeout off an upgraded connection: from here on the ping timeout
+   * decides when a client is gone, and a bridge client may ping as rarely as it allows (a background
+   * tab's timers are throttled), which the idle timeout may be shorter than.
+   */
+  private static void exemptFromIdleTimeout(NetSocket socket) {
+    if (socket instanceof NetSocketInternal internal) {
+      ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
+      if (pipeline.get(IdleStateHandler.class) != null) {
+        pipeline.remove(IdleStateHandler.class);
+      }
+    }
   }
 
   /** Registers the client on an address, or answers why not. */
@@ -262,22 +282,47 @@ public final class FanoutEndpoint {
     String replyAddress = (String) replyValue;
     JsonObject headers = frame.getValue("headers") instanceof JsonObject h ? h : null;
     Object body = frame.getValue("body");
-    BridgeRules.Verdict verdict = rules.send(client.id, address, headers, body);
-    switch (verdict) {
+    BridgeRules.Decision decision = rules.send(client.id, client.remote, address, headers, body);
+    switch (decision.verdict()) {
       case ALLOWED -> forward(client, address, headers, body, replyAddress);
       case NOT_PERMITTED -> client.reply(error(address, "access_denied"));
-      default -> {
-        if (replyAddress != null) {
-          client.reply(failure(replyAddress, verdict.failureCode, ReplyFailure.RECIPIENT_FAILURE, verdict.message));
-        }
-        client.reply(error(address, "rejected"));
-      }
+      default -> refuse(client, address, replyAddress, decision);
     }
+  }
+
+  /**
+   * Answers a send refused for its token: at once, or, for a wrong token from an address that keeps
+   * sending them, after the throttle's delay. A held-back refusal counts as a pending reply; a client
+   * with more of them than it may have replies pending is a guesser, and is closed.
+   */
+  private void refuse(FanoutClient client, String address, String replyAddress, BridgeRules.Decision decision) {
+    BridgeRules.Verdict verdict = decision.verdict();
+    if (decision.delayMs() == 0) {
+      answerRefusal(client, address, replyAddress, verdict);
+      return;
+    }
+    if (client.handlers() >= options.maxHandlersPerSocket()) {
+      LOG.info("bridge socket {}: closed: more than {} refused sends awaiting their answer", client.id, options.maxHandlersPerSocket());
+      client.close(CLOSE_POLICY_VIOLATION, "too many refused sends awaiting their answer");
+      return;
+    }
+    client.pendingReplies++;
+    vertx.setTimer(decision.delayMs(), id -> {
+      client.pendingReplies--;
+      answerRefusal(client, address, replyAddress, verdict);
+    });
+  }
+
+  private static void answerRefusal(FanoutClient client, String address, String replyAddress, BridgeRules.Verdict verdict) {
+    if (replyAddress != null) {
+      client.reply(failure(replyAddress, verdict.failureCode, ReplyFailure.RECIPIENT_FAILURE, verdict.message));
+    }
+    client.reply(error(address, "rejected"));
   }
 
   /** Audits a publish and answers it with the bridge's {@code rejected}: browsers send, never publish. */
   void publish(FanoutClient client, String address) {
-    rules.publishRefused(client.id, address);
+    rules.publishRefused(client.id, client.remote, address);
     client.reply(error(address, "rejected"));
   }
 

@@ -113,39 +113,54 @@ public final class BridgeRules {
   }
 
   /**
-   * Decides a send to {@code address}, and audits the decision when the address acts. The token is
-   * taken out of {@code headers} whatever the verdict: it travels no further than the bridge.
+   * A verdict, and how long to hold its answer back: a wrong token from an address that keeps sending
+   * wrong ones is answered late (see {@link FailedTokenThrottle}).
    */
-  public Verdict send(String socket, String address, JsonObject headers, Object body) {
+  public record Decision(Verdict verdict, long delayMs) {
+    static final Decision ALLOWED = new Decision(Verdict.ALLOWED, 0);
+    static final Decision NOT_PERMITTED = new Decision(Verdict.NOT_PERMITTED, 0);
+    static final Decision NO_TOKEN = new Decision(Verdict.NO_TOKEN, 0);
+  }
+
+  /**
+   * Decides a send to {@code address} from a socket whose remote host is {@code remote}, and audits
+   * the decision when the address acts. The token is taken out of {@code headers} whatever the
+   * verdict: it travels no further than the bridge.
+   */
+  public Decision send(String socket, String remote, String address, JsonObject headers, Object body) {
     Object presented = headers == null ? null : headers.remove(TOKEN_HEADER);
     if (address == null || address.length() > MAX_ADDRESS_LENGTH) {
-      return Verdict.NOT_PERMITTED;
+      return Decision.NOT_PERMITTED;
     }
     if (free.matcher(address).matches()) {
-      return Verdict.ALLOWED;
+      return Decision.ALLOWED;
     }
     if (!acting.matcher(address).matches()) {
-      return Verdict.NOT_PERMITTED;
+      return Decision.NOT_PERMITTED;
     }
     if (presented == null) {
-      refused(socket, "send", address, "no token");
-      return Verdict.NO_TOKEN;
+      token.refusals().refused(remote, refusal(socket, remote, "send", address, "no token"));
+      return Decision.NO_TOKEN;
     }
     if (!(presented instanceof String candidate) || !token.matches(candidate)) {
-      refused(socket, "send", address, "wrong token");
-      return Verdict.WRONG_TOKEN;
+      return new Decision(Verdict.WRONG_TOKEN, token.wrongToken(remote, refusal(socket, remote, "send", address, "wrong token")));
     }
     AUDIT.info("bridge socket {}: send to {}{}", socket, address, describe(address, body));
-    return Verdict.ALLOWED;
+    return Decision.ALLOWED;
   }
 
   /** Audits a refused publish: nothing a browser may reach is a publish address. */
-  public void publishRefused(String socket, String address) {
-    refused(socket, "publish", address, "publish is not allowed from a browser; use send");
+  public void publishRefused(String socket, String remote, String address) {
+    token.refusals().refused(remote, refusal(socket, remote, "publish", address, "publish is not allowed from a browser; use send"));
   }
 
-  private static void refused(String socket, String what, String address, String reason) {
-    AUDIT.warn("bridge socket {}: refused {} to {}: {}", socket, what, address, reason);
+  private static String refusal(String socket, String remote, String what, String address, String reason) {
+    return "bridge socket " + socket + " from " + remote + ": refused " + what + " to " + loggable(address) + ": " + reason;
+  }
+
+  /** A browser's address in a log line, unless it could forge lines or flood one. */
+  private static String loggable(String address) {
+    return address != null && address.length() <= 200 && address.chars().noneMatch(Character::isISOControl) ? address : "?";
   }
 
   /** The part of a control request worth an audit line; never the content of a message to an upstream. */

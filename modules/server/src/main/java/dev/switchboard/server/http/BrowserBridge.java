@@ -11,9 +11,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,15 +42,23 @@ public final class BrowserBridge {
   private final Vertx vertx;
   private final BridgeRules rules;
   private final BridgeOptions options;
+  private final long heartbeatMs;
   // Per bridge instance, hence per event loop: plain maps.
   private final Map<SockJSSocket, String> ids = new HashMap<>();
   private final Map<String, Set<String>> held = new HashMap<>();
+  /** Refusals held back by the token throttle, per socket: bounded like its pending replies. */
+  private final Map<SockJSSocket, Integer> heldBack = new HashMap<>();
 
-  BrowserBridge(Vertx vertx, BridgeRules rules, BridgeOptions options) {
+  /**
+   * @param heartbeatMs how often a SockJS HTTP transport gets a heartbeat: inside the server's idle
+   *                    timeout, so that a long poll or a stream within its normal cycle is never idle
+   */
+  BrowserBridge(Vertx vertx, BridgeRules rules, BridgeOptions options, long heartbeatMs) {
     this.vertx = vertx;
     this.rules = rules;
     LocalCodec.register(vertx, BridgeActivity.class);
     this.options = options;
+    this.heartbeatMs = heartbeatMs;
   }
 
   Router router() {
@@ -56,7 +66,13 @@ public final class BrowserBridge {
     rules.receive().forEach(regex -> bridge.addOutboundPermitted(new PermittedOptions().setAddressRegex(regex)));
     rules.ask().forEach(regex -> bridge.addInboundPermitted(new PermittedOptions().setAddressRegex(regex)));
     rules.act().forEach(regex -> bridge.addInboundPermitted(new PermittedOptions().setAddressRegex(regex)));
-    Router router = SockJSHandler.create(vertx).bridge(bridge, this::onEvent);
+    Router router = SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(heartbeatMs))
+        .bridge(bridge, this::onEvent);
+    // SockJS's HTTP transports would reflect any Origin with Access-Control-Allow-Credentials: true,
+    // letting any site read the bridge with the browser's cookies (those of a proxy in front, say).
+    // This CORS policy takes their place: any origin may read, never with credentials. The server's
+    // own pages are not affected: CORS applies to other origins only.
+    router.route().order(-2).handler(CorsHandler.create().allowCredentials(false));
     // The HTTP fallback transports post their messages: they need a body, bounded like a WebSocket message.
     router.post().order(-1).handler(BodyHandler.create(false).setBodyLimit(options.maxMessageSize()));
     return router;
@@ -72,7 +88,7 @@ public final class BrowserBridge {
         publish(BridgeActivity.Kind.SOCKET_CREATED, id, null);
       }
       case SEND -> {
-        event.complete(allowSend(event));
+        decideSend(event);
         return;
       }
       case REGISTER -> {
@@ -83,7 +99,7 @@ public final class BrowserBridge {
       }
       case PUBLISH -> {
         // Nothing a browser may reach is a publish address; a publish to an acting one would act unchecked.
-        rules.publishRefused(socketId(event), event.getRawMessage().getString("address"));
+        rules.publishRefused(socketId(event), remote(socket), event.getRawMessage().getString("address"));
         event.complete(false);
         return;
       }
@@ -112,6 +128,7 @@ public final class BrowserBridge {
         socket.close();
       }
       case SOCKET_CLOSED -> {
+        heldBack.remove(socket);
         String id = ids.remove(socket);
         if (id != null) {
           held.remove(id).forEach(address -> publish(BridgeActivity.Kind.UNREGISTER, id, address));
@@ -125,18 +142,46 @@ public final class BrowserBridge {
   }
 
   /**
-   * Decides a browser's send by the {@link BridgeRules}. Addresses outside them are left to the
-   * bridge, which denies them with its own {@code access_denied}.
+   * Decides a browser's send by the {@link BridgeRules}, and completes the event: at once, or, for a
+   * wrong token from an address that keeps sending them, once the throttle's delay has passed.
+   * Addresses outside the rules are left to the bridge, which denies them with its own {@code access_denied}.
    */
-  private boolean allowSend(BridgeEvent event) {
+  private void decideSend(BridgeEvent event) {
     JsonObject raw = event.getRawMessage();
     JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : null;
-    BridgeRules.Verdict verdict = rules.send(socketId(event), raw.getString("address"), headers, raw.getValue("body"));
+    SockJSSocket socket = event.socket();
+    BridgeRules.Decision decision = rules.send(socketId(event), remote(socket), raw.getString("address"), headers, raw.getValue("body"));
+    BridgeRules.Verdict verdict = decision.verdict();
     if (verdict == BridgeRules.Verdict.ALLOWED || verdict == BridgeRules.Verdict.NOT_PERMITTED) {
-      return true; // NOT_PERMITTED: outside the inbound permits, so the bridge itself denies it
+      event.complete(true); // NOT_PERMITTED: outside the inbound permits, so the bridge itself denies it
+      return;
     }
-    answerRefusal(event, verdict);
-    return false;
+    if (decision.delayMs() == 0) {
+      answerRefusal(event, verdict);
+      event.complete(false);
+      return;
+    }
+    int waiting = heldBack.merge(socket, 1, Integer::sum);
+    if (waiting > options.maxHandlersPerSocket()) {
+      // Sends faster than their refusals come back: a guesser, not a browser. Each held-back refusal
+      // costs a timer, so this is where it stops.
+      LOG.info("bridge socket {}: closed: more than {} refused sends awaiting their answer", socketId(event), options.maxHandlersPerSocket());
+      heldBack.remove(socket);
+      event.complete(false);
+      socket.close();
+      return;
+    }
+    vertx.setTimer(decision.delayMs(), id -> {
+      heldBack.computeIfPresent(socket, (s, n) -> n > 1 ? n - 1 : null);
+      if (ids.containsKey(socket)) { // still open
+        answerRefusal(event, verdict);
+      }
+      event.complete(false);
+    });
+  }
+
+  private static String remote(SockJSSocket socket) {
+    return ControlToken.host(socket.remoteAddress());
   }
 
   /**

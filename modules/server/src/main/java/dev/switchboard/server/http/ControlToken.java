@@ -1,5 +1,6 @@
 package dev.switchboard.server.http;
 
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,14 +10,31 @@ import java.security.MessageDigest;
 
 /**
  * The configured control token. Every control action (start, stop, restart, sends to an upstream)
- * must carry it, over HTTP as {@code Authorization: Bearer <token>}. Refusals are audited.
+ * must carry it, over HTTP as {@code Authorization: Bearer <token>}. Refusals are audited through a
+ * {@link RefusalLog}, and wrong tokens are answered late by a {@link FailedTokenThrottle}: the same
+ * two for HTTP and for the bridge, since both guard the same token.
  */
 public final class ControlToken {
+  /** The demo config's fallback, printed in the README: anyone may know it. */
+  public static final String PUBLIC_DEMO_TOKEN = "demo-control-token";
   private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
   private final byte[] expected;
+  private final FailedTokenThrottle throttle;
+  private final RefusalLog refusals;
 
   public ControlToken(String token) {
+    this(token, new FailedTokenThrottle(), new RefusalLog(AUDIT));
+  }
+
+  public ControlToken(String token, FailedTokenThrottle throttle, RefusalLog refusals) {
     this.expected = token.getBytes(StandardCharsets.UTF_8);
+    this.throttle = throttle;
+    this.refusals = refusals;
+  }
+
+  /** True for the demo's public token: accepted on loopback only, with a warning. */
+  public static boolean isPublicDemo(String token) {
+    return PUBLIC_DEMO_TOKEN.equals(token);
   }
 
   /** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
@@ -24,7 +42,21 @@ public final class ControlToken {
     return candidate != null && MessageDigest.isEqual(expected, candidate.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** A route handler: lets the request through with the right token, answers 401 otherwise. */
+  /** Where refusals of this token, and the server's other refusals, are audited. */
+  public RefusalLog refusals() {
+    return refusals;
+  }
+
+  /** Audits a wrong token from {@code remote} and answers how long to hold its refusal back, in ms. */
+  long wrongToken(String remote, String line) {
+    refusals.refused(remote, line);
+    return throttle.failed(remote);
+  }
+
+  /**
+   * A route handler: lets the request through with the right token at once, answers 401 otherwise;
+   * a wrong token late when its address keeps sending wrong ones.
+   */
   public void check(RoutingContext ctx) {
     String header = ctx.request().getHeader("Authorization");
     String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
@@ -32,11 +64,30 @@ public final class ControlToken {
       ctx.next();
       return;
     }
-    AUDIT.warn("refused {} {} from {}: {}", ctx.request().method(), ctx.request().path(), ctx.request().remoteAddress(),
-        presented == null ? "no token" : "wrong token");
+    SocketAddress from = ctx.request().remoteAddress();
+    String line = "refused " + ctx.request().method() + " " + ctx.request().path() + " from " + from + ": "
+        + (presented == null ? "no token" : "wrong token");
     ctx.response().putHeader("WWW-Authenticate", "Bearer");
-    HttpApi.error(ctx, 401, presented == null
-        ? "control actions need the control token: send 'Authorization: Bearer <token>'"
-        : "the control token is wrong");
+    if (presented == null) {
+      // Not a guess: nothing to slow down, but still an audit line (aggregated like the rest).
+      refusals.refused(host(from), line);
+      HttpApi.error(ctx, 401, "control actions need the control token: send 'Authorization: Bearer <token>'");
+      return;
+    }
+    long delay = wrongToken(host(from), line);
+    if (delay == 0) {
+      HttpApi.error(ctx, 401, "the control token is wrong");
+    } else {
+      ctx.vertx().setTimer(delay, id -> {
+        if (!ctx.response().closed()) {
+          HttpApi.error(ctx, 401, "the control token is wrong");
+        }
+      });
+    }
+  }
+
+  /** The remote host without its port: the key of the throttle and the refusal log. */
+  static String host(SocketAddress address) {
+    return address == null ? null : address.hostAddress() != null ? address.hostAddress() : address.host();
   }
 }

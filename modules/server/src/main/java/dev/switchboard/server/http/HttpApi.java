@@ -57,7 +57,13 @@ public class HttpApi extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    if (ControlToken.isPublicDemo(config.http().controlToken())) {
+      LOG.warn("http.controlToken is the public demo token from the README: any program on this machine may control the listeners."
+          + " Set SWITCHBOARD_TOKEN in the environment to a secret of your own (the demo config reads it)");
+    }
     Router router = Router.router(vertx);
+    // First of all: a request for a name this server is not (DNS rebinding) reaches nothing.
+    router.route().handler(config.http().allowedHosts().handler(token.refusals()));
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.get("/api/listeners").handler(ctx -> answer(ctx, control.snapshot(), ControlPlane.Snapshot::toJson));
     router.get("/api/listeners/:name").handler(ctx -> answer(ctx, control.status(ctx.pathParam("name")), r -> r.listener().toJson()));
@@ -83,19 +89,34 @@ public class HttpApi extends VerticleBase {
     router.get("/eventbus/websocket").handler(ctx -> fanout.handle(ctx.request()));
     router.get("/eventbus/:server/:session/websocket").handler(ctx -> fanout.handleSockJs(ctx.request()));
     registerFanoutMetrics();
-    router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge()).router());
+    router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge(),
+        config.http().timeouts().sockJsHeartbeatMs()).router());
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than " + MAX_BODY_BYTES + " bytes"));
+    // BodyHandler fails with 200 when the connection closes mid-body (a client gone, or one cut by the
+    // request timeout): there is no one to answer, and a slow client must not write an error line each.
+    router.errorHandler(200, ctx -> LOG.debug("HTTP {} {}: the connection closed before the body arrived", ctx.request().method(), ctx.request().path()));
     router.errorHandler(500, ctx -> {
       LOG.error("HTTP {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
       error(ctx, 500, "internal error");
     });
-    server = vertx.createHttpServer(config.http().bridge().applyTo(new io.vertx.core.http.HttpServerOptions())).requestHandler(router);
+    // Refusals are written once per address and interval (timers end with this verticle).
+    vertx.setPeriodic(RefusalLog.INTERVAL.toMillis(), id -> token.refusals().summarize());
+    RequestDeadlines deadlines = new RequestDeadlines(vertx, config.http().timeouts().request());
+    io.vertx.core.http.HttpServerOptions options = config.http().timeouts().applyTo(config.http().bridge().applyTo(
+        new io.vertx.core.http.HttpServerOptions()));
+    server = vertx.createHttpServer(options)
+        .connectionHandler(deadlines::opened)
+        .requestHandler(request -> {
+          deadlines.received(request);
+          router.handle(request);
+        });
     return server.listen(config.http().port(), config.http().host());
   }
 
   @Override
   public Future<?> stop() {
+    token.refusals().summarize(); // the last interval's counts
     // Raw clients learn why they are dropped (1001) before the server goes.
     return fanout == null ? Future.succeededFuture() : fanout.close();
   }

@@ -1,0 +1,99 @@
+package dev.switchboard.server.http;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * Closes HTTP connections that do not deliver a whole request, headers and body, within the request
+ * timeout of opening or of their previous answer's end. A client that trickles a request a byte at a
+ * time is never idle, so the idle timeout alone would let it hold the connection for ever (slowloris).
+ *
+ * <p>Only a connection waiting for a request is timed. One whose request has arrived whole and is
+ * being answered is not: SockJS's long polls and streams have their heartbeat, and a connection
+ * upgraded to a WebSocket leaves HTTP altogether (the bridge's ping timeout governs it).
+ *
+ * <p>One sweep checks every connection a few times per timeout, rather than one timer per
+ * connection. Confined to the HTTP server's event loop: call it from there only.
+ */
+final class RequestDeadlines {
+  private static final Logger LOG = LoggerFactory.getLogger(RequestDeadlines.class);
+  private static final int SWITCHING_PROTOCOLS = 101;
+
+  private final long timeoutNanos;
+  private final Map<HttpConnection, Waiting> connections = new HashMap<>();
+
+  /**
+   * A connection's progress: its latest request, whether that one's answer is known to have ended,
+   * and when the wait being timed began (the opening, the latest request's headers, or the sweep
+   * that found its answer ended).
+   */
+  private static final class Waiting {
+    HttpServerRequest latest;
+    boolean answered;
+    long since;
+
+    Waiting(long since) {
+      this.since = since;
+    }
+  }
+
+  /** Create it in the HTTP server's verticle: its sweep is a timer of that verticle, and ends with it. */
+  RequestDeadlines(Vertx vertx, Duration timeout) {
+    this.timeoutNanos = timeout.toNanos();
+    vertx.setPeriodic(Math.max(50, timeout.toMillis() / 4), id -> sweep());
+  }
+
+  /** The server's connection handler: a new connection waits for its first request from now. */
+  void opened(HttpConnection connection) {
+    connections.put(connection, new Waiting(System.nanoTime()));
+    connection.closeHandler(v -> connections.remove(connection));
+  }
+
+  /** To be called with every request, before it is handled. */
+  void received(HttpServerRequest request) {
+    Waiting waiting = connections.get(request.connection());
+    if (waiting != null) {
+      // Its body has the whole timeout again: a client gets at most two for one request, still bounded.
+      waiting.latest = request;
+      waiting.answered = false;
+      waiting.since = System.nanoTime();
+    }
+  }
+
+
+  private void sweep() {
+    long now = System.nanoTime();
+    for (Iterator<Map.Entry<HttpConnection, Waiting>> it = connections.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<HttpConnection, Waiting> entry = it.next();
+      Waiting waiting = entry.getValue();
+      HttpServerRequest latest = waiting.latest;
+      if (latest != null && latest.response().ended() && latest.response().getStatusCode() == SWITCHING_PROTOCOLS) {
+        it.remove(); // upgraded: no longer HTTP, and its close no longer reaches the HTTP connection
+        continue;
+      }
+      if (latest != null && latest.isEnded()) {
+        if (!latest.response().ended()) {
+          continue; // received whole, being answered: not waiting
+        }
+        if (!waiting.answered) {
+          waiting.answered = true; // answered: waiting for the next request from now
+          waiting.since = now;
+          continue;
+        }
+      }
+      if (now - waiting.since > timeoutNanos) {
+        it.remove();
+        LOG.debug("closing {}: no whole request within {} ms", entry.getKey().remoteAddress(), timeoutNanos / 1_000_000);
+        entry.getKey().close();
+      }
+    }
+  }
+}
