@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.ListenerKinds;
+import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.StatusField;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -13,6 +14,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.backends.BackendRegistries;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,18 +65,26 @@ public class ListenerMetrics extends VerticleBase {
     }
     List<Meter> made = new ArrayList<>();
     Tags tags = Tags.of("listener", name, "type", status.getString("type"));
+    // Prometheus conventions: units in the names, _total on counters (added by the registry).
     made.add(gauge(registry, "switchboard_listener_connected", "1 when the listener's upstream connection is up", tags, name,
         s -> s.getBoolean("is_running", false) ? 1 : 0));
     made.add(gauge(registry, "switchboard_listener_active", "1 when the listener is meant to run", tags, name,
         s -> s.getBoolean("is_active", false) ? 1 : 0));
-    made.add(gauge(registry, "switchboard_listener_attempt", "failed connection attempts since the last good one", tags, name,
+    for (ListenerState state : ListenerState.values()) {
+      made.add(gauge(registry, "switchboard_listener_state", "1 for the listener's current state, 0 for the others",
+          tags.and("state", state.name()), name, s -> state.name().equals(s.getString("state")) ? 1 : 0));
+    }
+    made.add(gauge(registry, "switchboard_listener_failed_attempts", "failed connection attempts since the last good one", tags, name,
         s -> s.getInteger("attempt", 0)));
-    made.add(gauge(registry, "switchboard_listener_clients", "bridge clients following the listener", tags, name,
+    made.add(gauge(registry, "switchboard_listener_bridge_clients", "bridge clients following the listener", tags, name,
         s -> s.getInteger("connected_clients", 0)));
-    made.add(counter(registry, "switchboard_listener_messages_in", "messages received from the upstream", tags, name, "messages_in"));
-    made.add(counter(registry, "switchboard_listener_messages_out", "messages written to the upstream", tags, name, "messages_out"));
-    made.add(counter(registry, "switchboard_listener_bytes_in", "bytes received from the upstream", tags, name, "bytes_in"));
-    made.add(counter(registry, "switchboard_listener_malformed", "frames dropped as malformed", tags, name, "malformed"));
+    made.add(gauge(registry, "switchboard_listener_last_message_timestamp_seconds",
+        "when the last upstream message came, in seconds since the epoch (0: none yet)", tags, name,
+        s -> s.getString("last_message_at") == null ? 0 : Instant.parse(s.getString("last_message_at")).toEpochMilli() / 1000.0));
+    made.add(counter(registry, "switchboard_listener_messages_received", "messages received from the upstream", tags, name, "messages_in"));
+    made.add(counter(registry, "switchboard_listener_messages_sent", "messages written to the upstream", tags, name, "messages_out"));
+    made.add(counter(registry, "switchboard_listener_received_bytes", "bytes received from the upstream", tags, name, "bytes_in"));
+    made.add(counter(registry, "switchboard_listener_malformed_frames", "frames dropped as malformed", tags, name, "malformed"));
     made.add(counter(registry, "switchboard_listener_deployments", "connection instances deployed", tags, name, "deployments"));
     kinds.kind(status.getString("type")).ifPresent(kind -> {
       for (StatusField f : kind.statusFields()) {

@@ -35,6 +35,8 @@ public final class Switchboard {
   private HttpApi http;
   private Supervisor supervisor;
   private String supervisorId;
+  /** Everything deployed: the readiness probe's answer. */
+  private volatile boolean ready;
 
   private Switchboard(Vertx vertx, SwitchboardConfig config) {
     this.vertx = vertx;
@@ -76,10 +78,11 @@ public final class Switchboard {
         })
         .compose(id -> vertx.deployVerticle(new ListenerMetrics(registry, config.kinds())))
         .compose(id -> {
-          http = new HttpApi(config, registry, supervisor, this::reload);
+          http = new HttpApi(config, registry, supervisor, this::reload, () -> ready);
           return vertx.deployVerticle(http);
         })
         .compose(id -> deployUserVerticles())
+        .onSuccess(v -> ready = true)
         .compose(v -> supervisor.snapshot())
         .onSuccess(snapshot -> LOG.info("switchboard ready on http://{}:{}/ with {} listener(s)",
             config.http().host(), http.port(), snapshot.listeners().size()))
@@ -136,6 +139,7 @@ public final class Switchboard {
    * while everything else still runs, then closes Vert.x.
    */
   public Future<Void> stop() {
+    ready = false; // a stopping process takes no new work
     Future<Void> listenersDown = supervisorId == null ? Future.succeededFuture() : vertx.undeploy(supervisorId);
     // Not a transform: that would complete on one of this Vert.x's event loops, which close() shuts down.
     Promise<Void> closed = Promise.promise();

@@ -153,11 +153,28 @@ class HttpApiTest {
   }
 
   @Test
+  @DisplayName("probes: /health/live and /health/ready are UP although an active upstream is down; /health says DOWN")
+  void probes() {
+    assertEquals("started", post("/api/listeners/dead/start", ServerFixture.TOKEN).bodyAsJsonObject().getString("status"));
+    Await.until(WAIT, "/health down for the dead upstream", () -> get("/health").statusCode() == 503);
+    HttpResponse<Buffer> live = get("/health/live");
+    assertEquals(200, live.statusCode(), live.bodyAsString());
+    assertEquals("UP", live.bodyAsJsonObject().getString("status"));
+    HttpResponse<Buffer> ready = get("/health/ready");
+    assertEquals(200, ready.statusCode(), ready.bodyAsString());
+    assertEquals("UP", ready.bodyAsJsonObject().getString("status"));
+  }
+
+  @Test
   @DisplayName("/metrics has every listener's meters in Prometheus text")
   void metrics() {
     Await.until(WAIT, "messages counted", () -> get("/metrics").bodyAsString()
-        .matches("(?s).*switchboard_listener_messages_in_total\\{listener=\"feed\",type=\"upstream\"} [1-9].*"));
+        .matches("(?s).*switchboard_listener_messages_received_total\\{listener=\"feed\",type=\"upstream\"} [1-9].*"));
     String text = get("/metrics").bodyAsString();
+    assertTrue(text.contains("switchboard_listener_state{listener=\"feed\",state=\"CONNECTED\",type=\"upstream\"} 1.0"), text);
+    assertTrue(text.contains("switchboard_listener_state{listener=\"feed\",state=\"STOPPED\",type=\"upstream\"} 0.0"), text);
+    assertTrue(text.matches("(?s).*switchboard_listener_last_message_timestamp_seconds\\{listener=\"feed\",type=\"upstream\"} 1\\.[0-9.]+E9.*"), text);
+    assertTrue(text.contains("switchboard_listener_received_bytes_total{listener=\"feed\""), text);
     assertTrue(text.contains("switchboard_listener_connected{listener=\"feed\",type=\"upstream\"} 1.0"), text);
     assertTrue(text.contains("switchboard_listener_active{listener=\"dead\",type=\"upstream\"} 0.0"));
     assertTrue(text.contains("jvm_memory_used_bytes"));

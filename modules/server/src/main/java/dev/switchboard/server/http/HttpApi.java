@@ -40,18 +40,22 @@ public class HttpApi extends VerticleBase {
   private final String metricsRegistry;
   private final ControlPlane control;
   private final Supplier<Future<Map<String, String>>> reload;
+  private final java.util.function.BooleanSupplier ready;
   private final ControlToken token;
   private HttpServer server;
   private FanoutEndpoint fanout;
 
   /**
    * @param reload re-reads the config file and applies its listeners (the answer per listener)
+   * @param ready  true once everything is deployed: what {@code /health/ready} says
    */
-  public HttpApi(SwitchboardConfig config, String metricsRegistry, ControlPlane control, Supplier<Future<Map<String, String>>> reload) {
+  public HttpApi(SwitchboardConfig config, String metricsRegistry, ControlPlane control, Supplier<Future<Map<String, String>>> reload,
+                 java.util.function.BooleanSupplier ready) {
     this.config = config;
     this.metricsRegistry = metricsRegistry;
     this.control = control;
     this.reload = reload;
+    this.ready = ready;
     this.token = new ControlToken(config.http().controlToken());
   }
 
@@ -77,6 +81,9 @@ public class HttpApi extends VerticleBase {
     // The routes of the single-listener services, acting on defaultListener, so their scripts keep working.
     router.get("/listener/status").handler(ctx -> onDefault(ctx, name -> answer(ctx, control.status(name), r -> r.listener().toJson())));
     router.post("/listener/:action").handler(token::check).handler(ctx -> onDefault(ctx, name -> command(ctx, ctx.pathParam("action"), name)));
+    Probes probes = new Probes(vertx, control, ready);
+    router.get("/health/live").handler(probes.live());
+    router.get("/health/ready").handler(probes.ready());
     router.get("/health").handler(ctx -> control.health()
         .onSuccess(report -> json(ctx, report.healthy() ? 200 : 503, report.toJson()))
         .onFailure(ctx::fail));
