@@ -81,7 +81,7 @@ public abstract class ListenerVerticle extends VerticleBase {
     try {
       onEnded();
     } catch (RuntimeException e) {
-      log.warn("[{}] onEnded failed", spec.name(), e); // the exit must be reported whatever happens here
+      log.warn("onEnded failed", e); // the exit must be reported whatever happens here
     }
   }
 
@@ -96,7 +96,7 @@ public abstract class ListenerVerticle extends VerticleBase {
       return;
     }
     markEnded();
-    log.info("[{}] connection ended: {}{}", spec.name(), failure.getMessage(),
+    log.info("connection ended: {}{}", failure.getMessage(),
         failure.shouldRetry() ? "" : " (not retrying)");
     report(ListenerReport.exit(spec.name(), generation, failure.redacted()));
   }

@@ -712,6 +712,6 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   }
 
   private void log(ListenerEntry e, String what) {
-    LoggerFactory.getLogger("switchboard.listener." + e.name()).info("[{}] {}", e.name(), what);
+    LoggerFactory.getLogger("switchboard.listener." + e.name()).info(what); // the logger says which listener
   }
 }

@@ -120,7 +120,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
           }
           open = true;
           takeFrameRefusals(ws);
-          log.info("[{}] socket open to {}", spec.name(), spec.url());
+          log.info("socket open to {}", spec.url());
           return handshake();
         })
         .onSuccess(v -> startHeartbeat());
@@ -220,7 +220,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
   /** Counts a frame that could not be used, and logs it once per burst. */
   protected final void malformed(String why) {
     long total = stats.malformedFrame();
-    problems.warn("[" + spec.name() + "] malformed frame dropped (" + total + " so far): " + Secrets.global().redact(why));
+    problems.warn("malformed frame dropped (" + total + " so far): " + Secrets.global().redact(why));
   }
 
   /**
@@ -248,7 +248,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
       violation(corrupt.closeStatus(), tooBig ? "a frame of more than " + maxFrameSize() + " bytes (maxFrameSize)" : corrupt.getMessage());
       return;
     }
-    problems.warn("[" + spec.name() + "] socket error: " + err);
+    problems.warn("socket error: " + err);
   }
 
   private void onClosed() {

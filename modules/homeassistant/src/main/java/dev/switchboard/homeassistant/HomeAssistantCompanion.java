@@ -85,7 +85,7 @@ final class HomeAssistantCompanion extends VerticleBase {
     }
     return counters.save(total, home.lastEventAt())
         .onSuccess(v -> flushedTotal = total)
-        .onFailure(err -> log.warn("[{}] could not save events_total to {}: {}", spec.name(), counters.file(), err.getMessage()));
+        .onFailure(err -> log.warn("could not save events_total to {}: {}", counters.file(), err.getMessage()));
   }
 
   /** {@code {}} (or nothing): every state; {@code {"entity_id": "light.kitchen"}}: that one. */

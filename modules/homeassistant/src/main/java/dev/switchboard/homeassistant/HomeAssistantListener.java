@@ -92,7 +92,7 @@ final class HomeAssistantListener extends WebSocketListener {
     Future<Object> snapshot = commands.send("get_states", null, settings.commandTimeout());
     // An older server without coalescing still works: the feature is an optimisation.
     Future<Object> coalescing = features.recover(err -> {
-      log.info("[{}] Home Assistant did not enable coalesce_messages ({}); going on without it", name, err.getMessage());
+      log.info("Home Assistant did not enable coalesce_messages ({}); going on without it", err.getMessage());
       return Future.succeededFuture();
     });
     return Future.all(subscribed)
@@ -128,7 +128,7 @@ final class HomeAssistantListener extends WebSocketListener {
     home.subscribed(true, now);
     stats.put("subscribed", true);
     vertx.eventBus().<JsonObject>localConsumer(HomeAssistantAddresses.connectionCall(name), this::onCall);
-    log.info("[{}] subscribed to {} with {} entities", name, settings.eventTypes(), home.states().size());
+    log.info("subscribed to {} with {} entities", settings.eventTypes(), home.states().size());
   }
 
   /** The snapshot REPLACES the last-known states; what changed or vanished meanwhile is published. */

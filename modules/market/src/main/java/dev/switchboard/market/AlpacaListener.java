@@ -150,7 +150,7 @@ public class AlpacaListener extends WebSocketListener {
       // No ids in this protocol: the next answer after a change, whatever it is, is that change's answer.
       answerChange(null, code, text);
     } else {
-      problems.warn("[" + spec.name() + "] Alpaca error " + code + " (" + text + ") outside any subscription change");
+      problems.warn("Alpaca error " + code + " (" + text + ") outside any subscription change");
     }
   }
 

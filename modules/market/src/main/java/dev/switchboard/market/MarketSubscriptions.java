@@ -95,7 +95,7 @@ public class MarketSubscriptions extends VerticleBase {
 
   private void onBridge(BridgeActivity activity) {
     if (activity.socket() == null) {
-      problems.warn("[" + spec.name() + "] bridge activity without a socket id ignored: " + activity);
+      problems.warn("bridge activity without a socket id ignored: " + activity);
       return;
     }
     String client = BRIDGE + activity.socket();
@@ -136,7 +136,7 @@ public class MarketSubscriptions extends VerticleBase {
 
   private void refuseBridge(String address, Watch watch, String code, String message) {
     MarketStatus.bump(stats, MarketStatus.REFUSED);
-    problems.warn("[" + spec.name() + "] bridge registration on " + address + " refused: " + message);
+    problems.warn("bridge registration on " + address + " refused: " + message);
     // Someone else watching it legitimately would get this error too: tell only an otherwise silent address.
     if (watch == null || !demand.wanted(watch)) {
       publishError(address, code, message, watch);

@@ -4,6 +4,7 @@ import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.server.config.ConfigLoader;
 import dev.switchboard.server.config.ConfigSchema;
+import dev.switchboard.server.logging.LoggingSetup;
 import dev.switchboard.server.config.SwitchboardConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +68,7 @@ public final class Main {
       err.println("switchboard: config error in " + file + ": " + e.getMessage());
       return new Starting(null, BAD_CONFIG);
     }
+    LoggingSetup.apply(config.logging());
     try {
       return new Starting(Switchboard.start(config).await(60, TimeUnit.SECONDS), 0);
     } catch (Exception e) {

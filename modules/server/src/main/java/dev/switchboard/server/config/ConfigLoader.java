@@ -9,6 +9,7 @@ import dev.switchboard.core.Secrets;
 import dev.switchboard.core.SimulatorKind;
 import dev.switchboard.server.http.AllowedHosts;
 import dev.switchboard.server.http.BridgeOptions;
+import dev.switchboard.server.logging.LoggingSetup;
 import dev.switchboard.server.http.ControlToken;
 import dev.switchboard.server.http.HttpTimeouts;
 import dev.switchboard.status.StatusOptions;
@@ -119,9 +120,10 @@ public final class ConfigLoader {
     StatusOptions status = StatusOptions.from(root.section("status"));
     List<SwitchboardConfig.Simulator> simulators = simulators(root.section("simulators"));
     List<SwitchboardConfig.UserVerticle> verticles = verticles(root);
+    LoggingSetup.Logging logging = logging(root.section("logging"));
     root.finish();
     return new SwitchboardConfig(httpConfig, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
-        kinds, env, Optional.empty());
+        logging, kinds, env, Optional.empty());
   }
 
   /**
@@ -139,6 +141,24 @@ public final class ConfigLoader {
       throw new ConfigException("dataDir", "'" + dir.toAbsolutePath() + "' cannot be written (" + e.getClass().getSimpleName()
           + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); point dataDir at a directory this user can write");
     }
+  }
+
+  private static final Set<String> LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+
+  /** {@code logging: {format: text|json, level: {"<logger>"|"root": "INFO", ...}}}. */
+  private static LoggingSetup.Logging logging(ConfigSection section) {
+    String format = section.optionalString("format", "text");
+    if (!format.equals("text") && !format.equals("json")) {
+      throw new ConfigException(section.field("format"), "must be \"text\" or \"json\", not \"" + format + "\"");
+    }
+    Map<String, String> levels = section.stringMap("level");
+    levels.forEach((logger, level) -> {
+      if (!LEVELS.contains(level.toUpperCase(java.util.Locale.ROOT))) {
+        throw new ConfigException(section.field("level") + "." + logger, "must be one of TRACE, DEBUG, INFO, WARN, ERROR, OFF, not \"" + level + "\"");
+      }
+    });
+    section.finish();
+    return new LoggingSetup.Logging(format, Map.copyOf(levels));
   }
 
   private List<ListenerDefinition> listeners(Object sources, Path dataDir) {

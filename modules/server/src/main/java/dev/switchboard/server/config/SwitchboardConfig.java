@@ -4,6 +4,7 @@ import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.server.http.AllowedHosts;
 import dev.switchboard.server.http.BridgeOptions;
+import dev.switchboard.server.logging.LoggingSetup;
 import dev.switchboard.server.http.HttpTimeouts;
 import dev.switchboard.status.StatusOptions;
 import io.vertx.core.Deployable;
@@ -21,6 +22,7 @@ import java.util.Optional;
  * @param status     the status fan-out: delta history, activity channels, message history
  * @param simulators in-process upstream simulators to start first (the demo)
  * @param verticles  the user's own verticles, deployed beside the listeners
+ * @param logging    the log format and levels, applied by {@code Main} (logback is process-wide)
  * @param kinds      the listener kinds found on the classpath
  * @param env        where {@code ${VAR}} placeholders resolve, also in definitions sent at run time
  * @param file       the file this was read from, if any: what a reload reads again
@@ -34,6 +36,7 @@ public record SwitchboardConfig(
     StatusOptions status,
     List<Simulator> simulators,
     List<UserVerticle> verticles,
+    LoggingSetup.Logging logging,
     ListenerKinds kinds,
     Map<String, String> env,
     Optional<Path> file) {
@@ -56,6 +59,6 @@ public record SwitchboardConfig(
 
   public SwitchboardConfig withFile(Path path) {
     return new SwitchboardConfig(http, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
-        kinds, env, Optional.of(path));
+        logging, kinds, env, Optional.of(path));
   }
 }

@@ -1,0 +1,95 @@
+package dev.switchboard.server;
+
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import dev.switchboard.simulators.feed.FeedSimulatorOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The process's log as an operator reads it: ISO 8601 with the offset, the listener named once, JSON on demand, secrets masked. */
+@ExtendWith(VertxExtension.class)
+class LoggingProcessTest {
+  private static final String SECRET = "k3y-in-the-url-9876";
+
+  @TempDir
+  Path dir;
+
+  /** Runs the process until the listener is connected, then SIGTERM; returns what it printed. */
+  private List<String> run(Vertx vertx, JsonObject logging) throws Exception {
+    FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
+    vertx.deployVerticle(sim).await();
+    JsonObject listener = ServerFixture.feedListener("feed", sim.url() + "?key=${FEED_KEY}", true);
+    JsonObject config = ServerFixture.config(dir.resolve("data"), listener).put("logging", logging);
+    Path file = Files.writeString(dir.resolve("switchboard.json"), config.encodePrettily());
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // The product's logback.xml, as in the jar (the test classpath has a logback-test.xml that would win).
+    String logback = Path.of(Main.class.getResource("/logback.xml").toURI()).toString();
+    ProcessBuilder builder = new ProcessBuilder(java, "-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
+        "dev.switchboard.server.Main", file.toString()).redirectErrorStream(true);
+    builder.environment().put("TEST_TOKEN", ServerFixture.TOKEN);
+    builder.environment().put("FEED_KEY", SECRET);
+    Process process = builder.start();
+    List<String> lines = new CopyOnWriteArrayList<>();
+    Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(process.getInputStream())).lines().forEach(lines::add));
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      Await.until(Duration.ofSeconds(30), "connected, and said so", () -> sim.concurrentConnections() == 1
+          && lines.stream().anyMatch(l -> l.contains("connected\"") || l.endsWith(" connected")));
+      process.destroy();
+      assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+      reader.join(5_000);
+      return lines;
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  @DisplayName("text: ISO 8601 time with its offset, the listener's name once per line, the URL's secret masked")
+  void text(Vertx vertx) throws Exception {
+    List<String> lines = run(vertx, new JsonObject());
+    String connected = lines.stream().filter(l -> l.contains(" connected")).findFirst().orElseThrow(() -> new AssertionError(lines));
+    assertTrue(connected.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO  \\[feed] connected"), connected);
+    for (String line : lines) {
+      assertFalse(line.contains(SECRET), line);
+      assertTrue(line.indexOf("feed]") == line.lastIndexOf("feed]"), "the listener named once: " + line);
+    }
+    assertTrue(lines.stream().anyMatch(l -> l.contains("?key=***")), "the masked URL is logged: " + lines);
+  }
+
+  @Test
+  @DisplayName("json: one JSON object a line, secrets still masked; levels per logger apply")
+  void json(Vertx vertx) throws Exception {
+    List<String> lines = run(vertx, new JsonObject().put("format", "json")
+        .put("level", new JsonObject().put("switchboard.audit", "WARN").put("dev.switchboard.server.Switchboard", "WARN")));
+    List<JsonObject> events = lines.stream().filter(l -> !l.isBlank()).map(JsonObject::new).toList(); // each line parses
+    assertTrue(events.stream().anyMatch(e -> "switchboard.listener.feed".equals(e.getString("loggerName"))
+        && String.valueOf(e.getString("message")).contains("connected")), lines.toString());
+    assertTrue(events.stream().noneMatch(e -> "dev.switchboard.server.Switchboard".equals(e.getString("loggerName"))
+        && "INFO".equals(e.getString("level"))), "the logger's level applied: " + lines);
+    for (String line : lines) {
+      assertFalse(line.contains(SECRET), line);
+    }
+    assertEquals(0, lines.stream().filter(l -> l.startsWith("20")).count(), "no text lines once JSON is on");
+  }
+}
