@@ -27,6 +27,8 @@ final class ListenerEntry {
 
   /** The generation of the live instance; 0 when none. Reports from any other generation are stale. */
   long liveGeneration;
+  /** The last undeploy of an instance, until it is done. */
+  io.vertx.core.Future<Void> undeploying = io.vertx.core.Future.succeededFuture();
   String deploymentId;
   long retryTimer = -1;
   long resetTimer = -1;

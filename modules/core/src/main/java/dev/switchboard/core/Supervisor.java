@@ -62,6 +62,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private long definitionSeq;
   /** Supervisor-wide, so that an instance of a removed listener can never pass for one of its successor. */
   private long generations;
+  /** Set by {@link #shutDown()}: nothing is deployed any more, and reports are not acted on. */
+  private boolean shuttingDown;
 
   /**
    * @param seeds the config file's listeners: the definitions on the first start (no
@@ -133,6 +135,25 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           + "POST /api/reload (or SIGHUP) applies the file", definitionStore.file());
     }
     return Future.succeededFuture(out);
+  }
+
+  /**
+   * The process is stopping: every listener closes its connection (close frame), no retry or command
+   * deploys anything after this, and the desired states stay as they are (a shutdown is not a stop).
+   * Called before this verticle is undeployed, so that no instance is deployed while Vert.x undeploys
+   * the others (it would outlive its parent and fail at close).
+   */
+  public Future<Void> shutDown() {
+    return onLoop(() -> {
+      shuttingDown = true;
+      List<Future<Void>> down = new ArrayList<>();
+      for (ListenerEntry e : entries.values()) {
+        cancelTimers(e);
+        down.add(e.undeploying); // one already on its way (after an exit) must finish before Vert.x closes
+        down.add(undeployCurrent(e));
+      }
+      return Future.join(down).otherwiseEmpty().mapEmpty();
+    });
   }
 
   @Override
@@ -525,6 +546,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
    * two never run side by side, whatever led here (design invariant 1).
    */
   private Future<Void> deploy(ListenerEntry e) {
+    if (shuttingDown) {
+      return Future.succeededFuture();
+    }
     return e.deploymentId == null ? deployFresh(e) : undeployCurrent(e).compose(v -> deployFresh(e));
   }
 
@@ -561,17 +585,18 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     e.deploymentId = null;
     e.state = ListenerState.STOPPING;
     publish(e);
-    return vertx.undeploy(id).recover(err -> {
+    e.undeploying = vertx.undeploy(id).recover(err -> {
       LOG.debug("[{}] undeploy of {}: {}", e.name(), id, err.getMessage());
       return Future.succeededFuture();
     });
+    return e.undeploying;
   }
 
   // ---- reports from instances ------------------------------------------------------------------
 
   private void onReport(ListenerReport report) {
     ListenerEntry e = entries.get(report.name());
-    if (e == null) {
+    if (e == null || shuttingDown) {
       return;
     }
     if (report.event() == ListenerReport.Event.CONNECTED) {

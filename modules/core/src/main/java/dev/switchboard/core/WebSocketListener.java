@@ -302,7 +302,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
     }
     heartbeatAnswered();
     if (closing != null) {
-      return closing; // already closing, with the code that says why
+      return closing.transform(ar -> closeClient()); // already closing, with the code that says why
     }
     // An upgrade in flight may already be accepted upstream: let it finish (briefly), so that the
     // connection ends with a close handshake that the upstream sees before our next one opens.
@@ -312,10 +312,22 @@ public abstract class WebSocketListener extends ListenerVerticle {
     settled.onComplete(ar -> patience.cancel());
     return settled.transform(ar -> {
       if (!connecting.succeeded() || socket.isClosed()) {
-        return Future.succeededFuture(); // never opened: undeploy closes the client and what is left of it
+        return Future.succeededFuture();
       }
       return socket.close((short) 1000, "switchboard: listener stopped").recover(err -> Future.succeededFuture());
-    });
+    }).transform(ar -> closeClient());
+  }
+
+  /**
+   * Closes the client (and whatever connection it still holds, e.g. an upgrade that timed out) now,
+   * while the event loops run: left to the end of the process, its close would run on a loop that
+   * is gone.
+   */
+  private Future<Void> closeClient() {
+    if (client == null) {
+      return Future.succeededFuture();
+    }
+    return client.shutdown(CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS).recover(err -> Future.succeededFuture());
   }
 
   private static boolean isUtf8(Buffer data) {

@@ -140,7 +140,9 @@ public final class Switchboard {
    */
   public Future<Void> stop() {
     ready = false; // a stopping process takes no new work
-    Future<Void> listenersDown = supervisorId == null ? Future.succeededFuture() : vertx.undeploy(supervisorId);
+    // Every listener closes its connection first (and nothing redeploys meanwhile), then the supervisor goes.
+    Future<Void> listenersDown = supervisorId == null ? Future.succeededFuture()
+        : supervisor.shutDown().transform(ar -> vertx.undeploy(supervisorId));
     // Not a transform: that would complete on one of this Vert.x's event loops, which close() shuts down.
     Promise<Void> closed = Promise.promise();
     listenersDown.onComplete(ar -> vertx.close().onComplete(closed));

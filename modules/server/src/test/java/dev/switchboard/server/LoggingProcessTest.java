@@ -39,6 +39,12 @@ class LoggingProcessTest {
     vertx.deployVerticle(sim).await();
     JsonObject listener = ServerFixture.feedListener("feed", sim.url() + "?key=${FEED_KEY}", true);
     JsonObject config = ServerFixture.config(dir.resolve("data"), listener).put("logging", logging);
+    return run(config, lines -> sim.concurrentConnections() == 1
+        && lines.stream().anyMatch(l -> l.contains("connected\"") || l.endsWith(" connected")));
+  }
+
+  /** Runs the process with {@code config} until {@code ready}, then SIGTERM; returns what it printed. */
+  private List<String> run(JsonObject config, java.util.function.Predicate<List<String>> ready) throws Exception {
     Path file = Files.writeString(dir.resolve("switchboard.json"), config.encodePrettily());
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // The product's logback.xml, as in the jar (the test classpath has a logback-test.xml that would win).
@@ -53,10 +59,11 @@ class LoggingProcessTest {
     reader.setDaemon(true);
     reader.start();
     try {
-      Await.until(Duration.ofSeconds(30), "connected, and said so", () -> sim.concurrentConnections() == 1
-          && lines.stream().anyMatch(l -> l.contains("connected\"") || l.endsWith(" connected")));
-      process.destroy();
+      Await.until(Duration.ofSeconds(30), "ready to stop", () -> ready.test(lines));
+      // kill(1), not Process.destroy(), which also closes our end of its output: the last lines would be lost.
+      assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).start().waitFor());
       assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+      assertEquals(0, process.exitValue());
       reader.join(5_000);
       return lines;
     } finally {
@@ -75,6 +82,38 @@ class LoggingProcessTest {
       assertTrue(line.indexOf("feed]") == line.lastIndexOf("feed]"), "the listener named once: " + line);
     }
     assertTrue(lines.stream().anyMatch(l -> l.contains("?key=***")), "the masked URL is logged: " + lines);
+  }
+
+  @Test
+  @DisplayName("SIGTERM while one listener retries a refused port and another hangs in its upgrade: exit 0, not one ERROR line")
+  void cleanShutdown() throws Exception {
+    try (java.net.ServerSocket hanging = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+         java.net.ServerSocket closed = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      int refused = closed.getLocalPort();
+      closed.close();
+      List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            held.add(hanging.accept()); // accepted, never answered: the upgrade hangs
+          }
+        } catch (IOException done) {
+          // closed at the end of the test
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      JsonObject quick = new JsonObject().put("initialDelay", "10ms").put("maxDelay", "20ms").put("connectTimeout", "300ms");
+      JsonObject config = ServerFixture.config(dir.resolve("data"),
+          new JsonObject().put("name", "refused").put("type", "upstream").put("autoStart", true)
+              .put("url", "ws://127.0.0.1:" + refused + "/x").put("restart", quick),
+          new JsonObject().put("name", "hanging").put("type", "upstream").put("autoStart", true)
+              .put("url", "ws://127.0.0.1:" + hanging.getLocalPort() + "/x").put("restart", quick));
+      List<String> lines = run(config, out -> out.stream().filter(l -> l.contains("[hanging] connection ended")).count() >= 2
+          && out.stream().filter(l -> l.contains("[refused] connection ended")).count() >= 2);
+      assertTrue(lines.stream().noneMatch(l -> l.contains(" ERROR ") || l.contains("Exception")), String.join("\n", lines));
+      assertTrue(lines.stream().anyMatch(l -> l.contains("stopped cleanly")), String.join("\n", lines));
+    }
   }
 
   @Test
