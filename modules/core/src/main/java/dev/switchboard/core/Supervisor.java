@@ -528,11 +528,10 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private Future<Void> halt(ListenerEntry e, String taskStatus) {
     cancelTimers(e);
     e.nextRetryAt = null;
-    boolean hadInstance = e.deploymentId != null;
     return undeployCurrent(e).map(v -> {
-      if (hadInstance || e.state != ListenerState.FAILED) {
-        e.taskStatus = hadInstance ? taskStatus : e.taskStatus;
-      }
+      // Whatever it was doing (connected, in backoff, failed), a stop reads the same: cancelled, no attempts.
+      e.taskStatus = taskStatus;
+      e.attempt = 0;
       e.state = ListenerState.STOPPED;
       e.connectedSince = null;
       publish(e);

@@ -151,10 +151,30 @@ public abstract class WebSocketListener extends ListenerVerticle {
 
   private Future<WebSocket> explainConnectFailure(Throwable err) {
     if (err instanceof UpgradeRejectedException rejected) {
-      return Future.failedFuture(ListenerFailure.retry(String.valueOf(rejected.getStatus()),
+      return Future.failedFuture(ListenerFailure.retry("http_" + rejected.getStatus(),
           "upstream refused the WebSocket upgrade with HTTP " + rejected.getStatus()));
     }
-    return Future.failedFuture(ListenerFailure.retry("connect failed: " + err.getMessage()));
+    return Future.failedFuture(ListenerFailure.retry(connectFailureCode(err), "connect failed: " + err.getMessage()));
+  }
+
+  /** Why a connection could not be made, as one of the documented last_error codes. */
+  static String connectFailureCode(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException) {
+        return "refused";
+      }
+      if (t instanceof java.net.UnknownHostException) {
+        return "dns";
+      }
+      if (t instanceof javax.net.ssl.SSLException) {
+        return "tls";
+      }
+      if (t instanceof io.netty.channel.ConnectTimeoutException || t instanceof java.util.concurrent.TimeoutException
+          || t.getClass().getSimpleName().contains("Timeout")) {
+        return "timeout";
+      }
+    }
+    return "connect_failed";
   }
 
   private void receiveFrame(WebSocketFrame frame) {
@@ -307,7 +327,8 @@ public abstract class WebSocketListener extends ListenerVerticle {
     // An upgrade in flight may already be accepted upstream: let it finish (briefly), so that the
     // connection ends with a close handshake that the upstream sees before our next one opens.
     Timer patience = vertx.timer(CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    Future<?> settled = Future.any(connecting, patience);
+    // A connect that already failed needs no patience: otherwise a failed attempt sat a second in STOPPING.
+    Future<?> settled = Future.any(connecting.otherwiseEmpty(), patience);
     // Cancelled at once, or it would hold this instance (its context, client, connection) for a second.
     settled.onComplete(ar -> patience.cancel());
     return settled.transform(ar -> {

@@ -16,4 +16,9 @@ public final class FeedAddresses {
   public static String send(String name) {
     return NAMESPACE + "." + name + ".send";
   }
+
+  /** Local: from the long-lived send address to the live connection, when there is one. */
+  static String connectionSend(String name) {
+    return "switchboard.internal." + NAMESPACE + "." + name + ".send";
+  }
 }

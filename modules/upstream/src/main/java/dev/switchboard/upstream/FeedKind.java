@@ -10,6 +10,8 @@ import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.ListenerVerticle;
 
+import io.vertx.core.Deployable;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -65,6 +67,11 @@ public class FeedKind implements ListenerKind {
       @Override
       public ListenerVerticle newInstance(ListenerSpec spec, ListenerStats stats) {
         return new FeedListener(spec, stats, settings);
+      }
+
+      @Override
+      public List<Deployable> companions(ListenerSpec spec, ListenerStats stats) {
+        return List.of(new FeedSendAddress(spec.name()));
       }
     };
   }

@@ -43,7 +43,7 @@ public class FeedListener extends WebSocketListener {
   protected Future<Void> handshake() {
     // Registered on this instance's context: undeploy unregisters it. Until the socket is open, and
     // when no instance is deployed at all, a sender gets a failure, never silence.
-    vertx.eventBus().consumer(FeedAddresses.send(spec.name()), this::onSend);
+    vertx.eventBus().localConsumer(FeedAddresses.connectionSend(spec.name()), this::onSend);
     Future<Void> sent = Future.succeededFuture();
     for (String message : settings.onConnect()) {
       sent = sent.compose(v -> sendText(message));

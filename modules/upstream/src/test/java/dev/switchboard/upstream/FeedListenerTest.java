@@ -112,11 +112,22 @@ class FeedListenerTest {
     Await.until(WAIT, "the message at the upstream", () -> sim.received().contains("{\"cmd\":\"on\"}"));
     assertEquals(1, control.status(NAME).getLong("messages_out"));
 
+    // Reconnecting (in backoff): the address still answers, with the documented 503, not NO_HANDLERS.
+    sim.refuse(true).await();
+    sim.dropAll().await();
+    control.awaitState(NAME, ListenerState.BACKOFF, WAIT);
+    ReplyException inBackoff = assertThrows(ReplyException.class,
+        () -> vertx.eventBus().request("upstream.feed.send", "during backoff").await());
+    assertEquals(503, inBackoff.failureCode(), inBackoff.getMessage());
+    assertTrue(inBackoff.getMessage().contains("not connected"), inBackoff.getMessage());
+    sim.refuse(false).await();
+
     control.stop(NAME);
     ReplyException refused = assertThrows(ReplyException.class,
         () -> vertx.eventBus().request("upstream.feed.send", "while stopped").await());
-    assertTrue(refused.getMessage().contains("upstream.feed.send"), refused.getMessage());
-    assertTrue(sim.received().stream().noneMatch("while stopped"::equals));
+    assertEquals(503, refused.failureCode(), refused.getMessage());
+    assertTrue(refused.getMessage().contains("not connected"), refused.getMessage());
+    assertTrue(sim.received().stream().noneMatch(m -> m.equals("while stopped") || m.equals("during backoff")));
 
     ReplyException badBody = assertThrows(ReplyException.class,
         () -> { control.start(NAME); control.awaitState(NAME, ListenerState.CONNECTED, WAIT);

@@ -315,4 +315,28 @@ class FeedSupervisionTest {
     sim.emit(new JsonObject().put("still", "alive")).await();
     Await.until(WAIT, "the good message delivered", () -> messagesIn() >= 1);
   }
+
+  @Test
+  @DisplayName("a refused connect goes to BACKOFF at once (no second in STOPPING), with code 'refused'; a stop then reads cancelled with no attempts")
+  void refusedConnectThenStopInBackoff() throws Exception {
+    int port = FeedFixture.freePort(); // nothing listens: connection refused
+    dev.switchboard.core.RestartPolicy slow = new dev.switchboard.core.RestartPolicy(java.time.Duration.ofSeconds(5),
+        java.time.Duration.ofSeconds(5), 2.0, 0.0, 0, java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(2),
+        java.time.Duration.ofMillis(200), java.time.Duration.ofMillis(200));
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed("ws://127.0.0.1:" + port + "/x", slow));
+    long started = System.nanoTime();
+    control.start(NAME);
+    JsonObject backoff = control.awaitState(NAME, ListenerState.BACKOFF, WAIT);
+    long tookMs = (System.nanoTime() - started) / 1_000_000;
+    assertTrue(tookMs < 700, "BACKOFF after " + tookMs + " ms: a connect that never opened waits for nothing");
+    assertEquals("refused", backoff.getJsonObject("last_error").getString("code"));
+    assertEquals(1, backoff.getInteger("attempt"));
+
+    assertEquals("stopped", control.stop(NAME));
+    JsonObject stopped = control.status(NAME);
+    assertEquals("STOPPED", stopped.getString("state"));
+    assertEquals("cancelled", stopped.getString("task_status"));
+    assertEquals(0, stopped.getInteger("attempt"));
+    assertEquals(null, stopped.getString("next_retry_at"));
+  }
 }
