@@ -64,6 +64,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private long generations;
   /** Set by {@link #shutDown()}: nothing is deployed any more, and reports are not acted on. */
   private boolean shuttingDown;
+  /** Completed by {@link #startListeners()} when {@link #holdListeners()} was called; started at once otherwise. */
+  private Promise<Void> released;
 
   /**
    * @param seeds the config file's listeners: the definitions on the first start (no
@@ -108,8 +110,25 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           }
           return Future.all(companions);
         }))
-        .onSuccess(v -> entries.values().stream().filter(e -> e.desired)
-            .forEach(e -> enqueue(e.name(), () -> deploy(e))));
+        .onSuccess(v -> (released == null ? Future.<Void>succeededFuture() : released.future())
+            .onSuccess(go -> context.runOnContext(x -> entries.values().stream().filter(e -> e.desired)
+                .forEach(e -> enqueue(e.name(), () -> deploy(e))))));
+  }
+
+  /**
+   * Call before deploying: the listeners wanted at start wait for {@link #startListeners()}, so that
+   * what consumes their first messages (the status module's history, your verticles) is deployed first.
+   */
+  public Supervisor holdListeners() {
+    released = Promise.promise();
+    return this;
+  }
+
+  /** Starts the listeners held by {@link #holdListeners()}. */
+  public void startListeners() {
+    if (released != null) {
+      released.tryComplete();
+    }
   }
 
   /** The stored definitions when there are some; otherwise the config file's, stored from now on. */

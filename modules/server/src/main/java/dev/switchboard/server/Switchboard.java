@@ -67,8 +67,9 @@ public final class Switchboard {
     }
     return chain
         .compose(v -> {
+          // Listeners start last, once everything that consumes their messages (history, your verticles) is up.
           supervisor = new Supervisor(config.kinds(), config.listeners(),
-              new Supervisor.Options(config.dataDir(), config.statusInterval(), config.env()));
+              new Supervisor.Options(config.dataDir(), config.statusInterval(), config.env())).holdListeners();
           return vertx.deployVerticle(supervisor);
         })
         .compose(id -> {
@@ -82,7 +83,10 @@ public final class Switchboard {
           return vertx.deployVerticle(http);
         })
         .compose(id -> deployUserVerticles())
-        .onSuccess(v -> ready = true)
+        .onSuccess(v -> {
+          supervisor.startListeners();
+          ready = true;
+        })
         .compose(v -> supervisor.snapshot())
         .onSuccess(snapshot -> LOG.info("switchboard ready on http://{}:{}/ with {} listener(s)",
             config.http().host(), http.port(), snapshot.listeners().size()))
