@@ -86,6 +86,12 @@ export class MessageList {
     if (step.old) return; // already shown, or not an envelope
     if (step.missed > 0) this.marker(`${step.missed} message(s) missed`);
     this.lastSeq = envelope.seq;
+    if (envelope.type === 'gap') {
+      // The upstream's own outage: what it sent between these times never reached the server.
+      const d = envelope.data || {};
+      this.marker(`upstream reconnected: messages from ${d.from ? clock(Date.parse(d.from)) : '?'} to ${d.to ? clock(Date.parse(d.to)) : '?'} may be missing`);
+      return;
+    }
     this.el.prepend(h('li', { dataset: { seq: envelope.seq } },
       h('span', { class: 'seq' }, `#${envelope.seq}`), ' ',
       h('time', {}, clock(envelope.ts || Date.now())), ' ',

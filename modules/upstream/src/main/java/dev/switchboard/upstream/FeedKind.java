@@ -8,12 +8,15 @@ import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerKind;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
+import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.ListenerVerticle;
+import dev.switchboard.core.StatusField;
 
 import io.vertx.core.Deployable;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /** {@code "type": "upstream"}: any JSON (or text, or binary) over WebSocket. */
 public class FeedKind implements ListenerKind {
@@ -28,7 +31,16 @@ public class FeedKind implements ListenerKind {
               "ping: WebSocket ping frames; message: send heartbeat.payload, any inbound message counts as the answer").withDefault("ping"),
           ConfigField.of("payload", Type.ANY, "the heartbeat message; required with mode message"))),
       ConfigField.of("maxFrameSize", Type.INTEGER, "larger frames are counted as malformed and the connection renewed (125 to 67108864)")
-          .withDefault(65_536));
+          .withDefault(65_536),
+      ConfigField.of("staleAfter", Type.DURATION,
+          "connected but no message for longer than this: stale, and unhealthy; 0 is off (a feed may be quiet by nature)")
+          .withDefault("0s"),
+      ConfigField.of("reconnectWhenStale", Type.BOOLEAN, "renew a stale connection instead of only reporting it (needs staleAfter)")
+          .withDefault(false));
+
+  static final List<StatusField> STATUS_FIELDS = List.of(
+      StatusField.of("stale", "boolean", "connected, but silent for longer than staleAfter"),
+      StatusField.of("last_gap", "object", "{from, to}: the last outage, published as a gap envelope on the message address"));
 
   @Override
   public String type() {
@@ -51,6 +63,11 @@ public class FeedKind implements ListenerKind {
   }
 
   @Override
+  public List<StatusField> statusFields() {
+    return STATUS_FIELDS;
+  }
+
+  @Override
   public KindAddresses addresses() {
     return new KindAddresses(List.of("message"), List.of("message"), List.of(), List.of("send"), List.of("send"));
   }
@@ -58,6 +75,7 @@ public class FeedKind implements ListenerKind {
   @Override
   public ListenerFactory configure(String name, ConfigSection fields, Path dataDir) {
     FeedSettings settings = FeedSettings.from(fields);
+    FeedOutages outages = new FeedOutages();
     return new ListenerFactory() {
       @Override
       public String url() {
@@ -66,7 +84,14 @@ public class FeedKind implements ListenerKind {
 
       @Override
       public ListenerVerticle newInstance(ListenerSpec spec, ListenerStats stats) {
-        return new FeedListener(spec, stats, settings);
+        return new FeedListener(spec, stats, settings, outages);
+      }
+
+      @Override
+      public Optional<String> healthProblem(ListenerStatus status) {
+        return Boolean.TRUE.equals(status.kindFields().getValue("stale"))
+            ? Optional.of("connected but no message for longer than staleAfter (" + settings.staleAfter().toMillis() + " ms)")
+            : Optional.empty();
       }
 
       @Override

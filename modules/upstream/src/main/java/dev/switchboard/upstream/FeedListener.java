@@ -1,5 +1,6 @@
 package dev.switchboard.upstream;
 
+import dev.switchboard.core.ListenerFailure;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.WebSocketListener;
@@ -18,11 +19,15 @@ import java.util.Base64;
  */
 public class FeedListener extends WebSocketListener {
   private final FeedSettings settings;
+  private final FeedOutages outages;
   private final String messages;
+  /** Epoch millis when this connection's handshake was done; 0 until then. */
+  private long connectedAt;
 
-  public FeedListener(ListenerSpec spec, ListenerStats stats, FeedSettings settings) {
+  public FeedListener(ListenerSpec spec, ListenerStats stats, FeedSettings settings, FeedOutages outages) {
     super(spec, stats);
     this.settings = settings;
+    this.outages = outages;
     this.messages = FeedAddresses.messages(spec.name());
   }
 
@@ -48,7 +53,58 @@ public class FeedListener extends WebSocketListener {
     for (String message : settings.onConnect()) {
       sent = sent.compose(v -> sendText(message));
     }
-    return sent;
+    return sent.onSuccess(v -> {
+      connectedAt = System.currentTimeMillis();
+      announceGap();
+      watchForSilence();
+    });
+  }
+
+  /**
+   * A new connection after an earlier one: what the upstream sent in between is lost, and the envelope
+   * seq does not show it (it counts what arrived). So the stream says it, in a {@code gap} envelope.
+   */
+  private void announceGap() {
+    long endedAt = outages.lastEndedAt.get();
+    if (endedAt == 0) {
+      return; // the first connection of this process: there was no stream to miss
+    }
+    JsonObject window = new JsonObject()
+        .put("from", java.time.Instant.ofEpochMilli(endedAt).toString())
+        .put("to", java.time.Instant.ofEpochMilli(connectedAt).toString());
+    stats.put("last_gap", window);
+    publish("gap", window.copy().put("reason", "reconnected: messages the upstream sent in between were not received"));
+  }
+
+  /** With staleAfter, a connection that stays up but says nothing is stale: reported, or renewed. */
+  private void watchForSilence() {
+    long staleAfter = settings.staleAfter().toMillis();
+    if (staleAfter == 0) {
+      return;
+    }
+    stats.put("stale", false);
+    vertx.setPeriodic(Math.max(20, staleAfter / 4), id -> {
+      java.time.Instant last = stats.lastMessageAt();
+      long since = Math.max(connectedAt, last == null ? 0 : last.toEpochMilli());
+      long silent = System.currentTimeMillis() - since;
+      boolean stale = silent > staleAfter;
+      if (!Boolean.valueOf(stale).equals(stats.get("stale"))) {
+        stats.put("stale", stale);
+      }
+      if (stale && settings.reconnectWhenStale()) {
+        exit(ListenerFailure.retry("stale", "no message for " + silent + " ms (staleAfter " + staleAfter + " ms): connection renewed"));
+      }
+    });
+  }
+
+  @Override
+  protected void onEnded() {
+    if (connectedAt > 0) {
+      outages.lastEndedAt.set(System.currentTimeMillis());
+    }
+    if (settings.staleAfter().toMillis() > 0) {
+      stats.put("stale", false); // not connected: "stale" speaks of a live connection only
+    }
   }
 
   @Override

@@ -13,6 +13,8 @@ import java.util.Map;
  * @param onConnect        messages written right after the socket opens (a subscribe, say), in order
  * @param heartbeatPayload null for WebSocket ping frames; otherwise an application message sent as the
  *                         heartbeat, with any inbound message counting as the answer
+ * @param staleAfter       connected but no message for longer than this: stale (unhealthy); zero is off
+ * @param reconnectWhenStale a stale connection is renewed rather than only reported
  */
 public record FeedSettings(
     URI url,
@@ -20,7 +22,9 @@ public record FeedSettings(
     List<String> subprotocols,
     List<String> onConnect,
     String heartbeatPayload,
-    int maxFrameSize) {
+    int maxFrameSize,
+    java.time.Duration staleAfter,
+    boolean reconnectWhenStale) {
 
   public static FeedSettings from(ConfigSection s) {
     URI url = s.webSocketUrl("url");
@@ -41,8 +45,13 @@ public record FeedSettings(
     }
     heartbeat.finish();
     int maxFrameSize = s.integer("maxFrameSize", 125, 64 * 1024 * 1024);
+    java.time.Duration staleAfter = s.duration("staleAfter");
+    boolean reconnectWhenStale = s.bool("reconnectWhenStale");
+    if (reconnectWhenStale && staleAfter.isZero()) {
+      throw new ConfigException(s.field("reconnectWhenStale"), "needs staleAfter: say after how long a silent connection is stale");
+    }
     s.finish();
-    return new FeedSettings(url, headers, subprotocols, onConnect, payload, maxFrameSize);
+    return new FeedSettings(url, headers, subprotocols, onConnect, payload, maxFrameSize, staleAfter, reconnectWhenStale);
   }
 
   /** Strings are sent as they are; any other JSON value is sent encoded. */

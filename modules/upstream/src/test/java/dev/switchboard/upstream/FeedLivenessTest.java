@@ -1,0 +1,94 @@
+package dev.switchboard.upstream;
+
+import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.Supervisor;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.Control;
+import dev.switchboard.core.testing.Definitions;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static dev.switchboard.upstream.FeedFixture.NAME;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A silent feed shows as stale; a reconnect says, in the stream, what window it may have missed. */
+@ExtendWith(VertxExtension.class)
+class FeedLivenessTest {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+
+  @TempDir
+  Path dataDir;
+
+  private Supervisor deploy(Vertx vertx, FeedSimulator sim, JsonObject extra) {
+    Supervisor supervisor = Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+        List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy(), false, extra)));
+    vertx.deployVerticle(supervisor).await();
+    return supervisor;
+  }
+
+  @Test
+  @DisplayName("a reconnect publishes a gap envelope with the outage window, in seq order with the messages")
+  void gapOnReconnect(Vertx vertx) {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    deploy(vertx, sim, new JsonObject());
+    List<JsonObject> envelopes = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(FeedAddresses.messages(NAME), m -> envelopes.add(m.body())).completion().await();
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "messages before", () -> envelopes.size() > 5);
+    assertTrue(envelopes.stream().noneMatch(e -> "gap".equals(e.getString("type"))), "no gap on the first connection");
+
+    sim.dropAll().await();
+    JsonObject gap = Await.until(WAIT, "the gap after the reconnect", () -> envelopes.stream()
+        .filter(e -> "gap".equals(e.getString("type"))).findFirst().orElse(null), g -> g != null);
+    Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
+    Instant to = Instant.parse(gap.getJsonObject("data").getString("to"));
+    assertFalse(to.isBefore(from), gap.encode());
+    int at = envelopes.indexOf(gap);
+    assertEquals(envelopes.get(at - 1).getLong("seq") + 1, gap.getLong("seq"), "the gap takes its place in the seq");
+    assertEquals(gap.getJsonObject("data").getString("from"), control.status(NAME).getJsonObject("last_gap").getString("from"));
+  }
+
+  @Test
+  @DisplayName("staleAfter: a connected but silent feed is stale and unhealthy; with reconnectWhenStale it is renewed")
+  void staleness(Vertx vertx) {
+    FeedSimulator quiet = FeedFixture.simulator(vertx, 0);
+    Supervisor supervisor = deploy(vertx, quiet, new JsonObject().put("staleAfter", "200ms"));
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "stale", () -> Boolean.TRUE.equals(control.status(NAME).getBoolean("stale")));
+    String problem = supervisor.health().await().listeners().get(NAME).reason();
+    assertTrue(problem != null && problem.contains("staleAfter"), String.valueOf(problem));
+    assertEquals("CONNECTED", control.status(NAME).getString("state"), "only reported, not renewed");
+    quiet.emit(new JsonObject().put("hello", 1)).await();
+    Await.until(WAIT, "fresh again", () -> Boolean.FALSE.equals(control.status(NAME).getBoolean("stale")));
+  }
+
+  @Test
+  @DisplayName("reconnectWhenStale renews a silent connection, with last_error code 'stale'")
+  void reconnectWhenStale(Vertx vertx) {
+    FeedSimulator quiet = FeedFixture.simulator(vertx, 0);
+    deploy(vertx, quiet, new JsonObject().put("staleAfter", "200ms").put("reconnectWhenStale", true));
+    Control control = new Control(vertx);
+    control.start(NAME);
+    Await.until(WAIT, "renewed", () -> control.status(NAME).getLong("deployments") >= 2);
+    assertEquals("stale", control.status(NAME).getJsonObject("last_error").getString("code"));
+    assertTrue(quiet.maxConcurrentConnections() <= 1);
+  }
+}
