@@ -1,6 +1,9 @@
 import EventBus from '@vertx/eventbus-bridge-client.js';
 import { backoffDelay } from './backoff.js';
 
+/** SockJS's transports the page may use, in order of preference. */
+const TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling'];
+
 /** A failure as the page handles it: the bridge's reply failures, and the page's own. */
 export class BusError extends Error {
   constructor(message, failureType, failureCode) {
@@ -62,7 +65,10 @@ export class Connection {
       this.eb = null;
       try { old.close(); } catch (e) { /* already closed */ }
     }
-    const eb = new EventBus(this.url);
+    // Only transports that load nothing but this server's own URLs: SockJS's iframe and JSONP ones would
+    // need inline script or a frame, which the server's Content-Security-Policy refuses (and every
+    // browser the page supports has WebSockets, and XHR as the fallback).
+    const eb = new EventBus(this.url, { transports: TRANSPORTS });
     this.eb = eb;
     this.setPhase('connecting');
     eb.onopen = () => {

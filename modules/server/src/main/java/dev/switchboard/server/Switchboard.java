@@ -133,6 +133,11 @@ public final class Switchboard {
         .onSuccess(outcomes -> LOG.info("reloaded {}: {}", config.file().get(), outcomes));
   }
 
+  /** The HTTP API's routes as its router has them, {@code "GET /api/listeners/:name"}: what docs/openapi.json describes. */
+  public java.util.List<String> apiRoutes() {
+    return http.apiRoutes();
+  }
+
   /** The HTTP port actually bound (useful with port 0). */
   public int httpPort() {
     return http.port();

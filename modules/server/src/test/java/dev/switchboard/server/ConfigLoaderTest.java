@@ -111,7 +111,7 @@ class ConfigLoaderTest {
   }
 
   @Test
-  @DisplayName("the HTTP timeouts and allowed hosts have defaults, and are validated like every field")
+  @DisplayName("the HTTP timeouts, allowed hosts and allowed origins have defaults, and are validated like every field")
   void httpHygiene() {
     SwitchboardConfig.Http http = new ConfigLoader(ENV).parse(valid()).http();
     assertEquals(Duration.ofSeconds(60), http.timeouts().idle());
@@ -129,6 +129,11 @@ class ConfigLoaderTest {
     assertEquals("http.allowedHosts[0]: must be a non-empty string", refusal(c -> c.getJsonObject("http").put("allowedHosts", new JsonArray().add(8080))));
     assertTrue(refusal(c -> c.getJsonObject("http").put("allowedHosts", new JsonArray().add("https://sb.example.com")))
         .startsWith("http.allowedHosts[0]: must be a host name or an address"));
+    assertEquals(java.util.Set.of(), http.allowedOrigins().listed(), "the server's own pages only");
+    custom.getJsonObject("http").put("allowedOrigins", new JsonArray().add("https://app.example.com"));
+    assertEquals(java.util.Set.of("https://app.example.com"), new ConfigLoader(ENV).parse(custom).http().allowedOrigins().listed());
+    assertTrue(refusal(c -> c.getJsonObject("http").put("allowedOrigins", new JsonArray().add("app.example.com")))
+        .startsWith("http.allowedOrigins[0]: must be an origin"));
   }
 
   @Test

@@ -1,5 +1,8 @@
 package dev.switchboard.server;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
@@ -17,6 +20,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +28,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,6 +115,65 @@ class HttpApiTest {
     assertTrue(none.bodyAsJsonObject().getString("error").contains("Authorization: Bearer"));
     assertEquals(401, post("/api/listeners/feed/stop", "wrong-token").statusCode());
     assertEquals(401, post("/listener/stop", null).statusCode());
+    assertEquals(true, feedStatus().getBoolean("is_active"));
+  }
+
+  @Test
+  @DisplayName("a token in the URL is refused with 400 saying to use the Authorization header, even the right one, and the URL is never logged")
+  void tokenInUrlRefused() {
+    ListAppender<ILoggingEvent> everything = new ListAppender<>();
+    everything.start();
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.addAppender(everything);
+    try {
+      for (String query : new String[] {"token=", "access_token=", "Access-Token=", "controlToken=", "x=1&token="}) {
+        HttpResponse<Buffer> refused = post("/api/listeners/feed/stop?" + query + ServerFixture.TOKEN, null);
+        assertEquals(400, refused.statusCode(), query);
+        assertTrue(refused.bodyAsJsonObject().getString("error").startsWith("send the token in the Authorization header, never in the URL"),
+            refused.bodyAsString());
+        assertFalse(refused.bodyAsString().contains(ServerFixture.TOKEN));
+      }
+      // Not even with the right header beside it: the request is not carried out.
+      assertEquals(400, post("/api/listeners/feed/stop?token=" + ServerFixture.TOKEN, ServerFixture.TOKEN).statusCode());
+      assertEquals(400, get("/api/listeners?access_token=whatever").statusCode(), "reads too: the token has leaked either way");
+      assertEquals(true, feedStatus().getBoolean("is_active"), "nothing was stopped");
+      assertTrue(everything.list.stream().anyMatch(e -> e.getFormattedMessage().contains("a token in the URL (parameter 'token'")),
+          everything.list.toString());
+      assertTrue(everything.list.stream().noneMatch(e -> e.getFormattedMessage().contains(ServerFixture.TOKEN)
+          || e.getFormattedMessage().contains("whatever")), everything.list.toString());
+      // A query that names no token is not a refusal.
+      assertEquals(200, get("/api/listeners?tokens_shown=no").statusCode());
+    } finally {
+      root.detachAppender(everything);
+    }
+  }
+
+  @Test
+  @DisplayName("under the API, an unknown path is a JSON 404 and a wrong method a JSON 405 with Allow; never HTML")
+  void unknownPathsAndMethods() {
+    for (String path : new String[] {"/api", "/api/", "/api/nope", "/api/listeners/feed/config/more", "/listener/nope/more", "/health/nope"}) {
+      HttpResponse<Buffer> missing = get(path);
+      assertEquals(404, missing.statusCode(), path);
+      assertTrue(missing.getHeader("Content-Type").startsWith("application/json"), path + ": " + missing.getHeader("Content-Type"));
+      assertTrue(missing.bodyAsJsonObject().containsKey("error"), path);
+    }
+    record Wrong(io.vertx.core.http.HttpMethod method, String path, String allow) {
+    }
+    for (Wrong wrong : List.of(
+        new Wrong(io.vertx.core.http.HttpMethod.DELETE, "/api/listeners", "GET"),
+        new Wrong(io.vertx.core.http.HttpMethod.POST, "/api/listeners/feed", "DELETE, GET, PUT"),
+        new Wrong(io.vertx.core.http.HttpMethod.GET, "/api/reload", "POST"),
+        new Wrong(io.vertx.core.http.HttpMethod.PUT, "/api/kinds", "GET"),
+        new Wrong(io.vertx.core.http.HttpMethod.GET, "/api/kinds/upstream/validate", "POST"),
+        new Wrong(io.vertx.core.http.HttpMethod.GET, "/listener/stop", "POST"),
+        new Wrong(io.vertx.core.http.HttpMethod.POST, "/health", "GET"),
+        new Wrong(io.vertx.core.http.HttpMethod.DELETE, "/metrics", "GET"))) {
+      HttpResponse<Buffer> answer = http.request(wrong.method(), wrong.path()).send().await();
+      assertEquals(405, answer.statusCode(), wrong.toString());
+      assertEquals(wrong.allow(), answer.getHeader("Allow"), wrong.toString());
+      assertTrue(answer.getHeader("Content-Type").startsWith("application/json"), wrong.toString());
+      assertTrue(answer.bodyAsJsonObject().getString("error").contains("not allowed"), answer.bodyAsString());
+    }
     assertEquals(true, feedStatus().getBoolean("is_active"));
   }
 

@@ -44,11 +44,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What the HTTP server does to clients that abuse it: connections that idle or never finish their
  * request are closed (the bridge's live connections are not), requests for a name the server is not
- * (DNS rebinding) are refused, and the SockJS transports never hand a foreign page credentials.
+ * (DNS rebinding) are refused, the SockJS transports never hand another origin's page credentials,
+ * and every answer tells the browser to run only the server's own scripts, unframed and unsniffed.
  */
 @ExtendWith(VertxExtension.class)
 class HttpHygieneTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final String LISTED_ORIGIN = "http://app.example.com";
 
   @TempDir
   Path dataDir;
@@ -62,7 +64,8 @@ class HttpHygieneTest {
     audit.start();
     ((Logger) LoggerFactory.getLogger("switchboard.audit")).addAppender(audit);
     JsonObject config = ServerFixture.config(dataDir);
-    config.getJsonObject("http").put("idleTimeout", "1s").put("requestTimeout", "1s");
+    config.getJsonObject("http").put("idleTimeout", "1s").put("requestTimeout", "1s")
+        .put("allowedOrigins", new io.vertx.core.json.JsonArray().add(LISTED_ORIGIN));
     app = ServerFixture.start(config);
   }
 
@@ -205,16 +208,41 @@ class HttpHygieneTest {
   }
 
   @Test
-  @DisplayName("SockJS's XHR transports do not echo a foreign Origin with credentials allowed")
+  @DisplayName("SockJS's XHR transports do not echo another origin with credentials allowed, even a listed one")
   void noCredentialedCorsForForeignOrigins() {
     WebClient http = sockJsClient();
     for (HttpResponse<Buffer> answer : List.of(
-        http.post("/eventbus/000/cors-session/xhr").putHeader("Origin", "http://evil.example.com").send().await(),
-        http.get("/eventbus/info").putHeader("Origin", "http://evil.example.com").send().await())) {
+        http.post("/eventbus/000/cors-session/xhr").putHeader("Origin", LISTED_ORIGIN).send().await(),
+        http.get("/eventbus/info").putHeader("Origin", LISTED_ORIGIN).send().await())) {
       assertEquals(200, answer.statusCode());
       assertNotEquals("true", answer.getHeader("Access-Control-Allow-Credentials"), answer.headers().toString());
-      assertNotEquals("http://evil.example.com", answer.getHeader("Access-Control-Allow-Origin"), answer.headers().toString());
+      assertNotEquals(LISTED_ORIGIN, answer.getHeader("Access-Control-Allow-Origin"), answer.headers().toString());
     }
+  }
+
+  @Test
+  @DisplayName("every answer, the page, the API, a refusal and a 404, says: own scripts only, no framing, no sniffing, no referrer")
+  void securityHeaders() throws Exception {
+    int port = app.httpPort();
+    WebClient http = sockJsClient();
+    List<HttpResponse<Buffer>> answers = List.of(http.get("/").send().await(), http.get("/api/listeners").send().await(),
+        http.post("/api/reload").send().await(), http.get("/no-such-file").send().await(), http.get("/eventbus/info").send().await());
+    for (HttpResponse<Buffer> answer : answers) {
+      String policy = answer.getHeader("Content-Security-Policy");
+      assertEquals("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self' ws://127.0.0.1:" + port
+          + " wss://127.0.0.1:" + port + "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'", policy,
+          answer.statusCode() + " " + answer.headers());
+      assertEquals("nosniff", answer.getHeader("X-Content-Type-Options"));
+      assertEquals("no-referrer", answer.getHeader("Referrer-Policy"));
+      assertEquals("DENY", answer.getHeader("X-Frame-Options"));
+    }
+    String refused = RawHttp.exchange(port, "GET / HTTP/1.1\r\nHost: evil.example.com\r\nConnection: close\r\n\r\n");
+    assertEquals(421, RawHttp.status(refused));
+    assertTrue(refused.contains("\r\nX-Content-Type-Options: nosniff\r\n") && refused.contains("\r\nContent-Security-Policy: default-src 'self';"),
+        refused);
+    // A Host that could smuggle something into the policy is left out of it: 'self' still holds.
+    String odd = RawHttp.exchange(port, "GET /api/listeners HTTP/1.1\r\nHost: a_b.example;script-src:" + port + "\r\nConnection: close\r\n\r\n");
+    assertTrue(odd.contains("connect-src 'self'; object-src"), odd);
   }
 
   @Test

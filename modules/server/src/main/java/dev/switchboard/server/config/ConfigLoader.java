@@ -8,6 +8,7 @@ import dev.switchboard.core.Placeholders;
 import dev.switchboard.core.Secrets;
 import dev.switchboard.core.SimulatorKind;
 import dev.switchboard.server.http.AllowedHosts;
+import dev.switchboard.server.http.AllowedOrigins;
 import dev.switchboard.server.http.BridgeOptions;
 import dev.switchboard.server.logging.LoggingSetup;
 import dev.switchboard.server.http.ControlToken;
@@ -94,7 +95,8 @@ public final class ConfigLoader {
         http.requiredString("controlToken"),
         BridgeOptions.from(http.section("bridge")),
         HttpTimeouts.from(http),
-        AllowedHosts.from(http, host));
+        AllowedHosts.from(http, host),
+        AllowedOrigins.from(http));
     if (httpConfig.controlToken().length() < 8) {
       throw new ConfigException(http.field("controlToken"), "must be at least 8 characters");
     }

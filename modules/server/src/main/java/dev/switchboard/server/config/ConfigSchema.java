@@ -24,6 +24,8 @@ public final class ConfigSchema {
             .put("requestTimeout", duration("a whole request must arrive within this (default 30s, at least 1s)"))
             .put("allowedHosts", new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"))
                 .put("description", "the names accepted in the Host header, any port (default: localhost, 127.0.0.1, [::1] and host; \"*\": any)"))
+            .put("allowedOrigins", new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"))
+                .put("description", "origins (scheme://host[:port]) whose pages may use the bridge besides the server's own (default: none; \"*\": any)"))
             .put("bridge", new JsonObject().put("type", "object").put("description", "the bridge's bounds: see docs/configuration.md"))))
         .put("dataDir", typed("string", "where definitions, desired state and kind counters are kept (default ./data)"))
         .put("statusInterval", new JsonObject().put("type", new JsonArray().add("string").add("integer"))

@@ -3,6 +3,7 @@ package dev.switchboard.server.config;
 import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.server.http.AllowedHosts;
+import dev.switchboard.server.http.AllowedOrigins;
 import dev.switchboard.server.http.BridgeOptions;
 import dev.switchboard.server.logging.LoggingSetup;
 import dev.switchboard.server.http.HttpTimeouts;
@@ -45,10 +46,11 @@ public record SwitchboardConfig(
    * @param controlToken the bearer token every control action must carry
    * @param bridge       the SockJS bridge's bounds
    * @param timeouts     how long the server waits on a client: idle, and for a whole request
-   * @param allowedHosts the names the server answers to in the Host header
+   * @param allowedHosts   the names the server answers to in the Host header
+   * @param allowedOrigins the origins whose pages may use the bridge, besides the server's own
    */
   public record Http(String host, int port, String controlToken, BridgeOptions bridge, HttpTimeouts timeouts,
-                     AllowedHosts allowedHosts) {
+                     AllowedHosts allowedHosts, AllowedOrigins allowedOrigins) {
   }
 
   public record Simulator(String type, Deployable verticle) {

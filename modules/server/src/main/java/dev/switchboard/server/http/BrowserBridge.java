@@ -66,12 +66,16 @@ public final class BrowserBridge {
     rules.receive().forEach(regex -> bridge.addOutboundPermitted(new PermittedOptions().setAddressRegex(regex)));
     rules.ask().forEach(regex -> bridge.addInboundPermitted(new PermittedOptions().setAddressRegex(regex)));
     rules.act().forEach(regex -> bridge.addInboundPermitted(new PermittedOptions().setAddressRegex(regex)));
+    // No SockJSHandlerOptions.setOrigin: HttpApi checks http.allowedOrigins on every transport before
+    // this router, and setOrigin would add nothing right. It takes one origin, refuses requests with
+    // neither Origin nor Referer (scripts and services, which are allowed here), and guards only
+    // vertx-web's websocket transports, which never see a request (the fan-out path takes them all).
     Router router = SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(heartbeatMs))
         .bridge(bridge, this::onEvent);
     // SockJS's HTTP transports would reflect any Origin with Access-Control-Allow-Credentials: true,
-    // letting any site read the bridge with the browser's cookies (those of a proxy in front, say).
-    // This CORS policy takes their place: any origin may read, never with credentials. The server's
-    // own pages are not affected: CORS applies to other origins only.
+    // letting a site read the bridge with the browser's cookies (those of a proxy in front, say).
+    // This CORS policy takes their place: the origins http.allowedOrigins lets through may read,
+    // never with credentials. The server's own pages are not affected: CORS applies to other origins only.
     router.route().order(-2).handler(CorsHandler.create().allowCredentials(false));
     // The HTTP fallback transports post their messages: they need a body, bounded like a WebSocket message.
     router.post().order(-1).handler(BodyHandler.create(false).setBodyLimit(options.maxMessageSize()));

@@ -18,6 +18,9 @@ public final class ControlToken {
   /** The demo config's fallback, printed in the README: anyone may know it. */
   public static final String PUBLIC_DEMO_TOKEN = "demo-control-token";
   private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
+  /** Query parameter names that carry a token, lower case, without '_' and '-'. */
+  private static final java.util.Set<String> TOKEN_PARAMETERS = java.util.Set.of("token", "accesstoken", "controltoken", "bearer",
+      "authorization", "auth");
   private final byte[] expected;
   private final FailedTokenThrottle throttle;
   private final RefusalLog refusals;
@@ -84,6 +87,48 @@ public final class ControlToken {
         }
       });
     }
+  }
+
+  /**
+   * A route handler for every request: one that carries a token in its URL ({@code ?token=},
+   * {@code ?access_token=}...) is refused with 400, whatever the token, and is not carried out. A URL
+   * ends up in proxies' logs, browser history and Referer headers: a token there must be changed,
+   * and accepting it once would teach a script that it works. The audit line names the parameter,
+   * never the URL's query.
+   */
+  public void refuseInUrl(RoutingContext ctx) {
+    String parameter = tokenParameter(ctx.request().query());
+    if (parameter == null) {
+      ctx.next();
+      return;
+    }
+    SocketAddress from = ctx.request().remoteAddress();
+    refusals.refused(host(from), "refused " + ctx.request().method() + " " + ctx.request().path() + " from " + from
+        + ": a token in the URL (parameter '" + parameter + "'; the query is not logged)");
+    HttpApi.error(ctx, 400, "send the token in the Authorization header, never in the URL (parameter '" + parameter
+        + "'): URLs are kept in logs and browser history. Nothing was done; if this token is real, change it");
+  }
+
+  /** The first query parameter that names a token, as written if plain; null when there is none. */
+  static String tokenParameter(String query) {
+    if (query == null || query.isEmpty()) {
+      return null;
+    }
+    for (String pair : query.split("&")) {
+      int eq = pair.indexOf('=');
+      String name = eq < 0 ? pair : pair.substring(0, eq);
+      String decoded;
+      try {
+        decoded = java.net.URLDecoder.decode(name, StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        decoded = name;
+      }
+      String bare = decoded.toLowerCase(java.util.Locale.ROOT).replace("_", "").replace("-", "");
+      if (TOKEN_PARAMETERS.contains(bare)) {
+        return decoded.matches("[A-Za-z0-9_-]{1,40}") ? decoded : "?";
+      }
+    }
+    return null;
   }
 
   /** The remote host without its port: the key of the throttle and the refusal log. */

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -21,6 +22,8 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -44,6 +47,7 @@ public class HttpApi extends VerticleBase {
   private final ControlToken token;
   private HttpServer server;
   private FanoutEndpoint fanout;
+  private ApiFallback apiFallback;
 
   /**
    * @param reload re-reads the config file and applies its listeners (the answer per listener)
@@ -66,8 +70,12 @@ public class HttpApi extends VerticleBase {
           + " Set SWITCHBOARD_TOKEN in the environment to a secret of your own (the demo config reads it)");
     }
     Router router = Router.router(vertx);
-    // First of all: a request for a name this server is not (DNS rebinding) reaches nothing.
+    // First of all, on every answer (refusals included): what the browser may do with it.
+    router.route().handler(new SecurityHeaders());
+    // Then: a request for a name this server is not (DNS rebinding) reaches nothing.
     router.route().handler(config.http().allowedHosts().handler(token.refusals()));
+    // Nor does one with a token in its URL, on any path: it is refused, never taken.
+    router.route().handler(token::refuseInUrl);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.get("/api/listeners").handler(ctx -> answer(ctx, control.snapshot(), ControlPlane.Snapshot::toJson));
     router.get("/api/listeners/:name").handler(ctx -> answer(ctx, control.status(ctx.pathParam("name")), r -> r.listener().toJson()));
@@ -88,6 +96,11 @@ public class HttpApi extends VerticleBase {
         .onSuccess(report -> json(ctx, report.healthy() ? 200 : 503, report.toJson()))
         .onFailure(ctx::fail));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
+    // Whatever the routes above did not take on their paths: JSON 404, or 405 with Allow, never HTML.
+    apiFallback = new ApiFallback(router);
+    router.route().handler(apiFallback);
+    // The bridge, on every transport: only pages of this server's own origin, or of one allowed.
+    router.route("/eventbus/*").handler(config.http().allowedOrigins().handler(token.refusals()));
     // WebSocket clients get the fan-out path (encode once, batched writes, bounded queues): raw ones,
     // and SockJS's websocket transport, which the dashboard's eventbus-bridge-client.js uses. The
     // SockJS info route and HTTP fallback transports stay with vertx-web's bridge. Same rules on both.
@@ -98,6 +111,7 @@ public class HttpApi extends VerticleBase {
     registerFanoutMetrics();
     router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge(),
         config.http().timeouts().sockJsHeartbeatMs()).router());
+    router.route().method(HttpMethod.GET).method(HttpMethod.HEAD).handler(new DashboardCaching());
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than " + MAX_BODY_BYTES + " bytes"));
     // BodyHandler fails with 200 when the connection closes mid-body (a client gone, or one cut by the
@@ -144,6 +158,18 @@ public class HttpApi extends VerticleBase {
 
   public int port() {
     return server.actualPort();
+  }
+
+  /**
+   * Every route of the API's paths as the router has it, {@code "GET /api/listeners/:name"}: what
+   * docs/openapi.json must describe (its test compares the two).
+   */
+  public List<String> apiRoutes() {
+    List<String> routes = new ArrayList<>();
+    for (ApiFallback.Endpoint endpoint : apiFallback.endpoints()) {
+      endpoint.methods().forEach(method -> routes.add(method.name() + " " + endpoint.path()));
+    }
+    return routes;
   }
 
   private void onDefault(RoutingContext ctx, java.util.function.Consumer<String> action) {

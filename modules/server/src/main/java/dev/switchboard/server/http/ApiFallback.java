@@ -1,0 +1,87 @@
+package dev.switchboard.server.http;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * The answer of the API's paths when no route took the request: {@code 405} with an {@code Allow}
+ * header when a route has that path for other methods, {@code 404} otherwise; JSON either way, as
+ * every other API answer (a script should never have to parse the router's HTML). The methods come
+ * from the router itself, so they cannot drift from the routes. Other paths are left to what follows
+ * (the bridge, the dashboard).
+ */
+final class ApiFallback implements Handler<RoutingContext> {
+  /** The API's paths: the REST API, the single-listener routes, health and metrics. */
+  private static final Pattern API = Pattern.compile("/(api|listener|health)(/.*)?|/metrics");
+
+  private final Router router;
+  /** Read on first use, once every route is registered; written once, read from the tests' thread too. */
+  private volatile List<Endpoint> endpoints;
+
+  /** A route with a path and methods: {@code /api/listeners/:name} with GET, say. */
+  record Endpoint(String path, Pattern pattern, Set<HttpMethod> methods) {
+    static Endpoint of(Route route) {
+      // ":name" is one path segment, as the router matches it.
+      String regex = route.getPath().replaceAll(":[A-Za-z0-9_]+", "\0").replace(".", "\\.").replace("\0", "[^/]+");
+      return new Endpoint(route.getPath(), Pattern.compile(regex), route.methods());
+    }
+  }
+
+  ApiFallback(Router router) {
+    this.router = router;
+  }
+
+  static boolean isApiPath(String path) {
+    return path != null && API.matcher(path).matches();
+  }
+
+  /** Every route of the API's paths with its methods, as the router has them: the API's one list. */
+  List<Endpoint> endpoints() {
+    if (endpoints == null) {
+      List<Endpoint> found = new ArrayList<>();
+      for (Route route : router.getRoutes()) {
+        if (route.getPath() != null && route.isExactPath() && route.methods() != null && !route.methods().isEmpty()
+            && isApiPath(route.getPath())) {
+          found.add(Endpoint.of(route));
+        }
+      }
+      endpoints = List.copyOf(found);
+    }
+    return endpoints;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    if (!isApiPath(path)) {
+      ctx.next();
+      return;
+    }
+    Set<String> allowed = new TreeSet<>();
+    for (Endpoint endpoint : endpoints()) {
+      if (endpoint.pattern().matcher(path).matches()) {
+        endpoint.methods().forEach(m -> allowed.add(m.name()));
+      }
+    }
+    if (allowed.isEmpty()) {
+      HttpApi.error(ctx, 404, "no such API path: " + shown(path) + "; docs/api.md lists them");
+      return;
+    }
+    ctx.response().putHeader("Allow", String.join(", ", allowed));
+    HttpApi.error(ctx, 405, ctx.request().method() + " is not allowed on " + shown(path) + "; it takes " + String.join(", ", allowed));
+  }
+
+  /** A path in an answer: only a plain one, and not a long one. */
+  private static String shown(String path) {
+    return path.length() <= 200 && path.matches("[A-Za-z0-9._~/%-]*") ? path : "this path";
+  }
+}
