@@ -22,6 +22,19 @@ const NEEDS_TOKEN = 'needs the control token (top right)';
  * One listener: its state, desired against actual, timings, last error, rate and counters, and
  * control; and its definition: edit opens the editor, remove deletes it (after a confirm).
  */
+/**
+ * The last error as the card shows it. While the listener is connected again, it is history: said as
+ * past, with its time, not as a current fault.
+ */
+export function errorLine(status, formatTime = (ms) => new Date(ms).toISOString()) {
+  const e = status && status.last_error;
+  if (!e) return { text: '', past: false };
+  const past = status.state === 'CONNECTED';
+  const when = e.at ? ` at ${formatTime(Date.parse(e.at))}` : '';
+  const code = e.code ? ` [${e.code}]` : '';
+  return { text: `${past ? 'earlier error, before this connection' : 'last error'}${code}: ${e.message}${when}`, past };
+}
+
 export class ListenerCard {
   constructor(name, { command, edit = () => {}, remove = null, confirm = (text) => globalThis.confirm(text) }) {
     this.name = name;
@@ -72,8 +85,10 @@ export class ListenerCard {
     setText(f.actual, s.connection_status || (s.is_running ? 'connected' : 'disconnected'));
     setText(f.stale, this.view.synced ? '' : ' (last known: reconnecting to the server)');
     this.el.classList.toggle('is-stale', !this.view.synced);
-    const e = s.last_error;
-    setText(f.error, e ? `last error${e.code ? ` [${e.code}]` : ''}: ${e.message}${e.at ? ` at ${clock(Date.parse(e.at))}` : ''}` : '');
+    const shown = errorLine(s, clock);
+    setText(f.error, shown.text);
+    f.error.classList.toggle('past', shown.past);
+    f.error.dataset.past = String(shown.past);
     setText(f.rate, `${count(s.rate_1m)} msg in the last minute`);
     setText(f.counters, [
       `in ${count(s.messages_in)}`, `out ${count(s.messages_out)}`, `${bytes(s.bytes_in)}`,

@@ -190,8 +190,14 @@ class HttpApiTest {
   }
 
   @Test
-  @DisplayName("/listener/start|stop|status act on defaultListener, for single-listener scripts")
+  @DisplayName("/listener/start|stop|status act on defaultListener, and /monitor opens the dashboard, for single-listener scripts")
   void defaultListenerRoutes() {
+    HttpResponse<Buffer> monitor = http.get("/monitor").followRedirects(false).send().await();
+    assertEquals(302, monitor.statusCode());
+    assertEquals("/", monitor.getHeader("Location"));
+    HttpResponse<Buffer> icon = get("/favicon.svg");
+    assertEquals(200, icon.statusCode(), "the dashboard has a favicon (no 404 in every console)");
+    assertTrue(get("/").bodyAsString().contains("href=\"favicon.svg\""));
     assertEquals("feed", get("/listener/status").bodyAsJsonObject().getString("name"));
     assertEquals("stopped", post("/listener/stop", ServerFixture.TOKEN).bodyAsJsonObject().getString("status"));
     assertEquals(false, get("/listener/status").bodyAsJsonObject().getBoolean("is_active"));

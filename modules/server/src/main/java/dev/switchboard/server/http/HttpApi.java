@@ -111,6 +111,8 @@ public class HttpApi extends VerticleBase {
     registerFanoutMetrics();
     router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge(),
         config.http().timeouts().sockJsHeartbeatMs()).router());
+    // The single-listener services' dashboard path: their bookmarks and scripts open it.
+    router.get("/monitor").handler(ctx -> ctx.redirect("/"));
     router.route().method(HttpMethod.GET).method(HttpMethod.HEAD).handler(new DashboardCaching());
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than " + MAX_BODY_BYTES + " bytes"));
