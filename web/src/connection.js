@@ -20,9 +20,14 @@ export class BusError extends Error {
  *
  * Phases: connecting, connected, reconnecting (with `retryAt` and `attempt`), offline (the browser
  * says it has no network; the next attempt waits for it to come back).
+ *
+ * An open socket is not proof of a live server: a path that black-holes traffic keeps it "open"
+ * forever. The client pings every 5 s and the server answers each ping; when nothing at all is heard
+ * for `staleAfter`, the connection is declared lost (`lostBecause` says why) and made again. The
+ * browser going offline is a loss too.
  */
 export class Connection {
-  constructor(url, { onOpen = () => {}, onClose = () => {}, onChange = () => {}, backoff = {} } = {}) {
+  constructor(url, { onOpen = () => {}, onClose = () => {}, onChange = () => {}, backoff = {}, staleAfter = 15000 } = {}) {
     this.url = url;
     this.onOpen = onOpen;
     this.onClose = onClose;
@@ -35,12 +40,46 @@ export class Connection {
     this.timer = null;
     this.pending = new Set();
     this.handlers = [];
+    this.staleAfter = staleAfter;
+    this.heardAt = 0;
+    this.lostBecause = null;
     window.addEventListener('online', () => {
       if (this.phase === 'offline') this.reconnectNow();
     });
     window.addEventListener('offline', () => {
-      if (this.phase === 'reconnecting') this.setPhase('offline');
+      if (this.phase === 'connected') this.lose('the browser went offline');
+      else if (this.phase === 'reconnecting') this.setPhase('offline');
     });
+    setInterval(() => {
+      if (this.phase === 'connected' && Date.now() - this.heardAt > this.staleAfter) {
+        this.lose(`nothing heard from the server for ${Math.round(this.staleAfter / 1000)} s`);
+      }
+    }, Math.max(100, Math.min(1000, this.staleAfter / 4)));
+  }
+
+  /** Anything from the server (a message, a reply, a pong) proves the connection is alive. */
+  heard() {
+    this.heardAt = Date.now();
+  }
+
+  /**
+   * The connection is gone although the socket may not know it yet: forget it (its handlers and
+   * pending requests die with it) and make a new one, as when it closes.
+   */
+  lose(reason) {
+    const eb = this.eb;
+    if (!eb) return;
+    this.lostBecause = reason;
+    this.eb = null;
+    try { eb.close(); } catch (e) { /* a dead socket may refuse even that */ }
+    this.closed(true);
+  }
+
+  closed(wasOpen) {
+    this.dropPending();
+    this.handlers = [];
+    this.scheduleReconnect();
+    this.onClose(this, wasOpen);
   }
 
   start() {
@@ -68,11 +107,20 @@ export class Connection {
     // Only transports that load nothing but this server's own URLs: SockJS's iframe and JSONP ones would
     // need inline script or a frame, which the server's Content-Security-Policy refuses (and every
     // browser the page supports has WebSockets, and XHR as the fallback).
-    const eb = new EventBus(this.url, { transports: TRANSPORTS });
+    // Pings often enough that a live server is heard at least three times within staleAfter.
+    const eb = new EventBus(this.url, { transports: TRANSPORTS, vertxbus_ping_interval: Math.min(5000, Math.floor(this.staleAfter / 3)) });
     this.eb = eb;
     this.setPhase('connecting');
+    // Every ping is answered with an unaddressed pong, which the library hands to onunhandled.
+    eb.onunhandled = (json) => {
+      if (this.eb !== eb) return;
+      this.heard();
+      if (json && json.type === 'err') eb.onerror(json);
+    };
     eb.onopen = () => {
       if (this.eb !== eb) return;
+      this.heard();
+      this.lostBecause = null;
       this.attempt = 0;
       this.setPhase('connected');
       this.onOpen(this);
@@ -81,10 +129,8 @@ export class Connection {
       if (this.eb !== eb) return;
       const wasOpen = this.phase === 'connected';
       this.eb = null;
-      this.dropPending();
-      this.handlers = [];
-      this.scheduleReconnect();
-      this.onClose(this, wasOpen);
+      if (wasOpen) this.lostBecause = 'the server closed the connection';
+      this.closed(wasOpen);
     };
     // The bridge's unaddressed errors ("rejected", "access_denied"): the addressed replies carry the detail.
     eb.onerror = (err) => console.warn('bridge:', err && (err.body || err.message || err));
@@ -126,6 +172,7 @@ export class Connection {
       this.pending.add(entry);
       try {
         eb.send(address, body, headers, (err, message) => {
+          if (this.eb === eb) this.heard();
           if (!this.pending.has(entry)) return;
           finish();
           if (err) reject(new BusError(err.message || String(err.failureType), err.failureType, err.failureCode));
@@ -147,7 +194,9 @@ export class Connection {
   /** Registers for this connection only: a new connection starts with none (the page registers again). */
   register(address, handler) {
     if (!this.eb || this.phase !== 'connected') return null;
+    const eb = this.eb;
     const wrapped = (err, message) => {
+      if (this.eb === eb) this.heard();
       if (!err) handler(message.body, message);
     };
     this.eb.registerHandler(address, wrapped);

@@ -62,11 +62,18 @@ const conn = new Connection(`${location.origin}/eventbus`, {
   onOpen,
   onClose: (c, wasOpen) => {
     store.beginResync();
-    if (wasOpen) log.note('connection to the server lost');
+    if (wasOpen) log.note(`connection to the server lost: ${c.lostBecause || 'closed'}`);
     refreshAll();
   },
   onChange: renderConnection,
+  staleAfter: staleAfterFromUrl(),
 });
+
+/** `?staleAfter=<ms>`: how long the page waits without a word from the server (default 15 s, 3 missed pings). */
+function staleAfterFromUrl() {
+  const ms = Number(new URLSearchParams(location.search).get('staleAfter'));
+  return Number.isFinite(ms) && ms >= 1000 ? ms : 15000;
+}
 
 /** Every (re)connect: listen first, then ask what changed, so that nothing falls between the two. */
 function onOpen() {
@@ -181,7 +188,9 @@ function renderConnection() {
     connecting: 'connecting…',
     offline: 'offline: waiting for the network',
   }[phase] || `reconnecting in ${duration(Math.max(0, (conn.retryAt - Date.now()) / 1000))} (attempt ${conn.attempt})`;
-  setText(ui.connectionText, text);
+  const why = phase !== 'connected' && conn.lostBecause ? ` — lost: ${conn.lostBecause}` : '';
+  setText(ui.connectionText, text + why);
+  ui.connection.dataset.lost = phase === 'connected' ? '' : (conn.lostBecause || '');
   document.title = phase === 'connected' ? 'Switchboard' : `Switchboard (${phase})`;
   if (phase !== 'connected') refreshAll();
 }

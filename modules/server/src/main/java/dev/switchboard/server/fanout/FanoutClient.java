@@ -21,6 +21,8 @@ import java.util.Set;
  */
 final class FanoutClient {
   private static final Logger LOG = LoggerFactory.getLogger(FanoutClient.class);
+  /** The answer to a bridge ping: unaddressed, which eventbus-bridge-client.js hands to its onunhandled. */
+  static final JsonObject PONG = new JsonObject().put("type", "pong");
   private static final Set<String> KNOWN_TYPES = Set.of("ping", "register", "unregister", "send", "publish");
   private static final int FLUSH_AT_BYTES = 64 * 1024;
   final String id;
@@ -250,7 +252,9 @@ final class FanoutClient {
     if (!KNOWN_TYPES.contains(type)) {
       reply(FanoutEndpoint.error(address, "invalid_type"));
     } else if (type.equals("ping")) {
-      return; // lastSeen is already updated: that is all a ping is for
+      // lastSeen is already updated. The pong proves to the client that the server (and the whole path
+      // in between) is alive: a black-holed connection otherwise looks connected forever.
+      reply(PONG);
     } else if (address == null) {
       reply(FanoutEndpoint.error(null, "missing_address"));
     } else {

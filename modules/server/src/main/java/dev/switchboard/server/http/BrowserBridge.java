@@ -107,6 +107,10 @@ public final class BrowserBridge {
         event.complete(false);
         return;
       }
+      case SOCKET_PING -> {
+        // As on the fan-out path: the pong lets a client on an HTTP transport see that the server is there.
+        socket.write(Buffer.buffer("{\"type\":\"pong\"}"));
+      }
       case REGISTERED -> {
         String id = ids.get(socket);
         String address = event.getRawMessage().getString("address");

@@ -106,7 +106,7 @@ class DashboardBrowserTest {
 
     demo.stopServer();
     page.waitFor("the page counts down to its next attempt", () -> "reconnecting".equals(page.connectionPhase())
-        && page.connectionText().matches("reconnecting in \\d+s \\(attempt \\d+\\)"));
+        && page.connectionText().matches("reconnecting in \\d+s \\(attempt \\d+\\) — lost: the server closed the connection"));
     assertFalse(page.enabled("feed", "stop"), "no control while the state is unknown");
     assertTrue(page.exists("[data-listener=\"feed\"].is-stale"), "the card says it shows the last known state");
 
