@@ -111,6 +111,11 @@ public class HttpApi extends VerticleBase {
     registerFanoutMetrics();
     router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge(),
         config.http().timeouts().sockJsHeartbeatMs()).router());
+    // A plain WebSocket for clients that speak no bridge protocol (Node-RED's websocket in, scripts).
+    router.get("/subscribe").handler(config.http().allowedOrigins().handler(token.refusals()));
+    SubscriptionEndpoint subscriptions = new SubscriptionEndpoint(vertx, rules,
+        Math.max(1_000, config.http().bridge().fanout().pingTimeoutMs() / 3));
+    router.get("/subscribe").handler(subscriptions::handle);
     // The single-listener services' dashboard path: their bookmarks and scripts open it.
     router.get("/monitor").handler(ctx -> ctx.redirect("/"));
     router.route().method(HttpMethod.GET).method(HttpMethod.HEAD).handler(new DashboardCaching());
