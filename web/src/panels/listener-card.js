@@ -59,6 +59,7 @@ export class ListenerCard {
         field('state', 'span', { class: 'badge' })),
       h('p', { class: 'line' }, 'wanted ', field('desired', 'b'), ' · actual ', field('actual', 'b'), field('stale', 'em', { class: 'stale' })),
       h('p', { class: 'line' }, field('uptime'), field('retry', 'span', { class: 'retry' })),
+      field('silent', 'p', { class: 'silent' }),
       field('error', 'p', { class: 'error' }),
       h('div', { class: 'rate' }, h('span', {}, field('rate'), ' · ', field('rate-now')), this.chart.svg),
       field('counters', 'p', { class: 'counters' }),
@@ -85,6 +86,9 @@ export class ListenerCard {
     setText(f.actual, s.connection_status || (s.is_running ? 'connected' : 'disconnected'));
     setText(f.stale, this.view.synced ? '' : ' (last known: reconnecting to the server)');
     this.el.classList.toggle('is-stale', !this.view.synced);
+    // Any kind may say its connection is up but silent for too long (its staleAfter).
+    setText(f.silent, s.stale === true && s.state === 'CONNECTED' ? 'connected, but silent for longer than staleAfter' : '');
+    this.el.classList.toggle('is-silent', s.stale === true && s.state === 'CONNECTED');
     const shown = errorLine(s, clock);
     setText(f.error, shown.text);
     f.error.classList.toggle('past', shown.past);

@@ -76,6 +76,8 @@ final class HomeAssistantCompanion extends VerticleBase {
     long last = home.lastEventAt();
     stats.put("last_event_at", last == 0 ? null : Instant.ofEpochMilli(last).toString());
     stats.put("entities", home.states().size());
+    // Subscribed but silent past staleAfter: the same rule as the health check, shown in the status.
+    stats.put("stale", home.subscribed() && HomeAssistantKind.healthProblem(settings, home, now).isPresent());
   }
 
   private Future<Void> flush() {

@@ -40,7 +40,8 @@ public class HomeAssistantKind implements ListenerKind {
       new StatusField("event_rate_per_min", "number", "events in the last minute", StatusField.Metric.GAUGE),
       StatusField.of("last_event_at", "timestamp", "when the last event came"),
       new StatusField("entities", "integer", "entities whose last-known state is kept", StatusField.Metric.GAUGE),
-      StatusField.of("ha_version", "string", "the Home Assistant version, from auth_required"));
+      StatusField.of("ha_version", "string", "the Home Assistant version, from auth_required"),
+      StatusField.of("stale", "boolean", "subscribed, but no event for longer than staleAfter"));
 
   @Override
   public String type() {

@@ -140,9 +140,11 @@ class HomeAssistantCountersTest {
     }
     String stale = Await.until(WAIT, "silent for longer than staleAfter", () -> health(supervisor).orElse(null), p -> p != null);
     assertTrue(stale.startsWith("no Home Assistant event for"), stale);
+    Await.until(WAIT, "stale in the status too", () -> Boolean.TRUE.equals(control.status(NAME).getBoolean("stale")));
 
     sim.setState("light.kitchen", "on", null).await();
     Await.until(WAIT, "healthy again after an event", () -> health(supervisor).isEmpty());
+    Await.until(WAIT, "not stale in the status", () -> Boolean.FALSE.equals(control.status(NAME).getBoolean("stale")));
 
     assertEquals("stopped", control.stop(NAME));
     assertFalse(health(supervisor).isPresent(), "a stopped listener is not a health problem");
