@@ -40,6 +40,7 @@ public class AlpacaKind implements ListenerKind {
       StatusField.of(MarketStatus.WANTED, "object", "what the clients want now, same shape"),
       new StatusField(MarketStatus.CLIENTS, "integer", "clients that watch at least one symbol", StatusField.Metric.GAUGE),
       StatusField.of(MarketStatus.DRIFT, "object", "how often the upstream's answer differed from what was expected"),
+      StatusField.of("last_gap", "object", "{from, to}: the last outage, published on market.<name>.gap"),
       new StatusField(MarketStatus.REFUSED, "integer", "symbol requests refused", StatusField.Metric.COUNTER),
       new StatusField(MarketStatus.DROPPED, "integer", "data of symbols nobody watched any more", StatusField.Metric.COUNTER),
       new StatusField(MarketStatus.UNKNOWN_TYPES, "integer", "messages of an unknown type, ignored", StatusField.Metric.COUNTER),
@@ -72,7 +73,7 @@ public class AlpacaKind implements ListenerKind {
 
   @Override
   public KindAddresses addresses() {
-    return new KindAddresses(List.of(), List.of("(trades|quotes|bars)\\..+"), List.of("health"), List.of(),
+    return new KindAddresses(List.of("gap"), List.of("(trades|quotes|bars)\\..+", "gap"), List.of("health"), List.of(),
         List.of("watch", "unwatch", "health"));
   }
 

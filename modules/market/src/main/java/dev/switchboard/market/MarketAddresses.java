@@ -21,6 +21,11 @@ public record MarketAddresses(String listener) {
     return data(watch.channel(), watch.symbol());
   }
 
+  /** Publish: a new connection after an earlier one, with the window that may be missing ({@code type} gap). */
+  public String gap() {
+    return prefix() + "gap";
+  }
+
   /** Request/reply: {@code {client, channel, symbols}} -> start watching. */
   public String watch() {
     return prefix() + "watch";

@@ -80,12 +80,45 @@ public class MarketSubscriptions extends VerticleBase {
 
   // ---- connection instances -------------------------------------------------------------------
 
+  /** Epoch millis when the last connection that was ready ended; 0 before one did. */
+  private long lastEndedAt;
+  /** Epoch millis when the current connection became ready; 0 while none is. */
+  private long readyAt;
+
+  /**
+   * A new connection after an earlier one: the trades, quotes and bars sent in between were not
+   * received. Said once on {@code market.<name>.gap}, with the window and the symbols that were watched.
+   */
+  private void announceGap() {
+    if (lastEndedAt == 0) {
+      return;
+    }
+    JsonObject window = new JsonObject()
+        .put("from", java.time.Instant.ofEpochMilli(lastEndedAt).toString())
+        .put("to", java.time.Instant.now().toString());
+    stats.put("last_gap", window);
+    vertx.eventBus().publish(addresses.gap(), new JsonObject()
+        .put("seq", stats.nextSeq()).put("ts", System.currentTimeMillis()).put("source", spec.name())
+        .put("type", "gap").put("data", window.copy().put("watched", demand.wanted().toJson())
+            .put("reason", "reconnected: market data sent in between was not received")));
+  }
+
   private void onSession(Message<JsonObject> msg) {
     JsonObject report = msg.body();
     long generation = report.getLong("generation", 0L);
     switch (report.getString("event", "")) {
-      case "ready" -> sync.ready(generation);
-      case "ended" -> sync.ended(generation);
+      case "ready" -> {
+        announceGap();
+        readyAt = System.currentTimeMillis();
+        sync.ready(generation);
+      }
+      case "ended" -> {
+        if (readyAt != 0) {
+          lastEndedAt = System.currentTimeMillis(); // only a stream that flowed can have a gap
+          readyAt = 0;
+        }
+        sync.ended(generation);
+      }
       case "subscription" -> sync.unasked(generation, WatchSet.fromJson(report.getJsonObject("set")));
       default -> log.warn("unknown session report {}", report.getString("event"));
     }

@@ -70,7 +70,8 @@ class MarketConnectionTest {
   void reconnectResubscribesAndSeqContinues() {
     AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
     deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
-    List<JsonObject> seen = collect(address("trades", "AAPL"), address("quotes", "MSFT"), address("bars", "SPY"));
+    List<JsonObject> seen = collect(address("trades", "AAPL"), address("quotes", "MSFT"), address("bars", "SPY"),
+        "market." + NAME + ".gap");
     control.start(NAME);
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
     MarketFixture.watch(vertx, "v", "trades", "AAPL");
@@ -88,8 +89,11 @@ class MarketConnectionTest {
 
     List<Long> seqs = seen.stream().map(e -> e.getLong("seq")).sorted().toList();
     for (int i = 0; i < seqs.size(); i++) {
-      assertEquals(i + 1, seqs.get(i), "seq grows by one across the reconnect");
+      assertEquals(i + 1, seqs.get(i), "seq grows by one across the reconnect, the gap envelope included");
     }
+    List<JsonObject> gaps = seen.stream().filter(e -> "gap".equals(e.getString("type"))).toList();
+    assertEquals(1, gaps.size(), "one gap, for the one reconnect");
+    assertTrue(gaps.get(0).getJsonObject("data").getString("from").compareTo(gaps.get(0).getJsonObject("data").getString("to")) <= 0);
     long resubscribes = sim.changes().stream().filter(c -> c.session() != sim.changes().get(0).session()).count();
     assertEquals(1, resubscribes, "the whole set in one subscribe on the new connection");
     assertEquals("1001", lastErrorCode(control.status(NAME)));
