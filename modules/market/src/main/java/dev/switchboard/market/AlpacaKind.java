@@ -32,7 +32,10 @@ public class AlpacaKind implements ListenerKind {
       ConfigField.of("connectionLimitBackoff", Type.DURATION,
           "the least wait after a 406 (the upstream keeps a dropped connection for about 90 s)").withDefault("90s"),
       ConfigField.of("subscriptionTimeout", Type.DURATION,
-          "no answer to a subscription change within this means the connection is dead").withDefault("5s"));
+          "no answer to a subscription change within this means the connection is dead").withDefault("5s"),
+      ConfigField.of("encoding", Type.STRING,
+          "\"msgpack\" (binary frames, as the official SDKs use; less CPU per message) or \"json\" (text frames);"
+              + " the published data is the same").withDefault("msgpack"));
 
   static final List<StatusField> STATUS_FIELDS = List.of(
       StatusField.of(MarketStatus.CONNECTED, "boolean", "a connection is authenticated and subscriptions can change"),

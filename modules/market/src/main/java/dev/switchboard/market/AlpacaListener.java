@@ -4,9 +4,12 @@ import dev.switchboard.core.ListenerFailure;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.ListenerVerticle;
+import dev.switchboard.core.Msgpack;
+import dev.switchboard.core.Rfc3339;
 import dev.switchboard.core.WebSocketListener;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.DecodeException;
@@ -24,6 +27,10 @@ import java.util.Set;
  * and drops the rest. It decides nothing about subscriptions: the long-lived registry
  * ({@link MarketSubscriptions}) sends it one change at a time, and it answers each with the
  * upstream's next {@code subscription} (or {@code error}) frame, since the protocol has no ids.
+ * <p>
+ * With {@code encoding: msgpack} it asks for msgpack frames and sends its own messages in msgpack, as
+ * the official SDKs do; each frame is decoded into the same JSON it would have been, timestamps
+ * ({@code t}, a Timestamp extension) into the RFC 3339 strings the JSON stream writes.
  */
 public class AlpacaListener extends WebSocketListener {
   /** Error codes after which the connection is of no more use. */
@@ -43,6 +50,8 @@ public class AlpacaListener extends WebSocketListener {
   private Message<JsonObject> pendingChange;
   private long changeTimer = -1;
   private WatchSet upstream = WatchSet.EMPTY;
+  /** msgpack frames to JSON, t as the JSON stream writes it; this connection's event loop only. */
+  private final Msgpack.Decoder msgpack = new Msgpack.Decoder(new Rfc3339()::write);
 
   /** @param wanted what somebody watches now, kept by the registry; read here to drop what nobody wants */
   public AlpacaListener(ListenerSpec spec, ListenerStats stats, AlpacaSettings settings, Set<Watch> wanted) {
@@ -54,7 +63,11 @@ public class AlpacaListener extends WebSocketListener {
 
   @Override
   protected WebSocketConnectOptions connectOptions() {
-    return new WebSocketConnectOptions().setAbsoluteURI(settings.url().toString());
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setAbsoluteURI(settings.url().toString());
+    if (settings.encoding() == AlpacaSettings.Encoding.MSGPACK) {
+      options.addHeader("Content-Type", "application/msgpack"); // what the stream reads to choose binary frames
+    }
+    return options;
   }
 
   @Override
@@ -74,9 +87,15 @@ public class AlpacaListener extends WebSocketListener {
     // The Go SDK and alpaca-py wait for "connected" before the auth; so do we.
     if (socketReady && welcomed && !authSent) {
       authSent = true;
-      sendText(new JsonObject().put("action", "auth").put("key", settings.key()).put("secret", settings.secret()).encode())
+      send(new JsonObject().put("action", "auth").put("key", settings.key()).put("secret", settings.secret()))
           .onFailure(authenticated::tryFail);
     }
+  }
+
+  private Future<Void> send(JsonObject message) {
+    return settings.encoding() == AlpacaSettings.Encoding.MSGPACK
+        ? sendBinary(Msgpack.encode(message, Set.of()))
+        : sendText(message.encode());
   }
 
   // ---- frames -----------------------------------------------------------------------------------
@@ -90,9 +109,29 @@ public class AlpacaListener extends WebSocketListener {
       malformed("not a JSON array: " + abbreviate(text));
       return;
     }
+    onFrame(frame);
+  }
+
+  @Override
+  protected void onBinary(Buffer data) {
+    Object frame;
+    try {
+      frame = msgpack.decode(data);
+    } catch (IllegalArgumentException e) {
+      malformed("a binary frame of " + data.length() + " bytes: " + e.getMessage());
+      return;
+    }
+    if (frame instanceof JsonArray array) {
+      onFrame(array);
+    } else {
+      malformed("a msgpack frame that is not an array: " + abbreviate(String.valueOf(frame)));
+    }
+  }
+
+  private void onFrame(JsonArray frame) {
     for (Object item : frame) {
       if (!(item instanceof JsonObject message)) {
-        malformed("an element that is not an object in " + abbreviate(text));
+        malformed("an element that is not an object in " + abbreviate(frame.encode()));
         continue;
       }
       if (!(message.getValue("T") instanceof String type)) {
@@ -219,7 +258,7 @@ public class AlpacaListener extends WebSocketListener {
       changeTimer = -1;
       exit(ListenerFailure.retry("subscription_timeout", "no answer to a subscription change within " + timeout + " ms"));
     });
-    sendText(change.encode()).onFailure(err -> answerChange(null, 503, err.getMessage()));
+    send(change).onFailure(err -> answerChange(null, 503, err.getMessage()));
   }
 
   private void answerChange(WatchSet answer, int code, String text) {

@@ -17,6 +17,7 @@ import java.util.Map;
  * @param maxSymbolsPerClient    (channel, symbol) pairs one client may watch
  * @param connectionLimitBackoff the least wait after a 406 (the upstream keeps a dropped connection for ~90 s)
  * @param subscriptionTimeout    no answer to a subscription change within this means the connection is dead
+ * @param encoding               what the frames are: JSON text, or msgpack binary (asked for at the upgrade)
  */
 public record AlpacaSettings(
     URI url,
@@ -27,7 +28,19 @@ public record AlpacaSettings(
     int maxSymbolsPerClient,
     int maxFrameSize,
     Duration connectionLimitBackoff,
-    Duration subscriptionTimeout) {
+    Duration subscriptionTimeout,
+    Encoding encoding) {
+
+  /** The stream's two encodings; the upgrade's {@code Content-Type} chooses. */
+  public enum Encoding {
+    JSON("json"), MSGPACK("msgpack");
+
+    public final String wire;
+
+    Encoding(String wire) {
+      this.wire = wire;
+    }
+  }
 
   public AlpacaSettings {
     staleAfter = Map.copyOf(staleAfter);
@@ -54,9 +67,20 @@ public record AlpacaSettings(
         s.integer("maxSymbolsPerClient", 1, 100_000),
         s.integer("maxFrameSize", 1024, 64 * 1024 * 1024),
         s.duration("connectionLimitBackoff"),
-        positive(s, "subscriptionTimeout"));
+        positive(s, "subscriptionTimeout"),
+        encoding(s));
     s.finish();
     return settings;
+  }
+
+  private static Encoding encoding(ConfigSection s) {
+    String wire = s.string("encoding");
+    for (Encoding e : Encoding.values()) {
+      if (e.wire.equals(wire)) {
+        return e;
+      }
+    }
+    throw new ConfigException(s.field("encoding"), "must be \"json\" or \"msgpack\", not \"" + wire + "\"");
   }
 
   private static Duration positive(ConfigSection s, String key) {

@@ -25,12 +25,13 @@ class AlpacaSettingsTest {
   }
 
   @Test
-  @DisplayName("defaults: 90 s after a 406, no linger, no staleness check; the secret is masked from then on")
+  @DisplayName("defaults: 90 s after a 406, no linger, no staleness check, msgpack; the secret is masked from then on")
   void defaults() {
     AlpacaSettings settings = AlpacaSettings.from(new ConfigSection("listeners[2]", valid(), AlpacaKind.FIELDS, java.util.Map.of()));
     assertEquals(Duration.ofSeconds(90), settings.connectionLimitBackoff());
     assertEquals(Duration.ZERO, settings.unsubscribeLinger());
     assertTrue(settings.staleAfter().isEmpty());
+    assertEquals(AlpacaSettings.Encoding.MSGPACK, settings.encoding(), "msgpack: it measured faster (docs/performance.md)");
     // A literal secret, read as every definition is: masked from then on, though no placeholder brought it.
     dev.switchboard.core.ListenerKinds.of(new AlpacaKind()).read("listeners[2]", valid().put("name", "m").put("type", "alpaca"),
         java.util.Map.of(), java.nio.file.Path.of("data"), 1);
@@ -57,5 +58,8 @@ class AlpacaSettingsTest {
     assertTrue(refusal(valid().put("subscriptionTimeout", "0s")).contains("listeners[2].subscriptionTimeout"));
     assertTrue(refusal(valid().put("maxSymbolsPerClient", 0)).contains("listeners[2].maxSymbolsPerClient"));
     assertTrue(refusal(valid().put("url", "https://stream.data.alpaca.markets/v2/iex")).contains("listeners[2].url"));
+    assertTrue(refusal(valid().put("encoding", "xml")).contains("listeners[2].encoding"));
+    assertEquals(AlpacaSettings.Encoding.JSON, AlpacaSettings.from(new ConfigSection("l", valid().put("encoding", "json"),
+        AlpacaKind.FIELDS, java.util.Map.of())).encoding());
   }
 }

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -208,7 +210,7 @@ class MarketConnectionTest {
   @DisplayName("malformed frames are counted, unknown types and fields ignored and counted; the connection stays up")
   void malformedFramesAreCounted() {
     AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withData(0, Duration.ZERO));
-    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject().put("encoding", "json")); // bad JSON text frames
     List<JsonObject> seen = collect(address("trades", "AAPL"));
     control.start(NAME);
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
@@ -231,6 +233,49 @@ class MarketConnectionTest {
     assertEquals(1L, status.getLong("unknown_fields"));
     assertEquals("CONNECTED", status.getString("state"));
     assertEquals(1, sim.totalConnections(), "bad frames do not cost the connection");
+  }
+
+  @ParameterizedTest(name = "encoding {0}")
+  @ValueSource(strings = {"msgpack", "json"})
+  @DisplayName("either encoding (msgpack asked for at the upgrade, auth and changes sent as msgpack): data published as the same JSON envelopes with the same RFC 3339 times")
+  void encodings(String encoding) {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject().put("encoding", encoding));
+    List<JsonObject> seen = collect(address("trades", "AAPL"), address("quotes", "MSFT"), address("bars", "SPY"));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    assertEquals(encoding.equals("msgpack") ? 1 : 0, sim.stats().getInteger("msgpack_connections"), "what the upgrade asked for");
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    MarketFixture.watch(vertx, "v", "quotes", "MSFT");
+    MarketFixture.watch(vertx, "v", "bars", "SPY");
+    Await.until(WAIT, "subscribed", () -> upstream(sim), set("AAPL", "MSFT", "SPY")::equals);
+    Await.until(WAIT, "data of every channel", () -> seen.stream().map(e -> e.getString("type")).distinct().count() == 3);
+    for (JsonObject envelope : seen) {
+      Object t = envelope.getJsonObject("data").getValue("t");
+      assertTrue(t instanceof String time && time.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{0,8}[1-9])?Z"),
+          "t as the JSON stream writes it: " + envelope.encode());
+    }
+
+    // What goes in comes out as the JSON the stream sends: times, integers, decimals, whatever the encoding.
+    JsonObject trade = new JsonObject().put("T", "t").put("S", "AAPL").put("i", 52983525033527L).put("x", "V").put("p", 190.5)
+        .put("s", 10).put("c", new JsonArray().add("@").add("I")).put("t", "2026-01-02T15:04:05.12345678Z").put("z", "C");
+    JsonObject bar = new JsonObject().put("T", "b").put("S", "SPY").put("o", 132.65).put("h", 136.0).put("l", 132.12).put("c", 134.65)
+        .put("v", 205).put("t", "2026-01-02T15:04:00Z").put("n", 16).put("vw", 133.7);
+    sim.send(new JsonArray().add(trade).add(bar)).await();
+    JsonObject sentTrade = Await.until(WAIT, "the trade", () -> data(seen, "AAPL", 52983525033527L), d -> d != null);
+    assertEquals(trade, sentTrade);
+    assertEquals(bar, Await.until(WAIT, "the bar", () -> seen.stream().map(e -> e.getJsonObject("data"))
+        .filter(d -> "2026-01-02T15:04:00Z".equals(d.getString("t"))).findFirst().orElse(null), d -> d != null));
+
+    sim.sendMalformed().await();
+    JsonObject status = Await.until(WAIT, "the broken frame counted", () -> control.status(NAME), st -> st.getLong("malformed") == 1);
+    assertEquals("CONNECTED", status.getString("state"));
+    assertEquals(1, sim.totalConnections());
+  }
+
+  private static JsonObject data(List<JsonObject> seen, String symbol, long tradeId) {
+    return seen.stream().map(e -> e.getJsonObject("data"))
+        .filter(d -> symbol.equals(d.getString("S")) && Long.valueOf(tradeId).equals(d.getLong("i"))).findFirst().orElse(null);
   }
 
   @Test

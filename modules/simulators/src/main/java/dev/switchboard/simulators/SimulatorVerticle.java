@@ -3,16 +3,22 @@ package dev.switchboard.simulators;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * What every simulator has: a count of its connections (the tests' proof of "never two at once")
- * and commands that may be called from any thread but run on the simulator's event loop.
+ * What every simulator has: a count of its connections (the tests' proof of "never two at once"),
+ * commands that may be called from any thread but run on the simulator's event loop, and an HTTP
+ * admin API that answers every call at once, whatever the command does to the clients.
  */
 public abstract class SimulatorVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(SimulatorVerticle.class);
   private final AtomicInteger concurrent = new AtomicInteger();
   private final AtomicInteger maxConcurrent = new AtomicInteger();
   private final AtomicLong total = new AtomicLong();
@@ -48,10 +54,21 @@ public abstract class SimulatorVerticle extends VerticleBase {
   }
 
   /** What the simulator reports about itself, also the answer to every admin command. */
-  public abstract io.vertx.core.json.JsonObject stats();
+  public abstract JsonObject stats();
+
+  /**
+   * Takes an admin request's connection out of what the simulator does to its clients: the gate in
+   * front leaves it alone when it freezes or cuts them, so that the call that asked for it answers.
+   * Every admin request comes here first. {@code gate} may be null (down: nothing to spare).
+   */
+  protected static void spareAdminConnection(HttpServerRequest req, TcpGate gate) {
+    if (gate != null) {
+      gate.spare(req.remoteAddress().port());
+    }
+  }
 
   /** Answers an admin command once it is done: the stats as JSON, or 500 with what went wrong. */
-  protected final void answerAdmin(io.vertx.core.http.HttpServerRequest req, Future<?> done) {
+  protected final void answerAdmin(HttpServerRequest req, Future<?> done) {
     done.onComplete(ar -> {
       if (ar.succeeded()) {
         req.response().putHeader("content-type", "application/json").end(stats().encode());
@@ -61,8 +78,21 @@ public abstract class SimulatorVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * For a command that closes the port the answer would travel on (down, restart): answers at once with
+   * the stats as they are, closes that connection, and runs {@code command} once the gate has passed the
+   * answer on and closed it too. Waiting for the close makes "the answer is out" a fact, not a guess.
+   */
+  protected final void answerAdminThen(HttpServerRequest req, TcpGate gate, Supplier<Future<?>> command) {
+    Future<Void> answered = gate == null ? Future.succeededFuture() : gate.whenClosed(req.remoteAddress().port());
+    req.response().putHeader("content-type", "application/json").putHeader("connection", "close").end(stats().encode())
+        .onComplete(ar -> req.connection().close());
+    answered.onComplete(ar -> onLoop(() -> command.get().<Void>mapEmpty())
+        .onFailure(err -> LOG.error("{}: admin command {} failed", getClass().getSimpleName(), req.path(), err)));
+  }
+
   /** An integer query parameter of an admin command, or the fallback when absent or not a number. */
-  protected static int intParam(io.vertx.core.http.HttpServerRequest req, String name, int fallback) {
+  protected static int intParam(HttpServerRequest req, String name, int fallback) {
     String text = req.getParam(name);
     try {
       return text == null ? fallback : Integer.parseInt(text);

@@ -1,6 +1,7 @@
 package dev.switchboard.simulators;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
@@ -15,6 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * WebSocket layer: {@link #blackhole()} freezes the live connections (no pongs, no data, no close,
  * like a half-open connection behind a NAT), and {@link #refuse(boolean)} drops new ones at once.
  * Vert.x answers WebSocket pings by itself, so a real stall cannot be made above this layer.
+ * <p>
+ * A connection the backend calls {@link #spare spared} (a simulator's own admin requests) is left out
+ * of what the gate does to the others: it is never frozen nor cut, so an admin call always answers.
  */
 public final class TcpGate {
   private final Vertx vertx;
@@ -45,14 +49,32 @@ public final class TcpGate {
     refusing = on;
   }
 
-  /** Freezes every live connection: bytes in both directions are dropped from now on. */
+  /** Freezes every live connection but the spared ones: bytes in both directions are dropped from now on. */
   public void blackhole() {
-    links.forEach(link -> link.blackholed = true);
+    links.stream().filter(link -> !link.spared).forEach(link -> link.blackholed = true);
   }
 
-  /** Closes every live connection abruptly (no WebSocket close frame). */
+  /** Closes every live connection but the spared ones abruptly (no WebSocket close frame). */
   public void cutAll() {
-    links.forEach(Link::close);
+    links.stream().filter(link -> !link.spared).forEach(Link::close);
+  }
+
+  /**
+   * Leaves the connection that reaches the backend from {@code backendPeerPort} out of {@link #blackhole()}
+   * and {@link #cutAll()} from now on. Returns false when there is none (it did not come through the gate).
+   */
+  public boolean spare(int backendPeerPort) {
+    Link link = link(backendPeerPort);
+    if (link != null) {
+      link.spared = true;
+    }
+    return link != null;
+  }
+
+  /** Completes once the connection that reaches the backend from {@code backendPeerPort} is closed (at once if there is none). */
+  public Future<Void> whenClosed(int backendPeerPort) {
+    Link link = link(backendPeerPort);
+    return link == null ? Future.succeededFuture() : link.closed.future();
   }
 
   /**
@@ -60,21 +82,24 @@ public final class TcpGate {
    * remote port the backend server sees for it. Returns false when there is none.
    */
   public boolean cut(int backendPeerPort) {
-    for (Link link : links) {
-      if (link.back.localAddress().port() == backendPeerPort) {
-        link.close();
-        return true;
-      }
+    Link link = link(backendPeerPort);
+    if (link != null) {
+      link.close();
     }
-    return false;
+    return link != null;
+  }
+
+  private Link link(int backendPeerPort) {
+    return links.stream().filter(link -> link.back.localAddress().port() == backendPeerPort).findFirst().orElse(null);
   }
 
   public int liveConnections() {
     return links.size();
   }
 
+  /** Stops listening and closes every connection, the spared ones too. */
   public Future<Void> close() {
-    cutAll();
+    links.forEach(Link::close);
     return server.close().compose(v -> client.close());
   }
 
@@ -99,7 +124,9 @@ public final class TcpGate {
   private final class Link {
     final NetSocket front;
     final NetSocket back;
+    final Promise<Void> closed = Promise.promise();
     volatile boolean blackholed;
+    volatile boolean spared;
 
     Link(NetSocket front, NetSocket back) {
       this.front = front;
@@ -128,8 +155,8 @@ public final class TcpGate {
 
     void close() {
       if (links.remove(this)) {
-        front.close();
-        back.close();
+        // Both closes flush what was already written: an answer relayed just before still arrives.
+        Future.join(front.close(), back.close()).onComplete(ar -> closed.tryComplete());
       }
     }
   }

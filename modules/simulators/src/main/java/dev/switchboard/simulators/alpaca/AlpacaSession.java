@@ -1,8 +1,10 @@
 package dev.switchboard.simulators.alpaca;
 
+import dev.switchboard.core.Msgpack;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -21,11 +23,15 @@ import java.util.regex.Pattern;
 /**
  * One client connection, speaking the Alpaca stream protocol: welcome, auth (by message, before or
  * after the welcome, or by headers), subscribe/unsubscribe answered with the full set, and data for
- * what is subscribed. Runs on the simulator's event loop only.
+ * what is subscribed. Frames are JSON text, or msgpack binary when the upgrade asked for it with
+ * {@code Content-Type: application/msgpack} (as every official SDK does); the client's own messages
+ * may come either way. Runs on the simulator's event loop only.
  */
 final class AlpacaSession {
   static final Pattern SYMBOL = Pattern.compile("[A-Z0-9][A-Z0-9./-]{0,20}");
   private static final int MAX_BATCH = 100;
+  /** In msgpack, {@code t} is a Timestamp extension: alpaca-py calls {@code to_datetime()} on it, the Go SDK {@code DecodeTime()}. */
+  private static final Set<String> TIMESTAMP_KEYS = Set.of("t");
 
   final int id;
   final AlpacaEndpoint endpoint;
@@ -37,7 +43,9 @@ final class AlpacaSession {
   private final Map<String, LinkedHashSet<String>> subscriptions = new LinkedHashMap<>();
   /** "channel:symbol" -> until when data still comes after an unsubscribe. */
   private final Map<String, Long> late = new HashMap<>();
-  private final List<String> beforeWelcome = new ArrayList<>();
+  private final List<Runnable> beforeWelcome = new ArrayList<>();
+  /** The upgrade asked for msgpack: every frame to this client is binary msgpack. */
+  final boolean msgpack;
   private boolean welcomed;
   private boolean authenticated;
   private String key;
@@ -55,13 +63,14 @@ final class AlpacaSession {
     this.simulator = simulator;
     this.options = options;
     this.vertx = vertx;
+    this.msgpack = String.valueOf(upgradeHeaders.get("Content-Type")).toLowerCase(java.util.Locale.ROOT).contains("application/msgpack");
     endpoint.channels().forEach(c -> subscriptions.put(c, new LinkedHashSet<>()));
   }
 
   void start() {
     ws.setWriteQueueMaxSize(options.maxOutboundBytes());
-    ws.textMessageHandler(this::onText);
-    ws.binaryMessageHandler(b -> error(400, "invalid syntax")); // JSON mode only: msgpack is not simulated
+    ws.textMessageHandler(text -> received(() -> onText(text)));
+    ws.binaryMessageHandler(bytes -> received(() -> onBinary(bytes)));
     if (options.authTimeout().toMillis() > 0) {
       authTimer = vertx.setTimer(options.authTimeout().toMillis(), t -> {
         if (!authenticated && !ws.isClosed()) {
@@ -88,9 +97,9 @@ final class AlpacaSession {
     if (headerKey != null || headerSecret != null) {
       authenticate(headerKey, headerSecret);
     }
-    List<String> queued = List.copyOf(beforeWelcome);
+    List<Runnable> queued = List.copyOf(beforeWelcome);
     beforeWelcome.clear();
-    queued.forEach(this::onText);
+    queued.forEach(Runnable::run);
   }
 
   boolean authenticated() {
@@ -109,11 +118,15 @@ final class AlpacaSession {
 
   // ---- client messages -------------------------------------------------------------------------
 
-  private void onText(String text) {
-    if (!welcomed) {
-      beforeWelcome.add(text); // answered in order once "connected" is out, as a client sending auth on open expects
-      return;
+  private void received(Runnable handling) {
+    if (welcomed) {
+      handling.run();
+    } else {
+      beforeWelcome.add(handling); // answered in order once "connected" is out, as a client sending auth on open expects
     }
+  }
+
+  private void onText(String text) {
     JsonObject message;
     try {
       message = new JsonObject(text);
@@ -121,6 +134,25 @@ final class AlpacaSession {
       error(400, "invalid syntax");
       return;
     }
+    onMessage(message);
+  }
+
+  private void onBinary(Buffer bytes) {
+    Object message;
+    try {
+      message = Msgpack.decode(bytes, instant -> instant);
+    } catch (IllegalArgumentException e) {
+      error(400, "invalid syntax");
+      return;
+    }
+    if (message instanceof JsonObject object) {
+      onMessage(object);
+    } else {
+      error(400, "invalid syntax");
+    }
+  }
+
+  private void onMessage(JsonObject message) {
     Object action = message.getValue("action");
     if ("auth".equals(action)) {
       onAuth(message);
@@ -320,7 +352,7 @@ final class AlpacaSession {
         return;
       }
       JsonArray frame = new JsonArray(messages.getList().subList(from, Math.min(messages.size(), from + MAX_BATCH)));
-      ws.writeTextMessage(frame.encode());
+      write(frame);
       simulator.countData(frame.size());
     }
   }
@@ -333,7 +365,26 @@ final class AlpacaSession {
 
   void control(JsonObject message) {
     if (!ws.isClosed()) {
-      ws.writeTextMessage(new JsonArray().add(message).encode());
+      write(new JsonArray().add(message));
+    }
+  }
+
+  /** One frame in this client's encoding. */
+  void write(JsonArray frame) {
+    if (msgpack) {
+      ws.writeBinaryMessage(Msgpack.encode(frame, TIMESTAMP_KEYS));
+    } else {
+      ws.writeTextMessage(frame.encode());
+    }
+  }
+
+  /** A frame that breaks off in the middle, in this client's encoding. */
+  void writeMalformed() {
+    if (msgpack) {
+      Buffer whole = Msgpack.encode(new JsonArray().add(new JsonObject().put("T", "t").put("S", "AAPL")), TIMESTAMP_KEYS);
+      ws.writeBinaryMessage(whole.getBuffer(0, whole.length() - 3));
+    } else {
+      ws.writeTextMessage("[{\"T\":\"t\",\"S\":");
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.switchboard.simulators.alpaca;
 
+import dev.switchboard.simulators.Recent;
 import dev.switchboard.simulators.SimulatorVerticle;
 import dev.switchboard.simulators.TcpGate;
 import io.vertx.core.Future;
@@ -26,8 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An Alpaca market-data stream server (v2 stocks and v1beta3 crypto, JSON frames), faithful to the
- * parts that hurt clients: one connection per key and endpoint, a dropped connection that keeps
+ * An Alpaca market-data stream server (v2 stocks and v1beta3 crypto; JSON frames, or msgpack when the
+ * upgrade asks for it), faithful to the parts that hurt clients: {@code connectionLimit} authenticated
+ * connections per key and endpoint (406 for one more), a dropped connection that keeps
  * counting for a reap window (406 right after a reconnect), full-set subscription answers with no
  * request ids, data batched per frame, slow-client 407, server pings. On command it drops
  * connections (cleanly or not), goes mute, goes down, restarts, loses a subscription silently.
@@ -36,6 +38,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public class AlpacaSimulator extends SimulatorVerticle {
   private static final Logger LOG = LoggerFactory.getLogger(AlpacaSimulator.class);
+  /** How many of each record are kept (a client in a reconnect loop makes thousands); the totals count them all. */
+  static final int KEPT = 1_000;
+  /** How many of the newest error codes the stats show. */
+  private static final int ERRORS_SHOWN = 20;
 
   /** What one {@code auth} got: "authenticated" or the error code. */
   public record AuthOutcome(int session, String feed, long at, String outcome) {
@@ -52,12 +58,13 @@ public class AlpacaSimulator extends SimulatorVerticle {
   private final AlpacaSimulatorOptions options;
   private final Map<Integer, AlpacaSession> sessions = new ConcurrentHashMap<>();
   private final List<Ghost> ghosts = new CopyOnWriteArrayList<>();
-  private final List<SubscriptionChange> changes = new CopyOnWriteArrayList<>();
-  private final List<AuthOutcome> auths = new CopyOnWriteArrayList<>();
-  private final List<SentError> errors = new CopyOnWriteArrayList<>();
-  private final List<Short> closeCodes = new CopyOnWriteArrayList<>();
+  private final Recent<SubscriptionChange> changes;
+  private final Recent<AuthOutcome> auths;
+  private final Recent<SentError> errors;
+  private final Recent<Short> closeCodes;
   private final AtomicInteger nextSession = new AtomicInteger();
   private final AtomicLong dataMessages = new AtomicLong();
+  private final AtomicLong overlapping = new AtomicLong();
   private final MarketDataGenerator data = new MarketDataGenerator();
   private volatile Duration ackDelay;
   private volatile boolean up;
@@ -69,8 +76,17 @@ public class AlpacaSimulator extends SimulatorVerticle {
   private final List<Long> timers = new ArrayList<>();
 
   public AlpacaSimulator(AlpacaSimulatorOptions options) {
+    this(options, KEPT);
+  }
+
+  /** @param kept how many of each record to keep (tests of the bound use a few) */
+  AlpacaSimulator(AlpacaSimulatorOptions options, int kept) {
     this.options = options;
     this.ackDelay = options.ackDelay();
+    this.changes = new Recent<>(kept);
+    this.auths = new Recent<>(kept);
+    this.errors = new Recent<>(kept);
+    this.closeCodes = new Recent<>(kept);
   }
 
   @Override
@@ -95,7 +111,8 @@ public class AlpacaSimulator extends SimulatorVerticle {
           port = g.port();
           up = true;
           startTimers();
-          LOG.info("alpaca simulator on ws://{}:{}/v2/{{iex,sip,delayed_sip,test}} and /v1beta3/crypto/{{us,us-1,eu-1}}",
+          // SLF4J has no escape for braces: only "{}" is a placeholder, so single braces print as they are.
+          LOG.info("alpaca simulator on ws://{}:{}/v2/{iex,sip,delayed_sip,test} and /v1beta3/crypto/{us,us-1,eu-1}, JSON or msgpack",
               options.host(), port);
           return null;
         });
@@ -173,16 +190,23 @@ public class AlpacaSimulator extends SimulatorVerticle {
   }
 
   private long sessionsHeld(String key, String feed, AlpacaSession except) {
-    long now = System.currentTimeMillis();
-    ghosts.removeIf(g -> g.until <= now);
+    reapGhosts();
     long live = sessions.values().stream()
         .filter(s -> s != except && s.authenticated() && key.equals(s.key()) && feed.equals(s.endpoint.feed()))
         .count();
     return live + ghosts.stream().filter(g -> g.key.equals(key) && g.feed.equals(feed)).count();
   }
 
+  private void reapGhosts() {
+    long now = System.currentTimeMillis();
+    ghosts.removeIf(g -> g.until <= now);
+  }
+
   void recordChange(SubscriptionChange change) {
     changes.add(change);
+    if (change.whileUnanswered()) {
+      overlapping.incrementAndGet();
+    }
   }
 
   void recordError(int session, int code) {
@@ -257,7 +281,7 @@ public class AlpacaSimulator extends SimulatorVerticle {
     return up;
   }
 
-  /** Sends a text frame as it is to every authenticated session (malformed frames included). */
+  /** Sends a text frame as it is to every authenticated session (malformed frames included), whatever its encoding. */
   public Future<Void> sendRaw(String text) {
     return eachSession(s -> {
       if (s.authenticated() && !s.ws.isClosed()) {
@@ -266,9 +290,22 @@ public class AlpacaSimulator extends SimulatorVerticle {
     });
   }
 
-  /** Sends one data frame to every authenticated session. */
+  /** Sends one data frame to every authenticated session, in its encoding. */
   public Future<Void> send(JsonArray frame) {
-    return sendRaw(frame.encode());
+    return eachSession(s -> {
+      if (s.authenticated() && !s.ws.isClosed()) {
+        s.write(frame);
+      }
+    });
+  }
+
+  /** Sends every authenticated session a frame that breaks off in the middle, in its encoding. */
+  public Future<Void> sendMalformed() {
+    return eachSession(s -> {
+      if (s.authenticated() && !s.ws.isClosed()) {
+        s.writeMalformed();
+      }
+    });
   }
 
   /** 407 to every session, then closed. */
@@ -307,51 +344,61 @@ public class AlpacaSimulator extends SimulatorVerticle {
     return dataMessages.get();
   }
 
-  /** Every subscribe and unsubscribe received, in order. */
+  /** The subscribes and unsubscribes received, in order (the last {@value #KEPT} by default). */
   public List<SubscriptionChange> changes() {
-    return List.copyOf(changes);
+    return changes.list();
   }
 
-  /** Changes that arrived while an earlier one of the same session was unanswered. */
+  /** Changes that arrived while an earlier one of the same session was unanswered (every one, not only those kept). */
   public long overlappingChanges() {
-    return changes.stream().filter(SubscriptionChange::whileUnanswered).count();
+    return overlapping.get();
   }
 
+  /** What each auth got, in order (the last {@value #KEPT} by default). */
   public List<AuthOutcome> auths() {
-    return List.copyOf(auths);
+    return auths.list();
   }
 
+  /** The error frames sent, in order (the last {@value #KEPT} by default). */
   public List<SentError> errors() {
-    return List.copyOf(errors);
+    return errors.list();
   }
 
   public Optional<SentError> lastError() {
-    return errors.isEmpty() ? Optional.empty() : Optional.of(errors.get(errors.size() - 1));
+    return errors.last();
   }
 
-  /** The close code of every connection that ended (1006 when it ended without a close frame). */
+  /** The close code of each connection that ended (1006 when it ended without a close frame; the last {@value #KEPT} by default). */
   public List<Short> closeCodes() {
-    return List.copyOf(closeCodes);
+    return closeCodes.list();
   }
 
   @Override
   public JsonObject stats() {
+    reapGhosts();
+    long authenticated = sessions.values().stream().filter(AlpacaSession::authenticated).count();
+    long msgpack = sessions.values().stream().filter(s -> s.msgpack).count();
     return new JsonObject()
         .put("up", up)
         .put("port", port)
         .put("connections", concurrentConnections())
+        .put("authenticated_connections", authenticated)
+        .put("msgpack_connections", msgpack)
+        .put("connection_limit", options.connectionLimit())
         .put("max_concurrent", maxConcurrentConnections())
         .put("total_connections", totalConnections())
         .put("counted_dropped_connections", ghosts.size())
         .put("data_messages_sent", dataMessagesSent())
-        .put("subscription_changes", changes.size())
+        .put("subscription_changes", changes.total())
         .put("overlapping_changes", overlappingChanges())
-        .put("errors_sent", new JsonArray(errors.stream().map(SentError::code).toList()));
+        .put("errors_sent", new JsonArray(errors.newest(ERRORS_SHOWN).stream().map(SentError::code).toList()))
+        .put("errors_sent_total", errors.total());
   }
 
   // ---- HTTP admin, for demos ------------------------------------------------------------------
 
   private void admin(HttpServerRequest req) {
+    spareAdminConnection(req, gate);
     Future<?> done;
     switch (req.method().name() + " " + req.path()) {
       case "GET /admin/stats" -> done = Future.succeededFuture();
@@ -362,11 +409,18 @@ public class AlpacaSimulator extends SimulatorVerticle {
       }
       case "POST /admin/drop" -> done = drop(!"false".equals(req.getParam("clean")));
       case "POST /admin/mute" -> done = mute();
-      case "POST /admin/down" -> done = down(Duration.ofSeconds(intParam(req, "seconds", 5)));
-      case "POST /admin/restart" -> done = restart();
+      case "POST /admin/down" -> {
+        int seconds = intParam(req, "seconds", 5);
+        answerAdminThen(req, gate, () -> down(Duration.ofSeconds(seconds))); // the port it answers on closes
+        return;
+      }
+      case "POST /admin/restart" -> {
+        answerAdminThen(req, gate, this::restart);
+        return;
+      }
       case "POST /admin/slow" -> done = slowClient();
       case "POST /admin/error" -> done = internalError();
-      case "POST /admin/malformed" -> done = sendRaw("[{\"T\":\"t\",\"S\":");
+      case "POST /admin/malformed" -> done = sendMalformed();
       default -> {
         req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats, GET /admin/subscriptions or POST /admin/"
             + "{drop?clean=true|false,mute,down?seconds=N,restart,slow,error,malformed}\n");

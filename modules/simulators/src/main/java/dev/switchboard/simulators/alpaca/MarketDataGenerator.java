@@ -1,5 +1,6 @@
 package dev.switchboard.simulators.alpaca;
 
+import dev.switchboard.core.Rfc3339;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -11,7 +12,8 @@ import java.util.Random;
 
 /**
  * Plausible market data with the real field names: a random walk per symbol, trade ids that grow,
- * nanosecond timestamps for trades and quotes, minute-aligned bar starts.
+ * nanosecond timestamps for trades and quotes, minute-aligned bar starts. Times are written as the
+ * stream writes them in JSON (RFC3339Nano); a msgpack session sends them as Timestamp extensions.
  */
 final class MarketDataGenerator {
   private static final String[] EXCHANGES = {"V", "Q", "N", "P", "K", "Z"};
@@ -63,7 +65,7 @@ final class MarketDataGenerator {
     int trades = 1 + random.nextInt(50);
     return new JsonObject().put("T", "b").put("S", symbol)
         .put("o", open).put("h", round(high)).put("l", round(low)).put("c", close)
-        .put("v", trades * (1 + random.nextInt(100))).put("t", Instant.now().truncatedTo(ChronoUnit.MINUTES).toString())
+        .put("v", trades * (1 + random.nextInt(100))).put("t", Rfc3339.format(Instant.now().truncatedTo(ChronoUnit.MINUTES)))
         .put("n", trades).put("vw", round((open + close) / 2));
   }
 
@@ -72,9 +74,7 @@ final class MarketDataGenerator {
   }
 
   private String nanos() {
-    Instant now = Instant.now();
-    // Nine fraction digits, as the stock stream sends for trades and quotes.
-    return now.truncatedTo(ChronoUnit.SECONDS).toString().replace("Z", "")
-        + String.format(".%09dZ", now.getNano());
+    // Up to nine fraction digits, trailing zeros dropped, as the stock stream sends for trades and quotes.
+    return Rfc3339.format(Instant.now());
   }
 }

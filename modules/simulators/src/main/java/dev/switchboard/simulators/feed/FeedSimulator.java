@@ -1,5 +1,6 @@
 package dev.switchboard.simulators.feed;
 
+import dev.switchboard.simulators.Recent;
 import dev.switchboard.simulators.SimulatorVerticle;
 import dev.switchboard.simulators.TcpGate;
 import io.vertx.core.Future;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -33,15 +33,18 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public class FeedSimulator extends SimulatorVerticle {
   private static final Logger LOG = LoggerFactory.getLogger(FeedSimulator.class);
+  /** How many received messages and close codes are kept: a client in a reconnect loop must not grow the simulator. */
+  private static final int KEPT = 10_000;
 
   private final FeedSimulatorOptions options;
   private final Map<ServerWebSocket, Boolean> sockets = new ConcurrentHashMap<>();
   private final AtomicLong sent = new AtomicLong();
-  private final List<String> received = new CopyOnWriteArrayList<>();
-  private final List<Short> closeCodes = new CopyOnWriteArrayList<>();
+  private final Recent<String> received = new Recent<>(KEPT);
+  private final Recent<Short> closeCodes = new Recent<>(KEPT);
   private HttpServer server;
   private TcpGate gate;
   private long emitter = -1;
+  private volatile boolean refusing;
   private volatile Handshake lastHandshake;
 
   /** What the latest client sent in its upgrade request: headers, and the sub-protocol agreed on (or null). */
@@ -66,7 +69,11 @@ public class FeedSimulator extends SimulatorVerticle {
     server = vertx.createHttpServer(new HttpServerOptions().setMaxWebSocketFrameSize(16 * 1024 * 1024)
             .setMaxWebSocketMessageSize(16 * 1024 * 1024).setWebSocketSubProtocols(options.subprotocols()))
         .webSocketHandshakeHandler(handshake -> {
-          if (handshake.path().equals(options.path())) {
+          if (refusing) {
+            // Cut below HTTP, as a refused connection would be; admin requests are plain HTTP and still pass.
+            gate.cut(handshake.remoteAddress().port());
+            handshake.reject(503);
+          } else if (handshake.path().equals(options.path())) {
             handshake.accept();
           } else {
             handshake.reject(404);
@@ -204,12 +211,12 @@ public class FeedSimulator extends SimulatorVerticle {
     });
   }
 
-  /** While on, new connections are closed as soon as they are accepted. */
+  /**
+   * While on, every new WebSocket connection is cut at the TCP level as soon as it asks for the upgrade,
+   * with no HTTP answer: no WebSocket reaches the simulator. The admin API is not refused.
+   */
   public Future<Void> refuse(boolean on) {
-    return onLoop(() -> {
-      gate.refuse(on);
-      return Future.succeededFuture();
-    });
+    return onLoopRun(() -> refusing = on);
   }
 
   /** Sends text that starts like JSON but is not, to every connection. */
@@ -286,14 +293,14 @@ public class FeedSimulator extends SimulatorVerticle {
     return lastHandshake;
   }
 
-  /** Every text message received from clients, in order. */
+  /** The text messages received from clients, in order (the last {@value #KEPT}). */
   public List<String> received() {
-    return List.copyOf(received);
+    return received.list();
   }
 
-  /** The close code of every connection that ended (-1 when it ended without a close frame). */
+  /** The close code of each connection that ended (-1 when it ended without a close frame; the last {@value #KEPT}). */
   public List<Short> closeCodes() {
-    return List.copyOf(closeCodes);
+    return closeCodes.list();
   }
 
   @Override
@@ -304,12 +311,14 @@ public class FeedSimulator extends SimulatorVerticle {
         .put("max_concurrent", maxConcurrentConnections())
         .put("total_connections", totalConnections())
         .put("messages_sent", messagesSent())
-        .put("messages_received", received.size());
+        .put("messages_received", received.total())
+        .put("refusing", refusing);
   }
 
   // ---- HTTP admin, for demos ------------------------------------------------------------------
 
   private void admin(HttpServerRequest req) {
+    spareAdminConnection(req, gate);
     String path = req.path();
     Future<Void> done;
     switch (req.method().name() + " " + path) {
@@ -320,7 +329,10 @@ public class FeedSimulator extends SimulatorVerticle {
       case "POST /admin/refuse" -> done = refuse(!"false".equals(req.getParam("on")));
       case "POST /admin/malformed" -> done = sendMalformed();
       case "POST /admin/oversized" -> done = sendOversized(intParam(req, "bytes", 1_048_576));
-      case "POST /admin/restart" -> done = restart();
+      case "POST /admin/restart" -> {
+        answerAdminThen(req, gate, this::restart); // the port it answers on closes
+        return;
+      }
       default -> {
         req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats or POST /admin/"
             + "{drop,cut,stall,refuse?on=true|false,malformed,oversized?bytes=N,restart}\n");

@@ -421,6 +421,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
   // ---- HTTP admin, for demos ------------------------------------------------------------------
 
   private void admin(HttpServerRequest req) {
+    spareAdminConnection(req, gate);
     Future<Void> done;
     try {
       done = switch (req.method().name() + " " + req.path()) {
@@ -428,13 +429,15 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
         case "POST /admin/drop" -> dropAll(!"false".equals(req.getParam("clean")));
         case "POST /admin/stall" -> stall();
         case "POST /admin/down" -> {
-          down(Duration.ofMillis(Math.round(decimal(req, "seconds", 10) * 1000)));
-          yield Future.succeededFuture(); // answers now; it comes back by itself
+          Duration downFor = Duration.ofMillis(Math.round(decimal(req, "seconds", 10) * 1000));
+          answerAdminThen(req, gate, () -> down(downFor)); // the port it answers on closes; it comes back by itself
+          yield null;
         }
         case "POST /admin/restart" -> {
-          restart(Duration.ofMillis(Math.round(decimal(req, "down", 2) * 1000)),
-              Duration.ofMillis(Math.round(decimal(req, "starting", 3) * 1000)));
-          yield Future.succeededFuture();
+          Duration downFor = Duration.ofMillis(Math.round(decimal(req, "down", 2) * 1000));
+          Duration startingFor = Duration.ofMillis(Math.round(decimal(req, "starting", 3) * 1000));
+          answerAdminThen(req, gate, () -> restart(downFor, startingFor));
+          yield null;
         }
         case "POST /admin/rotate-token" -> rotateToken(required(req, "token"));
         case "POST /admin/remove" -> removeEntities(required(req, "entity_id").split(","));
@@ -447,20 +450,25 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
         case "POST /admin/refuse-subscribe" -> refuseSubscriptions(!"false".equals(req.getParam("on")));
         case "POST /admin/malformed" -> sendMalformed();
         case "POST /admin/oversized" -> sendOversized((int) decimal(req, "bytes", 1_048_576));
-        default -> null;
+        default -> {
+          unknownCommand(req);
+          yield null;
+        }
       };
     } catch (IllegalArgumentException e) {
       req.response().setStatusCode(400).end(e.getMessage() + "\n");
       return;
     }
-    if (done == null) {
-      req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats or POST /admin/"
-          + "{drop?clean=true|false, stall, down?seconds=N, restart?down=S&starting=S, rotate-token?token=T,"
-          + " remove?entity_id=a,b, set?entity_id=E&state=S, flood?count=N, rate?per_second=N,"
-          + " refuse-subscribe?on=true|false, malformed, oversized?bytes=N}\n");
-      return;
-    }
-    answerAdmin(req, done);
+    if (done != null) {
+      answerAdmin(req, done);
+    } // else answered already
+  }
+
+  private static void unknownCommand(HttpServerRequest req) {
+    req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats or POST /admin/"
+        + "{drop?clean=true|false, stall, down?seconds=N, restart?down=S&starting=S, rotate-token?token=T,"
+        + " remove?entity_id=a,b, set?entity_id=E&state=S, flood?count=N, rate?per_second=N,"
+        + " refuse-subscribe?on=true|false, malformed, oversized?bytes=N}\n");
   }
 
   private static String required(HttpServerRequest req, String name) {

@@ -1,6 +1,8 @@
 package dev.switchboard.simulators.alpaca;
 
+import dev.switchboard.core.Msgpack;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.AdminCall;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
@@ -15,7 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -36,10 +40,13 @@ class AlpacaSimulatorTest {
     this.client = vertx.createWebSocketClient();
   }
 
-  /** A bare client: every frame's messages, in order. */
+  /** A bare client: every frame's messages, in order (msgpack frames decoded, timestamps left as Instants). */
   private final class Peer {
     final List<JsonObject> messages = new CopyOnWriteArrayList<>();
     final AtomicInteger pings = new AtomicInteger();
+    final AtomicInteger textFrames = new AtomicInteger();
+    final AtomicInteger binaryFrames = new AtomicInteger();
+    final AtomicInteger malformed = new AtomicInteger();
     final WebSocket ws;
 
     Peer(AlpacaSimulator sim, String path, String... headers) {
@@ -48,7 +55,22 @@ class AlpacaSimulatorTest {
         options.addHeader(headers[i], headers[i + 1]);
       }
       var socket = client.webSocket();
-      socket.textMessageHandler(text -> new JsonArray(text).forEach(m -> messages.add((JsonObject) m)));
+      socket.textMessageHandler(text -> {
+        textFrames.incrementAndGet();
+        try {
+          new JsonArray(text).forEach(m -> messages.add((JsonObject) m));
+        } catch (io.vertx.core.json.DecodeException e) {
+          malformed.incrementAndGet();
+        }
+      });
+      socket.binaryMessageHandler(bytes -> {
+        binaryFrames.incrementAndGet();
+        try {
+          ((JsonArray) Msgpack.decode(bytes, instant -> instant)).forEach(m -> messages.add((JsonObject) m));
+        } catch (IllegalArgumentException e) {
+          malformed.incrementAndGet();
+        }
+      });
       socket.frameHandler(frame -> {
         if (frame.type() == io.vertx.core.http.WebSocketFrameType.PING) {
           pings.incrementAndGet();
@@ -59,6 +81,11 @@ class AlpacaSimulatorTest {
 
     void send(JsonObject message) {
       ws.writeTextMessage(message.encode()).await();
+    }
+
+    /** As the official SDKs send their messages on a msgpack connection. */
+    void sendMsgpack(JsonObject message) {
+      ws.writeBinaryMessage(Msgpack.encode(message, Set.of())).await();
     }
 
     JsonObject await(String what, java.util.function.Predicate<JsonObject> test) {
@@ -235,6 +262,130 @@ class AlpacaSimulatorTest {
     Await.until(WAIT, "the reap window passed", () -> System.currentTimeMillis() > cut + 1550);
     third.send(auth());
     third.awaitMsg("authenticated");
+  }
+
+  @Test
+  @DisplayName("msgpack when the upgrade asks for it: binary frames only, T first, t a Timestamp extension, the ack with all nine keys; client messages in msgpack or JSON")
+  void msgpack() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(50, Duration.ofMillis(100)));
+    Peer peer = new Peer(sim, "/v2/iex", "Content-Type", "application/msgpack");
+    peer.sendMsgpack(auth());
+    peer.awaitMsg("authenticated");
+    assertEquals("connected", peer.messages.get(0).getString("msg"), "the welcome comes first");
+    peer.sendMsgpack(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("AAPL"))
+        .put("quotes", new JsonArray().add("MSFT")).put("bars", new JsonArray().add("SPY")));
+    JsonObject ack = peer.lastSubscription();
+    assertEquals(List.of("T", "trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds", "corrections", "cancelErrors"),
+        List.copyOf(ack.fieldNames()), "every key, T first (the Go SDK refuses a map whose first key is not T)");
+    assertEquals(new JsonArray().add("AAPL"), ack.getJsonArray("cancelErrors"));
+    assertEquals(new JsonArray(), ack.getJsonArray("lulds"));
+
+    for (String type : List.of("t", "q", "b")) {
+      JsonObject data = peer.await("a message of type " + type, m -> type.equals(m.getString("T")));
+      assertEquals("T", data.fieldNames().iterator().next(), data.encode());
+      // getMap: the raw value; JsonObject.getValue would turn an Instant into a string.
+      assertTrue(data.getMap().get("t") instanceof Instant, "t is a Timestamp extension: " + data.getMap().get("t"));
+    }
+    Instant barStart = (Instant) peer.await("a bar", m -> "b".equals(m.getString("T"))).getMap().get("t");
+    assertEquals(0, barStart.getEpochSecond() % 60 + barStart.getNano(), "a bar starts on the minute: " + barStart);
+
+    peer.send(new JsonObject().put("action", "unsubscribe").put("quotes", new JsonArray().add("MSFT")));
+    Await.until(WAIT, "the JSON unsubscribe answered", () -> peer.messages.stream()
+        .filter(m -> "subscription".equals(m.getString("T"))).count() == 2);
+    assertEquals(new JsonArray(), peer.lastSubscription().getJsonArray("quotes"));
+    peer.ws.writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer(new byte[] {(byte) 0xc1})).await(); // 0xc1: never used
+    peer.awaitError(400);
+    sim.sendMalformed().await();
+    Await.until(WAIT, "a msgpack frame that breaks off", () -> peer.malformed.get() == 1);
+    assertEquals(0, peer.textFrames.get(), "no text frame to a msgpack client");
+
+    Peer json = new Peer(sim, "/v2/test");
+    json.send(auth());
+    json.awaitMsg("authenticated");
+    assertEquals(0, json.binaryFrames.get(), "a client that did not ask still gets JSON");
+    assertEquals(1, sim.stats().getInteger("msgpack_connections"));
+  }
+
+  @Test
+  @DisplayName("a client in a reconnect loop: connectionLimit sessions per key and endpoint authenticate, every other gets 406; what is recorded stays bounded")
+  void reconnectLoop() {
+    assertEquals(1, AlpacaSimulatorOptions.defaults().connectionLimit(), "one connection per key by default, as Alpaca's basic plans");
+    AlpacaSimulator sim = new AlpacaSimulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO)
+        .withConnectionLimit(2, Duration.ofSeconds(90), false), 10);
+    vertx.deployVerticle(sim).await();
+    int attempts = 40;
+    int authenticated = 0;
+    for (int i = 0; i < attempts; i++) {
+      Peer peer = new Peer(sim, "/v2/iex");
+      peer.send(auth());
+      JsonObject outcome = peer.await("an answer to the auth",
+          m -> "authenticated".equals(m.getString("msg")) || "error".equals(m.getString("T")));
+      if ("authenticated".equals(outcome.getString("msg"))) {
+        authenticated++;
+      } else {
+        assertEquals(406, outcome.getInteger("code"));
+        assertEquals("connection limit exceeded", outcome.getString("msg"));
+        if (i % 2 == 0) {
+          peer.ws.close().await(); // a polite client; the other half leave their socket open, as alpaca-py does
+        }
+      }
+    }
+    assertEquals(2, authenticated);
+    JsonObject stats = sim.stats();
+    assertEquals(2, stats.getInteger("authenticated_connections"));
+    assertEquals(attempts - 2, stats.getLong("errors_sent_total"));
+    assertEquals(10, stats.getJsonArray("errors_sent").size(), stats.encode());
+    assertEquals(10, sim.errors().size());
+    assertEquals(10, sim.auths().size());
+    assertTrue(sim.closeCodes().size() <= 10, "close codes kept: " + sim.closeCodes().size());
+    assertEquals("406", sim.auths().get(9).outcome());
+  }
+
+  @Test
+  @DisplayName("every admin call answers at once with the stats, drop?clean=false, down and restart included")
+  void adminAnswersAtOnce() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(20, Duration.ofMillis(100)));
+    Peer peer = new Peer(sim, "/v2/iex");
+    peer.send(auth());
+    peer.awaitMsg("authenticated");
+    assertEquals(1, AdminCall.get(sim.port(), "/admin/stats").getInteger("authenticated_connections"));
+    for (String command : List.of("mute", "malformed", "drop?clean=true")) {
+      assertTrue(AdminCall.post(sim.port(), "/admin/" + command).containsKey("total_connections"), command);
+    }
+    assertEquals(1, peer.malformed.get(), "the malformed frame came");
+    Peer second = new Peer(sim, "/v2/iex");
+    second.send(auth());
+    second.awaitMsg("authenticated");
+    AdminCall.post(sim.port(), "/admin/drop?clean=false");
+    Await.until(WAIT, "the client cut", second.ws::isClosed);
+    for (String command : List.of("slow", "error")) {
+      AdminCall.post(sim.port(), "/admin/" + command);
+    }
+    Peer third = new Peer(sim, "/v2/iex");
+    AdminCall.post(sim.port(), "/admin/restart");
+    Await.until(WAIT, "the restart cut the client", third.ws::isClosed);
+    Await.until(WAIT, "up again after the restart", () -> sim.isUp() && AdminCall.answers(sim.port()));
+    assertTrue(AdminCall.post(sim.port(), "/admin/down?seconds=1").getBoolean("up"), "the stats as they were when asked");
+    Await.until(WAIT, "down", () -> !sim.isUp());
+    Await.until(WAIT, "up again after a second", () -> sim.isUp() && AdminCall.answers(sim.port()));
+  }
+
+  @Test
+  @DisplayName("the start line names the paths with single braces")
+  void startLine() {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(AlpacaSimulator.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(0, Duration.ZERO));
+      String line = lines.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .filter(m -> m.startsWith("alpaca simulator on")).findFirst().orElseThrow();
+      assertTrue(line.contains(":" + sim.port() + "/v2/{iex,sip,delayed_sip,test} and /v1beta3/crypto/{us,us-1,eu-1}"), line);
+      assertTrue(!line.contains("{{") && !line.contains("}}"), line);
+    } finally {
+      logger.detachAppender(lines);
+    }
   }
 
   @Test

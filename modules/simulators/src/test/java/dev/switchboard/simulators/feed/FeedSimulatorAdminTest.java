@@ -7,6 +7,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import dev.switchboard.simulators.AdminCall;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -18,6 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static dev.switchboard.core.testing.Await.until;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The feed simulator's HTTP admin endpoints, as a demo uses them with curl. */
@@ -62,6 +65,33 @@ class FeedSimulatorAdminTest {
     assertEquals(404, unknown.statusCode());
     assertTrue(unknown.bodyAsString().contains("/admin/"), "names the commands it knows: " + unknown.bodyAsString());
     http.close();
+    clients.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName("refuse, stall, cut and restart answer at once, and the admin API stays reachable while refusing or stalled")
+  void adminAnswersAtOnce(Vertx vertx) throws Exception {
+    FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
+    vertx.deployVerticle(sim).await();
+    WebSocketClient clients = vertx.createWebSocketClient();
+
+    assertTrue(AdminCall.post(sim.port(), "/admin/refuse?on=true").getBoolean("refusing"));
+    assertTrue(AdminCall.get(sim.port(), "/admin/stats").getBoolean("refusing"), "reachable while refusing");
+    assertThrows(Exception.class, () -> clients.connect(sim.port(), "127.0.0.1", "/ws/projection_bpp").await(10, TimeUnit.SECONDS));
+    assertEquals(0, sim.totalConnections(), "refused below HTTP: no WebSocket reached the simulator");
+    assertFalse(AdminCall.post(sim.port(), "/admin/refuse?on=false").getBoolean("refusing"));
+
+    WebSocket client = clients.connect(sim.port(), "127.0.0.1", "/ws/projection_bpp").await(10, TimeUnit.SECONDS);
+    AdminCall.post(sim.port(), "/admin/stall");
+    assertEquals(1, AdminCall.get(sim.port(), "/admin/stats").getInteger("connections"), "reachable while stalled");
+    AdminCall.post(sim.port(), "/admin/cut");
+    until(WAIT, "cut", client::isClosed);
+    WebSocket beforeRestart = clients.connect(sim.port(), "127.0.0.1", "/ws/projection_bpp").await(10, TimeUnit.SECONDS);
+    AdminCall.post(sim.port(), "/admin/restart");
+    until(WAIT, "the restart cut the client", beforeRestart::isClosed);
+    until(WAIT, "reachable after the restart", () -> AdminCall.answers(sim.port()));
+    WebSocket again = clients.connect(sim.port(), "127.0.0.1", "/ws/projection_bpp").await(10, TimeUnit.SECONDS);
+    assertFalse(again.isClosed());
     clients.close().await(10, TimeUnit.SECONDS);
   }
 }

@@ -3,6 +3,7 @@ package dev.switchboard.simulators.homeassistant;
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.AdminCall;
 import io.vertx.core.Deployable;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -387,6 +388,27 @@ class HomeAssistantSimulatorTest {
     assertEquals(404, unknown.statusCode());
     assertTrue(unknown.bodyAsString().contains("/admin/"), "names the commands it knows: " + unknown.bodyAsString());
     http.close();
+  }
+
+  @Test
+  @DisplayName("stall, down and restart answer at once; the admin API stays reachable while the clients are stalled")
+  void adminAnswersAtOnce() {
+    HomeAssistantSimulator sim = simulator();
+    RawClient stalled = client(sim);
+    AdminCall.post(sim.port(), "/admin/stall");
+    assertEquals(1, AdminCall.get(sim.port(), "/admin/stats").getInteger("connections"), "reachable while stalled");
+    stalled.close();
+
+    RawClient beforeDown = client(sim);
+    AdminCall.post(sim.port(), "/admin/down?seconds=0.3");
+    Await.until(WAIT, "down cut the client", () -> beforeDown.closed);
+    Await.until(WAIT, "up again", () -> AdminCall.answers(sim.port()));
+
+    RawClient beforeRestart = client(sim);
+    AdminCall.post(sim.port(), "/admin/restart?down=0.1&starting=0.1");
+    Await.until(WAIT, "restart closed the client", () -> beforeRestart.closed);
+    Await.until(WAIT, "running again", () -> AdminCall.answers(sim.port())
+        && "RUNNING".equals(AdminCall.get(sim.port(), "/admin/stats").getString("state")));
   }
 
   private static JsonObject admin(WebClient http, HomeAssistantSimulator sim, HttpMethod method, String uri) {
