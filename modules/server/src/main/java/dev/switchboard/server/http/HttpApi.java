@@ -109,6 +109,12 @@ public class HttpApi extends VerticleBase {
     router.get("/eventbus/websocket").handler(ctx -> fanout.handle(ctx.request()));
     router.get("/eventbus/:server/:session/websocket").handler(ctx -> fanout.handleSockJs(ctx.request()));
     registerFanoutMetrics();
+    // The page asks info before each (re)connect: on a fresh TCP connection, so that a reconnect after a
+    // dead path never waits behind a pooled keep-alive connection that died with it.
+    router.get("/eventbus/info").handler(ctx -> {
+      ctx.response().putHeader("Connection", "close");
+      ctx.next();
+    });
     router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge(),
         config.http().timeouts().sockJsHeartbeatMs()).router());
     // A plain WebSocket for clients that speak no bridge protocol (Node-RED's websocket in, scripts).
