@@ -15,13 +15,15 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code java -jar switchboard.jar [config.json]}. Exit codes: 2 for a bad command line or config
- * (with one line naming the field), 1 when the process cannot start, 0 after SIGTERM or SIGINT
- * once every listener has closed its socket cleanly.
+ * {@code java -jar switchboard.jar [config.json]}, or {@code bin/switchboard}. Exit codes: 2 for a bad
+ * command line or config (with one line naming the field), 1 when the process cannot start, 0 after
+ * SIGTERM or SIGINT once every listener has closed its socket cleanly. {@code --check}, {@code --version}
+ * and {@code --schema} answer and exit without starting anything.
  */
 public final class Main {
   public static final int BAD_CONFIG = 2;
   public static final int CANNOT_START = 1;
+  static final String DEFAULT_CONFIG = "conf/switchboard.json";
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
   private Main() {
@@ -47,25 +49,16 @@ public final class Main {
   }
 
   static Starting start(String[] args, PrintStream out, PrintStream err) {
-    if (args.length > 1 || (args.length == 1 && args[0].startsWith("-"))) {
-      if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
-        out.println("usage: java -jar switchboard.jar [config.json]   (default: conf/switchboard.json)");
-        out.println("       java -jar switchboard.jar --schema        (the config file's JSON Schema, for the kinds on the classpath)");
-        return new Starting(null, 0);
-      }
-      if (args.length == 1 && args[0].equals("--schema")) {
-        out.println(ConfigSchema.of(ListenerKinds.discover()).encodePrettily());
-        return new Starting(null, 0);
-      }
+    if (args.length > 0 && args[0].startsWith("-")) {
+      return new Starting(null, command(args, out, err));
+    }
+    if (args.length > 1) {
       err.println("usage: java -jar switchboard.jar [config.json]");
       return new Starting(null, BAD_CONFIG);
     }
-    Path file = Path.of(args.length == 1 ? args[0] : "conf/switchboard.json");
-    SwitchboardConfig config;
-    try {
-      config = new ConfigLoader(System.getenv()).load(file);
-    } catch (ConfigException e) {
-      err.println("switchboard: config error in " + file + ": " + e.getMessage());
+    Path file = Path.of(args.length == 1 ? args[0] : DEFAULT_CONFIG);
+    SwitchboardConfig config = load(file, err);
+    if (config == null) {
       return new Starting(null, BAD_CONFIG);
     }
     LoggingSetup.apply(config.logging());
@@ -75,6 +68,62 @@ public final class Main {
       err.println("switchboard: cannot start: " + e.getMessage());
       return new Starting(null, CANNOT_START);
     }
+  }
+
+  /** The options: each answers and exits without starting anything. Returns the exit code. */
+  private static int command(String[] args, PrintStream out, PrintStream err) {
+    String option = args[0];
+    if (option.equals("--check") && args.length <= 2) {
+      // The same loader and environment as a start, so that a config that passes here starts (an
+      // upgrade checks the new version against the old config before stopping the old process).
+      Path file = Path.of(args.length == 2 ? args[1] : DEFAULT_CONFIG);
+      SwitchboardConfig config = load(file, err);
+      if (config == null) {
+        return BAD_CONFIG;
+      }
+      out.println("switchboard: " + file + " is valid (" + config.listeners().size() + " listener(s) in the file)");
+      return 0;
+    }
+    if (args.length == 1) {
+      switch (option) {
+        case "-h", "--help" -> {
+          out.println("usage: java -jar switchboard.jar [config.json]   (default: " + DEFAULT_CONFIG + ")");
+          out.println("       java -jar switchboard.jar --check [config.json]   (validate it as a start would, start nothing: exit 0, or 2 and the error)");
+          out.println("       java -jar switchboard.jar --version");
+          out.println("       java -jar switchboard.jar --schema        (the config file's JSON Schema, for the kinds on the classpath)");
+          out.println("bin/switchboard takes the same arguments.");
+          return 0;
+        }
+        case "--version" -> {
+          out.println("switchboard " + version());
+          return 0;
+        }
+        case "--schema" -> {
+          out.println(ConfigSchema.of(ListenerKinds.discover()).encodePrettily());
+          return 0;
+        }
+        default -> {
+        }
+      }
+    }
+    err.println("usage: java -jar switchboard.jar [config.json] | --check [config.json] | --version | --schema | --help");
+    return BAD_CONFIG;
+  }
+
+  /** The config, or null after one line on {@code err} naming the field. */
+  private static SwitchboardConfig load(Path file, PrintStream err) {
+    try {
+      return new ConfigLoader(System.getenv()).load(file);
+    } catch (ConfigException e) {
+      err.println("switchboard: config error in " + file + ": " + e.getMessage());
+      return null;
+    }
+  }
+
+  /** The jar manifest's Implementation-Version (set by the server POM); classes run outside the jar have none. */
+  static String version() {
+    String version = Main.class.getPackage().getImplementationVersion();
+    return version == null ? "(unknown: not run from switchboard.jar)" : version;
   }
 
   private static void shutDown(Switchboard app, String signal) {

@@ -41,6 +41,16 @@ final class RelayProcess {
   }
 
   private static Path config(int port, int generatorPort, Path workDir) throws IOException {
+    // A fresh data dir each run: a definitions.json left by the last run is the truth at start, and
+    // names the last run's generator port.
+    Path data = workDir.resolve("data");
+    if (Files.isDirectory(data)) {
+      try (var files = Files.walk(data)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
     Path config = workDir.resolve("switchboard-bench.json");
     Files.writeString(config, """
         {
@@ -57,7 +67,7 @@ final class RelayProcess {
             }
           ]
         }
-        """.formatted(port, workDir.resolve("data"), SOURCE, generatorPort));
+        """.formatted(port, data, SOURCE, generatorPort));
     return config;
   }
 
