@@ -28,6 +28,8 @@ public class HomeAssistantKind implements ListenerKind {
       ConfigField.of("eventTypes", Type.STRING_LIST, "one subscribe_events per type; \"*\" alone is every event")
           .withDefault(new io.vertx.core.json.JsonArray().add("state_changed")),
       ConfigField.of("staleAfter", Type.DURATION, "no event for longer than this makes the listener unhealthy; 0 is off").withDefault("0s"),
+      ConfigField.of("reconnectWhenStale", Type.BOOLEAN, "renew a stale connection instead of only reporting it (needs staleAfter)")
+          .withDefault(false),
       ConfigField.of("commandTimeout", Type.DURATION, "how long any command may wait for its answer").withDefault("10s"),
       ConfigField.of("maxFrameSize", Type.INTEGER, "the largest message accepted (get_states of a big home is several MB)")
           .withDefault(HomeAssistantSettings.DEFAULT_MAX_FRAME_SIZE));

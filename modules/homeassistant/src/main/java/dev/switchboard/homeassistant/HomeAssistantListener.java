@@ -128,6 +128,12 @@ final class HomeAssistantListener extends WebSocketListener {
     home.subscribed(true, now);
     stats.put("subscribed", true);
     vertx.eventBus().<JsonObject>localConsumer(HomeAssistantAddresses.connectionCall(name), this::onCall);
+    if (settings.reconnectWhenStale()) {
+      // The same rule as the health check; here it renews the connection (the timer ends with this instance).
+      vertx.setPeriodic(Math.max(20, settings.staleAfter().toMillis() / 4), id ->
+          HomeAssistantKind.healthProblem(settings, home, System.currentTimeMillis())
+              .ifPresent(why -> exit(ListenerFailure.retry("stale", why + ": connection renewed"))));
+    }
     log.info("subscribed to {} with {} entities", settings.eventTypes(), home.states().size());
   }
 

@@ -16,6 +16,7 @@ import java.util.Set;
  * @param token          a long-lived access token, from the environment ({@code "${HA_TOKEN}"})
  * @param eventTypes     one {@code subscribe_events} per type; {@code "*"} is every event
  * @param staleAfter     no event for longer than this makes the listener unhealthy; zero is off
+ * @param reconnectWhenStale a stale connection is renewed rather than only reported
  * @param commandTimeout how long any command may wait for its answer
  * @param maxFrameSize   the largest message accepted ({@code get_states} of a big home is several MB)
  */
@@ -24,6 +25,7 @@ public record HomeAssistantSettings(
     String token,
     List<String> eventTypes,
     Duration staleAfter,
+    boolean reconnectWhenStale,
     Duration commandTimeout,
     int maxFrameSize) {
 
@@ -54,13 +56,17 @@ public record HomeAssistantSettings(
     }
     List<String> eventTypes = List.copyOf(unique);
     Duration staleAfter = s.duration("staleAfter");
+    boolean reconnectWhenStale = s.bool("reconnectWhenStale");
+    if (reconnectWhenStale && staleAfter.isZero()) {
+      throw new ConfigException(s.field("reconnectWhenStale"), "needs staleAfter: say after how long a silent connection is stale");
+    }
     Duration commandTimeout = s.duration("commandTimeout");
     if (commandTimeout.isZero()) {
       throw new ConfigException(s.field("commandTimeout"), "must be longer than zero");
     }
     int maxFrameSize = s.integer("maxFrameSize", 1024, 256 * 1024 * 1024);
     s.finish();
-    return new HomeAssistantSettings(url, token, eventTypes, staleAfter, commandTimeout, maxFrameSize);
+    return new HomeAssistantSettings(url, token, eventTypes, staleAfter, reconnectWhenStale, commandTimeout, maxFrameSize);
   }
 
   public boolean staleCheck() {

@@ -103,6 +103,19 @@ class HomeAssistantCountersTest {
   }
 
   @Test
+  @DisplayName("reconnectWhenStale: a subscription that stays silent past staleAfter is renewed, with last_error code 'stale'")
+  void reconnectWhenStale() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx); // quiet unless told to fire
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(),
+        dataDir, true, new JsonObject().put("staleAfter", "300ms").put("reconnectWhenStale", true)));
+    Control control = new Control(vertx);
+    Await.until(WAIT, "renewed for silence", () -> control.status(NAME).getLong("deployments") >= 2
+        && control.status(NAME).getJsonObject("last_error") != null);
+    assertEquals("stale", control.status(NAME).getJsonObject("last_error").getString("code"));
+    assertTrue(sim.concurrentConnections() <= 1);
+  }
+
+  @Test
   @DisplayName("event_rate_per_min tracks a known simulator rate within 10%")
   void eventRateTracksSimulator() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(40));
