@@ -66,6 +66,11 @@ class StatusRecoveryTest {
 
   /** Waits until the recorder and the fan-out have seen the supervisor's current seq, and returns it. */
   private long settled(StatusRecorder recorder) {
+    // Quiet first: counters that changed just before a stop are pushed on the next status tick (50 ms).
+    Await.until(WAIT, "no status pushed for 300 ms", () -> {
+      List<StatusRecorder.Seen> all = recorder.all();
+      return !all.isEmpty() && System.currentTimeMillis() - all.get(all.size() - 1).at() > 300;
+    });
     long current = supervisorSnapshot().getLong("seq");
     Await.until(WAIT, "the recorder to see seq " + current,
         () -> recorder.all().stream().anyMatch(s -> s.seq() == current));
