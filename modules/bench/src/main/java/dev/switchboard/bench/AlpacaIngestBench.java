@@ -1,9 +1,7 @@
 package dev.switchboard.bench;
 
 import com.sun.management.OperatingSystemMXBean;
-import dev.switchboard.core.Addresses;
 import dev.switchboard.core.ListenerDefinition;
-import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.market.AlpacaKind;
 import dev.switchboard.simulators.alpaca.AlpacaSimulator;
@@ -21,9 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 /**
  * A busy Alpaca feed, JSON or msgpack: the simulator sends a trade and a quote for each of
@@ -62,7 +58,7 @@ public final class AlpacaIngestBench {
       AlpacaSimulator sim = new AlpacaSimulator(AlpacaSimulatorOptions.defaults()
           .withData(ticks, Duration.ZERO).withMaxOutboundBytes(Integer.MAX_VALUE));
       simVertx.deployVerticle(sim).await();
-      long simThread = threadOf(simVertx);
+      long simThread = BenchSteps.threadOf(simVertx);
 
       vertx.deployVerticle(Definitions.supervisor(new AlpacaKind(), dataDir, Duration.ofSeconds(1),
           List.of(listener(sim.url("sip"), encoding, dataDir)))).await();
@@ -73,8 +69,8 @@ public final class AlpacaIngestBench {
               .completion().await();
         }
       }
-      control(vertx, "start");
-      waitFor(Duration.ofSeconds(30), () -> "CONNECTED".equals(control(vertx, "status").getString("state")));
+      BenchSteps.control(vertx, NAME, "start");
+      BenchSteps.waitFor(Duration.ofSeconds(30), () -> "CONNECTED".equals(BenchSteps.control(vertx, NAME, "status").getString("state")));
       for (String channel : List.of("trades", "quotes")) {
         vertx.eventBus().request("market." + NAME + ".watch", new JsonObject().put("client", "bench").put("channel", channel)
             .put("symbols", new JsonArray(symbols))).await();
@@ -83,14 +79,14 @@ public final class AlpacaIngestBench {
       System.out.printf(Locale.ROOT, "Alpaca ingestion bench, %s: %d symbols x (trade + quote) x %.0f ticks/s = %,.0f messages/s offered;"
               + " %d s after %d s warm-up; %d cores, Java %s%n", encoding, symbolCount, ticks, 2 * symbolCount * ticks, seconds, warmup,
           Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-      waitFor(Duration.ofMinutes(1), () -> published.get() > 0);
+      BenchSteps.waitFor(Duration.ofMinutes(1), () -> published.get() > 0);
       pause(Duration.ofSeconds(warmup));
 
       OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       ThreadMXBean threads = ManagementFactory.getThreadMXBean();
       long published0 = published.get();
       long sent0 = sim.dataMessagesSent();
-      long bytes0 = control(vertx, "status").getLong("bytes_in", 0L);
+      long bytes0 = BenchSteps.control(vertx, NAME, "status").getLong("bytes_in", 0L);
       long cpu0 = os.getProcessCpuTime();
       long simCpu0 = threads.getThreadCpuTime(simThread);
       long t0 = System.nanoTime();
@@ -100,7 +96,7 @@ public final class AlpacaIngestBench {
       long simCpu = threads.getThreadCpuTime(simThread) - simCpu0;
       long messages = published.get() - published0;
       long sent = sim.dataMessagesSent() - sent0;
-      JsonObject status = control(vertx, "status");
+      JsonObject status = BenchSteps.control(vertx, NAME, "status");
       long bytes = status.getLong("bytes_in", 0L) - bytes0;
 
       double elapsed = (t1 - t0) / 1e9;
@@ -122,41 +118,13 @@ public final class AlpacaIngestBench {
     JsonObject json = new JsonObject().put("url", url)
         .put("key", AlpacaSimulatorOptions.DEMO_KEY).put("secret", AlpacaSimulatorOptions.DEMO_SECRET)
         .put("encoding", encoding).put("maxSymbolsPerClient", 100_000).put("maxFrameSize", 64 * 1024 * 1024);
-    RestartPolicy policy = new RestartPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0.2, 0,
-        Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30));
-    return Definitions.of(new AlpacaKind(), NAME, false, policy, json, dataDir);
+    return Definitions.of(new AlpacaKind(), NAME, false, BenchSteps.POLICY, json, dataDir);
   }
 
-  private static JsonObject control(Vertx vertx, String action) {
-    JsonObject reply = vertx.eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", action).put("name", NAME))
-        .await().body();
-    return reply.getJsonObject("listener");
-  }
-
-  /** The id of the simulator's only event-loop thread. */
-  private static long threadOf(Vertx simVertx) throws Exception {
-    CompletableFuture<Long> id = new CompletableFuture<>();
-    simVertx.getOrCreateContext().runOnContext(v -> id.complete(Thread.currentThread().getId()));
-    return id.get();
-  }
 
   /** A measuring period: the bench holds still while the feed runs. */
   private static void pause(Duration period) throws InterruptedException {
     Thread.sleep(period.toMillis());
   }
 
-  private static void waitFor(Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out after " + timeout);
-      }
-      try {
-        Thread.sleep(1);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-  }
 }

@@ -1,12 +1,10 @@
 package dev.switchboard.bench;
 
 import com.sun.management.OperatingSystemMXBean;
-import dev.switchboard.core.Addresses;
 import dev.switchboard.core.ConfigSection;
 import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerSpec;
-import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.homeassistant.HomeAssistantAddresses;
 import dev.switchboard.homeassistant.HomeAssistantKind;
@@ -23,9 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 /**
  * Home Assistant ingestion, flat out: the simulator floods {@code state_changed} events to one
@@ -55,7 +51,7 @@ public final class HomeAssistantIngestBench {
       HomeAssistantSimulator sim = new HomeAssistantSimulator(HomeAssistantSimulatorOptions.defaults()
           .withToken(TOKEN).withEntities(40, 40, 20).withSeed(1));
       simVertx.deployVerticle(sim).await();
-      long simThread = threadOf(simVertx);
+      long simThread = BenchSteps.threadOf(simVertx);
 
       ListenerDefinition listener = listener(sim.directUrl(), dataDir);
       vertx.deployVerticle(Definitions.supervisor(new HomeAssistantKind(), dataDir, Duration.ofSeconds(1), List.of(listener))).await();
@@ -68,13 +64,13 @@ public final class HomeAssistantIngestBench {
         vertx.eventBus().<JsonObject>consumer(HomeAssistantAddresses.state(NAME, entityId), m -> stateMessages.incrementAndGet())
             .completion().await();
       }
-      control(vertx, "start");
-      waitFor(Duration.ofSeconds(30), () -> "CONNECTED".equals(control(vertx, "status").getString("state")));
+      BenchSteps.control(vertx, NAME, "start");
+      BenchSteps.waitFor(Duration.ofSeconds(30), () -> "CONNECTED".equals(BenchSteps.control(vertx, NAME, "status").getString("state")));
 
       System.out.printf(Locale.ROOT, "Home Assistant ingestion bench: %d events after %d warm-up, %d cores, Java %s%n",
           events, warmup, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
       flood(sim, published, warmup);
-      long heapBefore = heapAfterGc();
+      long heapBefore = BenchSteps.heapAfterGc();
 
       OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -85,14 +81,14 @@ public final class HomeAssistantIngestBench {
       long states0 = stateMessages.get();
       flood(sim, published, events);
       long t1 = System.nanoTime();
-      waitFor(Duration.ofMinutes(1), () -> stateMessages.get() - states0 >= events);
+      BenchSteps.waitFor(Duration.ofMinutes(1), () -> stateMessages.get() - states0 >= events);
       long cpu = os.getProcessCpuTime() - cpu0;
       long simCpu = threads.getThreadCpuTime(simThread) - simCpu0;
 
       // The counters reach the status within its refresh period.
-      waitFor(Duration.ofSeconds(5), () -> control(vertx, "status").getLong("events_session") >= published.get());
-      JsonObject status = control(vertx, "status");
-      long heapAfter = heapAfterGc();
+      BenchSteps.waitFor(Duration.ofSeconds(5), () -> BenchSteps.control(vertx, NAME, "status").getLong("events_session") >= published.get());
+      JsonObject status = BenchSteps.control(vertx, NAME, "status");
+      long heapAfter = BenchSteps.heapAfterGc();
       double seconds = (t1 - t0) / 1e9;
       double perTenK = 10_000.0 / events;
       System.out.printf(Locale.ROOT, "  ingested: %,.0f events/s (HA events read, parsed and counted, over %.2f s)%n", events / seconds, seconds);
@@ -114,49 +110,14 @@ public final class HomeAssistantIngestBench {
   private static void flood(HomeAssistantSimulator sim, AtomicLong published, long count) {
     long target = published.get() + count;
     sim.flood(count);
-    waitFor(Duration.ofMinutes(5), () -> published.get() >= target);
+    BenchSteps.waitFor(Duration.ofMinutes(5), () -> published.get() >= target);
   }
 
   private static ListenerDefinition listener(String url, Path dataDir) {
     JsonObject json = new JsonObject().put("url", url).put("token", TOKEN);
-    RestartPolicy policy = new RestartPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0.2, 0,
-        Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30));
-    return Definitions.of(new HomeAssistantKind(), NAME, false, policy, json, dataDir);
+    return Definitions.of(new HomeAssistantKind(), NAME, false, BenchSteps.POLICY, json, dataDir);
   }
 
-  private static JsonObject control(Vertx vertx, String action) {
-    JsonObject reply = vertx.eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", action).put("name", NAME))
-        .await().body();
-    return reply.getJsonObject("listener");
-  }
 
-  /** The id of the simulator's only event-loop thread. */
-  private static long threadOf(Vertx simVertx) throws Exception {
-    CompletableFuture<Long> id = new CompletableFuture<>();
-    simVertx.getOrCreateContext().runOnContext(v -> id.complete(Thread.currentThread().getId()));
-    return id.get();
-  }
 
-  private static long heapAfterGc() throws InterruptedException {
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-      Thread.sleep(100);
-    }
-    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-  }
-
-  private static void waitFor(Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out after " + timeout);
-      }
-      try {
-        Thread.sleep(1);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-  }
 }

@@ -1,11 +1,9 @@
 package dev.switchboard.bench;
 
-import dev.switchboard.core.Addresses;
 import dev.switchboard.core.ConfigSection;
 import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerFactory;
 import dev.switchboard.core.ListenerSpec;
-import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.core.testing.Census;
 import dev.switchboard.simulators.feed.FeedSimulator;
@@ -45,14 +43,12 @@ public final class SoakBench {
       FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withPort(0).withRate(100));
       simVertx.deployVerticle(sim).await();
       JsonObject fields = new JsonObject().put("url", sim.url());
-      RestartPolicy policy = new RestartPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0.2, 0,
-          Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30));
-      ListenerDefinition listener = Definitions.of(new FeedKind(), NAME, false, policy, fields, dataDir);
+      ListenerDefinition listener = Definitions.of(new FeedKind(), NAME, false, BenchSteps.POLICY, fields, dataDir);
       vertx.deployVerticle(Definitions.supervisor(new FeedKind(), dataDir, Duration.ofSeconds(1), List.of(listener))).await();
 
       cycle(vertx); // the first connection loads classes and warms the pools: count after it
       Census before = Census.of(vertx);
-      long heapBefore = heapAfterGc();
+      long heapBefore = BenchSteps.heapAfterGc();
       java.util.Map<String, long[]> histogramBefore = histogram();
       long t0 = System.nanoTime();
       for (int i = 1; i <= cycles; i++) {
@@ -63,8 +59,8 @@ public final class SoakBench {
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       Census after = Census.of(vertx);
-      long heapAfter = heapAfterGc();
-      JsonObject status = control(vertx, "status");
+      long heapAfter = BenchSteps.heapAfterGc();
+      JsonObject status = BenchSteps.control(vertx, NAME, "status");
       System.out.printf(Locale.ROOT, "soak: %,d stop/start cycles in %.1f s (%.1f ms a cycle), load average %s%n",
           cycles, seconds, seconds * 1000 / cycles, Files.readString(Path.of("/proc/loadavg")).trim());
       System.out.println("| | before | after |");
@@ -94,26 +90,22 @@ public final class SoakBench {
 
   /** Start, wait until CONNECTED; stop, wait until STOPPED. */
   private static void cycle(Vertx vertx) {
-    control(vertx, "start");
+    BenchSteps.control(vertx, NAME, "start");
     awaitState(vertx, "CONNECTED");
-    control(vertx, "stop");
+    BenchSteps.control(vertx, NAME, "stop");
     awaitState(vertx, "STOPPED");
   }
 
   private static void awaitState(Vertx vertx, String state) {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!state.equals(control(vertx, "status").getString("state"))) {
+    while (!state.equals(BenchSteps.control(vertx, NAME, "status").getString("state"))) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("listener not " + state + " within 30 s: " + control(vertx, "status").encode());
+        throw new IllegalStateException("listener not " + state + " within 30 s: " + BenchSteps.control(vertx, NAME, "status").encode());
       }
       Thread.onSpinWait();
     }
   }
 
-  private static JsonObject control(Vertx vertx, String action) {
-    return vertx.eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", action).put("name", NAME))
-        .await().body().getJsonObject("listener");
-  }
 
   /** Live objects by class (instances, bytes), from the JVM's own class histogram (it runs a full GC). */
   private static java.util.Map<String, long[]> histogram() throws Exception {
@@ -130,11 +122,4 @@ public final class SoakBench {
     return out;
   }
 
-  private static long heapAfterGc() throws InterruptedException {
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-      Thread.sleep(100);
-    }
-    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-  }
 }
