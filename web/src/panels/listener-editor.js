@@ -101,17 +101,14 @@ export class ListenerEditor {
     this.mode = null;
     this.name = null;
     this.stored = null;
-    this.form = null;
-    this.saveButton = null;
-    this.inputs.clear();
-    this.groups.clear();
+    this.forgetForm();
     this.el.hidden = true;
     delete this.el.dataset.mode;
     this.el.replaceChildren();
   }
 
-  /** A plain message in place of the form (loading, or it could not load), with a way out. */
-  showMessage(text, failed = false) {
+  /** The form and what points into it are gone (closed, or replaced by a message). */
+  forgetForm() {
     this.formReady = false;
     this.form = null;
     this.saveButton = null;
@@ -119,6 +116,11 @@ export class ListenerEditor {
     this.formError = null;
     this.inputs.clear();
     this.groups.clear();
+  }
+
+  /** A plain message in place of the form (loading, or it could not load), with a way out. */
+  showMessage(text, failed = false) {
+    this.forgetForm();
     this.el.replaceChildren(
       h('h2', {}, this.mode === 'edit' ? `Edit ${this.name}` : 'Add listener'),
       h('p', { class: failed ? 'error' : 'note', dataset: { field: failed ? 'form-error' : 'form-note' } }, text),
