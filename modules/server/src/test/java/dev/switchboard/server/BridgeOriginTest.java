@@ -1,9 +1,7 @@
 package dev.switchboard.server;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.testing.Await;
 import io.vertx.core.Future;
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,13 +51,12 @@ class BridgeOriginTest {
   private Vertx vertx;
   private Switchboard app;
   private WebClient http;
-  private final ListAppender<ILoggingEvent> audit = new ListAppender<>();
+  private LogCapture audit;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     this.vertx = vertx;
-    audit.start();
-    ((Logger) LoggerFactory.getLogger("switchboard.audit")).addAppender(audit);
+    audit = LogCapture.of("switchboard.audit");
     JsonObject config = ServerFixture.config(dataDir);
     config.getJsonObject("http").put("allowedOrigins", new JsonArray().add(LISTED));
     app = ServerFixture.start(config);
@@ -70,7 +66,7 @@ class BridgeOriginTest {
 
   @AfterEach
   void tearDown() {
-    ((Logger) LoggerFactory.getLogger("switchboard.audit")).detachAppender(audit);
+    audit.close();
     app.stop().await();
   }
 
@@ -129,7 +125,7 @@ class BridgeOriginTest {
     assertEquals(403, refusedWith(webSocket("/eventbus/websocket", "http://127.0.0.1:" + (app.httpPort() + 1))));
     assertEquals(403, refusedWith(webSocket("/eventbus/websocket", "http://127.0.0.1.evil.example.com:" + app.httpPort())));
 
-    List<String> lines = Await.until(WAIT, "the audit line", () -> audit.list.stream()
+    List<String> lines = Await.until(WAIT, "the audit line", () -> audit.list().stream()
         .filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList(), l -> !l.isEmpty());
     assertTrue(lines.get(0).contains("Origin '" + EVIL + "'") && lines.get(0).contains("/eventbus/websocket")
         && lines.get(0).contains("http.allowedOrigins"), lines.toString());
@@ -152,7 +148,7 @@ class BridgeOriginTest {
     // A listed origin reads without credentials: the browser's cookies never go with it.
     HttpResponse<Buffer> listed = http.post("/eventbus/000/listed-xhr/xhr").putHeader("Origin", LISTED).send().await();
     assertNotEquals("true", listed.getHeader("Access-Control-Allow-Credentials"), listed.headers().toString());
-    assertTrue(audit.list.stream().noneMatch(e -> e.getLevel() == Level.WARN), audit.list.toString());
+    assertTrue(audit.list().stream().noneMatch(e -> e.getLevel() == Level.WARN), audit.list().toString());
   }
 
   @Test

@@ -1,9 +1,7 @@
 package dev.switchboard.server;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.feed.FeedSimulator;
@@ -17,7 +15,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,26 +42,24 @@ class BridgePermissionsTest {
   private Vertx vertx;
   private FeedSimulator sim;
   private Switchboard app;
-  private final ListAppender<ILoggingEvent> audit = new ListAppender<>();
-  private final ListAppender<ILoggingEvent> bridgeLog = new ListAppender<>();
+  private LogCapture audit;
+  private LogCapture bridgeLog;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     this.vertx = vertx;
     sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(0));
     vertx.deployVerticle(sim).await();
-    audit.start();
-    ((Logger) LoggerFactory.getLogger("switchboard.audit")).addAppender(audit);
-    bridgeLog.start();
-    ((Logger) LoggerFactory.getLogger(BRIDGE_LOGGER)).addAppender(bridgeLog);
+    audit = LogCapture.of("switchboard.audit");
+    bridgeLog = LogCapture.of(BRIDGE_LOGGER);
     app = ServerFixture.start(ServerFixture.config(dataDir, ServerFixture.feedListener("feed", sim.url(), true)));
     Await.until(WAIT, "feed connected", () -> "CONNECTED".equals(status().getString("state")));
   }
 
   @AfterEach
   void tearDown() {
-    ((Logger) LoggerFactory.getLogger("switchboard.audit")).detachAppender(audit);
-    ((Logger) LoggerFactory.getLogger(BRIDGE_LOGGER)).detachAppender(bridgeLog);
+    audit.close();
+    bridgeLog.close();
     app.stop().await();
   }
 
@@ -78,7 +73,7 @@ class BridgePermissionsTest {
   }
 
   private List<ILoggingEvent> auditLines(Level level) {
-    return audit.list.stream().filter(e -> e.getLevel() == level).toList();
+    return audit.list().stream().filter(e -> e.getLevel() == level).toList();
   }
 
   @Test
@@ -131,7 +126,7 @@ class BridgePermissionsTest {
     List<ILoggingEvent> accepted = auditLines(Level.INFO);
     assertEquals(2, accepted.size(), accepted.toString());
     assertTrue(accepted.get(0).getFormattedMessage().contains("(stop feed)"), accepted.get(0).getFormattedMessage());
-    assertTrue(audit.list.stream().noneMatch(e -> e.getFormattedMessage().contains(ServerFixture.TOKEN)));
+    assertTrue(audit.list().stream().noneMatch(e -> e.getFormattedMessage().contains(ServerFixture.TOKEN)));
     assertTrue(auditLines(Level.WARN).isEmpty());
   }
 
@@ -189,7 +184,7 @@ class BridgePermissionsTest {
     BridgeClient browser = connect();
     browser.send(sendFrame("upstream.feed.send", "x".repeat(70_000), "r-big", ServerFixture.TOKEN));
     Await.until(WAIT, "the socket closed", browser.socket::isClosed);
-    assertTrue(bridgeLog.list.stream().anyMatch(e -> e.getFormattedMessage().contains("max message size of 65536")));
+    assertTrue(bridgeLog.list().stream().anyMatch(e -> e.getFormattedMessage().contains("max message size of 65536")));
     BridgeClient other = connect();
     other.send(sendFrame("upstream.feed.send", "y".repeat(60_000), "r-fits", ServerFixture.TOKEN));
     assertEquals(true, other.reply("r-fits").getJsonObject("body").getBoolean("sent"));

@@ -1,8 +1,6 @@
 package dev.switchboard.server;
 
 import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
@@ -20,7 +18,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -121,11 +118,7 @@ class HttpApiTest {
   @Test
   @DisplayName("a token in the URL is refused with 400 saying to use the Authorization header, even the right one, and the URL is never logged")
   void tokenInUrlRefused() {
-    ListAppender<ILoggingEvent> everything = new ListAppender<>();
-    everything.start();
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    root.addAppender(everything);
-    try {
+    try (LogCapture everything = LogCapture.of(org.slf4j.Logger.ROOT_LOGGER_NAME)) {
       for (String query : new String[] {"token=", "access_token=", "Access-Token=", "controlToken=", "x=1&token="}) {
         HttpResponse<Buffer> refused = post("/api/listeners/feed/stop?" + query + ServerFixture.TOKEN, null);
         assertEquals(400, refused.statusCode(), query);
@@ -137,14 +130,12 @@ class HttpApiTest {
       assertEquals(400, post("/api/listeners/feed/stop?token=" + ServerFixture.TOKEN, ServerFixture.TOKEN).statusCode());
       assertEquals(400, get("/api/listeners?access_token=whatever").statusCode(), "reads too: the token has leaked either way");
       assertEquals(true, feedStatus().getBoolean("is_active"), "nothing was stopped");
-      assertTrue(everything.list.stream().anyMatch(e -> e.getFormattedMessage().contains("a token in the URL (parameter 'token'")),
-          everything.list.toString());
-      assertTrue(everything.list.stream().noneMatch(e -> e.getFormattedMessage().contains(ServerFixture.TOKEN)
-          || e.getFormattedMessage().contains("whatever")), everything.list.toString());
+      assertTrue(everything.list().stream().anyMatch(e -> e.getFormattedMessage().contains("a token in the URL (parameter 'token'")),
+          everything.list().toString());
+      assertTrue(everything.list().stream().noneMatch(e -> e.getFormattedMessage().contains(ServerFixture.TOKEN)
+          || e.getFormattedMessage().contains("whatever")), everything.list().toString());
       // A query that names no token is not a refusal.
       assertEquals(200, get("/api/listeners?tokens_shown=no").statusCode());
-    } finally {
-      root.detachAppender(everything);
     }
   }
 

@@ -1,9 +1,6 @@
 package dev.switchboard.server;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.server.http.HttpApi;
@@ -26,7 +23,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,13 +52,12 @@ class HttpHygieneTest {
   Path dataDir;
   private Vertx vertx;
   private Switchboard app;
-  private final ListAppender<ILoggingEvent> audit = new ListAppender<>();
+  private LogCapture audit;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     this.vertx = vertx;
-    audit.start();
-    ((Logger) LoggerFactory.getLogger("switchboard.audit")).addAppender(audit);
+    audit = LogCapture.of("switchboard.audit");
     JsonObject config = ServerFixture.config(dataDir);
     config.getJsonObject("http").put("idleTimeout", "1s").put("requestTimeout", "1s")
         .put("allowedOrigins", new io.vertx.core.json.JsonArray().add(LISTED_ORIGIN));
@@ -71,7 +66,7 @@ class HttpHygieneTest {
 
   @AfterEach
   void tearDown() {
-    ((Logger) LoggerFactory.getLogger("switchboard.audit")).detachAppender(audit);
+    audit.close();
     app.stop().await();
   }
 
@@ -193,8 +188,8 @@ class HttpHygieneTest {
     String refused = RawHttp.exchange(port, "GET /api/listeners HTTP/1.1\r\nHost: evil.example.com\r\nConnection: close\r\n\r\n");
     assertEquals(421, RawHttp.status(refused), refused);
     assertTrue(new JsonObject(RawHttp.body(refused)).getString("error").contains("http.allowedHosts"), refused);
-    assertTrue(audit.list.stream().anyMatch(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("evil.example.com")
-        && e.getFormattedMessage().contains("/api/listeners")), audit.list.toString());
+    assertTrue(audit.list().stream().anyMatch(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("evil.example.com")
+        && e.getFormattedMessage().contains("/api/listeners")), audit.list().toString());
 
     String upgrade = RawHttp.exchange(port, "GET /eventbus/websocket HTTP/1.1\r\nHost: evil.example.com:" + port + "\r\nUpgrade: websocket\r\n"
         + "Connection: Upgrade, close\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
@@ -248,22 +243,16 @@ class HttpHygieneTest {
   @Test
   @DisplayName("the public demo token is accepted on loopback, with a warning at start naming SWITCHBOARD_TOKEN")
   void publicDemoTokenWarns() {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    Logger httpLog = (Logger) LoggerFactory.getLogger(HttpApi.class);
-    httpLog.addAppender(log);
-    try {
+    try (LogCapture log = LogCapture.of(HttpApi.class.getName())) {
       JsonObject config = ServerFixture.config(dataDir.resolve("demo"));
       config.getJsonObject("http").put("controlToken", "${SWITCHBOARD_TOKEN_NOT_SET:-demo-control-token}");
       Switchboard demo = ServerFixture.start(config);
       try {
-        assertTrue(log.list.stream().anyMatch(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("public demo token")
-            && e.getFormattedMessage().contains("SWITCHBOARD_TOKEN")), log.list.toString());
+        assertTrue(log.list().stream().anyMatch(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("public demo token")
+            && e.getFormattedMessage().contains("SWITCHBOARD_TOKEN")), log.list().toString());
       } finally {
         demo.stop().await();
       }
-    } finally {
-      httpLog.detachAppender(log);
     }
   }
 }

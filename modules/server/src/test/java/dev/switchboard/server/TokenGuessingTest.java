@@ -1,9 +1,7 @@
 package dev.switchboard.server;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.testing.Await;
 import io.vertx.core.Future;
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,24 +42,23 @@ class TokenGuessingTest {
   Path dataDir;
   private Vertx vertx;
   private Switchboard app;
-  private final ListAppender<ILoggingEvent> audit = new ListAppender<>();
+  private LogCapture audit;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     this.vertx = vertx;
-    audit.start();
-    ((Logger) LoggerFactory.getLogger("switchboard.audit")).addAppender(audit);
+    audit = LogCapture.of("switchboard.audit");
     app = ServerFixture.start(ServerFixture.config(dataDir));
   }
 
   @AfterEach
   void tearDown() {
-    ((Logger) LoggerFactory.getLogger("switchboard.audit")).detachAppender(audit);
+    audit.close();
     app.stop().await();
   }
 
   private List<String> auditWarnings() {
-    return audit.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
+    return audit.list().stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
   }
 
   private static long msSince(long nanos) {
