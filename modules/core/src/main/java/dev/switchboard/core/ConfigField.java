@@ -55,11 +55,6 @@ public record ConfigField(String name, Type type, Object defaultValue, boolean r
     return new ConfigField(name, type, value, required, secret, doc, fields);
   }
 
-  /** The sub-field named {@code key}, if declared. */
-  public ConfigField field(String key) {
-    return fields.stream().filter(f -> f.name.equals(key)).findFirst().orElse(null);
-  }
-
   /** As {@code GET /api/kinds} shows it. */
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("name", name).put("type", type.label).put("required", required)

@@ -11,8 +11,4 @@ public record ListenerDefinition(ListenerSpec spec, ListenerFactory factory, Jso
   public String name() {
     return spec.name();
   }
-
-  public ListenerDefinition withVersion(long newVersion) {
-    return new ListenerDefinition(spec, factory, source, newVersion);
-  }
 }

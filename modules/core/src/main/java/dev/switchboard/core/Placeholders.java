@@ -41,7 +41,7 @@ public final class Placeholders {
     return byPath;
   }
 
-  public static boolean hasPlaceholder(Object value) {
+  private static boolean hasPlaceholder(Object value) {
     return value instanceof String s && s.contains("${");
   }
 
