@@ -15,6 +15,11 @@ public final class Addresses {
   public static final String DEFINITIONS = "switchboard.definitions";
   /** Publish (local): bridge sockets created/closed, registers/unregisters, as {@link BridgeActivity}. */
   public static final String BRIDGE_EVENTS = "switchboard.bridge.events";
+  /**
+   * In a cluster, publish: {@code {node, epoch, status}} from the node that owns the listener; every node's
+   * view turns them into its own {@link #STATUS} stream.
+   */
+  public static final String CLUSTER_STATUS = "switchboard.cluster.status";
   /** Local: listener instances report to the supervisor here, as {@link ListenerReport}. */
   public static final String LISTENER_REPORTS = "switchboard.internal.listener";
 

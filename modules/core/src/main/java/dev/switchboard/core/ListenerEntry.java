@@ -33,6 +33,12 @@ final class ListenerEntry {
   long retryTimer = -1;
   long resetTimer = -1;
   long publishedRate = -1;
+  /** In a single process always true; in a cluster, whether this node holds the listener's lease. */
+  boolean owned = true;
+  /** In a cluster, the epoch of this node's lease; 0 in a single process. */
+  long epoch;
+  /** In a cluster, the number of restarts asked for so far: a higher one from the cluster is a restart. */
+  long restarts;
   /** Why the desired state is not on disk; null when it is. */
   String persistError;
 

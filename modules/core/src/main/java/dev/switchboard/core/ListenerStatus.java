@@ -12,6 +12,8 @@ import java.time.Instant;
  * @param desiredPersisted false while the desired state could not be saved ({@code desired_persisted})
  * @param taskStatus none|running|completed|failed|cancelled: what became of the current deployment
  * @param kindFields the fields of the listener's kind, flattened into the JSON next to the common ones
+ * @param owner      in a cluster, the node that runs the listener (null when none, and in a single process)
+ * @param epoch      in a cluster, the owner's lease epoch: it only grows; 0 in a single process
  */
 public record ListenerStatus(
     String name,
@@ -34,7 +36,9 @@ public record ListenerStatus(
     Instant lastMessageAt,
     long rate1m,
     int connectedClients,
-    JsonObject kindFields) {
+    JsonObject kindFields,
+    String owner,
+    long epoch) {
 
   public boolean running() {
     return state == ListenerState.CONNECTED;
@@ -64,13 +68,23 @@ public record ListenerStatus(
         .put("malformed", malformed)
         .put("last_message_at", text(lastMessageAt))
         .put("rate_1m", rate1m)
-        .put("connected_clients", connectedClients);
+        .put("connected_clients", connectedClients)
+        .put("owner", owner)
+        .put("epoch", epoch);
+  }
+
+  /** The same status, with another state and owner: what a cluster node shows of a listener between owners. */
+  public ListenerStatus unassigned(String why) {
+    JsonObject fields = kindFields == null ? new JsonObject() : kindFields.copy();
+    return new ListenerStatus(name, type, ListenerState.UNASSIGNED, active, desiredPersisted, taskStatus, websocketUrl, autoStart,
+        0, null, lastError, null, deployments, messagesIn, messagesOut, bytesIn, malformed, lastMessageAt, 0, connectedClients,
+        fields.put("unassigned_reason", why), null, epoch);
   }
 
   private static final java.util.Set<String> COMMON = java.util.Set.of(
       "name", "type", "state", "is_active", "is_running", "desired_persisted", "task_status", "connection_status", "websocket_url",
       "auto_start", "attempt", "next_retry_at", "last_error", "connected_since", "deployments", "messages_in",
-      "messages_out", "bytes_in", "malformed", "last_message_at", "rate_1m", "connected_clients");
+      "messages_out", "bytes_in", "malformed", "last_message_at", "rate_1m", "connected_clients", "owner", "epoch");
 
   public static ListenerStatus fromJson(JsonObject json) {
     JsonObject kind = new JsonObject();
@@ -100,7 +114,9 @@ public record ListenerStatus(
         instant(json.getString("last_message_at")),
         json.getLong("rate_1m", 0L),
         json.getInteger("connected_clients", 0),
-        kind);
+        kind,
+        json.getString("owner"),
+        json.getLong("epoch", 0L));
   }
 
   private static String text(Instant instant) {

@@ -14,6 +14,10 @@ import org.slf4j.LoggerFactory;
 public abstract class ListenerVerticle extends VerticleBase {
   /** The deployment-config key that tells an instance which generation it is. */
   public static final String GENERATION = "generation";
+  /** The deployment-config key that names the listener: what tells an event-bus interceptor whose data it is. */
+  public static final String LISTENER = "listener";
+  /** The deployment-config key of the owner's lease epoch (in a cluster; 0 otherwise). */
+  public static final String EPOCH = "epoch";
 
   protected final ListenerSpec spec;
   protected final ListenerStats stats;

@@ -40,9 +40,20 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   /**
    * Options that are the supervisor's own, not any listener's.
    *
-   * @param env where {@code ${VAR}} placeholders of definitions sent at run time are resolved
+   * @param env  where {@code ${VAR}} placeholders of definitions sent at run time are resolved
+   * @param node in a cluster, this node's name; null in a single process. A clustered supervisor runs
+   *             only the listeners it is told it owns ({@link #own}), takes definitions and desired
+   *             states from the cluster ({@link #define}, {@link #desire}) and keeps no file of its own,
+   *             and publishes its owned listeners' status on {@link Addresses#CLUSTER_STATUS}.
    */
-  public record Options(Path dataDir, Duration statusInterval, Map<String, String> env) {
+  public record Options(Path dataDir, Duration statusInterval, Map<String, String> env, String node) {
+    public Options(Path dataDir, Duration statusInterval, Map<String, String> env) {
+      this(dataDir, statusInterval, env, null);
+    }
+
+    boolean clustered() {
+      return node != null;
+    }
   }
 
   private final ListenerKinds kinds;
@@ -82,11 +93,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     context = vertx.getOrCreateContext();
     LocalCodec.register(vertx, ListenerReport.class);
     LocalCodec.register(vertx, BridgeActivity.class);
-    desiredStore = new DesiredStateStore(vertx, options.dataDir());
-    definitionStore = new DefinitionStore(vertx, options.dataDir());
     vertx.eventBus().<ListenerReport>localConsumer(Addresses.LISTENER_REPORTS, msg -> onReport(msg.body()));
-    vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(this)::handle);
-    vertx.eventBus().<Object>consumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(currentSnapshot().toJson()));
     BridgeClients clients = new BridgeClients(entries.keySet());
     vertx.eventBus().<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> {
       String listener = clients.apply(msg.body());
@@ -95,6 +102,13 @@ public class Supervisor extends VerticleBase implements ControlPlane {
       }
     });
     vertx.setPeriodic(options.statusInterval().toMillis(), id -> publishCounters());
+    if (options.clustered()) {
+      return Future.succeededFuture(); // the cluster defines the listeners, and keeps them
+    }
+    desiredStore = new DesiredStateStore(vertx, options.dataDir());
+    definitionStore = new DefinitionStore(vertx, options.dataDir());
+    vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(this)::handle);
+    vertx.eventBus().<Object>consumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(currentSnapshot().toJson()));
     vertx.setPeriodic(UNSAVED_RETRY_MS, id -> retryUnsaved());
     return definitionStore.load()
         .compose(this::initialDefinitions)
@@ -182,6 +196,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   }
 
   private Future<Void> deployCompanions(ListenerEntry e) {
+    if (!e.owned || !e.companions.isEmpty()) {
+      return Future.succeededFuture(); // in a cluster, companions run where the listener runs
+    }
     List<Future<String>> deployed = new ArrayList<>();
     for (Deployable companion : e.definition.factory().companions(e.spec(), e.stats)) {
       deployed.add(vertx.deployVerticle(companion).onSuccess(e.companions::add));
@@ -193,6 +210,84 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     List<Future<Void>> undeployed = e.companions.stream().map(id -> vertx.undeploy(id)).toList();
     e.companions.clear();
     return Future.join(undeployed).otherwiseEmpty().mapEmpty();
+  }
+
+  // ---- in a cluster: what the node's ownership and the cluster's state tell this supervisor --------
+
+  /**
+   * This node now holds the listener's lease, with {@code epoch}: its companions are deployed and, if it
+   * is wanted, its instance, whose status and data carry the epoch. Cluster only.
+   */
+  public Future<Void> own(String name, long epoch) {
+    return onLoop(() -> enqueue(name, () -> {
+      ListenerEntry e = entries.get(name);
+      if (e == null || shuttingDown) {
+        return Future.succeededFuture();
+      }
+      e.owned = true;
+      e.epoch = epoch;
+      e.attempt = 0;
+      e.state = ListenerState.STOPPED;
+      log(e, "owned here (epoch " + epoch + ")");
+      publish(e);
+      return deployCompanions(e).compose(v -> e.desired ? deploy(e) : Future.succeededFuture());
+    }));
+  }
+
+  /**
+   * This node no longer holds the listener's lease (it handed it over, lost it, or could not renew it in
+   * time): the instance closes its connection and the companions go. Nothing is published about it
+   * from here: the new owner, or every node's view, speaks for it now. Cluster only.
+   */
+  public Future<Void> disown(String name, String why) {
+    return onLoop(() -> {
+      ListenerEntry e = entries.get(name);
+      if (e == null || !e.owned) {
+        return Future.succeededFuture();
+      }
+      e.owned = false; // at once, not in the queue: a deploy queued behind this must find it gone
+      LOG.info("[{}] no longer owned here (epoch {}): {}", name, e.epoch, why);
+      return enqueue(name, () -> {
+        cancelTimers(e);
+        e.nextRetryAt = null;
+        return undeployCurrent(e).compose(v -> undeployCompanions(e)).map(v -> {
+          e.state = ListenerState.UNASSIGNED;
+          e.connectedSince = null;
+          return null;
+        });
+      });
+    });
+  }
+
+  /**
+   * The cluster's desired state of a listener: started or stopped, and how many restarts were asked
+   * for. The owner acts on a change; every node keeps it, so that a new owner starts from it. Cluster only.
+   */
+  public Future<Void> desire(String name, boolean active, long restarts) {
+    return onLoop(() -> enqueue(name, () -> {
+      ListenerEntry e = entries.get(name);
+      if (e == null) {
+        return Future.succeededFuture();
+      }
+      boolean restart = restarts > e.restarts;
+      e.restarts = Math.max(e.restarts, restarts);
+      if (!e.owned) {
+        e.desired = active;
+        return Future.succeededFuture();
+      }
+      if (active && (restart || !e.desired || e.state == ListenerState.FAILED || e.state == ListenerState.STOPPED)) {
+        return (restart ? restart(e) : start(e)).mapEmpty();
+      }
+      if (!active && (e.desired || e.state != ListenerState.STOPPED)) {
+        return stop(e).mapEmpty();
+      }
+      return Future.succeededFuture();
+    }));
+  }
+
+  /** Publishes the status of every listener owned here again: a node that has just joined asks for it. Cluster only. */
+  public void republish() {
+    context.runOnContext(v -> entries.values().stream().filter(e -> e.owned).forEach(this::publish));
   }
 
   // ---- the control plane: every call hops onto the supervisor's loop and into the name's queue ----
@@ -408,6 +503,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   /** Saves the entry's desired state; a failure is recorded in its status, not thrown. */
   private Future<Void> persistDesired(ListenerEntry e) {
+    if (options.clustered()) {
+      return Future.succeededFuture(); // the cluster's state is the desired state, and it keeps it
+    }
     boolean wanted = e.desired;
     return desiredStore.save(e.name(), wanted).transform(ar -> {
       String before = e.persistError;
@@ -459,7 +557,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
       return Future.failedFuture(ControlException.invalid(e));
     }
     ListenerDefinition before = defined.put(name, definition);
-    return definitionStore.save(defined.values())
+    return saveDefinitions()
         .recover(err -> {
           // Not on disk: nothing changes, and the answer says so.
           if (before == null) {
@@ -476,6 +574,10 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private Future<Result> create(ListenerDefinition definition) {
     ListenerEntry e = new ListenerEntry(definition);
     e.desired = definition.spec().autoStart();
+    if (options.clustered()) {
+      e.owned = false; // until this node takes its lease
+      e.state = ListenerState.UNASSIGNED;
+    }
     entries.put(e.name(), e);
     log(e, "defined (version " + definition.version() + ")");
     publish(e);
@@ -505,7 +607,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
             e.attempt = 0;
             return deploy(e);
           }
-          e.state = ListenerState.STOPPED;
+          e.state = e.owned ? ListenerState.STOPPED : ListenerState.UNASSIGNED;
           e.connectedSince = null;
           publish(e);
           return Future.succeededFuture();
@@ -515,7 +617,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   private Future<String> remove(ListenerEntry e) {
     ListenerDefinition before = defined.remove(e.name());
-    return definitionStore.save(defined.values())
+    return saveDefinitions()
         .recover(err -> {
           defined.put(e.name(), before);
           return Future.failedFuture(new ControlException(500, "the removal could not be saved to " + definitionStore.file()
@@ -526,19 +628,28 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           return halt(e, "cancelled");
         })
         .compose(v -> undeployCompanions(e))
-        .compose(v -> desiredStore.remove(e.name()).otherwiseEmpty())
+        .compose(v -> options.clustered() ? Future.<Void>succeededFuture() : desiredStore.remove(e.name()).otherwiseEmpty())
         .compose(v -> e.definition.factory().deleteState(vertx).otherwiseEmpty())
         .map(v -> {
           entries.remove(e.name());
           log(e, "removed");
-          vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", ++statusSeq).put("status",
-              new JsonObject().put("name", e.name()).put("type", e.spec().type()).put("removed", true)));
+          if (!options.clustered()) { // in a cluster, every node's view removes it, from the cluster's state
+            vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", ++statusSeq).put("status",
+                new JsonObject().put("name", e.name()).put("type", e.spec().type()).put("removed", true)));
+          }
           publishDefinition(e.name(), "removed", e.definition.version());
           return "removed";
         });
   }
 
+  private Future<Void> saveDefinitions() {
+    return options.clustered() ? Future.succeededFuture() : definitionStore.save(defined.values());
+  }
+
   private void publishDefinition(String name, String action, long version) {
+    if (options.clustered()) {
+      return; // every node's view says it, from the cluster's state
+    }
     vertx.eventBus().publish(Addresses.DEFINITIONS, new JsonObject()
         .put("seq", ++definitionSeq).put("name", name).put("action", action).put("version", version));
   }
@@ -564,7 +675,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
    * two never run side by side, whatever led here (design invariant 1).
    */
   private Future<Void> deploy(ListenerEntry e) {
-    if (shuttingDown) {
+    if (shuttingDown || !e.owned) {
       return Future.succeededFuture();
     }
     return e.deploymentId == null ? deployFresh(e) : undeployCurrent(e).compose(v -> deployFresh(e));
@@ -580,7 +691,10 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     publish(e);
     log(e, "starting (attempt " + (e.attempt + 1) + ")");
     ListenerVerticle instance = e.definition.factory().newInstance(e.spec(), e.stats);
-    DeploymentOptions deployment = new DeploymentOptions().setConfig(new JsonObject().put(ListenerVerticle.GENERATION, generation));
+    DeploymentOptions deployment = new DeploymentOptions().setConfig(new JsonObject()
+        .put(ListenerVerticle.GENERATION, generation)
+        .put(ListenerVerticle.LISTENER, e.name())
+        .put(ListenerVerticle.EPOCH, e.epoch));
     return vertx.deployVerticle(instance, deployment)
         .map(id -> {
           e.deploymentId = id;
@@ -735,19 +849,28 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     return new ListenerStatus(e.name(), e.spec().type(), e.state, e.desired, e.persistError == null, e.taskStatus,
         Secrets.global().redact(e.spec().url()), e.spec().autoStart(), e.attempt, e.nextRetryAt, e.lastError,
         e.connectedSince, e.deployments, s.messagesIn(), s.messagesOut(), s.bytesIn(), s.malformed(),
-        s.lastMessageAt(), s.rate1m(), s.connectedClients(), s.kindFields());
+        s.lastMessageAt(), s.rate1m(), s.connectedClients(), s.kindFields(), options.node(), e.epoch);
   }
 
   private void publish(ListenerEntry e) {
     e.stats.takeChanged();
     ListenerStatus status = status(e);
     e.publishedRate = status.rate1m();
-    vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", ++statusSeq).put("status", status.toJson()));
+    if (!options.clustered()) {
+      vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", ++statusSeq).put("status", status.toJson()));
+    } else if (e.owned) {
+      // Every node's view takes it, and drops it if a newer epoch has been seen.
+      vertx.eventBus().publish(Addresses.CLUSTER_STATUS, new JsonObject().put("node", options.node()).put("epoch", e.epoch)
+          .put("status", status.toJson()));
+    }
   }
 
   /** Counters change with every message: they are pushed at most once per status interval. */
   private void publishCounters() {
     for (ListenerEntry e : entries.values()) {
+      if (options.clustered() && !e.owned) {
+        continue;
+      }
       if (e.stats.takeChanged() || e.stats.rate1m() != e.publishedRate) {
         publish(e);
       }

@@ -1,6 +1,9 @@
 package dev.switchboard.server;
 
+import dev.switchboard.cluster.ClusterNode;
+import dev.switchboard.cluster.ClusteredVertx;
 import dev.switchboard.core.ConfigException;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import dev.switchboard.core.ControlException;
 import dev.switchboard.core.ControlPlane;
 import dev.switchboard.core.ListenerDefinition;
@@ -32,30 +35,36 @@ public final class Switchboard {
 
   private final Vertx vertx;
   private final SwitchboardConfig config;
+  /** This node's part of the cluster; null in a single process. */
+  private final HazelcastClusterManager clusterManager;
+  private ClusterNode cluster;
   private HttpApi http;
   private Supervisor supervisor;
   private String supervisorId;
   /** Everything deployed: the readiness probe's answer. */
   private volatile boolean ready;
 
-  private Switchboard(Vertx vertx, SwitchboardConfig config) {
+  private Switchboard(Vertx vertx, SwitchboardConfig config, HazelcastClusterManager clusterManager) {
     this.vertx = vertx;
     this.config = config;
+    this.clusterManager = clusterManager;
   }
 
   /** Builds Vert.x and deploys everything. Fails (and closes Vert.x) if any part fails to start. */
   public static Future<Switchboard> start(SwitchboardConfig config) {
     // One registry per instance: tests run several in one JVM, and registries are JVM-wide by name.
     String registry = "switchboard-" + INSTANCES.incrementAndGet();
-    Vertx vertx = Vertx.builder().with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setRegistryName(registry)
         .setJvmMetricsEnabled(true)
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)))).build();
-    Switchboard app = new Switchboard(vertx, config);
-    return app.deploy(registry)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+    Future<Switchboard> built = config.cluster().enabled()
+        ? ClusteredVertx.start(config.cluster(), options).map(node -> new Switchboard(node.vertx(), config, node.clusterManager()))
+        : Future.succeededFuture(new Switchboard(Vertx.builder().with(options).build(), config, null));
+    return built.compose(app -> app.deploy(registry)
         .map(app)
-        .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
+        .recover(err -> app.vertx.close().transform(v -> Future.failedFuture(err))));
   }
 
   private Future<Void> deploy(String registry) {
@@ -68,26 +77,39 @@ public final class Switchboard {
     return chain
         .compose(v -> {
           // Listeners start last, once everything that consumes their messages (history, your verticles) is up.
+          String node = clusterManager == null ? null : config.cluster().node();
           supervisor = new Supervisor(config.kinds(), config.listeners(),
-              new Supervisor.Options(config.dataDir(), config.statusInterval(), config.env())).holdListeners();
+              new Supervisor.Options(config.dataDir(), config.statusInterval(), config.env(), node)).holdListeners();
           return vertx.deployVerticle(supervisor);
         })
         .compose(id -> {
           supervisorId = id;
+          if (clusterManager == null) {
+            return Future.succeededFuture();
+          }
+          // Before the status module: in a cluster, this node's view of every listener is its status stream.
+          cluster = new ClusterNode(config.cluster(), clusterManager.getHazelcastInstance(), supervisor, config.kinds(),
+              config.listeners(), config.dataDir(), config.env());
+          return vertx.deployVerticle(cluster);
+        })
+        .compose(id -> {
           // After the supervisor: the fan-out starts from its snapshot.
           return vertx.deployVerticle(new StatusModule(config.status()));
         })
         .compose(id -> vertx.deployVerticle(new ListenerMetrics(registry, config.kinds())))
         .compose(id -> {
-          http = new HttpApi(config, registry, supervisor, this::reload, () -> ready);
+          http = new HttpApi(config, registry, control(), this::reload, () -> ready && (cluster == null || cluster.ready()));
           return vertx.deployVerticle(http);
         })
         .compose(id -> deployUserVerticles())
         .onSuccess(v -> {
           supervisor.startListeners();
+          if (cluster != null) {
+            cluster.startListeners();
+          }
           ready = true;
         })
-        .compose(v -> supervisor.snapshot())
+        .compose(v -> control().snapshot())
         .onSuccess(snapshot -> LOG.info("switchboard ready on http://{}:{}/ with {} listener(s)",
             config.http().host(), http.port(), snapshot.listeners().size()))
         .mapEmpty();
@@ -110,7 +132,12 @@ public final class Switchboard {
 
   /** The control plane every face of this process wraps. */
   public ControlPlane control() {
-    return supervisor;
+    return cluster == null ? supervisor : cluster.control();
+  }
+
+  /** This node's part of the cluster, or empty in a single process. */
+  public java.util.Optional<ClusterNode> cluster() {
+    return java.util.Optional.ofNullable(cluster);
   }
 
   /**
@@ -129,7 +156,7 @@ public final class Switchboard {
           + "; nothing changed"));
     }
     LOG.info("reloading the listeners of {}", config.file().get());
-    return supervisor.replaceAll(fresh.listeners().stream().map(ListenerDefinition::source).toList())
+    return control().replaceAll(fresh.listeners().stream().map(ListenerDefinition::source).toList())
         .onSuccess(outcomes -> LOG.info("reloaded {}: {}", config.file().get(), outcomes));
   }
 
@@ -150,8 +177,10 @@ public final class Switchboard {
   public Future<Void> stop() {
     ready = false; // a stopping process takes no new work
     // Every listener closes its connection first (and nothing redeploys meanwhile), then the supervisor goes.
-    Future<Void> listenersDown = supervisorId == null ? Future.succeededFuture()
-        : supervisor.shutDown().transform(ar -> vertx.undeploy(supervisorId));
+    // In a cluster, each lease is released once its listener has closed: the next owner connects at once.
+    Future<Void> leasesReleased = cluster == null ? Future.succeededFuture() : cluster.leave();
+    Future<Void> listenersDown = supervisorId == null ? leasesReleased
+        : leasesReleased.transform(ar -> supervisor.shutDown()).transform(ar -> vertx.undeploy(supervisorId));
     // Not a transform: that would complete on one of this Vert.x's event loops, which close() shuts down.
     Promise<Void> closed = Promise.promise();
     listenersDown.onComplete(ar -> vertx.close().onComplete(closed));

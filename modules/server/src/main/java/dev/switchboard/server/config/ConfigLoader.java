@@ -1,5 +1,6 @@
 package dev.switchboard.server.config;
 
+import dev.switchboard.cluster.ClusterSettings;
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
 import dev.switchboard.core.ListenerDefinition;
@@ -123,9 +124,10 @@ public final class ConfigLoader {
     List<SwitchboardConfig.Simulator> simulators = simulators(root.section("simulators"));
     List<SwitchboardConfig.UserVerticle> verticles = verticles(root);
     LoggingSetup.Logging logging = logging(root.section("logging"));
+    ClusterSettings cluster = ClusterSettings.from(root.section("cluster"));
     root.finish();
     return new SwitchboardConfig(httpConfig, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
-        logging, kinds, env, Optional.empty());
+        logging, kinds, env, Optional.empty(), cluster);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.switchboard.server.config;
 
+import dev.switchboard.cluster.ClusterSettings;
 import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.server.http.AllowedHosts;
@@ -27,6 +28,7 @@ import java.util.Optional;
  * @param kinds      the listener kinds found on the classpath
  * @param env        where {@code ${VAR}} placeholders resolve, also in definitions sent at run time
  * @param file       the file this was read from, if any: what a reload reads again
+ * @param cluster    the cluster this node joins; {@link ClusterSettings#OFF} for a single process
  */
 public record SwitchboardConfig(
     Http http,
@@ -40,7 +42,8 @@ public record SwitchboardConfig(
     LoggingSetup.Logging logging,
     ListenerKinds kinds,
     Map<String, String> env,
-    Optional<Path> file) {
+    Optional<Path> file,
+    ClusterSettings cluster) {
 
   /**
    * @param controlToken the bearer token every control action must carry
@@ -61,6 +64,6 @@ public record SwitchboardConfig(
 
   public SwitchboardConfig withFile(Path path) {
     return new SwitchboardConfig(http, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
-        logging, kinds, env, Optional.of(path));
+        logging, kinds, env, Optional.of(path), cluster);
   }
 }

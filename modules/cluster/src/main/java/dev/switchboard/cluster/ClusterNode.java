@@ -1,0 +1,93 @@
+package dev.switchboard.cluster;
+
+import com.hazelcast.core.HazelcastInstance;
+import dev.switchboard.core.Addresses;
+import dev.switchboard.core.ControlEndpoint;
+import dev.switchboard.core.ControlPlane;
+import dev.switchboard.core.ListenerDefinition;
+import dev.switchboard.core.ListenerKinds;
+import dev.switchboard.core.Supervisor;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * This node's part of the cluster, on one event loop: the cluster's listener records
+ * ({@link ClusterState}), the leases ({@link Ownership}), the epoch on the data path
+ * ({@link EpochGuard}), this node's view of every status ({@link ClusterStatusView}) and the control
+ * plane every face of this node wraps ({@link #control()}). Deployed after the supervisor, which it
+ * drives.
+ */
+public final class ClusterNode extends VerticleBase {
+  private final ClusterSettings settings;
+  private final HazelcastInstance hazelcast;
+  private final Supervisor supervisor;
+  private final ListenerKinds kinds;
+  private final List<ListenerDefinition> seeds;
+  private final Path dataDir;
+  private final Map<String, String> env;
+  private Members members;
+  private ClusterState state;
+  private Ownership ownership;
+  private EpochGuard guard;
+  private ClusterControl control;
+
+  /** What {@code /metrics} and the readiness probe read of this node. */
+  public record Facts(String node, int nodes, int majority, boolean majorityPresent, int leasesHeld, long takeovers, long fenced,
+                      long staleDropped) {
+  }
+
+  /** @param seeds the config file's listeners: they define the cluster's listeners when no node has any yet */
+  public ClusterNode(ClusterSettings settings, HazelcastInstance hazelcast, Supervisor supervisor, ListenerKinds kinds,
+                     List<ListenerDefinition> seeds, Path dataDir, Map<String, String> env) {
+    this.settings = settings;
+    this.hazelcast = hazelcast;
+    this.supervisor = supervisor;
+    this.kinds = kinds;
+    this.seeds = seeds;
+    this.dataDir = dataDir;
+    this.env = env;
+  }
+
+  @Override
+  public Future<?> start() {
+    members = new Members(hazelcast, settings.majority());
+    state = new ClusterState(context, hazelcast, members, settings.node(), supervisor, seeds, dataDir);
+    ownership = new Ownership(context, hazelcast, members, settings, state, supervisor);
+    guard = new EpochGuard(ownership);
+    guard.install(vertx.eventBus());
+    ClusterStatusView view = new ClusterStatusView(context, settings, members, state, ownership, guard, supervisor);
+    control = new ClusterControl(context, state, view, kinds, env, dataDir);
+    // Any node takes any command: the control address is served here as on every other node.
+    vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(control)::handle);
+    return view.start().compose(v -> state.start()).compose(v -> ownership.start());
+  }
+
+  /** From now on this node runs the listeners it wins: call it once what consumes their data is deployed. */
+  public void startListeners() {
+    ownership.begin();
+  }
+
+  public ControlPlane control() {
+    return control;
+  }
+
+  /** True once this node follows the cluster's listeners and a majority of Switchboard nodes is present. */
+  public boolean ready() {
+    return state != null && state.loaded().isComplete() && members.majorityPresent();
+  }
+
+  /** Called before the supervisor stops: every listener run here closes, then its lease goes to another node. */
+  public Future<Void> leave() {
+    return ownership == null ? Future.succeededFuture() : ownership.releaseAll();
+  }
+
+  public Facts facts() {
+    List<String> nodes = members.nodes();
+    return new Facts(settings.node(), nodes.size(), settings.majority(), nodes.size() >= settings.majority(), ownership.held(),
+        ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound());
+  }
+}

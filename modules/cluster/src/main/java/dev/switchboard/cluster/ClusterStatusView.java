@@ -1,0 +1,200 @@
+package dev.switchboard.cluster;
+
+import dev.switchboard.core.Addresses;
+import dev.switchboard.core.ControlPlane;
+import dev.switchboard.core.HealthReport;
+import dev.switchboard.core.LastError;
+import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.ListenerStatus;
+import dev.switchboard.core.Supervisor;
+import io.vertx.core.Future;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * This node's view of every listener in the cluster: the owners' statuses (the newest epoch wins, an
+ * older one is dropped), {@code UNASSIGNED} with the reason while a listener has no owner, with the
+ * owner node and epoch in every status. It is this node's {@code switchboard.status} stream, with its
+ * own seq and a view id (a client that resumes against another node's view gets a snapshot), and it
+ * answers {@code switchboard.status.snapshot} here.
+ */
+public final class ClusterStatusView {
+  /** Publish: every node publishes the status of the listeners it owns again (a node has just joined). */
+  static final String RESEND = "switchboard.cluster.resend";
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+
+  /** The last status an owner published: its node, epoch and the status JSON. */
+  private record Received(String node, long epoch, JsonObject status) {
+  }
+
+  private final Vertx vertx;
+  private final Context context;
+  private final String view = UUID.randomUUID().toString();
+  private final ClusterSettings settings;
+  private final Members members;
+  private final ClusterState state;
+  private final Ownership ownership;
+  private final EpochGuard guard;
+  private final Supervisor supervisor;
+  private final Map<String, Received> received = new HashMap<>();
+  /** What this node's stream says now, per listener. */
+  private final Map<String, JsonObject> shown = new LinkedHashMap<>();
+  /** The local supervisor's status of listeners no status has been received for: what UNASSIGNED is drawn from. */
+  private final Map<String, JsonObject> local = new HashMap<>();
+  private final List<Consumer<String>> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private long seq;
+
+  ClusterStatusView(Context context, ClusterSettings settings, Members members, ClusterState state, Ownership ownership,
+                    EpochGuard guard, Supervisor supervisor) {
+    this.vertx = context.owner();
+    this.context = context;
+    this.settings = settings;
+    this.members = members;
+    this.state = state;
+    this.ownership = ownership;
+    this.guard = guard;
+    this.supervisor = supervisor;
+  }
+
+  Future<?> start() {
+    vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_STATUS, msg -> onStatus(msg.body()));
+    vertx.eventBus().consumer(RESEND, msg -> supervisor.republish());
+    vertx.eventBus().localConsumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(snapshotJson()));
+    state.watch(name -> {
+      supervisor.status(name).onComplete(ar -> {
+        if (ar.succeeded()) {
+          local.put(name, ar.result().listener().toJson());
+        }
+        refresh(name);
+      });
+      refresh(name);
+    });
+    vertx.setPeriodic(settings.lease().renewInterval().toMillis(), id -> refreshAll());
+    state.loaded().onSuccess(v -> vertx.eventBus().publish(RESEND, new JsonObject().put("node", settings.node())));
+    return Future.succeededFuture();
+  }
+
+  /** Calls {@code listener} with a listener's name whenever what this view shows of it changes, until the returned action runs. */
+  Runnable onChange(Consumer<String> listener) {
+    changes.add(listener);
+    return () -> changes.remove(listener);
+  }
+
+  /** The status this node shows for {@code name}; null when there is no such listener. */
+  ListenerStatus status(String name) {
+    JsonObject s = shown.get(name);
+    return s == null ? null : ListenerStatus.fromJson(s);
+  }
+
+  long seq() {
+    return seq;
+  }
+
+  ControlPlane.Snapshot snapshot() {
+    return new ControlPlane.Snapshot(seq, shown.values().stream().map(ListenerStatus::fromJson).toList());
+  }
+
+  HealthReport health() {
+    Map<String, HealthReport.ListenerHealth> each = new LinkedHashMap<>();
+    boolean healthy = true;
+    for (JsonObject json : shown.values()) {
+      ListenerStatus s = ListenerStatus.fromJson(json);
+      String problem = null;
+      if (s.active() && s.state() == ListenerState.UNASSIGNED) {
+        problem = "unassigned: " + json.getString("unassigned_reason");
+      } else if (s.active() && s.state() != ListenerState.CONNECTED) {
+        LastError error = s.lastError();
+        problem = "not connected (" + s.state() + (error == null ? "" : ": " + error.message()) + ") on " + s.owner();
+      }
+      healthy &= problem == null;
+      each.put(s.name(), new HealthReport.ListenerHealth(problem == null, s.state(), s.active(), problem));
+    }
+    return new HealthReport(healthy, each);
+  }
+
+  private JsonObject snapshotJson() {
+    return new JsonObject().put("seq", seq).put("view", view).put("listeners", new JsonArray(new ArrayList<>(shown.values())));
+  }
+
+  private void onStatus(JsonObject message) {
+    JsonObject status = message.getJsonObject("status");
+    String name = status == null ? null : status.getString("name");
+    long epoch = message.getLong("epoch", 0L);
+    if (name == null || !guard.current(name, epoch)) {
+      return; // an owner that has been replaced: what it says no longer counts
+    }
+    Received before = received.get(name);
+    if (before != null && before.epoch > epoch) {
+      return;
+    }
+    received.put(name, new Received(message.getString("node"), epoch, status));
+    refresh(name);
+  }
+
+  private void refreshAll() {
+    state.listeners().keySet().forEach(this::refresh);
+    new ArrayList<>(shown.keySet()).stream().filter(n -> state.record(n) == null).forEach(this::refresh);
+  }
+
+  private void refresh(String name) {
+    ListenerRecord record = state.record(name);
+    if (record == null) {
+      received.remove(name);
+      local.remove(name);
+      JsonObject was = shown.remove(name);
+      if (was != null) {
+        emit(name, new JsonObject().put("name", name).put("type", was.getString("type")).put("removed", true));
+      }
+      return;
+    }
+    JsonObject now = effective(name, record);
+    if (!now.equals(shown.get(name))) {
+      shown.put(name, now);
+      emit(name, now);
+    }
+  }
+
+  private void emit(String name, JsonObject status) {
+    vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", ++seq).put("view", view).put("status", status), LOCAL);
+    changes.forEach(c -> c.accept(name));
+  }
+
+  /** What to show of a listener now: its owner's status, or UNASSIGNED and why. */
+  private JsonObject effective(String name, ListenerRecord record) {
+    Lease lease = ownership.lease(name);
+    Received r = received.get(name);
+    List<String> nodes = members.nodes();
+    String why;
+    if (nodes.size() < members.majority()) {
+      why = "no majority: " + nodes.size() + " of the " + settings.members().size() + " Switchboard nodes are present, "
+          + members.majority() + " are needed; nothing runs until they are";
+    } else if (lease == null) {
+      why = "not placed yet: the first-ranked node takes it within " + settings.lease().renewInterval().toMillis() + " ms";
+    } else if (!lease.held()) {
+      why = lease.owner() + " released it (epoch " + lease.epoch() + "); the next node takes it now";
+    } else if (!nodes.contains(lease.owner())) {
+      why = "its owner " + lease.owner() + " left (epoch " + lease.epoch() + "); another node takes it over once the lease has run out ("
+          + settings.lease().duration().toSeconds() + " s)";
+    } else if (r == null || r.epoch < lease.epoch()) {
+      why = lease.owner() + " has taken it (epoch " + lease.epoch() + "); its status is on its way";
+    } else {
+      return r.status.copy().put("is_active", record.active());
+    }
+    JsonObject base = r != null ? r.status : local.get(name);
+    if (base == null) {
+      base = new JsonObject().put("name", name).put("type", record.definitionJson().getString("type")).put("state", "STOPPED");
+    }
+    return ListenerStatus.fromJson(base).unassigned(why).toJson().put("is_active", record.active());
+  }
+}

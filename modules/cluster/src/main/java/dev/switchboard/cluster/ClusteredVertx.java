@@ -1,0 +1,72 @@
+package dev.switchboard.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+/**
+ * Builds a clustered Vert.x on Vert.x's Hazelcast cluster manager from {@link ClusterSettings}: TCP-IP
+ * join with the listed members only (no multicast, no auto-detection), bound to one interface, failure
+ * detection from the settings, and split-brain protection on Switchboard's maps.
+ */
+public final class ClusteredVertx {
+  /** Leases and listener records: a minority can neither read nor write them. */
+  static final String PROTECTED_MAPS = "switchboard.*";
+  static final String MAJORITY = "switchboard-majority";
+  /** How long one Hazelcast call may wait; ours add their own, shorter, timeouts on top. */
+  private static final String CALL_TIMEOUT_MS = "5000";
+
+  private ClusteredVertx() {
+  }
+
+  /** The started node and its cluster manager (which holds the Hazelcast instance). */
+  public record Node(Vertx vertx, HazelcastClusterManager clusterManager) {
+  }
+
+  public static Future<Node> start(ClusterSettings settings, VertxOptions options) {
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings));
+    options.setEventBusOptions(new EventBusOptions().setHost(settings.eventBusHost()).setPort(settings.eventBusPort()));
+    return Vertx.builder().with(options).withClusterManager(manager).buildClustered().map(vertx -> new Node(vertx, manager));
+  }
+
+  static Config hazelcastConfig(ClusterSettings settings) {
+    // Vert.x's own configuration first: it keeps the settings of the __vertx.* structures.
+    Config config = ConfigUtil.loadConfig();
+    config.setClusterName(settings.name());
+    config.setInstanceName("switchboard-" + settings.node() + "-" + System.nanoTime());
+    config.getNetworkConfig().setPort(settings.port()).setPortAutoIncrement(false);
+    config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(settings.host());
+    config.getNetworkConfig().setPublicAddress(settings.host() + ":" + settings.port());
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(settings.members());
+    config.getMemberAttributeConfig().setAttribute(SwitchboardMajority.NODE_ATTRIBUTE, settings.node());
+    long heartbeat = settings.heartbeat().toSeconds();
+    long silence = settings.maxSilence().toSeconds();
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.heartbeat.interval.seconds", String.valueOf(heartbeat));
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(silence));
+    // A member that froze and woke up alone merges back after this, not after Hazelcast's 5 minutes.
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", String.valueOf(Math.max(5, silence)));
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(Math.max(5, silence)));
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.operation.call.timeout.millis", CALL_TIMEOUT_MS);
+    config.setProperty("hazelcast.shutdownhook.enabled", "false"); // Switchboard leaves the cluster itself, in order
+    config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MAJORITY, true, settings.majority())
+        .setProtectOn(SplitBrainProtectionOn.READ_WRITE)
+        .setFunctionImplementation(new SwitchboardMajority(settings.majority())));
+    config.addMapConfig(new MapConfig(PROTECTED_MAPS).setBackupCount(Math.min(2, settings.members().size() - 1))
+        .setSplitBrainProtectionName(MAJORITY));
+    return config;
+  }
+}

@@ -1,0 +1,30 @@
+package dev.switchboard.cluster;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.Serializable;
+
+/**
+ * One listener as the whole cluster wants it: its definition, started or stopped, how many restarts
+ * were asked for. Every change raises {@code version}; at boot, the highest version of each listener
+ * among the nodes' files wins. A removed listener stays as a tombstone, so that an old file cannot
+ * bring it back.
+ *
+ * @param definition the definition's JSON text, as given (placeholders unresolved)
+ */
+public record ListenerRecord(String definition, boolean active, long restarts, long version, boolean removed) implements Serializable {
+
+  JsonObject definitionJson() {
+    return new JsonObject(definition);
+  }
+
+  JsonObject toJson() {
+    return new JsonObject().put("definition", definitionJson()).put("active", active).put("restarts", restarts)
+        .put("version", version).put("removed", removed);
+  }
+
+  static ListenerRecord fromJson(JsonObject json) {
+    return new ListenerRecord(json.getJsonObject("definition").encode(), json.getBoolean("active"), json.getLong("restarts", 0L),
+        json.getLong("version"), json.getBoolean("removed", false));
+  }
+}

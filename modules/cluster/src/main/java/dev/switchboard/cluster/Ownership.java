@@ -1,0 +1,332 @@
+package dev.switchboard.cluster;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.ListenerStatus;
+import dev.switchboard.core.Supervisor;
+import io.vertx.core.Future;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Which listeners this node runs: one lease per listener, with an epoch, in a majority-protected map.
+ * <ul>
+ *   <li>The owner renews every {@code renewInterval}. One that has not renewed within
+ *   {@code renewDeadline} (a monotonic clock, never the wall clock of another node) stops the listener
+ *   by itself, and everything the listener still publishes under that epoch is dropped
+ *   ({@link #valid}, checked on the data path).</li>
+ *   <li>A candidate takes a lease at once when it is free or released, and otherwise only after it has
+ *   seen the same record, unrenewed, for a whole {@code duration}: by then the owner has stopped.</li>
+ *   <li>Placement: rendezvous hashing over the live Switchboard nodes; the first-ranked node claims. An
+ *   owner hands a listener to a node that joined and ranks first only once the connection has been up
+ *   for {@code rebalanceAfter}, so a join never makes listeners flap.</li>
+ * </ul>
+ */
+public final class Ownership {
+  private static final Logger LOG = LoggerFactory.getLogger(Ownership.class);
+  static final String MAP = "switchboard.leases";
+  /** Publish: {@code {name}} when a lease has just been released, so that the next owner need not wait for its tick. */
+  static final String RELEASED = "switchboard.cluster.released";
+
+  /** A lease this node holds: the epoch, and when (nanoTime) its last successful renewal was sent. */
+  private record Held(long epoch, long renewedAt) {
+  }
+
+  /** A lease as this node first saw it unchanged, and when. */
+  private record Observed(Lease lease, long since) {
+  }
+
+  private final Vertx vertx;
+  private final Context context;
+  private final HazelcastInstance hazelcast;
+  private final Members members;
+  private final ClusterSettings settings;
+  private final ClusterState state;
+  private final Supervisor supervisor;
+  private final String boot = UUID.randomUUID().toString();
+  /** Read on the data path, from any thread. */
+  private final Map<String, Held> held = new ConcurrentHashMap<>();
+  private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+  private final Map<String, Observed> observed = new HashMap<>();
+  private final Set<String> busy = new HashSet<>();
+  private final AtomicLong takeovers = new AtomicLong();
+  private final AtomicLong fenced = new AtomicLong();
+  private IMap<String, Lease> map;
+  private boolean leaving;
+  /** Set by {@link #begin()}: until then this node takes no lease (what consumes the listeners' data starts first). */
+  private boolean begun;
+
+  Ownership(Context context, HazelcastInstance hazelcast, Members members, ClusterSettings settings, ClusterState state,
+            Supervisor supervisor) {
+    this.vertx = context.owner();
+    this.context = context;
+    this.hazelcast = hazelcast;
+    this.members = members;
+    this.settings = settings;
+    this.state = state;
+    this.supervisor = supervisor;
+  }
+
+  Future<?> start() {
+    map = hazelcast.getMap(MAP);
+    long tick = settings.lease().renewInterval().toMillis();
+    vertx.setPeriodic(tick, id -> tick());
+    // The deadline is checked more often than leases are renewed: a late renewal stops the listener promptly.
+    vertx.setPeriodic(Math.max(10, tick / 4), id -> fenceOverdue());
+    vertx.eventBus().<JsonObject>consumer(RELEASED, msg -> evaluate(msg.body().getString("name")));
+    return Future.succeededFuture();
+  }
+
+  // ---- what others ask ------------------------------------------------------------------------------
+
+  /**
+   * True while this node holds {@code listener}'s lease with {@code epoch} and has renewed it within the
+   * deadline. Any thread; an expired lease found here is given up at once.
+   */
+  public boolean valid(String listener, long epoch) {
+    Held h = held.get(listener);
+    if (h == null || h.epoch != epoch) {
+      return false;
+    }
+    if (System.nanoTime() - h.renewedAt > settings.lease().renewDeadline().toNanos()) {
+      context.runOnContext(v -> fenceOverdue());
+      return false;
+    }
+    return true;
+  }
+
+  /** The lease as last read here; null when never read. */
+  public Lease lease(String listener) {
+    return leases.get(listener);
+  }
+
+  public int held() {
+    return held.size();
+  }
+
+  public long takeovers() {
+    return takeovers.get();
+  }
+
+  /** How many times this node stopped a listener because it could not renew its lease in time. */
+  public long fenced() {
+    return fenced.get();
+  }
+
+  /**
+   * The node is leaving: every listener it runs closes its connection, then its lease is released so
+   * that the next owner connects at once. Never the other way round: two connections would overlap.
+   */
+  public Future<Void> releaseAll() {
+    return Future.<Void>future(p -> context.runOnContext(v -> {
+      leaving = true;
+      List<Future<Void>> released = new ArrayList<>();
+      new ArrayList<>(held.keySet()).forEach(name -> released.add(release(name, "this node is shutting down")));
+      Future.join(released).onComplete(ar -> p.complete());
+    })).timeout(settings.lease().renewDeadline().toMillis(), TimeUnit.MILLISECONDS).otherwiseEmpty();
+  }
+
+  // ---- the tick ---------------------------------------------------------------------------------------
+
+  /** From now on this node takes leases. */
+  void begin() {
+    context.runOnContext(v -> {
+      begun = true;
+      tick();
+    });
+  }
+
+  private void tick() {
+    if (!begun || leaving || !state.loaded().isComplete()) {
+      return;
+    }
+    Set<String> defined = state.listeners().keySet();
+    defined.forEach(this::evaluate);
+    for (String name : new ArrayList<>(held.keySet())) {
+      if (!defined.contains(name)) {
+        release(name, "the listener was removed");
+      }
+    }
+    observed.keySet().retainAll(defined);
+  }
+
+  /** Stops every listener whose lease this node could not renew in time. */
+  private void fenceOverdue() {
+    long now = System.nanoTime();
+    long deadline = settings.lease().renewDeadline().toNanos();
+    held.forEach((name, h) -> {
+      if (now - h.renewedAt > deadline && held.remove(name, h)) {
+        fenced.incrementAndGet();
+        LOG.warn("[{}] lease (epoch {}) not renewed for {} ms (renewDeadline {} ms): stopping the listener here",
+            name, h.epoch, (now - h.renewedAt) / 1_000_000, deadline / 1_000_000);
+        supervisor.disown(name, "lease not renewed in time");
+      }
+    });
+  }
+
+  private void evaluate(String name) {
+    if (!begun || leaving || name == null || state.record(name) == null || !busy.add(name)) {
+      return;
+    }
+    Future.fromCompletionStage(map.getAsync(name), context)
+        .timeout(settings.lease().renewInterval().toMillis() * 2, TimeUnit.MILLISECONDS)
+        .compose(lease -> decide(name, lease))
+        .onComplete(ar -> {
+          busy.remove(name);
+          if (ar.failed()) {
+            LOG.debug("[{}] lease check failed: {}", name, ar.cause().toString());
+          }
+        });
+  }
+
+  private Future<Void> decide(String name, Lease lease) {
+    if (lease == null) {
+      leases.remove(name);
+    } else {
+      leases.put(name, lease);
+    }
+    if (lease != null && lease.heldBy(settings.node(), boot)) {
+      // Still ours in the map although this node stopped it (a renewal came too late, then went through):
+      // nobody took it meanwhile, so it runs here again, under the same epoch.
+      return held.containsKey(name) ? renew(name, lease) : claim(name, lease);
+    }
+    if (held.containsKey(name)) {
+      lose(name, "the lease is now " + describe(lease));
+    }
+    List<String> candidates = new ArrayList<>(members.nodes());
+    if (!members.majorityPresent()) {
+      return Future.succeededFuture(); // a minority takes nothing (and its writes would fail anyway)
+    }
+    if (lease == null || !lease.held()) {
+      if (lease != null && candidates.size() > 1) {
+        candidates.remove(lease.owner()); // it let go: it is leaving, or handing over
+      }
+      boolean first = settings.node().equals(Members.first(name, candidates));
+      return first || unchangedFor(name, lease) >= settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture();
+    }
+    long unchanged = unchangedFor(name, lease);
+    if (unchanged < settings.lease().duration().toNanos()) {
+      return Future.succeededFuture(); // a live owner, or not abandoned for long enough to be sure
+    }
+    candidates.remove(lease.owner());
+    boolean first = settings.node().equals(Members.first(name, candidates));
+    // Should the first-ranked candidate be unable to take it, any other does one lease later.
+    return first || unchanged >= 2 * settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture();
+  }
+
+  private long unchangedFor(String name, Lease lease) {
+    long now = System.nanoTime();
+    Observed o = observed.get(name);
+    if (o == null || !java.util.Objects.equals(o.lease, lease)) {
+      observed.put(name, new Observed(lease, now));
+      return 0;
+    }
+    return now - o.since;
+  }
+
+  private Future<Void> claim(String name, Lease previous) {
+    boolean ours = previous != null && previous.heldBy(settings.node(), boot);
+    Lease next = ours ? previous.renewed() : Lease.claimedAfter(previous, settings.node(), boot);
+    long sent = System.nanoTime();
+    return swap(name, previous, next).compose(now -> {
+      if (!next.equals(now)) {
+        return Future.succeededFuture(); // another node was quicker
+      }
+      leases.put(name, next);
+      held.put(name, new Held(next.epoch(), sent));
+      if (ours) {
+        LOG.info("[{}] renewed again (epoch {}): it runs here again", name, next.epoch());
+      } else if (previous != null && previous.held()) {
+        takeovers.incrementAndGet();
+        LOG.info("[{}] took over from {} (epoch {} -> {}): its lease was not renewed for {} ms", name, previous.owner(),
+            previous.epoch(), next.epoch(), settings.lease().duration().toMillis());
+      } else {
+        LOG.info("[{}] owned here from now (epoch {})", name, next.epoch());
+      }
+      return supervisor.own(name, next.epoch());
+    });
+  }
+
+  private Future<Void> renew(String name, Lease lease) {
+    Lease next = lease.renewed();
+    long sent = System.nanoTime();
+    return swap(name, lease, next).compose(now -> {
+      Held h = held.get(name);
+      if (next.equals(now)) {
+        leases.put(name, now);
+        if (h != null && h.epoch == next.epoch()) {
+          held.replace(name, h, new Held(h.epoch, sent));
+        }
+        return handOverIfSettled(name);
+      }
+      lose(name, "the lease is now " + describe(now));
+      return Future.succeededFuture();
+    });
+  }
+
+  /** A node that joined ranks first: once this connection has proved itself, the listener moves there. */
+  private Future<Void> handOverIfSettled(String name) {
+    String first = Members.first(name, members.nodes());
+    if (first == null || first.equals(settings.node())) {
+      return Future.succeededFuture();
+    }
+    return supervisor.status(name).compose(result -> {
+      ListenerStatus s = result.listener();
+      boolean settled = !s.active() || (s.state() == ListenerState.CONNECTED && s.connectedSince() != null
+          && Duration.between(s.connectedSince(), Instant.now()).compareTo(settings.rebalanceAfter()) >= 0);
+      return settled ? release(name, "handing over to " + first + ", which ranks first for it") : Future.succeededFuture();
+    });
+  }
+
+  private void lose(String name, String why) {
+    if (held.remove(name) != null) {
+      supervisor.disown(name, why);
+    }
+  }
+
+  /** Stops the listener here, then marks its lease released and says so. */
+  private Future<Void> release(String name, String why) {
+    Held h = held.get(name);
+    if (h == null) {
+      return Future.succeededFuture();
+    }
+    // Held until the listener has closed: what it publishes meanwhile is still the owner's.
+    return supervisor.disown(name, why)
+        .onComplete(ar -> held.remove(name, h))
+        .compose(v -> Future.fromCompletionStage(map.getAsync(name), context))
+        .compose(lease -> lease != null && lease.heldBy(settings.node(), boot) && lease.epoch() == h.epoch
+            ? swap(name, lease, lease.released()) : Future.succeededFuture(lease))
+        .onSuccess(lease -> vertx.eventBus().publish(RELEASED, new JsonObject().put("name", name)))
+        .onFailure(err -> LOG.warn("[{}] could not release the lease ({}); another node takes it after the lease", name, err.getMessage()))
+        .mapEmpty();
+  }
+
+  private Future<Lease> swap(String name, Lease expected, Lease next) {
+    return Future.fromCompletionStage(map.submitToKey(name, new LeaseSwap(expected, next)), context)
+        .timeout(settings.lease().renewInterval().toMillis() * 2, TimeUnit.MILLISECONDS);
+  }
+
+  private static String describe(Lease lease) {
+    if (lease == null) {
+      return "gone";
+    }
+    return (lease.held() ? "held by " : "released by ") + lease.owner() + " (epoch " + lease.epoch() + ")";
+  }
+}
