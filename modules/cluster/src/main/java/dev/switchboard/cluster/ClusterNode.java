@@ -9,6 +9,8 @@ import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.core.Supervisor;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -35,9 +37,20 @@ public final class ClusterNode extends VerticleBase {
   private EpochGuard guard;
   private ClusterControl control;
 
-  /** What {@code /metrics} and the readiness probe read of this node. */
-  public record Facts(String node, int nodes, int majority, boolean majorityPresent, int leasesHeld, long takeovers, long fenced,
-                      long staleDropped) {
+  /**
+   * What {@code /metrics}, {@code /api/cluster} and the dashboard read of this node.
+   *
+   * @param nodes        the Switchboard nodes that are members now, as this node sees them
+   * @param configured   how many Switchboard nodes the config lists
+   * @param staleDropped messages of a replaced owner's epoch dropped here (sent or received)
+   */
+  public record Facts(String node, List<String> nodes, int configured, int majority, boolean majorityPresent, int leasesHeld,
+                      long takeovers, long fenced, long staleDropped) {
+    public JsonObject toJson() {
+      return new JsonObject().put("clustered", true).put("node", node).put("nodes", new JsonArray(nodes)).put("configured", configured)
+          .put("majority", majority).put("majority_present", majorityPresent).put("leases_held", leasesHeld)
+          .put("takeovers", takeovers).put("fenced", fenced).put("stale_dropped", staleDropped);
+    }
   }
 
   /** @param seeds the config file's listeners: they define the cluster's listeners when no node has any yet */
@@ -87,7 +100,7 @@ public final class ClusterNode extends VerticleBase {
 
   public Facts facts() {
     List<String> nodes = members.nodes();
-    return new Facts(settings.node(), nodes.size(), settings.majority(), nodes.size() >= settings.majority(), ownership.held(),
-        ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound());
+    return new Facts(settings.node(), nodes, settings.members().size(), settings.majority(), nodes.size() >= settings.majority(),
+        ownership.held(), ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound());
   }
 }

@@ -54,6 +54,9 @@ public final class ClusterStatusView {
   private final Map<String, JsonObject> local = new HashMap<>();
   private final List<Consumer<String>> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
   private long seq;
+  /** The definition last announced per listener, and the seq of those announcements. */
+  private final Map<String, String> definitions = new HashMap<>();
+  private long definitionSeq;
 
   ClusterStatusView(Context context, ClusterSettings settings, Members members, ClusterState state, Ownership ownership,
                     EpochGuard guard, Supervisor supervisor) {
@@ -72,6 +75,7 @@ public final class ClusterStatusView {
     vertx.eventBus().consumer(RESEND, msg -> supervisor.republish());
     vertx.eventBus().localConsumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(snapshotJson()));
     state.watch(name -> {
+      announceDefinition(name);
       supervisor.status(name).onComplete(ar -> {
         if (ar.succeeded()) {
           local.put(name, ar.result().listener().toJson());
@@ -83,6 +87,23 @@ public final class ClusterStatusView {
     vertx.setPeriodic(settings.lease().renewInterval().toMillis(), id -> refreshAll());
     state.loaded().onSuccess(v -> vertx.eventBus().publish(RESEND, new JsonObject().put("node", settings.node())));
     return Future.succeededFuture();
+  }
+
+  /** Says on this node's {@code switchboard.definitions} that a listener was defined, changed or removed, as a single process does. */
+  private void announceDefinition(String name) {
+    ListenerRecord r = state.record(name);
+    String definition = r == null ? null : r.definition();
+    String before = definitions.get(name);
+    if (java.util.Objects.equals(before, definition)) {
+      return;
+    }
+    if (definition == null) {
+      definitions.remove(name);
+    } else {
+      definitions.put(name, definition);
+    }
+    vertx.eventBus().publish(Addresses.DEFINITIONS, new JsonObject().put("seq", ++definitionSeq).put("name", name)
+        .put("action", definition == null ? "removed" : "defined").put("version", r == null ? 0 : r.version()), LOCAL);
   }
 
   /** Calls {@code listener} with a listener's name whenever what this view shows of it changes, until the returned action runs. */

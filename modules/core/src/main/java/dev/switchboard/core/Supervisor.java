@@ -849,7 +849,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     return new ListenerStatus(e.name(), e.spec().type(), e.state, e.desired, e.persistError == null, e.taskStatus,
         Secrets.global().redact(e.spec().url()), e.spec().autoStart(), e.attempt, e.nextRetryAt, e.lastError,
         e.connectedSince, e.deployments, s.messagesIn(), s.messagesOut(), s.bytesIn(), s.malformed(),
-        s.lastMessageAt(), s.rate1m(), s.connectedClients(), s.kindFields(), options.node(), e.epoch);
+        s.lastMessageAt(), s.rate1m(), s.connectedClients(), s.kindFields(), e.owned ? options.node() : null, e.epoch);
   }
 
   private void publish(ListenerEntry e) {

@@ -32,9 +32,13 @@ public class ListenerMetrics extends VerticleBase {
   private final Map<String, JsonObject> latest = new ConcurrentHashMap<>();
   private final Map<String, List<Meter>> meters = new ConcurrentHashMap<>();
 
-  public ListenerMetrics(String registryName, ListenerKinds kinds) {
+  /** In a cluster, this node's name: only the listeners it owns are exported here, with a {@code node} label. */
+  private final String node;
+
+  public ListenerMetrics(String registryName, ListenerKinds kinds, String node) {
     this.registryName = registryName;
     this.kinds = kinds;
+    this.node = node;
   }
 
   @Override
@@ -47,7 +51,9 @@ public class ListenerMetrics extends VerticleBase {
 
   private void update(MeterRegistry registry, JsonObject status) {
     String name = status.getString("name");
-    if (status.getBoolean("removed", false)) {
+    // In a cluster, another node's listener is that node's to export: counted twice, sums would lie.
+    boolean elsewhere = node != null && !node.equals(status.getString("owner"));
+    if (status.getBoolean("removed", false) || elsewhere) {
       latest.remove(name);
       List<Meter> gone = meters.remove(name);
       if (gone != null && registry != null) {
@@ -64,7 +70,8 @@ public class ListenerMetrics extends VerticleBase {
       meters.remove(name).forEach(registry::remove);
     }
     List<Meter> made = new ArrayList<>();
-    Tags tags = Tags.of("listener", name, "type", status.getString("type"));
+    Tags common = Tags.of("listener", name, "type", status.getString("type"));
+    Tags tags = node == null ? common : common.and("node", node);
     // Prometheus conventions: units in the names, _total on counters (added by the registry).
     made.add(gauge(registry, "switchboard_listener_connected", "1 when the listener's upstream connection is up", tags, name,
         s -> s.getBoolean("is_running", false) ? 1 : 0));

@@ -17,6 +17,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import org.slf4j.Logger;
@@ -96,9 +97,11 @@ public final class Switchboard {
           // After the supervisor: the fan-out starts from its snapshot.
           return vertx.deployVerticle(new StatusModule(config.status()));
         })
-        .compose(id -> vertx.deployVerticle(new ListenerMetrics(registry, config.kinds())))
+        .compose(id -> vertx.deployVerticle(new ListenerMetrics(registry, config.kinds(), cluster == null ? null : config.cluster().node())))
+        .compose(id -> cluster == null ? Future.succeededFuture() : ClusterMetrics.register(registry, cluster))
         .compose(id -> {
-          http = new HttpApi(config, registry, control(), this::reload, () -> ready && (cluster == null || cluster.ready()));
+          http = new HttpApi(config, registry, control(), this::reload, () -> ready && (cluster == null || cluster.ready()),
+              () -> cluster == null ? new JsonObject().put("clustered", false) : cluster.facts().toJson());
           return vertx.deployVerticle(http);
         })
         .compose(id -> deployUserVerticles())

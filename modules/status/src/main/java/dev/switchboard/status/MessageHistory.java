@@ -46,9 +46,24 @@ public final class MessageHistory extends VerticleBase {
               }
             }
           }
-          consumers.add(vertx.eventBus().consumer(StatusAddresses.HISTORY, this::onRequest).completion());
+          // This node's history: a node-local service, also in a cluster (every node keeps its own).
+          consumers.add(vertx.eventBus().localConsumer(StatusAddresses.HISTORY, this::onRequest).completion());
+          // A listener defined after the start gets its histories too.
+          consumers.add(vertx.eventBus().<JsonObject>localConsumer(Addresses.DEFINITIONS, msg -> onDefinition(msg.body())).completion());
           return Future.all(consumers);
         });
+  }
+
+  private void onDefinition(JsonObject change) {
+    if (!"defined".equals(change.getString("action")) || !(change.getValue("name") instanceof String name)) {
+      return;
+    }
+    for (HistoryRule rule : rules) {
+      String address = rule.isPattern() ? rule.forListener(name) : null;
+      if (address != null && !histories.containsKey(address)) {
+        keep(address, rule);
+      }
+    }
   }
 
   private Future<List<String>> listenerNames() {

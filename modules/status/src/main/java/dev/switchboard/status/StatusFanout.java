@@ -27,7 +27,7 @@ import java.util.Map;
  */
 public final class StatusFanout extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StatusFanout.class);
-  private static final String SHAPE = "{seq: <the last status seq you saw>}";
+  private static final String SHAPE = "{seq: <the last status seq you saw>, view: <the view id it came with, if any>}";
   private static final long RESYNC_RETRY_MS = 1_000;
   /** The supervisor of this process, never one of another node. */
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
@@ -39,6 +39,11 @@ public final class StatusFanout extends VerticleBase {
   private final ArrayDeque<JsonObject> deltas = new ArrayDeque<>();
   /** The seq of the newest applied delta (or of the snapshot). */
   private long seq;
+  /**
+   * Which stream {@link #seq} counts in: the cluster node's view id, or one made up for this process.
+   * A client that resumes with another view's seq (another node, or before a restart) gets a snapshot.
+   */
+  private String view = java.util.UUID.randomUUID().toString();
   /** The seq just before the oldest kept delta: any seq from here to {@link #seq} can be answered with deltas. */
   private long baseSeq;
   /** Deltas that arrive while a snapshot is awaited; null when in step with the supervisor. */
@@ -65,7 +70,8 @@ public final class StatusFanout extends VerticleBase {
         .compose(v -> supervisorSnapshot())
         .recover(err -> Future.failedFuture(new IllegalStateException(whySnapshotFailed(err), err)))
         .onSuccess(this::applySnapshot)
-        .compose(v -> vertx.eventBus().consumer(StatusAddresses.STATUS_SINCE, this::onSince).completion());
+        // Node-local, also in a cluster: a client resumes against the seq of the node it is connected to.
+        .compose(v -> vertx.eventBus().localConsumer(StatusAddresses.STATUS_SINCE, this::onSince).completion());
   }
 
   private Future<JsonObject> supervisorSnapshot() {
@@ -114,6 +120,9 @@ public final class StatusFanout extends VerticleBase {
   }
 
   private void applySnapshot(JsonObject snapshot) {
+    if (snapshot.getValue("view") instanceof String v) {
+      view = v;
+    }
     seq = snapshot.getLong("seq");
     baseSeq = seq;
     deltas.clear();
@@ -147,11 +156,15 @@ public final class StatusFanout extends VerticleBase {
     if (since < 0) {
       return;
     }
+    if (body.getValue("view") instanceof String v && !v.equals(view)) {
+      msg.reply(ownSnapshot()); // a seq of another stream says nothing about this one
+      return;
+    }
     if (since > seq) {
       // Either the client saw a delta that is still on its way here, or its seq is from before a
       // restart. The supervisor's own snapshot is right in both cases, and never older than the client.
       supervisorSnapshot().onComplete(ar -> msg.reply(ar.succeeded()
-          ? ar.result().copy().put("mode", "snapshot")
+          ? ar.result().copy().put("mode", "snapshot").put("view", view)
           : ownSnapshot()));
       return;
     }
@@ -165,10 +178,11 @@ public final class StatusFanout extends VerticleBase {
         missed.add(delta);
       }
     }
-    msg.reply(new JsonObject().put("mode", "deltas").put("seq", seq).put("deltas", missed));
+    msg.reply(new JsonObject().put("mode", "deltas").put("seq", seq).put("view", view).put("deltas", missed));
   }
 
   private JsonObject ownSnapshot() {
-    return new JsonObject().put("mode", "snapshot").put("seq", seq).put("listeners", new JsonArray(new ArrayList<>(listeners.values())));
+    return new JsonObject().put("mode", "snapshot").put("seq", seq).put("view", view)
+        .put("listeners", new JsonArray(new ArrayList<>(listeners.values())));
   }
 }

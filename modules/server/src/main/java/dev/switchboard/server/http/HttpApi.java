@@ -44,6 +44,7 @@ public class HttpApi extends VerticleBase {
   private final ControlPlane control;
   private final Supplier<Future<Map<String, String>>> reload;
   private final java.util.function.BooleanSupplier ready;
+  private final Supplier<JsonObject> cluster;
   private final ControlToken token;
   private HttpServer server;
   private FanoutEndpoint fanout;
@@ -51,15 +52,17 @@ public class HttpApi extends VerticleBase {
 
   /**
    * @param reload re-reads the config file and applies its listeners (the answer per listener)
-   * @param ready  true once everything is deployed: what {@code /health/ready} says
+   * @param ready   true once everything is deployed (and, in a cluster, a majority is present): what {@code /health/ready} says
+   * @param cluster what {@code GET /api/cluster} answers: this node and the nodes it sees
    */
   public HttpApi(SwitchboardConfig config, String metricsRegistry, ControlPlane control, Supplier<Future<Map<String, String>>> reload,
-                 java.util.function.BooleanSupplier ready) {
+                 java.util.function.BooleanSupplier ready, Supplier<JsonObject> cluster) {
     this.config = config;
     this.metricsRegistry = metricsRegistry;
     this.control = control;
     this.reload = reload;
     this.ready = ready;
+    this.cluster = cluster;
     this.token = new ControlToken(config.http().controlToken());
   }
 
@@ -84,6 +87,7 @@ public class HttpApi extends VerticleBase {
     router.delete("/api/listeners/:name").handler(token::check).handler(this::remove);
     router.post("/api/listeners/:name/:action").handler(token::check).handler(ctx -> command(ctx, ctx.pathParam("action"), ctx.pathParam("name")));
     router.get("/api/kinds").handler(ctx -> json(ctx, 200, config.kinds().describe()));
+    router.get("/api/cluster").handler(ctx -> json(ctx, 200, cluster.get()));
     router.post("/api/kinds/:type/validate").handler(this::validate);
     router.post("/api/reload").handler(token::check).handler(this::reload);
     // The routes of the single-listener services, acting on defaultListener, so their scripts keep working.
