@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -41,6 +40,7 @@ final class ClusterState {
   static final String SAVED = "switchboard.cluster.saved";
   static final long CALL_TIMEOUT_MS = 4_000;
   private static final long JOIN_POLL_MS = 200;
+  private static final long REOFFER_MS = 5_000;
 
   private final Vertx vertx;
   private final Context context;
@@ -77,11 +77,41 @@ final class ClusterState {
     mirror = new JsonFile(vertx, file, true);
     vertx.eventBus().<JsonObject>consumer(SAVED, msg -> onSaved(msg.body()));
     // Offered to the cluster once a majority is here; the deploy does not wait for that.
-    mirror.read()
+    vertx.setPeriodic(REOFFER_MS, id -> reoffer());
+    // Until a majority is here, this node shows what it last knew (or the config file's listeners), as
+    // provisional: nothing runs from it, and the cluster's records replace it once they can be read.
+    return mirror.read()
         .map(buffer -> buffer == null ? null : parse(buffer.toJsonObject()))
-        .onSuccess(mine -> joinWhenMajority(mine == null ? Map.of() : mine, mine == null))
-        .onFailure(err -> LOG.error("cannot read {}: {}; this node offers nothing to the cluster", file, err.getMessage()));
-    return Future.succeededFuture();
+        .onSuccess(mine -> {
+          boolean fresh = mine == null;
+          Map<String, ListenerRecord> known = fresh ? provisionalSeeds() : mine;
+          known.forEach(this::learn);
+          joinWhenMajority(fresh ? Map.of() : mine, fresh);
+        })
+        .recover(err -> Future.failedFuture(new IllegalStateException("cannot read " + file + ": " + err.getMessage()
+            + " (move it away to let this node take the cluster's state as it is)", err)))
+        .mapEmpty();
+  }
+
+  private Map<String, ListenerRecord> provisionalSeeds() {
+    Map<String, ListenerRecord> out = new LinkedHashMap<>();
+    seeds.forEach(d -> out.put(d.name(), new ListenerRecord(d.source().encode(), d.spec().autoStart(), 0, 0, false, 0)));
+    return out;
+  }
+
+  /**
+   * Offers every record known here to the cluster again (the highest version still wins): the map is in
+   * memory, and should all the members that held an entry die at once, the nodes' copies restore it.
+   */
+  private void reoffer() {
+    if (!loaded.future().isComplete() || !members.majorityPresent()) {
+      return;
+    }
+    known.forEach((name, r) -> {
+      if (r.version() > 0) {
+        HazelcastCalls.call(context, CALL_TIMEOUT_MS, () -> map.submitToKey(name, new KeepNewer(r)));
+      }
+    });
   }
 
   /** Completes once this node has offered its file and follows the cluster's records. */
@@ -112,7 +142,7 @@ final class ClusterState {
 
   /** Applies {@code change} to {@code name}'s record, cluster-wide (fails without a majority). */
   Future<RecordChange.Outcome> change(String name, RecordChange change) {
-    return Future.fromCompletionStage(map.submitToKey(name, change), context).timeout(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    return HazelcastCalls.call(context, CALL_TIMEOUT_MS, () -> map.submitToKey(name, change))
         .onSuccess(outcome -> {
           if (outcome.after() != null) {
             learn(name, outcome.after()); // do not wait for the event to answer with it
@@ -177,7 +207,11 @@ final class ClusterState {
         .onSuccess(id -> listening = true)
         .compose(v -> {
           List<Future<ListenerRecord>> offered = new ArrayList<>();
-          mine.forEach((name, r) -> offered.add(Future.fromCompletionStage(map.submitToKey(name, new KeepNewer(r)), context)));
+          mine.forEach((name, r) -> {
+            if (r.version() > 0) {
+              offered.add(HazelcastCalls.call(context, CALL_TIMEOUT_MS, () -> map.submitToKey(name, new KeepNewer(r))));
+            }
+          });
           return Future.all(offered);
         })
         .compose(v -> vertx.executeBlocking(() -> new LinkedHashMap<>(map)))
@@ -186,14 +220,17 @@ final class ClusterState {
             LOG.info("the cluster has no listeners yet: seeding it with the config file's {}", seeds.size());
             List<Future<ListenerRecord>> seeded = new ArrayList<>();
             for (ListenerDefinition d : seeds) {
-              ListenerRecord r = new ListenerRecord(d.source().encode(), d.spec().autoStart(), 0, 1, false);
-              seeded.add(Future.fromCompletionStage(map.submitToKey(d.name(), new KeepNewer(r)), context));
+              ListenerRecord r = new ListenerRecord(d.source().encode(), d.spec().autoStart(), 0, 1, false, 0);
+              seeded.add(HazelcastCalls.call(context, CALL_TIMEOUT_MS, () -> map.submitToKey(d.name(), new KeepNewer(r))));
             }
             return Future.all(seeded).compose(v -> vertx.executeBlocking(() -> new LinkedHashMap<>(map)));
           }
           return Future.succeededFuture(all);
         })
         .onSuccess(all -> {
+          // Provisional records the cluster does not have are not the cluster's: they go.
+          new ArrayList<>(known.keySet()).stream().filter(name -> !all.containsKey(name) && known.get(name).version() == 0)
+              .forEach(name -> learn(name, new ListenerRecord(known.get(name).definition(), false, 0, 0, true, 0)));
           all.forEach(this::learn);
           LOG.info("following the cluster's {} listener record(s)", all.size());
           loaded.tryComplete();
@@ -238,18 +275,24 @@ final class ClusterState {
       return;
     }
     ListenerRecord before = known.get(name);
-    if (before != null && before.version() >= r.version()) {
+    if (before != null && before.version() >= r.version() && !(r.removed() && r.version() == 0)) {
       return;
     }
     known.put(name, r);
-    saveMirror(name, r.version());
+    if (r.version() > 0) {
+      saveMirror(name, r.version()); // provisional records (version 0) are never written: they are not the cluster's
+    }
     apply(name, before, r);
     watchers.forEach(w -> w.accept(name));
   }
 
   private void saveMirror(String name, long version) {
     JsonObject records = new JsonObject();
-    known.forEach((n, r) -> records.put(n, r.toJson()));
+    known.forEach((n, r) -> {
+      if (r.version() > 0) {
+        records.put(n, r.toJson());
+      }
+    });
     mirror.write(new JsonObject().put("node", node).put("listeners", records))
         .onSuccess(v -> vertx.eventBus().publish(SAVED, new JsonObject().put("node", node).put("name", name).put("version", version)))
         .onFailure(err -> LOG.error("[{}] version {} could not be saved to {}: {}", name, version, file, err.getMessage()));

@@ -60,6 +60,7 @@ final class EpochGuard {
 
   /** Notes an epoch seen elsewhere (a status): true if it is not older than the newest seen. */
   boolean current(String listener, long epoch) {
+    ownership.saw(listener, epoch);
     return newest.merge(listener, epoch, Math::max) <= epoch;
   }
 

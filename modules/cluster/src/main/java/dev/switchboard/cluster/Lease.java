@@ -22,9 +22,9 @@ public record Lease(String owner, String boot, long epoch, long renewals, boolea
     return new Lease(owner, boot, epoch, renewals, false);
   }
 
-  /** A new owner's lease: the next epoch. */
-  static Lease claimedAfter(Lease previous, String owner, String boot) {
-    return new Lease(owner, boot, previous == null ? 1 : previous.epoch + 1, 0, true);
+  /** A new owner's lease: the epoch after both the previous lease's and {@code floor} (the highest known elsewhere). */
+  static Lease claimedAfter(Lease previous, long floor, String owner, String boot) {
+    return new Lease(owner, boot, Math.max(previous == null ? 0 : previous.epoch, floor) + 1, 0, true);
   }
 
   boolean heldBy(String node, String bootId) {

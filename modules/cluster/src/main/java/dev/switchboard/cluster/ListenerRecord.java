@@ -11,8 +11,12 @@ import java.io.Serializable;
  * bring it back.
  *
  * @param definition the definition's JSON text, as given (placeholders unresolved)
+ * @param epoch      the highest lease epoch granted for this listener so far: kept here, on every node's
+ *                   disk, so that epochs keep growing even if the lease map loses an entry (a double fault)
+ *                   or the whole cluster restarts
  */
-public record ListenerRecord(String definition, boolean active, long restarts, long version, boolean removed) implements Serializable {
+public record ListenerRecord(String definition, boolean active, long restarts, long version, boolean removed, long epoch)
+    implements Serializable {
 
   JsonObject definitionJson() {
     return new JsonObject(definition);
@@ -20,11 +24,11 @@ public record ListenerRecord(String definition, boolean active, long restarts, l
 
   JsonObject toJson() {
     return new JsonObject().put("definition", definitionJson()).put("active", active).put("restarts", restarts)
-        .put("version", version).put("removed", removed);
+        .put("version", version).put("removed", removed).put("epoch", epoch);
   }
 
   static ListenerRecord fromJson(JsonObject json) {
     return new ListenerRecord(json.getJsonObject("definition").encode(), json.getBoolean("active"), json.getLong("restarts", 0L),
-        json.getLong("version"), json.getBoolean("removed", false));
+        json.getLong("version"), json.getBoolean("removed", false), json.getLong("epoch", 0L));
   }
 }

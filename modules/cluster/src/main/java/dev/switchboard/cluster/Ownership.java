@@ -65,6 +65,7 @@ public final class Ownership {
   private final Map<String, Held> held = new ConcurrentHashMap<>();
   private final Map<String, Lease> leases = new ConcurrentHashMap<>();
   private final Map<String, Observed> observed = new HashMap<>();
+  private final Map<String, Long> seen = new ConcurrentHashMap<>();
   private final Set<String> busy = new HashSet<>();
   private final AtomicLong takeovers = new AtomicLong();
   private final AtomicLong fenced = new AtomicLong();
@@ -185,8 +186,7 @@ public final class Ownership {
     if (!begun || leaving || name == null || state.record(name) == null || !busy.add(name)) {
       return;
     }
-    Future.fromCompletionStage(map.getAsync(name), context)
-        .timeout(settings.lease().renewInterval().toMillis() * 2, TimeUnit.MILLISECONDS)
+    HazelcastCalls.call(context, callTimeout(), () -> map.getAsync(name))
         .compose(lease -> decide(name, lease))
         .onComplete(ar -> {
           busy.remove(name);
@@ -201,6 +201,7 @@ public final class Ownership {
       leases.remove(name);
     } else {
       leases.put(name, lease);
+      saw(name, lease.epoch());
     }
     if (lease != null && lease.heldBy(settings.node(), boot)) {
       // Still ours in the map although this node stopped it (a renewal came too late, then went through):
@@ -231,6 +232,17 @@ public final class Ownership {
     return first || unchanged >= 2 * settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture();
   }
 
+  /** The highest epoch this node knows of for {@code name}, besides the lease itself: recorded, or seen on the bus. */
+  private long epochFloor(String name) {
+    ListenerRecord r = state.record(name);
+    return Math.max(r == null ? 0 : r.epoch(), seen.getOrDefault(name, 0L));
+  }
+
+  /** Notes an epoch seen in a status or an envelope: a claim made here is always above it. */
+  void saw(String name, long epoch) {
+    seen.merge(name, epoch, Math::max);
+  }
+
   private long unchangedFor(String name, Lease lease) {
     long now = System.nanoTime();
     Observed o = observed.get(name);
@@ -243,7 +255,7 @@ public final class Ownership {
 
   private Future<Void> claim(String name, Lease previous) {
     boolean ours = previous != null && previous.heldBy(settings.node(), boot);
-    Lease next = ours ? previous.renewed() : Lease.claimedAfter(previous, settings.node(), boot);
+    Lease next = ours ? previous.renewed() : Lease.claimedAfter(previous, epochFloor(name), settings.node(), boot);
     long sent = System.nanoTime();
     return swap(name, previous, next).compose(now -> {
       if (!next.equals(now)) {
@@ -251,6 +263,11 @@ public final class Ownership {
       }
       leases.put(name, next);
       held.put(name, new Held(next.epoch(), sent));
+      if (!ours) {
+        // On every node's disk too: the next claim starts above it whatever happens to the lease map.
+        state.change(name, new RecordChange(RecordChange.Action.EPOCH, null, false, next.epoch()))
+            .onFailure(err -> LOG.debug("[{}] epoch {} not recorded: {}", name, next.epoch(), err.toString()));
+      }
       if (ours) {
         LOG.info("[{}] renewed again (epoch {}): it runs here again", name, next.epoch());
       } else if (previous != null && previous.held()) {
@@ -310,7 +327,7 @@ public final class Ownership {
     // Held until the listener has closed: what it publishes meanwhile is still the owner's.
     return supervisor.disown(name, why)
         .onComplete(ar -> held.remove(name, h))
-        .compose(v -> Future.fromCompletionStage(map.getAsync(name), context))
+        .compose(v -> HazelcastCalls.call(context, callTimeout(), () -> map.getAsync(name)))
         .compose(lease -> lease != null && lease.heldBy(settings.node(), boot) && lease.epoch() == h.epoch
             ? swap(name, lease, lease.released()) : Future.succeededFuture(lease))
         .onSuccess(lease -> vertx.eventBus().publish(RELEASED, new JsonObject().put("name", name)))
@@ -319,8 +336,12 @@ public final class Ownership {
   }
 
   private Future<Lease> swap(String name, Lease expected, Lease next) {
-    return Future.fromCompletionStage(map.submitToKey(name, new LeaseSwap(expected, next)), context)
-        .timeout(settings.lease().renewInterval().toMillis() * 2, TimeUnit.MILLISECONDS);
+    return HazelcastCalls.call(context, callTimeout(), () -> map.submitToKey(name, new LeaseSwap(expected, next)));
+  }
+
+  /** A lease call that takes longer than two renewal intervals is as good as failed. */
+  private long callTimeout() {
+    return settings.lease().renewInterval().toMillis() * 2;
   }
 
   private static String describe(Lease lease) {

@@ -138,6 +138,11 @@ public final class Switchboard {
     return cluster == null ? supervisor : cluster.control();
   }
 
+  /** The cluster manager (and so the Hazelcast member) of this node; null in a single process. */
+  HazelcastClusterManager clusterManager() {
+    return clusterManager;
+  }
+
   /** This node's part of the cluster, or empty in a single process. */
   public java.util.Optional<ClusterNode> cluster() {
     return java.util.Optional.ofNullable(cluster);
