@@ -64,6 +64,10 @@ public interface ControlPlane {
       if (warning != null) {
         json.put("persisted", false).put("warning", warning);
       }
+      if (listener != null && listener.epoch() > 0) {
+        // In a cluster: which owner, under which epoch, the answer speaks for.
+        json.put("owner", listener.owner()).put("epoch", listener.epoch());
+      }
       return json.put("listener", listener == null ? null : listener.toJson());
     }
   }

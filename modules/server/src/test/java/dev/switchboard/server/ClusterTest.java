@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,6 +74,21 @@ class ClusterTest {
       assertEquals(first.owner(), seen.owner(), "every node shows the same owner");
       assertEquals(first.epoch(), seen.epoch());
     }
+
+    // Each node says who is there; only the owner holds the lease, and only it exports the listener's metrics.
+    WebClient http = WebClient.create(simulators);
+    int held = 0;
+    for (Switchboard node : nodes) {
+      JsonObject cluster = http.get(node.httpPort(), "127.0.0.1", "/api/cluster").send().await().bodyAsJsonObject();
+      assertEquals(new JsonArray().add("node-a").add("node-b").add("node-c"), cluster.getJsonArray("nodes"), cluster.encode());
+      assertTrue(cluster.getBoolean("majority_present"));
+      held += cluster.getInteger("leases_held");
+      String metrics = http.get(node.httpPort(), "127.0.0.1", "/metrics").send().await().bodyAsString();
+      assertTrue(metrics.contains("switchboard_cluster_nodes{node=\"" + cluster.getString("node") + "\"} 3.0"), "cluster size exported");
+      boolean exportsFeed = metrics.contains("switchboard_listener_messages_received_total{listener=\"feed\",node=\"" + first.owner() + "\"");
+      assertEquals(isOwner(node, first), exportsFeed, cluster.getString("node") + " exports the feed's metrics only if it owns it");
+    }
+    assertEquals(1, held, "one lease, held by one node");
 
     Switchboard other = nodes.stream().filter(n -> !isOwner(n, first)).findFirst().orElseThrow();
     ControlPlane.Result stopped = other.control().stop("feed").await();

@@ -157,4 +157,34 @@ class ConfigLoaderTest {
     assertEquals("a-token-of-my-own", new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", "a-token-of-my-own", "FEED_KEY", "k3y-from-env")).parse(demo).http().controlToken(),
         "with SWITCHBOARD_TOKEN set, any host");
   }
+
+  private static JsonObject cluster(JsonObject config) {
+    JsonObject cluster = new JsonObject().put("enabled", true).put("node", "a").put("port", 5701)
+        .put("members", new io.vertx.core.json.JsonArray().add("127.0.0.1:5701").add("127.0.0.1:5702").add("127.0.0.1:5703"));
+    config.put("cluster", cluster);
+    return cluster;
+  }
+
+  @Test
+  @DisplayName("the cluster section: off by default; when on, every mistake names its field")
+  void clusterSection() {
+    assertFalse(new ConfigLoader(ENV).parse(valid()).cluster().enabled());
+    JsonObject on = valid();
+    cluster(on);
+    var settings = new ConfigLoader(ENV).parse(on).cluster();
+    assertEquals(2, settings.majority());
+    assertEquals(Duration.ofSeconds(10), settings.lease().duration());
+    assertEquals("cluster.node: is required", refusal(c -> cluster(c).remove("node")));
+    assertEquals("cluster.node: must be 1 to 40 letters, digits, '-' or '_'", refusal(c -> cluster(c).put("node", "a b")));
+    assertTrue(refusal(c -> cluster(c).remove("members")).startsWith("cluster.members: is required"));
+    assertEquals("cluster.members[1]: must be \"host:port\" (one port, no range), not \"127.0.0.1:5702-5703\"",
+        refusal(c -> cluster(c).getJsonArray("members").set(1, "127.0.0.1:5702-5703")));
+    assertTrue(refusal(c -> cluster(c).put("port", 5799)).startsWith("cluster.members: must list this node itself as \"127.0.0.1:5799\""));
+    assertTrue(refusal(c -> cluster(c).put("lease", new JsonObject().put("renewDeadline", "1500ms")))
+        .startsWith("cluster.lease.renewDeadline: must be at least twice renewInterval"));
+    assertTrue(refusal(c -> cluster(c).put("lease", new JsonObject().put("duration", "5s")))
+        .startsWith("cluster.lease.duration: must be longer than renewDeadline + renewInterval"));
+    assertTrue(refusal(c -> cluster(c).put("heartbeat", "1500ms")).startsWith("cluster.heartbeat: must be a whole number of seconds"));
+    assertEquals("cluster.leese: unknown field", refusal(c -> cluster(c).put("leese", 1)));
+  }
 }

@@ -130,6 +130,7 @@ class OpenApiContractTest {
         get("/api/listeners/feed/config", "/api/listeners/{name}/config", 200),
         get("/api/listeners/nope/config", "/api/listeners/{name}/config", 404),
         get("/api/kinds", "/api/kinds", 200),
+        get("/api/cluster", "/api/cluster", 200),
         call(HttpMethod.POST, "/api/kinds/upstream/validate", "/api/kinds/{type}/validate", false, new JsonObject().put("url", sim.url()), 200),
         call(HttpMethod.POST, "/api/kinds/upstream/validate", "/api/kinds/{type}/validate", false, new JsonObject().put("url", "http://x"), 400),
         call(HttpMethod.POST, "/api/kinds/nope/validate", "/api/kinds/{type}/validate", false, new JsonObject(), 404),
