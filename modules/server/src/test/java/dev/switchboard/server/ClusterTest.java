@@ -120,6 +120,34 @@ class ClusterTest {
   }
 
   @Test
+  void everyNodeDeliversEachMessageOnceToItsClients() {
+    startNodes(0, 1, 2);
+    ListenerStatus first = connected(nodes.get(0), 0);
+    io.vertx.core.http.WebSocketClient client = simulators.createWebSocketClient();
+    List<List<Long>> clients = new ArrayList<>();
+    for (Switchboard node : nodes) {
+      for (int socket = 0; socket < 2; socket++) { // two clients on each node: one consumer per node serves both
+        List<Long> seqs = new CopyOnWriteArrayList<>();
+        clients.add(seqs);
+        client.connect(node.httpPort(), "127.0.0.1", "/subscribe?address=upstream.feed.message").await()
+            .textMessageHandler(text -> {
+              JsonObject envelope = new JsonObject(text);
+              if (envelope.getLong("epoch", 0L) == first.epoch()) {
+                seqs.add(envelope.getLong("seq"));
+              }
+            });
+      }
+    }
+    for (List<Long> seqs : clients) {
+      Await.until(WAIT, "100 messages on every client of every node", () -> seqs.size() >= 100);
+      List<Long> got = List.copyOf(seqs);
+      for (int i = 1; i < got.size(); i++) {
+        assertEquals(got.get(i - 1) + 1, got.get(i), "each message once, in order, none missing: " + got);
+      }
+    }
+  }
+
+  @Test
   void aCleanStopHandsTheListenerOverAtOnce() {
     startNodes(0, 1, 2);
     ListenerStatus first = connected(nodes.get(0), 0);
