@@ -32,7 +32,8 @@ final class ListenerEntry {
   String deploymentId;
   long retryTimer = -1;
   long resetTimer = -1;
-  long publishedRate = -1;
+  /** The rate1m last published: a new listener's is 0, which its first status already says. */
+  long publishedRate;
   /** In a single process always true; in a cluster, whether this node holds the listener's lease. */
   boolean owned = true;
   /** In a cluster, the epoch of this node's lease; 0 in a single process. */
