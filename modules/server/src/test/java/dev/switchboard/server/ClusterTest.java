@@ -32,8 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Switchboard nodes in one JVM, clustered over loopback with fast timings (lease 3 s, renew deadline
- * 1 s): one owner per listener, control from any node, hand-over on a clean stop, self-fencing and
+ * Switchboard nodes in one JVM, clustered over loopback with fast timings (lease 4 s, renew deadline
+ * 2 s: shorter, a machine loaded by a parallel build makes renewals late and owners fence themselves): one owner per listener, control from any node, hand-over on a clean stop, self-fencing and
  * takeover when the owner is cut off, nothing without a majority, and the desired state across a
  * restart of every node. The upstream simulator's concurrent-connection counter proves there were
  * never two connections.
@@ -303,7 +303,7 @@ class ClusterTest {
             .put("members", members)
             .put("heartbeat", "1s")
             .put("maxSilence", "2s")
-            .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "1s").put("duration", "3s")));
+            .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "4s")));
   }
 
   /**
