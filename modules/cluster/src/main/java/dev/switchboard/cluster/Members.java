@@ -3,16 +3,12 @@ package dev.switchboard.cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.zip.CRC32C;
 
 /**
- * The Switchboard nodes that are members now (users' own members left out), whether they are a
- * majority, and who should own a listener: rendezvous hashing, so that a node joining or leaving moves
- * only the listeners that rank it first.
+ * The Switchboard nodes that are members now (users' own members left out), and whether they are a
+ * majority.
  */
 final class Members {
   private final HazelcastInstance hazelcast;
@@ -42,16 +38,4 @@ final class Members {
     return majority;
   }
 
-  /** The node that ranks first for {@code listener} among {@code candidates}; null when there are none. */
-  static String first(String listener, List<String> candidates) {
-    return candidates.stream().max(Comparator.comparingLong((String node) -> weight(node, listener)).thenComparing(n -> n))
-        .orElse(null);
-  }
-
-  private static long weight(String node, String listener) {
-    CRC32C crc = new CRC32C();
-    crc.update((node + '\u0000' + listener).getBytes(StandardCharsets.UTF_8));
-    long x = crc.getValue() * 0x9E3779B97F4A7C15L; // spread the 32 bits over 64
-    return x ^ (x >>> 29);
-  }
 }

@@ -219,7 +219,7 @@ public final class Ownership {
       if (lease != null && candidates.size() > 1) {
         candidates.remove(lease.owner()); // it let go: it is leaving, or handing over
       }
-      boolean first = settings.node().equals(Members.first(name, candidates));
+      boolean first = settings.node().equals(Placement.first(name, candidates));
       return first || unchangedFor(name, lease) >= settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture();
     }
     long unchanged = unchangedFor(name, lease);
@@ -227,7 +227,7 @@ public final class Ownership {
       return Future.succeededFuture(); // a live owner, or not abandoned for long enough to be sure
     }
     candidates.remove(lease.owner());
-    boolean first = settings.node().equals(Members.first(name, candidates));
+    boolean first = settings.node().equals(Placement.first(name, candidates));
     // Should the first-ranked candidate be unable to take it, any other does one lease later.
     return first || unchanged >= 2 * settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture();
   }
@@ -300,7 +300,7 @@ public final class Ownership {
 
   /** A node that joined ranks first: once this connection has proved itself, the listener moves there. */
   private Future<Void> handOverIfSettled(String name) {
-    String first = Members.first(name, members.nodes());
+    String first = Placement.first(name, members.nodes());
     if (first == null || first.equals(settings.node())) {
       return Future.succeededFuture();
     }

@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.cluster.Placement;
 import dev.switchboard.core.ControlException;
 import dev.switchboard.core.ControlPlane;
 import dev.switchboard.core.ListenerState;
@@ -48,6 +49,9 @@ class ClusterTest {
   private final List<Switchboard> nodes = new ArrayList<>();
   private final String clusterName = "test-" + UUID.randomUUID().toString().substring(0, 8);
   private int[] ports;
+  /** The one listener every node's config file defines. */
+  private String listenerName = "feed";
+  private String rebalanceAfter = "60s";
 
   @BeforeEach
   void setUp() {
@@ -198,6 +202,26 @@ class ClusterTest {
   }
 
   @Test
+  void aJoiningNodeGetsItsListenersOnlyOnceTheirConnectionsHaveSettledAndNeverTwoConnections() {
+    // A listener name that the third node ranks first for: it moves there once it joins.
+    String name = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "moving-" + i)
+        .filter(n -> "node-c".equals(Placement.first(n, List.of("node-a", "node-b", "node-c")))).findFirst().orElseThrow();
+    listenerName = name;
+    rebalanceAfter = "2s";
+    startNodes(0, 1);
+    ListenerStatus first = Await.until(WAIT, "connected on a or b", () -> status(nodes.get(0).control(), name),
+        s -> s.state() == ListenerState.CONNECTED);
+    assertNotEquals("node-c", first.owner());
+    startNodes(2);
+    ListenerStatus moved = Await.until(WAIT, "moved to node-c", () -> status(nodes.get(0).control(), name),
+        s -> s.state() == ListenerState.CONNECTED && "node-c".equals(s.owner()));
+    assertEquals(first.epoch() + 1, moved.epoch());
+    assertTrue(java.time.Duration.between(first.connectedSince(), moved.connectedSince()).toMillis() >= 2_000,
+        "the first connection had been up for rebalanceAfter before it moved");
+    assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections");
+  }
+
+  @Test
   void withoutAMajorityNothingRunsAndTheReasonIsShown() {
     startNodes(0);
     Switchboard lone = nodes.get(0);
@@ -273,10 +297,14 @@ class ClusterTest {
   }
 
   private static ListenerStatus status(ControlPlane control) {
+    return status(control, "feed");
+  }
+
+  private static ListenerStatus status(ControlPlane control, String name) {
     try {
-      return control.status("feed").await().listener();
+      return control.status(name).await().listener();
     } catch (RuntimeException e) {
-      return ListenerStatus.fromJson(new JsonObject().put("name", "feed").put("state", "STOPPED"));
+      return ListenerStatus.fromJson(new JsonObject().put("name", name).put("state", "STOPPED"));
     }
   }
 
@@ -294,8 +322,9 @@ class ClusterTest {
     for (int p : ports) {
       members.add("127.0.0.1:" + p);
     }
-    return ServerFixture.config(dir.resolve("node" + i), ServerFixture.feedListener("feed", upstream.url(), true))
+    return ServerFixture.config(dir.resolve("node" + i), ServerFixture.feedListener(listenerName, upstream.url(), true))
         .put("cluster", new JsonObject()
+            .put("rebalanceAfter", rebalanceAfter)
             .put("enabled", true)
             .put("node", "node-" + (char) ('a' + i))
             .put("name", clusterName)
