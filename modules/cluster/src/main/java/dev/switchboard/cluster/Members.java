@@ -4,9 +4,9 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
@@ -28,7 +28,11 @@ final class Members {
     if (!hazelcast.getLifecycleService().isRunning()) {
       return List.of();
     }
-    Set<Member> members = hazelcast.getCluster().getMembers();
+    return names(hazelcast.getCluster().getMembers());
+  }
+
+  /** The names of the Switchboard nodes among {@code members}, sorted; users' lite members are left out. */
+  static List<String> names(Collection<Member> members) {
     return members.stream().filter(m -> !m.isLiteMember())
         .map(m -> m.<String>getAttribute(SwitchboardMajority.NODE_ATTRIBUTE))
         .filter(n -> n != null).sorted().distinct().toList();
