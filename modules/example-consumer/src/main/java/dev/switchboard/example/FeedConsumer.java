@@ -23,6 +23,7 @@ public final class FeedConsumer extends VerticleBase {
   private final String listener;
   private final Duration sendEvery;
   private long received;
+  private long lastEpoch;
   private long lastSeq;
   private long sent;
 
@@ -37,12 +38,16 @@ public final class FeedConsumer extends VerticleBase {
     return vertx.eventBus().<JsonObject>consumer("upstream." + listener + ".message", msg -> {
       JsonObject envelope = msg.body();
       long seq = envelope.getLong("seq", 0L);
-      if (lastSeq != 0 && seq != lastSeq + 1) {
-        LOG.info("gap: seq {} after {}", seq, lastSeq); // seq grows by one per listener: a jump means messages were missed
+      long epoch = envelope.getLong("epoch", 0L);
+      if (epoch > lastEpoch && lastEpoch != 0) {
+        LOG.info("the listener has a new owner (epoch {} -> {}): what was sent between the two connections is lost", lastEpoch, epoch);
+      } else if (epoch == lastEpoch && lastSeq != 0 && seq != lastSeq + 1) {
+        LOG.info("gap: seq {} after {}", seq, lastSeq); // seq grows by one per message on one owner: a jump means some were missed
       }
+      lastEpoch = Math.max(lastEpoch, epoch);
       lastSeq = seq;
       received++;
-      LOG.info("received upstream.{}.message seq={} epoch={} ({} so far)", listener, seq, envelope.getLong("epoch", 0L), received);
+      LOG.info("received upstream.{}.message seq={} epoch={} ({} so far)", listener, seq, epoch, received);
     }).completion();
   }
 
