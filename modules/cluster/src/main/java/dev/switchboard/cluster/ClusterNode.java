@@ -36,6 +36,7 @@ public final class ClusterNode extends VerticleBase {
   private Ownership ownership;
   private EpochGuard guard;
   private ClusterControl control;
+  private NodeEvents nodeEvents;
 
   /**
    * What {@code /metrics}, {@code /api/cluster} and the dashboard read of this node.
@@ -72,11 +73,21 @@ public final class ClusterNode extends VerticleBase {
     ownership = new Ownership(context, hazelcast, members, settings, state, supervisor);
     guard = new EpochGuard(ownership);
     guard.install(vertx.eventBus());
+    nodeEvents = new NodeEvents(context, hazelcast);
+    nodeEvents.start();
     ClusterStatusView view = new ClusterStatusView(context, settings, members, state, ownership, guard, supervisor);
     control = new ClusterControl(context, state, view, kinds, env, dataDir);
     // Any node takes any command: the control address is served here as on every other node.
     vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(control)::handle);
     return view.start().compose(v -> state.start()).compose(v -> ownership.start());
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (nodeEvents != null) {
+      nodeEvents.stop();
+    }
+    return Future.succeededFuture();
   }
 
   /** From now on this node runs the listeners it wins: call it once what consumes their data is deployed. */

@@ -61,6 +61,11 @@ public final class ClusteredVertx {
     config.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(Math.max(5, silence)));
     config.setProperty("hazelcast.wait.seconds.before.join", "0");
     config.setProperty("hazelcast.operation.call.timeout.millis", CALL_TIMEOUT_MS);
+    // A write waits for its backups' acknowledgements; one whose backup was on a member that just died
+    // would wait 5 s by default, and a lease renewal that late fences a healthy owner. The write itself
+    // is done on the primary: waiting a quarter of the renew deadline for the backups is enough.
+    config.setProperty("hazelcast.operation.backup.timeout.millis",
+        String.valueOf(Math.max(250, settings.lease().renewDeadline().toMillis() / 4)));
     config.setProperty("hazelcast.shutdownhook.enabled", "false"); // Switchboard leaves the cluster itself, in order
     config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MAJORITY, true, settings.majority())
         .setProtectOn(SplitBrainProtectionOn.READ_WRITE)

@@ -3,8 +3,8 @@ package dev.switchboard.cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 
+import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The Switchboard nodes that are members now (users' own members left out), and whether they are a
@@ -24,7 +24,11 @@ final class Members {
     if (!hazelcast.getLifecycleService().isRunning()) {
       return List.of();
     }
-    Set<Member> members = hazelcast.getCluster().getMembers();
+    return names(hazelcast.getCluster().getMembers());
+  }
+
+  /** The names of the Switchboard nodes among {@code members}, sorted; users' lite members are left out. */
+  static List<String> names(Collection<Member> members) {
     return members.stream().filter(m -> !m.isLiteMember())
         .map(m -> m.<String>getAttribute(SwitchboardMajority.NODE_ATTRIBUTE))
         .filter(n -> n != null).sorted().distinct().toList();
@@ -37,5 +41,4 @@ final class Members {
   int majority() {
     return majority;
   }
-
 }

@@ -20,6 +20,11 @@ public final class Addresses {
    * view turns them into its own {@link #STATUS} stream.
    */
   public static final String CLUSTER_STATUS = "switchboard.cluster.status";
+  /**
+   * In a cluster, publish (local): {@code {nodes: [names]}}, the Switchboard nodes that are members now,
+   * whenever that changes: what a kind's owner-side part reads to forget what a node that left asked for.
+   */
+  public static final String CLUSTER_NODES = "switchboard.cluster.nodes";
   /** Local: listener instances report to the supervisor here, as {@link ListenerReport}. */
   public static final String LISTENER_REPORTS = "switchboard.internal.listener";
 

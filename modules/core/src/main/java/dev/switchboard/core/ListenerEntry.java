@@ -15,6 +15,8 @@ final class ListenerEntry {
   ListenerStats stats = new ListenerStats();
   /** The deployment ids of the kind's long-lived companions. */
   final List<String> companions = new ArrayList<>();
+  /** The deployment ids of the kind's verticles that run on every node ({@link ListenerFactory#everyNode}). */
+  final List<String> nodeParts = new ArrayList<>();
 
   ListenerState state = ListenerState.STOPPED;
   boolean desired;

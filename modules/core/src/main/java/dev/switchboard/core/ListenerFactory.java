@@ -25,6 +25,17 @@ public interface ListenerFactory {
     return List.of();
   }
 
+  /**
+   * Verticles deployed on every node for this listener, whoever owns it (in a single process, once,
+   * beside the companions): what each node does for its own clients, such as telling the owner what its
+   * browsers watch. Like companions, they are long-lived and undeployed only when the definition changes
+   * or the listener is removed. Their deployment config names the {@link ListenerVerticle#LISTENER} and
+   * the {@link ListenerVerticle#NODE}; companions' also has the owner's {@link ListenerVerticle#EPOCH}.
+   */
+  default List<Deployable> everyNode(ListenerSpec spec, ListenerStats stats) {
+    return List.of();
+  }
+
   /** The kind's health rule: a reason this listener is unhealthy although it is connected, if any. */
   default Optional<String> healthProblem(ListenerStatus status) {
     return Optional.empty();

@@ -18,6 +18,8 @@ public abstract class ListenerVerticle extends VerticleBase {
   public static final String LISTENER = "listener";
   /** The deployment-config key of the owner's lease epoch (in a cluster; 0 otherwise). */
   public static final String EPOCH = "epoch";
+  /** The deployment-config key of this node's name in a cluster (absent in a single process). */
+  public static final String NODE = "node";
 
   protected final ListenerSpec spec;
   protected final ListenerStats stats;

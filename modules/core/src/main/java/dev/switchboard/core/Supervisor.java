@@ -120,7 +120,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
             e.desired = persisted.getOrDefault(d.name(), d.spec().autoStart());
             entries.put(d.name(), e);
             defined.put(d.name(), d);
-            companions.add(deployCompanions(e));
+            companions.add(deployNodeParts(e).compose(v -> deployCompanions(e)));
           }
           return Future.all(companions);
         }))
@@ -199,11 +199,37 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     if (!e.owned || !e.companions.isEmpty()) {
       return Future.succeededFuture(); // in a cluster, companions run where the listener runs
     }
+    // The epoch in their context: what they send carries it, and is dropped once this node has lost the lease.
+    DeploymentOptions deployment = new DeploymentOptions().setConfig(partConfig(e).put(ListenerVerticle.EPOCH, e.epoch));
     List<Future<String>> deployed = new ArrayList<>();
     for (Deployable companion : e.definition.factory().companions(e.spec(), e.stats)) {
-      deployed.add(vertx.deployVerticle(companion).onSuccess(e.companions::add));
+      deployed.add(vertx.deployVerticle(companion, deployment).onSuccess(e.companions::add));
     }
     return Future.all(deployed).mapEmpty();
+  }
+
+  /** The parts of the listener's kind that run on every node, owner or not; a no-op when they run already. */
+  private Future<Void> deployNodeParts(ListenerEntry e) {
+    if (!e.nodeParts.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    DeploymentOptions deployment = new DeploymentOptions().setConfig(partConfig(e));
+    List<Future<String>> deployed = new ArrayList<>();
+    for (Deployable part : e.definition.factory().everyNode(e.spec(), e.stats)) {
+      deployed.add(vertx.deployVerticle(part, deployment).onSuccess(e.nodeParts::add));
+    }
+    return Future.all(deployed).mapEmpty();
+  }
+
+  private Future<Void> undeployNodeParts(ListenerEntry e) {
+    List<Future<Void>> undeployed = e.nodeParts.stream().map(id -> vertx.undeploy(id)).toList();
+    e.nodeParts.clear();
+    return Future.join(undeployed).otherwiseEmpty().mapEmpty();
+  }
+
+  private JsonObject partConfig(ListenerEntry e) {
+    JsonObject config = new JsonObject().put(ListenerVerticle.LISTENER, e.name());
+    return options.clustered() ? config.put(ListenerVerticle.NODE, options.node()) : config;
   }
 
   private Future<Void> undeployCompanions(ListenerEntry e) {
@@ -582,7 +608,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     log(e, "defined (version " + definition.version() + ")");
     publish(e);
     publishDefinition(e.name(), "defined", definition.version());
-    return deployCompanions(e)
+    return deployNodeParts(e)
+        .compose(v -> deployCompanions(e))
         .compose(v -> e.desired ? deploy(e) : Future.succeededFuture())
         .map(v -> result("created", e));
   }
@@ -593,6 +620,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     e.nextRetryAt = null;
     return undeployCurrent(e)
         .compose(v -> undeployCompanions(e))
+        .compose(v -> undeployNodeParts(e))
         .compose(v -> {
           if (!e.spec().type().equals(definition.spec().type())) {
             e.stats = new ListenerStats(); // another kind's counters and fields mean nothing here
@@ -600,7 +628,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           e.definition = definition;
           log(e, "definition changed (version " + definition.version() + ")");
           publishDefinition(e.name(), "defined", definition.version());
-          return deployCompanions(e);
+          return deployNodeParts(e).compose(parts -> deployCompanions(e));
         })
         .compose(v -> {
           if (e.desired) {
@@ -628,6 +656,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           return halt(e, "cancelled");
         })
         .compose(v -> undeployCompanions(e))
+        .compose(v -> undeployNodeParts(e))
         .compose(v -> options.clustered() ? Future.<Void>succeededFuture() : desiredStore.remove(e.name()).otherwiseEmpty())
         .compose(v -> e.definition.factory().deleteState(vertx).otherwiseEmpty())
         .map(v -> {

@@ -2,6 +2,7 @@ package dev.switchboard.homeassistant;
 
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
+import dev.switchboard.core.ListenerVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -21,11 +22,15 @@ import java.util.List;
  * The long-lived side of a Home Assistant listener, deployed once beside it and never restarted with
  * it: it answers {@code homeassistant.<name>.states} from the last-known states and
  * {@code homeassistant.<name>.call} (with a clear failure while disconnected), keeps the counters in
- * the status, and persists {@code events_total}, every few seconds and when it stops.
+ * the status, and persists {@code events_total}, every few seconds and when it stops. In a cluster it
+ * runs on the owner, and {@code events_total} is also kept cluster-wide ({@link SharedCounter}): a new
+ * owner continues from the highest count it finds, in the cluster or in its own data dir.
  */
 final class HomeAssistantCompanion extends VerticleBase {
   static final long STATUS_REFRESH_MS = 250;
   static final long FLUSH_INTERVAL_MS = 5_000;
+  /** In a cluster: what a failover after a crash can lose is at most this much counting. */
+  static final long SHARED_FLUSH_INTERVAL_MS = 1_000;
 
   private final ListenerSpec spec;
   private final ListenerStats stats;
@@ -35,6 +40,9 @@ final class HomeAssistantCompanion extends VerticleBase {
   private final Logger log;
   private CounterFile counters;
   private long flushedTotal = -1;
+  /** In a cluster, the count every owner continues; null in a single process. */
+  private SharedCounter shared;
+  private long sharedTotal = -1;
 
   HomeAssistantCompanion(ListenerSpec spec, ListenerStats stats, HomeAssistantSettings settings, HomeState home, Path dataDir) {
     this.spec = spec;
@@ -50,8 +58,23 @@ final class HomeAssistantCompanion extends VerticleBase {
     counters = new CounterFile(vertx, dataDir, spec.name());
     stats.put("subscribed", home.subscribed());
     stats.put("event_types", new JsonArray(List.copyOf(settings.eventTypes())));
-    return counters.load().compose(saved -> {
-      home.restore(saved.eventsTotal(), saved.lastEventAt());
+    long epoch = config().getLong(ListenerVerticle.EPOCH, 0L);
+    Future<CounterFile.Saved> loaded;
+    if (epoch == 0) {
+      loaded = counters.load().onSuccess(saved -> home.restore(saved.eventsTotal(), saved.lastEventAt()));
+    } else {
+      shared = new SharedCounter(vertx, spec.name(), epoch);
+      loaded = Future.all(counters.load(), sharedOrNothing()).map(both -> {
+        CounterFile.Saved here = both.resultAt(0);
+        CounterFile.Saved cluster = both.resultAt(1);
+        CounterFile.Saved highest = here.eventsTotal() >= cluster.eventsTotal() ? here : cluster;
+        home.continueFrom(highest.eventsTotal(), Math.max(here.lastEventAt(), cluster.lastEventAt()));
+        sharedTotal = cluster.eventsTotal();
+        return highest;
+      });
+      vertx.setPeriodic(SHARED_FLUSH_INTERVAL_MS, id -> flushShared());
+    }
+    return loaded.compose(saved -> {
       flushedTotal = saved.eventsTotal();
       refreshStatus();
       vertx.setPeriodic(STATUS_REFRESH_MS, id -> refreshStatus());
@@ -65,7 +88,32 @@ final class HomeAssistantCompanion extends VerticleBase {
   @Override
   public Future<?> stop() {
     refreshStatus();
-    return flush();
+    return Future.join(flush(), flushShared());
+  }
+
+  /** The cluster's count; nothing (zero) when the cluster cannot answer: the data dir's count is then the start. */
+  private Future<CounterFile.Saved> sharedOrNothing() {
+    return shared.load().recover(err -> {
+      log.warn("events_total could not be read from the cluster ({}); counting on from {}", err.getMessage(), counters.file());
+      return Future.succeededFuture(new CounterFile.Saved(0, 0));
+    });
+  }
+
+  private Future<Void> flushShared() {
+    long total = home.eventsTotal();
+    if (shared == null || total == sharedTotal) {
+      return Future.succeededFuture();
+    }
+    return shared.save(total, home.lastEventAt())
+        .map(written -> {
+          if (written) {
+            sharedTotal = total;
+          } else {
+            log.warn("events_total not written to the cluster: a newer owner of this listener has written it");
+          }
+          return (Void) null;
+        })
+        .onFailure(err -> log.warn("could not write events_total to the cluster: {}", err.getMessage()));
   }
 
   private void refreshStatus() {

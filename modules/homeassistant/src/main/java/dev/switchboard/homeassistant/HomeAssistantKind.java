@@ -38,7 +38,8 @@ public class HomeAssistantKind implements ListenerKind {
       StatusField.of("subscribed", "boolean", "subscribed to every configured event type on the current connection"),
       StatusField.of("event_types", "string[]", "the configured event types"),
       new StatusField("events_session", "integer", "events on the current connection", StatusField.Metric.GAUGE),
-      new StatusField("events_total", "integer", "events since the first start, kept in the data dir", StatusField.Metric.COUNTER),
+      new StatusField("events_total", "integer", "events since the first start, kept in the data dir (and, in a cluster, cluster-wide)",
+          StatusField.Metric.COUNTER),
       new StatusField("event_rate_per_min", "number", "events in the last minute", StatusField.Metric.GAUGE),
       StatusField.of("last_event_at", "timestamp", "when the last event came"),
       new StatusField("entities", "integer", "entities whose last-known state is kept", StatusField.Metric.GAUGE),
@@ -98,7 +99,8 @@ public class HomeAssistantKind implements ListenerKind {
 
       @Override
       public Future<Void> deleteState(Vertx vertx) {
-        return new CounterFile(vertx, dataDir, name).delete();
+        Future<Void> file = new CounterFile(vertx, dataDir, name).delete();
+        return vertx.isClustered() ? Future.all(file, SharedCounter.delete(vertx, name)).mapEmpty() : file;
       }
     };
   }

@@ -35,6 +35,17 @@ final class HomeState {
     }
   }
 
+  /**
+   * This node has just become the listener's owner (in a cluster): the total continues from what the
+   * cluster kept, and the session counts this node's connections only, from zero.
+   */
+  void continueFrom(long eventsTotal, long lastEventAtMillis) {
+    eventsSession.set(0);
+    eventsBefore = eventsTotal;
+    lastEventAt = Math.max(lastEventAt, lastEventAtMillis);
+    heardAt = Math.max(heardAt, lastEventAtMillis);
+  }
+
   // ---- states ---------------------------------------------------------------------------------
 
   Map<String, JsonObject> states() {

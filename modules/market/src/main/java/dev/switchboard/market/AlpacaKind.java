@@ -11,6 +11,9 @@ import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.ListenerVerticle;
 import dev.switchboard.core.StatusField;
 import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.AsyncMap;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -77,7 +80,7 @@ public class AlpacaKind implements ListenerKind {
   @Override
   public KindAddresses addresses() {
     return new KindAddresses(List.of("gap"), List.of("(trades|quotes|bars)\\..+", "gap"), List.of("health"), List.of(),
-        List.of("watch", "unwatch", "health"));
+        List.of("watch", "unwatch", "health", "internal\\.demand"));
   }
 
   @Override
@@ -98,7 +101,19 @@ public class AlpacaKind implements ListenerKind {
 
       @Override
       public List<Deployable> companions(ListenerSpec spec, ListenerStats stats) {
-        return List.of(new MarketSubscriptions(spec, stats, settings, wanted));
+        return List.of(new MarketSubscriptions(spec, stats, settings, wanted, NodeReport.Timing.DEFAULT));
+      }
+
+      @Override
+      public List<Deployable> everyNode(ListenerSpec spec, ListenerStats stats) {
+        return List.of(new NodeWatchers(spec, stats, settings, NodeReport.Timing.DEFAULT));
+      }
+
+      @Override
+      public Future<Void> deleteState(Vertx vertx) {
+        // In a cluster, the Java clients' watches outlive every owner: a listener defined again later starts without them.
+        return !vertx.isClustered() ? Future.succeededFuture()
+            : vertx.sharedData().getAsyncMap(new MarketAddresses(name).javaWatchesMap()).compose(AsyncMap::clear);
       }
     };
   }

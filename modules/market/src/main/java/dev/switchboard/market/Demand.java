@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Who wants which (channel, symbol). A client (a bridge socket, a Java consumer) either watches a
@@ -19,8 +20,17 @@ final class Demand {
   private final Map<String, Set<Watch>> byClient = new HashMap<>();
   private final Set<Watch> live;
 
+  /** The transitions of one change: what nobody watched before, and what nobody watches any more. */
+  record Change(List<Watch> becameWanted, List<Watch> becameUnwanted) {
+  }
+
+  /**
+   * Starts empty: {@code live} is cleared, since what an earlier registry of this listener left in it
+   * (a node that owned the listener before) is wanted by nobody here.
+   */
   Demand(Set<Watch> live) {
     this.live = live;
+    live.clear();
   }
 
   /** True when {@code watch} became wanted (nobody watched it before). */
@@ -67,6 +77,23 @@ final class Demand {
     return unwanted;
   }
 
+  /** Makes what {@code client} watches exactly {@code watches} (none: the client is forgotten). */
+  Change replace(String client, Set<Watch> watches) {
+    List<Watch> wanted = new ArrayList<>();
+    List<Watch> unwanted = new ArrayList<>();
+    for (Watch watch : of(client)) {
+      if (!watches.contains(watch) && remove(client, watch)) {
+        unwanted.add(watch);
+      }
+    }
+    for (Watch watch : watches) {
+      if (add(client, watch)) {
+        wanted.add(watch);
+      }
+    }
+    return new Change(wanted, unwanted);
+  }
+
   /** Takes a (channel, symbol) away from every client that watched it; returns those clients. */
   Set<String> drop(Watch watch) {
     Set<String> who = Set.copyOf(holders.getOrDefault(watch, Set.of()));
@@ -92,6 +119,11 @@ final class Demand {
 
   int clients() {
     return byClient.size();
+  }
+
+  /** The clients that watch something and whose name passes {@code which}. */
+  int clients(Predicate<String> which) {
+    return (int) byClient.keySet().stream().filter(which).count();
   }
 
   WatchSet wanted() {

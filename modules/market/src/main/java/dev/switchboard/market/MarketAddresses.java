@@ -4,8 +4,9 @@ import java.util.Optional;
 
 /**
  * The event-bus addresses of one market listener. Public: {@code market.<name>.trades.<SYMBOL>} (and
- * quotes, bars), {@code .watch}, {@code .unwatch}, {@code .health}. Internal, local only: how the
- * long-lived subscription registry and the current connection instance talk.
+ * quotes, bars), {@code .watch}, {@code .unwatch}, {@code .health}. Internal ({@code .internal.*}, never
+ * open to browsers): how the long-lived subscription registry and the current connection instance talk
+ * (local), and how every node's watchers and the registry talk (across the cluster).
  */
 public record MarketAddresses(String listener) {
 
@@ -39,6 +40,37 @@ public record MarketAddresses(String listener) {
   /** Request/reply: {@code {connected, active_symbols, total_clients, wanted_symbols}}. */
   public String health() {
     return prefix() + "health";
+  }
+
+  /**
+   * Request/reply, served where the listener runs: a node's whole wanted set, as a {@link NodeReport}
+   * from its {@link NodeWatchers}. The registry counts each node as one client.
+   */
+  String nodeReports() {
+    return prefix() + "internal.demand";
+  }
+
+  /**
+   * Local request/reply: this node's {@link NodeWatchers} answers with its {@link NodeReport} now. The
+   * registry asks before it answers {@link #health()}: what this node's clients did before shows in it.
+   */
+  String reportNow() {
+    return prefix() + "internal.report";
+  }
+
+  /** Publish, from a registry that has just started: every node sends its {@link NodeReport} now. */
+  String resend() {
+    return prefix() + "internal.resend";
+  }
+
+  /** Publish, from the registry: {@code {set}}, what the upstream refused; every node's watchers forget it. */
+  String forget() {
+    return prefix() + "internal.forget";
+  }
+
+  /** The cluster-wide map of Java clients' watches (client -> set), so that a new owner restores them. */
+  String javaWatchesMap() {
+    return "switchboard.market." + listener + ".java-watches";
   }
 
   /** Local: a connection instance tells the registry it is ready, ended, or what the upstream answered unasked. */

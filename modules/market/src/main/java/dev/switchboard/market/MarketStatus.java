@@ -28,14 +28,26 @@ final class MarketStatus {
 
   /** Adds one to a counter field. Counters live in the stats, so they outlive every connection. */
   static void bump(ListenerStats stats, String field) {
-    Object value = stats.get(field);
-    stats.put(field, (value instanceof Number n ? n.longValue() : 0L) + 1);
+    add(stats, field, 1);
+  }
+
+  /**
+   * Adds {@code n} to a counter field. The registry and this node's watchers run on different event
+   * loops and both count refusals: the read and the write must not interleave.
+   */
+  static void add(ListenerStats stats, String field, long n) {
+    synchronized (stats) {
+      Object value = stats.get(field);
+      stats.put(field, (value instanceof Number v ? v.longValue() : 0L) + n);
+    }
   }
 
   static void initCounters(ListenerStats stats) {
-    for (String field : new String[] {REFUSED, DROPPED, UNKNOWN_TYPES, UNKNOWN_FIELDS}) {
-      if (stats.get(field) == null) {
-        stats.put(field, 0L);
+    synchronized (stats) {
+      for (String field : new String[] {REFUSED, DROPPED, UNKNOWN_TYPES, UNKNOWN_FIELDS}) {
+        if (stats.get(field) == null) {
+          stats.put(field, 0L);
+        }
       }
     }
   }

@@ -1,51 +1,84 @@
 package dev.switchboard.market;
 
 import dev.switchboard.core.Addresses;
-import dev.switchboard.core.BridgeActivity;
 import dev.switchboard.core.BurstLog;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
+import dev.switchboard.core.ListenerVerticle;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The long-lived registry of who watches which symbol, deployed once beside the listener and never
- * restarted with it (design invariant 6): it outlives every connection and hands the whole wanted
- * set to each new one. Browser clients watch by registering on {@code market.<name>.<channel>.<SYMBOL>}
- * through the bridge (followed on {@code switchboard.bridge.events}); Java clients request
- * {@code market.<name>.watch} / {@code .unwatch}. Anything refused is explained: to a Java client in
- * the reply, to a browser as an {@code error} envelope on the address it registered.
+ * The long-lived registry of who watches which symbol, deployed beside the listener (in a cluster, on
+ * the node that owns it) and never restarted with it (design invariant 6): it outlives every connection
+ * and hands the whole wanted set to each new one. Its clients:
+ * <ul>
+ *   <li>nodes: browsers watch by registering on {@code market.<name>.<channel>.<SYMBOL>} through the
+ *   bridge of any node; each node's {@link NodeWatchers} reports that node's whole set, and the node
+ *   counts here as one client. A node that leaves the cluster, or stops reporting, is forgotten;</li>
+ *   <li>Java clients request {@code market.<name>.watch} / {@code .unwatch}. In a cluster their watches
+ *   are also kept in a cluster-wide map, so that a new owner's registry restores them.</li>
+ * </ul>
+ * A registry that starts asks every node to report at once. Anything refused is explained: to a Java
+ * client in the reply, to a browser as an {@code error} envelope on the address it registered.
  */
 public class MarketSubscriptions extends VerticleBase {
-  private static final String BRIDGE = "bridge:";
+  /** The node name of a single process, where there is one {@link NodeWatchers} and no cluster. */
+  static final String SINGLE_NODE = "local";
+  private static final String NODE = "node:";
   private static final String JAVA = "java:";
+  /** How long one write of a Java client's watches to the cluster may take. */
+  private static final long MAP_TIMEOUT_MS = 5_000;
+
+  /** The last report taken from a node, and when (nanoTime). */
+  private record Reported(String boot, long seq, int clients, long refused, long at) {
+  }
 
   private final ListenerSpec spec;
   private final ListenerStats stats;
   private final AlpacaSettings settings;
+  private final NodeReport.Timing timing;
   private final MarketAddresses addresses;
   private final Demand demand;
   private final Logger log;
   private final BurstLog problems;
+  private final Map<String, Reported> nodes = new HashMap<>();
   private UpstreamSync sync;
   private boolean statusPending;
+  /** This node's name: its own watchers' refusals are counted in these stats already. */
+  private String node;
+  /** In a cluster, every Java client's watches; null in a single process. */
+  private AsyncMap<String, JsonObject> javaWatches;
+  /** Complete once the Java clients' watches are restored: watch and unwatch requests wait for it. */
+  private Future<Void> restored = Future.succeededFuture();
+  /** The tail of the writes to {@link #javaWatches}, one at a time, in order. */
+  private Future<Void> writes = Future.succeededFuture();
 
   /** @param wanted the live view of the wanted set that connection instances read to filter data */
-  public MarketSubscriptions(ListenerSpec spec, ListenerStats stats, AlpacaSettings settings, Set<Watch> wanted) {
+  public MarketSubscriptions(ListenerSpec spec, ListenerStats stats, AlpacaSettings settings, Set<Watch> wanted,
+                             NodeReport.Timing timing) {
     this.spec = spec;
     this.stats = stats;
     this.settings = settings;
+    this.timing = timing;
     this.addresses = new MarketAddresses(spec.name());
     this.demand = new Demand(wanted);
     this.log = LoggerFactory.getLogger("switchboard.listener." + spec.name() + ".subscriptions");
@@ -68,14 +101,30 @@ public class MarketSubscriptions extends VerticleBase {
         });
     MarketStatus.initCounters(stats);
     writeStatus();
+    node = config().getString(ListenerVerticle.NODE, SINGLE_NODE);
+    Future<Void> map = !vertx.isClustered() ? Future.succeededFuture()
+        : vertx.sharedData().<String, JsonObject>getAsyncMap(addresses.javaWatchesMap()).map(m -> {
+          javaWatches = m;
+          restored = restoreJavaWatches();
+          return null;
+        });
+    return map.compose(v -> listen());
+  }
+
+  private Future<Void> listen() {
     var bus = vertx.eventBus();
     List<MessageConsumer<?>> consumers = List.of(
-        bus.<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> onBridge(msg.body())),
         bus.<JsonObject>localConsumer(addresses.sessions(), this::onSession),
-        bus.<Object>consumer(addresses.watch(), this::onWatch),
-        bus.<Object>consumer(addresses.unwatch(), this::onUnwatch),
-        bus.<Object>consumer(addresses.health(), msg -> msg.reply(health())));
-    return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        bus.<Object>consumer(addresses.nodeReports(), this::onNodeReport),
+        bus.<JsonObject>localConsumer(Addresses.CLUSTER_NODES, msg -> onNodes(msg.body())),
+        bus.<Object>consumer(addresses.watch(), msg -> restored.onComplete(v -> onWatch(msg))),
+        bus.<Object>consumer(addresses.unwatch(), msg -> restored.onComplete(v -> onUnwatch(msg))),
+        bus.<Object>consumer(addresses.health(), msg -> thisNodeNow().onComplete(v -> msg.reply(health()))));
+    vertx.setPeriodic(timing.refresh().toMillis(), id -> forgetSilentNodes());
+    // Every node tells this registry what its browsers watch now: a new owner starts from all of them.
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
+        .onSuccess(v -> bus.publish(addresses.resend(), new JsonObject().put("node", node)))
+        .mapEmpty();
   }
 
   // ---- connection instances -------------------------------------------------------------------
@@ -124,56 +173,74 @@ public class MarketSubscriptions extends VerticleBase {
     }
   }
 
-  // ---- browser clients, through the bridge ----------------------------------------------------
+  // ---- nodes: each reports its browsers' whole set -----------------------------------------------
 
-  private void onBridge(BridgeActivity activity) {
-    if (activity.socket() == null) {
-      problems.warn("bridge activity without a socket id ignored: " + activity);
-      return;
-    }
-    String client = BRIDGE + activity.socket();
-    switch (activity.kind()) {
-      case REGISTER -> addresses.parseData(activity.address()).ifPresent(raw -> onRegister(client, activity.address(), raw));
-      case UNREGISTER -> addresses.parseData(activity.address()).ifPresent(raw -> {
-        Watch watch = new Watch(raw.channel(), raw.symbol());
-        if (demand.remove(client, watch)) {
-          changed(List.of(), List.of(watch));
-        } else {
-          showStatus();
-        }
-      });
-      case SOCKET_CLOSED -> changed(List.of(), demand.release(client));
-      case SOCKET_CREATED -> { }
-    }
-  }
-
-  private void onRegister(String client, String address, MarketAddresses.RawWatch raw) {
-    String symbol;
+  private void onNodeReport(Message<Object> msg) {
+    NodeReport report;
     try {
-      symbol = Symbols.requireCanonical(raw.symbol());
+      report = NodeReport.fromJson(msg.body());
     } catch (IllegalArgumentException e) {
-      refuseBridge(address, null, "invalid_symbol", e.getMessage() + "; register on " + addresses.data(raw.channel(), "<SYMBOL>"));
+      problems.warn("node report refused: " + e.getMessage());
+      msg.fail(400, e.getMessage());
       return;
     }
-    Watch watch = new Watch(raw.channel(), symbol);
-    if (demand.holds(client, watch)) {
-      return;
-    }
-    if (demand.countOf(client) >= settings.maxSymbolsPerClient()) {
-      refuseBridge(address, watch, "client_limit", "this client already watches " + demand.countOf(client)
-          + " symbols; the limit is " + settings.maxSymbolsPerClient());
-      return;
-    }
-    changed(demand.add(client, watch) ? List.of(watch) : List.of(), List.of());
+    take(report);
+    msg.reply(new JsonObject().put("seq", report.seq()));
   }
 
-  private void refuseBridge(String address, Watch watch, String code, String message) {
-    MarketStatus.bump(stats, MarketStatus.REFUSED);
-    problems.warn("bridge registration on " + address + " refused: " + message);
-    // Someone else watching it legitimately would get this error too: tell only an otherwise silent address.
-    if (watch == null || !demand.wanted(watch)) {
-      publishError(address, code, message, watch);
+  /**
+   * This node's report, asked for now rather than waited for: health then shows whatever this node's
+   * clients did before it was asked (their bridge activity reaches this node's watchers first).
+   */
+  private Future<Void> thisNodeNow() {
+    DeliveryOptions options = new DeliveryOptions().setLocalOnly(true).setSendTimeout(1_000);
+    return vertx.eventBus().request(addresses.reportNow(), null, options)
+        .map(reply -> {
+          take(NodeReport.fromJson(reply.body()));
+          return (Void) null;
+        })
+        .otherwise(err -> null); // health answers anyway, with the last report taken
+  }
+
+  private void take(NodeReport report) {
+    Reported before = nodes.get(report.node());
+    boolean sameBoot = before != null && before.boot().equals(report.boot());
+    if (sameBoot && report.seq() <= before.seq()) {
+      return; // overtaken by a newer one: nothing to change
     }
+    long newRefusals = report.refused() - (sameBoot ? before.refused() : 0);
+    if (!report.node().equals(node) && newRefusals > 0) {
+      MarketStatus.add(stats, MarketStatus.REFUSED, newRefusals); // this node's own are counted already
+    }
+    nodes.put(report.node(), new Reported(report.boot(), report.seq(), report.clients(), report.refused(), System.nanoTime()));
+    Demand.Change change = demand.replace(NODE + report.node(), report.wanted().asSet());
+    changed(change.becameWanted(), change.becameUnwanted());
+  }
+
+  /** A node that left the cluster watches nothing any more. */
+  private void onNodes(JsonObject members) {
+    List<Object> present = members.getJsonArray("nodes", new JsonArray()).getList();
+    for (String gone : nodes.keySet().stream().filter(n -> !present.contains(n)).toList()) {
+      forgetNode(gone, "it left the cluster");
+    }
+  }
+
+  /** A node whose reports stopped (it died, or cannot reach this one) is forgotten after expireAfter. */
+  private void forgetSilentNodes() {
+    long now = System.nanoTime();
+    long limit = timing.expireAfter().toNanos();
+    for (String silent : nodes.entrySet().stream().filter(e -> now - e.getValue().at() > limit).map(Map.Entry::getKey).toList()) {
+      forgetNode(silent, "no report for " + timing.expireAfter().toMillis() + " ms");
+    }
+  }
+
+  private void forgetNode(String name, String why) {
+    Reported last = nodes.remove(name);
+    Demand.Change change = demand.replace(NODE + name, Set.of());
+    if (!change.becameUnwanted().isEmpty() || last.clients() > 0) {
+      log.info("node {}'s watches forgotten ({}): {} no longer wanted", name, why, change.becameUnwanted());
+    }
+    changed(change.becameWanted(), change.becameUnwanted());
   }
 
   // ---- Java clients ---------------------------------------------------------------------------
@@ -201,12 +268,13 @@ public class MarketSubscriptions extends VerticleBase {
       }
     });
     changed(becameWanted, List.of());
-    msg.reply(new JsonObject()
+    JsonObject answer = new JsonObject()
         .put("client", request.client())
         .put("channel", request.channel().wire())
         .put("symbols", new JsonArray(request.symbols()))
         .put("addresses", new JsonArray(watches.stream().map(addresses::data).toList()))
-        .put("watching", demand.countOf(client)));
+        .put("watching", demand.countOf(client));
+    replyOnceKept(msg, request.client(), answer);
   }
 
   private void onUnwatch(Message<Object> msg) {
@@ -232,7 +300,67 @@ public class MarketSubscriptions extends VerticleBase {
       }
     }
     changed(List.of(), becameUnwanted);
-    msg.reply(new JsonObject().put("client", request.client()).put("released", released).put("watching", demand.countOf(client)));
+    replyOnceKept(msg, request.client(),
+        new JsonObject().put("client", request.client()).put("released", released).put("watching", demand.countOf(client)));
+  }
+
+  /**
+   * In a cluster, the answer waits until the client's watches are in the cluster-wide map: a client
+   * that was answered is restored by the next owner. In a single process it is immediate.
+   */
+  private void replyOnceKept(Message<Object> msg, String client, JsonObject answer) {
+    keep(client).onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(answer);
+      } else {
+        msg.fail(503, "done on this node, but the cluster could not record it (" + ar.cause().getMessage()
+            + "): another node taking the listener over would not know; ask again");
+      }
+    });
+  }
+
+  /** Writes the client's current watches to the cluster-wide map (removes it when it watches nothing). */
+  private Future<Void> keep(String client) {
+    if (javaWatches == null) {
+      return Future.succeededFuture();
+    }
+    // One write at a time, each of the state when it runs: the map ends as the registry is.
+    writes = writes.transform(previous -> {
+      Set<Watch> now = demand.of(JAVA + client);
+      Future<Void> write = now.isEmpty() ? javaWatches.remove(client).mapEmpty() : javaWatches.put(client, WatchSet.of(now).toJson());
+      return write.timeout(MAP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    });
+    return writes;
+  }
+
+  /** A new owner's registry takes over the Java clients' watches; tried again until the map answers. */
+  private Future<Void> restoreJavaWatches() {
+    Promise<Void> done = Promise.promise();
+    restoreJavaWatches(done);
+    return done.future();
+  }
+
+  private void restoreJavaWatches(Promise<Void> done) {
+    javaWatches.entries().timeout(MAP_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> {
+      if (ar.failed()) {
+        log.warn("the Java clients' watches could not be read from the cluster ({}); trying again", ar.cause().getMessage());
+        vertx.setTimer(timing.refresh().toMillis(), id -> restoreJavaWatches(done));
+        return;
+      }
+      List<Watch> becameWanted = new ArrayList<>();
+      ar.result().forEach((client, set) -> {
+        try {
+          becameWanted.addAll(demand.replace(JAVA + client, WatchSet.fromJson(set).asSet()).becameWanted());
+        } catch (IllegalArgumentException e) {
+          problems.warn("the watches of Java client '" + client + "' in the cluster are not a set: " + e.getMessage());
+        }
+      });
+      if (!ar.result().isEmpty()) {
+        log.info("restored the watches of {} Java client(s): {}", ar.result().size(), WatchSet.of(becameWanted));
+      }
+      changed(becameWanted, List.of());
+      done.complete();
+    });
   }
 
   private void refuseJava(Message<Object> msg, int code, String message) {
@@ -245,8 +373,10 @@ public class MarketSubscriptions extends VerticleBase {
   /** The upstream would not take these (405 symbol limit...): every client that asked is told, and they are forgotten. */
   private void refuseUpstream(Collection<Watch> watches, String code, String message) {
     List<Watch> unwanted = new ArrayList<>();
+    Set<String> javaClients = new TreeSet<>();
     for (Watch watch : watches) {
       Set<String> clients = demand.drop(watch);
+      clients.stream().filter(c -> c.startsWith(JAVA)).forEach(c -> javaClients.add(c.substring(JAVA.length())));
       if (!clients.isEmpty()) {
         unwanted.add(watch);
         MarketStatus.bump(stats, MarketStatus.REFUSED);
@@ -256,7 +386,11 @@ public class MarketSubscriptions extends VerticleBase {
     }
     if (!unwanted.isEmpty()) {
       log.warn("upstream refused {} ({} {}); the clients that asked were told", unwanted, code, message);
+      // Every node's watchers forget them too, or their next report would ask again.
+      vertx.eventBus().publish(addresses.forget(), new JsonObject().put("set", WatchSet.of(unwanted).toJson()));
     }
+    javaClients.forEach(client -> keep(client).onFailure(err -> log.warn("could not record in the cluster that client '{}'"
+        + " no longer watches what the upstream refused: {}", client, err.getMessage())));
     changed(List.of(), unwanted);
   }
 
@@ -298,8 +432,13 @@ public class MarketSubscriptions extends VerticleBase {
     stats.put(MarketStatus.CONNECTED, sync.connected());
     stats.put(MarketStatus.ACTIVE, sync.upstream().toJson());
     stats.put(MarketStatus.WANTED, demand.wanted().toJson());
-    stats.put(MarketStatus.CLIENTS, demand.clients());
+    stats.put(MarketStatus.CLIENTS, clients());
     stats.put(MarketStatus.DRIFT, sync.drift());
+  }
+
+  /** Java clients, and every node's clients that watch something: a node counts its own. */
+  private int clients() {
+    return demand.clients(c -> c.startsWith(JAVA)) + nodes.values().stream().mapToInt(Reported::clients).sum();
   }
 
   /** The facts the field's health scripts print. */
@@ -307,7 +446,7 @@ public class MarketSubscriptions extends VerticleBase {
     return new JsonObject()
         .put("connected", sync.connected())
         .put("active_symbols", sync.upstream().toJson())
-        .put("total_clients", demand.clients())
+        .put("total_clients", clients())
         .put("wanted_symbols", demand.wanted().toJson());
   }
 }

@@ -1,0 +1,143 @@
+package dev.switchboard.example;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Your own Vert.x application, in a process of its own, joined to a Switchboard cluster. It joins as a
+ * Hazelcast <em>lite member</em>: it holds no partition of the cluster's maps, and only members that are
+ * Switchboard nodes count toward the majority, so starting or stopping it never changes who may own a
+ * listener. Once joined, the event bus is one: {@link FeedConsumer} consumes
+ * {@code upstream.<listener>.message} and sends on {@code upstream.<listener>.send}, wherever the
+ * listener runs now.
+ *
+ * <pre>
+ * java -cp "$CLASSPATH" dev.switchboard.example.ExampleConsumer \
+ *   --cluster switchboard --members 10.0.0.1:5701,10.0.0.2:5701,10.0.0.3:5701 \
+ *   --host 10.0.0.9 --port 5701 --listener feed --send-every 5s
+ * </pre>
+ */
+public final class ExampleConsumer {
+  private static final Logger LOG = LoggerFactory.getLogger(ExampleConsumer.class);
+
+  /**
+   * @param cluster   the Switchboard nodes' {@code cluster.name}
+   * @param members   the Switchboard nodes' {@code cluster.members}, {@code host:port} each
+   * @param host      this machine's address the nodes can reach (Hazelcast and the event bus bind it)
+   * @param port      this process's Hazelcast port
+   * @param listener  the generic feed listener to consume
+   * @param sendEvery how often a message is sent to the feed's upstream
+   */
+  public record Options(String cluster, List<String> members, String host, int port, String listener, Duration sendEvery) {
+  }
+
+  private ExampleConsumer() {
+  }
+
+  public static void main(String[] args) {
+    Options options;
+    try {
+      options = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("example-consumer: " + e.getMessage());
+      System.err.println("usage: --cluster NAME --members HOST:PORT,... --host HOST --port PORT --listener NAME [--send-every 5s]");
+      System.exit(2);
+      return;
+    }
+    Vertx vertx = start(options).toCompletionStage().toCompletableFuture().join();
+    // Leave the cluster in order on SIGTERM: the nodes drop this member's registrations at once.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("did not leave the cluster cleanly: {}", e.toString());
+      }
+    }, "example-consumer-shutdown"));
+  }
+
+  /** Joins the cluster, then deploys the consumer. */
+  public static Future<Vertx> start(Options options) {
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(options));
+    VertxOptions vertxOptions = new VertxOptions()
+        .setEventBusOptions(new EventBusOptions().setHost(options.host()).setPort(0)); // any free port, advertised
+    return Vertx.builder().with(vertxOptions).withClusterManager(manager).buildClustered()
+        .compose(vertx -> vertx.deployVerticle(new FeedConsumer(options.listener(), options.sendEvery()), new DeploymentOptions())
+            .map(id -> {
+              LOG.info("joined cluster '{}' as a lite member on {}:{}; consuming upstream.{}.message",
+                  options.cluster(), options.host(), options.port(), options.listener());
+              return vertx;
+            }));
+  }
+
+  /**
+   * The Switchboard nodes' own settings where they must agree (cluster name, TCP-IP join with the
+   * listed members, no multicast), as a lite member, with no Switchboard node attribute.
+   */
+  static Config hazelcastConfig(Options options) {
+    Config config = ConfigUtil.loadConfig(); // Vert.x's own structures keep their settings
+    config.setClusterName(options.cluster());
+    config.setLiteMember(true);
+    config.setInstanceName("example-consumer-" + ProcessHandle.current().pid());
+    config.getNetworkConfig().setPort(options.port()).setPortAutoIncrement(false);
+    config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(options.host());
+    config.getNetworkConfig().setPublicAddress(options.host() + ":" + options.port());
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(options.members());
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.shutdownhook.enabled", "false"); // our hook closes Vert.x, which leaves in order
+    return config;
+  }
+
+  static Options parse(String[] args) {
+    Map<String, String> values = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (!args[i].startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("expected --name value pairs, got " + Arrays.toString(args));
+      }
+      values.put(args[i].substring(2), args[++i]);
+    }
+    for (String required : List.of("cluster", "members", "host", "port", "listener")) {
+      if (!values.containsKey(required)) {
+        throw new IllegalArgumentException("--" + required + " is required");
+      }
+    }
+    int port;
+    try {
+      port = Integer.parseInt(values.get("port"));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--port must be a number, not '" + values.get("port") + "'");
+    }
+    return new Options(values.get("cluster"), List.of(values.get("members").split(",")), values.get("host"), port,
+        values.get("listener"), duration(values.getOrDefault("send-every", "5s")));
+  }
+
+  /** {@code 250ms}, {@code 5s}. */
+  private static Duration duration(String text) {
+    try {
+      return text.endsWith("ms") ? Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)))
+          : Duration.ofSeconds(Long.parseLong(text.substring(0, text.length() - 1)));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("--send-every must be like 250ms or 5s, not '" + text + "'");
+    }
+  }
+}

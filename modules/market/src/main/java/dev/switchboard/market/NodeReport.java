@@ -1,0 +1,45 @@
+package dev.switchboard.market;
+
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+
+/**
+ * What one node's {@link NodeWatchers} tell the registry, wherever the listener runs: the node's whole
+ * wanted set (never a delta, so a lost or repeated report cannot leave anything behind), how many of
+ * its clients hold it, and how many of their requests it refused so far.
+ *
+ * @param boot    one per {@link NodeWatchers} instance: {@code seq} counts within it
+ * @param seq     grows by one per report; an older one than the last taken is stale
+ * @param refused refusals since {@code boot}, for the owner's {@code refused_requests}
+ */
+record NodeReport(String node, String boot, long seq, WatchSet wanted, int clients, long refused) {
+
+  /**
+   * How reports flow.
+   *
+   * @param debounce    a change is reported this long after it, with whatever else changed meanwhile
+   * @param refresh     the set is reported again this often, changed or not
+   * @param retry       the first retry of an undelivered report (no owner yet); doubles up to {@code refresh}
+   * @param expireAfter a node not heard from for this long is forgotten (it died without a word)
+   */
+  record Timing(Duration debounce, Duration refresh, Duration retry, Duration expireAfter) {
+    static final Timing DEFAULT = new Timing(Duration.ofMillis(20), Duration.ofSeconds(2), Duration.ofMillis(250), Duration.ofSeconds(7));
+  }
+
+  JsonObject toJson() {
+    return new JsonObject().put("node", node).put("boot", boot).put("seq", seq).put("wanted", wanted.toJson())
+        .put("clients", clients).put("refused", refused);
+  }
+
+  /** @throws IllegalArgumentException when {@code json} is not a report */
+  static NodeReport fromJson(Object body) {
+    if (!(body instanceof JsonObject json) || !(json.getValue("node") instanceof String node)
+        || !(json.getValue("boot") instanceof String boot) || !(json.getValue("seq") instanceof Number seq)
+        || !(json.getValue("wanted") instanceof JsonObject wanted)) {
+      throw new IllegalArgumentException("a node report is {node, boot, seq, wanted, clients, refused}");
+    }
+    return new NodeReport(node, boot, seq.longValue(), WatchSet.fromJson(wanted), json.getInteger("clients", 0),
+        json.getLong("refused", 0L));
+  }
+}

@@ -1,0 +1,221 @@
+package dev.switchboard.market;
+
+import dev.switchboard.core.Addresses;
+import dev.switchboard.core.BridgeActivity;
+import dev.switchboard.core.BurstLog;
+import dev.switchboard.core.ListenerSpec;
+import dev.switchboard.core.ListenerStats;
+import dev.switchboard.core.ListenerVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The browsers of this node that watch one market listener's symbols. Deployed on every node, whoever
+ * owns the listener (in a single process, beside the registry): it follows the bridge here
+ * ({@code switchboard.bridge.events}), checks each registration (a canonical symbol, the per-client
+ * limit, refusals told on the address as an {@code error} envelope, to this node's clients only) and
+ * sends the registry ({@link MarketSubscriptions}, where the listener runs) this node's whole wanted set
+ * as one {@link NodeReport}: after a change (debounced), every {@code refresh} whether it changed or not,
+ * and at once when a registry that has just started asks. The registry counts this node as one client,
+ * so it never needs to know another node's sockets, and a node that dies simply stops reporting.
+ */
+public class NodeWatchers extends VerticleBase {
+  private static final String BRIDGE = "bridge:";
+  /** Errors about this node's registrations go to this node's clients only. */
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+
+  private final ListenerSpec spec;
+  private final ListenerStats stats;
+  private final AlpacaSettings settings;
+  private final NodeReport.Timing timing;
+  private final MarketAddresses addresses;
+  private final Demand demand = new Demand(new HashSet<>());
+  private final String boot = UUID.randomUUID().toString();
+  private final Logger log;
+  private final BurstLog problems;
+  private String node;
+  private long seq;
+  private long refused;
+  private long debounceTimer = -1;
+  private long retryTimer = -1;
+  private int failures;
+  private boolean sending;
+  /** Something changed while a report was on its way: another one follows it. */
+  private boolean again;
+  /** The last set the registry took: what a leaving node takes back. */
+  private WatchSet delivered = WatchSet.EMPTY;
+
+  public NodeWatchers(ListenerSpec spec, ListenerStats stats, AlpacaSettings settings, NodeReport.Timing timing) {
+    this.spec = spec;
+    this.stats = stats;
+    this.settings = settings;
+    this.timing = timing;
+    this.addresses = new MarketAddresses(spec.name());
+    this.log = LoggerFactory.getLogger("switchboard.listener." + spec.name() + ".watchers");
+    this.problems = new BurstLog(log, 10_000);
+  }
+
+  @Override
+  public Future<?> start() {
+    node = config().getString(ListenerVerticle.NODE, MarketSubscriptions.SINGLE_NODE);
+    var bus = vertx.eventBus();
+    List<MessageConsumer<?>> consumers = List.of(
+        bus.<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> onBridge(msg.body())),
+        bus.consumer(addresses.resend(), msg -> report()),
+        bus.localConsumer(addresses.reportNow(), msg -> msg.reply(taken(nextReport()).toJson())),
+        bus.<JsonObject>consumer(addresses.forget(), msg -> forget(WatchSet.fromJson(msg.body().getJsonObject("set")))));
+    vertx.setPeriodic(timing.refresh().toMillis(), id -> report());
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+  }
+
+  /** Leaving (the listener is removed or changed, or the node stops): the registry forgets this node's set now. */
+  @Override
+  public Future<?> stop() {
+    if (delivered.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    NodeReport last = new NodeReport(node, boot, ++seq, WatchSet.EMPTY, 0, refused);
+    return vertx.eventBus().request(addresses.nodeReports(), last.toJson(), new DeliveryOptions().setSendTimeout(1_000))
+        .otherwiseEmpty();
+  }
+
+  // ---- the bridge on this node ------------------------------------------------------------------
+
+  private void onBridge(BridgeActivity activity) {
+    if (activity.socket() == null) {
+      problems.warn("bridge activity without a socket id ignored: " + activity);
+      return;
+    }
+    String client = BRIDGE + activity.socket();
+    switch (activity.kind()) {
+      case REGISTER -> addresses.parseData(activity.address()).ifPresent(raw -> onRegister(client, activity.address(), raw));
+      case UNREGISTER -> addresses.parseData(activity.address()).ifPresent(raw -> {
+        Watch watch = new Watch(raw.channel(), raw.symbol());
+        if (demand.holds(client, watch)) {
+          demand.remove(client, watch);
+          changed();
+        }
+      });
+      case SOCKET_CLOSED -> {
+        if (demand.countOf(client) > 0) {
+          demand.release(client);
+          changed();
+        }
+      }
+      case SOCKET_CREATED -> { }
+    }
+  }
+
+  private void onRegister(String client, String address, MarketAddresses.RawWatch raw) {
+    String symbol;
+    try {
+      symbol = Symbols.requireCanonical(raw.symbol());
+    } catch (IllegalArgumentException e) {
+      refuse(address, null, "invalid_symbol", e.getMessage() + "; register on " + addresses.data(raw.channel(), "<SYMBOL>"));
+      return;
+    }
+    Watch watch = new Watch(raw.channel(), symbol);
+    if (demand.holds(client, watch)) {
+      return;
+    }
+    if (demand.countOf(client) >= settings.maxSymbolsPerClient()) {
+      refuse(address, watch, "client_limit", "this client already watches " + demand.countOf(client)
+          + " symbols; the limit is " + settings.maxSymbolsPerClient());
+      return;
+    }
+    demand.add(client, watch);
+    changed(); // a new symbol, or one more client: either shows at the owner
+  }
+
+  private void refuse(String address, Watch watch, String code, String message) {
+    refused++;
+    MarketStatus.bump(stats, MarketStatus.REFUSED);
+    problems.warn("bridge registration on " + address + " refused: " + message);
+    // Someone else here watching it legitimately would get this error too: tell only an otherwise silent address.
+    if (watch == null || !demand.wanted(watch)) {
+      JsonObject data = new JsonObject().put("code", code).put("message", message);
+      if (watch != null) {
+        data.put("channel", watch.channel().wire()).put("symbol", watch.symbol());
+      }
+      vertx.eventBus().publish(address, new JsonObject().put("seq", stats.nextSeq()).put("ts", System.currentTimeMillis())
+          .put("source", spec.name()).put("type", "error").put("data", data), LOCAL);
+    }
+    changed(); // the refusal count travels with the set
+  }
+
+  /** The upstream refused these: the registry has told every client on their addresses; they are no longer watched here. */
+  private void forget(WatchSet refusedUpstream) {
+    boolean any = false;
+    for (Watch watch : refusedUpstream.asSet()) {
+      any |= !demand.drop(watch).isEmpty();
+    }
+    if (any) {
+      changed();
+    }
+  }
+
+  // ---- reports to the registry ------------------------------------------------------------------
+
+  private void changed() {
+    if (debounceTimer < 0) {
+      debounceTimer = vertx.setTimer(Math.max(1, timing.debounce().toMillis()), id -> {
+        debounceTimer = -1;
+        report();
+      });
+    }
+  }
+
+  private NodeReport nextReport() {
+    return new NodeReport(node, boot, ++seq, demand.wanted(), demand.clients(), refused);
+  }
+
+  private NodeReport taken(NodeReport report) {
+    if (report.seq() == seq) {
+      delivered = report.wanted();
+    }
+    return report;
+  }
+
+  /** Sends this node's whole set now, or right after the report on its way. */
+  private void report() {
+    if (sending) {
+      again = true;
+      return;
+    }
+    if (retryTimer >= 0) {
+      vertx.cancelTimer(retryTimer);
+      retryTimer = -1;
+    }
+    sending = true;
+    again = false;
+    NodeReport report = nextReport();
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timing.refresh().toMillis());
+    vertx.eventBus().request(addresses.nodeReports(), report.toJson(), options).onComplete(ar -> {
+      sending = false;
+      if (ar.succeeded()) {
+        failures = 0;
+        taken(report);
+        if (again) {
+          report();
+        }
+      } else {
+        // No registry yet (between owners), or it is not reachable: again soon, then at the refresh pace.
+        long delay = Math.min(timing.refresh().toMillis(), timing.retry().toMillis() << Math.min(failures++, 10));
+        log.debug("report {} not delivered ({}); again in {} ms", report.seq(), ar.cause().getMessage(), delay);
+        retryTimer = vertx.setTimer(Math.max(1, delay), id -> {
+          retryTimer = -1;
+          report();
+        });
+      }
+    });
+  }
+}
