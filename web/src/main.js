@@ -94,10 +94,12 @@ function resync() {
   if (resyncing) return resyncing;
   const gen = generation;
   const since = store.seq;
+  // The view names the stream the seq counts in: a server (or node) of another view answers a snapshot.
+  const view = store.view;
   store.beginResync();
   const snapshot = () => conn.request('switchboard.status.snapshot', null).then((reply) => store.applySnapshot(reply));
   const asked = since === null ? snapshot()
-    : conn.request('switchboard.status.since', { seq: since }, { timeout: 5000 })
+    : conn.request('switchboard.status.since', view === null ? { seq: since } : { seq: since, view }, { timeout: 5000 })
       .then((reply) => (store.applySince(reply) ? null : snapshot()))
       .catch(() => snapshot());
   resyncing = asked
