@@ -193,6 +193,7 @@ function refreshAll() {
     panel.update({ open: synced, status: store.get(name), hasToken: token.present });
   }
   ui.listeners.dataset.synced = String(synced);
+  ui.listeners.dataset.view = store.view || ''; // the status stream followed: which node's (or process's)
   ui.empty.hidden = !(synced && cards.size === 0);
 }
 
