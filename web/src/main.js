@@ -12,6 +12,8 @@ import { GenericPanel } from './panels/generic-panel.js';
 import { ListenerEditor, removeListener } from './panels/listener-editor.js';
 import { KindCatalog } from './kinds.js';
 import { apiRequest, failureMessage } from './api.js';
+import { ClusterWatch, ownerChanged } from './cluster.js';
+import { ClusterPanel } from './panels/cluster-panel.js';
 
 /** The panel a kind of listener gets beside its card, where it has one of its own; any other gets the generic panel. */
 const PANELS = {
@@ -34,6 +36,12 @@ const catalog = new KindCatalog(() => apiRequest('GET', '/api/kinds').then(({ st
   return body;
 }));
 const store = new StatusStore(onStatus);
+const clusterPanel = new ClusterPanel();
+/** This node's cluster facts; who owns what comes from the statuses, which are pushed. */
+const cluster = new ClusterWatch(() => apiRequest('GET', '/api/cluster').then(({ status, body }) => {
+  if (status !== 200 || !body) throw new Error(failureMessage(status, body));
+  return body;
+}), () => refreshAll());
 let generation = 0;
 let resyncing = null;
 
@@ -55,13 +63,14 @@ const editor = new ListenerEditor({
 });
 document.getElementById('editor-slot').replaceWith(editor.el);
 document.getElementById('token-slot').replaceWith(token.el);
-ui.side.append(log.el, activity.el);
+ui.side.append(clusterPanel.el, log.el, activity.el);
 ui.reconnect.addEventListener('click', () => conn.reconnectNow());
 
 const conn = new Connection(`${location.origin}/eventbus`, {
   onOpen,
   onClose: (c, wasOpen) => {
     store.beginResync();
+    cluster.stop();
     if (wasOpen) log.note(`connection to the server lost: ${c.lostBecause || 'closed'}`);
     refreshAll();
   },
@@ -87,6 +96,8 @@ function onOpen() {
   conn.register('switchboard.definitions', (change) => editor.definitionChanged(change));
   activity.attach(conn);
   resync();
+  // The page may now be served by another node (or a restarted one): read its facts again.
+  cluster.start();
 }
 
 /** From the missed deltas when the server still has them, else (or when it cannot say) from the snapshot. */
@@ -94,10 +105,12 @@ function resync() {
   if (resyncing) return resyncing;
   const gen = generation;
   const since = store.seq;
+  // The view names the stream the seq counts in: a server (or node) of another view answers a snapshot.
+  const view = store.view;
   store.beginResync();
   const snapshot = () => conn.request('switchboard.status.snapshot', null).then((reply) => store.applySnapshot(reply));
   const asked = since === null ? snapshot()
-    : conn.request('switchboard.status.since', { seq: since }, { timeout: 5000 })
+    : conn.request('switchboard.status.since', view === null ? { seq: since } : { seq: since, view }, { timeout: 5000 })
       .then((reply) => (store.applySince(reply) ? null : snapshot()))
       .catch(() => snapshot());
   resyncing = asked
@@ -116,6 +129,8 @@ function resync() {
 
 function onStatus(name, status, old, how) {
   log.record(name, status, old, how);
+  // An owner moved: a node may have left or joined, so the nodes present are read again now, not at the next poll.
+  if (cluster.clustered && ownerChanged(status, old)) cluster.refresh();
   if (!status) {
     cards.get(name)?.el.remove();
     cards.delete(name);
@@ -164,10 +179,12 @@ function act(address, body, timeout = 10000) {
 
 function refreshAll() {
   const synced = conn.open && store.synced;
+  const facts = cluster.facts || {};
   for (const [name, card] of cards) {
     const status = store.get(name);
-    if (status) card.update(status, { synced, hasToken: token.present });
+    if (status) card.update(status, { synced, hasToken: token.present, cluster: facts });
   }
+  clusterPanel.render(cluster.facts, cluster.error, store.all(), { synced });
   for (const [name, panel] of panels) {
     if (synced && panel.attachedTo !== generation) {
       panel.attachedTo = generation;
@@ -176,6 +193,7 @@ function refreshAll() {
     panel.update({ open: synced, status: store.get(name), hasToken: token.present });
   }
   ui.listeners.dataset.synced = String(synced);
+  ui.listeners.dataset.view = store.view || ''; // the status stream followed: which node's (or process's)
   ui.empty.hidden = !(synced && cards.size === 0);
 }
 

@@ -11,6 +11,12 @@
  * held pushes and deltas alike: it removes the listener (onChange(name, null, old, how)), and its
  * seq stays in `seqOf`, so that an older delta cannot bring the listener back. Snapshots simply no
  * longer list it.
+ *
+ * A seq counts in one stream, named by its `view` (one per process, or per cluster node): the same
+ * seq from another view (a restart, another node behind the same address) says nothing about what was
+ * missed. The store keeps the view of its last snapshot; deltas or pushes of another view are never
+ * applied, and the caller takes a snapshot instead. Within one view, the node has already dropped
+ * every status of an owner older than the newest epoch it has seen, so the page shows the view as it is.
  */
 export class StatusStore {
   constructor(onChange = () => {}) {
@@ -18,6 +24,8 @@ export class StatusStore {
     this.listeners = new Map();
     this.seqOf = new Map();
     this.seq = null;
+    /** The view `seq` counts in; null when the server did not name one (then seq alone decides). */
+    this.view = null;
     this.synced = false;
     this.held = [];
   }
@@ -35,6 +43,7 @@ export class StatusStore {
       this.held.push(message);
       return false;
     }
+    if (!this.sameView(message.view)) return true; // another stream: its seq says nothing here, resync
     const gap = this.seq !== null && message.seq > this.seq + 1;
     this.apply(message.seq, message.status);
     if (!gap && (this.seq === null || message.seq === this.seq + 1)) this.seq = message.seq;
@@ -52,6 +61,7 @@ export class StatusStore {
       this.seqOf.set(status.name, snapshot.seq);
     }
     this.seq = snapshot.seq;
+    this.view = typeof snapshot.view === 'string' ? snapshot.view : null;
     for (const [name, old] of before) {
       this.onChange(name, this.listeners.get(name) || null, old, 'snapshot');
     }
@@ -63,15 +73,17 @@ export class StatusStore {
 
   /**
    * The reply to `switchboard.status.since`: deltas, or a snapshot when what was missed is older
-   * than the server keeps. Returns false when the deltas cannot be trusted (the server's seq is
-   * behind ours: it restarted) and a snapshot must be asked for instead.
+   * than the server keeps, or when the view asked about is not the server's. Returns false when the
+   * deltas cannot be trusted (another view, or the server's seq is behind ours: it restarted) and a
+   * snapshot must be asked for instead.
    */
   applySince(reply) {
     if (reply.mode === 'snapshot') {
       this.applySnapshot(reply);
       return true;
     }
-    if (reply.mode !== 'deltas' || typeof reply.seq !== 'number' || (this.seq !== null && reply.seq < this.seq)) {
+    if (reply.mode !== 'deltas' || typeof reply.seq !== 'number' || (this.seq !== null && reply.seq < this.seq)
+      || !this.sameView(reply.view)) {
       return false;
     }
     const deltas = [...(reply.deltas || [])].sort((a, b) => a.seq - b.seq);
@@ -86,7 +98,8 @@ export class StatusStore {
     const held = this.held.sort((a, b) => a.seq - b.seq);
     this.held = [];
     for (const message of held) {
-      if (message.seq > this.seq) {
+      // Pushes held from another view (sent before the server changed under the page) are not this stream's.
+      if (message.seq > this.seq && this.sameView(message.view)) {
         this.apply(message.seq, message.status);
         if (message.seq === this.seq + 1) this.seq = message.seq;
       }
@@ -106,6 +119,14 @@ export class StatusStore {
     }
     this.listeners.set(status.name, status);
     this.onChange(status.name, status, old, how);
+  }
+
+  /**
+   * Whether a message of `view` counts in the store's stream. A message that names no view (a single
+   * process's pushes) counts in the stream of the socket it came on; one that names a view must name ours.
+   */
+  sameView(view) {
+    return typeof view !== 'string' || view === this.view;
   }
 
   get(name) {

@@ -134,3 +134,88 @@ test('a snapshot never lists a tombstone as a listener', () => {
   s.applySnapshot({ seq: 5, listeners: [status('feed', 'CONNECTED'), tombstone('old')] });
   assert.deepEqual(s.all().map((l) => l.name), ['feed']);
 });
+
+// ---- views: a seq counts in one stream (a process, or a cluster node) ----
+
+test('the view of a snapshot is kept, and deltas of that view apply', () => {
+  const { s } = store();
+  s.applySnapshot({ seq: 5, view: 'node-a-view', listeners: [status('feed', 'CONNECTED')] });
+  assert.equal(s.view, 'node-a-view');
+  s.beginResync();
+  assert.equal(s.applySince({ mode: 'deltas', seq: 6, view: 'node-a-view', deltas: [{ seq: 6, view: 'node-a-view', status: status('feed', 'BACKOFF') }] }), true);
+  assert.equal(s.get('feed').state, 'BACKOFF');
+  assert.equal(s.push({ seq: 7, view: 'node-a-view', status: status('feed', 'STARTING') }), false);
+  assert.equal(s.get('feed').state, 'STARTING');
+  assert.equal(s.seq, 7);
+});
+
+test('a since answer of another view is taken as the snapshot it is, with its view, and never as deltas', () => {
+  const { s, changes } = store();
+  s.applySnapshot({ seq: 40, view: 'node-a-view', listeners: [status('feed', 'CONNECTED', { owner: 'node-a', epoch: 1 }), status('gone', 'CONNECTED')] });
+  s.beginResync();
+  // Node b's stream is at seq 3: lower than ours, yet it is not a server that went back in time.
+  assert.equal(s.applySince({ mode: 'snapshot', seq: 3, view: 'node-b-view', listeners: [status('feed', 'CONNECTED', { owner: 'node-c', epoch: 2 })] }), true);
+  assert.equal(s.view, 'node-b-view');
+  assert.equal(s.seq, 3);
+  assert.equal(s.get('feed').owner, 'node-c');
+  assert.equal(s.get('gone'), null);
+  assert.ok(changes.some((c) => c.name === 'gone' && c.state === null && c.how === 'snapshot'));
+  // And from then on, node b's pushes count.
+  s.push({ seq: 4, view: 'node-b-view', status: status('feed', 'BACKOFF', { owner: 'node-c', epoch: 2 }) });
+  assert.equal(s.get('feed').state, 'BACKOFF');
+});
+
+test('deltas that name another view are refused, even with a seq that would fit: ask for the snapshot', () => {
+  const { s } = store();
+  s.applySnapshot({ seq: 10, view: 'before-restart', listeners: [status('feed', 'CONNECTED')] });
+  s.beginResync();
+  const wrong = { mode: 'deltas', seq: 12, view: 'after-restart', deltas: [{ seq: 11, status: status('feed', 'STOPPED') }, { seq: 12, status: status('feed', 'STARTING') }] };
+  assert.equal(s.applySince(wrong), false);
+  assert.equal(s.get('feed').state, 'CONNECTED', 'not one delta of the other stream applied');
+  assert.equal(s.synced, false);
+});
+
+test('a store that has a view refuses deltas from a server that names one it never gave', () => {
+  const { s } = store();
+  s.applySnapshot({ seq: 10, listeners: [status('feed', 'CONNECTED')] });
+  assert.equal(s.view, null);
+  s.beginResync();
+  assert.equal(s.applySince({ mode: 'deltas', seq: 11, view: 'v', deltas: [{ seq: 11, status: status('feed', 'STOPPED') }] }), false);
+  assert.equal(s.get('feed').state, 'CONNECTED');
+});
+
+test('a push of another view is not applied and asks for a resync; held pushes of another view are dropped', () => {
+  const { s } = store();
+  s.applySnapshot({ seq: 20, view: 'a', listeners: [status('feed', 'CONNECTED')] });
+  assert.equal(s.push({ seq: 21, view: 'b', status: status('feed', 'STOPPED') }), true);
+  assert.equal(s.get('feed').state, 'CONNECTED');
+  s.beginResync();
+  s.push({ seq: 22, view: 'a', status: status('feed', 'BACKOFF') }); // the old socket's last word, held
+  s.push({ seq: 6, view: 'b', status: status('feed', 'STOPPING') });
+  s.applySince({ mode: 'snapshot', seq: 5, view: 'b', listeners: [status('feed', 'CONNECTED')] });
+  assert.equal(s.get('feed').state, 'STOPPING', 'the held push of the new view applies');
+  assert.equal(s.seq, 6);
+  s.beginResync();
+  s.push({ seq: 30, view: 'a', status: status('feed', 'FAILED') });
+  s.applySince({ mode: 'deltas', seq: 6, view: 'b', deltas: [] });
+  assert.equal(s.get('feed').state, 'STOPPING', 'a push of view a, held, never lands in view b');
+});
+
+test('pushes that name no view (a single process) follow the seq as before', () => {
+  const { s } = store();
+  s.applySnapshot({ seq: 2, view: 'process', listeners: [status('feed', 'CONNECTED', { owner: null, epoch: 0 })] });
+  assert.equal(s.push({ seq: 3, status: status('feed', 'BACKOFF', { owner: null, epoch: 0 }) }), false);
+  assert.equal(s.get('feed').state, 'BACKOFF');
+  assert.equal(s.seq, 3);
+});
+
+test('owner, epoch and UNASSIGNED with its reason are kept as the server sent them', () => {
+  const { s, changes } = store();
+  s.applySnapshot({ seq: 1, view: 'n', listeners: [status('feed', 'CONNECTED', { owner: 'node-a', epoch: 1 })] });
+  const why = 'its owner node-a left (epoch 1); another node takes it over once the lease has run out (3 s)';
+  s.push({ seq: 2, view: 'n', status: status('feed', 'UNASSIGNED', { owner: null, epoch: 1, unassigned_reason: why }) });
+  assert.deepEqual([s.get('feed').state, s.get('feed').owner, s.get('feed').unassigned_reason], ['UNASSIGNED', null, why]);
+  s.push({ seq: 3, view: 'n', status: status('feed', 'CONNECTED', { owner: 'node-b', epoch: 2 }) });
+  assert.deepEqual([s.get('feed').owner, s.get('feed').epoch], ['node-b', 2]);
+  assert.deepEqual(changes.slice(-2).map((c) => [c.state, c.old]), [['UNASSIGNED', 'CONNECTED'], ['CONNECTED', 'UNASSIGNED']]);
+});

@@ -3,10 +3,13 @@ import { h, clock } from '../dom.js';
 /** What a change of state is called in the log. */
 export function lifecycleEvent(old, status) {
   if (!status) return old ? { word: 'removed', detail: 'no longer configured' } : null;
-  if (old && old.state === status.state) return null;
+  // In a cluster, a listener may change owner without a state the log would show in between.
+  const moved = Boolean(old && status.owner && old.owner && old.owner !== status.owner);
+  if (old && old.state === status.state) return moved ? { word: 'moved', detail: `to ${ownedBy(status)}` } : null;
   const error = status.last_error ? status.last_error.message : '';
   switch (status.state) {
-    case 'CONNECTED': return { word: 'connected', detail: status.websocket_url || '' };
+    case 'CONNECTED': return { word: 'connected', detail: [status.owner ? `on ${ownedBy(status)}` : '', status.websocket_url || ''].filter(Boolean).join(' · ') };
+    case 'UNASSIGNED': return { word: 'unassigned', detail: status.unassigned_reason || '' };
     case 'STARTING': return { word: 'starting', detail: status.attempt ? `attempt ${status.attempt}` : '' };
     case 'BACKOFF': return {
       word: old && old.state === 'CONNECTED' ? 'disconnected' : 'backoff',
@@ -17,6 +20,10 @@ export function lifecycleEvent(old, status) {
     case 'STOPPED': return { word: 'stopped', detail: old && old.state === 'CONNECTED' ? 'disconnected' : '' };
     default: return { word: status.state.toLowerCase(), detail: '' };
   }
+}
+
+function ownedBy(status) {
+  return `${status.owner} (epoch ${status.epoch})`;
 }
 
 /** The listeners' lifecycle events, newest first, at most `limit` of them. */

@@ -5,7 +5,8 @@ const ACTIONS = ['start', 'stop', 'restart'];
 
 /**
  * What each button may do, from the server's status alone. `is_active` is the desired state; a
- * FAILED listener stays wanted but needs a new start.
+ * FAILED listener stays wanted but needs a new start. An UNASSIGNED one (between owners, in a cluster)
+ * is controlled like any other: any node takes the command, and the next owner acts on it.
  */
 export function allowedActions(status) {
   if (!status) return new Set();
@@ -17,6 +18,27 @@ export function allowedActions(status) {
 }
 
 const NEEDS_TOKEN = 'needs the control token (top right)';
+/** What the cluster answers to any change while no majority of Switchboard nodes is present. */
+const NO_MAJORITY = 'no majority of Switchboard nodes is present: nothing can change until one is';
+
+/**
+ * Which node runs the listener, in a cluster: `on node-b · epoch 3`. Empty in a single process
+ * (no owner, epoch 0, and /api/cluster said so), so that nothing changes there.
+ */
+export function ownerLine(status, cluster = {}) {
+  if (!status) return '';
+  const clustered = cluster.clustered === true || Boolean(status.owner) || status.epoch > 0 || status.state === 'UNASSIGNED';
+  if (!clustered) return '';
+  const epoch = typeof status.epoch === 'number' ? ` · epoch ${status.epoch}` : '';
+  if (!status.owner) return `no owner${epoch}`;
+  return `on ${status.owner}${status.owner === cluster.node ? ' (this node)' : ''}${epoch}`;
+}
+
+/** A listener between owners is not failing: the line says why no node runs it now. */
+export function unassignedLine(status) {
+  if (!status || status.state !== 'UNASSIGNED') return '';
+  return `between owners: ${status.unassigned_reason || 'no node owns it now'}`;
+}
 
 /**
  * One listener: its state, desired against actual, timings, last error, rate and counters, and
@@ -44,7 +66,7 @@ export class ListenerCard {
     this.confirm = confirm;
     this.status = null;
     this.inFlight = null;
-    this.view = { synced: false, hasToken: false };
+    this.view = { synced: false, hasToken: false, cluster: {} };
     this.lastSample = null;
     this.chart = new Sparkline();
     this.fields = {};
@@ -58,6 +80,8 @@ export class ListenerCard {
         h('h3', {}, name, ' ', field('type', 'small')),
         field('state', 'span', { class: 'badge' })),
       h('p', { class: 'line' }, 'wanted ', field('desired', 'b'), ' · actual ', field('actual', 'b'), field('stale', 'em', { class: 'stale' })),
+      field('owner', 'p', { class: 'line owner' }),
+      field('unassigned', 'p', { class: 'unassigned' }),
       h('p', { class: 'line' }, field('uptime'), field('retry', 'span', { class: 'retry' })),
       field('silent', 'p', { class: 'silent' }),
       field('error', 'p', { class: 'error' }),
@@ -82,6 +106,11 @@ export class ListenerCard {
     setText(f.state, s.state);
     f.state.dataset.state = s.state;
     this.el.dataset.state = s.state;
+    const cluster = this.view.cluster || {};
+    setText(f.owner, ownerLine(s, cluster));
+    this.el.dataset.owner = s.owner || '';
+    this.el.dataset.epoch = String(typeof s.epoch === 'number' ? s.epoch : 0);
+    setText(f.unassigned, unassignedLine(s));
     setText(f.desired, s.is_active ? 'running' : 'stopped');
     setText(f.actual, s.connection_status || (s.is_running ? 'connected' : 'disconnected'));
     setText(f.stale, this.view.synced ? '' : ' (last known: reconnecting to the server)');
@@ -99,16 +128,19 @@ export class ListenerCard {
       `malformed ${count(s.malformed)}`, `deployments ${count(s.deployments)}`, `clients ${count(s.connected_clients)}`,
     ].join(' · '));
     const allowed = allowedActions(s);
+    // The cluster refuses every change without a majority: the buttons say so rather than fail.
+    const noMajority = cluster.clustered === true && cluster.majority_present === false;
     for (const action of ACTIONS) {
-      const enabled = this.view.synced && this.view.hasToken && !this.inFlight && allowed.has(action);
+      const enabled = this.view.synced && this.view.hasToken && !this.inFlight && !noMajority && allowed.has(action);
       this.buttons[action].disabled = !enabled;
       this.buttons[action].title = !this.view.hasToken ? NEEDS_TOKEN
-        : !this.view.synced ? 'waiting for the server' : this.inFlight ? `${this.inFlight} in progress` : '';
+        : !this.view.synced ? 'waiting for the server' : this.inFlight ? `${this.inFlight} in progress` : noMajority ? NO_MAJORITY : '';
     }
     this.editButton.disabled = !this.view.hasToken;
     this.editButton.title = this.view.hasToken ? `edit the definition of ${this.name}` : NEEDS_TOKEN;
-    this.removeButton.disabled = !this.view.hasToken || Boolean(this.inFlight) || !this.remove;
-    this.removeButton.title = !this.view.hasToken ? NEEDS_TOKEN : this.inFlight ? `${this.inFlight} in progress` : `remove ${this.name} and its definition`;
+    this.removeButton.disabled = !this.view.hasToken || Boolean(this.inFlight) || !this.remove || noMajority;
+    this.removeButton.title = !this.view.hasToken ? NEEDS_TOKEN : this.inFlight ? `${this.inFlight} in progress`
+      : noMajority ? NO_MAJORITY : `remove ${this.name} and its definition`;
     setText(f['control-note'], this.view.hasToken ? '' : 'Enter the control token (top right) to start, stop, restart, edit or remove.');
     this.tick(Date.now(), false);
   }

@@ -70,6 +70,11 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private DesiredStateStore desiredStore;
   private DefinitionStore definitionStore;
   private long statusSeq;
+  /**
+   * Which stream {@link #statusSeq} counts in, given with the snapshot: a seq is only comparable with one
+   * of the same view, so a client that comes back after a restart (a new view) is answered with a snapshot.
+   */
+  private final String statusView = java.util.UUID.randomUUID().toString();
   private long definitionSeq;
   /** Supervisor-wide, so that an instance of a removed listener can never pass for one of its successor. */
   private long generations;
@@ -108,7 +113,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     desiredStore = new DesiredStateStore(vertx, options.dataDir());
     definitionStore = new DefinitionStore(vertx, options.dataDir());
     vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(this)::handle);
-    vertx.eventBus().<Object>consumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(currentSnapshot().toJson()));
+    vertx.eventBus().<Object>consumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(currentSnapshot().toJson().put("view", statusView)));
     vertx.setPeriodic(UNSAVED_RETRY_MS, id -> retryUnsaved());
     return definitionStore.load()
         .compose(this::initialDefinitions)

@@ -25,7 +25,7 @@ public final class TcpGate {
   private final NetServer server;
   private final NetClient client;
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
-  private final int backendPort;
+  private volatile int backendPort;
   private volatile boolean refusing;
 
   private TcpGate(Vertx vertx, int backendPort) {
@@ -43,6 +43,14 @@ public final class TcpGate {
 
   public int port() {
     return server.actualPort();
+  }
+
+  /**
+   * New connections go to {@code 127.0.0.1:port} from now on; live ones stay where they are. With
+   * {@link #cutAll()}, a client is moved to another server behind the same address (a load balancer's failover).
+   */
+  public void retarget(int port) {
+    backendPort = port;
   }
 
   public void refuse(boolean on) {

@@ -23,6 +23,7 @@ import java.util.List;
 import static dev.switchboard.status.StatusFixture.refusal;
 import static dev.switchboard.status.StatusFixture.request;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -155,6 +156,30 @@ class StatusRecoveryTest {
     assertEquals(truth.getJsonArray("listeners"), answer.getJsonArray("listeners"));
     List<String> states = answer.getJsonArray("listeners").stream().map(o -> ((JsonObject) o).getString("state")).toList();
     assertEquals(List.of("STOPPED", "CONNECTED"), states);
+    recorder.close();
+  }
+
+  @Test
+  @DisplayName("the snapshot and every since answer name the process's view; a seq of another view (before a restart) gets a snapshot, never deltas")
+  void anotherViewGetsASnapshot() {
+    deploy(1000);
+    StatusRecorder recorder = new StatusRecorder(vertx);
+    cycle("alpha");
+    long current = settled(recorder);
+    String view = supervisorSnapshot().getString("view");
+    assertNotNull(view, "the supervisor's snapshot names its view");
+
+    JsonObject same = request(vertx, StatusAddresses.STATUS_SINCE, new JsonObject().put("seq", current - 2).put("view", view));
+    assertEquals("deltas", same.getString("mode"));
+    assertEquals(view, same.getString("view"));
+    assertEquals(2, same.getJsonArray("deltas").size());
+
+    // The same seq, counted in another stream: the deltas after it here would be the wrong ones.
+    JsonObject other = request(vertx, StatusAddresses.STATUS_SINCE, new JsonObject().put("seq", current - 2).put("view", "a-process-before-a-restart"));
+    assertEquals("snapshot", other.getString("mode"));
+    assertEquals(view, other.getString("view"));
+    assertEquals(current, other.getLong("seq"));
+    assertEquals(supervisorSnapshot().getJsonArray("listeners"), other.getJsonArray("listeners"));
     recorder.close();
   }
 

@@ -1,0 +1,98 @@
+/**
+ * This node's cluster facts, `GET /api/cluster`: read on every (re)connect, then every `every` ms
+ * while the server says it is clustered, and at once when asked (an owner changed: a node may have
+ * come or gone). A single process answers `{clustered: false}` and is not asked again until the next
+ * connect: it cannot become a cluster without a restart, which is a reconnect.
+ */
+export class ClusterWatch {
+  constructor(read, onFacts, { every = 5000, timers = globalThis } = {}) {
+    this.read = read;
+    this.onFacts = onFacts;
+    this.every = every;
+    this.timers = timers;
+    this.facts = null;
+    this.error = null;
+    this.reading = null;
+    this.again = false;
+    this.timer = null;
+    this.running = false;
+  }
+
+  /** The page is connected (again): read now, and keep reading while clustered. */
+  start() {
+    this.running = true;
+    return this.refresh();
+  }
+
+  /** The page lost its server: no reading until it is back (the facts shown are then the last known). */
+  stop() {
+    this.running = false;
+    this.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  get clustered() {
+    return Boolean(this.facts && this.facts.clustered === true);
+  }
+
+  /** Reads now; a call while a read is under way reads once more after it, so no change is missed. */
+  refresh() {
+    if (!this.running) return Promise.resolve();
+    if (this.reading) {
+      this.again = true;
+      return this.reading;
+    }
+    this.timers.clearTimeout(this.timer);
+    this.timer = null;
+    this.reading = this.read().then(
+      (facts) => { this.facts = facts; this.error = null; },
+      (err) => { this.error = err; },
+    ).then(() => {
+      this.reading = null;
+      this.onFacts(this.facts, this.error);
+      if (this.again) {
+        this.again = false;
+        return this.refresh();
+      }
+      if (this.running && this.clustered) this.timer = this.timers.setTimeout(() => this.refresh(), this.every);
+      return undefined;
+    });
+    return this.reading;
+  }
+}
+
+/**
+ * What the cluster panel shows, from the facts and the listeners' statuses: every node present (and
+ * any owner not among them), each with the listeners it owns; the listeners between owners. Null in
+ * a single process.
+ */
+export function clusterSummary(facts, statuses) {
+  if (!facts || facts.clustered !== true) return null;
+  const present = Array.isArray(facts.nodes) ? facts.nodes : [];
+  const owns = new Map(present.map((node) => [node, []]));
+  const unassigned = [];
+  for (const s of statuses) {
+    if (s.state === 'UNASSIGNED') unassigned.push(s.name);
+    else if (s.owner) {
+      if (!owns.has(s.owner)) owns.set(s.owner, []);
+      owns.get(s.owner).push(s.name);
+    }
+  }
+  const nodes = [...owns.keys()].sort().map((name) => ({
+    name, self: name === facts.node, present: present.includes(name), owns: owns.get(name).sort(),
+  }));
+  return {
+    node: facts.node,
+    nodes,
+    unassigned: unassigned.sort(),
+    present: present.length,
+    configured: facts.configured,
+    majority: facts.majority,
+    majorityPresent: facts.majority_present === true,
+  };
+}
+
+/** A listener's owner changed (or it came or went): who owns what, and maybe who is present, changed. */
+export function ownerChanged(status, old) {
+  return ((status && status.owner) || null) !== ((old && old.owner) || null) || !status !== !old;
+}

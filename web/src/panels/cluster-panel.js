@@ -1,0 +1,50 @@
+import { h, setText } from '../dom.js';
+import { clusterSummary } from '../cluster.js';
+
+/**
+ * The cluster, as the node serving this page sees it: which node that is, the Switchboard nodes
+ * present and the listeners each owns, and whether a majority is present (without one, nothing runs
+ * and nothing can change). Hidden in a single process.
+ */
+export class ClusterPanel {
+  constructor() {
+    this.badge = h('span', { class: 'badge', dataset: { field: 'majority' } });
+    this.summary = h('p', { class: 'stats', dataset: { field: 'summary' } });
+    this.nodes = h('ul', { class: 'nodes', dataset: { field: 'nodes' } });
+    this.unassigned = h('p', { class: 'unassigned', dataset: { field: 'unassigned' } });
+    this.counters = h('p', { class: 'note', dataset: { field: 'counters' } });
+    this.note = h('p', { class: 'note', dataset: { field: 'note' } });
+    this.el = h('section', { class: 'panel cluster', id: 'cluster', hidden: true },
+      h('h2', {}, 'Cluster ', this.badge), this.summary, this.nodes, this.unassigned, this.counters, this.note);
+    this.shown = '';
+  }
+
+  /** `facts`: the last answer of /api/cluster (null before the first); `error`: why the last read failed. */
+  render(facts, error, statuses, { synced }) {
+    const summary = clusterSummary(facts, statuses);
+    this.el.hidden = !summary;
+    this.el.dataset.clustered = String(Boolean(summary));
+    if (!summary) return;
+    this.el.dataset.node = summary.node;
+    this.el.classList.toggle('is-stale', !synced || Boolean(error));
+    this.badge.dataset.present = String(summary.majorityPresent);
+    setText(this.badge, summary.majorityPresent ? 'majority present' : 'no majority');
+    setText(this.summary, `This page is served by ${summary.node}. ${summary.present} of ${summary.configured} Switchboard nodes `
+      + `present; ${summary.majority} make a majority.`);
+    // Rebuilt only when what it shows changed, so a hover or a selection survives the many status pushes.
+    const key = JSON.stringify(summary.nodes);
+    if (key !== this.shown) {
+      this.shown = key;
+      this.nodes.replaceChildren(...summary.nodes.map((node) => h('li', {
+        dataset: { node: node.name, self: String(node.self), present: String(node.present), owns: node.owns.join(',') },
+      },
+      h('b', {}, node.name), node.self ? ' (this node)' : '', node.present ? '' : h('em', { class: 'stale' }, ' not present'),
+      h('span', { class: 'detail' }, node.owns.length ? ` owns ${node.owns.join(', ')}` : ' owns nothing'))));
+    }
+    setText(this.unassigned, summary.unassigned.length ? `between owners: ${summary.unassigned.join(', ')}` : '');
+    setText(this.counters, `On ${summary.node}: ${facts.leases_held} leases held · ${facts.takeovers} takeovers · `
+      + `${facts.fenced} stopped for a late renewal · ${facts.stale_dropped} stale messages dropped`);
+    setText(this.note, error ? `could not read /api/cluster (${error.message}): the nodes shown are the last known`
+      : synced ? '' : 'last known: reconnecting to the server');
+  }
+}
