@@ -260,7 +260,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
       e.attempt = 0;
       e.state = ListenerState.STOPPED;
       log(e, "owned here (epoch " + epoch + ")");
-      publish(e);
+      if (!e.desired) {
+        publish(e); // wanted, it says STARTING at once instead: never a STOPPED that nobody asked for
+      }
       return deployCompanions(e).compose(v -> e.desired ? deploy(e) : Future.succeededFuture());
     }));
   }
