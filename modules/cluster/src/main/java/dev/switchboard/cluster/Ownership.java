@@ -183,7 +183,8 @@ public final class Ownership {
   }
 
   private void evaluate(String name) {
-    if (!begun || leaving || name == null || state.record(name) == null || !busy.add(name)) {
+    // Not before this node follows the cluster's records: until then record() may be provisional (its file, the config's).
+    if (!begun || leaving || name == null || !state.loaded().isComplete() || state.record(name) == null || !busy.add(name)) {
       return;
     }
     HazelcastCalls.call(context, callTimeout(), () -> map.getAsync(name))
