@@ -115,7 +115,8 @@ class ClusterRestartIT {
     Await.until(WAIT, "node-c's file has the newest versions again",
         () -> read(nodes.dataDir(C).resolve("cluster-state.json")).contains("feed-2"));
     nodes.start(B);
-    Await.until(WAIT, "node-b shows feed-2 connected", () -> nodes.connected(B, "feed-2", 0), Objects::nonNull);
+    Await.until(WAIT, "node-b shows feed-2 connected", () -> nodes.status(B, "feed-2"),
+        s -> s != null && nodes.connected(B, "feed-2", 0) != null);
 
     assertEquals(keptConnections, kept.totalConnections(), "the stopped listener never connected again");
     assertEquals(1, added.concurrentConnections());
