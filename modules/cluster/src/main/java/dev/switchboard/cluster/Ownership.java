@@ -69,6 +69,8 @@ public final class Ownership {
   private final Set<String> busy = new HashSet<>();
   private final AtomicLong takeovers = new AtomicLong();
   private final AtomicLong fenced = new AtomicLong();
+  /** Per lease this node stopped on its deadline: when (nanoTime) its last successful renewal was sent. */
+  private final Map<String, Long> fencedRenewedAt = new HashMap<>();
   private IMap<String, Lease> map;
   private boolean leaving;
   /** Set by {@link #begin()}: until then this node takes no lease (what consumes the listeners' data starts first). */
@@ -166,6 +168,7 @@ public final class Ownership {
       }
     }
     observed.keySet().retainAll(defined);
+    fencedRenewedAt.keySet().retainAll(defined);
   }
 
   /** Stops every listener whose lease this node could not renew in time. */
@@ -175,6 +178,7 @@ public final class Ownership {
     held.forEach((name, h) -> {
       if (now - h.renewedAt > deadline && held.remove(name, h)) {
         fenced.incrementAndGet();
+        fencedRenewedAt.put(name, h.renewedAt);
         LOG.warn("[{}] lease (epoch {}) not renewed for {} ms (renewDeadline {} ms): stopping the listener here",
             name, h.epoch, (now - h.renewedAt) / 1_000_000, deadline / 1_000_000);
         supervisor.disown(name, "lease not renewed in time");
@@ -183,7 +187,8 @@ public final class Ownership {
   }
 
   private void evaluate(String name) {
-    if (!begun || leaving || name == null || state.record(name) == null || !busy.add(name)) {
+    // Not before this node follows the cluster's records: until then record() may be provisional (its file, the config's).
+    if (!begun || leaving || name == null || !state.loaded().isComplete() || state.record(name) == null || !busy.add(name)) {
       return;
     }
     HazelcastCalls.call(context, callTimeout(), () -> map.getAsync(name))
@@ -204,9 +209,22 @@ public final class Ownership {
       saw(name, lease.epoch());
     }
     if (lease != null && lease.heldBy(settings.node(), boot)) {
-      // Still ours in the map although this node stopped it (a renewal came too late, then went through):
-      // nobody took it meanwhile, so it runs here again, under the same epoch.
-      return held.containsKey(name) ? renew(name, lease) : claim(name, lease);
+      if (held.containsKey(name)) {
+        return renew(name, lease);
+      }
+      // Still ours in the map although this node stopped it. Less than a lease after its last renewal (a renewal
+      // came too late, then went through) nobody can have taken it: it runs here again, under the same epoch.
+      // Later, another node may have taken it over, and what this node reads may be stale: after a pause longer
+      // than the lease, its reads are served from its own old copy of the partition until Hazelcast notices that
+      // the others removed it, so the record still says "ours" (measured: kill -STOP, 18 s; the woken node took
+      // it back 260 ms after fencing, beside the new owner). Then it is a candidate like any other: a whole lease
+      // of reads that show the record unchanged, and a new epoch.
+      Long renewedAt = fencedRenewedAt.get(name);
+      long duration = settings.lease().duration().toNanos();
+      if (renewedAt != null && System.nanoTime() - renewedAt < duration) {
+        return claim(name, lease, true);
+      }
+      return unchangedFor(name, lease) >= duration ? claim(name, lease, false) : Future.succeededFuture();
     }
     if (held.containsKey(name)) {
       lose(name, "the lease is now " + describe(lease));
@@ -254,7 +272,12 @@ public final class Ownership {
   }
 
   private Future<Void> claim(String name, Lease previous) {
-    boolean ours = previous != null && previous.heldBy(settings.node(), boot);
+    return claim(name, previous, false);
+  }
+
+  /** @param again this node's own lease, fenced less than a lease ago: taken again under the same epoch */
+  private Future<Void> claim(String name, Lease previous, boolean again) {
+    boolean ours = again && previous != null && previous.heldBy(settings.node(), boot);
     Lease next = ours ? previous.renewed() : Lease.claimedAfter(previous, epochFloor(name), settings.node(), boot);
     long sent = System.nanoTime();
     return swap(name, previous, next).compose(now -> {

@@ -1,0 +1,193 @@
+package dev.switchboard.server.cluster;
+
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import dev.switchboard.simulators.feed.FeedSimulatorOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Real faults on a three-node cluster of real processes (the packaged launcher and fat jar), with the
+ * default lease timing (renew every 1 s, fence after 4 s, take over after 10 s unchanged; heartbeat 1 s,
+ * a silent member removed after 5 s). The upstream is the project's feed simulator, in this JVM: its
+ * concurrent-connection counter is the proof that two nodes never held the upstream at once.
+ * <p>
+ * The tests share one cluster to keep node starts (4-8 s each on two cores) few: each begins by
+ * starting whatever node is missing and waiting until all three agree on one connected owner, so each
+ * also checks that a node joining moves nothing twice.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterFailoverIT {
+  /** The default lease duration: a frozen owner's lease is taken no sooner. */
+  private static final Duration LEASE = Duration.ofSeconds(10);
+
+  private Vertx vertx;
+  private FeedSimulator upstream;
+  private ClusterProcesses nodes;
+
+  @BeforeAll
+  void startUpstream() throws Exception {
+    ClusterProcesses.requirePackaged();
+    vertx = Vertx.vertx();
+    // 20 numbered messages a second: enough to see a lost or doubled one at a consumer, little CPU.
+    upstream = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
+    vertx.deployVerticle(upstream).await();
+    nodes = new ClusterProcesses(ClusterProcesses.workDir("failover"), ClusterProcesses.feed("feed", upstream.url()));
+  }
+
+  @AfterAll
+  void stopAll() {
+    if (nodes != null) {
+      nodes.close();
+    }
+    if (vertx != null) {
+      vertx.close().await();
+    }
+  }
+
+  /**
+   * Starts the nodes that are not running, one at a time, then waits until every node is ready and shows
+   * the feed CONNECTED by the same owner and epoch. The upstream never sees two connections meanwhile.
+   */
+  private JsonObject allUp() throws Exception {
+    upstream.resetMaxConcurrent();
+    for (int i = 0; i < 3; i++) {
+      if (!nodes.running(i)) {
+        nodes.start(i);
+      }
+    }
+    JsonObject agreed = Await.until(Duration.ofSeconds(60), "every node ready, showing the feed connected by one owner", () -> {
+      JsonObject first = nodes.connected(0, "feed", 0);
+      for (int i = 0; i < 3; i++) {
+        JsonObject s = nodes.connected(i, "feed", 0);
+        if (s == null || first == null || !s.getString("owner").equals(first.getString("owner"))
+            || !Objects.equals(s.getLong("epoch"), first.getLong("epoch")) || nodes.get(i, "/health/ready").statusCode() != 200) {
+          return null;
+        }
+      }
+      return first;
+    }, Objects::nonNull);
+    assertEquals(1, upstream.concurrentConnections(), "one connection to the upstream");
+    assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections while nodes joined");
+    return agreed;
+  }
+
+  private static int owner(JsonObject status) {
+    return ClusterProcesses.index(status.getString("owner"));
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("kill -9 of the owner: another node is CONNECTED to the upstream within 15 s; never two connections")
+  void killNine() throws Exception {
+    JsonObject before = allUp();
+    int owner = owner(before);
+    int watcher = (owner + 1) % 3;
+    upstream.resetMaxConcurrent();
+
+    long killed = System.nanoTime();
+    nodes.kill(owner);
+    JsonObject after = Await.until(Duration.ofSeconds(40), "another node connected after kill -9 of " + before.getString("owner"),
+        () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull);
+    long ms = (System.nanoTime() - killed) / 1_000_000;
+
+    assertNotEquals(before.getString("owner"), after.getString("owner"));
+    assertEquals(before.getLong("epoch") + 1, after.getLong("epoch"), "one takeover, one epoch");
+    assertTrue(ms <= 15_000, "connected through " + after.getString("owner") + " " + ms + " ms after kill -9 (at most 15 s)");
+    assertEquals(1, upstream.concurrentConnections());
+    assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
+    System.out.printf("kill -9 -> connected on %s: %d ms%n", after.getString("owner"), ms);
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("SIGTERM of the owner: it releases its lease, another node is connected within 2 s, it exits 0; never two connections")
+  void sigterm() throws Exception {
+    JsonObject before = allUp();
+    int owner = owner(before);
+    int watcher = (owner + 1) % 3;
+    upstream.resetMaxConcurrent();
+
+    long termed = System.nanoTime();
+    nodes.signal(owner, "TERM");
+    JsonObject after = Await.until(Duration.ofSeconds(30), "another node connected after SIGTERM of " + before.getString("owner"),
+        () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull);
+    long ms = (System.nanoTime() - termed) / 1_000_000;
+
+    assertNotEquals(before.getString("owner"), after.getString("owner"));
+    assertTrue(ms <= 2_000, "connected through " + after.getString("owner") + " " + ms + " ms after SIGTERM (at most 2 s)");
+    assertEquals(0, nodes.stop(owner), "a clean stop" + nodes.tail(owner));
+    assertEquals(1, upstream.concurrentConnections());
+    assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
+    System.out.printf("SIGTERM -> connected on %s: %d ms%n", after.getString("owner"), ms);
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("SIGSTOP of the owner past the lease: another node takes over; on SIGCONT the old owner stops at once, and nothing "
+      + "it publishes under its old epoch reaches a consumer on another node")
+  void sigstopPastTheLease() throws Exception {
+    JsonObject before = allUp();
+    int owner = owner(before);
+    long epoch = before.getLong("epoch");
+    List<Integer> others = List.of((owner + 1) % 3, (owner + 2) % 3);
+    try (Subscriber first = new Subscriber(vertx, nodes.httpPort(others.get(0)), "feed");
+         Subscriber second = new Subscriber(vertx, nodes.httpPort(others.get(1)), "feed")) {
+      Await.until(Duration.ofSeconds(20), "both consumers receive the feed", () -> first.countFrom(epoch) >= 10 && second.countFrom(epoch) >= 10);
+
+      long stopped = System.nanoTime();
+      nodes.signal(owner, "STOP");
+      JsonObject after = Await.until(Duration.ofSeconds(60), "another node connected while " + before.getString("owner") + " is frozen",
+          () -> nodes.connected(others.get(0), "feed", epoch), Objects::nonNull);
+      long takeoverMs = (System.nanoTime() - stopped) / 1_000_000;
+      long newEpoch = after.getLong("epoch");
+      assertTrue(takeoverMs >= LEASE.toMillis(), "taken over " + takeoverMs + " ms into the pause: before the lease ("
+          + LEASE.toMillis() + " ms) had run out");
+      // The frozen process's socket is still open, so the upstream now sees two: the limit docs/cluster.md states.
+      // What must hold: the new owner's data flows, and the old owner's never reaches a consumer again.
+      Await.until(Duration.ofSeconds(20), "the new owner's messages reach both consumers",
+          () -> first.countFrom(newEpoch) >= 20 && second.countFrom(newEpoch) >= 20);
+      int during = upstream.concurrentConnections();
+
+      long resumed = System.nanoTime();
+      nodes.signal(owner, "CONT");
+      Await.until(Duration.ofSeconds(20), "the woken node closed its connection", () -> upstream.concurrentConnections() == 1);
+      long closedMs = (System.nanoTime() - resumed) / 1_000_000;
+      upstream.resetMaxConcurrent();
+      // Messages the old owner had buffered while frozen, and whatever it read after waking, had their chance to arrive.
+      long seen = first.countFrom(newEpoch);
+      Await.until(Duration.ofSeconds(20), "more of the new owner's messages", () -> first.countFrom(newEpoch) >= seen + 40);
+
+      assertEquals(List.of(), first.violations(), "consumer on " + ClusterProcesses.name(others.get(0)));
+      assertEquals(List.of(), second.violations(), "consumer on " + ClusterProcesses.name(others.get(1)));
+      assertTrue(closedMs <= 3_000, "the woken node closed its upstream connection " + closedMs + " ms after SIGCONT");
+      String log = nodes.log(owner, "");
+      assertTrue(log.contains("[feed] lease (epoch " + epoch + ") not renewed"), "the woken node fenced itself:" + nodes.tail(owner));
+      System.out.printf("SIGSTOP: taken over after %d ms (upstream connections during the pause: %d); after SIGCONT the old owner "
+          + "closed in %d ms%n", takeoverMs, during, closedMs);
+    }
+    // The woken node merges back into the cluster and follows the new owner; the upstream keeps one connection.
+    Await.until(Duration.ofSeconds(60), "the woken node rejoined, showing the new owner", () -> {
+      JsonObject s = nodes.connected(owner, "feed", epoch);
+      return s != null && !s.getString("owner").equals(before.getString("owner"));
+    });
+    assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections after the old owner closed");
+  }
+}
