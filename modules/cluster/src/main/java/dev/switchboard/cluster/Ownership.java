@@ -307,6 +307,13 @@ public final class Ownership {
   private Future<Void> renew(String name, Lease lease) {
     Lease next = lease.renewed();
     long sent = System.nanoTime();
+    Held before = held.get(name);
+    if (before != null && sent - before.renewedAt > settings.lease().renewDeadline().toNanos()) {
+      // Overdue already (this node was paused): a renewal now could succeed against this node's own stale copy
+      // of the map, and must never extend a lease that another node may have taken meanwhile.
+      fenceOverdue();
+      return Future.succeededFuture();
+    }
     return swap(name, lease, next).compose(now -> {
       Held h = held.get(name);
       if (next.equals(now)) {
