@@ -91,6 +91,11 @@ public abstract class ListenerVerticle extends VerticleBase {
     }
   }
 
+  /** In a cluster, the epoch of this node's lease on the listener; 0 in a single process. */
+  protected final long epoch() {
+    return config().getLong(EPOCH, 0L);
+  }
+
   /** True once this instance has reported its exit or is being undeployed. */
   protected final boolean ended() {
     return ended;

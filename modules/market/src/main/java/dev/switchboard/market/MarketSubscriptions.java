@@ -139,17 +139,21 @@ public class MarketSubscriptions extends VerticleBase {
    * received. Said once on {@code market.<name>.gap}, with the window and the symbols that were watched.
    */
   private void announceGap() {
-    if (lastEndedAt == 0) {
+    long epoch = config().getLong(ListenerVerticle.EPOCH, 0L);
+    boolean takenOver = lastEndedAt == 0 && epoch > 1; // this companion starts with each new owner
+    if (lastEndedAt == 0 && !takenOver) {
       return;
     }
     JsonObject window = new JsonObject()
-        .put("from", java.time.Instant.ofEpochMilli(lastEndedAt).toString())
+        .put("from", takenOver ? null : java.time.Instant.ofEpochMilli(lastEndedAt).toString())
         .put("to", java.time.Instant.now().toString());
     stats.put("last_gap", window);
+    String reason = takenOver
+        ? "this node took the listener over (epoch " + epoch + "): market data sent between the two owners was not received"
+        : "reconnected: market data sent in between was not received";
     vertx.eventBus().publish(addresses.gap(), new JsonObject()
         .put("seq", stats.nextSeq()).put("ts", System.currentTimeMillis()).put("source", spec.name())
-        .put("type", "gap").put("data", window.copy().put("watched", demand.wanted().toJson())
-            .put("reason", "reconnected: market data sent in between was not received")));
+        .put("type", "gap").put("data", window.copy().put("watched", demand.wanted().toJson()).put("reason", reason)));
   }
 
   private void onSession(Message<JsonObject> msg) {

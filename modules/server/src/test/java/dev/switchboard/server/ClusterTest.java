@@ -156,10 +156,21 @@ class ClusterTest {
     startNodes(0, 1, 2);
     ListenerStatus first = connected(nodes.get(0), 0);
     Switchboard owner = owner(first);
+    Switchboard watcher = nodes.stream().filter(n -> n != owner).findFirst().orElseThrow();
+    List<JsonObject> gaps = new CopyOnWriteArrayList<>();
+    watcher.vertx().eventBus().<JsonObject>consumer("upstream.feed.message", msg -> {
+      if ("gap".equals(msg.body().getString("type"))) {
+        gaps.add(msg.body());
+      }
+    }).completion().await();
     long stoppedAt = System.nanoTime();
     owner.stop().await();
     nodes.remove(owner);
     ListenerStatus next = connected(nodes.get(0), first.epoch());
+    JsonObject gap = Await.until(WAIT, "the new owner says what may be missing", () -> gaps.isEmpty() ? null : gaps.get(0),
+        g -> g != null);
+    assertEquals(next.epoch(), gap.getLong("epoch"));
+    assertTrue(gap.getJsonObject("data").getString("reason").startsWith("this node took the listener over"), gap.encode());
     long handOverMs = (System.nanoTime() - stoppedAt) / 1_000_000;
     assertNotEquals(first.owner(), next.owner());
     assertEquals(first.epoch() + 1, next.epoch());

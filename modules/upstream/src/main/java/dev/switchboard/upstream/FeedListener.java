@@ -66,12 +66,22 @@ public class FeedListener extends WebSocketListener {
    */
   private void announceGap() {
     long endedAt = outages.lastEndedAt.get();
+    String to = java.time.Instant.ofEpochMilli(connectedAt).toString();
+    if (epoch() > 1 && (endedAt == 0 || outages.lastEpoch.get() != epoch())) {
+      // In a cluster, the first connection under this owner: another node had the stream until it stopped,
+      // at a time this node does not know.
+      JsonObject window = new JsonObject().putNull("from").put("to", to);
+      stats.put("last_gap", window);
+      publish("gap", window.copy().put("reason", "this node took the listener over (epoch " + epoch()
+          + "): messages the upstream sent between the two owners were not received"));
+      return;
+    }
     if (endedAt == 0) {
       return; // the first connection of this process: there was no stream to miss
     }
     JsonObject window = new JsonObject()
         .put("from", java.time.Instant.ofEpochMilli(endedAt).toString())
-        .put("to", java.time.Instant.ofEpochMilli(connectedAt).toString());
+        .put("to", to);
     stats.put("last_gap", window);
     publish("gap", window.copy().put("reason", "reconnected: messages the upstream sent in between were not received"));
   }
@@ -101,6 +111,7 @@ public class FeedListener extends WebSocketListener {
   protected void onEnded() {
     if (connectedAt > 0) {
       outages.lastEndedAt.set(System.currentTimeMillis());
+      outages.lastEpoch.set(epoch());
     }
     if (settings.staleAfter().toMillis() > 0) {
       stats.put("stale", false); // not connected: "stale" speaks of a live connection only

@@ -9,4 +9,6 @@ import java.util.concurrent.atomic.AtomicLong;
 final class FeedOutages {
   /** Epoch millis when the last connection ended; 0 before the first one ended. */
   final AtomicLong lastEndedAt = new AtomicLong();
+  /** In a cluster, the owner's epoch when it ended: under another epoch, another node had the stream in between. */
+  final AtomicLong lastEpoch = new AtomicLong();
 }
