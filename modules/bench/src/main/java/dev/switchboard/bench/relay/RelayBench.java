@@ -102,9 +102,9 @@ public final class RelayBench {
                 : new NodeFleet(bench.resolve("node-relay/fleet.js"), scenario.clients(), fleetProcesses, workDir);
             Result r = run(vertx, relay, scenario, fleet, jar, jvmOptions, bench, workDir, seconds, warmup);
             runs.computeIfAbsent(relay, k -> new ArrayList<>()).add(r);
-            System.out.printf("  %-16s %-12s %,10.0f deliveries/s  p99 %7.2f ms  CPU %6.2f s/100k  RSS peak %4.0f MB  missing %d  dup %d  load %s%n",
+            System.out.printf("  %-16s %-12s %,10.0f deliveries/s  p99 %7.2f ms  CPU %6.2f s/100k  RSS peak %4.0f MB  missing %d  dup %d  connected %d/%d  load %s%n",
                 r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.cpuPer100k(), r.rssPeak(), r.missing(), r.duplicates(),
-                loadAverage().split(" ")[0]);
+                r.stillConnected(), scenario.clients(), loadAverage().split(" ")[0]);
           }
         }
         runs.values().forEach(r -> results.add(median(r)));

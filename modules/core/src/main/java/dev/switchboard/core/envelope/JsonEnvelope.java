@@ -54,13 +54,21 @@ public record JsonEnvelope(long seq, long ts, String source, String type, String
 
   /** Appends the envelope's JSON, {@code {"seq":1,...,"data":<the upstream's bytes>}}, to {@code out}. */
   public Buffer appendJson(Buffer out) {
+    return appendHead(out).appendBuffer(dataUtf8).appendByte((byte) '}');
+  }
+
+  /**
+   * Appends the envelope's JSON up to its data, {@code {"seq":1,...,"data":}}: what comes after it is
+   * {@link #dataUtf8()} and a closing brace. Lets a writer size its buffer before it copies the data.
+   */
+  public Buffer appendHead(Buffer out) {
     char separator = '{';
     for (String name : HEAD) {
       out.appendByte((byte) separator).appendByte((byte) '"').appendString(name).appendString("\":");
       appendScalar(out, head(name));
       separator = ',';
     }
-    return out.appendString(",\"data\":").appendBuffer(dataUtf8).appendByte((byte) '}');
+    return out.appendString(",\"data\":");
   }
 
   /** The envelope's JSON alone. */

@@ -453,21 +453,19 @@ public final class FanoutEndpoint {
     if (route.clients.isEmpty()) {
       return;
     }
-    Buffer payload;
+    Delivery delivery;
     JsonEnvelope envelope = body instanceof JsonObject json ? EnvelopeView.untouched(json) : null;
-    try {
-      if (envelope != null) {
-        // The upstream's own bytes inside the frame: nothing parsed, nothing encoded but the envelope's head.
-        payload = envelope.appendJson(Buffer.buffer(route.recPrefix.length() + envelope.dataUtf8().length() + 96)
-            .appendBuffer(route.recPrefix)).appendByte((byte) '}');
-      } else {
-        payload = new JsonObject().put("type", "rec").put("address", address).put("body", body).toBuffer();
+    if (envelope != null) {
+      // The upstream's own bytes inside the frame: nothing parsed, nothing encoded but the envelope's head.
+      delivery = Delivery.ofParts(address, route.recPrefix, envelope.appendHead(Buffer.buffer(96)), envelope.dataUtf8());
+    } else {
+      try {
+        delivery = Delivery.of(address, new JsonObject().put("type", "rec").put("address", address).put("body", body).toBuffer());
+      } catch (RuntimeException e) {
+        LOG.warn("fan-out: a message on {} cannot be encoded as JSON ({}); not delivered", address, e.toString());
+        return;
       }
-    } catch (RuntimeException e) {
-      LOG.warn("fan-out: a message on {} cannot be encoded as JSON ({}); not delivered", address, e.toString());
-      return;
     }
-    Delivery delivery = Delivery.of(address, payload);
     // A copy: a slow client closed by enqueue leaves the set while we walk it.
     for (FanoutClient client : route.clients.toArray(new FanoutClient[0])) {
       client.enqueue(delivery);
