@@ -60,6 +60,8 @@ public final class RelayBench {
   /** The matrix: one client at max rate and at fixed rates, then 100 and 1,000 clients. */
   static final String MATRIX = "1@max,1@1000,1@10000,100@100,100@300,100@1000,1000@10,1000@30,1000@100,100@max,1000@max";
   static final List<String> PEERS = List.of("node-ws", "node-red", "python");
+  /** How long a relay settles before its RSS is read: after its upstream connected (idle), after the clients connected. */
+  static final long SETTLE_MS = 500;
 
   record Result(String relay, Scenario scenario, double deliveriesPerSecond, double p50, double p99, double p999,
                 long missing, long duplicates, double cpuPer100k, double rssIdle, double rssConnected, double rssLoaded,
@@ -133,10 +135,10 @@ public final class RelayBench {
     };
     try {
       generator.relayConnected().await(30, TimeUnit.SECONDS);
-      RelayProcess.pause(1_000);
+      RelayProcess.pause(SETTLE_MS);
       double rssIdle = relay.probe().rssMegabytes();
       fleet.connect(relay.port(), RelayProcess.CLIENT_PATH, RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
-      RelayProcess.pause(1_000);
+      RelayProcess.pause(SETTLE_MS);
       double rssConnected = relay.probe().rssMegabytes();
       if (scenario.max()) {
         generator.sendAtMax(scenario.clients(), scenario.window(), fleet::delivered).await();
@@ -169,6 +171,10 @@ public final class RelayBench {
       long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (fleet.lowestLast() < last && System.nanoTime() < drainUntil) {
         RelayProcess.pause(10);
+      }
+      if (fleet.lowestLast() < last) {
+        System.out.printf("  (%s %s: not drained within 10 s: what the clients had not received by then counts as missing)%n",
+            relayName, scenario.label());
       }
       RelayProcess.pause(200); // let duplicates, if any, arrive
       double rssLoaded = relay.probe().rssMegabytes();
