@@ -110,6 +110,8 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const [command, value] = line.trim().split(' ');
   if (command === 'window') {
     windowFirst = Number(value);
+    windowLast = Infinity;
+    histogram.fill(0); // a new window: the last one's latencies were read
     for (const m of members) {
       const kept = Math.min(m.received, RING);
       let early = 0;

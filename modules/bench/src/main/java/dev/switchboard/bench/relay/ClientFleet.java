@@ -30,12 +30,11 @@ final class ClientFleet implements Clients {
   private final List<Member> members = new ArrayList<>();
   private final LongAdder delivered = new LongAdder();
   private final LongAdder duplicates = new LongAdder();
-  private final List<LatencyHistogram> histograms = new CopyOnWriteArrayList<>();
-  private final ThreadLocal<LatencyHistogram> histogram = ThreadLocal.withInitial(() -> {
-    LatencyHistogram h = new LatencyHistogram();
-    histograms.add(h);
-    return h;
-  });
+  /** The latencies of the current window: one histogram per event loop, new ones for each window. */
+  private volatile List<LatencyHistogram> histograms = new CopyOnWriteArrayList<>();
+  private volatile ThreadLocal<LatencyHistogram> histogram = newHistograms(histograms);
+  /** Which window is open: a client's inWindow counts for it only if it was counted in this one. */
+  private volatile int window;
   private volatile long windowFirst = Long.MAX_VALUE;
   private volatile long windowLast = Long.MAX_VALUE;
   private long pinger = -1;
@@ -75,7 +74,20 @@ final class ClientFleet implements Clients {
 
   @Override
   public void openWindow(long first) {
+    List<LatencyHistogram> fresh = new CopyOnWriteArrayList<>();
+    histogram = newHistograms(fresh);
+    histograms = fresh;
+    windowLast = Long.MAX_VALUE;
     windowFirst = first;
+    window++;
+  }
+
+  private static ThreadLocal<LatencyHistogram> newHistograms(List<LatencyHistogram> into) {
+    return ThreadLocal.withInitial(() -> {
+      LatencyHistogram h = new LatencyHistogram();
+      into.add(h);
+      return h;
+    });
   }
 
   @Override
@@ -96,7 +108,7 @@ final class ClientFleet implements Clients {
   @Override
   public long missing() {
     long expected = windowLast - windowFirst + 1;
-    return members.stream().mapToLong(m -> expected - m.inWindow).sum();
+    return members.stream().mapToLong(m -> expected - (m.window == window ? m.inWindow : 0)).sum();
   }
 
   @Override
@@ -129,6 +141,7 @@ final class ClientFleet implements Clients {
     private volatile WebSocket socket;
     private volatile long last;
     private volatile long inWindow;
+    private volatile int window;
 
     Future<Void> connect(int port, String path, String register) {
       return client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path))
@@ -161,6 +174,10 @@ final class ClientFleet implements Clients {
       }
       last = seq;
       if (seq >= windowFirst && seq <= windowLast) {
+        if (window != ClientFleet.this.window) {
+          window = ClientFleet.this.window;
+          inWindow = 0;
+        }
         inWindow++;
         histogram.get().record(now - sentAt);
       }

@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * java -cp switchboard-bench.jar dev.switchboard.bench.relay.RelayBench
  *      [--jar modules/server/target/switchboard.jar] [--node-relay modules/bench/node-relay/relay.js]
  *      [--scenarios 1@max,1@1000,...] (default: the whole matrix, {@link #MATRIX}) [--seconds 5] [--warmup 2]
- *      [--repeat 1] (rounds per row; the table shows the median of each column; loss and duplicates are summed)
+ *      [--repeat 1] (rounds per row, each relay in turn; the table shows the median of each column; loss and
+ *           duplicates are summed; the relays of a row are started once, fresh, and kept for its rounds)
  *      [--relays node-ws,node-red,python,switchboard]
  *           switchboard: through bin/switchboard, the README's launch (the launcher's JVM defaults);
  *           switchboard-jar: java [--jvm flags] -jar switchboard.jar
@@ -97,16 +98,28 @@ public final class RelayBench {
     List<Result> results = new ArrayList<>();
     try {
       for (Scenario scenario : scenarios) {
+        // Every relay of the row starts fresh, with its own upstream and clients, and is kept for the
+        // row's rounds: round 1 measures each relay in turn, then round 2... (the others sit idle).
+        Map<String, RelayUnderTest> row = new LinkedHashMap<>();
         Map<String, List<Result>> runs = new LinkedHashMap<>();
-        for (int i = 0; i < repeat; i++) {
+        try {
           for (String relay : relays) {
             Clients fleet = clients.equals("java") ? new ClientFleet(vertx, scenario.clients())
                 : new NodeFleet(bench.resolve("node-relay/fleet.js"), scenario.clients(), fleetProcesses, workDir);
-            Result r = run(vertx, relay, scenario, fleet, jar, jvmOptions, bench, workDir, seconds, warmup);
-            runs.computeIfAbsent(relay, k -> new ArrayList<>()).add(r);
-            System.out.printf("  %-16s %-12s %,10.0f deliveries/s  p99 %7.2f ms  CPU %6.2f s/100k  RSS peak %4.0f MB  missing %d  dup %d  connected %d/%d  load %s%n",
-                r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.cpuPer100k(), r.rssPeak(), r.missing(), r.duplicates(),
-                r.stillConnected(), scenario.clients(), loadAverage().split(" ")[0]);
+            row.put(relay, RelayUnderTest.start(vertx, relay, scenario, fleet, jar, jvmOptions, bench, workDir));
+          }
+          for (int i = 0; i < repeat; i++) {
+            for (RelayUnderTest relay : row.values()) {
+              Result r = relay.round(seconds, warmup);
+              runs.computeIfAbsent(r.relay(), k -> new ArrayList<>()).add(r);
+              System.out.printf("  %-16s %-12s %,10.0f deliveries/s  p99 %7.2f ms  CPU %6.2f s/100k  RSS peak %4.0f MB  missing %d  dup %d  connected %d/%d  load %s%n",
+                  r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.cpuPer100k(), r.rssPeak(), r.missing(), r.duplicates(),
+                  r.stillConnected(), scenario.clients(), loadAverage().split(" ")[0]);
+            }
+          }
+        } finally {
+          for (RelayUnderTest relay : row.values()) {
+            relay.close();
           }
         }
         runs.values().forEach(r -> results.add(median(r)));
@@ -118,78 +131,6 @@ public final class RelayBench {
     System.out.println(table(results));
     System.out.printf("load average after: %s%n", loadAverage());
     System.exit(0);
-  }
-
-  static Result run(Vertx vertx, String relayName, Scenario scenario, Clients fleet, Path jar, List<String> jvmOptions,
-                    Path bench, Path workDir, int seconds, int warmup) throws Exception {
-    Generator generator = new Generator();
-    String deployment = vertx.deployVerticle(generator).await(10, TimeUnit.SECONDS);
-    RelayProcess relay = switch (relayName) {
-      case "switchboard" -> RelayProcess.switchboard(RelayProcess.Launch.LAUNCHER, jar, List.of(), generator.port(), workDir);
-      case "switchboard-jar" -> RelayProcess.switchboard(RelayProcess.Launch.JAR, jar, jvmOptions, generator.port(), workDir);
-      case "node-ws" -> RelayProcess.node(bench.resolve("node-relay/relay.js"), generator.port(), workDir);
-      case "node-red" -> RelayProcess.nodeRed(bench.resolve("node-red"), generator.port(), workDir);
-      case "python" -> RelayProcess.python(bench.resolve("python-relay/relay.py"), generator.port(), workDir);
-      default -> throw new IllegalArgumentException("unknown relay '" + relayName
-          + "'; use node-ws, node-red, python, switchboard or switchboard-jar");
-    };
-    try {
-      generator.relayConnected().await(30, TimeUnit.SECONDS);
-      RelayProcess.pause(SETTLE_MS);
-      double rssIdle = relay.probe().rssMegabytes();
-      fleet.connect(relay.port(), RelayProcess.CLIENT_PATH, RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
-      RelayProcess.pause(SETTLE_MS);
-      double rssConnected = relay.probe().rssMegabytes();
-      if (scenario.max()) {
-        generator.sendAtMax(scenario.clients(), scenario.window(), fleet::delivered).await();
-      } else {
-        generator.sendAtRate(scenario.rate()).await();
-      }
-      long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
-      long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (System.nanoTime() < warmUntil || !fleet.allReceiving()) {
-        if (System.nanoTime() > giveUp) {
-          throw new IllegalStateException(relayName + ": not every client received a message within 30 s");
-        }
-        RelayProcess.pause(20);
-      }
-      // A small margin, so that no seq of the window can have arrived before the window opened.
-      long first = generator.sent() + 10;
-      fleet.openWindow(first);
-      while (generator.sent() < first) {
-        RelayProcess.pause(1);
-      }
-      long d0 = fleet.delivered();
-      double cpu0 = relay.probe().cpuSeconds();
-      long t0 = System.nanoTime();
-      RelayProcess.pause(seconds * 1_000L);
-      long d1 = fleet.delivered();
-      double cpu1 = relay.probe().cpuSeconds();
-      long t1 = System.nanoTime();
-      long last = generator.stopSending().await();
-      fleet.closeWindow(last);
-      long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (fleet.lowestLast() < last && System.nanoTime() < drainUntil) {
-        RelayProcess.pause(10);
-      }
-      if (fleet.lowestLast() < last) {
-        System.out.printf("  (%s %s: not drained within 10 s: what the clients had not received by then counts as missing)%n",
-            relayName, scenario.label());
-      }
-      RelayProcess.pause(200); // let duplicates, if any, arrive
-      double rssLoaded = relay.probe().rssMegabytes();
-      double rssPeak = relay.probe().peakRssMegabytes();
-      LatencyHistogram latencies = fleet.latencies();
-      double deliveries = d1 - d0;
-      return new Result(relayName, scenario, deliveries / ((t1 - t0) / 1e9),
-          latencies.quantileMillis(0.50), latencies.quantileMillis(0.99), latencies.quantileMillis(0.999),
-          fleet.missing(), fleet.duplicates(), (cpu1 - cpu0) / (deliveries / 100_000.0),
-          rssIdle, rssConnected, rssLoaded, rssPeak, fleet.connectedCount());
-    } finally {
-      fleet.close().await(10, TimeUnit.SECONDS);
-      relay.stop();
-      vertx.undeploy(deployment).await(10, TimeUnit.SECONDS);
-    }
   }
 
   /** Each column's median over the runs; loss and duplicates are summed, since any is a failure. */
