@@ -1,10 +1,44 @@
 #!/bin/sh
-# The end-to-end relay benchmark: builds Switchboard's fat jar and the bench jar, installs the Node
-# baseline's one dependency (ws, from package-lock.json), then runs every scenario against both
-# relays and prints the table. Arguments are passed on, e.g.
+# The end-to-end relay benchmark: builds Switchboard's fat jar (and its launcher, bin/switchboard) and the
+# bench jar, installs the peers, then runs every scenario against every relay and prints the table.
+# Arguments are passed on, e.g.
 #   modules/bench/run-relay-bench.sh --scenarios 100@max --seconds 10
+#   modules/bench/run-relay-bench.sh --clients java      # the Vert.x client fleet instead of Node ws clients
+# Peers (a peer that cannot be installed is left out, with the reason):
+#   node-ws   modules/bench/node-relay (ws 8.18.3 from its package-lock.json; the Node client fleet uses it too)
+#   node-red  Node-RED 4.1.8 from modules/bench/node-red/package-lock.json
+#   python    modules/bench/python-relay/relay.py on Debian's python3-websockets (apt-get; there is no PyPI here)
 set -e
 cd "$(dirname "$0")/../.."
 mvn -B -q -pl modules/server,modules/bench -am package -DskipTests
 (cd modules/bench/node-relay && npm ci --no-audit --no-fund --loglevel=error)
+
+relays=""
+for arg in "$@"; do
+  [ "$prev" = "--relays" ] && relays=$arg
+  prev=$arg
+done
+peers="node-ws"
+if (cd modules/bench/node-red && npm ci --no-audit --no-fund --loglevel=error); then
+  peers="$peers,node-red"
+else
+  echo "run-relay-bench: Node-RED could not be installed (npm ci in modules/bench/node-red failed): left out" >&2
+fi
+if ! /usr/bin/python3 -c 'import websockets' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -q python3-websockets >/dev/null || true
+  elif command -v sudo >/dev/null && command -v apt-get >/dev/null; then
+    sudo apt-get install -y -q python3-websockets >/dev/null || true
+  fi
+fi
+if /usr/bin/python3 -c 'import websockets' 2>/dev/null; then
+  peers="$peers,python"
+else
+  echo "run-relay-bench: python3-websockets is not installed (apt-get install python3-websockets): the Python peer is left out" >&2
+fi
+if [ -z "$relays" ]; then
+  # The peers that are installed, then Switchboard (through its launcher, as the README runs it).
+  set -- --relays "$peers,switchboard" "$@"
+fi
+echo "load average: $(cat /proc/loadavg)"
 exec java -cp modules/bench/target/switchboard-bench.jar dev.switchboard.bench.relay.RelayBench "$@"

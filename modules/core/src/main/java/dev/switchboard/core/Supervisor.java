@@ -98,6 +98,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     context = vertx.getOrCreateContext();
     LocalCodec.register(vertx, ListenerReport.class);
     LocalCodec.register(vertx, BridgeActivity.class);
+    // Registered on every node: a cluster's data envelopes arrive here from whichever node owns the listener.
+    dev.switchboard.core.envelope.JsonEnvelopeCodec.register(vertx);
     vertx.eventBus().<ListenerReport>localConsumer(Addresses.LISTENER_REPORTS, msg -> onReport(msg.body()));
     BridgeClients clients = new BridgeClients(entries.keySet());
     vertx.eventBus().<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> {

@@ -71,6 +71,14 @@ public abstract class WebSocketListener extends ListenerVerticle {
   /** One text message from the upstream. Throwing counts it as malformed. */
   protected abstract void onText(String text);
 
+  /**
+   * One text message, with the UTF-8 bytes it arrived in (checked to be valid UTF-8), for a listener
+   * that can pass them on as they are instead of encoding the text again. Throwing counts it as malformed.
+   */
+  protected void onText(String text, Buffer utf8) {
+    onText(text);
+  }
+
   /** One binary message from the upstream. By default binary is not expected and counts as malformed. */
   protected void onBinary(Buffer data) {
     malformed("unexpected binary message of " + data.length() + " bytes");
@@ -222,7 +230,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
     }
     stats.messageIn(data.length());
     try {
-      onText(text);
+      onText(text, data);
     } catch (RuntimeException e) {
       malformed("bad message: " + e.getMessage());
     }

@@ -4,6 +4,9 @@ import dev.switchboard.core.ListenerFailure;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.WebSocketListener;
+import dev.switchboard.core.envelope.JsonEnvelope;
+import dev.switchboard.core.envelope.JsonEnvelopeCodec;
+import dev.switchboard.core.envelope.StrictJson;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
@@ -46,6 +49,7 @@ public class FeedListener extends WebSocketListener {
 
   @Override
   protected Future<Void> handshake() {
+    JsonEnvelopeCodec.register(vertx);
     // Registered on this instance's context: undeploy unregisters it. Until the socket is open, and
     // when no instance is deployed at all, a sender gets a failure, never silence.
     vertx.eventBus().localConsumer(FeedAddresses.connectionSend(spec.name()), this::onSend);
@@ -129,8 +133,19 @@ public class FeedListener extends WebSocketListener {
 
   @Override
   protected void onText(String text) {
+    onText(text, null);
+  }
+
+  @Override
+  protected void onText(String text, Buffer utf8) {
     if (settings.heartbeatPayload() != null) {
       heartbeatAnswered(); // in message mode, anything the feed says proves it is alive
+    }
+    if (utf8 != null && StrictJson.isPlainContainer(text)) {
+      // Plain JSON, checked without building it: published as the upstream's own bytes, parsed only
+      // by a consumer that reads the data. Anything else takes the parse below, which decides.
+      vertx.eventBus().publish(messages, new JsonEnvelope(stats.nextSeq(), System.currentTimeMillis(), spec.name(), "json", epoch(), text, utf8));
+      return;
     }
     Object data;
     String type;

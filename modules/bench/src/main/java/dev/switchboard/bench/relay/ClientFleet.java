@@ -15,13 +15,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * M bridge clients on a relay's raw WebSocket endpoint {@code /eventbus/websocket}. Each registers
+ * M Vert.x bridge clients on a relay's WebSocket endpoint (e.g. {@code /eventbus/websocket}). Each registers
  * on one address and pings every 5 s, as {@code vertx-eventbus.js} does. Each message carries the
  * generator's {@code gseq} and {@code gt}: the fleet counts deliveries, duplicates (a seq not above
  * the last one seen by that client), distinct seqs inside the measured window (for loss) and the
  * latency from send to receive.
  */
-final class ClientFleet {
+final class ClientFleet implements Clients {
   private static final byte[] SEQ_KEY = "\"gseq\":".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] TIME_KEY = "\"gt\":".getBytes(StandardCharsets.US_ASCII);
 
@@ -30,12 +30,11 @@ final class ClientFleet {
   private final List<Member> members = new ArrayList<>();
   private final LongAdder delivered = new LongAdder();
   private final LongAdder duplicates = new LongAdder();
-  private final List<LatencyHistogram> histograms = new CopyOnWriteArrayList<>();
-  private final ThreadLocal<LatencyHistogram> histogram = ThreadLocal.withInitial(() -> {
-    LatencyHistogram h = new LatencyHistogram();
-    histograms.add(h);
-    return h;
-  });
+  /** The latencies of the current window: one histogram per event loop, new ones for each window. */
+  private volatile List<LatencyHistogram> histograms = new CopyOnWriteArrayList<>();
+  private volatile ThreadLocal<LatencyHistogram> histogram = newHistograms(histograms);
+  /** Which window is open: a client's inWindow counts for it only if it was counted in this one. */
+  private volatile int window;
   private volatile long windowFirst = Long.MAX_VALUE;
   private volatile long windowLast = Long.MAX_VALUE;
   private long pinger = -1;
@@ -52,60 +51,85 @@ final class ClientFleet {
   }
 
   /** Connects every client (50 at a time) and registers each on {@code address}. */
-  Future<Void> connect(int port, String address) {
+  @Override
+  public Future<Void> connect(int port, String path, String address) {
     String register = "{\"type\":\"register\",\"address\":\"" + address + "\"}";
     Future<Void> chain = Future.succeededFuture();
     for (int from = 0; from < members.size(); from += 50) {
       List<Member> batch = members.subList(from, Math.min(members.size(), from + 50));
-      chain = chain.compose(v -> Future.all(batch.stream().map(m -> m.connect(port, register)).toList()).mapEmpty());
+      chain = chain.compose(v -> Future.all(batch.stream().map(m -> m.connect(port, path, register)).toList()).mapEmpty());
     }
     return chain.onSuccess(v -> pinger = vertx.setPeriodic(5_000, id -> members.forEach(Member::ping)));
   }
 
-  /** Every client has received at least one message. */
-  boolean allReceiving() {
+  @Override
+  public boolean allReceiving() {
     return members.stream().allMatch(m -> m.last > 0);
   }
 
-  long connectedCount() {
+  @Override
+  public long connectedCount() {
     return members.stream().filter(m -> m.socket != null && !m.socket.isClosed()).count();
   }
 
-  /** Seqs from {@code first} on count towards loss and latency. */
-  void openWindow(long first) {
+  @Override
+  public void openWindow(long first) {
+    List<LatencyHistogram> fresh = new CopyOnWriteArrayList<>();
+    histogram = newHistograms(fresh);
+    histograms = fresh;
+    windowLast = Long.MAX_VALUE;
     windowFirst = first;
+    window++;
   }
 
-  void closeWindow(long last) {
+  private static ThreadLocal<LatencyHistogram> newHistograms(List<LatencyHistogram> into) {
+    return ThreadLocal.withInitial(() -> {
+      LatencyHistogram h = new LatencyHistogram();
+      into.add(h);
+      return h;
+    });
+  }
+
+  @Override
+  public void closeWindow(long last) {
     windowLast = last;
   }
 
-  long delivered() {
+  @Override
+  public long delivered() {
     return delivered.sum();
   }
 
-  long duplicates() {
+  @Override
+  public long duplicates() {
     return duplicates.sum();
   }
 
-  /** Expected deliveries of the window minus the distinct ones received. */
-  long missing() {
+  @Override
+  public long missing() {
     long expected = windowLast - windowFirst + 1;
-    return members.stream().mapToLong(m -> expected - m.inWindow).sum();
+    return members.stream().mapToLong(m -> expected - (m.window == window ? m.inWindow : 0)).sum();
   }
 
-  /** Highest seq that every client has received. */
-  long lowestLast() {
+  @Override
+  public long lowestLast() {
     return members.stream().mapToLong(m -> m.last).min().orElse(0);
   }
 
-  LatencyHistogram latencies() {
+  @Override
+  public LatencyHistogram latencies() {
     LatencyHistogram all = new LatencyHistogram();
     histograms.forEach(all::add);
     return all;
   }
 
-  Future<Void> close() {
+  @Override
+  public String kind() {
+    return "java";
+  }
+
+  @Override
+  public Future<Void> close() {
     if (pinger >= 0) {
       vertx.cancelTimer(pinger);
     }
@@ -117,9 +141,10 @@ final class ClientFleet {
     private volatile WebSocket socket;
     private volatile long last;
     private volatile long inWindow;
+    private volatile int window;
 
-    Future<Void> connect(int port, String register) {
-      return client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/eventbus/websocket"))
+    Future<Void> connect(int port, String path, String register) {
+      return client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path))
           .map(ws -> {
             socket = ws;
             ws.handler(this::onData);
@@ -149,6 +174,10 @@ final class ClientFleet {
       }
       last = seq;
       if (seq >= windowFirst && seq <= windowLast) {
+        if (window != ClientFleet.this.window) {
+          window = ClientFleet.this.window;
+          inWindow = 0;
+        }
         inWindow++;
         histogram.get().record(now - sentAt);
       }

@@ -31,6 +31,8 @@ final class Generator extends VerticleBase {
   private ServerWebSocket relay;
   private volatile long sent;
   private boolean sending;
+  /** Which sendAtMax the pump belongs to: a pump of an earlier round still scheduled stops instead of running beside it. */
+  private long pumpRound;
   private long timer = -1;
 
   @Override
@@ -120,12 +122,12 @@ final class Generator extends VerticleBase {
   Future<Void> sendAtMax(int clients, int window, LongSupplier delivered) {
     return onLoop(() -> {
       sending = true;
-      pump(clients, window, delivered);
+      pump(++pumpRound, clients, window, delivered);
     });
   }
 
-  private void pump(int clients, int window, LongSupplier delivered) {
-    if (!sending) {
+  private void pump(long round, int clients, int window, LongSupplier delivered) {
+    if (!sending || round != pumpRound) {
       return;
     }
     long budget = (long) window * clients - (sent * clients - delivered.getAsLong());
@@ -136,9 +138,9 @@ final class Generator extends VerticleBase {
       burst++;
     }
     if (burst > 0) {
-      vertx.runOnContext(v -> pump(clients, window, delivered));
+      vertx.runOnContext(v -> pump(round, clients, window, delivered));
     } else {
-      vertx.setTimer(1, id -> pump(clients, window, delivered));
+      vertx.setTimer(1, id -> pump(round, clients, window, delivered));
     }
   }
 

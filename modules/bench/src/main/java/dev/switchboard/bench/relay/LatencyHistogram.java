@@ -15,6 +15,12 @@ final class LatencyHistogram {
     total++;
   }
 
+  /** Adds {@code n} latencies to one bucket (a histogram read from another process). */
+  void record(int bucket, long n) {
+    counts[Math.min(counts.length - 1, Math.max(0, bucket))] += n;
+    total += n;
+  }
+
   void add(LatencyHistogram other) {
     for (int i = 0; i < counts.length; i++) {
       counts[i] += other.counts[i];

@@ -30,13 +30,22 @@ final class ProcessProbe {
 
   /** Resident set size in MB (VmRSS). */
   double rssMegabytes() {
+    return statusMegabytes("VmRSS:");
+  }
+
+  /** The highest resident set size the process has had so far, in MB (VmHWM): its peak. */
+  double peakRssMegabytes() {
+    return statusMegabytes("VmHWM:");
+  }
+
+  private double statusMegabytes(String field) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-        if (line.startsWith("VmRSS:")) {
+        if (line.startsWith(field)) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
         }
       }
-      throw new IllegalStateException("no VmRSS in /proc/" + pid + "/status");
+      throw new IllegalStateException("no " + field + " in /proc/" + pid + "/status");
     } catch (IOException e) {
       throw new IllegalStateException("cannot read /proc/" + pid + "/status", e);
     }

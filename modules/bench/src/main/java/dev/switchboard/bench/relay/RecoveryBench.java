@@ -58,14 +58,14 @@ public final class RecoveryBench {
     Generator generator = new Generator();
     String deployment = vertx.deployVerticle(generator).await(10, TimeUnit.SECONDS);
     RelayProcess relay = switch (relayName) {
-      case "switchboard" -> RelayProcess.switchboard(jar, List.of(), generator.port(), workDir);
+      case "switchboard" -> RelayProcess.switchboard(RelayProcess.Launch.JAR, jar, List.of(), generator.port(), workDir);
       case "node-ws" -> RelayProcess.node(nodeRelay, generator.port(), workDir);
       default -> throw new IllegalArgumentException("unknown relay '" + relayName + "'");
     };
     ClientFleet fleet = new ClientFleet(vertx, clients);
     try {
       generator.relayConnected().await(30, TimeUnit.SECONDS);
-      fleet.connect(relay.port(), RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
+      fleet.connect(relay.port(), RelayProcess.CLIENT_PATH, RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
       generator.sendAtRate(RATE).await();
       awaitTrue(fleet::allReceiving, 30_000, "every client receiving");
       List<Double> millis = new ArrayList<>();

@@ -13,15 +13,22 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The end-to-end relay benchmark: generator -> relay -> M bridge clients, for Switchboard's fat jar
- * and for the Node {@code ws} baseline, scenario by scenario, each relay in a fresh process.
+ * The end-to-end relay benchmark: generator -> relay -> M bridge clients, for Switchboard and its
+ * peers, scenario by scenario, each relay in a fresh process; the runs of one row are interleaved
+ * (round 1: every relay, round 2: every relay...), so that a busy minute hits them all.
  *
  * <pre>
  * java -cp switchboard-bench.jar dev.switchboard.bench.relay.RelayBench
  *      [--jar modules/server/target/switchboard.jar] [--node-relay modules/bench/node-relay/relay.js]
- *      [--scenarios 1@1000,100@300,1000@30,1@max,100@max,1000@max] [--seconds 5] [--warmup 2]
- *      [--repeat 1] (runs per row; the table shows the median of each column; loss and duplicates are summed)
- *      [--relays node-ws,switchboard] [--jvm "-Xmx256m"]   (JVM options of the Switchboard process; default none)
+ *      [--scenarios 1@max,1@1000,...] (default: the whole matrix, {@link #MATRIX}) [--seconds 5] [--warmup 2]
+ *      [--repeat 1] (rounds per row, each relay in turn; the table shows the median of each column; loss and
+ *           duplicates are summed; the relays of a row are started once, fresh, and kept for its rounds)
+ *      [--relays node-ws,node-red,python,switchboard]
+ *           switchboard: through bin/switchboard, the README's launch (the launcher's JVM defaults);
+ *           switchboard-jar: java [--jvm flags] -jar switchboard.jar
+ *      [--clients node|java] (node: Node ws clients, one frame per event, JSON.parse each; java: Vert.x clients)
+ *      [--fleet-processes 2] (Node processes the node clients are spread over)
+ *      [--jvm "-Xmx256m"]   (JVM options of switchboard-jar; default none)
  * </pre>
  */
 public final class RelayBench {
@@ -51,9 +58,15 @@ public final class RelayBench {
     }
   }
 
+  /** The matrix: one client at max rate and at fixed rates, then 100 and 1,000 clients. */
+  static final String MATRIX = "1@max,1@1000,1@10000,100@100,100@300,100@1000,1000@10,1000@30,1000@100,100@max,1000@max";
+  static final List<String> PEERS = List.of("node-ws", "node-red", "python");
+  /** How long a relay settles before its RSS is read: after its upstream connected (idle), after the clients connected. */
+  static final long SETTLE_MS = 500;
+
   record Result(String relay, Scenario scenario, double deliveriesPerSecond, double p50, double p99, double p999,
                 long missing, long duplicates, double cpuPer100k, double rssIdle, double rssConnected, double rssLoaded,
-                long stillConnected) {
+                double rssPeak, long stillConnected) {
     /** What the relay holds per connected client, before any traffic: (connected - idle) / M. */
     double kilobytesPerClient() {
       return (rssConnected - rssIdle) * 1024 / scenario.clients();
@@ -65,33 +78,51 @@ public final class RelayBench {
     Path jar = Path.of(options.getOrDefault("jar", "modules/server/target/switchboard.jar"));
     Path nodeRelay = Path.of(options.getOrDefault("node-relay", "modules/bench/node-relay/relay.js"));
     List<Scenario> scenarios = new ArrayList<>();
-    for (String s : options.getOrDefault("scenarios", "1@1000,100@300,1000@30,1@max,100@max,1000@max").split(",")) {
+    for (String s : options.getOrDefault("scenarios", MATRIX).split(",")) {
       scenarios.add(Scenario.parse(s));
     }
-    List<String> relays = List.of(options.getOrDefault("relays", "node-ws,switchboard").split(","));
+    List<String> relays = List.of(options.getOrDefault("relays", "node-ws,node-red,python,switchboard").split(","));
+    String clients = options.getOrDefault("clients", "node");
+    int fleetProcesses = Integer.parseInt(options.getOrDefault("fleet-processes", "2"));
     String jvm = options.getOrDefault("jvm", "").trim();
     List<String> jvmOptions = jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+"));
     int seconds = Integer.parseInt(options.getOrDefault("seconds", "5"));
     int warmup = Integer.parseInt(options.getOrDefault("warmup", "2"));
     int repeat = Integer.parseInt(options.getOrDefault("repeat", "1"));
     Path workDir = Files.createDirectories(Path.of("modules/bench/target/relay-bench"));
+    Path bench = nodeRelay.toAbsolutePath().getParent().getParent();
 
-    System.out.printf("relay benchmark: %d s measured after %d s warm-up per run, median of %d; Switchboard JVM options: %s; load average before: %s%n",
-        seconds, warmup, repeat, jvmOptions.isEmpty() ? "none" : jvmOptions, loadAverage());
+    System.out.printf("relay benchmark: %s clients (%d Node processes), %d s measured after %d s warm-up per run, median of %d; switchboard-jar JVM options: %s; load average before: %s%n",
+        clients, fleetProcesses, seconds, warmup, repeat, jvmOptions.isEmpty() ? "none" : jvmOptions, loadAverage());
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     List<Result> results = new ArrayList<>();
     try {
       for (Scenario scenario : scenarios) {
-        for (String relay : relays) {
-          List<Result> runs = new ArrayList<>();
-          for (int i = 0; i < repeat; i++) {
-            Result r = run(vertx, relay, scenario, jar, jvmOptions, nodeRelay, workDir, seconds, warmup);
-            runs.add(r);
-            System.out.printf("  %-18s %-12s %,10.0f deliveries/s  p99 %7.2f ms  missing %d  dup %d%n",
-                r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.missing(), r.duplicates());
+        // Every relay of the row starts fresh, with its own upstream and clients, and is kept for the
+        // row's rounds: round 1 measures each relay in turn, then round 2... (the others sit idle).
+        Map<String, RelayUnderTest> row = new LinkedHashMap<>();
+        Map<String, List<Result>> runs = new LinkedHashMap<>();
+        try {
+          for (String relay : relays) {
+            Clients fleet = clients.equals("java") ? new ClientFleet(vertx, scenario.clients())
+                : new NodeFleet(bench.resolve("node-relay/fleet.js"), scenario.clients(), fleetProcesses, workDir);
+            row.put(relay, RelayUnderTest.start(vertx, relay, scenario, fleet, jar, jvmOptions, bench, workDir));
           }
-          results.add(median(runs));
+          for (int i = 0; i < repeat; i++) {
+            for (RelayUnderTest relay : row.values()) {
+              Result r = relay.round(seconds, warmup);
+              runs.computeIfAbsent(r.relay(), k -> new ArrayList<>()).add(r);
+              System.out.printf("  %-16s %-12s %,10.0f deliveries/s  p99 %7.2f ms  CPU %6.2f s/100k  RSS peak %4.0f MB  missing %d  dup %d  connected %d/%d  load %s%n",
+                  r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.cpuPer100k(), r.rssPeak(), r.missing(), r.duplicates(),
+                  r.stillConnected(), scenario.clients(), loadAverage().split(" ")[0]);
+            }
+          }
+        } finally {
+          for (RelayUnderTest relay : row.values()) {
+            relay.close();
+          }
         }
+        runs.values().forEach(r -> results.add(median(r)));
       }
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -102,70 +133,6 @@ public final class RelayBench {
     System.exit(0);
   }
 
-  static Result run(Vertx vertx, String relayName, Scenario scenario, Path jar, List<String> jvmOptions, Path nodeRelay,
-                    Path workDir, int seconds, int warmup) throws Exception {
-    Generator generator = new Generator();
-    String deployment = vertx.deployVerticle(generator).await(10, TimeUnit.SECONDS);
-    RelayProcess relay = switch (relayName) {
-      case "switchboard" -> RelayProcess.switchboard(jar, jvmOptions, generator.port(), workDir);
-      case "node-ws" -> RelayProcess.node(nodeRelay, generator.port(), workDir);
-      default -> throw new IllegalArgumentException("unknown relay '" + relayName + "'; use node-ws or switchboard");
-    };
-    ClientFleet fleet = new ClientFleet(vertx, scenario.clients());
-    try {
-      generator.relayConnected().await(30, TimeUnit.SECONDS);
-      RelayProcess.pause(1_000);
-      double rssIdle = relay.probe().rssMegabytes();
-      fleet.connect(relay.port(), RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
-      RelayProcess.pause(1_000);
-      double rssConnected = relay.probe().rssMegabytes();
-      if (scenario.max()) {
-        generator.sendAtMax(scenario.clients(), scenario.window(), fleet::delivered).await();
-      } else {
-        generator.sendAtRate(scenario.rate()).await();
-      }
-      long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
-      long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (System.nanoTime() < warmUntil || !fleet.allReceiving()) {
-        if (System.nanoTime() > giveUp) {
-          throw new IllegalStateException(relayName + ": not every client received a message within 30 s");
-        }
-        RelayProcess.pause(20);
-      }
-      // A small margin, so that no seq of the window can have arrived before the window opened.
-      long first = generator.sent() + 10;
-      fleet.openWindow(first);
-      while (generator.sent() < first) {
-        RelayProcess.pause(1);
-      }
-      long d0 = fleet.delivered();
-      double cpu0 = relay.probe().cpuSeconds();
-      long t0 = System.nanoTime();
-      RelayProcess.pause(seconds * 1_000L);
-      long d1 = fleet.delivered();
-      double cpu1 = relay.probe().cpuSeconds();
-      long t1 = System.nanoTime();
-      long last = generator.stopSending().await();
-      fleet.closeWindow(last);
-      long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (fleet.lowestLast() < last && System.nanoTime() < drainUntil) {
-        RelayProcess.pause(10);
-      }
-      RelayProcess.pause(200); // let duplicates, if any, arrive
-      double rssLoaded = relay.probe().rssMegabytes();
-      LatencyHistogram latencies = fleet.latencies();
-      double deliveries = d1 - d0;
-      return new Result(relayName, scenario, deliveries / ((t1 - t0) / 1e9),
-          latencies.quantileMillis(0.50), latencies.quantileMillis(0.99), latencies.quantileMillis(0.999),
-          fleet.missing(), fleet.duplicates(), (cpu1 - cpu0) / (deliveries / 100_000.0),
-          rssIdle, rssConnected, rssLoaded, fleet.connectedCount());
-    } finally {
-      fleet.close().await(10, TimeUnit.SECONDS);
-      relay.stop();
-      vertx.undeploy(deployment).await(10, TimeUnit.SECONDS);
-    }
-  }
-
   /** Each column's median over the runs; loss and duplicates are summed, since any is a failure. */
   static Result median(List<Result> runs) {
     Result first = runs.get(0);
@@ -173,6 +140,7 @@ public final class RelayBench {
         median(runs, Result::deliveriesPerSecond), median(runs, Result::p50), median(runs, Result::p99), median(runs, Result::p999),
         runs.stream().mapToLong(Result::missing).sum(), runs.stream().mapToLong(Result::duplicates).sum(),
         median(runs, Result::cpuPer100k), median(runs, Result::rssIdle), median(runs, Result::rssConnected), median(runs, Result::rssLoaded),
+        runs.stream().mapToDouble(Result::rssPeak).max().orElse(0),
         runs.stream().mapToLong(Result::stillConnected).min().orElse(0));
   }
 
@@ -181,19 +149,30 @@ public final class RelayBench {
     return values.length % 2 == 1 ? values[values.length / 2] : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
   }
 
+  /**
+   * The table: each relay's medians, and Switchboard's ratios to the peers of the same row: deliveries/s
+   * to the best peer's, p99 to the best (lowest) peer p99, CPU per delivery to the Node relay's.
+   * Peak RSS is the highest of the runs (VmHWM), not a median.
+   */
   static String table(List<Result> results) {
     StringBuilder out = new StringBuilder();
-    out.append("| relay | M @ rate | deliveries/s | p50 ms | p99 ms | p99.9 ms | loss | dup | CPU s/100k | RSS idle/connected/loaded MB | KB per client | x node: deliveries/s, p99, CPU |\n");
+    out.append("| relay | M @ rate | deliveries/s | p50 ms | p99 ms | p99.9 ms | loss | dup | CPU s/100k | RSS idle / peak MB | KB per client | x best peer: deliveries/s, p99; x node-ws CPU |\n");
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Result r : results) {
-      Result base = results.stream()
-          .filter(b -> b.relay().equals("node-ws") && b.scenario().equals(r.scenario()))
-          .findFirst().orElse(null);
-      String ratio = base == null || base == r ? "" : String.format(Locale.ROOT, "%.2f, %.2f, %.2f",
-          r.deliveriesPerSecond() / base.deliveriesPerSecond(), r.p99() / base.p99(), r.cpuPer100k() / base.cpuPer100k());
-      out.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.0f / %.0f / %.0f | %.0f | %s |%n",
+      List<Result> peers = results.stream()
+          .filter(b -> PEERS.contains(b.relay()) && b.scenario().equals(r.scenario()))
+          .toList();
+      Result node = peers.stream().filter(b -> b.relay().equals("node-ws")).findFirst().orElse(null);
+      String ratio = "";
+      if (!PEERS.contains(r.relay()) && !peers.isEmpty()) {
+        double bestRate = peers.stream().mapToDouble(Result::deliveriesPerSecond).max().orElseThrow();
+        double bestP99 = peers.stream().mapToDouble(Result::p99).min().orElseThrow();
+        ratio = String.format(Locale.ROOT, "%.2f, %.2f; %s", r.deliveriesPerSecond() / bestRate, r.p99() / bestP99,
+            node == null ? "-" : String.format(Locale.ROOT, "%.2f", r.cpuPer100k() / node.cpuPer100k()));
+      }
+      out.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.0f / %.0f | %.0f | %s |%n",
           r.relay(), r.scenario().label(), r.deliveriesPerSecond(), r.p50(), r.p99(), r.p999(),
-          r.missing(), r.duplicates(), r.cpuPer100k(), r.rssIdle(), r.rssConnected(), r.rssLoaded(), r.kilobytesPerClient(), ratio));
+          r.missing(), r.duplicates(), r.cpuPer100k(), r.rssIdle(), r.rssPeak(), r.kilobytesPerClient(), ratio));
     }
     return out.toString();
   }

@@ -14,6 +14,11 @@ final class RelayProcess {
   static final String SOURCE = "gen";
   static final String ADDRESS = "upstream." + SOURCE + ".message";
 
+  /** Debian's Python, the one python3-websockets installs into (a pyenv python3 first on the PATH would not see it). */
+  static final String DEBIAN_PYTHON = "/usr/bin/python3";
+  /** Where every relay here takes its clients. */
+  static final String CLIENT_PATH = "/eventbus/websocket";
+
   private final String name;
   private final Process process;
   private final int port;
@@ -26,18 +31,35 @@ final class RelayProcess {
     this.probe = new ProcessProbe(process.pid());
   }
 
+  /** How Switchboard is started: the README's launcher (its JVM defaults), or {@code java -jar} with the given flags. */
+  enum Launch {
+    LAUNCHER, JAR
+  }
+
   /**
    * Switchboard's fat jar with one {@code upstream} listener on the generator; clients on the raw
    * bridge endpoint {@code /eventbus/websocket}, which the fan-out path serves.
    */
-  static RelayProcess switchboard(Path jar, List<String> jvmOptions, int generatorPort, Path workDir) throws IOException {
+  static RelayProcess switchboard(Launch launch, Path jar, List<String> jvmOptions, int generatorPort, Path workDir) throws IOException {
     int port = freePort();
     Path config = config(port, generatorPort, workDir);
     List<String> command = new java.util.ArrayList<>();
-    command.add(javaBinary());
-    command.addAll(jvmOptions);
-    command.addAll(List.of("-jar", jar.toString(), config.toString()));
-    return start("switchboard", command, port, workDir);
+    if (launch == Launch.LAUNCHER) {
+      // bin/switchboard execs the JVM (same pid), so /proc shows the JVM's own CPU and memory.
+      command.add(jar.resolveSibling("bin").resolve("switchboard").toString());
+    } else {
+      command.add(javaBinary());
+      command.addAll(jvmOptions);
+      command.add("-jar");
+      command.add(jar.toString());
+    }
+    command.add(config.toString());
+    ProcessBuilder builder = new ProcessBuilder(command);
+    if (launch == Launch.LAUNCHER) {
+      builder.environment().remove("JAVA_OPTS"); // the launcher's defaults, as the README's command runs it
+      builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    }
+    return start(launch == Launch.LAUNCHER ? "switchboard" : "switchboard-jar", builder, port, workDir);
   }
 
   private static Path config(int port, int generatorPort, Path workDir) throws IOException {
@@ -74,13 +96,49 @@ final class RelayProcess {
   /** The hand-written Node {@code ws} relay of {@code modules/bench/node-relay}. */
   static RelayProcess node(Path script, int generatorPort, Path workDir) throws IOException {
     int port = freePort();
-    return start("node-ws", List.of("node", script.toString(), Integer.toString(port),
+    return start("node-ws", new ProcessBuilder("node", script.toString(), Integer.toString(port),
         "ws://127.0.0.1:" + generatorPort + "/feed", SOURCE), port, workDir);
   }
 
-  private static RelayProcess start(String name, List<String> command, int port, Path workDir) throws IOException {
+  /** The relay a user would write with Python's {@code websockets}: {@code modules/bench/python-relay/relay.py}. */
+  static RelayProcess python(Path script, int generatorPort, Path workDir) throws IOException {
+    int port = freePort();
+    return start("python", new ProcessBuilder(DEBIAN_PYTHON, script.toString(), Integer.toString(port),
+        "ws://127.0.0.1:" + generatorPort + "/feed", SOURCE), port, workDir);
+  }
+
+  /**
+   * Node-RED (from {@code modules/bench/node-red}, {@code npm ci}) with the flow a user builds for a
+   * relay: websocket in (a client of the generator) -> change (delete {@code msg._session}, or the
+   * out node would answer only the upstream's session) -> websocket out (a listener on the clients'
+   * path, broadcasting each payload as it came). Its own userDir in a fresh temp directory.
+   */
+  static RelayProcess nodeRed(Path home, int generatorPort, Path workDir) throws IOException {
+    int port = freePort();
+    Path userDir = Files.createTempDirectory("node-red-bench");
+    Files.writeString(userDir.resolve("flows.json"), """
+        [
+          {"id": "relay", "type": "tab", "label": "relay"},
+          {"id": "upstream", "type": "websocket-client", "path": "ws://127.0.0.1:%d/feed", "tls": "", "wholemsg": "false",
+           "hb": "0", "subprotocol": "", "headers": []},
+          {"id": "clients", "type": "websocket-listener", "path": "%s", "wholemsg": "false"},
+          {"id": "in", "type": "websocket in", "z": "relay", "name": "", "server": "", "client": "upstream", "x": 100, "y": 80,
+           "wires": [["unsession"]]},
+          {"id": "unsession", "type": "change", "z": "relay", "name": "", "x": 300, "y": 80,
+           "rules": [{"t": "delete", "p": "_session", "pt": "msg"}], "wires": [["out"]]},
+          {"id": "out", "type": "websocket out", "z": "relay", "name": "", "server": "clients", "client": "", "x": 500, "y": 80,
+           "wires": []}
+        ]
+        """.formatted(generatorPort, CLIENT_PATH));
+    ProcessBuilder builder = new ProcessBuilder("node", home.resolve("node_modules/node-red/red.js").toString(),
+        "--userDir", userDir.toString(), "--settings", home.resolve("settings.js").toAbsolutePath().toString());
+    builder.environment().put("NODE_RED_PORT", Integer.toString(port));
+    return start("node-red", builder, port, workDir);
+  }
+
+  private static RelayProcess start(String name, ProcessBuilder builder, int port, Path workDir) throws IOException {
     Path log = workDir.resolve(name + ".log");
-    Process process = new ProcessBuilder(command)
+    Process process = builder
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();

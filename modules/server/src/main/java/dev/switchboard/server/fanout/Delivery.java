@@ -36,6 +36,20 @@ final class Delivery {
     return new Delivery(address, payload, WebSocketFrames.TEXT, false);
   }
 
+  /**
+   * A bridge frame {@code prefix + head + data + "}}"} written straight into its WebSocket text frame:
+   * the payload is a view of the frame, so the data is copied once (where a payload and then a frame
+   * around it copy it twice).
+   */
+  static Delivery ofParts(String address, Buffer prefix, Buffer head, Buffer data) {
+    int length = prefix.length() + head.length() + data.length() + 2;
+    Buffer frame = WebSocketFrames.header(WebSocketFrames.TEXT, length)
+        .appendBuffer(prefix).appendBuffer(head).appendBuffer(data).appendByte((byte) '}').appendByte((byte) '}');
+    Delivery delivery = new Delivery(address, frame.slice(frame.length() - length, frame.length()), WebSocketFrames.TEXT, false);
+    delivery.frame = frame;
+    return delivery;
+  }
+
   static Delivery pong(Buffer payload) {
     return control(WebSocketFrames.PONG, payload);
   }

@@ -3,6 +3,8 @@ package dev.switchboard.server.fanout;
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.BridgeActivity;
 import dev.switchboard.core.LocalCodec;
+import dev.switchboard.core.envelope.EnvelopeView;
+import dev.switchboard.core.envelope.JsonEnvelope;
 import dev.switchboard.server.http.BridgeRules;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -19,6 +21,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
@@ -97,7 +100,14 @@ public final class FanoutEndpoint {
    */
   private static final class Route {
     final Set<FanoutClient> clients = new LinkedHashSet<>();
+    /** {@code {"type":"rec","address":"<address>","body":}}: what every bridge frame of this address starts with. */
+    final Buffer recPrefix;
     MessageConsumer<Object> consumer;
+
+    Route(String address) {
+      // The same encoder as the JsonObject path (Jackson's string escaping).
+      recPrefix = Buffer.buffer("{\"type\":\"rec\",\"address\":").appendString(Json.encode(address)).appendString(",\"body\":");
+    }
   }
 
   public FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options) {
@@ -260,7 +270,7 @@ public final class FanoutEndpoint {
     if (client.addresses.add(address)) {
       registeredBytes += address.length();
       routes.computeIfAbsent(address, a -> {
-        Route route = new Route();
+        Route route = new Route(a);
         route.consumer = vertx.eventBus().consumer(a, msg -> deliver(route, a, msg.body()));
         return route;
       }).clients.add(client);
@@ -443,14 +453,19 @@ public final class FanoutEndpoint {
     if (route.clients.isEmpty()) {
       return;
     }
-    Buffer payload;
-    try {
-      payload = new JsonObject().put("type", "rec").put("address", address).put("body", body).toBuffer();
-    } catch (RuntimeException e) {
-      LOG.warn("fan-out: a message on {} cannot be encoded as JSON ({}); not delivered", address, e.toString());
-      return;
+    Delivery delivery;
+    JsonEnvelope envelope = body instanceof JsonObject json ? EnvelopeView.untouched(json) : null;
+    if (envelope != null) {
+      // The upstream's own bytes inside the frame: nothing parsed, nothing encoded but the envelope's head.
+      delivery = Delivery.ofParts(address, route.recPrefix, envelope.appendHead(Buffer.buffer(96)), envelope.dataUtf8());
+    } else {
+      try {
+        delivery = Delivery.of(address, new JsonObject().put("type", "rec").put("address", address).put("body", body).toBuffer());
+      } catch (RuntimeException e) {
+        LOG.warn("fan-out: a message on {} cannot be encoded as JSON ({}); not delivered", address, e.toString());
+        return;
+      }
     }
-    Delivery delivery = Delivery.of(address, payload);
     // A copy: a slow client closed by enqueue leaves the set while we walk it.
     for (FanoutClient client : route.clients.toArray(new FanoutClient[0])) {
       client.enqueue(delivery);

@@ -25,16 +25,23 @@ final class WebSocketFrames {
 
   /** One final (FIN) frame carrying the whole payload. */
   static Buffer frame(int opcode, Buffer payload) {
-    int length = payload.length();
-    Buffer frame;
-    if (length < 126) {
-      frame = Buffer.buffer(2 + length).appendByte((byte) (0x80 | opcode)).appendByte((byte) length);
-    } else if (length < 65_536) {
-      frame = Buffer.buffer(4 + length).appendByte((byte) (0x80 | opcode)).appendByte((byte) 126).appendUnsignedShort(length);
-    } else {
-      frame = Buffer.buffer(10 + length).appendByte((byte) (0x80 | opcode)).appendByte((byte) 127).appendLong(length);
+    return header(opcode, payload.length()).appendBuffer(payload);
+  }
+
+  /** The header of a final frame whose payload, of {@code length} bytes, is yet to be appended: the buffer has room for it. */
+  static Buffer header(int opcode, int length) {
+    int size = headerSize(length);
+    Buffer frame = Buffer.buffer(size + length).appendByte((byte) (0x80 | opcode));
+    if (size == 2) {
+      return frame.appendByte((byte) length);
+    } else if (size == 4) {
+      return frame.appendByte((byte) 126).appendUnsignedShort(length);
     }
-    return frame.appendBuffer(payload);
+    return frame.appendByte((byte) 127).appendLong(length);
+  }
+
+  static int headerSize(int payloadLength) {
+    return payloadLength < 126 ? 2 : payloadLength < 65_536 ? 4 : 10;
   }
 
   static Buffer close(int code, String reason) {

@@ -1,5 +1,7 @@
 package dev.switchboard.server.http;
 
+import dev.switchboard.core.envelope.EnvelopeView;
+import dev.switchboard.core.envelope.JsonEnvelope;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -85,6 +87,11 @@ final class SubscriptionEndpoint {
           return;
         }
         Object body = msg.body();
+        JsonEnvelope raw = body instanceof JsonObject json ? EnvelopeView.untouched(json) : null;
+        if (raw != null) { // the upstream's own text, not parsed and encoded again
+          ws.writeTextMessage(dataOnly ? raw.dataText() : raw.toBuffer().toString());
+          return;
+        }
         Object frame = dataOnly && body instanceof JsonObject envelope && envelope.containsKey("data") ? envelope.getValue("data") : body;
         ws.writeTextMessage(frame instanceof String s ? s : io.vertx.core.json.Json.encode(frame));
       }));

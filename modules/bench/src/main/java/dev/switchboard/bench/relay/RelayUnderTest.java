@@ -1,0 +1,125 @@
+package dev.switchboard.bench.relay;
+
+import io.vertx.core.Vertx;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One relay of one row, kept for the row's rounds: its process, the generator it reads and the M
+ * clients on it. Its idle and connected RSS are read once, at start; each {@link #round} sends, warms
+ * up, measures a window and drains.
+ */
+final class RelayUnderTest implements AutoCloseable {
+  private final Vertx vertx;
+  private final String name;
+  private final RelayBench.Scenario scenario;
+  private final Generator generator;
+  private final String deployment;
+  private final RelayProcess relay;
+  private final Clients fleet;
+  private final double rssIdle;
+  private final double rssConnected;
+
+  private RelayUnderTest(Vertx vertx, String name, RelayBench.Scenario scenario, Generator generator, String deployment,
+                         RelayProcess relay, Clients fleet, double rssIdle, double rssConnected) {
+    this.vertx = vertx;
+    this.name = name;
+    this.scenario = scenario;
+    this.generator = generator;
+    this.deployment = deployment;
+    this.relay = relay;
+    this.fleet = fleet;
+    this.rssIdle = rssIdle;
+    this.rssConnected = rssConnected;
+  }
+
+  static RelayUnderTest start(Vertx vertx, String name, RelayBench.Scenario scenario, Clients fleet, Path jar,
+                              List<String> jvmOptions, Path bench, Path workDir) throws Exception {
+    Generator generator = new Generator();
+    String deployment = vertx.deployVerticle(generator).await(10, TimeUnit.SECONDS);
+    RelayProcess relay = switch (name) {
+      case "switchboard" -> RelayProcess.switchboard(RelayProcess.Launch.LAUNCHER, jar, List.of(), generator.port(), workDir);
+      case "switchboard-jar" -> RelayProcess.switchboard(RelayProcess.Launch.JAR, jar, jvmOptions, generator.port(), workDir);
+      case "node-ws" -> RelayProcess.node(bench.resolve("node-relay/relay.js"), generator.port(), workDir);
+      case "node-red" -> RelayProcess.nodeRed(bench.resolve("node-red"), generator.port(), workDir);
+      case "python" -> RelayProcess.python(bench.resolve("python-relay/relay.py"), generator.port(), workDir);
+      default -> throw new IllegalArgumentException("unknown relay '" + name
+          + "'; use node-ws, node-red, python, switchboard or switchboard-jar");
+    };
+    try {
+      generator.relayConnected().await(30, TimeUnit.SECONDS);
+      RelayProcess.pause(RelayBench.SETTLE_MS);
+      double rssIdle = relay.probe().rssMegabytes();
+      fleet.connect(relay.port(), RelayProcess.CLIENT_PATH, RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
+      RelayProcess.pause(RelayBench.SETTLE_MS);
+      double rssConnected = relay.probe().rssMegabytes();
+      return new RelayUnderTest(vertx, name, scenario, generator, deployment, relay, fleet, rssIdle, rssConnected);
+    } catch (Exception | Error e) {
+      fleet.close().await(10, TimeUnit.SECONDS);
+      relay.stop();
+      vertx.undeploy(deployment).await(10, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  /** Sends, warms up (at least {@code warmup} s, until every client has a message), measures {@code seconds} s, drains. */
+  RelayBench.Result round(int seconds, int warmup) throws Exception {
+    if (scenario.max()) {
+      generator.sendAtMax(scenario.clients(), scenario.window(), fleet::delivered).await();
+    } else {
+      generator.sendAtRate(scenario.rate()).await();
+    }
+    long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < warmUntil || !fleet.allReceiving()) {
+      if (System.nanoTime() > giveUp) {
+        throw new IllegalStateException(name + ": not every client received a message within 30 s");
+      }
+      RelayProcess.pause(20);
+    }
+    // A small margin, so that no seq of the window can have arrived before the window opened.
+    long first = generator.sent() + 10;
+    fleet.openWindow(first);
+    while (generator.sent() < first) {
+      RelayProcess.pause(1);
+    }
+    long d0 = fleet.delivered();
+    double cpu0 = relay.probe().cpuSeconds();
+    long t0 = System.nanoTime();
+    RelayProcess.pause(seconds * 1_000L);
+    long d1 = fleet.delivered();
+    double cpu1 = relay.probe().cpuSeconds();
+    long t1 = System.nanoTime();
+    long last = generator.stopSending().await();
+    fleet.closeWindow(last);
+    long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (fleet.lowestLast() < last && System.nanoTime() < drainUntil) {
+      RelayProcess.pause(10);
+    }
+    if (fleet.lowestLast() < last) {
+      System.out.printf("  (%s %s: not drained within 10 s: what the clients had not received by then counts as missing)%n",
+          name, scenario.label());
+    }
+    RelayProcess.pause(200); // let duplicates, if any, arrive
+    double rssLoaded = relay.probe().rssMegabytes();
+    double rssPeak = relay.probe().peakRssMegabytes();
+    LatencyHistogram latencies = fleet.latencies();
+    double deliveries = d1 - d0;
+    return new RelayBench.Result(name, scenario, deliveries / ((t1 - t0) / 1e9),
+        latencies.quantileMillis(0.50), latencies.quantileMillis(0.99), latencies.quantileMillis(0.999),
+        fleet.missing(), fleet.duplicates(), (cpu1 - cpu0) / (deliveries / 100_000.0),
+        rssIdle, rssConnected, rssLoaded, rssPeak, fleet.connectedCount());
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      fleet.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      relay.stop();
+      vertx.undeploy(deployment).await(10, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+package dev.switchboard.core.envelope;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A published {@link JsonEnvelope} is, to every consumer, the JsonObject envelope the listener used to publish. */
+class JsonEnvelopeTest {
+  private static final String DATA = "{ \"entity\": \"sensor.a\", \"value\": 21.5, \"tags\": [1, 2, {\"x\": null}], \"ok\": true }";
+  private Vertx vertx;
+
+  @BeforeEach
+  void setUp() {
+    vertx = Vertx.vertx();
+    JsonEnvelopeCodec.register(vertx);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  private static JsonEnvelope envelope(String data) {
+    return new JsonEnvelope(7, 1_700_000_000_000L, "feed", "json", 0, data, Buffer.buffer(data));
+  }
+
+  /** What FeedListener published before: an envelope JsonObject with the data parsed. */
+  private static JsonObject expected(String data) {
+    Object parsed = data.stripLeading().startsWith("{") ? new JsonObject(data) : new JsonArray(data);
+    return new JsonObject().put("seq", 7L).put("ts", 1_700_000_000_000L).put("source", "feed").put("type", "json").put("data", parsed);
+  }
+
+  @Test
+  void inAClusterTheEnvelopeCarriesItsOwnersEpochAfterItsType() {
+    String data = "{\"a\":1}";
+    JsonEnvelope clustered = new JsonEnvelope(7, 1_700_000_000_000L, "feed", "json", 3, data, Buffer.buffer(data));
+    assertEquals("{\"seq\":7,\"ts\":1700000000000,\"source\":\"feed\",\"type\":\"json\",\"epoch\":3,\"data\":{\"a\":1}}",
+        clustered.toBuffer().toString());
+    JsonObject view = new JsonEnvelopeCodec().transform(clustered);
+    assertEquals(3L, view.getValue("epoch"));
+    assertEquals(expected(data).put("epoch", 3L), view.copy());
+    assertEquals(clustered.toBuffer().toJsonObject(), new JsonEnvelopeCodec().decodeFromWire(0, wire(clustered)));
+    assertEquals(null, envelope(data).toJsonObject().getValue("epoch"), "a single process's envelope has no epoch");
+  }
+
+  private static Buffer wire(JsonEnvelope envelope) {
+    Buffer out = Buffer.buffer();
+    new JsonEnvelopeCodec().encodeToWire(out, envelope);
+    return out;
+  }
+
+  @Test
+  void everyConsumerGetsItsOwnEnvelopeEqualToTheParsedOne() throws Exception {
+    List<JsonObject> received = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> both = new CompletableFuture<>();
+    for (int i = 0; i < 2; i++) {
+      vertx.eventBus().<JsonObject>consumer("upstream.feed.message", msg -> {
+        received.add(msg.body());
+        if (received.size() == 2) {
+          both.complete(null);
+        }
+      }).completion().await(5, TimeUnit.SECONDS);
+    }
+    vertx.eventBus().publish("upstream.feed.message", envelope(DATA));
+    both.get(5, TimeUnit.SECONDS);
+
+    JsonObject first = received.get(0);
+    JsonObject second = received.get(1);
+    assertEquals(7L, first.getLong("seq"));
+    assertEquals("feed", first.getString("source"));
+    assertNotNull(EnvelopeView.untouched(first), "reading the head leaves the upstream's bytes usable");
+    assertEquals(expected(DATA), first);
+    assertNull(EnvelopeView.untouched(first), "once the data was read, the bytes are not used any more");
+    assertEquals(expected(DATA).encode(), first.encode(), "the same JSON, field for field, in the same order");
+
+    first.getJsonObject("data").put("value", 99);
+    assertEquals(21.5, second.getJsonObject("data").getDouble("value"), "one consumer's change is not another's");
+    assertEquals(List.of("seq", "ts", "source", "type", "data"), List.copyOf(second.copy().fieldNames()), "a copy keeps the order");
+  }
+
+  @Test
+  void anUntouchedEnvelopeEncodesToTheSameShapeWithTheUpstreamsBytes() {
+    JsonObject view = new JsonEnvelopeCodec().transform(envelope(DATA));
+    Buffer raw = EnvelopeView.encode(view);
+    assertEquals("{\"seq\":7,\"ts\":1700000000000,\"source\":\"feed\",\"type\":\"json\",\"data\":" + DATA + "}", raw.toString());
+    assertEquals(expected(DATA), new JsonObject(raw));
+  }
+
+  @Test
+  void arraysAndSourcesThatNeedEscapingToo() {
+    String data = "[1,\"two\",{\"3\":[]}]";
+    JsonEnvelope odd = new JsonEnvelope(1, 2, "a \"quoted\" é", "json", 0, data, Buffer.buffer(data));
+    JsonObject parsed = new JsonObject(odd.toBuffer());
+    assertEquals("a \"quoted\" é", parsed.getString("source"));
+    assertEquals(new JsonArray(data), parsed.getJsonArray("data"));
+    assertEquals(odd.toJsonObject(), new JsonEnvelopeCodec().transform(odd));
+  }
+
+  @Test
+  void everyMapOperationSeesTheWholeEnvelope() {
+    JsonObject view = new JsonEnvelopeCodec().transform(envelope(DATA));
+    assertEquals(5, view.size());
+    assertTrue(view.containsKey("data"));
+    assertFalse(view.containsKey("nope"));
+    Map<String, Object> map = view.getMap();
+    assertEquals(expected(DATA).getMap().keySet(), map.keySet());
+    assertEquals("feed", map.getOrDefault("source", "x"));
+    view.remove("ts");
+    view.put("extra", 1);
+    assertEquals(List.of("seq", "source", "type", "data", "extra"), List.copyOf(view.fieldNames()));
+  }
+
+  @Test
+  void theWireFormIsAnOrdinaryEnvelope() {
+    JsonEnvelopeCodec codec = new JsonEnvelopeCodec();
+    Buffer wire = Buffer.buffer("xyz");
+    codec.encodeToWire(wire, envelope(DATA));
+    assertEquals(expected(DATA), codec.decodeFromWire(3, wire));
+  }
+
+  @Test
+  void strictJsonAcceptsExactlyWhatVertxAcceptsButComments() {
+    List<String> texts = List.of(
+        "{}", "[]", " {\"a\":1} ", "[1,2,3]", "{\"a\":{\"b\":[true,false,null,-1.5e3,\"\\u00e9\\n\"]}}", "{\"a\":1,\"a\":2}",
+        "{\"n\":" + "9".repeat(900) + "}",
+        "{", "{\"a\":1", "{\"a\":1}}", "{\"a\":1} x", "{\"a\":1}{\"b\":2}", "{\"a\":tru}", "{\"a\":01}", "{\"a\":1,}", "[1,]",
+        "{'a':1}", "{a:1}", "{\"a\":\"tab\there\"}", "{\"a\":\"\\x\"}", "{\"a\":NaN}", "{\"n\":" + "9".repeat(1_001) + "}",
+        "[" + "[".repeat(1_100) + "]".repeat(1_100) + "]");
+    for (String text : texts) {
+      boolean vertx = vertxAccepts(text);
+      assertEquals(vertx, StrictJson.isPlainContainer(text), text.length() > 60 ? text.substring(0, 60) + "..." : text);
+    }
+    String commented = "{\"a\":1 /* a comment */}";
+    assertTrue(vertxAccepts(commented), "Vert.x's parser takes comments");
+    assertFalse(StrictJson.isPlainContainer(commented), "but a comment is not forwarded as it is");
+  }
+
+  private static boolean vertxAccepts(String text) {
+    try {
+      Object ignored = text.stripLeading().startsWith("{") ? new JsonObject(text) : new JsonArray(text);
+      return true;
+    } catch (DecodeException | ClassCastException e) {
+      return false;
+    }
+  }
+}
