@@ -204,6 +204,9 @@ public final class ClusterStatusView {
       why = "not placed yet: the first-ranked node takes it within " + settings.lease().renewInterval().toMillis() + " ms";
     } else if (!lease.held()) {
       why = lease.owner() + " released it (epoch " + lease.epoch() + "); the next node takes it now";
+    } else if (ownership.unrenewedFor(name) > settings.lease().renewDeadline().plus(settings.lease().renewInterval()).toNanos()) {
+      why = "its owner " + lease.owner() + " has not renewed its lease (epoch " + lease.epoch() + ") past the renew deadline, so it has"
+          + " stopped the listener; another node takes it over once the lease has run out (" + settings.lease().duration().toSeconds() + " s)";
     } else if (!nodes.contains(lease.owner())) {
       why = "its owner " + lease.owner() + " left (epoch " + lease.epoch() + "); another node takes it over once the lease has run out ("
           + settings.lease().duration().toSeconds() + " s)";

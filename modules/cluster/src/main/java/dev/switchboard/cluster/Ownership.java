@@ -69,8 +69,6 @@ public final class Ownership {
   private final Set<String> busy = new HashSet<>();
   private final AtomicLong takeovers = new AtomicLong();
   private final AtomicLong fenced = new AtomicLong();
-  /** Per lease this node stopped on its deadline: when (nanoTime) its last successful renewal was sent. */
-  private final Map<String, Long> fencedRenewedAt = new HashMap<>();
   private IMap<String, Lease> map;
   private boolean leaving;
   /** Set by {@link #begin()}: until then this node takes no lease (what consumes the listeners' data starts first). */
@@ -118,6 +116,13 @@ public final class Ownership {
   /** The lease as last read here; null when never read. */
   public Lease lease(String listener) {
     return leases.get(listener);
+  }
+
+  /** How long (nanos) {@code listener}'s lease has been seen here unchanged: a live owner renews it every interval. */
+  long unrenewedFor(String listener) {
+    Observed o = observed.get(listener);
+    Lease now = leases.get(listener);
+    return o == null || now == null || !now.equals(o.lease) ? 0 : System.nanoTime() - o.since;
   }
 
   public int held() {
@@ -168,7 +173,6 @@ public final class Ownership {
       }
     }
     observed.keySet().retainAll(defined);
-    fencedRenewedAt.keySet().retainAll(defined);
   }
 
   /** Stops every listener whose lease this node could not renew in time. */
@@ -178,7 +182,6 @@ public final class Ownership {
     held.forEach((name, h) -> {
       if (now - h.renewedAt > deadline && held.remove(name, h)) {
         fenced.incrementAndGet();
-        fencedRenewedAt.put(name, h.renewedAt);
         LOG.warn("[{}] lease (epoch {}) not renewed for {} ms (renewDeadline {} ms): stopping the listener here",
             name, h.epoch, (now - h.renewedAt) / 1_000_000, deadline / 1_000_000);
         supervisor.disown(name, "lease not renewed in time");
@@ -208,24 +211,13 @@ public final class Ownership {
       leases.put(name, lease);
       saw(name, lease.epoch());
     }
-    if (lease != null && lease.heldBy(settings.node(), boot)) {
-      if (held.containsKey(name)) {
-        return renew(name, lease);
-      }
-      // Still ours in the map although this node stopped it. Less than a lease after its last renewal (a renewal
-      // came too late, then went through) nobody can have taken it: it runs here again, under the same epoch.
-      // Later, another node may have taken it over, and what this node reads may be stale: after a pause longer
-      // than the lease, its reads are served from its own old copy of the partition until Hazelcast notices that
-      // the others removed it, so the record still says "ours" (measured: kill -STOP, 18 s; the woken node took
-      // it back 260 ms after fencing, beside the new owner). Then it is a candidate like any other: a whole lease
-      // of reads that show the record unchanged, and a new epoch.
-      Long renewedAt = fencedRenewedAt.get(name);
-      long duration = settings.lease().duration().toNanos();
-      if (renewedAt != null && System.nanoTime() - renewedAt < duration) {
-        return claim(name, lease, true);
-      }
-      return unchangedFor(name, lease) >= duration ? claim(name, lease, false) : Future.succeededFuture();
+    if (lease != null && lease.heldBy(settings.node(), boot) && held.containsKey(name)) {
+      return renew(name, lease);
     }
+    // A lease still ours in the map that this node stopped (its renewal came too late) is judged like anyone
+    // else's. What this node reads may be its own stale copy: after a pause, its reads and writes are served
+    // from its old partitions until Hazelcast notices that the others removed it (measured: kill -STOP 18 s,
+    // then a write "succeeded" beside the new owner). A write that reached only that copy renews nothing.
     if (held.containsKey(name)) {
       lose(name, "the lease is now " + describe(lease));
     }
@@ -272,13 +264,7 @@ public final class Ownership {
   }
 
   private Future<Void> claim(String name, Lease previous) {
-    return claim(name, previous, false);
-  }
-
-  /** @param again this node's own lease, fenced less than a lease ago: taken again under the same epoch */
-  private Future<Void> claim(String name, Lease previous, boolean again) {
-    boolean ours = again && previous != null && previous.heldBy(settings.node(), boot);
-    Lease next = ours ? previous.renewed() : Lease.claimedAfter(previous, epochFloor(name), settings.node(), boot);
+    Lease next = Lease.claimedAfter(previous, epochFloor(name), settings.node(), boot);
     long sent = System.nanoTime();
     return swap(name, previous, next).compose(now -> {
       if (!next.equals(now)) {
@@ -286,14 +272,10 @@ public final class Ownership {
       }
       leases.put(name, next);
       held.put(name, new Held(next.epoch(), sent));
-      if (!ours) {
-        // On every node's disk too: the next claim starts above it whatever happens to the lease map.
-        state.change(name, new RecordChange(RecordChange.Action.EPOCH, null, false, next.epoch()))
-            .onFailure(err -> LOG.debug("[{}] epoch {} not recorded: {}", name, next.epoch(), err.toString()));
-      }
-      if (ours) {
-        LOG.info("[{}] renewed again (epoch {}): it runs here again", name, next.epoch());
-      } else if (previous != null && previous.held()) {
+      // On every node's disk too: the next claim starts above it whatever happens to the lease map.
+      state.change(name, new RecordChange(RecordChange.Action.EPOCH, null, false, next.epoch()))
+          .onFailure(err -> LOG.debug("[{}] epoch {} not recorded: {}", name, next.epoch(), err.toString()));
+      if (previous != null && previous.held()) {
         takeovers.incrementAndGet();
         LOG.info("[{}] took over from {} (epoch {} -> {}): its lease was not renewed for {} ms", name, previous.owner(),
             previous.epoch(), next.epoch(), settings.lease().duration().toMillis());

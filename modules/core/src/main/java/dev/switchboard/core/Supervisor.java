@@ -288,6 +288,10 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         return undeployCurrent(e).compose(v -> undeployCompanions(e)).map(v -> {
           e.state = ListenerState.UNASSIGNED;
           e.connectedSince = null;
+          // The last word under this epoch: no longer running here (views keep it until a newer epoch speaks).
+          ListenerStatus last = status(e).unassigned(options.node() + " stopped it: " + why);
+          vertx.eventBus().publish(Addresses.CLUSTER_STATUS, new JsonObject().put("node", options.node()).put("epoch", e.epoch)
+              .put("status", last.toJson()));
           return null;
         });
       });

@@ -1,6 +1,9 @@
 package dev.switchboard.server.cluster;
 
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.server.BridgeClient;
+import dev.switchboard.simulators.alpaca.AlpacaSimulator;
+import dev.switchboard.simulators.alpaca.AlpacaSimulatorOptions;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
@@ -189,5 +192,71 @@ class ClusterFailoverIT {
       return s != null && !s.getString("owner").equals(before.getString("owner"));
     });
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections after the old owner closed");
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("a pause of the owner longer than its renew deadline but shorter than the lease: it stops by itself on waking;"
+      + " the listener comes back on one node; never two connections")
+  void pauseShorterThanTheLease() throws Exception {
+    JsonObject before = allUp();
+    int owner = owner(before);
+    int watcher = (owner + 1) % 3;
+    upstream.resetMaxConcurrent();
+
+    nodes.signal(owner, "STOP");
+    // The pause is the scenario: 6 s is past renewDeadline (4 s) and maxSilence (5 s), short of the lease (10 s).
+    Thread.sleep(6_000);
+    nodes.signal(owner, "CONT");
+    Await.until(Duration.ofSeconds(10), "the woken owner fenced itself", () -> nodes.log(owner, "").contains(
+        "[feed] lease (epoch " + before.getLong("epoch") + ") not renewed"));
+    // The woken owner stopped the listener and is a candidate like the others: the lease it can no longer
+    // renew is taken once it has stood unrenewed for a whole lease, under the next epoch.
+    JsonObject after = Await.until(Duration.ofSeconds(60), "the feed connected again under the next epoch",
+        () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull);
+    Await.until(Duration.ofSeconds(60), "every node agrees on the owner, and the upstream has its connection", () -> {
+      for (int i = 0; i < 3; i++) {
+        JsonObject s = nodes.connected(i, "feed", before.getLong("epoch"));
+        if (s == null || !s.getString("owner").equals(after.getString("owner"))) {
+          return false;
+        }
+      }
+      return upstream.concurrentConnections() == 1;
+    });
+    assertEquals(1, upstream.concurrentConnections());
+    assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
+    System.out.printf("6 s pause of %s: connected again through %s (epoch %d -> %d)%n", before.getString("owner"),
+        after.getString("owner"), before.getLong("epoch"), after.getLong("epoch"));
+  }
+
+  @Test
+  @Order(5)
+  @DisplayName("a browser on one node watching a symbol whose listener runs on another: subscribed once upstream; the"
+      + " browser's node killed, unsubscribed after the linger")
+  void marketDemandAcrossProcesses() throws Exception {
+    allUp();
+    AlpacaSimulator alpaca = new AlpacaSimulator(AlpacaSimulatorOptions.defaults().withData(20, Duration.ofMillis(200)));
+    vertx.deployVerticle(alpaca).await();
+    JsonObject market = new JsonObject().put("type", "alpaca").put("autoStart", true).put("url", alpaca.url("iex"))
+        .put("key", AlpacaSimulatorOptions.DEMO_KEY).put("secret", AlpacaSimulatorOptions.DEMO_SECRET)
+        .put("unsubscribeLinger", "1s").put("restart", new JsonObject().put("initialDelay", "200ms").put("maxDelay", "1s"));
+    assertEquals(201, nodes.put(0, "/api/listeners/market", market).statusCode());
+    JsonObject owned = Await.until(Duration.ofSeconds(30), "market connected", () -> nodes.connected(0, "market", 0), Objects::nonNull);
+    int browserNode = (owner(owned) + 1) % 3;
+
+    BridgeClient browser = BridgeClient.connect(vertx, nodes.httpPort(browserNode), "/eventbus/websocket");
+    browser.register("market.market.trades.AAPL");
+    Await.until(Duration.ofSeconds(20), "AAPL subscribed upstream by " + owned.getString("owner"),
+        () -> alpaca.subscriptions().await().getOrDefault("trades", List.of()).contains("AAPL"));
+    Await.until(Duration.ofSeconds(20), "AAPL trades reach the browser on " + ClusterProcesses.name(browserNode),
+        () -> browser.messages().stream().anyMatch(m -> "market.market.trades.AAPL".equals(m.getString("address"))));
+    assertEquals(1, alpaca.changes().stream().filter(c -> c.action().equals("subscribe") && c.symbols("trades").contains("AAPL")).count(),
+        "subscribed once");
+
+    nodes.kill(browserNode);
+    Await.until(Duration.ofSeconds(30), "AAPL unsubscribed once the browser's node is gone",
+        () -> !alpaca.subscriptions().await().getOrDefault("trades", List.of()).contains("AAPL"));
+    assertEquals(1, alpaca.maxConcurrentConnections(), "one upstream connection throughout");
+    assertEquals(200, nodes.delete(owner(owned) == 0 ? 1 : 0, "/api/listeners/market").statusCode());
   }
 }

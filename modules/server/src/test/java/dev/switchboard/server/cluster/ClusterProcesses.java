@@ -180,6 +180,10 @@ final class ClusterProcesses implements AutoCloseable {
         .POST(HttpRequest.BodyPublishers.noBody()));
   }
 
+  HttpResponse<String> delete(int i, String path) {
+    return send(i, HttpRequest.newBuilder(uri(i, path)).header("Authorization", "Bearer " + TOKEN).DELETE());
+  }
+
   HttpResponse<String> put(int i, String path, JsonObject body) {
     return send(i, HttpRequest.newBuilder(uri(i, path)).header("Authorization", "Bearer " + TOKEN)
         .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(body.encode())));
