@@ -60,6 +60,19 @@ class JsonEnvelopeTest {
     assertEquals(null, envelope(data).toJsonObject().getValue("epoch"), "a single process's envelope has no epoch");
   }
 
+  @Test
+  void onTheWireItIsAJsonObjectAnyVertxDecodes() {
+    String data = "[1,2,3]";
+    JsonEnvelope e = new JsonEnvelope(7, 1_700_000_000_000L, "feed", "json", 2, data, Buffer.buffer(data));
+    io.vertx.core.eventbus.MessageCodec<JsonObject, JsonObject> jsonCodec = new io.vertx.core.eventbus.impl.codecs.JsonObjectMessageCodec();
+    // What the JsonObject codec reads from the wire is the envelope: a process without Switchboard's codec decodes it.
+    assertEquals(e.toBuffer().toJsonObject(), jsonCodec.decodeFromWire(0, wire(e)));
+    // Until registered the codec claims no system id (Vert.x would refuse it); ExampleConsumerProcessTest proves the wire.
+    assertEquals(-1, new JsonEnvelopeCodec().systemCodecID());
+    JsonEnvelopeCodec.register(vertx);
+    vertx.eventBus().publish("anywhere", e); // registered as the default codec of JsonEnvelope, once
+  }
+
   private static Buffer wire(JsonEnvelope envelope) {
     Buffer out = Buffer.buffer();
     new JsonEnvelopeCodec().encodeToWire(out, envelope);
