@@ -271,8 +271,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   /**
    * This node no longer holds the listener's lease (it handed it over, lost it, or could not renew it in
-   * time): the instance closes its connection and the companions go. Nothing is published about it
-   * from here: the new owner, or every node's view, speaks for it now. Cluster only.
+   * time): the instance closes its connection and the companions go. Its last status from here says
+   * so ({@code UNASSIGNED}, under its epoch); the next owner speaks for it from then on. Cluster only.
    */
   public Future<Void> disown(String name, String why) {
     return onLoop(() -> {
