@@ -1,5 +1,6 @@
 package dev.switchboard.bench;
 
+import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
@@ -11,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,7 +60,7 @@ public final class FailoverBench {
   private FailoverBench(Path launcher) throws IOException {
     this.dir = Files.createTempDirectory("failover-bench");
     this.launcher = launcher;
-    int[] ports = freePorts(6);
+    int[] ports = FreePorts.take(6);
     hazelcast = new int[] {ports[0], ports[1], ports[2]};
     http = new int[] {ports[3], ports[4], ports[5]};
   }
@@ -328,22 +328,5 @@ public final class FailoverBench {
 
   private static String node(int i) {
     return "node-" + (char) ('a' + i);
-  }
-
-  private static int[] freePorts(int n) throws IOException {
-    int[] ports = new int[n];
-    List<ServerSocket> open = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0);
-        open.add(s);
-        ports[i] = s.getLocalPort();
-      }
-    } finally {
-      for (ServerSocket s : open) {
-        s.close();
-      }
-    }
-    return ports;
   }
 }

@@ -9,6 +9,7 @@ import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.ListenerStatus;
+import dev.switchboard.core.LoopCall;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -259,23 +260,6 @@ final class ClusterControl implements ControlPlane {
   }
 
   private <T> Future<T> onLoop(Supplier<Future<T>> action) {
-    Context caller = Vertx.currentContext();
-    Promise<T> answer = Promise.promise();
-    context.runOnContext(v -> {
-      Future<T> f;
-      try {
-        f = action.get();
-      } catch (RuntimeException e) {
-        f = Future.failedFuture(e);
-      }
-      f.onComplete(ar -> {
-        if (caller == null || caller == context) {
-          answer.handle(ar);
-        } else {
-          caller.runOnContext(x -> answer.handle(ar));
-        }
-      });
-    });
-    return answer.future();
+    return LoopCall.on(context, action);
   }
 }

@@ -6,7 +6,6 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -427,24 +426,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     if (context == null) {
       return Future.failedFuture(new ControlException(503, "the supervisor is not started"));
     }
-    Context caller = Vertx.currentContext();
-    Promise<T> answer = Promise.promise();
-    context.runOnContext(v -> {
-      Future<T> f;
-      try {
-        f = action.get();
-      } catch (RuntimeException e) {
-        f = Future.failedFuture(e);
-      }
-      f.onComplete(ar -> {
-        if (caller == null || caller == context) {
-          answer.handle(ar);
-        } else {
-          caller.runOnContext(x -> answer.handle(ar));
-        }
-      });
-    });
-    return answer.future();
+    return LoopCall.on(context, action);
   }
 
   /**

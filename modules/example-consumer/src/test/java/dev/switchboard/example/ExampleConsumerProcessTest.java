@@ -1,5 +1,6 @@
 package dev.switchboard.example;
 
+import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.config.ConfigLoader;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +67,7 @@ class ExampleConsumerProcessTest {
     FeedSimulator upstream = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
     simulators.deployVerticle(upstream).await();
     String cluster = "example-" + UUID.randomUUID().toString().substring(0, 8);
-    int[] ports = freePorts(4);
+    int[] ports = FreePorts.take(4);
     List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1], "127.0.0.1:" + ports[2]);
     for (int i = 0; i < 3; i++) {
       nodes.add(Switchboard.start(new ConfigLoader(Map.of("TEST_TOKEN", "example-test-control-token")).parse(nodeConfig(i, cluster, ports[i], members, upstream.url()))).await());
@@ -124,22 +124,5 @@ class ExampleConsumerProcessTest {
             .put("members", new JsonArray(members))
             .put("heartbeat", "1s")
             .put("maxSilence", "2s"));
-  }
-
-  private static int[] freePorts(int n) throws IOException {
-    int[] ports = new int[n];
-    List<ServerSocket> open = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0);
-        open.add(s);
-        ports[i] = s.getLocalPort();
-      }
-    } finally {
-      for (ServerSocket s : open) {
-        s.close();
-      }
-    }
-    return ports;
   }
 }

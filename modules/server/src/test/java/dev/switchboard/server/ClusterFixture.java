@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.core.ControlPlane;
 import dev.switchboard.core.ListenerStatus;
 import io.vertx.core.internal.VertxInternal;
@@ -8,7 +9,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,7 +35,7 @@ final class ClusterFixture implements AutoCloseable {
   ClusterFixture(Path dir, int size, JsonObject... listeners) throws IOException {
     this.dir = dir;
     this.listeners = List.of(listeners);
-    this.ports = freePorts(size);
+    this.ports = FreePorts.take(size);
     this.nodes = new Switchboard[size];
     this.cut = new boolean[size];
   }
@@ -143,22 +143,5 @@ final class ClusterFixture implements AutoCloseable {
         // a cut-off node's Vert.x cannot leave a cluster its Hazelcast has already left: said, and closed anyway
       }
     }
-  }
-
-  private static int[] freePorts(int n) throws IOException {
-    int[] ports = new int[n];
-    List<ServerSocket> open = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0);
-        open.add(s);
-        ports[i] = s.getLocalPort();
-      }
-    } finally {
-      for (ServerSocket s : open) {
-        s.close();
-      }
-    }
-    return ports;
   }
 }

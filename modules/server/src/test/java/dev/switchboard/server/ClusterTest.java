@@ -6,6 +6,7 @@ import dev.switchboard.core.ControlPlane;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
@@ -18,8 +19,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,7 +57,7 @@ class ClusterTest {
     simulators = Vertx.vertx();
     upstream = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(50));
     simulators.deployVerticle(upstream).await();
-    ports = freePorts(3);
+    ports = FreePorts.take(3);
   }
 
   @AfterEach
@@ -346,27 +345,4 @@ class ClusterTest {
             .put("maxSilence", "2s")
             .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "4s")));
   }
-
-  /**
-   * Ports that are free now, below the kernel's ephemeral range: a port taken from that range could be
-   * handed to some other socket (an event bus on port 0) before Hazelcast binds it.
-   */
-  static int[] freePorts(int n) {
-    int[] out = new int[n];
-    java.util.Random random = new java.util.Random();
-    for (int i = 0; i < n; i++) {
-      while (out[i] == 0) {
-        int candidate = 20_000 + random.nextInt(10_000);
-        try (ServerSocket s = new ServerSocket(candidate, 1, java.net.InetAddress.getLoopbackAddress())) {
-          if (java.util.Arrays.stream(out).noneMatch(p -> p == candidate)) {
-            out[i] = candidate;
-          }
-        } catch (IOException taken) {
-          // try another
-        }
-      }
-    }
-    return out;
-  }
-
 }

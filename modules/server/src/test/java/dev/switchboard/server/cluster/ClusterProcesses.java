@@ -1,11 +1,11 @@
 package dev.switchboard.server.cluster;
 
+import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.core.testing.Await;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +43,7 @@ final class ClusterProcesses implements AutoCloseable {
   ClusterProcesses(Path dir, JsonObject... listeners) throws IOException {
     this.dir = dir;
     this.listeners = new JsonArray(List.of((Object[]) listeners));
-    int[] ports = freePorts(6);
+    int[] ports = FreePorts.take(6);
     hazelcastPorts = new int[] {ports[0], ports[1], ports[2]};
     httpPorts = new int[] {ports[3], ports[4], ports[5]};
     for (int i = 0; i < 3; i++) {
@@ -261,23 +260,6 @@ final class ClusterProcesses implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-  }
-
-  static int[] freePorts(int n) throws IOException {
-    int[] ports = new int[n];
-    List<ServerSocket> open = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0);
-        open.add(s);
-        ports[i] = s.getLocalPort();
-      }
-    } finally {
-      for (ServerSocket s : open) {
-        s.close();
-      }
-    }
-    return ports;
   }
 
   /** What {@link #send} answers when nothing answers: status 0. */

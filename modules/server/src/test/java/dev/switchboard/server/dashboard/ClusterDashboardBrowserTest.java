@@ -1,5 +1,6 @@
 package dev.switchboard.server.dashboard;
 
+import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.ListenerStatus;
@@ -22,9 +23,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.chrome.ChromeDriver;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +61,7 @@ class ClusterDashboardBrowserTest {
     this.vertx = vertx;
     upstream = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(5));
     vertx.deployVerticle(upstream).await();
-    int[] ports = freePorts(3);
+    int[] ports = FreePorts.take(3);
     for (int i = 0; i < 3; i++) { // one at a time, as the cluster's own tests start them
       nodes.add(Switchboard.start(new ConfigLoader(Map.of("BROWSER_TEST_TOKEN", LiveDemo.TOKEN)).parse(nodeConfig(i, ports))).await());
     }
@@ -199,28 +197,5 @@ class ClusterDashboardBrowserTest {
             // of a running listener during the test: it moves only when the test stops its owner (or it).
             .put("rebalanceAfter", "1h")
             .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "4s")));
-  }
-
-  private static int[] freePorts(int n) {
-    List<ServerSocket> open = new ArrayList<>();
-    try {
-      int[] ports = new int[n];
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0);
-        open.add(s);
-        ports[i] = s.getLocalPort();
-      }
-      return ports;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      for (ServerSocket s : open) {
-        try {
-          s.close();
-        } catch (IOException ignored) {
-          // closing a probe socket: nothing to do
-        }
-      }
-    }
   }
 }
