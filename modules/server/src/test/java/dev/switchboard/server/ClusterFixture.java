@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,7 +31,7 @@ final class ClusterFixture implements AutoCloseable {
   /** Nodes whose Hazelcast member was terminated: they cannot leave in order, their Vert.x is closed as it is. */
   private final boolean[] cut;
 
-  ClusterFixture(Path dir, int size, JsonObject... listeners) throws IOException {
+  ClusterFixture(Path dir, int size, JsonObject... listeners) {
     this.dir = dir;
     this.listeners = List.of(listeners);
     this.ports = FreePorts.take(size);

@@ -6,7 +6,6 @@ import dev.switchboard.core.ControlPlane;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.testing.Await;
-import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
@@ -23,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,8 +44,8 @@ class ClusterTest {
   private Vertx simulators;
   private FeedSimulator upstream;
   private final List<Switchboard> nodes = new ArrayList<>();
-  private final String clusterName = "test-" + UUID.randomUUID().toString().substring(0, 8);
-  private int[] ports;
+  /** The names, ports and config of the nodes; made on the first start, with the listener the test chose. */
+  private ClusterFixture fixture;
   /** The one listener every node's config file defines. */
   private String listenerName = "feed";
   private String rebalanceAfter = "60s";
@@ -57,7 +55,6 @@ class ClusterTest {
     simulators = Vertx.vertx();
     upstream = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(50));
     simulators.deployVerticle(upstream).await();
-    ports = FreePorts.take(3);
   }
 
   @AfterEach
@@ -328,21 +325,14 @@ class ClusterTest {
     throw new AssertionError("the command succeeded");
   }
 
+  /** ClusterFixture's node config, with this test's listener, its rebalance time and a shorter lease. */
   private JsonObject nodeConfig(int i) {
-    JsonArray members = new JsonArray();
-    for (int p : ports) {
-      members.add("127.0.0.1:" + p);
+    if (fixture == null) {
+      fixture = new ClusterFixture(dir, 3, ServerFixture.feedListener(listenerName, upstream.url(), true));
     }
-    return ServerFixture.config(dir.resolve("node" + i), ServerFixture.feedListener(listenerName, upstream.url(), true))
-        .put("cluster", new JsonObject()
-            .put("rebalanceAfter", rebalanceAfter)
-            .put("enabled", true)
-            .put("node", "node-" + (char) ('a' + i))
-            .put("name", clusterName)
-            .put("port", ports[i])
-            .put("members", members)
-            .put("heartbeat", "1s")
-            .put("maxSilence", "2s")
-            .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "4s")));
+    JsonObject config = fixture.config(i);
+    config.getJsonObject("cluster").put("rebalanceAfter", rebalanceAfter)
+        .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "4s"));
+    return config;
   }
 }
