@@ -1,5 +1,6 @@
 package dev.switchboard.core;
 
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -7,6 +8,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Timer;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -17,8 +19,6 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.internal.http.WebSocketInternal;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -72,11 +72,12 @@ public abstract class WebSocketListener extends ListenerVerticle {
   protected abstract void onText(String text);
 
   /**
-   * One text message, with the UTF-8 bytes it arrived in (checked to be valid UTF-8), for a listener
-   * that can pass them on as they are instead of encoding the text again. Throwing counts it as malformed.
+   * One text message as the UTF-8 bytes it arrived in (checked to be valid UTF-8), for a listener
+   * that can pass them on as they are instead of decoding them. By default they are decoded and given
+   * to {@link #onText(String)}. Throwing counts it as malformed.
    */
-  protected void onText(String text, Buffer utf8) {
-    onText(text);
+  protected void onTextUtf8(Buffer utf8) {
+    onText(utf8.toString(StandardCharsets.UTF_8));
   }
 
   /** One binary message from the upstream. By default binary is not expected and counts as malformed. */
@@ -222,15 +223,13 @@ public abstract class WebSocketListener extends ListenerVerticle {
   }
 
   private void receiveText(Buffer data) {
-    String text = data.toString(StandardCharsets.UTF_8);
-    // Decoding replaces invalid bytes with U+FFFD: only a text that contains one needs the strict check.
-    if (text.indexOf('\uFFFD') >= 0 && !isUtf8(data)) {
+    if (!isUtf8(data)) {
       violation(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "text message of " + data.length() + " bytes that is not valid UTF-8");
       return;
     }
     stats.messageIn(data.length());
     try {
-      onText(text, data);
+      onTextUtf8(data);
     } catch (RuntimeException e) {
       malformed("bad message: " + e.getMessage());
     }
@@ -359,12 +358,8 @@ public abstract class WebSocketListener extends ListenerVerticle {
     return client.shutdown(CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS).recover(err -> Future.succeededFuture());
   }
 
+  /** Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF), checked where the bytes are. */
   private static boolean isUtf8(Buffer data) {
-    try {
-      StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(data.getBytes()));
-      return true;
-    } catch (CharacterCodingException e) {
-      return false;
-    }
+    return ByteBufUtil.isText(((BufferInternal) data).getByteBuf(), StandardCharsets.UTF_8);
   }
 }

@@ -50,6 +50,7 @@ class ConfigLoaderTest {
     assertEquals("127.0.0.1", config.http().host());
     assertEquals("s3cret-control-token", config.http().controlToken());
     assertEquals(Path.of("./data"), config.dataDir());
+    assertEquals(1, config.eventLoops(), "one event loop unless the config asks for more");
     assertEquals(Duration.ofMillis(250), config.listeners().get(0).spec().policy().initialDelay());
     assertEquals(Duration.ofSeconds(30), config.listeners().get(0).spec().policy().resetAfter());
     assertEquals("ws://127.0.0.1:1880/ws/x?key=***", Secrets.global().redact(config.listeners().get(0).spec().url()));
@@ -71,6 +72,14 @@ class ConfigLoaderTest {
     assertEquals("http.port: must be a whole number, not a string", refusal(c -> c.getJsonObject("http").put("port", "8080")));
     assertEquals("listeners[0].autoStart: must be true or false, not a string", refusal(c -> listener(c).put("autoStart", "yes")));
     assertTrue(refusal(c -> listener(c).getJsonObject("restart").put("maxDelay", "soon")).startsWith("listeners[0].restart.maxDelay: must be a duration"));
+  }
+
+  @Test
+  @DisplayName("eventLoops takes 1 to 1024 threads")
+  void eventLoops() {
+    assertEquals(4, new ConfigLoader(ENV).parse(valid().put("eventLoops", 4)).eventLoops());
+    assertEquals("eventLoops: must be between 1 and 1024, not 0", refusal(c -> c.put("eventLoops", 0)));
+    assertEquals("eventLoops: must be a whole number, not a string", refusal(c -> c.put("eventLoops", "2")));
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.switchboard.status;
 
+import dev.switchboard.core.envelope.EnvelopeView;
+import dev.switchboard.core.envelope.JsonEnvelope;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -11,7 +13,16 @@ import java.util.ArrayDeque;
  * from what was dropped, not from holes in the numbers.
  */
 final class AddressHistory {
-  private record Kept(long seq, long receivedAt, JsonObject envelope) {
+  /**
+   * @param envelope the {@link JsonEnvelope} behind a view nobody has read (the upstream's bytes, a
+   *                 few hundred bytes in a handful of objects), else the JsonObject itself. Envelopes
+   *                 are kept for the history's whole span, so at high rates every young collection
+   *                 copies the ones kept since the last: the smaller they are, the shorter the pause.
+   */
+  private record Kept(long seq, long receivedAt, Object envelope) {
+    JsonObject json() {
+      return envelope instanceof JsonEnvelope compact ? compact.asJsonObject() : (JsonObject) envelope;
+    }
   }
 
   private final String address;
@@ -40,7 +51,8 @@ final class AddressHistory {
       droppedUpTo = seq - 1;
     }
     lastSeq = seq;
-    kept.addLast(new Kept(seq, now, envelope));
+    JsonEnvelope compact = EnvelopeView.untouched(envelope);
+    kept.addLast(new Kept(seq, now, compact != null ? compact : envelope));
     while (kept.size() > maxMessages) {
       droppedUpTo = kept.removeFirst().seq;
     }
@@ -55,7 +67,7 @@ final class AddressHistory {
     JsonArray messages = new JsonArray();
     for (Kept k : kept) {
       if (gap || k.seq > after) {
-        messages.add(k.envelope);
+        messages.add(k.json());
       }
     }
     JsonObject answer = new JsonObject().put("mode", gap ? "gap" : "messages").put("address", address);

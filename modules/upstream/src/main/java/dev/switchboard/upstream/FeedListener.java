@@ -24,6 +24,8 @@ public class FeedListener extends WebSocketListener {
   private final FeedSettings settings;
   private final FeedOutages outages;
   private final String messages;
+  /** Checks each message with one parser for this instance's life. */
+  private final StrictJson strictJson = new StrictJson();
   /** Epoch millis when this connection's handshake was done; 0 until then. */
   private long connectedAt;
 
@@ -132,20 +134,23 @@ public class FeedListener extends WebSocketListener {
   }
 
   @Override
-  protected void onText(String text) {
-    onText(text, null);
+  protected void onTextUtf8(Buffer utf8) {
+    if (strictJson.isPlainContainer(utf8)) {
+      if (settings.heartbeatPayload() != null) {
+        heartbeatAnswered(); // in message mode, anything the feed says proves it is alive
+      }
+      // Plain JSON, checked without building it or decoding its text: published as the upstream's own
+      // bytes, parsed only by a consumer that reads the data. Anything else takes onText, which decides.
+      vertx.eventBus().publish(messages, new JsonEnvelope(stats.nextSeq(), System.currentTimeMillis(), spec.name(), "json", epoch(), utf8));
+      return;
+    }
+    super.onTextUtf8(utf8);
   }
 
   @Override
-  protected void onText(String text, Buffer utf8) {
+  protected void onText(String text) {
     if (settings.heartbeatPayload() != null) {
       heartbeatAnswered(); // in message mode, anything the feed says proves it is alive
-    }
-    if (utf8 != null && StrictJson.isPlainContainer(text)) {
-      // Plain JSON, checked without building it: published as the upstream's own bytes, parsed only
-      // by a consumer that reads the data. Anything else takes the parse below, which decides.
-      vertx.eventBus().publish(messages, new JsonEnvelope(stats.nextSeq(), System.currentTimeMillis(), spec.name(), "json", epoch(), text, utf8));
-      return;
     }
     Object data;
     String type;

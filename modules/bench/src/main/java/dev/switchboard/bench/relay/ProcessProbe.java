@@ -3,6 +3,9 @@ package dev.switchboard.bench.relay;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /** CPU time and resident memory of another process, from Linux's /proc. */
 final class ProcessProbe {
@@ -16,15 +19,40 @@ final class ProcessProbe {
 
   /** User + system CPU seconds the process has used so far. */
   double cpuSeconds() {
+    return cpuSeconds(Path.of("/proc", Long.toString(pid), "stat"));
+  }
+
+  /**
+   * CPU seconds so far of each live thread, by its name (Linux keeps 15 characters of it) and id:
+   * which of the relay's threads a window's CPU went to.
+   */
+  Map<String, Double> threadCpuSeconds() {
+    Map<String, Double> byName = new TreeMap<>();
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      tasks.forEach(task -> {
+        try {
+          String name = Files.readString(task.resolve("comm")).strip() + "/" + task.getFileName();
+          byName.put(name, cpuSeconds(task.resolve("stat")));
+        } catch (IOException | IllegalStateException e) {
+          // the thread ended while we read it: its time is no longer anyone's
+        }
+      });
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list /proc/" + pid + "/task", e);
+    }
+    return byName;
+  }
+
+  private static double cpuSeconds(Path stat) {
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String text = Files.readString(stat);
       // The command name (field 2) may hold spaces: count fields from the closing parenthesis.
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");
       long utime = Long.parseLong(fields[11]);
       long stime = Long.parseLong(fields[12]);
       return (utime + stime) / TICKS_PER_SECOND;
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read /proc/" + pid + "/stat", e);
+      throw new IllegalStateException("cannot read " + stat, e);
     }
   }
 

@@ -58,7 +58,7 @@ public final class RecoveryBench {
     Generator generator = new Generator();
     String deployment = vertx.deployVerticle(generator).await(10, TimeUnit.SECONDS);
     RelayProcess relay = switch (relayName) {
-      case "switchboard" -> RelayProcess.switchboard(RelayProcess.Launch.JAR, jar, List.of(), generator.port(), workDir);
+      case "switchboard" -> RelayProcess.switchboard(RelayProcess.Launch.JAR, jar, List.of(), null, generator.port(), workDir);
       case "node-ws" -> RelayProcess.node(nodeRelay, generator.port(), workDir);
       default -> throw new IllegalArgumentException("unknown relay '" + relayName + "'");
     };

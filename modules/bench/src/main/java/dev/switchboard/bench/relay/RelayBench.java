@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
  *      [--clients node|java] (node: Node ws clients, one frame per event, JSON.parse each; java: Vert.x clients)
  *      [--fleet-processes 2] (Node processes the node clients are spread over)
  *      [--jvm "-Xmx256m"]   (JVM options of switchboard-jar; default none)
+ *      [--threads]          (after each round, each relay's CPU by thread name: where the time went)
+ *      [--event-loops 4]    (Switchboard's eventLoops; default: the product's, one)
  * </pre>
  */
 public final class RelayBench {
@@ -89,6 +91,7 @@ public final class RelayBench {
     int seconds = Integer.parseInt(options.getOrDefault("seconds", "5"));
     int warmup = Integer.parseInt(options.getOrDefault("warmup", "2"));
     int repeat = Integer.parseInt(options.getOrDefault("repeat", "1"));
+    Integer eventLoops = options.containsKey("event-loops") ? Integer.valueOf(options.get("event-loops")) : null;
     Path workDir = Files.createDirectories(Path.of("modules/bench/target/relay-bench"));
     Path bench = nodeRelay.toAbsolutePath().getParent().getParent();
 
@@ -106,7 +109,9 @@ public final class RelayBench {
           for (String relay : relays) {
             Clients fleet = clients.equals("java") ? new ClientFleet(vertx, scenario.clients())
                 : new NodeFleet(bench.resolve("node-relay/fleet.js"), scenario.clients(), fleetProcesses, workDir);
-            row.put(relay, RelayUnderTest.start(vertx, relay, scenario, fleet, jar, jvmOptions, bench, workDir));
+            RelayUnderTest started = RelayUnderTest.start(vertx, relay, scenario, fleet, jar, jvmOptions, eventLoops, bench, workDir);
+            started.showThreads = options.containsKey("threads");
+            row.put(relay, started);
           }
           for (int i = 0; i < repeat; i++) {
             for (RelayUnderTest relay : row.values()) {
@@ -188,6 +193,10 @@ public final class RelayBench {
   private static Map<String, String> options(String[] args) {
     Map<String, String> options = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--threads")) { // the one flag without a value
+        options.put("threads", "true");
+        continue;
+      }
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException("arguments are --name value pairs; got '" + args[i] + "'");
       }

@@ -40,9 +40,10 @@ final class RelayProcess {
    * Switchboard's fat jar with one {@code upstream} listener on the generator; clients on the raw
    * bridge endpoint {@code /eventbus/websocket}, which the fan-out path serves.
    */
-  static RelayProcess switchboard(Launch launch, Path jar, List<String> jvmOptions, int generatorPort, Path workDir) throws IOException {
+  static RelayProcess switchboard(Launch launch, Path jar, List<String> jvmOptions, Integer eventLoops, int generatorPort,
+                                  Path workDir) throws IOException {
     int port = freePort();
-    Path config = config(port, generatorPort, workDir);
+    Path config = config(port, generatorPort, eventLoops, workDir);
     List<String> command = new java.util.ArrayList<>();
     if (launch == Launch.LAUNCHER) {
       // bin/switchboard execs the JVM (same pid), so /proc shows the JVM's own CPU and memory.
@@ -62,7 +63,8 @@ final class RelayProcess {
     return start(launch == Launch.LAUNCHER ? "switchboard" : "switchboard-jar", builder, port, workDir);
   }
 
-  private static Path config(int port, int generatorPort, Path workDir) throws IOException {
+  /** @param eventLoops the config's {@code eventLoops}; null: left out, the product's default */
+  private static Path config(int port, int generatorPort, Integer eventLoops, Path workDir) throws IOException {
     // A fresh data dir each run: a definitions.json left by the last run is the truth at start, and
     // names the last run's generator port.
     Path data = workDir.resolve("data");
@@ -77,7 +79,7 @@ final class RelayProcess {
     Files.writeString(config, """
         {
           "http": { "host": "127.0.0.1", "port": %d, "controlToken": "bench-token" },
-          "dataDir": "%s",
+          "dataDir": "%s",%s
           "listeners": [
             {
               "name": "%s",
@@ -89,7 +91,7 @@ final class RelayProcess {
             }
           ]
         }
-        """.formatted(port, data, SOURCE, generatorPort));
+        """.formatted(port, data, eventLoops == null ? "" : "\n  \"eventLoops\": " + eventLoops + ",", SOURCE, generatorPort));
     return config;
   }
 

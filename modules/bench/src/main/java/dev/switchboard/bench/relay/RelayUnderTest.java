@@ -4,6 +4,9 @@ import io.vertx.core.Vertx;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,6 +24,8 @@ final class RelayUnderTest implements AutoCloseable {
   private final Clients fleet;
   private final double rssIdle;
   private final double rssConnected;
+  /** Print, after each round, which of the relay's threads its CPU went to (--threads). */
+  boolean showThreads;
 
   private RelayUnderTest(Vertx vertx, String name, RelayBench.Scenario scenario, Generator generator, String deployment,
                          RelayProcess relay, Clients fleet, double rssIdle, double rssConnected) {
@@ -36,12 +41,12 @@ final class RelayUnderTest implements AutoCloseable {
   }
 
   static RelayUnderTest start(Vertx vertx, String name, RelayBench.Scenario scenario, Clients fleet, Path jar,
-                              List<String> jvmOptions, Path bench, Path workDir) throws Exception {
+                              List<String> jvmOptions, Integer eventLoops, Path bench, Path workDir) throws Exception {
     Generator generator = new Generator();
     String deployment = vertx.deployVerticle(generator).await(10, TimeUnit.SECONDS);
     RelayProcess relay = switch (name) {
-      case "switchboard" -> RelayProcess.switchboard(RelayProcess.Launch.LAUNCHER, jar, List.of(), generator.port(), workDir);
-      case "switchboard-jar" -> RelayProcess.switchboard(RelayProcess.Launch.JAR, jar, jvmOptions, generator.port(), workDir);
+      case "switchboard" -> RelayProcess.switchboard(RelayProcess.Launch.LAUNCHER, jar, List.of(), eventLoops, generator.port(), workDir);
+      case "switchboard-jar" -> RelayProcess.switchboard(RelayProcess.Launch.JAR, jar, jvmOptions, eventLoops, generator.port(), workDir);
       case "node-ws" -> RelayProcess.node(bench.resolve("node-relay/relay.js"), generator.port(), workDir);
       case "node-red" -> RelayProcess.nodeRed(bench.resolve("node-red"), generator.port(), workDir);
       case "python" -> RelayProcess.python(bench.resolve("python-relay/relay.py"), generator.port(), workDir);
@@ -87,10 +92,14 @@ final class RelayUnderTest implements AutoCloseable {
     }
     long d0 = fleet.delivered();
     double cpu0 = relay.probe().cpuSeconds();
+    Map<String, Double> threads0 = showThreads ? relay.probe().threadCpuSeconds() : Map.of();
     long t0 = System.nanoTime();
     RelayProcess.pause(seconds * 1_000L);
     long d1 = fleet.delivered();
     double cpu1 = relay.probe().cpuSeconds();
+    if (showThreads) {
+      printThreads(threads0, relay.probe().threadCpuSeconds(), d1 - d0);
+    }
     long t1 = System.nanoTime();
     long last = generator.stopSending().await();
     fleet.closeWindow(last);
@@ -111,6 +120,17 @@ final class RelayUnderTest implements AutoCloseable {
         latencies.quantileMillis(0.50), latencies.quantileMillis(0.99), latencies.quantileMillis(0.999),
         fleet.missing(), fleet.duplicates(), (cpu1 - cpu0) / (deliveries / 100_000.0),
         rssIdle, rssConnected, rssLoaded, rssPeak, fleet.connectedCount());
+  }
+
+  /** The window's CPU by thread, in CPU-seconds per 100k deliveries, the busiest first. */
+  private void printThreads(Map<String, Double> before, Map<String, Double> after, long deliveries) {
+    String line = after.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+        .filter(e -> e.getValue() > 0)
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue() / (deliveries / 100_000.0)))
+        .collect(Collectors.joining(", "));
+    System.out.printf("    %s %s threads, CPU s/100k: %s%n", name, scenario.label(), line.isEmpty() ? "none" : line);
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.switchboard.server.fanout;
 
+import dev.switchboard.core.envelope.JsonEnvelope;
+import dev.switchboard.core.envelope.StrictJson;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,8 +20,10 @@ import org.openjdk.jmh.infra.Blackhole;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The hot path of one upstream message, without sockets: frame text -> parse -> envelope -> what
- * M clients get. {@code sockJsBridge} does what the SockJS bridge does per client (a copy of the
+ * The hot path of one upstream message, without sockets: frame -> envelope -> what M clients get.
+ * {@code checkAndEnvelope} and {@code fanoutBytes} are today's path (the frame's bytes checked by
+ * {@link StrictJson} and passed on as they are); {@code parseAndEnvelope} and {@code fanout} the path
+ * before it (parsed into a JsonObject, encoded again). {@code sockJsBridge} does what the SockJS bridge does per client (a copy of the
  * message for each client's consumer, a bridge frame encoded for each); {@code fanout} what the
  * fan-out path does (one copy, one encoding, one WebSocket frame, the same bytes queued M times).
  * In this package, beside the classes it measures (which are package-private), but in the bench
@@ -40,7 +44,11 @@ public class FanoutHotPathBench {
   public int clients;
 
   private String upstreamFrame;
+  private Buffer upstreamBytes;
   private JsonObject envelope;
+  private JsonEnvelope bytesEnvelope;
+  private final StrictJson strictJson = new StrictJson();
+  private final Buffer recPrefix = Buffer.buffer("{\"type\":\"rec\",\"address\":\"" + ADDRESS + "\",\"body\":");
   private long seq;
 
   @Setup
@@ -49,10 +57,30 @@ public class FanoutHotPathBench {
         + "\"old_state\":{\"state\":\"21.4\",\"attributes\":{\"unit_of_measurement\":\"C\",\"friendly_name\":\"Bench room\"}},"
         + "\"new_state\":{\"state\":\"21.5\",\"attributes\":{\"unit_of_measurement\":\"C\",\"friendly_name\":\"Bench room\"}}},"
         + "\"origin\":\"LOCAL\",\"time_fired\":\"2026-11-22T00:00:00.000000+00:00\",\"gseq\":123456,\"gt\":987654321}";
+    upstreamBytes = Buffer.buffer(upstreamFrame);
     envelope = parseAndEnvelope();
+    bytesEnvelope = checkAndEnvelope();
   }
 
-  /** What the upstream listener does with each frame (FeedListener.onText + publish). */
+  /** What the upstream listener does with each frame today (FeedListener.onTextUtf8): check the bytes, wrap them. */
+  @Benchmark
+  public JsonEnvelope checkAndEnvelope() {
+    if (!strictJson.isPlainContainer(upstreamBytes)) {
+      throw new IllegalStateException("the bench's frame is plain JSON");
+    }
+    return new JsonEnvelope(++seq, System.currentTimeMillis(), "bench", "json", 0, upstreamBytes);
+  }
+
+  /** Per message, for M clients, as the fan-out path does today: one frame around the upstream's bytes, shared. */
+  @Benchmark
+  public void fanoutBytes(Blackhole out) {
+    Delivery delivery = Delivery.ofEnvelope(ADDRESS, recPrefix, bytesEnvelope);
+    for (int i = 0; i < clients; i++) {
+      out.consume(delivery.frame());
+    }
+  }
+
+  /** What the upstream listener did with each frame before it passed the bytes on: parse, build the envelope. */
   @Benchmark
   public JsonObject parseAndEnvelope() {
     return new JsonObject()

@@ -7,6 +7,9 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 /**
  * A data envelope {@code {seq, ts, source, type, data}} whose data is a JSON object or array exactly as
@@ -21,10 +24,9 @@ import java.util.List;
  *
  * @param epoch    in a cluster, the owner's lease epoch (the JSON's {@code epoch}); 0 in a single process,
  *                 where the envelope has no such field
- * @param dataText the data as text (what a consumer's parse reads)
- * @param dataUtf8 the same data as the UTF-8 bytes it arrived in (what the bridge writes)
+ * @param dataUtf8 the data as the UTF-8 bytes it arrived in: what the bridge writes, and what a consumer's parse reads
  */
-public record JsonEnvelope(long seq, long ts, String source, String type, long epoch, String dataText, Buffer dataUtf8) {
+public record JsonEnvelope(long seq, long ts, String source, String type, long epoch, Buffer dataUtf8) {
   /** The top-level fields before {@code data}, in the order of the envelope's JSON. */
   private static final List<String> HEAD = List.of("seq", "ts", "source", "type");
   private static final List<String> HEAD_WITH_EPOCH = List.of("seq", "ts", "source", "type", "epoch");
@@ -47,9 +49,32 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
     };
   }
 
-  /** The data as a new JsonObject or JsonArray, parsed as the listener parsed it before (Vert.x's Jackson codec). */
+  /** The data as a new JsonObject or JsonArray, parsed from its bytes by Vert.x's Jackson codec. */
   public Object parseData() {
-    return dataText.stripLeading().startsWith("{") ? new JsonObject(dataText) : new JsonArray(dataText);
+    return firstNonBlank(dataUtf8) == '{' ? new JsonObject(dataUtf8) : new JsonArray(dataUtf8);
+  }
+
+  /** The data as text, decoded from its bytes. */
+  public String dataText() {
+    return dataUtf8.toString(StandardCharsets.UTF_8);
+  }
+
+  private static byte firstNonBlank(Buffer json) {
+    for (int i = 0; i < json.length(); i++) {
+      byte b = json.getByte(i);
+      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+        return b;
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * The envelope as a JsonObject that parses its data the first time anything but the head is read
+   * ({@link EnvelopeView}): what an in-process consumer receives.
+   */
+  public JsonObject asJsonObject() {
+    return new JsonObject(new EnvelopeView(this));
   }
 
   /** The envelope as a new, ordinary JsonObject (its data parsed). */
@@ -69,15 +94,32 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
   /**
    * Appends the envelope's JSON up to its data, {@code {"seq":1,...,"data":}}: what comes after it is
    * {@link #dataUtf8()} and a closing brace. Lets a writer size its buffer before it copies the data.
+   * Written for every message a bridge client gets, so it builds no strings: names and the source come
+   * from bytes encoded once, numbers are written digit by digit.
    */
   public Buffer appendHead(Buffer out) {
     char separator = '{';
     for (String name : heads()) {
-      out.appendByte((byte) separator).appendByte((byte) '"').appendString(name).appendString("\":");
-      appendScalar(out, head(name));
+      out.appendByte((byte) separator).appendBytes(quotedName(name));
+      long n = number(name);
+      if (n >= 0) {
+        appendDigits(out, n);
+      } else {
+        out.appendBytes(scalar(head(name)));
+      }
       separator = ',';
     }
-    return out.appendString(",\"data\":");
+    return out.appendBytes(DATA_NAME);
+  }
+
+  /** How many bytes {@link #appendHead} writes: lets a writer put the head straight into a frame it sizes first. */
+  public int headLength() {
+    int length = DATA_NAME.length;
+    for (String name : heads()) {
+      long n = number(name);
+      length += 1 + quotedName(name).length + (n >= 0 ? digits(n) : scalar(head(name)).length);
+    }
+    return length;
   }
 
   /** The envelope's JSON alone. */
@@ -85,24 +127,62 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
     return appendJson(Buffer.buffer(dataUtf8.length() + 96));
   }
 
-  private static void appendScalar(Buffer out, Object value) {
-    if (value instanceof Long || value instanceof Integer) {
-      out.appendString(value.toString());
-    } else if (value instanceof String s && isPlainAscii(s)) {
-      out.appendByte((byte) '"').appendString(s).appendByte((byte) '"');
-    } else {
-      out.appendString(Json.encode(value), StandardCharsets.UTF_8.name()); // escapes what needs escaping
+  private static final byte[] DATA_NAME = ",\"data\":".getBytes(StandardCharsets.US_ASCII);
+  private static final Map<String, byte[]> QUOTED_NAMES = HEAD_WITH_EPOCH.stream()
+      .collect(Collectors.toUnmodifiableMap(n -> n, n -> ("\"" + n + "\":").getBytes(StandardCharsets.US_ASCII)));
+  /**
+   * Sources and types as JSON strings, encoded once each: there are as many as listeners and kinds.
+   * Bounded all the same, past which a string is encoded each time.
+   */
+  private static final Map<String, byte[]> ENCODED = new ConcurrentHashMap<>();
+  private static final int MAX_ENCODED = 4_096;
+
+  private static byte[] quotedName(String name) {
+    byte[] known = QUOTED_NAMES.get(name);
+    return known != null ? known : (Json.encode(name) + ":").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** A head that is a number, unboxed (written for every frame); -1 for any other, or a negative one. */
+  private long number(String name) {
+    return switch (name) {
+      case "seq" -> seq;
+      case "ts" -> ts;
+      case "epoch" -> epoch;
+      default -> -1;
+    };
+  }
+
+  /** Any other head value as JSON's bytes; a string (a source, a type) encoded once. */
+  private static byte[] scalar(Object value) {
+    if (!(value instanceof String s)) {
+      return Json.encode(value).getBytes(StandardCharsets.UTF_8);
+    }
+    byte[] json = ENCODED.get(s);
+    if (json == null) {
+      json = Json.encode(s).getBytes(StandardCharsets.UTF_8); // escapes what needs escaping
+      if (ENCODED.size() < MAX_ENCODED) {
+        ENCODED.put(s, json);
+      }
+    }
+    return json;
+  }
+
+  private static int digits(long n) {
+    int digits = 1;
+    for (long rest = n / 10; rest > 0; rest /= 10) {
+      digits++;
+    }
+    return digits;
+  }
+
+  /** A non-negative number's decimal digits, written in place. */
+  private static void appendDigits(Buffer out, long n) {
+    int digits = digits(n);
+    int at = out.length() + digits;
+    for (int i = 1; i <= digits; i++) {
+      out.setByte(at - i, (byte) ('0' + n % 10));
+      n /= 10;
     }
   }
 
-  /** Printable ASCII without a quote or a backslash: written as it is inside quotes. */
-  private static boolean isPlainAscii(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-        return false;
-      }
-    }
-    return true;
-  }
 }

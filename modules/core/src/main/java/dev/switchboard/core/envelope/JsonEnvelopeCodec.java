@@ -49,7 +49,7 @@ public final class JsonEnvelopeCodec implements MessageCodec<JsonEnvelope, JsonO
 
   @Override
   public JsonObject transform(JsonEnvelope envelope) {
-    return new JsonObject(new EnvelopeView(envelope));
+    return envelope.asJsonObject();
   }
 
   @Override

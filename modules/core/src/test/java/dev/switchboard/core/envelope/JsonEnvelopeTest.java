@@ -38,7 +38,7 @@ class JsonEnvelopeTest {
   }
 
   private static JsonEnvelope envelope(String data) {
-    return new JsonEnvelope(7, 1_700_000_000_000L, "feed", "json", 0, data, Buffer.buffer(data));
+    return new JsonEnvelope(7, 1_700_000_000_000L, "feed", "json", 0, Buffer.buffer(data));
   }
 
   /** What FeedListener published before: an envelope JsonObject with the data parsed. */
@@ -50,7 +50,7 @@ class JsonEnvelopeTest {
   @Test
   void inAClusterTheEnvelopeCarriesItsOwnersEpochAfterItsType() {
     String data = "{\"a\":1}";
-    JsonEnvelope clustered = new JsonEnvelope(7, 1_700_000_000_000L, "feed", "json", 3, data, Buffer.buffer(data));
+    JsonEnvelope clustered = new JsonEnvelope(7, 1_700_000_000_000L, "feed", "json", 3, Buffer.buffer(data));
     assertEquals("{\"seq\":7,\"ts\":1700000000000,\"source\":\"feed\",\"type\":\"json\",\"epoch\":3,\"data\":{\"a\":1}}",
         clustered.toBuffer().toString());
     JsonObject view = new JsonEnvelopeCodec().transform(clustered);
@@ -63,7 +63,7 @@ class JsonEnvelopeTest {
   @Test
   void onTheWireItIsAJsonObjectAnyVertxDecodes() {
     String data = "[1,2,3]";
-    JsonEnvelope e = new JsonEnvelope(7, 1_700_000_000_000L, "feed", "json", 2, data, Buffer.buffer(data));
+    JsonEnvelope e = new JsonEnvelope(7, 1_700_000_000_000L, "feed", "json", 2, Buffer.buffer(data));
     io.vertx.core.eventbus.MessageCodec<JsonObject, JsonObject> jsonCodec = new io.vertx.core.eventbus.impl.codecs.JsonObjectMessageCodec();
     // What the JsonObject codec reads from the wire is the envelope: a process without Switchboard's codec decodes it.
     assertEquals(e.toBuffer().toJsonObject(), jsonCodec.decodeFromWire(0, wire(e)));
@@ -117,11 +117,22 @@ class JsonEnvelopeTest {
   }
 
   @Test
+  void numbersOfEveryLengthAreWrittenAsJacksonWritesThem() {
+    for (long n : new long[] {0, 9, 10, 99, 100, 12_345, 1_700_000_000_000L, Long.MAX_VALUE}) {
+      JsonEnvelope e = new JsonEnvelope(n, n, "feed", "json", n, Buffer.buffer(DATA));
+      assertEquals(e.toJsonObject().encode(), new JsonObject(e.toBuffer()).encode(), "for " + n);
+      assertEquals(e.appendHead(Buffer.buffer()).length(), e.headLength(), "the head's length, for " + n);
+      assertEquals("{\"seq\":" + n + ",\"ts\":" + n + ",", e.toBuffer().getString(0, 2 * String.valueOf(n).length() + 14));
+    }
+  }
+
+  @Test
   void arraysAndSourcesThatNeedEscapingToo() {
     String data = "[1,\"two\",{\"3\":[]}]";
-    JsonEnvelope odd = new JsonEnvelope(1, 2, "a \"quoted\" é", "json", 0, data, Buffer.buffer(data));
+    JsonEnvelope odd = new JsonEnvelope(1, 2, "a \"quoted\" é", "json", 0, Buffer.buffer(data));
     JsonObject parsed = new JsonObject(odd.toBuffer());
     assertEquals("a \"quoted\" é", parsed.getString("source"));
+    assertEquals(odd.appendHead(Buffer.buffer()).length(), odd.headLength(), "the head's length, escapes and all");
     assertEquals(new JsonArray(data), parsed.getJsonArray("data"));
     assertEquals(odd.toJsonObject(), new JsonEnvelopeCodec().transform(odd));
   }
@@ -151,18 +162,27 @@ class JsonEnvelopeTest {
   @Test
   void strictJsonAcceptsExactlyWhatVertxAcceptsButComments() {
     List<String> texts = List.of(
-        "{}", "[]", " {\"a\":1} ", "[1,2,3]", "{\"a\":{\"b\":[true,false,null,-1.5e3,\"\\u00e9\\n\"]}}", "{\"a\":1,\"a\":2}",
+        "{}", "[]", " {\"a\":1} ", "[1,2,3]", "{\"a\":{\"b\":[true,false,null,-1.5e3,\"\\u00e9\\n\"]}}", "{\"a\":1,\"a\":2}", "{\"é\":\"ü€😀\"}",
         "{\"n\":" + "9".repeat(900) + "}",
-        "{", "{\"a\":1", "{\"a\":1}}", "{\"a\":1} x", "{\"a\":1}{\"b\":2}", "{\"a\":tru}", "{\"a\":01}", "{\"a\":1,}", "[1,]",
+        "{", "{\"a\":1", "{\"a\":1}}", "{\"a\":1} x", "{\"a\":1}{\"b\":2}", "{\"a\":1} t", "{\"a\":1} 1", "{\"a\":1} \"x", "[1] [", " \n\t", "", "{\"a\":tru}", "{\"a\":01}", "{\"a\":1,}", "[1,]",
         "{'a':1}", "{a:1}", "{\"a\":\"tab\there\"}", "{\"a\":\"\\x\"}", "{\"a\":NaN}", "{\"n\":" + "9".repeat(1_001) + "}",
         "[" + "[".repeat(1_100) + "]".repeat(1_100) + "]");
-    for (String text : texts) {
-      boolean vertx = vertxAccepts(text);
-      assertEquals(vertx, StrictJson.isPlainContainer(text), text.length() > 60 ? text.substring(0, 60) + "..." : text);
+    // One checker for all of them, as a listener has: a text after a refused one, and after an accepted
+    // one, is judged on its own. Then a fresh checker for each, and each inside a larger array.
+    StrictJson oneForAll = new StrictJson();
+    for (int pass = 0; pass < 2; pass++) {
+      for (String text : texts) {
+        boolean vertx = vertxAccepts(text);
+        String shown = text.length() > 60 ? text.substring(0, 60) + "..." : text;
+        assertEquals(vertx, oneForAll.isPlainContainer(Buffer.buffer(text)), "in sequence, pass " + pass + ": " + shown);
+        assertEquals(vertx, new StrictJson().isPlainContainer(Buffer.buffer(text)), shown);
+        Buffer padded = Buffer.buffer("[[" + text + "]]"); // the bytes inside a larger array, as a frame's often are
+        assertEquals(vertx, oneForAll.isPlainContainer(padded.slice(2, padded.length() - 2)), "a slice of " + shown);
+      }
     }
     String commented = "{\"a\":1 /* a comment */}";
     assertTrue(vertxAccepts(commented), "Vert.x's parser takes comments");
-    assertFalse(StrictJson.isPlainContainer(commented), "but a comment is not forwarded as it is");
+    assertFalse(oneForAll.isPlainContainer(Buffer.buffer(commented)), "but a comment is not forwarded as it is");
   }
 
   private static boolean vertxAccepts(String text) {

@@ -70,6 +70,13 @@ public final class ConfigLoader {
     return parse(json).withFile(file);
   }
 
+  /**
+   * One event loop: a message then goes from its upstream's socket to the clients' sockets on one
+   * thread, with no hand-over between loops, which on every row of the relay benchmark cost more
+   * CPU and latency than a second loop gained (docs/performance.md, "One event loop").
+   */
+  public static final int DEFAULT_EVENT_LOOPS = 1;
+
   public SwitchboardConfig parse(JsonObject raw) {
     // Listener definitions resolve their own placeholders (only their secret fields are secrets); the
     // rest of the file holds tokens and keys, so every value from the environment there is one.
@@ -125,9 +132,10 @@ public final class ConfigLoader {
     List<SwitchboardConfig.UserVerticle> verticles = verticles(root);
     LoggingSetup.Logging logging = logging(root.section("logging"));
     ClusterSettings cluster = ClusterSettings.from(root.section("cluster"));
+    int eventLoops = root.integer("eventLoops", DEFAULT_EVENT_LOOPS, 1, 1_024);
     root.finish();
     return new SwitchboardConfig(httpConfig, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
-        logging, kinds, env, Optional.empty(), cluster);
+        logging, kinds, env, Optional.empty(), cluster, eventLoops);
   }
 
   /**

@@ -29,6 +29,7 @@ import java.util.Optional;
  * @param env        where {@code ${VAR}} placeholders resolve, also in definitions sent at run time
  * @param file       the file this was read from, if any: what a reload reads again
  * @param cluster    the cluster this node joins; {@link ClusterSettings#OFF} for a single process
+ * @param eventLoops how many event-loop threads Vert.x runs (1 by default: see docs/performance.md)
  */
 public record SwitchboardConfig(
     Http http,
@@ -43,7 +44,8 @@ public record SwitchboardConfig(
     ListenerKinds kinds,
     Map<String, String> env,
     Optional<Path> file,
-    ClusterSettings cluster) {
+    ClusterSettings cluster,
+    int eventLoops) {
 
   /**
    * @param controlToken the bearer token every control action must carry
@@ -64,6 +66,6 @@ public record SwitchboardConfig(
 
   public SwitchboardConfig withFile(Path path) {
     return new SwitchboardConfig(http, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
-        logging, kinds, env, Optional.of(path), cluster);
+        logging, kinds, env, Optional.of(path), cluster, eventLoops);
   }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.server.fanout;
 
+import dev.switchboard.core.envelope.JsonEnvelope;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
 
@@ -15,12 +16,14 @@ final class Delivery {
 
   /** The event-bus address, for conflation; null for the fan-out path's own replies. */
   final String address;
-  final Buffer payload;
+  /** The bridge frame's JSON; null until {@link #payload()} slices it out of the frame. */
+  private Buffer payload;
   /** A frame written alone, never put in a batch (a pong, a heartbeat). */
   final boolean control;
   private final int opcode;
   private Buffer frame;
   private Buffer quoted;
+  private int payloadOffset;
 
   private Delivery(String address, Buffer payload, int opcode, boolean control) {
     this.address = address;
@@ -28,7 +31,7 @@ final class Delivery {
     this.opcode = opcode;
     this.control = control;
     if (control) {
-      frame = WebSocketFrames.frame(opcode, payload); // built now: the heartbeat is shared by every event loop
+      frame = WebSocketFrames.frame(opcode, payload()); // built now: the heartbeat is shared by every event loop
     }
   }
 
@@ -37,16 +40,19 @@ final class Delivery {
   }
 
   /**
-   * A bridge frame {@code prefix + head + data + "}}"} written straight into its WebSocket text frame:
-   * the payload is a view of the frame, so the data is copied once (where a payload and then a frame
-   * around it copy it twice).
+   * A bridge frame {@code prefix + the envelope's JSON + "}"} written straight into its WebSocket text
+   * frame: the envelope's head and the upstream's bytes are copied once, into the frame (where a payload
+   * and then a frame around it copy them twice).
    */
-  static Delivery ofParts(String address, Buffer prefix, Buffer head, Buffer data) {
-    int length = prefix.length() + head.length() + data.length() + 2;
-    Buffer frame = WebSocketFrames.header(WebSocketFrames.TEXT, length)
-        .appendBuffer(prefix).appendBuffer(head).appendBuffer(data).appendByte((byte) '}').appendByte((byte) '}');
-    Delivery delivery = new Delivery(address, frame.slice(frame.length() - length, frame.length()), WebSocketFrames.TEXT, false);
+  static Delivery ofEnvelope(String address, Buffer prefix, JsonEnvelope envelope) {
+    Buffer data = envelope.dataUtf8();
+    int length = prefix.length() + envelope.headLength() + data.length() + 2;
+    Buffer frame = envelope.appendHead(WebSocketFrames.header(WebSocketFrames.TEXT, length).appendBuffer(prefix))
+        .appendBuffer(data).appendByte((byte) '}').appendByte((byte) '}');
+    // The payload is sliced out of the frame only when a batching or SockJS client asks for it.
+    Delivery delivery = new Delivery(address, null, WebSocketFrames.TEXT, false);
     delivery.frame = frame;
+    delivery.payloadOffset = frame.length() - length;
     return delivery;
   }
 
@@ -58,10 +64,18 @@ final class Delivery {
     return new Delivery(null, payload, opcode, true);
   }
 
+  /** The bridge frame's JSON (a control frame's payload): a view of the frame when built from parts. */
+  Buffer payload() {
+    if (payload == null) {
+      payload = frame.slice(payloadOffset, frame.length());
+    }
+    return payload;
+  }
+
   /** The whole WebSocket frame: the same bytes for every raw client, built on first use. */
   Buffer frame() {
     if (frame == null) {
-      frame = WebSocketFrames.frame(opcode, payload);
+      frame = WebSocketFrames.frame(opcode, payload());
     }
     return frame;
   }
@@ -69,7 +83,7 @@ final class Delivery {
   /** The bridge frame as a JSON string, an element of a SockJS {@code a[...]} frame; built on first use. */
   Buffer quoted() {
     if (quoted == null) {
-      quoted = Buffer.buffer(Json.encode(payload.toString()));
+      quoted = Buffer.buffer(Json.encode(payload().toString()));
     }
     return quoted;
   }

@@ -141,7 +141,7 @@ final class FanoutClient {
         array.appendByte((byte) ',');
       }
       Delivery d = queue.poll();
-      array.appendBuffer(sockJs ? d.quoted() : d.payload);
+      array.appendBuffer(sockJs ? d.quoted() : d.payload());
     }
     return array.appendByte((byte) ']');
   }
@@ -174,7 +174,7 @@ final class FanoutClient {
     if (d.control || framing == Framing.RAW) {
       return d.frame().length();
     }
-    return (framing == Framing.SOCKJS ? d.quoted() : d.payload).length() + 1;
+    return (framing == Framing.SOCKJS ? d.quoted() : d.payload()).length() + 1;
   }
 
   /** Makes room: drop queued messages of the same address first (the newest wins), then the oldest. */

@@ -87,6 +87,8 @@ public final class FanoutEndpoint {
   private long registeredBytes;
   private final Set<FanoutClient> clients = new LinkedHashSet<>();
   private List<FanoutClient> dirty = new ArrayList<>();
+  /** The list {@link #flushDirty} walks, kept between turns with the other: no list is grown for every turn. */
+  private List<FanoutClient> flushing = new ArrayList<>();
   private boolean flushScheduled;
   private long conflations;
   private long slowClientCloses;
@@ -99,7 +101,9 @@ public final class FanoutEndpoint {
    * released consumer cannot reach a client twice.
    */
   private static final class Route {
-    final Set<FanoutClient> clients = new LinkedHashSet<>();
+    private final Set<FanoutClient> clients = new LinkedHashSet<>();
+    /** The clients as an array, made again only after a change: what each message is delivered over. */
+    private FanoutClient[] snapshot;
     /** {@code {"type":"rec","address":"<address>","body":}}: what every bridge frame of this address starts with. */
     final Buffer recPrefix;
     MessageConsumer<Object> consumer;
@@ -107,6 +111,31 @@ public final class FanoutEndpoint {
     Route(String address) {
       // The same encoder as the JsonObject path (Jackson's string escaping).
       recPrefix = Buffer.buffer("{\"type\":\"rec\",\"address\":").appendString(Json.encode(address)).appendString(",\"body\":");
+    }
+
+    void add(FanoutClient client) {
+      clients.add(client);
+      snapshot = null;
+    }
+
+    void remove(FanoutClient client) {
+      clients.remove(client);
+      snapshot = null;
+    }
+
+    boolean isEmpty() {
+      return clients.isEmpty();
+    }
+
+    /**
+     * The clients now. The array is not changed afterwards, so it may be walked while a client leaves
+     * (a slow client closed by {@code enqueue} leaves the route during the walk).
+     */
+    FanoutClient[] clients() {
+      if (snapshot == null) {
+        snapshot = clients.toArray(new FanoutClient[0]);
+      }
+      return snapshot;
     }
   }
 
@@ -273,7 +302,7 @@ public final class FanoutEndpoint {
         Route route = new Route(a);
         route.consumer = vertx.eventBus().consumer(a, msg -> deliver(route, a, msg.body()));
         return route;
-      }).clients.add(client);
+      }).add(client);
       activity(BridgeActivity.Kind.REGISTER, client.id, address);
     }
   }
@@ -395,8 +424,8 @@ public final class FanoutEndpoint {
     registeredBytes -= address.length();
     Route route = routes.get(address);
     if (route != null) {
-      route.clients.remove(client);
-      if (route.clients.isEmpty()) {
+      route.remove(client);
+      if (route.isEmpty()) {
         routes.remove(address);
         route.consumer.unregister();
       }
@@ -442,22 +471,24 @@ public final class FanoutEndpoint {
   private void flushDirty() {
     flushScheduled = false;
     List<FanoutClient> now = dirty;
-    dirty = new ArrayList<>();
+    dirty = flushing; // a client marked dirty while these flush waits for the next turn
+    flushing = now;
     for (FanoutClient client : now) {
       client.dirty = false;
       client.flush();
     }
+    now.clear();
   }
 
   private void deliver(Route route, String address, Object body) {
-    if (route.clients.isEmpty()) {
+    if (route.isEmpty()) {
       return;
     }
     Delivery delivery;
     JsonEnvelope envelope = body instanceof JsonObject json ? EnvelopeView.untouched(json) : null;
     if (envelope != null) {
       // The upstream's own bytes inside the frame: nothing parsed, nothing encoded but the envelope's head.
-      delivery = Delivery.ofParts(address, route.recPrefix, envelope.appendHead(Buffer.buffer(96)), envelope.dataUtf8());
+      delivery = Delivery.ofEnvelope(address, route.recPrefix, envelope);
     } else {
       try {
         delivery = Delivery.of(address, new JsonObject().put("type", "rec").put("address", address).put("body", body).toBuffer());
@@ -466,8 +497,7 @@ public final class FanoutEndpoint {
         return;
       }
     }
-    // A copy: a slow client closed by enqueue leaves the set while we walk it.
-    for (FanoutClient client : route.clients.toArray(new FanoutClient[0])) {
+    for (FanoutClient client : route.clients()) {
       client.enqueue(delivery);
     }
   }
