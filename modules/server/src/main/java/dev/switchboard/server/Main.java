@@ -13,6 +13,8 @@ import sun.misc.Signal;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code java -jar switchboard.jar [config.json]}, or {@code bin/switchboard}. Exit codes: 2 for a bad
@@ -30,18 +32,42 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    // SIGHUP, as daemons do: apply the config file's listeners, leaving the others' connections alone.
+    // Handled from the first moment: the JVM's own action would end a process that is still starting.
+    // One that arrives during the start is applied once the start is done (the file may have changed
+    // after the start read it).
+    AtomicReference<Switchboard> running = new AtomicReference<>();
+    AtomicBoolean reloadAfterStart = new AtomicBoolean();
+    Signal.handle(new Signal("HUP"), sig -> {
+      Switchboard app = running.get();
+      if (app == null) {
+        reloadAfterStart.set(true);
+        app = running.get(); // the start may have ended meanwhile: then one of us takes the flag
+        if (app == null || !reloadAfterStart.compareAndSet(true, false)) {
+          LOG.info("SIGHUP during the start: the reload follows once started");
+          return;
+        }
+      }
+      reload(app);
+    });
     Starting result = start(args, System.out, System.err);
     if (result.exitCode() != 0 || result.app() == null) {
       System.exit(result.exitCode());
     }
     Switchboard app = result.app();
+    running.set(app);
+    if (reloadAfterStart.compareAndSet(true, false)) {
+      reload(app);
+    }
     // Handle the signals ourselves (not in a shutdown hook) so that a clean stop exits with 0.
     Signal.handle(new Signal("TERM"), sig -> shutDown(app, "SIGTERM"));
     Signal.handle(new Signal("INT"), sig -> shutDown(app, "SIGINT"));
-    // SIGHUP, as daemons do: apply the config file's listeners, leaving the others' connections alone.
-    Signal.handle(new Signal("HUP"), sig -> app.reload()
+  }
+
+  private static void reload(Switchboard app) {
+    app.reload()
         .onSuccess(outcomes -> LoggerFactory.getLogger("switchboard.audit").info("[*] reload by SIGHUP: {}", outcomes))
-        .onFailure(err -> LOG.error("SIGHUP: reload failed: {}", err.getMessage())));
+        .onFailure(err -> LOG.error("SIGHUP: reload failed: {}", err.getMessage()));
   }
 
   /** What starting produced: a running app, or the exit code to end with. */

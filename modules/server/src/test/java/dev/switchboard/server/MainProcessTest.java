@@ -19,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -91,11 +93,21 @@ class MainProcessTest {
     JsonObject config = ServerFixture.config(data, ServerFixture.feedListener("feed", sim.url(), false));
     config.getJsonObject("http").put("port", port);
     Process process = launch(write(config));
-    try {
-      // Drain the output so the child never blocks on a full pipe.
-      Thread drain = new Thread(() -> new BufferedReader(new InputStreamReader(process.getInputStream())).lines().forEach(l -> { }));
+    // Drain the output so the child never blocks on a full pipe; its last lines explain a failure.
+    Deque<String> said = new ArrayDeque<>();
+    for (java.io.InputStream stream : List.of(process.getInputStream(), process.getErrorStream())) {
+      Thread drain = new Thread(() -> new BufferedReader(new InputStreamReader(stream)).lines().forEach(line -> {
+        synchronized (said) {
+          said.addLast(line);
+          if (said.size() > 200) {
+            said.removeFirst();
+          }
+        }
+      }));
       drain.setDaemon(true);
       drain.start();
+    }
+    try {
       WebClient http = WebClient.create(vertx);
       Await.until(Duration.ofSeconds(30), "the server up and the listener started", () -> {
         try {
@@ -122,6 +134,10 @@ class MainProcessTest {
       JsonObject state = new JsonObject(Files.readString(data.resolve("listeners.json")));
       assertEquals(true, state.getJsonObject("listeners").getJsonObject("feed").getBoolean("active"),
           "the start is persisted, and a shutdown is not a stop: the listener comes back with the process");
+    } catch (AssertionError e) {
+      synchronized (said) {
+        throw new AssertionError(e.getMessage() + "\n--- the process said (last lines):\n" + String.join("\n", said), e);
+      }
     } finally {
       process.destroyForcibly();
     }
