@@ -9,6 +9,7 @@ import dev.switchboard.server.config.SwitchboardConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ public final class Main {
     // after the start read it).
     AtomicReference<Switchboard> running = new AtomicReference<>();
     AtomicBoolean reloadAfterStart = new AtomicBoolean();
-    Signal.handle(new Signal("HUP"), sig -> {
+    SignalHandler before = Signal.handle(new Signal("HUP"), sig -> {
       Switchboard app = running.get();
       if (app == null) {
         reloadAfterStart.set(true);
@@ -55,6 +56,10 @@ public final class Main {
       System.exit(result.exitCode());
     }
     Switchboard app = result.app();
+    if (before == SignalHandler.SIG_IGN) {
+      // Started with SIGHUP ignored (nohup does that): the JVM then keeps it ignored, whatever we ask.
+      LOG.warn("SIGHUP is ignored in this process (started under nohup?), so it cannot reload the config: use POST /api/reload");
+    }
     running.set(app);
     if (reloadAfterStart.compareAndSet(true, false)) {
       reload(app);
