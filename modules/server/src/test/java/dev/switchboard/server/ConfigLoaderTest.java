@@ -75,10 +75,15 @@ class ConfigLoaderTest {
   }
 
   @Test
-  @DisplayName("eventLoops takes 1 to 1024 threads")
+  @DisplayName("eventLoops takes 1 to 1024 threads: 1 by default, Vert.x's default in a cluster")
   void eventLoops() {
     assertEquals(4, new ConfigLoader(ENV).parse(valid().put("eventLoops", 4)).eventLoops());
     assertEquals("eventLoops: must be between 1 and 1024, not 0", refusal(c -> c.put("eventLoops", 0)));
+    JsonObject clustered = valid().put("cluster", new JsonObject().put("enabled", true).put("node", "a")
+        .put("members", new JsonArray().add("127.0.0.1:5701")));
+    assertEquals(io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, new ConfigLoader(ENV).parse(clustered).eventLoops(),
+        "a cluster node keeps Vert.x's default");
+    assertEquals(2, new ConfigLoader(ENV).parse(clustered.put("eventLoops", 2)).eventLoops());
     assertEquals("eventLoops: must be a whole number, not a string", refusal(c -> c.put("eventLoops", "2")));
   }
 

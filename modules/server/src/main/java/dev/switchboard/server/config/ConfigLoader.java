@@ -17,6 +17,7 @@ import dev.switchboard.server.http.HttpTimeouts;
 import dev.switchboard.status.StatusOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -76,6 +77,12 @@ public final class ConfigLoader {
    * CPU and latency than a second loop gained (docs/performance.md, "One event loop").
    */
   public static final int DEFAULT_EVENT_LOOPS = 1;
+  /**
+   * A cluster node keeps Vert.x's own default (twice the cores): its lease renewals, Hazelcast's calls
+   * and the clustered event bus share the loops with the data, and the failover process tests, whose
+   * timings were measured with several loops, failed with one (not investigated further).
+   */
+  public static final int CLUSTER_EVENT_LOOPS = VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
 
   public SwitchboardConfig parse(JsonObject raw) {
     // Listener definitions resolve their own placeholders (only their secret fields are secrets); the
@@ -132,7 +139,7 @@ public final class ConfigLoader {
     List<SwitchboardConfig.UserVerticle> verticles = verticles(root);
     LoggingSetup.Logging logging = logging(root.section("logging"));
     ClusterSettings cluster = ClusterSettings.from(root.section("cluster"));
-    int eventLoops = root.integer("eventLoops", DEFAULT_EVENT_LOOPS, 1, 1_024);
+    int eventLoops = root.integer("eventLoops", cluster.enabled() ? CLUSTER_EVENT_LOOPS : DEFAULT_EVENT_LOOPS, 1, 1_024);
     root.finish();
     return new SwitchboardConfig(httpConfig, dataDir, statusInterval, defaultListener, listeners, status, simulators, verticles,
         logging, kinds, env, Optional.empty(), cluster, eventLoops);

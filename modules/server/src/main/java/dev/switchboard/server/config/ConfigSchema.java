@@ -30,7 +30,7 @@ public final class ConfigSchema {
         .put("dataDir", typed("string", "where definitions, desired state and kind counters are kept (default ./data)"))
         .put("statusInterval", new JsonObject().put("type", new JsonArray().add("string").add("integer"))
             .put("description", "how often changed counters are pushed (default 1s; a number is milliseconds)"))
-        .put("eventLoops", typed("integer", "how many event-loop threads run the listeners, the HTTP server and the bridge (default 1; 1 to 1024): see docs/performance.md"))
+        .put("eventLoops", typed("integer", "how many event-loop threads run the listeners, the HTTP server and the bridge (1 to 1024; default 1, in a cluster twice the cores): see docs/performance.md"))
         .put("defaultListener", typed("string", "the listener /listener/start, /listener/stop and /listener/status act on"))
         .put("listeners", new JsonObject().put("type", "array")
             .put("description", "the listeners defined on the first start; afterwards the data dir is the truth (see docs/configuration.md)")
