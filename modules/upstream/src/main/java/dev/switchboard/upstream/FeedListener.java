@@ -135,10 +135,10 @@ public class FeedListener extends WebSocketListener {
 
   @Override
   protected void onTextUtf8(Buffer utf8) {
+    if (settings.heartbeatPayload() != null) {
+      heartbeatAnswered(); // in message mode, anything the feed says proves it is alive
+    }
     if (strictJson.isPlainContainer(utf8)) {
-      if (settings.heartbeatPayload() != null) {
-        heartbeatAnswered(); // in message mode, anything the feed says proves it is alive
-      }
       // Plain JSON, checked without building it or decoding its text: published as the upstream's own
       // bytes, parsed only by a consumer that reads the data. Anything else takes onText, which decides.
       vertx.eventBus().publish(messages, new JsonEnvelope(stats.nextSeq(), System.currentTimeMillis(), spec.name(), "json", epoch(), utf8));
@@ -148,10 +148,7 @@ public class FeedListener extends WebSocketListener {
   }
 
   @Override
-  protected void onText(String text) {
-    if (settings.heartbeatPayload() != null) {
-      heartbeatAnswered(); // in message mode, anything the feed says proves it is alive
-    }
+  protected void onText(String text) { // every text comes through onTextUtf8, which has taken it as a heartbeat answer
     Object data;
     String type;
     String trimmed = text.stripLeading();

@@ -62,7 +62,7 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
   private static byte firstNonBlank(Buffer json) {
     for (int i = 0; i < json.length(); i++) {
       byte b = json.getByte(i);
-      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+      if (!StrictJson.isBlank(b)) {
         return b;
       }
     }

@@ -119,14 +119,18 @@ public final class StrictJson {
     return false;
   }
 
-  /** The index of the last byte that is not JSON's blank (space, tab, line feed, carriage return); -1 if none. */
+  /** The index of the last byte that is not {@link #isBlank blank}; -1 if none. */
   private static int lastNonBlank(Buffer utf8) {
     for (int i = utf8.length() - 1; i >= 0; i--) {
-      byte b = utf8.getByte(i);
-      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+      if (!isBlank(utf8.getByte(i))) {
         return i;
       }
     }
     return -1;
+  }
+
+  /** JSON's whitespace: space, tab, line feed, carriage return. */
+  static boolean isBlank(byte b) {
+    return b == ' ' || b == '\t' || b == '\n' || b == '\r';
   }
 }
