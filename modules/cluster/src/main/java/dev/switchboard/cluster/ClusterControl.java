@@ -194,7 +194,8 @@ final class ClusterControl implements ControlPlane {
         return Future.succeededFuture(result(already, name, outcome.after(), null));
       }
       return saved(name, outcome.after())
-          .compose(warning -> shown(name, s -> s.state() == ListenerState.UNASSIGNED || acted.test(s))
+          // Unassigned by a hand-over, the owner is yet to act; unassigned for another reason, none will act soon.
+          .compose(warning -> shown(name, s -> s.state() == ListenerState.UNASSIGNED ? !view.handingOver(name) : acted.test(s))
               .map(s -> result(done, name, outcome.after(), warning)));
     });
   }

@@ -34,6 +34,24 @@ public final class ClusterStatusView {
   static final String RESEND = "switchboard.cluster.resend";
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
+  /**
+   * Why a listener shows {@code UNASSIGNED}. A hand-over passes by itself within a renew interval or two;
+   * the others last until something outside changes (a node comes back, a lease runs out).
+   */
+  enum Unassigned {
+    NO_MAJORITY(false), NOT_PLACED(true), RELEASED(true), NOT_RENEWED(false), OWNER_LEFT(false), STATUS_ON_ITS_WAY(true);
+
+    final boolean handOver;
+
+    Unassigned(boolean handOver) {
+      this.handOver = handOver;
+    }
+  }
+
+  /** What this view shows of a listener: the status, and why it is unassigned (null when it is not). */
+  private record Shown(JsonObject status, Unassigned unassigned) {
+  }
+
   /** The last status an owner published: its node, epoch and the status JSON. */
   private record Received(String node, long epoch, JsonObject status) {
   }
@@ -49,7 +67,7 @@ public final class ClusterStatusView {
   private final Supervisor supervisor;
   private final Map<String, Received> received = new HashMap<>();
   /** What this node's stream says now, per listener. */
-  private final Map<String, JsonObject> shown = new LinkedHashMap<>();
+  private final Map<String, Shown> shown = new LinkedHashMap<>();
   /** The local supervisor's status of listeners no status has been received for: what UNASSIGNED is drawn from. */
   private final Map<String, JsonObject> local = new HashMap<>();
   private final List<Consumer<String>> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -114,8 +132,17 @@ public final class ClusterStatusView {
 
   /** The status this node shows for {@code name}; null when there is no such listener. */
   ListenerStatus status(String name) {
-    JsonObject s = shown.get(name);
-    return s == null ? null : ListenerStatus.fromJson(s);
+    Shown s = shown.get(name);
+    return s == null ? null : ListenerStatus.fromJson(s.status);
+  }
+
+  /**
+   * True while {@code name} is unassigned by a hand-over that passes by itself (not placed yet, released,
+   * its new owner's status on the way): a command waits through it for the owner's answer.
+   */
+  boolean handingOver(String name) {
+    Shown s = shown.get(name);
+    return s != null && s.unassigned != null && s.unassigned.handOver;
   }
 
   long seq() {
@@ -123,13 +150,14 @@ public final class ClusterStatusView {
   }
 
   ControlPlane.Snapshot snapshot() {
-    return new ControlPlane.Snapshot(seq, shown.values().stream().map(ListenerStatus::fromJson).toList());
+    return new ControlPlane.Snapshot(seq, shown.values().stream().map(s -> ListenerStatus.fromJson(s.status)).toList());
   }
 
   HealthReport health() {
     Map<String, HealthReport.ListenerHealth> each = new LinkedHashMap<>();
     boolean healthy = true;
-    for (JsonObject json : shown.values()) {
+    for (Shown listener : shown.values()) {
+      JsonObject json = listener.status;
       ListenerStatus s = ListenerStatus.fromJson(json);
       String problem = null;
       if (s.active() && s.state() == ListenerState.UNASSIGNED) {
@@ -145,7 +173,8 @@ public final class ClusterStatusView {
   }
 
   private JsonObject snapshotJson() {
-    return new JsonObject().put("seq", seq).put("view", view).put("listeners", new JsonArray(new ArrayList<>(shown.values())));
+    return new JsonObject().put("seq", seq).put("view", view)
+        .put("listeners", new JsonArray(shown.values().stream().map(Shown::status).toList()));
   }
 
   private void onStatus(JsonObject message) {
@@ -173,16 +202,16 @@ public final class ClusterStatusView {
     if (record == null) {
       received.remove(name);
       local.remove(name);
-      JsonObject was = shown.remove(name);
+      Shown was = shown.remove(name);
       if (was != null) {
-        emit(name, new JsonObject().put("name", name).put("type", was.getString("type")).put("removed", true));
+        emit(name, new JsonObject().put("name", name).put("type", was.status.getString("type")).put("removed", true));
       }
       return;
     }
-    JsonObject now = effective(name, record);
-    if (!now.equals(shown.get(name))) {
-      shown.put(name, now);
-      emit(name, now);
+    Shown now = effective(name, record);
+    Shown before = shown.put(name, now);
+    if (before == null || !now.status.equals(before.status)) {
+      emit(name, now.status);
     }
   }
 
@@ -192,33 +221,40 @@ public final class ClusterStatusView {
   }
 
   /** What to show of a listener now: its owner's status, or UNASSIGNED and why. */
-  private JsonObject effective(String name, ListenerRecord record) {
+  private Shown effective(String name, ListenerRecord record) {
     Lease lease = ownership.lease(name);
     Received r = received.get(name);
     List<String> nodes = members.nodes();
+    Unassigned reason;
     String why;
     if (nodes.size() < members.majority()) {
+      reason = Unassigned.NO_MAJORITY;
       why = "no majority: " + nodes.size() + " of the " + settings.members().size() + " Switchboard nodes are present, "
           + members.majority() + " are needed; nothing runs until they are";
     } else if (lease == null) {
+      reason = Unassigned.NOT_PLACED;
       why = "not placed yet: the first-ranked node takes it within " + settings.lease().renewInterval().toMillis() + " ms";
     } else if (!lease.held()) {
+      reason = Unassigned.RELEASED;
       why = lease.owner() + " released it (epoch " + lease.epoch() + "); the next node takes it now";
     } else if (ownership.unrenewedFor(name) > settings.lease().renewDeadline().plus(settings.lease().renewInterval()).toNanos()) {
+      reason = Unassigned.NOT_RENEWED;
       why = "its owner " + lease.owner() + " has not renewed its lease (epoch " + lease.epoch() + ") past the renew deadline, so it has"
           + " stopped the listener; another node takes it over once the lease has run out (" + settings.lease().duration().toSeconds() + " s)";
     } else if (!nodes.contains(lease.owner())) {
+      reason = Unassigned.OWNER_LEFT;
       why = "its owner " + lease.owner() + " left (epoch " + lease.epoch() + "); another node takes it over once the lease has run out ("
           + settings.lease().duration().toSeconds() + " s)";
     } else if (r == null || r.epoch < lease.epoch()) {
+      reason = Unassigned.STATUS_ON_ITS_WAY;
       why = lease.owner() + " has taken it (epoch " + lease.epoch() + "); its status is on its way";
     } else {
-      return r.status.copy().put("is_active", record.active());
+      return new Shown(r.status.copy().put("is_active", record.active()), null);
     }
     JsonObject base = r != null ? r.status : local.get(name);
     if (base == null) {
       base = new JsonObject().put("name", name).put("type", record.definitionJson().getString("type")).put("state", "STOPPED");
     }
-    return ListenerStatus.fromJson(base).unassigned(why).toJson().put("is_active", record.active());
+    return new Shown(ListenerStatus.fromJson(base).unassigned(why).toJson().put("is_active", record.active()), reason);
   }
 }

@@ -184,12 +184,15 @@ public class Supervisor extends VerticleBase implements ControlPlane {
    */
   public Future<Void> shutDown() {
     return onLoop(() -> {
-      shuttingDown = true;
+      shuttingDown = true; // from now on, a queued retry or start deploys nothing
       List<Future<Void>> down = new ArrayList<>();
       for (ListenerEntry e : entries.values()) {
-        cancelTimers(e);
-        down.add(e.undeploying); // one already on its way (after an exit) must finish before Vert.x closes
-        down.add(undeployCurrent(e));
+        // In the listener's queue: a deploy in flight (a retry a moment ago) has its id by then, and is undeployed
+        // with the others; one already being undeployed (after an exit) finishes before Vert.x closes.
+        down.add(enqueue(e.name(), () -> {
+          cancelTimers(e);
+          return e.undeploying.compose(v -> undeployCurrent(e));
+        }));
       }
       return Future.join(down).otherwiseEmpty().mapEmpty();
     });

@@ -111,7 +111,8 @@ class LoggingProcessTest {
               .put("url", "ws://127.0.0.1:" + hanging.getLocalPort() + "/x").put("restart", quick));
       List<String> lines = run(config, out -> out.stream().filter(l -> l.contains("[hanging] connection ended")).count() >= 2
           && out.stream().filter(l -> l.contains("[refused] connection ended")).count() >= 2);
-      assertTrue(lines.stream().noneMatch(l -> l.contains(" ERROR ") || l.contains("Exception")), String.join("\n", lines));
+      List<String> errors = lines.stream().filter(l -> l.contains(" ERROR ") || l.contains("Exception")).toList();
+      assertTrue(errors.isEmpty(), "not one ERROR line or exception: " + errors + "\nthe whole log:\n" + String.join("\n", lines));
       assertTrue(lines.stream().anyMatch(l -> l.contains("stopped cleanly")), String.join("\n", lines));
     }
   }

@@ -1,11 +1,15 @@
 package dev.switchboard.upstream;
 
+import dev.switchboard.core.ControlPlane;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.RestartPolicy;
+import dev.switchboard.core.Supervisor;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Control;
+import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.core.testing.StatusRecorder;
 import dev.switchboard.simulators.feed.FeedSimulator;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -19,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static dev.switchboard.upstream.FeedFixture.NAME;
@@ -162,6 +167,24 @@ class FeedSupervisionTest {
     Await.until(WAIT, "messages on the fresh connection", () -> messagesIn() > before);
     Await.until(WAIT, "the stalled connection closed", () -> sim.concurrentConnections() == 1);
     assertEquals(1, sim.maxConcurrentConnections());
+  }
+
+  @Test
+  @DisplayName("a shutdown right behind a start: the instance still being deployed goes down too, with a close frame")
+  void shutDownWhileDeploying() {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    Supervisor supervisor = Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+        List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())));
+    vertx.deployVerticle(supervisor).await();
+    Set<String> before = Set.copyOf(vertx.deploymentIDs());
+
+    Future<ControlPlane.Result> started = supervisor.start(NAME); // not awaited: its deploy is in flight at the shutdown
+    supervisor.shutDown().await();
+
+    assertEquals("started", started.await().outcome());
+    assertEquals(before, Set.copyOf(vertx.deploymentIDs()), "no listener instance outlives the shutdown");
+    Await.until(WAIT, "no connection left", () -> sim.concurrentConnections() == 0);
+    assertTrue(sim.closeCodes().stream().allMatch(code -> code == 1000), "closed with a normal close frame: " + sim.closeCodes());
   }
 
   @Test
