@@ -1,11 +1,8 @@
 package dev.switchboard.status;
 
 import dev.switchboard.core.envelope.EnvelopeView;
-import dev.switchboard.core.envelope.JsonEnvelope;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-
-import java.util.ArrayDeque;
 
 /**
  * The last envelopes of one data address, bounded by count and by age. The seqs of one address need
@@ -13,22 +10,11 @@ import java.util.ArrayDeque;
  * from what was dropped, not from holes in the numbers.
  */
 final class AddressHistory {
-  /**
-   * @param envelope the {@link JsonEnvelope} behind a view nobody has read (the upstream's bytes, a
-   *                 few hundred bytes in a handful of objects), else the JsonObject itself. Envelopes
-   *                 are kept for the history's whole span, so at high rates every young collection
-   *                 copies the ones kept since the last: the smaller they are, the shorter the pause.
-   */
-  private record Kept(long seq, long receivedAt, Object envelope) {
-    JsonObject json() {
-      return envelope instanceof JsonEnvelope compact ? compact.asJsonObject() : (JsonObject) envelope;
-    }
-  }
-
   private final String address;
   private final int maxMessages;
   private final long maxAgeMillis;
-  private final ArrayDeque<Kept> kept = new ArrayDeque<>();
+  /** Encoded: what a client is sent is what was received then, whoever holds the envelope since. */
+  private final EnvelopeRing kept = new EnvelopeRing();
   /** The highest seq received; 0 before the first. */
   private long lastSeq;
   /** The highest seq no longer kept (or never seen, before the first received): a client after it has lost nothing. */
@@ -51,11 +37,10 @@ final class AddressHistory {
       droppedUpTo = seq - 1;
     }
     lastSeq = seq;
-    JsonEnvelope compact = EnvelopeView.untouched(envelope);
-    kept.addLast(new Kept(seq, now, compact != null ? compact : envelope));
-    while (kept.size() > maxMessages) {
-      droppedUpTo = kept.removeFirst().seq;
+    while (kept.size() >= maxMessages) {
+      dropFirst();
     }
+    kept.add(seq, now, EnvelopeView.encode(envelope)); // the upstream's own bytes, for the feed's envelopes
     dropOld(now);
   }
 
@@ -65,21 +50,26 @@ final class AddressHistory {
     // A seq above any we received is from before a restart: the client must start over too.
     boolean gap = after < droppedUpTo || after > lastSeq;
     JsonArray messages = new JsonArray();
-    for (Kept k : kept) {
-      if (gap || k.seq > after) {
-        messages.add(k.json());
+    for (int i = 0; i < kept.size(); i++) {
+      if (gap || kept.seq(i) > after) {
+        messages.add(kept.json(i));
       }
     }
     JsonObject answer = new JsonObject().put("mode", gap ? "gap" : "messages").put("address", address);
     if (gap) {
-      answer.put("oldest", kept.isEmpty() ? null : kept.peekFirst().seq);
+      answer.put("oldest", kept.size() == 0 ? null : kept.seq(0));
     }
     return answer.put("messages", messages);
   }
 
   private void dropOld(long now) {
-    while (!kept.isEmpty() && now - kept.peekFirst().receivedAt > maxAgeMillis) {
-      droppedUpTo = kept.removeFirst().seq;
+    while (kept.size() > 0 && now - kept.time(0) > maxAgeMillis) {
+      dropFirst();
     }
+  }
+
+  private void dropFirst() {
+    droppedUpTo = kept.seq(0);
+    kept.removeFirst();
   }
 }
