@@ -168,7 +168,16 @@ class DashboardBrowserTest {
     DashboardPage watcher = DashboardPage.openInNewTab(driver, demo.url());
     watcher.type("[data-market=\"market\"] [data-field=\"symbol\"]", "amd");
     watcher.clickCss("[data-market=\"market\"] [data-action=\"watch\"]");
-    Await.until(LiveDemo.WAIT, "AMD subscribed upstream", () -> trades().contains("AMD"));
+    try {
+      Await.until(LiveDemo.WAIT, "AMD subscribed upstream", () -> trades().contains("AMD"));
+    } catch (AssertionError e) {
+      // Failed once in a while in full CI runs, never alone: say where the watch stopped.
+      throw new AssertionError(e.getMessage() + "; the page: row " + watcher.exists("[data-symbol=\"AMD\"]")
+          + ", result '" + watcher.text("[data-market=\"market\"] [data-field=\"watch-result\"]")
+          + "', row error '" + watcher.text("[data-symbol=\"AMD\"] [data-field=\"error\"]")
+          + "', connection " + watcher.connectionPhase() + "; the market's status: " + demo.status("market").encode()
+          + "; the simulator's subscriptions: " + demo.market.subscriptions().await(), e);
+    }
     watcher.waitFor("trades of AMD shown", () -> !"–".equals(watcher.text("[data-symbol=\"AMD\"] [data-field=\"price\"]")));
     other.waitFor("the other tab sees the upstream subscription", () ->
         "AMD".equals(other.attribute("[data-market=\"market\"] [data-field=\"upstream\"]", "data-active-trades"))
