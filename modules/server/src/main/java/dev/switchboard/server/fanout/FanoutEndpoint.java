@@ -193,7 +193,8 @@ public final class FanoutEndpoint {
         .putHeader("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(request.getHeader("Sec-WebSocket-Key")));
     request.toNetSocket()
         .onSuccess(socket -> accept(socket, framing))
-        .onFailure(err -> LOG.debug("fan-out upgrade failed: {}", err.toString()));
+        // The client sees its connection closed in the handshake: say why here.
+        .onFailure(err -> LOG.info("fan-out upgrade from {} failed: {}", request.remoteAddress(), err.toString()));
   }
 
   /** Clients connected now. */
