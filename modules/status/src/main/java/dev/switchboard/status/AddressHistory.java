@@ -1,6 +1,10 @@
 package dev.switchboard.status;
 
 import dev.switchboard.core.envelope.EnvelopeView;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -10,11 +14,16 @@ import io.vertx.core.json.JsonObject;
  * from what was dropped, not from holes in the numbers.
  */
 final class AddressHistory {
+  private static final int SCRATCH_BYTES = 1024;
+
   private final String address;
   private final int maxMessages;
   private final long maxAgeMillis;
   /** Encoded: what a client is sent is what was received then, whoever holds the envelope since. */
   private final EnvelopeRing kept = new EnvelopeRing();
+  /** Where an envelope is encoded for the ring to copy: reused, so keeping one allocates nothing. */
+  private final ByteBuf scratch = Unpooled.buffer(SCRATCH_BYTES);
+  private final Buffer scratchBuffer = BufferInternal.buffer(scratch);
   /** The highest seq received; 0 before the first. */
   private long lastSeq;
   /** The highest seq no longer kept (or never seen, before the first received): a client after it has lost nothing. */
@@ -40,7 +49,11 @@ final class AddressHistory {
     while (kept.size() >= maxMessages) {
       dropFirst();
     }
-    kept.add(seq, now, EnvelopeView.encode(envelope)); // the upstream's own bytes, for the feed's envelopes
+    scratch.clear();
+    kept.add(seq, now, EnvelopeView.appendJson(envelope, scratchBuffer)); // the upstream's own bytes, for the feed's
+    if (scratch.capacity() > 64 * SCRATCH_BYTES) {
+      scratch.clear().capacity(SCRATCH_BYTES); // one large message does not keep a large buffer
+    }
     dropOld(now);
   }
 

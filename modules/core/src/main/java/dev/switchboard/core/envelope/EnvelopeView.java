@@ -41,6 +41,12 @@ public final class EnvelopeView extends LinkedHashMap<String, Object> {
     return envelope != null ? envelope.toBuffer() : json.toBuffer();
   }
 
+  /** Appends what {@link #encode} returns to {@code out}, without a buffer of its own while untouched. */
+  public static Buffer appendJson(JsonObject json, Buffer out) {
+    JsonEnvelope envelope = untouched(json);
+    return envelope != null ? envelope.appendJson(out) : out.appendBuffer(json.toBuffer());
+  }
+
   /** Fills the map with the whole envelope; from then on every method is LinkedHashMap's own. */
   private void fill() {
     JsonEnvelope e = envelope;
