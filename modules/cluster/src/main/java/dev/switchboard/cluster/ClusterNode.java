@@ -37,19 +37,21 @@ public final class ClusterNode extends VerticleBase {
   private EpochGuard guard;
   private ClusterControl control;
   private NodeEvents nodeEvents;
+  private PartitionSafety safety;
 
   /**
    * What {@code /metrics}, {@code /api/cluster} and the dashboard read of this node.
    *
    * @param nodes        the Switchboard nodes that are members now, as this node sees them
    * @param configured   how many Switchboard nodes the config lists
+   * @param safe         every partition has its backup and none is migrating: another node may stop now
    * @param staleDropped messages of a replaced owner's epoch dropped here (sent or received)
    */
-  public record Facts(String node, List<String> nodes, int configured, int majority, boolean majorityPresent, int leasesHeld,
-                      long takeovers, long fenced, long staleDropped) {
+  public record Facts(String node, List<String> nodes, int configured, int majority, boolean majorityPresent, boolean safe,
+                      int leasesHeld, long takeovers, long fenced, long staleDropped) {
     public JsonObject toJson() {
       return new JsonObject().put("clustered", true).put("node", node).put("nodes", new JsonArray(nodes)).put("configured", configured)
-          .put("majority", majority).put("majority_present", majorityPresent).put("leases_held", leasesHeld)
+          .put("majority", majority).put("majority_present", majorityPresent).put("safe", safe).put("leases_held", leasesHeld)
           .put("takeovers", takeovers).put("fenced", fenced).put("stale_dropped", staleDropped);
     }
   }
@@ -75,6 +77,7 @@ public final class ClusterNode extends VerticleBase {
     guard.install(vertx.eventBus());
     nodeEvents = new NodeEvents(context, hazelcast);
     nodeEvents.start();
+    safety = new PartitionSafety(vertx, hazelcast, settings.lease().renewInterval().toMillis());
     ClusterStatusView view = new ClusterStatusView(context, settings, members, state, ownership, guard, supervisor);
     control = new ClusterControl(context, state, view, kinds, env, dataDir);
     // Any node takes any command: the control address is served here as on every other node.
@@ -86,6 +89,9 @@ public final class ClusterNode extends VerticleBase {
   public Future<?> stop() {
     if (nodeEvents != null) {
       nodeEvents.stop();
+    }
+    if (safety != null) {
+      safety.stop();
     }
     return Future.succeededFuture();
   }
@@ -112,6 +118,6 @@ public final class ClusterNode extends VerticleBase {
   public Facts facts() {
     List<String> nodes = members.nodes();
     return new Facts(settings.node(), nodes, settings.members().size(), settings.majority(), nodes.size() >= settings.majority(),
-        ownership.held(), ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound());
+        safety.safe(), ownership.held(), ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound());
   }
 }

@@ -23,6 +23,9 @@ final class ClusterMetrics {
         .description("Switchboard nodes that are members of the cluster now, as this node sees it").tags(tags).register(registry);
     Gauge.builder("switchboard_cluster_majority_present", cluster, c -> c.facts().majorityPresent() ? 1 : 0)
         .description("1 while a majority of the configured Switchboard nodes is present (nothing runs without one)").tags(tags).register(registry);
+    Gauge.builder("switchboard_cluster_safe", cluster, c -> c.facts().safe() ? 1 : 0)
+        .description("1 while every partition of the cluster's state has its backup and none migrates: another node may stop")
+        .tags(tags).register(registry);
     Gauge.builder("switchboard_cluster_leases_held", cluster, c -> c.facts().leasesHeld())
         .description("listeners this node owns (holds the lease of)").tags(tags).register(registry);
     FunctionCounter.builder("switchboard_cluster_takeovers", cluster, c -> c.facts().takeovers())

@@ -77,6 +77,11 @@ class ClusterTest {
 
     // Each node says who is there; only the owner holds the lease, and only it exports the listener's metrics.
     WebClient http = WebClient.create(simulators);
+    for (Switchboard node : nodes) {
+      // Once the partitions have settled on three members, each with its backup: another node may stop.
+      Await.until(WAIT, "node on :" + node.httpPort() + " says the cluster is safe", () -> Boolean.TRUE.equals(
+          http.get(node.httpPort(), "127.0.0.1", "/api/cluster").send().await().bodyAsJsonObject().getBoolean("safe")));
+    }
     int held = 0;
     for (Switchboard node : nodes) {
       JsonObject cluster = http.get(node.httpPort(), "127.0.0.1", "/api/cluster").send().await().bodyAsJsonObject();
@@ -85,6 +90,7 @@ class ClusterTest {
       held += cluster.getInteger("leases_held");
       String metrics = http.get(node.httpPort(), "127.0.0.1", "/metrics").send().await().bodyAsString();
       assertTrue(metrics.contains("switchboard_cluster_nodes{node=\"" + cluster.getString("node") + "\"} 3.0"), "cluster size exported");
+      assertTrue(metrics.contains("switchboard_cluster_safe{node=\"" + cluster.getString("node") + "\"} 1.0"), "safety exported");
       boolean exportsFeed = metrics.contains("switchboard_listener_messages_received_total{listener=\"feed\",node=\"" + first.owner() + "\"");
       assertEquals(isOwner(node, first), exportsFeed, cluster.getString("node") + " exports the feed's metrics only if it owns it");
     }
