@@ -89,6 +89,8 @@ export function clusterSummary(facts, statuses) {
     configured: facts.configured,
     majority: facts.majority,
     majorityPresent: facts.majority_present === true,
+    // Every partition backed up and none moving: what a rolling restart waits for before the next node.
+    safe: facts.safe === true,
   };
 }
 

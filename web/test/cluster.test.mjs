@@ -6,7 +6,7 @@ import { lifecycleEvent } from '../src/panels/activity-log.js';
 
 const facts = {
   clustered: true, node: 'node-b', nodes: ['node-a', 'node-b', 'node-c'], configured: 3, majority: 2,
-  majority_present: true, leases_held: 0, takeovers: 0, fenced: 0, stale_dropped: 0,
+  majority_present: true, safe: true, leases_held: 0, takeovers: 0, fenced: 0, stale_dropped: 0,
 };
 const listener = (name, state, owner, epoch, extra = {}) => ({ name, state, owner, epoch, is_active: true, ...extra });
 
@@ -57,6 +57,9 @@ test('the cluster panel lists every node present with what it owns, this node ma
   ]);
   assert.deepEqual(summary.unassigned, ['home']);
   assert.deepEqual([summary.node, summary.present, summary.configured, summary.majority, summary.majorityPresent], ['node-b', 3, 3, 2, true]);
+  assert.equal(summary.safe, true);
+  assert.equal(clusterSummary({ ...facts, safe: false }, []).safe, false);
+  assert.equal(clusterSummary({ ...facts, safe: undefined }, []).safe, false, 'an older node that does not say: not safe');
 });
 
 test('a single process has no cluster panel', () => {

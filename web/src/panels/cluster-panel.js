@@ -29,8 +29,10 @@ export class ClusterPanel {
     this.el.classList.toggle('is-stale', !synced || Boolean(error));
     this.badge.dataset.present = String(summary.majorityPresent);
     setText(this.badge, summary.majorityPresent ? 'majority present' : 'no majority');
+    this.summary.dataset.safe = String(summary.safe);
     setText(this.summary, `This page is served by ${summary.node}. ${summary.present} of ${summary.configured} Switchboard nodes `
-      + `present; ${summary.majority} make a majority.`);
+      + `present; ${summary.majority} make a majority. `
+      + (summary.safe ? 'Safe to stop another node.' : 'Not yet safe to stop another node: the cluster\'s state is still moving or lacks a backup.'));
     // Rebuilt only when what it shows changed, so a hover or a selection survives the many status pushes.
     const key = JSON.stringify(summary.nodes);
     if (key !== this.shown) {
