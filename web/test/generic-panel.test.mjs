@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { indexKinds, dataAddresses, KindCatalog } from '../src/kinds.js';
 import { seqStep, summarize } from '../src/panels/message-list.js';
 import { genericTitle, statusFacts } from '../src/panels/generic-panel.js';
+import { until } from './until.mjs';
 
 const kindsJson = {
   kinds: [
@@ -43,7 +44,7 @@ test('the kinds are read once, and again after a failure until it works', async 
   const heard = [];
   catalog.onReady((value, err) => heard.push(value ? 'ready' : err.message));
   await assert.rejects(catalog.load(), /HTTP 503/);
-  await new Promise((r) => setTimeout(r, 30));
+  await until('the third read answered', () => heard.length === 3);
   assert.equal(calls, 3);
   assert.deepEqual(heard, ['HTTP 503', 'HTTP 503', 'ready']);
   assert.equal(catalog.kind('ticker').namespace, 'tick');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Outbox } from '../src/outbox.js';
+import { until } from './until.mjs';
 
 const failure = (failureType, failureCode, message = failureType) => Object.assign(new Error(message), { failureType, failureCode });
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -46,7 +47,7 @@ test('a send that certainly did not leave (503, no handler) stays first in line 
   }, () => {}, { retryDelay: 5 });
   box.setReady(true);
   box.add('x'); box.add('y');
-  await new Promise((r) => setTimeout(r, 60));
+  await until('both sent', () => box.items.every((i) => i.state === 'sent'));
   assert.deepEqual(sent, ['x', 'y']);
 });
 
