@@ -198,8 +198,7 @@ class HttpApiTest {
   @Test
   @DisplayName("/health is 200 when every active listener is connected, 503 with the reason otherwise")
   void health() {
-    Await.until(WAIT, "healthy", () -> get("/health").statusCode() == 200);
-    JsonObject up = get("/health").bodyAsJsonObject();
+    JsonObject up = Await.until(WAIT, "healthy", () -> get("/health"), r -> r.statusCode() == 200).bodyAsJsonObject();
     assertEquals("UP", up.getString("status"));
     assertEquals(true, up.getJsonObject("listeners").getJsonObject("feed").getBoolean("healthy"));
     assertEquals(true, up.getJsonObject("listeners").getJsonObject("dead").getBoolean("healthy"), "inactive is not unhealthy");
