@@ -35,12 +35,7 @@ public final class EnvelopeView extends LinkedHashMap<String, Object> {
     return json.getMap() instanceof EnvelopeView view ? view.envelope : null;
   }
 
-  /** The envelope's JSON: the upstream's own bytes while untouched, else the object encoded. */
-  public static Buffer encode(JsonObject json) {
-    return appendJson(json, Buffer.buffer());
-  }
-
-  /** Appends what {@link #encode} returns to {@code out}, without a buffer of its own while untouched. */
+  /** Appends the envelope's JSON to {@code out}: the upstream's own bytes while untouched, else the object encoded. */
   public static Buffer appendJson(JsonObject json, Buffer out) {
     JsonEnvelope envelope = untouched(json);
     return envelope != null ? envelope.appendJson(out) : out.appendBuffer(json.toBuffer());
