@@ -1,5 +1,6 @@
 package dev.switchboard.core;
 
+import dev.switchboard.core.envelope.BufferBytes;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -8,7 +9,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Timer;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -360,6 +360,6 @@ public abstract class WebSocketListener extends ListenerVerticle {
 
   /** Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF), checked where the bytes are. */
   private static boolean isUtf8(Buffer data) {
-    return ByteBufUtil.isText(((BufferInternal) data).getByteBuf(), StandardCharsets.UTF_8);
+    return ByteBufUtil.isText(BufferBytes.readOnly(data), StandardCharsets.UTF_8);
   }
 }

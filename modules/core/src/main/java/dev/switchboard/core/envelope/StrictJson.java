@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.jackson.JacksonCodec;
 
 import java.io.IOException;
@@ -65,7 +64,7 @@ public final class StrictJson {
     if (end == 0 || length > FACTORY.streamReadConstraints().getMaxStringLength()) {
       return false;
     }
-    ByteBuf bytes = ((BufferInternal) utf8).getByteBuf();
+    ByteBuf bytes = BufferBytes.readOnly(utf8);
     try {
       if (parser == null) {
         parser = FACTORY.createNonBlockingByteArrayParser();
