@@ -11,6 +11,9 @@
 set -e
 cd "$(dirname "$0")/../.."
 mvn -B -q -pl modules/server,modules/bench -am package -DskipTests
+case " $* " in
+  *" --help "*) exec java -cp modules/bench/target/switchboard-bench.jar dev.switchboard.bench.relay.RelayBench --help ;;
+esac
 (cd modules/bench/node-relay && npm ci --no-audit --no-fund --loglevel=error)
 
 relays=""

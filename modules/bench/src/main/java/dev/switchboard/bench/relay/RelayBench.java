@@ -17,21 +17,8 @@ import java.util.concurrent.TimeUnit;
  * peers, scenario by scenario, each relay in a fresh process; the runs of one row are interleaved
  * (round 1: every relay, round 2: every relay...), so that a busy minute hits them all.
  *
- * <pre>
- * java -cp switchboard-bench.jar dev.switchboard.bench.relay.RelayBench
- *      [--jar modules/server/target/switchboard.jar] [--node-relay modules/bench/node-relay/relay.js]
- *      [--scenarios 1@max,1@1000,...] (default: the whole matrix, {@link #MATRIX}) [--seconds 5] [--warmup 2]
- *      [--repeat 1] (rounds per row, each relay in turn; the table shows the median of each column; loss and
- *           duplicates are summed; the relays of a row are started once, fresh, and kept for its rounds)
- *      [--relays node-ws,node-red,python,switchboard]
- *           switchboard: through bin/switchboard, the README's launch (the launcher's JVM defaults);
- *           switchboard-jar: java [--jvm flags] -jar switchboard.jar
- *      [--clients node|java] (node: Node ws clients, one frame per event, JSON.parse each; java: Vert.x clients)
- *      [--fleet-processes 2] (Node processes the node clients are spread over)
- *      [--jvm "-Xmx256m"]   (JVM options of switchboard-jar; default none)
- *      [--threads]          (after each round, each relay's CPU by thread name: where the time went)
- *      [--event-loops 4]    (Switchboard's eventLoops; default: the product's, one)
- * </pre>
+ * Its options are in {@link RelayBenchOptions#USAGE} ({@code --help}); {@code modules/bench/run-relay-bench.sh}
+ * builds the jars, installs the peers and runs it.
  */
 public final class RelayBench {
   private RelayBench() {
@@ -53,10 +40,19 @@ public final class RelayBench {
 
     static Scenario parse(String text) {
       String[] parts = text.trim().split("@");
-      if (parts.length != 2) {
-        throw new IllegalArgumentException("scenario '" + text + "' must look like 100@300 or 100@max");
+      try {
+        if (parts.length == 2) {
+          int clients = Integer.parseInt(parts[0]);
+          int rate = parts[1].equals("max") ? 0 : Integer.parseInt(parts[1]);
+          if (clients >= 1 && clients <= 100_000 && (parts[1].equals("max") || rate >= 1)) {
+            return new Scenario(clients, rate);
+          }
+        }
+      } catch (NumberFormatException e) {
+        // answered below
       }
-      return new Scenario(Integer.parseInt(parts[0]), parts[1].equals("max") ? 0 : Integer.parseInt(parts[1]));
+      throw new IllegalArgumentException("scenario '" + text + "' must look like 100@300 (clients@messages per second, "
+          + "1 to 100,000 clients) or 100@max");
     }
   }
 
@@ -76,22 +72,29 @@ public final class RelayBench {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> options = options(args);
-    Path jar = Path.of(options.getOrDefault("jar", "modules/server/target/switchboard.jar"));
-    Path nodeRelay = Path.of(options.getOrDefault("node-relay", "modules/bench/node-relay/relay.js"));
-    List<Scenario> scenarios = new ArrayList<>();
-    for (String s : options.getOrDefault("scenarios", MATRIX).split(",")) {
-      scenarios.add(Scenario.parse(s));
+    RelayBenchOptions options;
+    try {
+      options = RelayBenchOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("relay benchmark: " + e.getMessage() + " (--help lists the options)");
+      System.exit(2);
+      return;
     }
-    List<String> relays = List.of(options.getOrDefault("relays", "node-ws,node-red,python,switchboard").split(","));
-    String clients = options.getOrDefault("clients", "node");
-    int fleetProcesses = Integer.parseInt(options.getOrDefault("fleet-processes", "2"));
-    String jvm = options.getOrDefault("jvm", "").trim();
-    List<String> jvmOptions = jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+"));
-    int seconds = Integer.parseInt(options.getOrDefault("seconds", "5"));
-    int warmup = Integer.parseInt(options.getOrDefault("warmup", "2"));
-    int repeat = Integer.parseInt(options.getOrDefault("repeat", "1"));
-    Integer eventLoops = options.containsKey("event-loops") ? Integer.valueOf(options.get("event-loops")) : null;
+    if (options.help()) {
+      System.out.print(RelayBenchOptions.USAGE);
+      return;
+    }
+    Path jar = options.jar();
+    Path nodeRelay = options.nodeRelay();
+    List<Scenario> scenarios = options.scenarios();
+    List<String> relays = options.relays();
+    String clients = options.clients();
+    int fleetProcesses = options.fleetProcesses();
+    List<String> jvmOptions = options.jvmOptions();
+    int seconds = options.seconds();
+    int warmup = options.warmup();
+    int repeat = options.repeat();
+    Integer eventLoops = options.eventLoops();
     Path workDir = Files.createDirectories(Path.of("modules/bench/target/relay-bench"));
     Path bench = nodeRelay.toAbsolutePath().getParent().getParent();
 
@@ -110,7 +113,7 @@ public final class RelayBench {
             Clients fleet = clients.equals("java") ? new ClientFleet(vertx, scenario.clients())
                 : new NodeFleet(bench.resolve("node-relay/fleet.js"), scenario.clients(), fleetProcesses, workDir);
             RelayUnderTest started = RelayUnderTest.start(vertx, relay, scenario, fleet, jar, jvmOptions, eventLoops, bench, workDir);
-            started.showThreads = options.containsKey("threads");
+            started.showThreads = options.threads();
             row.put(relay, started);
           }
           for (int i = 0; i < repeat; i++) {
@@ -188,20 +191,5 @@ public final class RelayBench {
     } catch (Exception e) {
       return "unknown";
     }
-  }
-
-  private static Map<String, String> options(String[] args) {
-    Map<String, String> options = new LinkedHashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--threads")) { // the one flag without a value
-        options.put("threads", "true");
-        continue;
-      }
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException("arguments are --name value pairs; got '" + args[i] + "'");
-      }
-      options.put(args[i].substring(2), args[++i]);
-    }
-    return options;
   }
 }
