@@ -27,8 +27,15 @@ public final class RecoveryBench {
 
   public static void main(String[] args) throws Exception {
     java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    List<String> known = List.of("clients", "cycles", "relays", "jar", "node-relay");
+    for (int i = 0; i < args.length; i += 2) {
+      String name = args[i].replaceFirst("^--", "");
+      if (!args[i].startsWith("--") || !known.contains(name) || i + 1 >= args.length) {
+        System.err.println("recovery benchmark: '" + args[i] + "' is not one of --clients N, --cycles N, --relays a,b, --jar PATH,"
+            + " --node-relay PATH, each with a value");
+        System.exit(2);
+      }
+      options.put(name, args[i + 1]);
     }
     Path jar = Path.of(options.getOrDefault("jar", "modules/server/target/switchboard.jar"));
     Path nodeRelay = Path.of(options.getOrDefault("node-relay", "modules/bench/node-relay/relay.js"));
