@@ -84,41 +84,32 @@ public final class RelayBench {
       System.out.print(RelayBenchOptions.USAGE);
       return;
     }
-    Path jar = options.jar();
-    Path nodeRelay = options.nodeRelay();
-    List<Scenario> scenarios = options.scenarios();
-    List<String> relays = options.relays();
-    String clients = options.clients();
-    int fleetProcesses = options.fleetProcesses();
-    List<String> jvmOptions = options.jvmOptions();
-    int seconds = options.seconds();
-    int warmup = options.warmup();
-    int repeat = options.repeat();
-    Integer eventLoops = options.eventLoops();
     Path workDir = Files.createDirectories(Path.of("modules/bench/target/relay-bench"));
-    Path bench = nodeRelay.toAbsolutePath().getParent().getParent();
+    Path bench = options.nodeRelay().toAbsolutePath().getParent().getParent();
 
     System.out.printf("relay benchmark: %s clients (%d Node processes), %d s measured after %d s warm-up per run, median of %d; switchboard-jar JVM options: %s; load average before: %s%n",
-        clients, fleetProcesses, seconds, warmup, repeat, jvmOptions.isEmpty() ? "none" : jvmOptions, loadAverage());
+        options.clients(), options.fleetProcesses(), options.seconds(), options.warmup(), options.repeat(),
+        options.jvmOptions().isEmpty() ? "none" : options.jvmOptions(), loadAverage());
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     List<Result> results = new ArrayList<>();
     try {
-      for (Scenario scenario : scenarios) {
+      for (Scenario scenario : options.scenarios()) {
         // Every relay of the row starts fresh, with its own upstream and clients, and is kept for the
         // row's rounds: round 1 measures each relay in turn, then round 2... (the others sit idle).
         Map<String, RelayUnderTest> row = new LinkedHashMap<>();
         Map<String, List<Result>> runs = new LinkedHashMap<>();
         try {
-          for (String relay : relays) {
-            Clients fleet = clients.equals("java") ? new ClientFleet(vertx, scenario.clients())
-                : new NodeFleet(bench.resolve("node-relay/fleet.js"), scenario.clients(), fleetProcesses, workDir);
-            RelayUnderTest started = RelayUnderTest.start(vertx, relay, scenario, fleet, jar, jvmOptions, eventLoops, bench, workDir);
+          for (String relay : options.relays()) {
+            Clients fleet = options.clients().equals("java") ? new ClientFleet(vertx, scenario.clients())
+                : new NodeFleet(bench.resolve("node-relay/fleet.js"), scenario.clients(), options.fleetProcesses(), workDir);
+            RelayUnderTest started = RelayUnderTest.start(vertx, relay, scenario, fleet, options.jar(), options.jvmOptions(),
+                options.eventLoops(), bench, workDir);
             started.showThreads = options.threads();
             row.put(relay, started);
           }
-          for (int i = 0; i < repeat; i++) {
+          for (int i = 0; i < options.repeat(); i++) {
             for (RelayUnderTest relay : row.values()) {
-              Result r = relay.round(seconds, warmup);
+              Result r = relay.round(options.seconds(), options.warmup());
               runs.computeIfAbsent(r.relay(), k -> new ArrayList<>()).add(r);
               System.out.printf("  %-16s %-12s %,10.0f deliveries/s  p99 %7.2f ms  CPU %6.2f s/100k  RSS peak %4.0f MB  missing %d  dup %d  connected %d/%d  load %s%n",
                   r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.cpuPer100k(), r.rssPeak(), r.missing(), r.duplicates(),

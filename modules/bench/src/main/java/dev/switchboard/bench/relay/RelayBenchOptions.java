@@ -2,6 +2,7 @@ package dev.switchboard.bench.relay;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,8 @@ record RelayBenchOptions(Path jar, Path nodeRelay, List<RelayBench.Scenario> sce
                switchboard-jar: java [--jvm flags] -jar switchboard.jar
         --seconds 5        measured per round
         --warmup 2         sending before each round is measured (until every client has a message)
-        --repeat 1         rounds per row, each relay in turn; the table has the median of each column
+        --repeat 1         rounds per row, each relay in turn (each relay starts fresh once per row and
+                           is kept for its rounds); the table has the median of each column
         --clients node     node: Node ws clients, one frame per event, JSON.parse each; java: Vert.x clients
         --fleet-processes 2   Node processes the node clients are spread over
         --jvm "-Xmx256m"   JVM options of switchboard-jar (default none)
@@ -41,7 +43,7 @@ record RelayBenchOptions(Path jar, Path nodeRelay, List<RelayBench.Scenario> sce
 
   /** @throws IllegalArgumentException with what is wrong, for the first argument that is */
   static RelayBenchOptions parse(String... args) {
-    Map<String, String> given = new java.util.LinkedHashMap<>();
+    Map<String, String> given = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String name = args[i].startsWith("--") ? args[i].substring(2) : null;
       if (name != null && FLAGS.contains(name)) {
