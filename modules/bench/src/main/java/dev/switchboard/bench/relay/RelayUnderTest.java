@@ -50,8 +50,7 @@ final class RelayUnderTest implements AutoCloseable {
       case "node-ws" -> RelayProcess.node(bench.resolve("node-relay/relay.js"), generator.port(), workDir);
       case "node-red" -> RelayProcess.nodeRed(bench.resolve("node-red"), generator.port(), workDir);
       case "python" -> RelayProcess.python(bench.resolve("python-relay/relay.py"), generator.port(), workDir);
-      default -> throw new IllegalArgumentException("unknown relay '" + name
-          + "'; use node-ws, node-red, python, switchboard or switchboard-jar");
+      default -> throw new IllegalArgumentException("unknown relay '" + name + "'; use " + String.join(", ", RelayBenchOptions.RELAYS));
     };
     try {
       generator.relayConnected().await(30, TimeUnit.SECONDS);
