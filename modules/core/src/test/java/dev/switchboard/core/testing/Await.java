@@ -20,6 +20,20 @@ public final class Await {
     }
   }
 
+  /**
+   * Like {@link #until}, with {@code detail} (asked once, on failure) in the failure message: what the
+   * system looked like when the wait gave up.
+   */
+  public static void until(Duration timeout, String what, BooleanSupplier condition, Supplier<String> detail) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what + "; " + detail.get());
+      }
+      pause();
+    }
+  }
+
   /** Like {@link #until}, with the last observed value in the failure message. */
   public static <T> T until(Duration timeout, String what, Supplier<T> value, java.util.function.Predicate<T> test) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -32,6 +46,15 @@ public final class Await {
       last = value.get();
     }
     return last;
+  }
+
+  /** Like {@link #until(Duration, String, Supplier, java.util.function.Predicate)}, with {@code detail} (asked on failure) too. */
+  public static <T> T until(Duration timeout, String what, Supplier<T> value, java.util.function.Predicate<T> test, Supplier<String> detail) {
+    try {
+      return until(timeout, what, value, test);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; " + detail.get(), e.getCause());
+    }
   }
 
   private static void pause() {

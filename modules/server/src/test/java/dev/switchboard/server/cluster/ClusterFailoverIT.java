@@ -20,6 +20,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -80,21 +81,28 @@ class ClusterFailoverIT {
     }
     // Settled as an operator waits before the next step of a rolling restart: a node lost while the partitions
     // still move to one that has just (re)joined costs the cluster far more than a lease (docs/cluster.md).
-    JsonObject agreed = Await.until(Duration.ofSeconds(60), "every node ready and safe, showing the feed connected by one owner", () -> {
+    AtomicReference<JsonObject> agreed = new AtomicReference<>();
+    Await.until(Duration.ofSeconds(60), "every node ready and safe, showing the feed connected by one owner", () -> {
       JsonObject first = nodes.connected(0, "feed", 0);
       for (int i = 0; i < 3; i++) {
         JsonObject s = nodes.connected(i, "feed", 0);
         if (s == null || first == null || !s.getString("owner").equals(first.getString("owner"))
             || !Objects.equals(s.getLong("epoch"), first.getLong("epoch")) || nodes.get(i, "/health/ready").statusCode() != 200
             || !Boolean.TRUE.equals(new JsonObject(nodes.get(i, "/api/cluster").body()).getBoolean("safe"))) {
-          return null;
+          return false;
         }
       }
-      return first;
-    }, Objects::nonNull);
+      agreed.set(first);
+      return true;
+    }, this::clusterNow);
     assertEquals(1, upstream.concurrentConnections(), "one connection to the upstream");
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections while nodes joined");
-    return agreed;
+    return agreed.get();
+  }
+
+  /** What a failed wait quotes: each node's view of the feed and the cluster, then the cluster's story from the logs. */
+  private String clusterNow() {
+    return "what each node says:" + nodes.picture("feed") + nodes.timeline(40);
   }
 
   private static int owner(JsonObject status) {
@@ -113,7 +121,7 @@ class ClusterFailoverIT {
     long killed = System.nanoTime();
     nodes.kill(owner);
     JsonObject after = Await.until(Duration.ofSeconds(40), "another node connected after kill -9 of " + before.getString("owner"),
-        () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull);
+        () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull, this::clusterNow);
     long ms = (System.nanoTime() - killed) / 1_000_000;
 
     assertNotEquals(before.getString("owner"), after.getString("owner"));
@@ -136,7 +144,7 @@ class ClusterFailoverIT {
     long termed = System.nanoTime();
     nodes.signal(owner, "TERM");
     JsonObject after = Await.until(Duration.ofSeconds(30), "another node connected after SIGTERM of " + before.getString("owner"),
-        () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull);
+        () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull, this::clusterNow);
     long ms = (System.nanoTime() - termed) / 1_000_000;
 
     assertNotEquals(before.getString("owner"), after.getString("owner"));
@@ -158,13 +166,14 @@ class ClusterFailoverIT {
     List<Integer> others = List.of((owner + 1) % 3, (owner + 2) % 3);
     try (Subscriber first = new Subscriber(vertx, nodes.httpPort(others.get(0)), "feed");
          Subscriber second = new Subscriber(vertx, nodes.httpPort(others.get(1)), "feed")) {
-      Await.until(Duration.ofSeconds(20), "both consumers receive the feed", () -> first.countFrom(epoch) >= 10 && second.countFrom(epoch) >= 10);
+      Await.until(Duration.ofSeconds(20), "both consumers receive the feed", () -> first.countFrom(epoch) >= 10 && second.countFrom(epoch) >= 10,
+          () -> "consumers: " + first.summary() + "; " + second.summary() + "; " + clusterNow());
 
       long stopped = System.nanoTime();
       nodes.signal(owner, "STOP");
       try {
         JsonObject after = Await.until(Duration.ofSeconds(60), "another node connected while " + before.getString("owner") + " is frozen",
-            () -> nodes.connected(others.get(0), "feed", epoch), Objects::nonNull);
+            () -> nodes.connected(others.get(0), "feed", epoch), Objects::nonNull, this::clusterNow);
         long takeoverMs = (System.nanoTime() - stopped) / 1_000_000;
         long newEpoch = after.getLong("epoch");
         // The lease runs from the owner's last renewal, which came up to one renew interval before the pause.
@@ -173,8 +182,10 @@ class ClusterFailoverIT {
             + LEASE.toMillis() + " ms from the last renewal, at most " + RENEW_INTERVAL.toMillis() + " ms before the pause) had run out");
         // The frozen process's socket is still open, so the upstream now sees two: the limit docs/cluster.md states.
         // What must hold: the new owner's data flows, and the old owner's never reaches a consumer again.
-        Await.until(Duration.ofSeconds(20), "the new owner's messages reach both consumers",
-            () -> first.countFrom(newEpoch) >= 20 && second.countFrom(newEpoch) >= 20);
+        Await.until(Duration.ofSeconds(20), "the new owner's messages (epoch " + newEpoch + ", owner " + after.getString("owner")
+                + ") reach both consumers", () -> first.countFrom(newEpoch) >= 20 && second.countFrom(newEpoch) >= 20,
+            () -> "consumer on " + ClusterProcesses.name(others.get(0)) + ": " + first.summary() + "; consumer on "
+                + ClusterProcesses.name(others.get(1)) + ": " + second.summary() + "; " + clusterNow());
         int during = upstream.concurrentConnections();
 
         long resumed = System.nanoTime();
@@ -184,7 +195,8 @@ class ClusterFailoverIT {
         upstream.resetMaxConcurrent();
         // Messages the old owner had buffered while frozen, and whatever it read after waking, had their chance to arrive.
         long seen = first.countFrom(newEpoch);
-        Await.until(Duration.ofSeconds(20), "more of the new owner's messages", () -> first.countFrom(newEpoch) >= seen + 40);
+        Await.until(Duration.ofSeconds(20), "more of the new owner's messages", () -> first.countFrom(newEpoch) >= seen + 40,
+            () -> "consumer: " + first.summary() + "; " + clusterNow());
 
         assertEquals(List.of(), first.violations(), "consumer on " + ClusterProcesses.name(others.get(0)));
         assertEquals(List.of(), second.violations(), "consumer on " + ClusterProcesses.name(others.get(1)));
@@ -201,7 +213,7 @@ class ClusterFailoverIT {
     Await.until(Duration.ofSeconds(60), "the woken node rejoined, showing the new owner", () -> {
       JsonObject s = nodes.connected(owner, "feed", epoch);
       return s != null && !s.getString("owner").equals(before.getString("owner"));
-    });
+    }, this::clusterNow);
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections after the old owner closed");
   }
 
@@ -224,7 +236,7 @@ class ClusterFailoverIT {
     // The woken owner stopped the listener and is a candidate like the others: the lease it can no longer
     // renew is taken once it has stood unrenewed for a whole lease, under the next epoch.
     JsonObject after = Await.until(Duration.ofSeconds(60), "the feed connected again under the next epoch",
-        () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull);
+        () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull, this::clusterNow);
     Await.until(Duration.ofSeconds(60), "every node agrees on the owner, and the upstream has its connection", () -> {
       for (int i = 0; i < 3; i++) {
         JsonObject s = nodes.connected(i, "feed", before.getLong("epoch"));
@@ -233,7 +245,7 @@ class ClusterFailoverIT {
         }
       }
       return upstream.concurrentConnections() == 1;
-    });
+    }, () -> "upstream connections: " + upstream.concurrentConnections() + "; " + clusterNow());
     assertEquals(1, upstream.concurrentConnections());
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
     System.out.printf("6 s pause of %s: connected again through %s (epoch %d -> %d)%n", before.getString("owner"),

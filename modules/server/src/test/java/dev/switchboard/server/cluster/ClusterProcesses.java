@@ -14,9 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Three Switchboard nodes as real processes, each the packaged launcher (target/bin/switchboard, the
@@ -36,6 +39,7 @@ final class ClusterProcesses implements AutoCloseable {
   private final int[] hazelcastPorts;
   private final int[] httpPorts;
   private final Process[] processes = new Process[3];
+  private final boolean[] frozen = new boolean[3];
   private final String clusterName = "it-" + UUID.randomUUID().toString().substring(0, 8);
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -151,6 +155,9 @@ final class ClusterProcesses implements AutoCloseable {
     if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
       throw new AssertionError("kill -" + signal + " " + processes[i].pid() + " failed");
     }
+    if (signal.equals("STOP") || signal.equals("CONT")) {
+      frozen[i] = signal.equals("STOP");
+    }
   }
 
   /** SIGTERM, then waits for the clean exit (0). */
@@ -217,6 +224,57 @@ final class ClusterProcesses implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted", e);
     }
+  }
+
+  /**
+   * What each node says now, a line each: {@code listener}'s state, owner and epoch, readiness, and the
+   * cluster as that node sees it. A failed wait quotes it, so that it says which node disagreed and how.
+   * A frozen node is not asked (it would hold each request until its timeout).
+   */
+  String picture(String listener) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < 3; i++) {
+      out.append("\n  ").append(name(i)).append(": ");
+      if (!running(i) || frozen[i]) {
+        out.append(running(i) ? "frozen (SIGSTOP)" : "not running");
+        continue;
+      }
+      JsonObject s = status(i, listener);
+      out.append(s == null ? "no " + listener : s.getString("state") + " owner=" + s.getString("owner") + " epoch=" + s.getValue("epoch")
+          + (s.getString("unassigned_reason") == null ? "" : " (" + s.getString("unassigned_reason") + ")"));
+      out.append(", ready=").append(get(i, "/health/ready").statusCode());
+      HttpResponse<String> cluster = get(i, "/api/cluster");
+      if (cluster.statusCode() == 200) {
+        JsonObject c = new JsonObject(cluster.body());
+        out.append(", sees ").append(c.getValue("nodes")).append(" safe=").append(c.getValue("safe"))
+            .append(" fenced=").append(c.getValue("fenced")).append(" stale_dropped=").append(c.getValue("stale_dropped"));
+      } else {
+        out.append(", /api/cluster answered ").append(cluster.statusCode());
+      }
+    }
+    return out.toString();
+  }
+
+  /**
+   * The cluster's story from the three logs, merged in time order: starts, ownership changes, fencing,
+   * Hazelcast's suspicions and merges (the last {@code lines} of them). A failed wait quotes it.
+   */
+  String timeline(int lines) {
+    Pattern wanted = Pattern.compile("^---- start|Ownership|Supervisor|is suspected|is merging");
+    List<String[]> merged = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      for (String line : log(i, "").split("\n")) {
+        if (wanted.matcher(line).find()) {
+          // "---- start <instant>" or "<instant> LEVEL ...": the instant orders the merged story.
+          String at = line.startsWith("---- start ") ? line.substring("---- start ".length()) : line.split(" ", 2)[0];
+          merged.add(new String[] {at, name(i) + " | " + (line.length() > 220 ? line.substring(0, 220) + "..." : line)});
+        }
+      }
+    }
+    merged.sort(Comparator.comparing(entry -> entry[0]));
+    List<String> story = merged.subList(Math.max(0, merged.size() - lines), merged.size()).stream().map(entry -> entry[1]).toList();
+    return "\n---- the cluster's story (last " + lines + " lines of the node logs' ownership, fencing, suspicions and merges)\n"
+        + String.join("\n", story);
   }
 
   /** The end of node {@code i}'s log: what a failure message quotes. */

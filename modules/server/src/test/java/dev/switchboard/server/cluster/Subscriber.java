@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -56,6 +57,15 @@ final class Subscriber implements AutoCloseable {
   /** How many envelopes of {@code epoch} (or newer) arrived. */
   synchronized long countFrom(long epoch) {
     return received.stream().filter(r -> r.epoch >= epoch).count();
+  }
+
+  /** What arrived, for a failure message: how many envelopes of each epoch, and how long ago the last one. */
+  synchronized String summary() {
+    Map<Long, Long> byEpoch = new TreeMap<>();
+    received.forEach(r -> byEpoch.merge(r.epoch, 1L, Long::sum));
+    String last = received.isEmpty() ? "nothing yet"
+        : "the last " + (System.nanoTime() - received.get(received.size() - 1).at) / 1_000_000 + " ms ago";
+    return received.size() + " envelopes, by epoch " + byEpoch + ", " + last;
   }
 
   /**
