@@ -24,8 +24,12 @@ import java.util.Map;
  * drives.
  */
 public final class ClusterNode extends VerticleBase {
+  /** Every route the event bus has cached is read again this often: a lost registration report mends within it. */
+  private static final long ROUTE_REFRESH_MS = 10_000;
+
   private final ClusterSettings settings;
   private final HazelcastInstance hazelcast;
+  private final RouteRefreshingClusterManager routes;
   private final Supervisor supervisor;
   private final ListenerKinds kinds;
   private final List<ListenerDefinition> seeds;
@@ -38,6 +42,8 @@ public final class ClusterNode extends VerticleBase {
   private ClusterControl control;
   private NodeEvents nodeEvents;
   private PartitionSafety safety;
+  private long routeRefresh;
+  private boolean refreshingRoutes;
 
   /**
    * What {@code /metrics}, {@code /api/cluster} and the dashboard read of this node.
@@ -57,10 +63,11 @@ public final class ClusterNode extends VerticleBase {
   }
 
   /** @param seeds the config file's listeners: they define the cluster's listeners when no node has any yet */
-  public ClusterNode(ClusterSettings settings, HazelcastInstance hazelcast, Supervisor supervisor, ListenerKinds kinds,
-                     List<ListenerDefinition> seeds, Path dataDir, Map<String, String> env) {
+  public ClusterNode(ClusterSettings settings, HazelcastInstance hazelcast, RouteRefreshingClusterManager routes, Supervisor supervisor,
+                     ListenerKinds kinds, List<ListenerDefinition> seeds, Path dataDir, Map<String, String> env) {
     this.settings = settings;
     this.hazelcast = hazelcast;
+    this.routes = routes;
     this.supervisor = supervisor;
     this.kinds = kinds;
     this.seeds = seeds;
@@ -78,15 +85,25 @@ public final class ClusterNode extends VerticleBase {
     nodeEvents = new NodeEvents(context, hazelcast);
     nodeEvents.start();
     safety = new PartitionSafety(vertx, hazelcast, settings.lease().renewInterval().toMillis());
-    ClusterStatusView view = new ClusterStatusView(context, settings, members, state, ownership, guard, supervisor);
+    ClusterStatusView view = new ClusterStatusView(context, settings, members, state, ownership, guard, supervisor, routes);
+    routeRefresh = vertx.setPeriodic(ROUTE_REFRESH_MS, id -> refreshRoutes());
     control = new ClusterControl(context, state, view, kinds, env, dataDir);
     // Any node takes any command: the control address is served here as on every other node.
     vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(control)::handle);
     return view.start().compose(v -> state.start()).compose(v -> ownership.start());
   }
 
+  /** One refresh at a time: with many addresses a refresh may outlast the interval on a loaded machine. */
+  private void refreshRoutes() {
+    if (!refreshingRoutes) {
+      refreshingRoutes = true;
+      routes.refresh().onComplete(ar -> refreshingRoutes = false);
+    }
+  }
+
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(routeRefresh);
     if (nodeEvents != null) {
       nodeEvents.stop();
     }

@@ -65,6 +65,7 @@ public final class ClusterStatusView {
   private final Ownership ownership;
   private final EpochGuard guard;
   private final Supervisor supervisor;
+  private final RouteRefreshingClusterManager routes;
   private final Map<String, Received> received = new HashMap<>();
   /** What this node's stream says now, per listener. */
   private final Map<String, Shown> shown = new LinkedHashMap<>();
@@ -77,7 +78,7 @@ public final class ClusterStatusView {
   private long definitionSeq;
 
   ClusterStatusView(Context context, ClusterSettings settings, Members members, ClusterState state, Ownership ownership,
-                    EpochGuard guard, Supervisor supervisor) {
+                    EpochGuard guard, Supervisor supervisor, RouteRefreshingClusterManager routes) {
     this.vertx = context.owner();
     this.context = context;
     this.settings = settings;
@@ -86,11 +87,14 @@ public final class ClusterStatusView {
     this.ownership = ownership;
     this.guard = guard;
     this.supervisor = supervisor;
+    this.routes = routes;
   }
 
   Future<?> start() {
-    vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_STATUS, msg -> onStatus(msg.body()));
-    vertx.eventBus().consumer(RESEND, msg -> supervisor.republish());
+    Future<Void> statuses = vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_STATUS, msg -> onStatus(msg.body())).completion();
+    // A node that has just joined asks for the statuses once its consumers are registered (below). The
+    // routes are read again first: the event bus's own report of its registration may not have come.
+    Future<Void> resends = vertx.eventBus().consumer(RESEND, msg -> routes.refresh().onComplete(ar -> supervisor.republish())).completion();
     vertx.eventBus().localConsumer(Addresses.STATUS_SNAPSHOT, msg -> msg.reply(snapshotJson()));
     state.watch(name -> {
       announceDefinition(name);
@@ -104,7 +108,7 @@ public final class ClusterStatusView {
     });
     vertx.setPeriodic(settings.lease().renewInterval().toMillis(), id -> refreshAll());
     state.loaded().onSuccess(v -> vertx.eventBus().publish(RESEND, new JsonObject().put("node", settings.node())));
-    return Future.succeededFuture();
+    return Future.all(statuses, resends);
   }
 
   /** Says on this node's {@code switchboard.definitions} that a listener was defined, changed or removed, as a single process does. */

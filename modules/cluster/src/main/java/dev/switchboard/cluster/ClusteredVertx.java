@@ -27,14 +27,18 @@ public final class ClusteredVertx {
   private ClusteredVertx() {
   }
 
-  /** The started node and its cluster manager (which holds the Hazelcast instance). */
-  public record Node(Vertx vertx, HazelcastClusterManager clusterManager) {
+  /**
+   * The started node: its Vert.x, its cluster manager (which holds the Hazelcast instance), and the same
+   * manager as the event bus sees it, whose routes can be read again.
+   */
+  public record Node(Vertx vertx, HazelcastClusterManager clusterManager, RouteRefreshingClusterManager routes) {
   }
 
   public static Future<Node> start(ClusterSettings settings, VertxOptions options) {
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings));
+    RouteRefreshingClusterManager routes = new RouteRefreshingClusterManager(manager);
     options.setEventBusOptions(new EventBusOptions().setHost(settings.eventBusHost()).setPort(settings.eventBusPort()));
-    return Vertx.builder().with(options).withClusterManager(manager).buildClustered().map(vertx -> new Node(vertx, manager));
+    return Vertx.builder().with(options).withClusterManager(routes).buildClustered().map(vertx -> new Node(vertx, manager, routes));
   }
 
   static Config hazelcastConfig(ClusterSettings settings) {

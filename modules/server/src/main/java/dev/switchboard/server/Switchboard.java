@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import dev.switchboard.cluster.ClusterNode;
 import dev.switchboard.cluster.ClusteredVertx;
+import dev.switchboard.cluster.RouteRefreshingClusterManager;
 import dev.switchboard.core.ConfigException;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import dev.switchboard.core.ControlException;
@@ -37,8 +38,9 @@ public final class Switchboard {
 
   private final Vertx vertx;
   private final SwitchboardConfig config;
-  /** This node's part of the cluster; null in a single process. */
+  /** This node's Hazelcast member, and its event bus's routes; both null in a single process. */
   private final HazelcastClusterManager clusterManager;
+  private final RouteRefreshingClusterManager routes;
   private ClusterNode cluster;
   private HttpApi http;
   private Supervisor supervisor;
@@ -46,10 +48,11 @@ public final class Switchboard {
   /** Everything deployed: the readiness probe's answer. */
   private volatile boolean ready;
 
-  private Switchboard(Vertx vertx, SwitchboardConfig config, HazelcastClusterManager clusterManager) {
+  private Switchboard(Vertx vertx, SwitchboardConfig config, ClusteredVertx.Node node) {
     this.vertx = vertx;
     this.config = config;
-    this.clusterManager = clusterManager;
+    this.clusterManager = node == null ? null : node.clusterManager();
+    this.routes = node == null ? null : node.routes();
   }
 
   /** Builds Vert.x and deploys everything. Fails (and closes Vert.x) if any part fails to start. */
@@ -68,7 +71,7 @@ public final class Switchboard {
     // jar): fewer system calls and allocations per message than Java's NIO selector. Elsewhere NIO.
     options.setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true);
     Future<Switchboard> built = config.cluster().enabled()
-        ? ClusteredVertx.start(config.cluster(), options).map(node -> new Switchboard(node.vertx(), config, node.clusterManager()))
+        ? ClusteredVertx.start(config.cluster(), options).map(node -> new Switchboard(node.vertx(), config, node))
         : Future.succeededFuture(new Switchboard(Vertx.builder().with(options).build(), config, null));
     return built.onSuccess(app -> logThreads(app.vertx, config)).compose(app -> app.deploy(registry)
         .map(app)
@@ -107,7 +110,7 @@ public final class Switchboard {
             return Future.succeededFuture();
           }
           // Before the status module: in a cluster, this node's view of every listener is its status stream.
-          cluster = new ClusterNode(config.cluster(), clusterManager.getHazelcastInstance(), supervisor, config.kinds(),
+          cluster = new ClusterNode(config.cluster(), clusterManager.getHazelcastInstance(), routes, supervisor, config.kinds(),
               config.listeners(), config.dataDir(), config.env());
           return vertx.deployVerticle(cluster);
         })

@@ -3,10 +3,8 @@ package dev.switchboard.server;
 import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.core.ControlPlane;
 import dev.switchboard.core.ListenerStatus;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -115,8 +113,7 @@ final class ClusterFixture implements AutoCloseable {
    * HTTP server keep running, cut off, until {@link #close()}.
    */
   void cutOff(int i) {
-    HazelcastClusterManager manager = (HazelcastClusterManager) ((VertxInternal) nodes[i].vertx()).clusterManager();
-    manager.getHazelcastInstance().getLifecycleService().terminate();
+    nodes[i].clusterManager().getHazelcastInstance().getLifecycleService().terminate();
     cut[i] = true;
   }
 
