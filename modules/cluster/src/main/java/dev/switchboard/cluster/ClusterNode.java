@@ -52,13 +52,15 @@ public final class ClusterNode extends VerticleBase {
    * @param configured   how many Switchboard nodes the config lists
    * @param safe         every partition has its backup and none is migrating: another node may stop now
    * @param staleDropped messages of a replaced owner's epoch dropped here (sent or received)
+   * @param routesMended event-bus routes a refresh found stale and mended ({@link RouteRefreshingClusterManager})
    */
   public record Facts(String node, List<String> nodes, int configured, int majority, boolean majorityPresent, boolean safe,
-                      int leasesHeld, long takeovers, long fenced, long staleDropped) {
+                      int leasesHeld, long takeovers, long fenced, long staleDropped, long routesMended) {
     public JsonObject toJson() {
       return new JsonObject().put("clustered", true).put("node", node).put("nodes", new JsonArray(nodes)).put("configured", configured)
           .put("majority", majority).put("majority_present", majorityPresent).put("safe", safe).put("leases_held", leasesHeld)
-          .put("takeovers", takeovers).put("fenced", fenced).put("stale_dropped", staleDropped);
+          .put("takeovers", takeovers).put("fenced", fenced).put("stale_dropped", staleDropped)
+          .put("routes_mended", routesMended);
     }
   }
 
@@ -135,6 +137,7 @@ public final class ClusterNode extends VerticleBase {
   public Facts facts() {
     List<String> nodes = members.nodes();
     return new Facts(settings.node(), nodes, settings.members().size(), settings.majority(), nodes.size() >= settings.majority(),
-        safety.safe(), ownership.held(), ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound());
+        safety.safe(), ownership.held(), ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound(),
+        routes.mended());
   }
 }

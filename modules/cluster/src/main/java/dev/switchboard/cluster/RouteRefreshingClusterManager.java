@@ -14,11 +14,15 @@ import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.core.spi.cluster.RegistrationListener;
 import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Hazelcast's cluster manager as the event bus sees it, with one addition: {@link #refresh} reads again
@@ -32,10 +36,40 @@ import java.util.concurrent.ConcurrentHashMap;
  * does what that report would have done, for every cached address.
  */
 public final class RouteRefreshingClusterManager implements ClusterManager {
+  private static final Logger LOG = LoggerFactory.getLogger(RouteRefreshingClusterManager.class);
+  /** A route given to the event bus more recently than this may differ from a read only by a report still on its way. */
+  private static final long SETTLED_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /** The consumers of an address as the event bus was last given them, and when. */
+  private record Route(Set<RegistrationInfo> consumers, long at) {
+    static Route of(List<RegistrationInfo> consumers) {
+      return new Route(Set.copyOf(consumers), System.nanoTime());
+    }
+  }
+
   private final HazelcastClusterManager hazelcast;
-  /** Addresses the event bus has looked up: what it may have cached. */
-  private final Set<String> looked = ConcurrentHashMap.newKeySet();
-  private volatile RegistrationListener routes;
+  /** Every address the event bus has looked up (what it may have cached), with what it was given. */
+  private final Map<String, Route> routes = new ConcurrentHashMap<>();
+  private final AtomicLong mended = new AtomicLong();
+  private volatile RegistrationListener eventBus;
+  /** Where Hazelcast reports registration changes: each route is noted, then handed to the event bus. */
+  private final RegistrationListener reports = new RegistrationListener() {
+    @Override
+    public void registrationsUpdated(RegistrationUpdateEvent event) {
+      routes.computeIfPresent(event.address(), (address, before) -> Route.of(event.registrations()));
+      eventBus.registrationsUpdated(event);
+    }
+
+    @Override
+    public void registrationsLost() {
+      eventBus.registrationsLost();
+    }
+
+    @Override
+    public boolean wantsUpdatesFor(String address) {
+      return eventBus.wantsUpdatesFor(address);
+    }
+  };
 
   public RouteRefreshingClusterManager(HazelcastClusterManager hazelcast) {
     this.hazelcast = hazelcast;
@@ -47,24 +81,28 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
    * address that fails to read keeps what it had until the next refresh.
    */
   public Future<Integer> refresh() {
-    RegistrationListener listener = routes;
+    RegistrationListener listener = eventBus;
     Future<Integer> done = Future.succeededFuture(0);
     if (listener == null) {
       return done;
     }
-    for (String address : List.copyOf(looked)) {
-      // Removed first, then kept if still cached: a lookup racing with this check adds it back itself.
-      looked.remove(address);
+    for (String address : List.copyOf(routes.keySet())) {
+      // Removed first, then kept if still cached: a lookup racing with this check puts it back itself.
+      Route before = routes.remove(address);
       if (!listener.wantsUpdatesFor(address)) {
         continue;
       }
-      looked.add(address);
+      if (before != null) { // null: a refresh running alongside (a resend) has it in hand too
+        routes.putIfAbsent(address, before);
+      }
       done = done.compose(n -> {
         Promise<List<RegistrationInfo>> read = Promise.promise();
         hazelcast.getRegistrations(address, read);
         return read.future()
-            .map(list -> {
-              listener.registrationsUpdated(new RegistrationUpdateEvent(address, list));
+            .map(consumers -> {
+              noteIfMended(address, consumers);
+              routes.put(address, Route.of(consumers));
+              listener.registrationsUpdated(new RegistrationUpdateEvent(address, consumers));
               return n + 1;
             })
             .otherwise(n);
@@ -73,21 +111,45 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     return done;
   }
 
-  /** What the event bus gave to hear of registration changes (its node selector); null before it starts. */
-  RegistrationListener eventBusRoutes() {
-    return routes;
+  /** How many routes a refresh found stale and mended since this node started. */
+  public long mended() {
+    return mended.get();
+  }
+
+  private void noteIfMended(String address, List<RegistrationInfo> consumers) {
+    Route given = routes.get(address);
+    if (given != null && settled(address) && !given.consumers.equals(Set.copyOf(consumers))) {
+      mended.incrementAndGet();
+      LOG.info("event-bus route to {} was stale: {} consumer(s) on record, {} in the cluster; mended", address,
+          given.consumers.size(), consumers.size());
+    }
+  }
+
+  /** Where Hazelcast's reports of registration changes arrive: noted, then handed to the event bus. */
+  RegistrationListener reports() {
+    return reports;
+  }
+
+  /** True once the route to {@code address} was last given to the event bus long enough ago for a refresh to judge it. */
+  boolean settled(String address) {
+    Route route = routes.get(address);
+    return route != null && System.nanoTime() - route.at > SETTLED_NANOS;
   }
 
   @Override
   public void registrationListener(RegistrationListener listener) {
-    routes = listener;
-    hazelcast.registrationListener(listener);
+    eventBus = listener;
+    hazelcast.registrationListener(reports);
   }
 
   @Override
   public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
-    looked.add(address);
-    hazelcast.getRegistrations(address, promise);
+    hazelcast.getRegistrations(address, (consumers, err) -> {
+      if (err == null) {
+        routes.put(address, Route.of(consumers));
+      }
+      promise.complete(consumers, err);
+    });
   }
 
   // Everything else is Hazelcast's.

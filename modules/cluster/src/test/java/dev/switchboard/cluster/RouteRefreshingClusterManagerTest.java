@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two clustered Vert.x nodes on loopback, built as Switchboard builds them. The event bus's cached route
- * to a consumer on the other node is made stale as a lost registration report leaves it (the route
- * names only this node); a refresh must make messages reach the consumer again.
+ * to a consumer on the other node is made stale (it names only this node), as a lost or out-of-date
+ * registration report leaves it; a refresh must make messages reach the consumer again.
  */
 class RouteRefreshingClusterManagerTest {
   private static final String ADDRESS = "test.route";
@@ -55,18 +55,22 @@ class RouteRefreshingClusterManagerTest {
   }
 
   @Test
-  @DisplayName("a route left stale by a lost registration report: published messages miss the consumer until refresh() reads it again")
+  @DisplayName("a route left stale by a registration report: published messages miss the consumer until refresh() reads it"
+      + " again, and the mended route is counted")
   void refreshMendsAStaleRoute() {
     List<String> received = new CopyOnWriteArrayList<>();
     b.vertx().eventBus().<String>consumer(ADDRESS, msg -> received.add(msg.body())).completion().await();
     a.vertx().eventBus().publish(ADDRESS, "before");
     Await.until(Duration.ofSeconds(10), "node-b receives what node-a publishes", () -> received.contains("before"));
 
-    // What a lost report leaves: node-a's event bus believes only node-a itself consumes the address.
+    // A report that leaves node-a's event bus believing only node-a itself consumes the address, as an
+    // out-of-date or missing report does.
     String self = a.routes().getNodeId();
-    a.routes().eventBusRoutes().registrationsUpdated(new RegistrationUpdateEvent(ADDRESS, List.of(new RegistrationInfo(self, 1, false))));
+    a.routes().reports().registrationsUpdated(new RegistrationUpdateEvent(ADDRESS, List.of(new RegistrationInfo(self, 1, false))));
     a.vertx().eventBus().publish(ADDRESS, "stale");
 
+    // A route is judged only once it has stood for a while: a report may still be on its way.
+    Await.until(Duration.ofSeconds(10), "the stale route has stood long enough to be judged", () -> a.routes().settled(ADDRESS));
     int read = a.routes().refresh().await();
     a.vertx().eventBus().publish(ADDRESS, "after");
     Await.until(Duration.ofSeconds(10), "node-b receives what node-a publishes after the refresh", () -> received.contains("after"),
@@ -75,16 +79,20 @@ class RouteRefreshingClusterManagerTest {
     // One connection between the two nodes keeps their order: had "stale" gone out to node-b, it would be here.
     assertFalse(received.contains("stale"), "the stale route was not stale: the test proves nothing; received " + received);
     assertEquals(List.of("before", "after"), received);
-    assertTrue(read >= 1, "refresh read " + read + " addresses");
+    assertEquals(1, read, "the one cached address was read");
+    assertEquals(1, a.routes().mended(), "the stale route counted as mended");
   }
 
   @Test
-  @DisplayName("refresh() reads only what the event bus still caches, and completes on a node that has sent nothing")
+  @DisplayName("refresh() reads only what the event bus caches, completes on a node that has sent nothing, and counts"
+      + " nothing when the routes were right")
   void refreshReadsOnlyCachedRoutes() {
     assertEquals(0, b.routes().refresh().await(), "node-b has looked nothing up");
     b.vertx().eventBus().<String>consumer(ADDRESS, msg -> { }).completion().await();
     a.vertx().eventBus().publish(ADDRESS, "one");
-    Await.until(Duration.ofSeconds(10), "node-a has cached the route", () -> a.routes().eventBusRoutes().wantsUpdatesFor(ADDRESS));
+    Await.until(Duration.ofSeconds(10), "node-a has cached the route", () -> a.routes().reports().wantsUpdatesFor(ADDRESS));
+    Await.until(Duration.ofSeconds(10), "the route has stood long enough to be judged", () -> a.routes().settled(ADDRESS));
     assertEquals(1, a.routes().refresh().await());
+    assertEquals(0, a.routes().mended(), "a right route is not counted as mended");
   }
 }

@@ -91,6 +91,8 @@ class ClusterTest {
       String metrics = http.get(node.httpPort(), "127.0.0.1", "/metrics").send().await().bodyAsString();
       assertTrue(metrics.contains("switchboard_cluster_nodes{node=\"" + cluster.getString("node") + "\"} 3.0"), "cluster size exported");
       assertTrue(metrics.contains("switchboard_cluster_safe{node=\"" + cluster.getString("node") + "\"} 1.0"), "safety exported");
+      assertTrue(cluster.getValue("routes_mended") instanceof Number, "routes mended reported: " + cluster.encode());
+      assertTrue(metrics.contains("switchboard_cluster_routes_mended_total{node=\"" + cluster.getString("node") + "\"}"), "routes mended exported");
       boolean exportsFeed = metrics.contains("switchboard_listener_messages_received_total{listener=\"feed\",node=\"" + first.owner() + "\"");
       assertEquals(isOwner(node, first), exportsFeed, cluster.getString("node") + " exports the feed's metrics only if it owns it");
     }
