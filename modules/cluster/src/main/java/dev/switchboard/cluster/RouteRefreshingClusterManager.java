@@ -30,10 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>
  * The clustered event bus keeps, per address it sends to, the nodes that consume it, and changes that
  * only when Hazelcast reports a change to the address's registrations. Such a report can go missing
- * around a member joining: in the failover process tests (two cores, one busy), an owner kept
+ * around a member joining or leaving: in the failover process tests (two cores, one busy), an owner kept
  * publishing its statuses to the two nodes it knew for minutes after a restarted third had registered,
- * while Hazelcast listed all three; a registration change on that address mended it at once. A refresh
- * does what that report would have done, for every cached address.
+ * while Hazelcast listed all three. A refresh does what the missing report would have done, for every
+ * cached address; the stressed tests since log what it finds ("event-bus route to
+ * switchboard.cluster.status was stale: 2 consumer(s) on record, 3 in the cluster; mended").
  */
 public final class RouteRefreshingClusterManager implements ClusterManager {
   private static final Logger LOG = LoggerFactory.getLogger(RouteRefreshingClusterManager.class);

@@ -11,13 +11,7 @@ public final class Await {
 
   /** Polls {@code condition} every few milliseconds until it holds, or fails after {@code timeout}. */
   public static void until(Duration timeout, String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what);
-      }
-      pause();
-    }
+    until(timeout, what, condition, () -> null);
   }
 
   /**
@@ -28,7 +22,8 @@ public final class Await {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what + "; " + detail.get());
+        String seen = detail.get();
+        throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what + (seen == null ? "" : "; " + seen));
       }
       pause();
     }

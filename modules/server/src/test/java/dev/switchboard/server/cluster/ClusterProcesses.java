@@ -247,7 +247,8 @@ final class ClusterProcesses implements AutoCloseable {
       if (cluster.statusCode() == 200) {
         JsonObject c = new JsonObject(cluster.body());
         out.append(", sees ").append(c.getValue("nodes")).append(" safe=").append(c.getValue("safe"))
-            .append(" fenced=").append(c.getValue("fenced")).append(" stale_dropped=").append(c.getValue("stale_dropped"));
+            .append(" fenced=").append(c.getValue("fenced")).append(" stale_dropped=").append(c.getValue("stale_dropped"))
+            .append(" routes_mended=").append(c.getValue("routes_mended"));
       } else {
         out.append(", /api/cluster answered ").append(cluster.statusCode());
       }
@@ -257,10 +258,11 @@ final class ClusterProcesses implements AutoCloseable {
 
   /**
    * The cluster's story from the three logs, merged in time order: starts, ownership changes, fencing,
-   * Hazelcast's suspicions and merges (the last {@code lines} of them). A failed wait quotes it.
+   * mended event-bus routes, Hazelcast's suspicions and merges (the last {@code lines} of them). A failed
+   * wait quotes it.
    */
   String timeline(int lines) {
-    Pattern wanted = Pattern.compile("^---- start|Ownership|Supervisor|is suspected|is merging");
+    Pattern wanted = Pattern.compile("^---- start|Ownership|Supervisor|event-bus route|is suspected|is merging");
     List<String[]> merged = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       for (String line : log(i, "").split("\n")) {
@@ -273,7 +275,7 @@ final class ClusterProcesses implements AutoCloseable {
     }
     merged.sort(Comparator.comparing(entry -> entry[0]));
     List<String> story = merged.subList(Math.max(0, merged.size() - lines), merged.size()).stream().map(entry -> entry[1]).toList();
-    return "\n---- the cluster's story (last " + lines + " lines of the node logs' ownership, fencing, suspicions and merges)\n"
+    return "\n---- the cluster's story (last " + lines + " lines of the node logs' ownership, fencing, routes, suspicions and merges)\n"
         + String.join("\n", story);
   }
 
