@@ -101,8 +101,9 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
         hazelcast.getRegistrations(address, read);
         return read.future()
             .map(consumers -> {
-              noteIfMended(address, consumers);
-              routes.put(address, Route.of(consumers));
+              Route now = Route.of(consumers);
+              noteIfMended(address, now);
+              routes.put(address, now);
               listener.registrationsUpdated(new RegistrationUpdateEvent(address, consumers));
               return n + 1;
             })
@@ -117,12 +118,12 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     return mended.get();
   }
 
-  private void noteIfMended(String address, List<RegistrationInfo> consumers) {
+  private void noteIfMended(String address, Route now) {
     Route given = routes.get(address);
-    if (given != null && settled(address) && !given.consumers.equals(Set.copyOf(consumers))) {
+    if (given != null && settled(address) && !given.consumers.equals(now.consumers)) {
       mended.incrementAndGet();
       LOG.info("event-bus route to {} was stale: {} consumer(s) on record, {} in the cluster; mended", address,
-          given.consumers.size(), consumers.size());
+          given.consumers.size(), now.consumers.size());
     }
   }
 

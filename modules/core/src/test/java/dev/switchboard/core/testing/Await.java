@@ -31,25 +31,23 @@ public final class Await {
 
   /** Like {@link #until}, with the last observed value in the failure message. */
   public static <T> T until(Duration timeout, String what, Supplier<T> value, java.util.function.Predicate<T> test) {
+    return until(timeout, what, value, test, () -> null);
+  }
+
+  /** Like {@link #until(Duration, String, Supplier, java.util.function.Predicate)}, with {@code detail} (asked on failure) too. */
+  public static <T> T until(Duration timeout, String what, Supplier<T> value, java.util.function.Predicate<T> test, Supplier<String> detail) {
     long deadline = System.nanoTime() + timeout.toNanos();
     T last = value.get();
     while (!test.test(last)) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what + "; last seen: " + last);
+        String seen = detail.get();
+        throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what + "; last seen: " + last
+            + (seen == null ? "" : "; " + seen));
       }
       pause();
       last = value.get();
     }
     return last;
-  }
-
-  /** Like {@link #until(Duration, String, Supplier, java.util.function.Predicate)}, with {@code detail} (asked on failure) too. */
-  public static <T> T until(Duration timeout, String what, Supplier<T> value, java.util.function.Predicate<T> test, Supplier<String> detail) {
-    try {
-      return until(timeout, what, value, test);
-    } catch (AssertionError e) {
-      throw new AssertionError(e.getMessage() + "; " + detail.get(), e.getCause());
-    }
   }
 
   private static void pause() {
