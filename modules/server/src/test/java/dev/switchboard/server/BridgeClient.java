@@ -15,8 +15,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A client of the bridge's raw WebSocket endpoint, as the tests drive it: it keeps every frame
- * (a bridge frame, or an array of them for a {@code ?batch=true} client) and its close code.
+ * A client of the bridge's raw WebSocket endpoint (or of {@code /subscribe}), as the tests drive it: it
+ * keeps every text frame as it came, every frame that is JSON parsed (a bridge frame, an array of them for
+ * a {@code ?batch=true} client, a subscription's envelope or data), and its close code.
  */
 public final class BridgeClient {
   private static final Duration WAIT = Duration.ofSeconds(15);
@@ -24,6 +25,8 @@ public final class BridgeClient {
   public final WebSocketClient client;
   public final WebSocket socket;
   public final List<Object> frames = new CopyOnWriteArrayList<>();
+  /** Every text frame as it came, JSON or not (a subscription's data may be any text). */
+  public final List<String> texts = new CopyOnWriteArrayList<>();
   public final AtomicInteger closeCode = new AtomicInteger(-1);
 
   private BridgeClient(WebSocketClient client, WebSocket socket) {
@@ -35,7 +38,12 @@ public final class BridgeClient {
     WebSocketClient client = vertx.createWebSocketClient();
     BridgeClient c = new BridgeClient(client, client.connect(port, "127.0.0.1", uri).await());
     c.socket.binaryMessageHandler(data -> c.frames.add(decode(data.toString())));
-    c.socket.textMessageHandler(text -> c.frames.add(decode(text)));
+    c.socket.textMessageHandler(text -> {
+      c.texts.add(text);
+      if (text.startsWith("[") || text.startsWith("{")) {
+        c.frames.add(decode(text));
+      }
+    });
     c.socket.closeHandler(v -> c.closeCode.set(c.socket.closeStatusCode() == null ? 1006 : c.socket.closeStatusCode()));
     return c;
   }

@@ -1,6 +1,9 @@
 package dev.switchboard.server;
 
+import dev.switchboard.core.Addresses;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.alpaca.AlpacaSimulator;
+import dev.switchboard.simulators.alpaca.AlpacaSimulatorOptions;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
@@ -35,13 +38,19 @@ class SubscriptionEndpointTest {
   @TempDir
   Path dataDir;
   private Switchboard app;
+  private AlpacaSimulator alpaca;
   private WebSocketClient client;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(50));
     vertx.deployVerticle(sim).await();
-    JsonObject config = ServerFixture.config(dataDir, ServerFixture.feedListener("feed", sim.url(), true));
+    alpaca = new AlpacaSimulator(AlpacaSimulatorOptions.defaults().withData(20, Duration.ofMillis(100)));
+    vertx.deployVerticle(alpaca).await();
+    JsonObject market = new JsonObject().put("name", "market").put("type", "alpaca").put("autoStart", true)
+        .put("url", alpaca.url("iex")).put("key", AlpacaSimulatorOptions.DEMO_KEY).put("secret", AlpacaSimulatorOptions.DEMO_SECRET)
+        .put("encoding", "json");
+    JsonObject config = ServerFixture.config(dataDir, ServerFixture.feedListener("feed", sim.url(), true), market);
     config.getJsonObject("http").put("bridge", new JsonObject().put("pingTimeout", "10s")); // server pings every 3.3 s
     app = ServerFixture.start(config);
     client = vertx.createWebSocketClient();
@@ -88,6 +97,42 @@ class SubscriptionEndpointTest {
     JsonObject envelope = new JsonObject(frames.get(2));
     assertEquals("feed", envelope.getString("source"));
     assertEquals(new JsonObject(frames.get(1)).getLong("seq") + 1, envelope.getLong("seq"));
+  }
+
+  private int connectedClients() {
+    return app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", "status").put("name", "feed"))
+        .await().body().getJsonObject("listener").getInteger("connected_clients");
+  }
+
+  @Test
+  @DisplayName("a subscription is a client of the listener it follows (connected_clients), on the fan-out path (the bridge's client gauge)")
+  void countedAsAClient() {
+    assertEquals(0, connectedClients());
+    WebSocket ws = open("/subscribe?address=upstream.feed.message&format=data", new CopyOnWriteArrayList<>(), new AtomicInteger());
+    Await.until(WAIT, "counted", this::connectedClients, n -> n == 1);
+    String metrics = io.vertx.ext.web.client.WebClient.create(app.vertx()).get(app.httpPort(), "127.0.0.1", "/metrics").send()
+        .await().bodyAsString();
+    assertTrue(metrics.lines().anyMatch(l -> l.startsWith("switchboard_bridge_websocket_clients") && l.endsWith(" 1.0")), metrics);
+    ws.close().await();
+    Await.until(WAIT, "released", this::connectedClients, n -> n == 0);
+  }
+
+  @Test
+  @DisplayName("a subscription on a market symbol's address watches it, as a bridge registration does: subscribed upstream while it is open, released when it closes")
+  void watchesAMarketSymbol() {
+    List<String> frames = new CopyOnWriteArrayList<>();
+    WebSocket ws = open("/subscribe?address=market.market.trades.AAPL&format=data", frames, new AtomicInteger());
+    Await.until(WAIT, "AAPL subscribed upstream", () -> alpaca.subscriptions().await().getOrDefault("trades", List.of()),
+        symbols -> symbols.contains("AAPL"));
+    Await.until(WAIT, "AAPL trades", () -> frames.size() >= 3);
+    assertEquals("AAPL", new JsonObject(frames.get(0)).getString("S"), "a trade's data, as Alpaca sent it: " + frames.get(0));
+    List<String> refused = new CopyOnWriteArrayList<>();
+    open("/subscribe?address=market.market.trades.aapl&format=data", refused, new AtomicInteger());
+    Await.until(WAIT, "the refusal of a lower-case symbol", () -> refused.size() >= 1);
+    assertEquals("invalid_symbol", new JsonObject(refused.get(0)).getString("code"), refused.get(0));
+    ws.close().await();
+    Await.until(WAIT, "AAPL unsubscribed upstream", () -> alpaca.subscriptions().await().getOrDefault("trades", List.of()),
+        symbols -> !symbols.contains("AAPL"));
   }
 
   @Test

@@ -72,7 +72,7 @@ public final class RecoveryBench {
     ClientFleet fleet = new ClientFleet(vertx, clients);
     try {
       generator.relayConnected().await(30, TimeUnit.SECONDS);
-      fleet.connect(relay.port(), RelayProcess.CLIENT_PATH, RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
+      fleet.connect(relay.port(), relay.clientPath(), RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
       generator.sendAtRate(RATE).await();
       awaitTrue(fleet::allReceiving, 30_000, "every client receiving");
       List<Double> millis = new ArrayList<>();

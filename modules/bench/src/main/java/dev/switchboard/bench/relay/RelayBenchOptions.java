@@ -19,9 +19,12 @@ record RelayBenchOptions(Path jar, Path nodeRelay, List<RelayBench.Scenario> sce
   static final String USAGE = """
       usage: java -cp switchboard-bench.jar dev.switchboard.bench.relay.RelayBench [options]
         --scenarios 1@max,1@1000,...   M@rate or M@max, M clients (default: the whole matrix, %s)
-        --relays node-ws,node-red,python,switchboard   (default; also switchboard-jar)
-               switchboard: through bin/switchboard, the README's launch (the launcher's JVM defaults)
-               switchboard-jar: java [--jvm flags] -jar switchboard.jar
+        --relays node-ws,node-red,python,switchboard   (default; also switchboard-jar, switchboard-subscribe)
+               switchboard: through bin/switchboard, the README's launch (the launcher's JVM defaults),
+                            clients on the bridge's raw endpoint (a bridge frame around each envelope)
+               switchboard-jar: java [--jvm flags] -jar switchboard.jar, clients on the same endpoint
+               switchboard-subscribe: the launcher, clients on /subscribe?format=data (each frame the
+                            upstream's message as it came: the same frames as the peers send)
         --seconds 5        measured per round
         --warmup 2         sending before each round is measured (until every client has a message)
         --repeat 1         rounds per row, each relay in turn (each relay starts fresh once per row and
@@ -36,7 +39,8 @@ record RelayBenchOptions(Path jar, Path nodeRelay, List<RelayBench.Scenario> sce
         --help             this text
       """.formatted(RelayBench.MATRIX);
 
-  static final List<String> RELAYS = List.of("node-ws", "node-red", "python", "switchboard", "switchboard-jar");
+  static final List<String> RELAYS = List.of("node-ws", "node-red", "python", "switchboard", "switchboard-jar",
+      "switchboard-subscribe");
   private static final Set<String> FLAGS = Set.of("threads", "help");
   private static final Set<String> NAMES = Set.of("jar", "node-relay", "scenarios", "relays", "clients",
       "fleet-processes", "jvm", "seconds", "warmup", "repeat", "event-loops");

@@ -16,36 +16,51 @@ final class RelayProcess {
 
   /** Debian's Python, the one python3-websockets installs into (a pyenv python3 first on the PATH would not see it). */
   static final String DEBIAN_PYTHON = "/usr/bin/python3";
-  /** Where every relay here takes its clients. */
+  /** Where every relay here takes its clients (Switchboard's bridge raw endpoint; the peers take any path). */
   static final String CLIENT_PATH = "/eventbus/websocket";
+  /** Switchboard's plain subscription: each frame is the upstream's message as it came, as the peers send it. */
+  static final String SUBSCRIBE_PATH = "/subscribe?address=" + ADDRESS + "&format=data";
 
   private final String name;
   private final Process process;
   private final int port;
+  private final String clientPath;
   private final ProcessProbe probe;
 
-  private RelayProcess(String name, Process process, int port) {
+  private RelayProcess(String name, Process process, int port, String clientPath) {
     this.name = name;
     this.process = process;
     this.port = port;
+    this.clientPath = clientPath;
     this.probe = new ProcessProbe(process.pid());
   }
 
-  /** How Switchboard is started: the README's launcher (its JVM defaults), or {@code java -jar} with the given flags. */
+  /**
+   * How Switchboard is started and where its clients connect: the README's launcher (its JVM defaults)
+   * or {@code java -jar} with the given flags; the bridge's raw endpoint or {@code /subscribe}.
+   */
   enum Launch {
-    LAUNCHER, JAR
+    LAUNCHER("switchboard", CLIENT_PATH), JAR("switchboard-jar", CLIENT_PATH), LAUNCHER_SUBSCRIBE("switchboard-subscribe", SUBSCRIBE_PATH);
+
+    final String relayName;
+    final String clientPath;
+
+    Launch(String relayName, String clientPath) {
+      this.relayName = relayName;
+      this.clientPath = clientPath;
+    }
   }
 
   /**
    * Switchboard's fat jar with one {@code upstream} listener on the generator; clients on the raw
-   * bridge endpoint {@code /eventbus/websocket}, which the fan-out path serves.
+   * bridge endpoint {@code /eventbus/websocket} or on {@code /subscribe}, both served by the fan-out path.
    */
   static RelayProcess switchboard(Launch launch, Path jar, List<String> jvmOptions, Integer eventLoops, int generatorPort,
                                   Path workDir) throws IOException {
     int port = freePort();
     Path config = config(port, generatorPort, eventLoops, workDir);
     List<String> command = new java.util.ArrayList<>();
-    if (launch == Launch.LAUNCHER) {
+    if (launch != Launch.JAR) {
       // bin/switchboard execs the JVM (same pid), so /proc shows the JVM's own CPU and memory.
       command.add(jar.resolveSibling("bin").resolve("switchboard").toString());
     } else {
@@ -56,11 +71,11 @@ final class RelayProcess {
     }
     command.add(config.toString());
     ProcessBuilder builder = new ProcessBuilder(command);
-    if (launch == Launch.LAUNCHER) {
+    if (launch != Launch.JAR) {
       builder.environment().remove("JAVA_OPTS"); // the launcher's defaults, as the README's command runs it
       builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
     }
-    return start(launch == Launch.LAUNCHER ? "switchboard" : "switchboard-jar", builder, port, workDir);
+    return start(launch.relayName, builder, port, launch.clientPath, workDir);
   }
 
   /** @param eventLoops the config's {@code eventLoops}; null: left out, the product's default */
@@ -139,12 +154,17 @@ final class RelayProcess {
   }
 
   private static RelayProcess start(String name, ProcessBuilder builder, int port, Path workDir) throws IOException {
+    return start(name, builder, port, CLIENT_PATH, workDir);
+  }
+
+  private static RelayProcess start(String name, ProcessBuilder builder, int port, String clientPath, Path workDir)
+      throws IOException {
     Path log = workDir.resolve(name + ".log");
     Process process = builder
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
-    RelayProcess relay = new RelayProcess(name, process, port);
+    RelayProcess relay = new RelayProcess(name, process, port, clientPath);
     relay.awaitListening(log);
     return relay;
   }
@@ -155,6 +175,11 @@ final class RelayProcess {
 
   int port() {
     return port;
+  }
+
+  /** The path (and query) its clients connect to. */
+  String clientPath() {
+    return clientPath;
   }
 
   ProcessProbe probe() {

@@ -47,6 +47,8 @@ final class RelayUnderTest implements AutoCloseable {
     RelayProcess relay = switch (name) {
       case "switchboard" -> RelayProcess.switchboard(RelayProcess.Launch.LAUNCHER, jar, List.of(), eventLoops, generator.port(), workDir);
       case "switchboard-jar" -> RelayProcess.switchboard(RelayProcess.Launch.JAR, jar, jvmOptions, eventLoops, generator.port(), workDir);
+      case "switchboard-subscribe" -> RelayProcess.switchboard(RelayProcess.Launch.LAUNCHER_SUBSCRIBE, jar, List.of(), eventLoops,
+          generator.port(), workDir);
       case "node-ws" -> RelayProcess.node(bench.resolve("node-relay/relay.js"), generator.port(), workDir);
       case "node-red" -> RelayProcess.nodeRed(bench.resolve("node-red"), generator.port(), workDir);
       case "python" -> RelayProcess.python(bench.resolve("python-relay/relay.py"), generator.port(), workDir);
@@ -56,7 +58,7 @@ final class RelayUnderTest implements AutoCloseable {
       generator.relayConnected().await(30, TimeUnit.SECONDS);
       RelayProcess.pause(RelayBench.SETTLE_MS);
       double rssIdle = relay.probe().rssMegabytes();
-      fleet.connect(relay.port(), RelayProcess.CLIENT_PATH, RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
+      fleet.connect(relay.port(), relay.clientPath(), RelayProcess.ADDRESS).await(60, TimeUnit.SECONDS);
       RelayProcess.pause(RelayBench.SETTLE_MS);
       double rssConnected = relay.probe().rssMegabytes();
       return new RelayUnderTest(vertx, name, scenario, generator, deployment, relay, fleet, rssIdle, rssConnected);

@@ -3,57 +3,76 @@ package dev.switchboard.server.fanout;
 import dev.switchboard.core.envelope.JsonEnvelope;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
 
 /**
- * One message as every client gets it, built once: the bridge frame's JSON, the whole WebSocket
- * frame around it (a text frame, as browsers expect JSON; Vert.x encodes it as UTF-8), and, for
- * SockJS clients, the JSON as a quoted string. A message's delivery is shared by the clients of one
- * event loop only: its lazily built forms are not thread-safe.
+ * One message as every client gets it, each form built once, on first use, and then shared: the bridge
+ * frame inside a whole WebSocket frame (a text frame, as browsers expect JSON), the bridge frame as a
+ * quoted JSON string for SockJS clients, and, for {@code /subscribe} clients, the envelope alone or only
+ * its data, each as a whole frame. A message's delivery is shared by the clients of one event loop only:
+ * its lazily built forms are not thread-safe.
  */
 final class Delivery {
   /** SockJS's heartbeat frame; it keeps proxies from closing an idle connection. */
   static final Delivery SOCKJS_HEARTBEAT = control(WebSocketFrames.TEXT, Buffer.buffer("h"));
+  /** The server's ping to a {@code /subscribe} client, which sends nothing else: its pong says it is there. */
+  static final Delivery SERVER_PING = control(WebSocketFrames.PING, Buffer.buffer("sb"));
 
   /** The event-bus address, for conflation; null for the fan-out path's own replies. */
   final String address;
-  /** The bridge frame's JSON; null until {@link #payload()} slices it out of the frame. */
-  private Buffer payload;
-  /** A frame written alone, never put in a batch (a pong, a heartbeat). */
+  /** A frame written alone, never put in a batch (a pong, a ping, a heartbeat). */
   final boolean control;
   private final int opcode;
+  /** An upstream's untouched envelope, whose own bytes go into every form; or null. */
+  private final JsonEnvelope envelope;
+  /** Any other message's body and its JSON; null for an envelope, a reply or a control frame. */
+  private final Object body;
+  private final Buffer bodyJson;
+  /** {@code {"type":"rec","address":"<address>","body":}}: what the bridge frame starts with. */
+  private final Buffer recPrefix;
+  /** The bridge frame's JSON; for an envelope, sliced out of the frame when a batching or SockJS client asks. */
+  private Buffer payload;
   private Buffer frame;
-  private Buffer quoted;
   private int payloadOffset;
+  private Buffer quoted;
+  private Buffer envelopeFrame;
+  private Buffer dataFrame;
 
-  private Delivery(String address, Buffer payload, int opcode, boolean control) {
+  private Delivery(String address, int opcode, boolean control, JsonEnvelope envelope, Object body, Buffer bodyJson,
+                   Buffer recPrefix, Buffer payload) {
     this.address = address;
-    this.payload = payload;
     this.opcode = opcode;
     this.control = control;
+    this.envelope = envelope;
+    this.body = body;
+    this.bodyJson = bodyJson;
+    this.recPrefix = recPrefix;
+    this.payload = payload;
     if (control) {
-      frame = WebSocketFrames.frame(opcode, payload()); // built now: the heartbeat is shared by every event loop
+      frame = WebSocketFrames.frame(opcode, payload); // built now: a control frame is shared by every event loop
     }
   }
 
+  /** A bridge frame already encoded: a reply to one client, or an error. */
   static Delivery of(String address, Buffer payload) {
-    return new Delivery(address, payload, WebSocketFrames.TEXT, false);
+    return new Delivery(address, WebSocketFrames.TEXT, false, null, null, null, null, payload);
   }
 
   /**
-   * A bridge frame {@code prefix + the envelope's JSON + "}"} written straight into its WebSocket text
-   * frame: the envelope's head and the upstream's bytes are copied once, into the frame (where a payload
-   * and then a frame around it copy them twice).
+   * An upstream's untouched envelope: every form is written from its head and the upstream's own bytes,
+   * copied once, straight into the frame (where a payload and then a frame around it would copy them twice).
    */
-  static Delivery ofEnvelope(String address, Buffer prefix, JsonEnvelope envelope) {
-    Buffer data = envelope.dataUtf8();
-    int length = prefix.length() + envelope.headLength() + data.length() + 2;
-    Buffer frame = envelope.appendHead(WebSocketFrames.header(WebSocketFrames.TEXT, length).appendBuffer(prefix))
-        .appendBuffer(data).appendByte((byte) '}').appendByte((byte) '}');
-    // The payload is sliced out of the frame only when a batching or SockJS client asks for it.
-    Delivery delivery = new Delivery(address, null, WebSocketFrames.TEXT, false);
-    delivery.frame = frame;
-    delivery.payloadOffset = frame.length() - length;
-    return delivery;
+  static Delivery ofEnvelope(String address, Buffer recPrefix, JsonEnvelope envelope) {
+    return new Delivery(address, WebSocketFrames.TEXT, false, envelope, null, null, recPrefix, null);
+  }
+
+  /**
+   * Any other message body, encoded to JSON here, once.
+   *
+   * @throws RuntimeException when the body cannot be encoded as JSON
+   */
+  static Delivery ofBody(String address, Buffer recPrefix, Object body) {
+    return new Delivery(address, WebSocketFrames.TEXT, false, null, body, Json.CODEC.toBuffer(body), recPrefix, null);
   }
 
   static Delivery pong(Buffer payload) {
@@ -61,30 +80,74 @@ final class Delivery {
   }
 
   private static Delivery control(int opcode, Buffer payload) {
-    return new Delivery(null, payload, opcode, true);
+    return new Delivery(null, opcode, true, null, null, null, null, payload);
   }
 
-  /** The bridge frame's JSON (a control frame's payload): a view of the frame when built from parts. */
+  /** The bridge frame's JSON (a control frame's payload). */
   Buffer payload() {
-    if (payload == null) {
-      payload = frame.slice(payloadOffset, frame.length());
+    if (payload == null && envelope != null) {
+      Buffer whole = frame();
+      payload = whole.slice(payloadOffset, whole.length());
+    } else if (payload == null) {
+      payload = Buffer.buffer(recPrefix.length() + bodyJson.length() + 1).appendBuffer(recPrefix).appendBuffer(bodyJson)
+          .appendByte((byte) '}');
     }
     return payload;
   }
 
-  /** The whole WebSocket frame: the same bytes for every raw client, built on first use. */
+  /** The whole WebSocket frame of the bridge frame: the same bytes for every raw client. */
   Buffer frame() {
-    if (frame == null) {
+    if (frame == null && envelope != null) {
+      Buffer data = envelope.dataUtf8();
+      int length = recPrefix.length() + envelope.headLength() + data.length() + 2;
+      frame = envelope.appendHead(WebSocketFrames.header(WebSocketFrames.TEXT, length).appendBuffer(recPrefix))
+          .appendBuffer(data).appendByte((byte) '}').appendByte((byte) '}');
+      payloadOffset = frame.length() - length;
+    } else if (frame == null) {
       frame = WebSocketFrames.frame(opcode, payload());
     }
     return frame;
   }
 
-  /** The bridge frame as a JSON string, an element of a SockJS {@code a[...]} frame; built on first use. */
+  /** The bridge frame as a JSON string, an element of a SockJS {@code a[...]} frame. */
   Buffer quoted() {
     if (quoted == null) {
       quoted = Buffer.buffer(Json.encode(payload().toString()));
     }
     return quoted;
+  }
+
+  /**
+   * The message alone (an envelope's JSON, without the bridge frame around it) as a whole frame: what a
+   * {@code /subscribe} client gets. A string body goes as it is, not quoted.
+   */
+  Buffer envelopeFrame() {
+    if (envelopeFrame == null && envelope != null) {
+      Buffer data = envelope.dataUtf8();
+      int length = envelope.headLength() + data.length() + 1;
+      envelopeFrame = envelope.appendHead(WebSocketFrames.header(WebSocketFrames.TEXT, length)).appendBuffer(data)
+          .appendByte((byte) '}');
+    } else if (envelopeFrame == null && body != null) {
+      envelopeFrame = WebSocketFrames.frame(WebSocketFrames.TEXT, body instanceof String text ? Buffer.buffer(text) : bodyJson);
+    } else if (envelopeFrame == null) {
+      envelopeFrame = frame(); // a reply or a control frame: the same for every client
+    }
+    return envelopeFrame;
+  }
+
+  /**
+   * Only the message's {@code data} as a whole frame ({@code /subscribe?format=data}): an envelope's
+   * upstream bytes as they came; a body without {@code data}, as a whole.
+   */
+  Buffer dataFrame() {
+    if (dataFrame == null && envelope != null) {
+      dataFrame = WebSocketFrames.frame(WebSocketFrames.TEXT, envelope.dataUtf8());
+    } else if (dataFrame == null && body instanceof JsonObject json && json.containsKey("data")) {
+      Object data = json.getValue("data");
+      dataFrame = WebSocketFrames.frame(WebSocketFrames.TEXT, data instanceof String text ? Buffer.buffer(text) : Json.CODEC.toBuffer(data));
+    } else if (dataFrame == null) {
+      dataFrame = envelopeFrame();
+    }
+    return dataFrame;
   }
 }

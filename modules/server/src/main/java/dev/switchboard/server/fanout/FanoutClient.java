@@ -111,12 +111,12 @@ final class FanoutClient {
       return; // a full socket calls back through its drain handler
     }
     Buffer out;
-    if (framing == Framing.RAW && queue.size() == 1) {
-      out = queue.poll().frame(); // the shared bytes, no copy
-    } else if (framing == Framing.RAW) {
+    if (framing.framePerMessage() && queue.size() == 1) {
+      out = frameOf(queue.poll()); // the shared bytes, no copy
+    } else if (framing.framePerMessage()) {
       out = Buffer.buffer((int) Math.min(Integer.MAX_VALUE, queuedBytes));
       for (Delivery d; (d = queue.poll()) != null; ) {
-        out.appendBuffer(d.frame());
+        out.appendBuffer(frameOf(d));
       }
     } else {
       out = Buffer.buffer();
@@ -171,10 +171,19 @@ final class FanoutClient {
   }
 
   private int size(Delivery d) {
-    if (d.control || framing == Framing.RAW) {
-      return d.frame().length();
+    if (d.control || framing.framePerMessage()) {
+      return frameOf(d).length();
     }
     return (framing == Framing.SOCKJS ? d.quoted() : d.payload()).length() + 1;
+  }
+
+  /** The whole frame this client gets for a message, when it gets one frame per message: shared with its framing's other clients. */
+  private Buffer frameOf(Delivery d) {
+    return switch (framing) {
+      case SUBSCRIBE_ENVELOPE -> d.envelopeFrame();
+      case SUBSCRIBE_DATA -> d.dataFrame();
+      default -> d.frame();
+    };
   }
 
   /** Makes room: drop queued messages of the same address first (the newest wins), then the oldest. */
@@ -197,6 +206,9 @@ final class FanoutClient {
   private void onFrame(int opcode, Buffer payload) {
     switch (opcode) {
       case WebSocketFrames.TEXT, WebSocketFrames.BINARY -> {
+        if (framing.subscription()) {
+          return; // read-only: what it writes (another protocol's subscribe frame, say) is ignored
+        }
         if (framing == Framing.SOCKJS) {
           onSockJsFrame(payload.toString());
         } else {

@@ -37,8 +37,9 @@ import java.util.UUID;
 
 /**
  * The fan-out path: the event-bus bridge protocol over WebSockets, built for many clients. It serves
- * raw WebSocket clients ({@link #handle}) and SockJS's websocket transport ({@link #handleSockJs}), the
- * one {@code @vertx/eventbus-bridge-client.js} takes; see {@link Framing}.
+ * raw WebSocket clients ({@link #handle}), SockJS's websocket transport ({@link #handleSockJs}), the
+ * one {@code @vertx/eventbus-bridge-client.js} takes, and plain read-only subscriptions whose
+ * addresses come with the request ({@link #subscribe}); see {@link Framing}.
  * <ul>
  *   <li>one event-bus consumer per address, however many clients hold it (one copy of the message);</li>
  *   <li>each message encoded once, as a bridge frame inside a whole WebSocket frame, and the same
@@ -60,7 +61,7 @@ import java.util.UUID;
 public final class FanoutEndpoint {
   /** Close code for a client whose queue overflowed under {@link SlowClientPolicy#DISCONNECT}. */
   public static final int CLOSE_SLOW_CLIENT = 4001;
-  /** Close code for a client that sent nothing for longer than the ping timeout. */
+  /** Close code for a client that sent nothing (a subscription: no pong) for longer than the ping timeout. */
   public static final int CLOSE_PING_TIMEOUT = 4002;
   /** Close code when the server shuts the endpoint down. */
   public static final int CLOSE_GOING_AWAY = 1001;
@@ -94,6 +95,7 @@ public final class FanoutEndpoint {
   private long slowClientCloses;
   private final long sweeper;
   private final long heartbeat;
+  private final long pinger;
 
   /**
    * The clients of one address and the one consumer that feeds them all. The consumer delivers to
@@ -156,6 +158,8 @@ public final class FanoutEndpoint {
     this.options = options;
     this.sweeper = vertx.setPeriodic(Math.max(50, options.pingTimeoutMs() / 4), id -> closeSilentClients());
     this.heartbeat = vertx.setPeriodic(options.sockJsHeartbeatMs(), id -> heartbeat());
+    // A subscription sends nothing of its own: pinged three times within the timeout, its pongs keep it.
+    this.pinger = vertx.setPeriodic(options.pingTimeoutMs() / 3, id -> pingSubscriptions());
   }
 
   /**
@@ -163,7 +167,7 @@ public final class FanoutEndpoint {
    * WebSocket frame, or arrays of them with {@code ?batch=true}. Anything else gets 400 with the reason.
    */
   public void handle(HttpServerRequest request) {
-    upgrade(request, "true".equals(request.getParam("batch")) ? Framing.BATCH : Framing.RAW);
+    upgrade(request, "true".equals(request.getParam("batch")) ? Framing.BATCH : Framing.RAW, Set.of());
   }
 
   /**
@@ -171,10 +175,21 @@ public final class FanoutEndpoint {
    * the one {@code @vertx/eventbus-bridge-client.js} uses whenever the browser has WebSockets.
    */
   public void handleSockJs(HttpServerRequest request) {
-    upgrade(request, Framing.SOCKJS);
+    upgrade(request, Framing.SOCKJS, Set.of());
   }
 
-  private void upgrade(HttpServerRequest request, Framing framing) {
+  /**
+   * Takes an upgrade for a read-only subscription ({@code /subscribe}): registered at once on the given
+   * addresses, which the caller has checked against the bridge rules; each message one text frame, its
+   * envelope or only its data. It is pinged, and its pongs keep it connected. Anything wrong with the
+   * upgrade gets 400 with the reason; no room left for its registrations, 503.
+   */
+  public void subscribe(HttpServerRequest request, Set<String> addresses, boolean dataOnly) {
+    upgrade(request, dataOnly ? Framing.SUBSCRIBE_DATA : Framing.SUBSCRIBE_ENVELOPE, addresses);
+  }
+
+  /** @param addresses what a subscription registers on at once; empty for a bridge client, which registers itself */
+  private void upgrade(HttpServerRequest request, Framing framing, Set<String> addresses) {
     if (Thread.currentThread() != loop) {
       // Requests run on a duplicate of the server's context, so compare threads. Another thread is a
       // wiring mistake (the endpoint's state is confined to its loop): refuse loudly.
@@ -187,12 +202,17 @@ public final class FanoutEndpoint {
       request.response().setStatusCode(400).end(problem);
       return;
     }
+    if (registeredBytes + addresses.stream().mapToLong(String::length).sum() > maxRegisteredBytes) {
+      LOG.warn("fan-out: refused a subscription: the clients already hold {} bytes of addresses (the bound)", registeredBytes);
+      request.response().setStatusCode(503).end("the server holds as many registrations as it may; try again later");
+      return;
+    }
     request.response()
         .putHeader(HttpHeaders.UPGRADE, "websocket")
         .putHeader(HttpHeaders.CONNECTION, "Upgrade")
         .putHeader("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(request.getHeader("Sec-WebSocket-Key")));
     request.toNetSocket()
-        .onSuccess(socket -> accept(socket, framing))
+        .onSuccess(socket -> accept(socket, framing, addresses))
         // The client sees its connection closed in the handshake: say why here.
         .onFailure(err -> LOG.info("fan-out upgrade from {} failed: {}", request.remoteAddress(), err.toString()));
   }
@@ -221,6 +241,7 @@ public final class FanoutEndpoint {
   public Future<Void> close() {
     vertx.cancelTimer(sweeper);
     vertx.cancelTimer(heartbeat);
+    vertx.cancelTimer(pinger);
     List<Future<Void>> done = new ArrayList<>();
     for (FanoutClient client : List.copyOf(clients)) {
       client.close(CLOSE_GOING_AWAY, "server shutting down");
@@ -247,7 +268,7 @@ public final class FanoutEndpoint {
     return null;
   }
 
-  private void accept(NetSocket socket, Framing framing) {
+  private void accept(NetSocket socket, Framing framing, Set<String> addresses) {
     exemptFromIdleTimeout(socket);
     FanoutClient client = new FanoutClient(UUID.randomUUID().toString(), this, socket, framing, options, System.nanoTime());
     clients.add(client);
@@ -259,6 +280,10 @@ public final class FanoutEndpoint {
     socket.exceptionHandler(err -> LOG.debug("fan-out client {}: {}", client.id, err.toString()));
     socket.closeHandler(v -> removed(client));
     activity(BridgeActivity.Kind.SOCKET_CREATED, client.id, null);
+    for (String address : addresses) {
+      // Already checked against the rules and the registration bound, within this same event-loop turn.
+      add(client, address);
+    }
   }
 
   /**
@@ -297,6 +322,11 @@ public final class FanoutEndpoint {
       client.reply(error(address, "too_many_registrations: the server holds as many as it may; try again later"));
       return;
     }
+    add(client, address);
+  }
+
+  /** Registers a client on an address it may receive, within the bounds. */
+  private void add(FanoutClient client, String address) {
     if (client.addresses.add(address)) {
       registeredBytes += address.length();
       routes.computeIfAbsent(address, a -> {
@@ -492,7 +522,7 @@ public final class FanoutEndpoint {
       delivery = Delivery.ofEnvelope(address, route.recPrefix, envelope);
     } else {
       try {
-        delivery = Delivery.of(address, new JsonObject().put("type", "rec").put("address", address).put("body", body).toBuffer());
+        delivery = Delivery.ofBody(address, route.recPrefix, body);
       } catch (RuntimeException e) {
         LOG.warn("fan-out: a message on {} cannot be encoded as JSON ({}); not delivered", address, e.toString());
         return;
@@ -511,11 +541,21 @@ public final class FanoutEndpoint {
     }
   }
 
+  private void pingSubscriptions() {
+    for (FanoutClient client : List.copyOf(clients)) {
+      if (client.framing().subscription()) {
+        client.enqueue(Delivery.SERVER_PING);
+      }
+    }
+  }
+
   private void closeSilentClients() {
     long limit = System.nanoTime() - options.pingTimeoutMs() * 1_000_000L;
     for (FanoutClient client : List.copyOf(clients)) {
       if (client.lastSeen < limit) {
-        client.close(CLOSE_PING_TIMEOUT, "nothing received for " + options.pingTimeoutMs() + " ms; send {\"type\":\"ping\"}");
+        client.close(CLOSE_PING_TIMEOUT, client.framing().subscription()
+            ? "no pong to the server's pings for " + options.pingTimeoutMs() + " ms"
+            : "nothing received for " + options.pingTimeoutMs() + " ms; send {\"type\":\"ping\"}");
       }
     }
   }

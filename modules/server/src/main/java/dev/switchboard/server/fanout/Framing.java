@@ -1,6 +1,6 @@
 package dev.switchboard.server.fanout;
 
-/** How a client's WebSocket frames wrap the bridge frames; the bridge protocol inside is the same. */
+/** How a client of the fan-out path receives its messages. */
 enum Framing {
   /** The raw endpoint: one bridge frame per WebSocket frame, as vertx-web's raw endpoint does. */
   RAW,
@@ -11,5 +11,19 @@ enum Framing {
    * open, {@code a["<bridge frame>",...]} for messages (several per frame), {@code h} heartbeats and
    * {@code c[code,"reason"]} before a close.
    */
-  SOCKJS
+  SOCKJS,
+  /** {@code /subscribe}: read-only, its addresses from the URL; each message's envelope is one text frame. */
+  SUBSCRIBE_ENVELOPE,
+  /** {@code /subscribe?format=data}: read-only; each message is only its envelope's data, one text frame. */
+  SUBSCRIBE_DATA;
+
+  /** One WebSocket frame per message, the same bytes for every client of this framing: no batching. */
+  boolean framePerMessage() {
+    return this != BATCH && this != SOCKJS;
+  }
+
+  /** A {@code /subscribe} client: it sends nothing the server reads, and the server pings it. */
+  boolean subscription() {
+    return this == SUBSCRIBE_ENVELOPE || this == SUBSCRIBE_DATA;
+  }
 }

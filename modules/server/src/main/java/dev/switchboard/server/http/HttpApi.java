@@ -121,11 +121,10 @@ public class HttpApi extends VerticleBase {
     });
     router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge(),
         config.http().timeouts().sockJsHeartbeatMs()).router());
-    // A plain WebSocket for clients that speak no bridge protocol (Node-RED's websocket in, scripts).
+    // A plain WebSocket for clients that speak no bridge protocol (Node-RED's websocket in, scripts),
+    // on the fan-out path too.
     router.get("/subscribe").handler(config.http().allowedOrigins().handler(token.refusals()));
-    SubscriptionEndpoint subscriptions = new SubscriptionEndpoint(vertx, rules,
-        Math.max(1_000, config.http().bridge().fanout().pingTimeoutMs() / 3));
-    router.get("/subscribe").handler(subscriptions::handle);
+    router.get("/subscribe").handler(new SubscriptionEndpoint(rules, fanout)::handle);
     // The single-listener services' dashboard path: their bookmarks and scripts open it.
     router.get("/monitor").handler(ctx -> ctx.redirect("/"));
     router.route().method(HttpMethod.GET).method(HttpMethod.HEAD).handler(new DashboardCaching());

@@ -4,6 +4,8 @@ import dev.switchboard.core.Addresses;
 import dev.switchboard.core.BridgeActivity;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.core.LocalCodec;
+import dev.switchboard.core.envelope.JsonEnvelope;
+import dev.switchboard.core.envelope.JsonEnvelopeCodec;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.server.BridgeClient;
 import dev.switchboard.server.http.BridgeRules;
@@ -12,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -23,8 +26,14 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -76,6 +85,9 @@ class FanoutEndpointTest {
       Router router = Router.router(vertx);
       router.get("/eventbus/websocket").handler(ctx -> endpoint.handle(ctx.request()));
       router.get("/eventbus/:server/:session/websocket").handler(ctx -> endpoint.handleSockJs(ctx.request()));
+      // As HttpApi's SubscriptionEndpoint hands it over, once it has checked the addresses against the rules.
+      router.get("/subscribe").handler(ctx -> endpoint.subscribe(ctx.request(), new LinkedHashSet<>(ctx.queryParam("address")),
+          "data".equals(ctx.queryParams().get("format"))));
       server = vertx.createHttpServer().requestHandler(router);
       return server.listen(0, "127.0.0.1");
     }
@@ -452,5 +464,166 @@ class FanoutEndpointTest {
     publish(0, 1, FEED, 0);
     Await.until(WAIT, "still delivering", () -> c.numbers().size() == 1);
     assertFalse(c.socket.isClosed());
+  }
+
+  private static final String SUBSCRIBE_DATA = "/subscribe?address=" + FEED + "&format=data";
+
+  /**
+   * The {@code n} of every message a client received, in order, whatever its framing: a bridge frame's
+   * body, a subscription's envelope, or only the data; inside an envelope or a body with {@code data}, the data's.
+   */
+  private static List<Integer> numbers(BridgeClient client) {
+    List<Integer> out = new ArrayList<>();
+    for (JsonObject frame : client.messages()) {
+      JsonObject message = "rec".equals(frame.getString("type")) ? frame.getJsonObject("body") : frame;
+      if (message.getValue("data") instanceof JsonObject data) {
+        message = data;
+      }
+      if (message.getValue("n") instanceof Integer n) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  @DisplayName("subscriptions share an address's one consumer with bridge clients; each gets every message once, in order, as the envelope or only its data")
+  void subscriptionsShareTheRoute() {
+    JsonEnvelopeCodec.register(vertx);
+    FanoutServer server = deploy(FanoutOptions.defaults());
+    List<BridgeClient> bridge = IntStream.range(0, 3).mapToObj(i -> BridgeClient.connect(vertx, server.port(), "/eventbus/websocket")).toList();
+    bridge.forEach(c -> c.register(FEED));
+    List<BridgeClient> envelopes = IntStream.range(0, 3)
+        .mapToObj(i -> BridgeClient.connect(vertx, server.port(), "/subscribe?address=" + FEED)).toList();
+    List<BridgeClient> data = IntStream.range(0, 3).mapToObj(i -> BridgeClient.connect(vertx, server.port(), SUBSCRIBE_DATA)).toList();
+    Await.until(WAIT, "9 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 9);
+    assertEquals(1, server.onLoop(server.endpoint::consumerCount));
+    assertEquals(9, server.onLoop(server.endpoint::clientCount));
+
+    // An upstream's envelopes (their own bytes go out), then other bodies (encoded once), one with a string as its data.
+    for (int i = 0; i < 1_000; i++) {
+      vertx.eventBus().publish(FEED, new JsonEnvelope(i, 1_000L + i, "feed", "json", 0,
+          Buffer.buffer("{\"n\": " + i + ", \"pad\": \"" + "x".repeat(i % 300) + "\"}")));
+    }
+    for (int i = 1_000; i < 2_000; i++) {
+      vertx.eventBus().publish(FEED, new JsonObject().put("seq", i).put("data", new JsonObject().put("n", i)));
+    }
+    vertx.eventBus().publish(FEED, new JsonObject().put("seq", 2_000).put("data", "plain text"));
+
+    List<Integer> expected = IntStream.range(0, 2_000).boxed().toList();
+    for (BridgeClient c : bridge) {
+      Await.until(WAIT, "2001 bridge frames", () -> c.messages().size() >= 2_001);
+      assertEquals(expected, numbers(c));
+    }
+    for (BridgeClient c : envelopes) {
+      Await.until(WAIT, "2000 envelopes", () -> numbers(c).size() >= 2_000);
+      assertEquals(expected, numbers(c));
+      JsonObject first = c.messages().get(0);
+      assertEquals(List.of("seq", "ts", "source", "type", "data"), List.copyOf(first.fieldNames()), "the envelope alone: " + first);
+      assertEquals("feed", first.getString("source"));
+      assertEquals("x".repeat(999 % 300), c.messages().get(999).getJsonObject("data").getString("pad"));
+    }
+    for (BridgeClient c : data) {
+      Await.until(WAIT, "2000 data frames", () -> numbers(c).size() >= 2_000);
+      assertEquals(expected, numbers(c));
+      assertEquals(List.of("n", "pad"), List.copyOf(c.messages().get(0).fieldNames()), "only the data");
+      assertEquals(List.of("n"), List.copyOf(c.messages().get(1_000).fieldNames()));
+    }
+    List<String> texts = data.get(0).texts;
+    Await.until(WAIT, "2001 data frames as text", () -> texts.size() >= 2_001);
+    assertEquals("{\"n\": 0, \"pad\": \"\"}", texts.get(0), "the upstream's own bytes, spacing and all");
+    assertEquals("{\"n\":1000}", texts.get(1_000));
+    assertEquals("plain text", texts.get(2_000), "a string as the data goes out as it is");
+  }
+
+  @Test
+  @DisplayName("a subscription is pinged; one that answers stays past the ping timeout, one that never pongs is closed with 4002")
+  void subscriptionPings() throws IOException {
+    FanoutServer server = deploy(FanoutOptions.defaults().withPingTimeoutMs(300));
+    BridgeClient answering = BridgeClient.connect(vertx, server.port(), SUBSCRIBE_DATA); // Vert.x answers pings by itself
+    try (Socket silent = new Socket("127.0.0.1", server.port())) {
+      silent.setSoTimeout(10_000);
+      OutputStream out = silent.getOutputStream();
+      out.write(("GET " + SUBSCRIBE_DATA + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      DataInputStream in = new DataInputStream(silent.getInputStream());
+      String head = readHead(in);
+      assertTrue(head.startsWith("HTTP/1.1 101"), head);
+      int pings = 0;
+      Buffer close = null;
+      while (close == null) { // reads what the server sends, and answers nothing
+        int opcode = in.readUnsignedByte() & 0x0F;
+        byte[] payload = new byte[in.readUnsignedByte()]; // a server's control frames: short, unmasked
+        in.readFully(payload);
+        if (opcode == WebSocketFrames.PING) {
+          pings++;
+        } else if (opcode == WebSocketFrames.CLOSE) {
+          close = Buffer.buffer(payload);
+        }
+      }
+      assertTrue(pings >= 1, "pinged before it was closed: " + pings);
+      assertEquals(FanoutEndpoint.CLOSE_PING_TIMEOUT, close.getUnsignedShort(0));
+      assertTrue(close.getString(2, close.length()).startsWith("no pong to the server's pings"), close.toString());
+    }
+    long closedAt = System.nanoTime();
+    Await.until(WAIT, "another timeout period", () -> System.nanoTime() - closedAt > 600_000_000L);
+    assertEquals(-1, answering.closeCode.get());
+    assertEquals(1, server.onLoop(server.endpoint::clientCount));
+  }
+
+  private static String readHead(DataInputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      head.append((char) in.readUnsignedByte());
+    }
+    return head.toString();
+  }
+
+  @Test
+  @DisplayName("a subscription that stops reading is closed with 4001 once its queue is full; the bridge client beside it gets every message")
+  void slowSubscriptionIsDisconnected() {
+    FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(64 * 1024));
+    BridgeClient fast = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient slow = BridgeClient.connect(vertx, server.port(), SUBSCRIBE_DATA);
+    fast.register(FEED);
+    Await.until(WAIT, "2 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
+    slow.socket.pause();
+
+    int sent = 0;
+    while (registrations(BridgeActivity.Kind.SOCKET_CLOSED) == 0 && sent < 200_000) {
+      publish(sent, sent + 500, FEED, 1_000);
+      sent += 500;
+      int target = sent;
+      Await.until(WAIT, "the fast client keeps up with " + target, () -> fast.numbers().size(), n -> n >= target);
+    }
+    assertEquals(1, registrations(BridgeActivity.Kind.SOCKET_CLOSED), "the slow subscription was dropped after " + sent + " messages");
+    assertEquals(1L, server.onLoop(server.endpoint::slowClientCloses));
+    assertEquals(IntStream.range(0, sent).boxed().toList(), fast.numbers());
+    slow.socket.resume();
+    Await.until(WAIT, "the slow subscription sees the close", () -> slow.closeCode.get() != -1);
+    assertEquals(FanoutEndpoint.CLOSE_SLOW_CLIENT, slow.closeCode.get());
+    List<Integer> got = numbers(slow);
+    assertEquals(IntStream.range(0, got.size()).boxed().toList(), got, "what the slow subscription got is a gap-free prefix");
+  }
+
+  @Test
+  @DisplayName("a subscription is read-only: what it writes is ignored, and it holds its consumers until it closes")
+  void subscriptionIsReadOnly() {
+    FanoutServer server = deploy(FanoutOptions.defaults());
+    BridgeClient c = BridgeClient.connect(vertx, server.port(), "/subscribe?address=" + FEED + "&address=switchboard.status");
+    Await.until(WAIT, "2 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
+    c.send(new JsonObject().put("type", "register").put("address", "upstream.other.message"));
+    c.send(new JsonObject().put("type", "unregister").put("address", FEED));
+    c.socket.writeTextMessage("not json").await();
+    publish(0, 3, FEED, 0);
+    Await.until(WAIT, "3 messages", () -> numbers(c).size() == 3);
+    assertEquals(List.of(0, 1, 2), numbers(c));
+    assertEquals(3, c.messages().size(), "no answer to what it wrote");
+    assertEquals(2, server.onLoop(server.endpoint::consumerCount));
+    assertEquals(2, registrations(BridgeActivity.Kind.REGISTER));
+    c.socket.close().await();
+    Await.until(WAIT, "socket closed", () -> registrations(BridgeActivity.Kind.SOCKET_CLOSED) == 1);
+    assertEquals(0, server.onLoop(server.endpoint::consumerCount));
   }
 }
