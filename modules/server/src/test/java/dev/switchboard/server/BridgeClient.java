@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import dev.switchboard.core.testing.Await;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
@@ -36,15 +37,18 @@ public final class BridgeClient {
 
   public static BridgeClient connect(Vertx vertx, int port, String uri) {
     WebSocketClient client = vertx.createWebSocketClient();
-    BridgeClient c = new BridgeClient(client, client.connect(port, "127.0.0.1", uri).await());
-    c.socket.binaryMessageHandler(data -> c.frames.add(decode(data.toString())));
-    c.socket.textMessageHandler(text -> {
+    // Handlers before connecting: a subscription's first frames may follow the upgrade at once.
+    ClientWebSocket socket = client.webSocket();
+    BridgeClient c = new BridgeClient(client, socket);
+    socket.binaryMessageHandler(data -> c.frames.add(decode(data.toString())));
+    socket.textMessageHandler(text -> {
       c.texts.add(text);
       if (text.startsWith("[") || text.startsWith("{")) {
         c.frames.add(decode(text));
       }
     });
-    c.socket.closeHandler(v -> c.closeCode.set(c.socket.closeStatusCode() == null ? 1006 : c.socket.closeStatusCode()));
+    socket.closeHandler(v -> c.closeCode.set(socket.closeStatusCode() == null ? 1006 : socket.closeStatusCode()));
+    socket.connect(port, "127.0.0.1", uri).await();
     return c;
   }
 

@@ -7,6 +7,7 @@ import dev.switchboard.simulators.alpaca.AlpacaSimulatorOptions;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -62,7 +63,8 @@ class SubscriptionEndpointTest {
   }
 
   private WebSocket open(String uri, List<String> frames, AtomicInteger pings) {
-    WebSocket ws = client.connect(app.httpPort(), "127.0.0.1", uri).await();
+    // Handlers before connecting: a refusal (or any frame) may follow the upgrade at once.
+    ClientWebSocket ws = client.webSocket();
     ws.frameHandler(frame -> {
       if (frame.isPing()) {
         pings.incrementAndGet();
@@ -70,7 +72,7 @@ class SubscriptionEndpointTest {
         frames.add(frame.textData());
       }
     });
-    return ws;
+    return ws.connect(app.httpPort(), "127.0.0.1", uri).await();
   }
 
   @Test
