@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * The long-lived registry of who watches which symbol, deployed beside the listener (in a cluster, on
@@ -61,6 +62,11 @@ public class MarketSubscriptions extends VerticleBase {
   private final Logger log;
   private final BurstLog problems;
   private final Map<String, Reported> nodes = new HashMap<>();
+  /**
+   * The cluster's members as this node last heard ({@code switchboard.cluster.nodes}); null until it has.
+   * A node that left is not heard again, even if its process lives on and still reaches this one.
+   */
+  private Set<String> members;
   private UpstreamSync sync;
   private boolean statusPending;
   /** This node's name: its own watchers' refusals are counted in these stats already. */
@@ -188,6 +194,13 @@ public class MarketSubscriptions extends VerticleBase {
       msg.fail(400, e.getMessage());
       return;
     }
+    if (members != null && !members.contains(report.node())) {
+      // Its Hazelcast left (or was cut off) while its event bus still reaches this node: what it watches
+      // must not come back. A node that has only just joined is heard once this node hears of it: it retries.
+      problems.warn("node report from " + report.node() + " refused: it is not a member of the cluster");
+      msg.fail(409, "node " + report.node() + " is not a member of the cluster");
+      return;
+    }
     take(report);
     msg.reply(new JsonObject().put("seq", report.seq()));
   }
@@ -222,8 +235,9 @@ public class MarketSubscriptions extends VerticleBase {
   }
 
   /** A node that left the cluster watches nothing any more. */
-  private void onNodes(JsonObject members) {
-    List<Object> present = members.getJsonArray("nodes", new JsonArray()).getList();
+  private void onNodes(JsonObject membership) {
+    List<Object> present = membership.getJsonArray("nodes", new JsonArray()).getList();
+    members = present.stream().map(String::valueOf).collect(Collectors.toUnmodifiableSet());
     for (String gone : nodes.keySet().stream().filter(n -> !present.contains(n)).toList()) {
       forgetNode(gone, "it left the cluster");
     }

@@ -1,5 +1,6 @@
 package dev.switchboard.market;
 
+import dev.switchboard.core.Addresses;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Control;
@@ -7,6 +8,7 @@ import dev.switchboard.simulators.alpaca.AlpacaSimulator;
 import dev.switchboard.simulators.alpaca.SubscriptionChange;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeEach;
@@ -367,5 +369,33 @@ class MarketSubscriptionTest {
     assertEquals(set("", "MSFT", "SPY"), MarketFixture.sets(health.getJsonObject("wanted_symbols")), "the wanted set outlives the connection");
     assertEquals(2, health.getInteger("total_clients"));
     Await.until(WAIT, "the close frame seen", () -> sim.closeCodes().contains((short) 1000));
+  }
+
+  @Test
+  @DisplayName("a node the cluster no longer lists is forgotten, and its later reports are refused (409): what it watched does not come back")
+  void aNodeThatLeftIsNotHeardAgain() {
+    AlpacaSimulator sim = start(new JsonObject());
+    String reports = new MarketAddresses(NAME).nodeReports();
+    WatchSet tsla = WatchSet.of(List.of(new Watch(Channel.BARS, "TSLA")));
+    vertx.eventBus().publish(Addresses.CLUSTER_NODES, new JsonObject().put("nodes", new JsonArray().add(MarketSubscriptions.SINGLE_NODE).add("node-x")));
+    vertx.eventBus().request(reports, new NodeReport("node-x", "boot-1", 1, tsla, 1, 0).toJson()).await();
+    Await.until(WAIT, "node-x's TSLA subscribed", () -> upstream(sim).get("bars").contains("TSLA"));
+
+    // node-x leaves the cluster; its process lives on (its Hazelcast cut off) and its event bus still reaches the owner.
+    vertx.eventBus().publish(Addresses.CLUSTER_NODES, new JsonObject().put("nodes", new JsonArray().add(MarketSubscriptions.SINGLE_NODE)));
+    Await.until(WAIT, "TSLA unsubscribed once node-x left", () -> !upstream(sim).get("bars").contains("TSLA"));
+    ReplyException refused = assertThrows(ReplyException.class,
+        () -> vertx.eventBus().request(reports, new NodeReport("node-x", "boot-1", 2, tsla, 1, 0).toJson()).await());
+    assertEquals(409, refused.failureCode());
+    barrier(sim, "ZZZ");
+    assertTrue(!upstream(sim).get("bars").contains("TSLA"), "a report from a node that left brings nothing back");
+    assertTrue(!MarketFixture.sets(MarketFixture.health(vertx).getJsonObject("wanted_symbols")).get("bars").contains("TSLA"));
+
+    // It joins again: heard again.
+    vertx.eventBus().publish(Addresses.CLUSTER_NODES, new JsonObject().put("nodes", new JsonArray().add(MarketSubscriptions.SINGLE_NODE).add("node-x")));
+    Await.until(WAIT, "node-x heard again once it is a member", () -> {
+      vertx.eventBus().request(reports, new NodeReport("node-x", "boot-2", 1, tsla, 1, 0).toJson()).otherwiseEmpty().await();
+      return upstream(sim).get("bars").contains("TSLA");
+    });
   }
 }
