@@ -94,6 +94,16 @@ export function clusterSummary(facts, statuses) {
   };
 }
 
+/**
+ * This node's cluster counters in one line: leases, takeovers, fencing, what the epoch guard dropped,
+ * and the event-bus routes a refresh found stale and mended (a lost registration report).
+ */
+export function clusterCounters(facts) {
+  return `On ${facts.node}: ${facts.leases_held} leases held · ${facts.takeovers} takeovers · `
+    + `${facts.fenced} stopped for a late renewal · ${facts.stale_dropped} stale messages dropped · `
+    + `${facts.routes_mended ?? 0} stale event-bus routes mended`;
+}
+
 /** A listener's owner changed (or it came or went): who owns what, and maybe who is present, changed. */
 export function ownerChanged(status, old) {
   return ((status && status.owner) || null) !== ((old && old.owner) || null) || !status !== !old;

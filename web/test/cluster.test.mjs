@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterWatch, clusterSummary, ownerChanged } from '../src/cluster.js';
+import { ClusterWatch, clusterCounters, clusterSummary, ownerChanged } from '../src/cluster.js';
 import { ownerLine, unassignedLine, allowedActions } from '../src/panels/listener-card.js';
 import { lifecycleEvent } from '../src/panels/activity-log.js';
 
 const facts = {
   clustered: true, node: 'node-b', nodes: ['node-a', 'node-b', 'node-c'], configured: 3, majority: 2,
-  majority_present: true, safe: true, leases_held: 0, takeovers: 0, fenced: 0, stale_dropped: 0,
+  majority_present: true, safe: true, leases_held: 0, takeovers: 0, fenced: 0, stale_dropped: 0, routes_mended: 0,
 };
 const listener = (name, state, owner, epoch, extra = {}) => ({ name, state, owner, epoch, is_active: true, ...extra });
 
@@ -142,4 +142,10 @@ test('refreshes asked for during a read make one more read after it, and a faile
   timers.fire();
   await watch.reading;
   assert.deepEqual(heard.at(-1), '2 nodes');
+});
+
+test('the counters line names every count of /api/cluster, the mended event-bus routes included', () => {
+  assert.equal(clusterCounters({ ...facts, leases_held: 2, takeovers: 1, fenced: 0, stale_dropped: 5, routes_mended: 3 }),
+    'On node-b: 2 leases held · 1 takeovers · 0 stopped for a late renewal · 5 stale messages dropped · 3 stale event-bus routes mended');
+  assert.match(clusterCounters({ ...facts, routes_mended: undefined }), /0 stale event-bus routes mended$/, 'an older node without the count');
 });

@@ -1,5 +1,5 @@
 import { h, setText } from '../dom.js';
-import { clusterSummary } from '../cluster.js';
+import { clusterCounters, clusterSummary } from '../cluster.js';
 
 /**
  * The cluster, as the node serving this page sees it: which node that is, the Switchboard nodes
@@ -44,8 +44,7 @@ export class ClusterPanel {
       h('span', { class: 'detail' }, node.owns.length ? ` owns ${node.owns.join(', ')}` : ' owns nothing'))));
     }
     setText(this.unassigned, summary.unassigned.length ? `between owners: ${summary.unassigned.join(', ')}` : '');
-    setText(this.counters, `On ${summary.node}: ${facts.leases_held} leases held · ${facts.takeovers} takeovers · `
-      + `${facts.fenced} stopped for a late renewal · ${facts.stale_dropped} stale messages dropped`);
+    setText(this.counters, clusterCounters(facts));
     setText(this.note, error ? `could not read /api/cluster (${error.message}): the nodes shown are the last known`
       : synced ? '' : 'last known: reconnecting to the server');
   }

@@ -138,7 +138,7 @@ class SubscriptionEndpointTest {
   }
 
   @Test
-  @DisplayName("the bridge's rules decide: an address a client may not receive gets 403, a bad request 400")
+  @DisplayName("the bridge's rules decide: an address a client may not receive gets 403, a bad request (or a plain GET) 400, as JSON")
   void rules() {
     UpgradeRejectedException forbidden = assertThrows(UpgradeRejectedException.class,
         () -> client.connect(app.httpPort(), "127.0.0.1", "/subscribe?address=switchboard.control").await());
@@ -149,5 +149,9 @@ class SubscriptionEndpointTest {
     UpgradeRejectedException format = assertThrows(UpgradeRejectedException.class,
         () -> client.connect(app.httpPort(), "127.0.0.1", "/subscribe?address=upstream.feed.message&format=xml").await());
     assertEquals(400, format.getStatus());
+    var plain = io.vertx.ext.web.client.WebClient.create(app.vertx()).get(app.httpPort(), "127.0.0.1", "/subscribe?address=upstream.feed.message")
+        .send().await();
+    assertEquals(400, plain.statusCode(), "a plain GET, no upgrade");
+    assertTrue(plain.bodyAsJsonObject().getString("error").contains("WebSocket"), plain.bodyAsString());
   }
 }

@@ -33,12 +33,12 @@ class RelayBenchOptionsTest {
 
   @Test
   void everyOptionIsRead() {
-    RelayBenchOptions options = RelayBenchOptions.parse("--scenarios", "100@max, 1000@30", "--relays", "switchboard-jar,node-ws",
+    RelayBenchOptions options = RelayBenchOptions.parse("--scenarios", "100@max, 1000@30", "--relays", "switchboard-jar,node-ws,switchboard-subscribe",
         "--seconds", "3", "--warmup", "0", "--repeat", "3", "--clients", "java", "--fleet-processes", "4",
         "--jvm", " -Xms16m  -XX:+UseSerialGC ", "--jar", "/tmp/s.jar", "--node-relay", "/tmp/relay.js",
         "--event-loops", "4", "--threads", "--help");
     assertEquals(List.of(new RelayBench.Scenario(100, 0), new RelayBench.Scenario(1000, 30)), options.scenarios());
-    assertEquals(List.of("switchboard-jar", "node-ws"), options.relays());
+    assertEquals(List.of("switchboard-jar", "node-ws", "switchboard-subscribe"), options.relays());
     assertEquals(3, options.seconds());
     assertEquals(0, options.warmup());
     assertEquals(3, options.repeat());
@@ -60,7 +60,7 @@ class RelayBenchOptionsTest {
     refused("--seconds is a whole number from 1 to 3600, not 'ten'", "--seconds", "ten");
     refused("--repeat is a whole number from 1 to 100, not '0'", "--repeat", "0");
     refused("--event-loops is a whole number from 1 to 1024, not '0'", "--event-loops", "0");
-    refused("unknown relay 'node' in --relays; use node-ws, node-red, python, switchboard, switchboard-jar", "--relays", "node,switchboard");
+    refused("unknown relay 'node' in --relays; use node-ws, node-red, python, switchboard, switchboard-jar, switchboard-subscribe", "--relays", "node,switchboard");
     refused("--relays names a relay twice: switchboard,switchboard", "--relays", "switchboard,switchboard");
     refused("--clients is node or java, not 'browser'", "--clients", "browser");
     String scenario = "must look like 100@300 (clients@messages per second, 1 to 100,000 clients) or 100@max";

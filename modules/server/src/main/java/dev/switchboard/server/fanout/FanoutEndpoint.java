@@ -193,18 +193,18 @@ public final class FanoutEndpoint {
     if (Thread.currentThread() != loop) {
       // Requests run on a duplicate of the server's context, so compare threads. Another thread is a
       // wiring mistake (the endpoint's state is confined to its loop): refuse loudly.
-      request.response().setStatusCode(500).end("fan-out endpoint called off its event loop");
+      refuse(request, 500, "fan-out endpoint called off its event loop");
       LOG.error("FanoutEndpoint.handle called off its event loop: create one endpoint per HTTP server instance");
       return;
     }
     String problem = upgradeProblem(request);
     if (problem != null) {
-      request.response().setStatusCode(400).end(problem);
+      refuse(request, 400, problem);
       return;
     }
     if (registeredBytes + addresses.stream().mapToLong(String::length).sum() > maxRegisteredBytes) {
       LOG.warn("fan-out: refused a subscription: the clients already hold {} bytes of addresses (the bound)", registeredBytes);
-      request.response().setStatusCode(503).end("the server holds as many registrations as it may; try again later");
+      refuse(request, 503, "the server holds as many registrations as it may; try again later");
       return;
     }
     request.response()
@@ -215,6 +215,12 @@ public final class FanoutEndpoint {
         .onSuccess(socket -> accept(socket, framing, addresses))
         // The client sees its connection closed in the handshake: say why here.
         .onFailure(err -> LOG.info("fan-out upgrade from {} failed: {}", request.remoteAddress(), err.toString()));
+  }
+
+  /** An upgrade not taken: {@code {"error": ...}}, as every API path answers. */
+  private static void refuse(HttpServerRequest request, int code, String message) {
+    request.response().setStatusCode(code).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(new JsonObject().put("error", message).encode());
   }
 
   /** Clients connected now. */

@@ -107,6 +107,9 @@ class ClusterDashboardBrowserTest {
             && "true".equals(page.attribute("#cluster li[data-node=\"" + here + "\"]", "data-self")));
     assertEquals("true", page.attribute("#cluster [data-field=\"majority\"]", "data-present"));
     assertTrue(page.text("#cluster [data-field=\"summary\"]").startsWith("This page is served by " + here + ". 3 of 3"));
+    assertTrue(page.text("#cluster [data-field=\"counters\"]").matches("On " + here + ": \\d+ leases held · \\d+ takeovers · "
+        + "\\d+ stopped for a late renewal · \\d+ stale messages dropped · \\d+ stale event-bus routes mended"),
+        page.text("#cluster [data-field=\"counters\"]"));
     page.waitFor("the panel says the settled cluster is safe to stop a node", () ->
         "true".equals(page.attribute("#cluster [data-field=\"summary\"]", "data-safe"))
             && page.text("#cluster [data-field=\"summary\"]").endsWith("Safe to stop another node."));
