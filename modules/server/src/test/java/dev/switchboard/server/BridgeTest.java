@@ -54,8 +54,7 @@ class BridgeTest {
   }
 
   private int connectedClients() {
-    return app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", "status").put("name", "feed"))
-        .await().body().getJsonObject("listener").getInteger("connected_clients");
+    return ServerFixture.connectedClients(app, "feed");
   }
 
   @Test

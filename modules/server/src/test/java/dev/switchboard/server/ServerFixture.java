@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.core.Addresses;
 import dev.switchboard.server.config.ConfigLoader;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -30,5 +31,11 @@ final class ServerFixture {
 
   static Switchboard start(JsonObject config) {
     return Switchboard.start(new ConfigLoader(Map.of("TEST_TOKEN", TOKEN)).parse(config)).await();
+  }
+
+  /** The listener's {@code connected_clients}, as its status says now. */
+  static int connectedClients(Switchboard app, String listener) {
+    return app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", "status").put("name", listener))
+        .await().body().getJsonObject("listener").getInteger("connected_clients");
   }
 }

@@ -1,6 +1,5 @@
 package dev.switchboard.server;
 
-import dev.switchboard.core.Addresses;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.alpaca.AlpacaSimulator;
 import dev.switchboard.simulators.alpaca.AlpacaSimulatorOptions;
@@ -102,8 +101,7 @@ class SubscriptionEndpointTest {
   }
 
   private int connectedClients() {
-    return app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", "status").put("name", "feed"))
-        .await().body().getJsonObject("listener").getInteger("connected_clients");
+    return ServerFixture.connectedClients(app, "feed");
   }
 
   @Test

@@ -338,6 +338,18 @@ class FanoutEndpointTest {
 
 
 
+  /** Publishes 1 KB messages, 500 at a time, until a client is closed, checking that {@code fast} keeps up: how many were sent. */
+  private int publishUntilAClientCloses(BridgeClient fast) {
+    int sent = 0;
+    while (registrations(BridgeActivity.Kind.SOCKET_CLOSED) == 0 && sent < 200_000) {
+      publish(sent, sent + 500, FEED, 1_000);
+      sent += 500;
+      int target = sent;
+      Await.until(WAIT, "the fast client keeps up with " + target, () -> fast.numbers().size(), n -> n >= target);
+    }
+    return sent;
+  }
+
   @Test
   @DisplayName("a client that stops reading is closed with 4001 once its queue is full; the others get every message")
   void slowClientIsDisconnected() {
@@ -349,13 +361,7 @@ class FanoutEndpointTest {
     Await.until(WAIT, "2 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
     slow.socket.pause();
 
-    int sent = 0;
-    while (registrations(BridgeActivity.Kind.SOCKET_CLOSED) == 0 && sent < 200_000) {
-      publish(sent, sent + 500, FEED, 1_000);
-      sent += 500;
-      int target = sent;
-      Await.until(WAIT, "the fast client keeps up with " + target, () -> fast.numbers().size(), n -> n >= target);
-    }
+    int sent = publishUntilAClientCloses(fast);
     assertEquals(1, registrations(BridgeActivity.Kind.SOCKET_CLOSED), "the slow client was dropped after " + sent + " messages");
     assertEquals(1L, server.onLoop(server.endpoint::slowClientCloses));
     assertEquals(1, server.onLoop(server.endpoint::clientCount));
@@ -591,13 +597,7 @@ class FanoutEndpointTest {
     Await.until(WAIT, "2 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
     slow.socket.pause();
 
-    int sent = 0;
-    while (registrations(BridgeActivity.Kind.SOCKET_CLOSED) == 0 && sent < 200_000) {
-      publish(sent, sent + 500, FEED, 1_000);
-      sent += 500;
-      int target = sent;
-      Await.until(WAIT, "the fast client keeps up with " + target, () -> fast.numbers().size(), n -> n >= target);
-    }
+    int sent = publishUntilAClientCloses(fast);
     assertEquals(1, registrations(BridgeActivity.Kind.SOCKET_CLOSED), "the slow subscription was dropped after " + sent + " messages");
     assertEquals(1L, server.onLoop(server.endpoint::slowClientCloses));
     assertEquals(IntStream.range(0, sent).boxed().toList(), fast.numbers());
