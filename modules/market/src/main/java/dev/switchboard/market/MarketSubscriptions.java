@@ -236,9 +236,9 @@ public class MarketSubscriptions extends VerticleBase {
 
   /** A node that left the cluster watches nothing any more. */
   private void onNodes(JsonObject membership) {
-    List<Object> present = membership.getJsonArray("nodes", new JsonArray()).getList();
-    members = present.stream().map(String::valueOf).collect(Collectors.toUnmodifiableSet());
-    for (String gone : nodes.keySet().stream().filter(n -> !present.contains(n)).toList()) {
+    members = membership.getJsonArray("nodes", new JsonArray()).stream().map(String::valueOf)
+        .collect(Collectors.toUnmodifiableSet());
+    for (String gone : nodes.keySet().stream().filter(n -> !members.contains(n)).toList()) {
       forgetNode(gone, "it left the cluster");
     }
   }

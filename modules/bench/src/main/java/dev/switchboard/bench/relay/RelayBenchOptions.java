@@ -24,7 +24,7 @@ record RelayBenchOptions(Path jar, Path nodeRelay, List<RelayBench.Scenario> sce
                             clients on the bridge's raw endpoint (a bridge frame around each envelope)
                switchboard-jar: java [--jvm flags] -jar switchboard.jar, clients on the same endpoint
                switchboard-subscribe: the launcher, clients on /subscribe?format=data (each frame the
-                            upstream's message as it came: the same frames as the peers send)
+                            upstream's message as it came, as node-red sends it)
         --seconds 5        measured per round
         --warmup 2         sending before each round is measured (until every client has a message)
         --repeat 1         rounds per row, each relay in turn (each relay starts fresh once per row and

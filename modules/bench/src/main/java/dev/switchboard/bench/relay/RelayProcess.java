@@ -18,7 +18,7 @@ final class RelayProcess {
   static final String DEBIAN_PYTHON = "/usr/bin/python3";
   /** Where every relay here takes its clients (Switchboard's bridge raw endpoint; the peers take any path). */
   static final String CLIENT_PATH = "/eventbus/websocket";
-  /** Switchboard's plain subscription: each frame is the upstream's message as it came, as the peers send it. */
+  /** Switchboard's plain subscription: each frame is the upstream's message as it came, as Node-RED sends it. */
   static final String SUBSCRIBE_PATH = "/subscribe?address=" + ADDRESS + "&format=data";
 
   private final String name;
