@@ -331,7 +331,7 @@ public final class FanoutEndpoint {
     add(client, address);
   }
 
-  /** Registers a client on an address it may receive, within the bounds. */
+  /** Registers a client on an address; the caller has checked it against the rules and the registration bound. */
   private void add(FanoutClient client, String address) {
     if (client.addresses.add(address)) {
       registeredBytes += address.length();
