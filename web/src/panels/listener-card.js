@@ -130,17 +130,18 @@ export class ListenerCard {
     const allowed = allowedActions(s);
     // The cluster refuses every change without a majority: the buttons say so rather than fail.
     const noMajority = cluster.clustered === true && cluster.majority_present === false;
+    // Why no button of this card may act now ('' when they may): Edit and Remove too, so that nothing is
+    // changed from a state the page only remembers.
+    const blocked = !this.view.hasToken ? NEEDS_TOKEN : !this.view.synced ? 'waiting for the server'
+      : this.inFlight ? `${this.inFlight} in progress` : noMajority ? NO_MAJORITY : '';
     for (const action of ACTIONS) {
-      const enabled = this.view.synced && this.view.hasToken && !this.inFlight && !noMajority && allowed.has(action);
-      this.buttons[action].disabled = !enabled;
-      this.buttons[action].title = !this.view.hasToken ? NEEDS_TOKEN
-        : !this.view.synced ? 'waiting for the server' : this.inFlight ? `${this.inFlight} in progress` : noMajority ? NO_MAJORITY : '';
+      this.buttons[action].disabled = blocked !== '' || !allowed.has(action);
+      this.buttons[action].title = blocked;
     }
-    this.editButton.disabled = !this.view.hasToken;
-    this.editButton.title = this.view.hasToken ? `edit the definition of ${this.name}` : NEEDS_TOKEN;
-    this.removeButton.disabled = !this.view.hasToken || Boolean(this.inFlight) || !this.remove || noMajority;
-    this.removeButton.title = !this.view.hasToken ? NEEDS_TOKEN : this.inFlight ? `${this.inFlight} in progress`
-      : noMajority ? NO_MAJORITY : `remove ${this.name} and its definition`;
+    this.editButton.disabled = blocked !== '';
+    this.editButton.title = blocked || `edit the definition of ${this.name}`;
+    this.removeButton.disabled = blocked !== '' || !this.remove;
+    this.removeButton.title = blocked || `remove ${this.name} and its definition`;
     setText(f['control-note'], this.view.hasToken ? '' : 'Enter the control token (top right) to start, stop, restart, edit or remove.');
     this.tick(Date.now(), false);
   }

@@ -102,12 +102,15 @@ class DashboardBrowserTest {
   void serverRestart() {
     DashboardPage page = DashboardPage.open(driver, demo.url());
     page.setToken(LiveDemo.TOKEN);
-    page.waitFor("feed connected, Stop enabled", () -> "CONNECTED".equals(page.state("feed")) && page.enabled("feed", "stop"));
+    page.waitFor("feed connected, Stop, Edit and Remove enabled", () -> "CONNECTED".equals(page.state("feed"))
+        && page.enabled("feed", "stop") && page.enabled("feed", "edit") && page.enabled("feed", "remove"));
 
     demo.stopServer();
     page.waitFor("the page counts down to its next attempt", () -> "reconnecting".equals(page.connectionPhase())
         && page.connectionText().matches("reconnecting in \\d+s \\(attempt \\d+\\) — lost: the server closed the connection"));
     assertFalse(page.enabled("feed", "stop"), "no control while the state is unknown");
+    assertFalse(page.enabled("feed", "edit"), "no edit from a remembered state");
+    assertFalse(page.enabled("feed", "remove"), "no removal from a remembered state");
     assertTrue(page.exists("[data-listener=\"feed\"].is-stale"), "the card says it shows the last known state");
 
     // Another start with another state: a fresh data folder and feed not started automatically.
@@ -115,7 +118,8 @@ class DashboardBrowserTest {
     page.waitFor("reconnected and resynced", () -> "connected".equals(page.connectionPhase()) && page.synced());
     page.waitFor("feed shown as the server has it: stopped", () -> "STOPPED".equals(page.state("feed")));
     assertFalse(demo.status("feed").getBoolean("is_active"));
-    page.waitFor("buttons match", () -> page.enabled("feed", "start") && !page.enabled("feed", "stop") && !page.enabled("feed", "restart"));
+    page.waitFor("buttons match", () -> page.enabled("feed", "start") && !page.enabled("feed", "stop") && !page.enabled("feed", "restart")
+        && page.enabled("feed", "edit") && page.enabled("feed", "remove"));
     page.waitFor("the others connected again", () -> "CONNECTED".equals(page.state("home")) && "CONNECTED".equals(page.state("market")));
     assertFalse(page.exists(".is-stale"));
     assertTrue(page.texts("#activity-log li").stream().anyMatch(t -> t.contains("feed") && t.contains("stopped")));
