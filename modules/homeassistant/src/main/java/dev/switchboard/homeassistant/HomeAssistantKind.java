@@ -37,7 +37,7 @@ public class HomeAssistantKind implements ListenerKind {
   static final List<StatusField> STATUS_FIELDS = List.of(
       StatusField.of("subscribed", "boolean", "subscribed to every configured event type on the current connection"),
       StatusField.of("event_types", "string[]", "the configured event types"),
-      new StatusField("events_session", "integer", "events on the current connection", StatusField.Metric.GAUGE),
+      new StatusField("events_session", "integer", "events since this process started or the listener was defined (in a cluster: since this node became its owner)", StatusField.Metric.GAUGE),
       new StatusField("events_total", "integer", "events since the first start, kept in the data dir (and, in a cluster, cluster-wide)",
           StatusField.Metric.COUNTER),
       new StatusField("event_rate_per_min", "number", "events in the last minute", StatusField.Metric.GAUGE),

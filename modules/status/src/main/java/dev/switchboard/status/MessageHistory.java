@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
 
 /**
  * Keeps the recent envelopes of configured data addresses, so that a client that was away can ask for
- * everything after the last {@code seq} it saw. A pattern's {@code *} stands for a listener name; the
- * names come from the supervisor's snapshot at start (the set of listeners is fixed for the process).
+ * everything after the last {@code seq} it saw. A pattern's {@code *} stands for a listener name: the
+ * names in the supervisor's snapshot at start, then each listener defined while it runs.
  */
 public final class MessageHistory extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MessageHistory.class);
