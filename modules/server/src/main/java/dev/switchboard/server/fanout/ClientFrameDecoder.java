@@ -1,10 +1,15 @@
 package dev.switchboard.server.fanout;
 
+import dev.switchboard.core.envelope.BufferBytes;
+import io.netty.buffer.ByteBufUtil;
 import io.vertx.core.buffer.Buffer;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * Reads RFC 6455 client frames from a byte stream that may split or join them anywhere. Client
- * frames must be masked; fragmented messages are joined; control frames may come between fragments.
+ * frames must be masked; fragmented messages are joined; control frames may come between fragments;
+ * a text message must be UTF-8, checked once it is whole (a fragment may end inside a character).
  */
 final class ClientFrameDecoder {
   /** Receives each whole message (or control frame) with its opcode. */
@@ -62,8 +67,11 @@ final class ClientFrameDecoder {
         }
         payloadLength = pending.getLong(pos + 2);
         header = 10;
+        if (payloadLength < 0) {
+          throw new ProtocolError(1002, "a 64-bit payload length must have its most significant bit clear");
+        }
       }
-      if (payloadLength < 0 || payloadLength > maxMessageBytes) {
+      if (payloadLength > maxMessageBytes) {
         throw new ProtocolError(1009, "a frame over the max message size of " + maxMessageBytes + " bytes");
       }
       int frameLength = header + 4 + (int) payloadLength;
@@ -102,7 +110,7 @@ final class ClientFrameDecoder {
         Buffer whole = fragments;
         fragmentedOpcode = -1;
         fragments = null;
-        sink.message(first, whole);
+        deliver(first, whole);
       }
       return;
     }
@@ -113,10 +121,22 @@ final class ClientFrameDecoder {
       throw new ProtocolError(1002, "a new message began before the last one ended");
     }
     if (fin) {
-      sink.message(opcode, payload);
+      deliver(opcode, payload);
     } else {
       fragmentedOpcode = opcode;
       fragments = Buffer.buffer().appendBuffer(payload);
     }
+  }
+
+  private void deliver(int opcode, Buffer message) {
+    if (opcode == WebSocketFrames.TEXT && !isUtf8(message)) {
+      throw new ProtocolError(1007, "a text message that is not valid UTF-8");
+    }
+    sink.message(opcode, message);
+  }
+
+  /** Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+  static boolean isUtf8(Buffer bytes) {
+    return ByteBufUtil.isText(BufferBytes.readOnly(bytes), StandardCharsets.UTF_8);
   }
 }

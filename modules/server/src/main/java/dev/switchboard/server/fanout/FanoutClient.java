@@ -88,7 +88,8 @@ final class FanoutClient {
     if (queuedBytes + size > options.maxQueuedBytes()) {
       flush(); // a burst within one event-loop turn is not a slow client: hand it over if the socket takes it
     }
-    if (queuedBytes + size > options.maxQueuedBytes()) {
+    // A client with nothing queued is not slow, whatever the size of the message it is given.
+    if (queuedBytes > 0 && queuedBytes + size > options.maxQueuedBytes()) {
       if (options.slowClients() == SlowClientPolicy.DISCONNECT) {
         endpoint.slowClientClosed();
         close(FanoutEndpoint.CLOSE_SLOW_CLIENT, "slow client: more than " + options.maxQueuedBytes() + " bytes queued");
@@ -218,11 +219,28 @@ final class FanoutClient {
       case WebSocketFrames.PING -> enqueue(Delivery.pong(payload));
       case WebSocketFrames.PONG -> {
       }
-      case WebSocketFrames.CLOSE -> {
-        int code = payload.length() >= 2 ? payload.getUnsignedShort(0) : 1000;
-        close(code == 1005 || code == 1006 || code == 1015 ? 1000 : code, "");
-      }
+      case WebSocketFrames.CLOSE -> answerClose(payload);
       default -> close(1002, "unknown opcode " + opcode);
+    }
+  }
+
+  /**
+   * Answers the client's close frame with its own code (1000 when it gave none). A close frame that
+   * breaks the rules (one byte, a code no endpoint may send, a reason that is not UTF-8) is a protocol
+   * error, answered as one.
+   */
+  private void answerClose(Buffer payload) {
+    if (payload.length() == 0) {
+      close(1000, "");
+      return;
+    }
+    int code = payload.length() >= 2 ? payload.getUnsignedShort(0) : -1;
+    if (!WebSocketFrames.mayBeSent(code)) {
+      close(1002, code < 0 ? "a close frame of one byte" : "close code " + code + " may not be sent");
+    } else if (!ClientFrameDecoder.isUtf8(payload.getBuffer(2, payload.length()))) {
+      close(1007, "a close reason that is not valid UTF-8");
+    } else {
+      close(code, "");
     }
   }
 

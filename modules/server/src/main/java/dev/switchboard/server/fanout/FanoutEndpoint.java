@@ -213,8 +213,13 @@ public final class FanoutEndpoint {
         .putHeader("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(request.getHeader("Sec-WebSocket-Key")));
     request.toNetSocket()
         .onSuccess(socket -> accept(socket, framing, addresses))
-        // The client sees its connection closed in the handshake: say why here.
-        .onFailure(err -> LOG.info("fan-out upgrade from {} failed: {}", request.remoteAddress(), err.toString()));
+        .onFailure(err -> {
+          LOG.info("fan-out upgrade from {} failed: {}", request.remoteAddress(), err.toString());
+          if (!request.response().headWritten()) {
+            request.response().headers().clear(); // the upgrade's headers: this is no upgrade
+            refuse(request, 400, "the upgrade could not be made: " + err.getMessage());
+          }
+        });
   }
 
   /** An upgrade not taken: {@code {"error": ...}}, as every API path answers. */
@@ -265,6 +270,9 @@ public final class FanoutEndpoint {
     if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
       return "this endpoint speaks WebSocket only (Upgrade: websocket)";
     }
+    if (!asksForUpgrade(request)) {
+      return "a WebSocket upgrade needs Connection: Upgrade";
+    }
     if (!"13".equals(request.getHeader("Sec-WebSocket-Version"))) {
       return "only WebSocket version 13 is supported";
     }
@@ -272,6 +280,18 @@ public final class FanoutEndpoint {
       return "Sec-WebSocket-Key is missing";
     }
     return null;
+  }
+
+  /** The Connection header is a list of tokens, in one or several headers; one of them must be "upgrade". */
+  private static boolean asksForUpgrade(HttpServerRequest request) {
+    for (String value : request.headers().getAll(HttpHeaders.CONNECTION)) {
+      for (String token : value.split(",")) {
+        if (token.trim().equalsIgnoreCase("upgrade")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private void accept(NetSocket socket, Framing framing, Set<String> addresses) {

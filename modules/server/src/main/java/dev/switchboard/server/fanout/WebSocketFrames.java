@@ -46,9 +46,21 @@ final class WebSocketFrames {
 
   static Buffer close(int code, String reason) {
     byte[] text = reason.getBytes(StandardCharsets.UTF_8);
-    // A control frame's payload is at most 125 bytes: 2 for the code, the rest for the reason.
+    // A control frame's payload is at most 125 bytes: 2 for the code, the rest for the reason, cut
+    // between two characters (the reason must stay UTF-8).
     int reasonLength = Math.min(text.length, 123);
+    while (reasonLength < text.length && reasonLength > 0 && (text[reasonLength] & 0xC0) == 0x80) {
+      reasonLength--;
+    }
     return frame(CLOSE, Buffer.buffer(2 + reasonLength).appendUnsignedShort(code).appendBytes(text, 0, reasonLength));
+  }
+
+  /**
+   * A close code an endpoint may send: RFC 6455's 1000-1003 and 1007-1011, the registry's 1012-1014,
+   * and 3000-4999. 1005, 1006 and 1015 only describe a close; the rest are reserved.
+   */
+  static boolean mayBeSent(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
   }
 
   /** The {@code Sec-WebSocket-Accept} answer to a client's {@code Sec-WebSocket-Key}. */

@@ -1,0 +1,260 @@
+package dev.switchboard.server.fanout;
+
+import dev.switchboard.core.BridgeActivity;
+import dev.switchboard.core.LocalCodec;
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.server.BridgeClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * RFC 6455 as a client may break it, byte by byte over a real socket: what the fan-out path answers
+ * (the close code, or the HTTP status of a refused upgrade).
+ */
+@ExtendWith(VertxExtension.class)
+class ClientProtocolTest {
+  private static final String BRIDGE = "/eventbus/websocket";
+  private static final byte[] PING = "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8);
+
+  private int port;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    LocalCodec.register(vertx, BridgeActivity.class);
+    FanoutEndpointTest.FanoutServer server = new FanoutEndpointTest.FanoutServer(FanoutOptions.defaults());
+    vertx.deployVerticle(server).await();
+    port = server.port();
+  }
+
+  @Test
+  @DisplayName("a text message that is not UTF-8 closes the client with 1007; one whose fragments split a character is read")
+  void textMustBeUtf8() throws IOException {
+    try (RawClient client = RawClient.open(port, BRIDGE)) {
+      // "é" is C3 A9: the first fragment ends inside it, the whole message is valid.
+      byte[] whole = "{\"type\":\"ping\",\"x\":\"é\"}".getBytes(StandardCharsets.UTF_8);
+      int cut = indexOf(whole, (byte) 0xA9);
+      client.frame(false, WebSocketFrames.TEXT, Arrays.copyOfRange(whole, 0, cut));
+      client.frame(true, WebSocketFrames.CONTINUATION, Arrays.copyOfRange(whole, cut, whole.length));
+      assertEquals("{\"type\":\"pong\"}", client.nextText());
+
+      byte[] overlong = {'"', (byte) 0xC0, (byte) 0xAF, '"'}; // "/" in two bytes: not UTF-8
+      client.frame(true, WebSocketFrames.TEXT, overlong);
+      assertEquals(1007, client.closeCode());
+    }
+    try (RawClient client = RawClient.open(port, BRIDGE)) {
+      byte[] surrogate = {'"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'}; // U+D800, which UTF-8 may not carry
+      client.frame(false, WebSocketFrames.TEXT, Arrays.copyOfRange(surrogate, 0, 2));
+      client.frame(true, WebSocketFrames.CONTINUATION, Arrays.copyOfRange(surrogate, 2, surrogate.length));
+      assertEquals(1007, client.closeCode());
+    }
+  }
+
+  @Test
+  @DisplayName("a close frame is answered with its own code, or 1000 when it has none; one that breaks the rules with 1002 (1007 for a reason that is not UTF-8)")
+  void closeFrames() throws IOException {
+    assertEquals(1000, closeAnsweredWith(new byte[0]));
+    assertEquals(1000, closeAnsweredWith(close(1000, "bye")));
+    assertEquals(1001, closeAnsweredWith(close(1001, "")));
+    assertEquals(3000, closeAnsweredWith(close(3000, "")));
+    assertEquals(4999, closeAnsweredWith(close(4999, "")));
+    assertEquals(1002, closeAnsweredWith(new byte[] {0x03}), "a close payload of one byte");
+    for (int reserved : new int[] {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}) {
+      assertEquals(1002, closeAnsweredWith(close(reserved, "")), "close code " + reserved);
+    }
+    byte[] badReason = close(1000, "xx");
+    badReason[2] = (byte) 0xFF;
+    assertEquals(1007, closeAnsweredWith(badReason));
+  }
+
+  @Test
+  @DisplayName("a 64-bit payload length with its most significant bit set is a protocol error (1002), not an oversized message")
+  void negativeLength() throws IOException {
+    try (RawClient client = RawClient.open(port, BRIDGE)) {
+      ByteBuffer header = ByteBuffer.allocate(14).put((byte) (0x80 | WebSocketFrames.TEXT)).put((byte) (0x80 | 127))
+          .putLong(0x8000_0000_0000_0010L).putInt(0);
+      client.raw(header.array());
+      assertEquals(1002, client.closeCode());
+    }
+  }
+
+  @Test
+  @DisplayName("an upgrade without Connection: Upgrade is answered 400 with the reason, at once")
+  void upgradeNeedsConnectionUpgrade() throws IOException {
+    for (String connection : new String[] {"", "Connection: keep-alive\r\n"}) {
+      try (Socket socket = new Socket("127.0.0.1", port)) {
+        socket.setSoTimeout(5_000); // far below the server's idle timeout: an answer, not a hang
+        socket.getOutputStream().write(("GET " + BRIDGE + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" + connection
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        String head = readHead(in);
+        assertTrue(head.startsWith("HTTP/1.1 400"), head);
+        int length = Integer.parseInt(head.replaceAll("(?is).*content-length: *(\\d+).*", "$1"));
+        String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        assertEquals("a WebSocket upgrade needs Connection: Upgrade", new JsonObject(body).getString("error"));
+      } catch (java.net.SocketTimeoutException e) {
+        throw new AssertionError("no answer to an upgrade with '" + connection.trim() + "'", e);
+      }
+    }
+    // Connection is a list of tokens; upgrade may be any of them.
+    try (RawClient client = RawClient.open(port, BRIDGE, "Connection: keep-alive, Upgrade\r\n")) {
+      client.frame(true, WebSocketFrames.TEXT, PING);
+      assertEquals("{\"type\":\"pong\"}", client.nextText());
+    }
+  }
+
+  @Test
+  @DisplayName("a client with nothing queued gets a message larger than maxQueuedBytes: it is not slow")
+  void oneLargeMessageIsNotASlowClient(Vertx vertx) {
+    FanoutEndpointTest.FanoutServer small = new FanoutEndpointTest.FanoutServer(FanoutOptions.defaults().withMaxQueuedBytes(1024));
+    vertx.deployVerticle(small).await();
+    BridgeClient client = BridgeClient.connect(vertx, small.port(), BRIDGE);
+    client.register("upstream.feed.message");
+    Await.until(Duration.ofSeconds(15), "registered", () -> small.onLoop(small.endpoint::consumerCount) == 1);
+    String large = "x".repeat(4_000);
+    for (int n = 0; n < 3; n++) {
+      vertx.eventBus().publish("upstream.feed.message", new JsonObject().put("n", n).put("pad", large));
+      int count = n + 1;
+      Await.until(Duration.ofSeconds(15), "message " + n + " delivered", () -> client.numbers().size() == count);
+    }
+    assertEquals(java.util.List.of(0, 1, 2), client.numbers());
+    assertEquals(-1, client.closeCode.get());
+    assertEquals(0L, small.onLoop(small.endpoint::slowClientCloses));
+    assertFalse(client.socket.isClosed());
+  }
+
+  private static String readHead(DataInputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      head.append((char) in.readUnsignedByte());
+    }
+    return head.toString();
+  }
+
+  private int closeAnsweredWith(byte[] payload) throws IOException {
+    try (RawClient client = RawClient.open(port, BRIDGE)) {
+      client.frame(true, WebSocketFrames.CLOSE, payload);
+      return client.closeCode();
+    }
+  }
+
+  private static byte[] close(int code, String reason) {
+    byte[] text = reason.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(2 + text.length).putShort((short) code).put(text).array();
+  }
+
+  private static int indexOf(byte[] bytes, byte b) {
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == b) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("not found");
+  }
+
+  /** A WebSocket client on a plain socket, which writes whatever frames it is given, masked. */
+  private static final class RawClient implements AutoCloseable {
+    private static final byte[] MASK = {0x37, (byte) 0xFA, 0x21, 0x3D};
+    private final Socket socket;
+    private final OutputStream out;
+    private final DataInputStream in;
+
+    private RawClient(Socket socket) throws IOException {
+      this.socket = socket;
+      this.out = socket.getOutputStream();
+      this.in = new DataInputStream(socket.getInputStream());
+    }
+
+    static RawClient open(int port, String path) throws IOException {
+      return open(port, path, "Connection: Upgrade\r\n");
+    }
+
+    static RawClient open(int port, String path, String connection) throws IOException {
+      RawClient client = new RawClient(new Socket("127.0.0.1", port));
+      client.socket.setSoTimeout(10_000);
+      client.raw(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" + connection
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      String head = readHead(client.in);
+      assertTrue(head.startsWith("HTTP/1.1 101"), head);
+      return client;
+    }
+
+    void raw(byte[] bytes) throws IOException {
+      out.write(bytes);
+      out.flush();
+    }
+
+    void frame(boolean fin, int opcode, byte[] payload) throws IOException {
+      ByteArrayOutputStream frame = new ByteArrayOutputStream();
+      frame.write((fin ? 0x80 : 0) | opcode);
+      if (payload.length < 126) {
+        frame.write(0x80 | payload.length);
+      } else {
+        frame.write(0x80 | 126);
+        frame.write(payload.length >> 8);
+        frame.write(payload.length & 0xFF);
+      }
+      frame.write(MASK);
+      for (int i = 0; i < payload.length; i++) {
+        frame.write(payload[i] ^ MASK[i & 3]);
+      }
+      raw(frame.toByteArray());
+    }
+
+    /** The next text frame's payload; fails on any other frame. */
+    String nextText() throws IOException {
+      int opcode = in.readUnsignedByte() & 0x0F;
+      byte[] payload = readPayload();
+      assertEquals(WebSocketFrames.TEXT, opcode, "a text frame, not: " + new String(payload, StandardCharsets.UTF_8));
+      return new String(payload, StandardCharsets.UTF_8);
+    }
+
+    /** Reads until the server's close frame; its code, and the connection must end after it. */
+    int closeCode() throws IOException {
+      while (true) {
+        int opcode = in.readUnsignedByte() & 0x0F;
+        byte[] payload = readPayload();
+        if (opcode == WebSocketFrames.CLOSE) {
+          assertTrue(payload.length >= 2, "a close frame with a code");
+          assertEquals(-1, in.read(), "the connection ends after the close frame");
+          return ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+        }
+      }
+    }
+
+    private byte[] readPayload() throws IOException {
+      long length = in.readUnsignedByte() & 0x7F;
+      if (length == 126) {
+        length = in.readUnsignedShort();
+      } else if (length == 127) {
+        length = in.readLong();
+      }
+      byte[] payload = new byte[(int) length];
+      in.readFully(payload);
+      return payload;
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+}
