@@ -6,6 +6,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryMergedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import dev.switchboard.core.ControlException;
 import dev.switchboard.core.JsonFile;
 import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.Supervisor;
@@ -338,7 +339,13 @@ final class ClusterState {
     boolean sameDefinition = before != null && !before.removed() && before.definition().equals(r.definition());
     Future<?> defined = sameDefinition ? Future.succeededFuture() : supervisor.define(name, r.definitionJson());
     defined
-        .onFailure(err -> LOG.error("[{}] the cluster's definition (version {}) cannot run on this node: {}", name, r.version(), err.getMessage()))
+        .onFailure(err -> {
+          if (err instanceof ControlException refused && refused.code() == 503) {
+            LOG.debug("[{}] version {} not applied: {}", name, r.version(), err.getMessage()); // this node is shutting down
+          } else {
+            LOG.error("[{}] the cluster's definition (version {}) cannot run on this node: {}", name, r.version(), err.getMessage());
+          }
+        })
         .onSuccess(v -> supervisor.desire(name, r.active(), r.restarts()));
   }
 }

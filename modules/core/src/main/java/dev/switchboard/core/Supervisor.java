@@ -131,8 +131,17 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           return Future.all(companions);
         }))
         .onSuccess(v -> (released == null ? Future.<Void>succeededFuture() : released.future())
-            .onSuccess(go -> context.runOnContext(x -> entries.values().stream().filter(e -> e.desired)
-                .forEach(e -> enqueue(e.name(), () -> deploy(e))))));
+            .onSuccess(go -> context.runOnContext(x -> List.copyOf(entries.values())
+                .forEach(e -> enqueue(e.name(), () -> startHeld(e))))));
+  }
+
+  /**
+   * A listener's start after the hold, in its queue: judged when its turn comes, since commands taken
+   * during the hold may be ahead of it (a stop, a removal, a start that already deployed it).
+   */
+  private Future<Void> startHeld(ListenerEntry e) {
+    boolean untouched = entries.get(e.name()) == e && e.state == ListenerState.STOPPED && e.deploymentId == null;
+    return untouched && e.desired ? deploy(e) : Future.succeededFuture();
   }
 
   /**
@@ -372,7 +381,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   @Override
   public Future<Result> define(String name, JsonObject definition) {
-    return onLoop(() -> enqueue(name, () -> applyDefinition(name, definition)));
+    return onLoop(() -> shuttingDown ? Future.failedFuture(shuttingDownRefusal()) : enqueue(name, () -> applyDefinition(name, definition)));
   }
 
   @Override
@@ -439,6 +448,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
    */
   private Future<Result> lifecycle(String name, Function<ListenerEntry, Future<String>> action) {
     return onLoop(() -> {
+      if (shuttingDown) {
+        return Future.failedFuture(shuttingDownRefusal());
+      }
       long ticket = lifecycleTickets.merge(name, 1L, Long::sum);
       return enqueue(name, () -> {
         ListenerEntry e = entries.get(name);
@@ -455,7 +467,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   /** A command on an existing listener, in its queue; 404 when there is none (by the time its turn comes). */
   private Future<Result> command(String name, Function<ListenerEntry, Future<String>> action) {
-    return onLoop(() -> enqueue(name, () -> {
+    return onLoop(() -> shuttingDown ? Future.failedFuture(shuttingDownRefusal()) : enqueue(name, () -> {
       ListenerEntry e = entries.get(name);
       return e == null ? Future.failedFuture(notFound(name)) : action.apply(e).map(outcome -> result(outcome, e));
     }));
@@ -481,6 +493,11 @@ public class Supervisor extends VerticleBase implements ControlPlane {
       }
     });
     return result.future();
+  }
+
+  /** After {@link #shutDown()}: a command would deploy nothing, so it is refused rather than answered as done. */
+  private static ControlException shuttingDownRefusal() {
+    return new ControlException(503, "the server is shutting down: nothing is started, stopped or changed");
   }
 
   private static ControlException notFound(String name) {
@@ -609,6 +626,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     return deployNodeParts(e)
         .compose(v -> deployCompanions(e))
         .compose(v -> e.desired ? deploy(e) : Future.succeededFuture())
+        // Saved from the start: what runs now is what runs after a restart, whatever autoStart says later.
+        .compose(v -> persistDesired(e))
         .map(v -> result("created", e));
   }
 
@@ -638,6 +657,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           publish(e);
           return Future.succeededFuture();
         })
+        .compose(v -> persistDesired(e)) // the desired state stays through a change, and after a restart
         .map(v -> result("updated", e));
   }
 

@@ -224,6 +224,30 @@ class RuntimeListenersTest {
   }
 
   @Test
+  @DisplayName("a runtime listener's desired state survives a restart of the process, whatever a later change made its autoStart")
+  void desiredStateAfterAChange(Vertx vertx) {
+    FeedSimulator sim = simulator(vertx, 20);
+    JsonObject config = ServerFixture.config(dataDir.resolve("data"));
+    start(vertx, config);
+    assertEquals(201, put("running", feed(sim.url(), true)).statusCode());
+    assertEquals(201, put("idle", feed(sim.url(), false)).statusCode());
+    Await.until(WAIT, "running connected", () -> "CONNECTED".equals(state("running")));
+    // Each change keeps the listener as it is: running keeps running, idle stays stopped.
+    assertEquals(200, put("running", feed(sim.url(), false)).statusCode());
+    assertEquals(200, put("idle", feed(sim.url(), true)).statusCode());
+    Await.until(WAIT, "running connected again", () -> "CONNECTED".equals(state("running")));
+    assertEquals("STOPPED", state("idle"));
+    app.stop().await();
+
+    start(vertx, config);
+    Await.until(WAIT, "running connected after the restart", () -> "CONNECTED".equals(state("running")));
+    JsonObject idle = status("idle");
+    assertEquals("STOPPED", idle.getString("state"), idle.encode());
+    assertFalse(idle.getBoolean("is_active"));
+    assertEquals(0L, idle.getLong("deployments"));
+  }
+
+  @Test
   @DisplayName("definitions survive a restart of the process; the data dir is the truth until a reload applies the file")
   void persistenceAndReload(Vertx vertx) throws Exception {
     FeedSimulator sim = simulator(vertx, 20);
