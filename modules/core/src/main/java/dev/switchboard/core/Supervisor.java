@@ -226,6 +226,27 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     return Future.all(deployed).mapEmpty();
   }
 
+  /**
+   * The kind's long-lived parts for this listener: those on every node, then the companions. When one
+   * cannot start, none is left half-deployed, and the listener is FAILED with the reason until a start
+   * tries them again (a running instance without its companions would serve half a kind).
+   */
+  private Future<Void> deployParts(ListenerEntry e) {
+    return deployNodeParts(e).compose(v -> deployCompanions(e)).recover(err -> undeployCompanions(e)
+        .compose(v -> undeployNodeParts(e))
+        .compose(v -> {
+          String why = "its companions could not start: " + Secrets.global().redact(String.valueOf(err.getMessage()));
+          e.state = ListenerState.FAILED;
+          e.taskStatus = "failed";
+          e.connectedSince = null;
+          e.lastError = new LastError(Instant.now(), why, "companion");
+          publish(e);
+          log(e, "failed: " + why);
+          return Future.failedFuture(new ControlException(500, "listener '" + e.name() + "': " + why
+              + "; it is FAILED until a start, once the cause is fixed"));
+        }));
+  }
+
   /** The parts of the listener's kind that run on every node, owner or not; a no-op when they run already. */
   private Future<Void> deployNodeParts(ListenerEntry e) {
     if (!e.nodeParts.isEmpty()) {
@@ -525,7 +546,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     }
     e.desired = true;
     e.attempt = 0;
-    return deploy(e).compose(v -> persistDesired(e)).map("started");
+    return deployParts(e).compose(v -> deploy(e)).eventually(() -> persistDesired(e)).map("started");
   }
 
   private Future<String> stop(ListenerEntry e) {
@@ -539,7 +560,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private Future<String> restart(ListenerEntry e) {
     e.desired = true;
     e.attempt = 0;
-    return deploy(e).compose(v -> persistDesired(e)).map("restarted");
+    return deployParts(e).compose(v -> deploy(e)).eventually(() -> persistDesired(e)).map("restarted");
   }
 
   /** Saves the entry's desired state; a failure is recorded in its status, not thrown. */
@@ -623,8 +644,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     log(e, "defined (version " + definition.version() + ")");
     publish(e);
     publishDefinition(e.name(), "defined", definition.version());
-    return deployNodeParts(e)
-        .compose(v -> deployCompanions(e))
+    return deployParts(e)
         .compose(v -> e.desired ? deploy(e) : Future.succeededFuture())
         // Saved from the start: what runs now is what runs after a restart, whatever autoStart says later.
         .compose(v -> persistDesired(e))
@@ -645,7 +665,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           e.definition = definition;
           log(e, "definition changed (version " + definition.version() + ")");
           publishDefinition(e.name(), "defined", definition.version());
-          return deployNodeParts(e).compose(parts -> deployCompanions(e));
+          return deployParts(e);
         })
         .compose(v -> {
           if (e.desired) {

@@ -3,6 +3,8 @@ package dev.switchboard.server;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
+import dev.switchboard.simulators.homeassistant.HomeAssistantSimulator;
+import dev.switchboard.simulators.homeassistant.HomeAssistantSimulatorOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -245,6 +248,47 @@ class RuntimeListenersTest {
     assertEquals("STOPPED", idle.getString("state"), idle.encode());
     assertFalse(idle.getBoolean("is_active"));
     assertEquals(0L, idle.getLong("deployments"));
+  }
+
+  @Test
+  @DisplayName("a change whose companion cannot start leaves the listener FAILED with the reason, not half-deployed; a start once the cause is fixed brings it back whole")
+  void companionThatCannotStart(Vertx vertx) throws IOException {
+    HomeAssistantSimulator ha = new HomeAssistantSimulator(HomeAssistantSimulatorOptions.defaults());
+    vertx.deployVerticle(ha).await();
+    Path data = dataDir.resolve("data");
+    start(vertx, ServerFixture.config(data));
+    JsonObject home = new JsonObject().put("type", "homeassistant").put("autoStart", true).put("url", ha.url())
+        .put("token", HomeAssistantSimulatorOptions.DEMO_TOKEN).put("restart", new JsonObject().put("initialDelay", "20ms"));
+    assertEquals(201, put("home", home).statusCode());
+    Await.until(WAIT, "home connected", () -> "CONNECTED".equals(state("home")));
+
+    // The companion keeps its counters in this file: a directory there makes its next start fail.
+    Path counters = data.resolve("homeassistant-home.json");
+    Await.until(WAIT, "the counter file blocked", () -> {
+      try {
+        Files.deleteIfExists(counters);
+        Files.createDirectories(counters.resolve("blocked"));
+        return true;
+      } catch (IOException raced) { // the companion wrote it again in between
+        return false;
+      }
+    });
+    HttpResponse<Buffer> changed = put("home", home.copy().put("commandTimeout", "5s"));
+    assertEquals(500, changed.statusCode(), changed.bodyAsString());
+    assertTrue(changed.bodyAsJsonObject().getString("error").contains("its companions could not start"), changed.bodyAsString());
+    JsonObject failed = status("home");
+    assertEquals("FAILED", failed.getString("state"), failed.encode());
+    assertEquals("companion", failed.getJsonObject("last_error").getString("code"));
+    assertTrue(failed.getBoolean("is_active"), "still wanted");
+
+    Files.delete(counters.resolve("blocked"));
+    Files.delete(counters);
+    HttpResponse<Buffer> started = send(HttpMethod.POST, "/api/listeners/home/start", null);
+    assertEquals(200, started.statusCode(), started.bodyAsString());
+    Await.until(WAIT, "home connected again", () -> "CONNECTED".equals(state("home")));
+    // The companion is back: it answers with the states the new connection read.
+    Await.until(WAIT, "the companion answers with states", () -> !app.vertx().eventBus()
+        .<JsonObject>request("homeassistant.home.states", new JsonObject()).await().body().getJsonArray("states").isEmpty());
   }
 
   @Test
