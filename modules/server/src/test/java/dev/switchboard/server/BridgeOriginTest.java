@@ -7,7 +7,6 @@ import dev.switchboard.core.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -25,13 +24,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,9 +90,25 @@ class BridgeOriginTest {
     return client.connect(options);
   }
 
-  private static int refusedWith(Future<WebSocket> attempt) {
-    Throwable failure = attempt.transform(Future::succeededFuture).await().cause();
-    return assertInstanceOf(UpgradeRejectedException.class, failure, "the upgrade must be refused").getStatus();
+  /**
+   * The status a browser page of {@code origin} gets for its WebSocket upgrade, read off the socket:
+   * Vert.x's client, when the server answers and it drops the connection at once, may report a failed
+   * handshake instead of the answer (seen once in CI), which says nothing of the server.
+   */
+  private int refusedWith(String uri, String origin) {
+    try (Socket socket = new Socket("127.0.0.1", app.httpPort())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("GET " + uri + " HTTP/1.1\r\nHost: 127.0.0.1:" + app.httpPort() + "\r\nOrigin: " + origin
+          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+          + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      String statusLine = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+      assertTrue(statusLine != null && statusLine.startsWith("HTTP/1.1 "), "an HTTP answer: " + statusLine);
+      int status = Integer.parseInt(statusLine.substring(9, 12));
+      assertNotEquals(101, status, "the upgrade must be refused");
+      return status;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Registers on the status snapshot's reply and asks it: the bridge answers only a socket that works. */
@@ -108,8 +128,8 @@ class BridgeOriginTest {
   @Test
   @DisplayName("a page of another site is refused with 403 on both WebSocket paths, the XHR transports and info, and audited naming its origin")
   void foreignOriginRefused() {
-    assertEquals(403, refusedWith(webSocket("/eventbus/websocket", EVIL)));
-    assertEquals(403, refusedWith(webSocket("/eventbus/000/evil-session/websocket", EVIL)));
+    assertEquals(403, refusedWith("/eventbus/websocket", EVIL));
+    assertEquals(403, refusedWith("/eventbus/000/evil-session/websocket", EVIL));
     for (HttpResponse<Buffer> answer : List.of(
         http.post("/eventbus/000/evil-xhr/xhr").putHeader("Origin", EVIL).send().await(),
         http.post("/eventbus/000/evil-xhr/xhr_send").putHeader("Origin", EVIL).sendBuffer(Buffer.buffer("[\"{}\"]")).await(),
@@ -120,10 +140,10 @@ class BridgeOriginTest {
       assertNotEquals(EVIL, answer.getHeader("Access-Control-Allow-Origin"));
     }
     // A sandboxed frame or a file sends "null": no site of ours.
-    assertEquals(403, refusedWith(webSocket("/eventbus/websocket", "null")));
+    assertEquals(403, refusedWith("/eventbus/websocket", "null"));
     // A look-alike of the server's own origin: another port (another server), another name.
-    assertEquals(403, refusedWith(webSocket("/eventbus/websocket", "http://127.0.0.1:" + (app.httpPort() + 1))));
-    assertEquals(403, refusedWith(webSocket("/eventbus/websocket", "http://127.0.0.1.evil.example.com:" + app.httpPort())));
+    assertEquals(403, refusedWith("/eventbus/websocket", "http://127.0.0.1:" + (app.httpPort() + 1)));
+    assertEquals(403, refusedWith("/eventbus/websocket", "http://127.0.0.1.evil.example.com:" + app.httpPort()));
 
     List<String> lines = Await.until(WAIT, "the audit line", () -> audit.list().stream()
         .filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList(), l -> !l.isEmpty());
