@@ -43,6 +43,8 @@ final class HomeAssistantCompanion extends VerticleBase {
   /** In a cluster, the count every owner continues; null in a single process. */
   private SharedCounter shared;
   private long sharedTotal = -1;
+  /** The cluster write in flight, or the last one: writes never overlap. */
+  private Future<Void> sharedWrite = Future.succeededFuture();
 
   HomeAssistantCompanion(ListenerSpec spec, ListenerStats stats, HomeAssistantSettings settings, HomeState home, Path dataDir) {
     this.spec = spec;
@@ -71,8 +73,9 @@ final class HomeAssistantCompanion extends VerticleBase {
         home.continueFrom(highest.eventsTotal(), Math.max(here.lastEventAt(), cluster.lastEventAt()));
         sharedTotal = cluster.eventsTotal();
         return highest;
-      });
-      vertx.setPeriodic(SHARED_FLUSH_INTERVAL_MS, id -> flushShared());
+      })
+          // Only once the count is known: a write before would carry this node's count without the cluster's.
+          .onSuccess(v -> vertx.setPeriodic(SHARED_FLUSH_INTERVAL_MS, id -> flushShared()));
     }
     return loaded.compose(saved -> {
       flushedTotal = saved.eventsTotal();
@@ -88,7 +91,7 @@ final class HomeAssistantCompanion extends VerticleBase {
   @Override
   public Future<?> stop() {
     refreshStatus();
-    return Future.join(flush(), flushShared());
+    return Future.join(flush(), sharedWrite.transform(v -> writeShared())); // the last count, after any write on its way
   }
 
   /** The cluster's count; nothing (zero) when the cluster cannot answer: the data dir's count is then the start. */
@@ -99,7 +102,15 @@ final class HomeAssistantCompanion extends VerticleBase {
     });
   }
 
+  /** Every second: writes the count unless the last write is still on its way (each may take seconds). */
   private Future<Void> flushShared() {
+    if (sharedWrite.isComplete()) {
+      sharedWrite = writeShared();
+    }
+    return sharedWrite;
+  }
+
+  private Future<Void> writeShared() {
     long total = home.eventsTotal();
     if (shared == null || total == sharedTotal) {
       return Future.succeededFuture();

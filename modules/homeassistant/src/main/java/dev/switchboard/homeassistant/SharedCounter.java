@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
  * listener next: one entry {@code {epoch, events_total, last_event_at}} per listener in a map guarded by
  * the cluster's majority. Only the owner writes, and a write under an older epoch than the entry's is
  * refused (compare-and-set), so an owner that lost its lease while paused cannot set the count back.
+ * Nor does any write lower the count: a new owner that could not read it, or an older save of this
+ * owner's that lands after a newer one, leaves the higher count in place.
  */
 final class SharedCounter {
   static final String MAP = "switchboard.homeassistant.counters";
@@ -37,7 +39,10 @@ final class SharedCounter {
             : new CounterFile.Saved(entry.getLong("events_total", 0L), entry.getLong("last_event_at", 0L)));
   }
 
-  /** Writes the count under this node's epoch: false when a newer owner has written since (this node's count no longer counts). */
+  /**
+   * Writes the count under this node's epoch: true once the entry holds at least this count (this one,
+   * or a higher one kept), false when a newer owner has written since (this node's count no longer counts).
+   */
   Future<Boolean> save(long eventsTotal, long lastEventAt) {
     JsonObject next = new JsonObject().put("epoch", epoch).put("events_total", eventsTotal).put("last_event_at", lastEventAt);
     return map().compose(m -> save(m, next, 1));
@@ -45,12 +50,20 @@ final class SharedCounter {
 
   private Future<Boolean> save(AsyncMap<String, JsonObject> map, JsonObject next, int attempt) {
     return map.get(listener).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).compose(current -> {
-      if (current != null && current.getLong("epoch", 0L) > epoch) {
+      long currentEpoch = current == null ? 0 : current.getLong("epoch", 0L);
+      long currentTotal = current == null ? 0 : current.getLong("events_total", 0L);
+      if (currentEpoch > epoch) {
         return Future.succeededFuture(false);
       }
+      if (current != null && currentEpoch == epoch && currentTotal >= next.getLong("events_total")) {
+        return Future.succeededFuture(true); // it holds this count already, or more: a count only grows
+      }
+      // An older owner may have counted more than this one knows of: the entry moves to this epoch, keeping the higher count.
+      JsonObject write = currentTotal <= next.getLong("events_total") ? next : next.copy().put("events_total", currentTotal)
+          .put("last_event_at", Math.max(current.getLong("last_event_at", 0L), next.getLong("last_event_at")));
       Future<Boolean> swapped = current == null
-          ? map.putIfAbsent(listener, next).map(previous -> previous == null)
-          : map.replaceIfPresent(listener, current, next);
+          ? map.putIfAbsent(listener, write).map(previous -> previous == null)
+          : map.replaceIfPresent(listener, current, write);
       return swapped.timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).compose(done -> {
         if (done) {
           return Future.succeededFuture(true);
