@@ -6,6 +6,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.switchboard.core.Addresses;
 import io.vertx.core.Context;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -22,17 +23,24 @@ final class NodeEvents implements MembershipListener {
   private final Context context;
   private final HazelcastInstance hazelcast;
   private UUID registration;
+  private MessageConsumer<JsonObject> now;
 
   NodeEvents(Context context, HazelcastInstance hazelcast) {
     this.context = context;
     this.hazelcast = hazelcast;
   }
 
+  /** Call on the cluster node's context: the answer to {@link Addresses#CLUSTER_NODES_NOW} goes with it. */
   void start() {
     registration = hazelcast.getCluster().addMembershipListener(this);
+    now = context.owner().eventBus().localConsumer(Addresses.CLUSTER_NODES_NOW,
+        msg -> msg.reply(new JsonObject().put("nodes", new JsonArray(Members.names(hazelcast.getCluster().getMembers())))));
   }
 
   void stop() {
+    if (now != null) {
+      now.unregister();
+    }
     if (registration != null && hazelcast.getLifecycleService().isRunning()) {
       hazelcast.getCluster().removeMembershipListener(registration);
     }

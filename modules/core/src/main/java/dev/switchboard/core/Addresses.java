@@ -25,6 +25,11 @@ public final class Addresses {
    * whenever that changes: what a kind's owner-side part reads to forget what a node that left asked for.
    */
   public static final String CLUSTER_NODES = "switchboard.cluster.nodes";
+  /**
+   * In a cluster, request (local): {@code {}} -> {@code {nodes: [names]}}, the members now, for a part that
+   * starts after the last change was published. No handler in a single process.
+   */
+  public static final String CLUSTER_NODES_NOW = "switchboard.cluster.nodes.now";
   /** Local: listener instances report to the supervisor here, as {@link ListenerReport}. */
   public static final String LISTENER_REPORTS = "switchboard.internal.listener";
 

@@ -67,6 +67,11 @@ public class MarketSubscriptions extends VerticleBase {
    * A node that left is not heard again, even if its process lives on and still reaches this one.
    */
   private Set<String> members;
+  /**
+   * Complete once this registry has asked for the members (in a single process nobody answers, and every
+   * node report is taken): a node cut off before this registry started is refused from its first report.
+   */
+  private final Promise<Void> membersAsked = Promise.promise();
   private UpstreamSync sync;
   private boolean statusPending;
   /** This node's name: its own watchers' refusals are counted in these stats already. */
@@ -121,7 +126,7 @@ public class MarketSubscriptions extends VerticleBase {
     var bus = vertx.eventBus();
     List<MessageConsumer<?>> consumers = List.of(
         bus.<JsonObject>localConsumer(addresses.sessions(), this::onSession),
-        bus.<Object>consumer(addresses.nodeReports(), this::onNodeReport),
+        bus.<Object>consumer(addresses.nodeReports(), msg -> membersAsked.future().onComplete(v -> onNodeReport(msg))),
         bus.<JsonObject>localConsumer(Addresses.CLUSTER_NODES, msg -> onNodes(msg.body())),
         bus.<Object>consumer(addresses.watch(), msg -> restored.onComplete(v -> onWatch(msg))),
         bus.<Object>consumer(addresses.unwatch(), msg -> restored.onComplete(v -> onUnwatch(msg))),
@@ -129,8 +134,22 @@ public class MarketSubscriptions extends VerticleBase {
     vertx.setPeriodic(timing.refresh().toMillis(), id -> forgetSilentNodes());
     // Every node tells this registry what its browsers watch now: a new owner starts from all of them.
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
+        .compose(v -> askMembers())
         .onSuccess(v -> bus.publish(addresses.resend(), new JsonObject().put("node", node)))
         .mapEmpty();
+  }
+
+  /** The members now, unless a change was heard meanwhile (it is newer); nothing to learn in a single process. */
+  private Future<Void> askMembers() {
+    return vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_NODES_NOW, new JsonObject(), new DeliveryOptions().setLocalOnly(true))
+        .map(reply -> {
+          if (members == null) {
+            onNodes(reply.body());
+          }
+          return (Void) null;
+        })
+        .otherwiseEmpty()
+        .onComplete(membersAsked);
   }
 
   // ---- connection instances -------------------------------------------------------------------

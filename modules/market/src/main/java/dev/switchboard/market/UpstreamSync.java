@@ -161,7 +161,9 @@ final class UpstreamSync {
     lingerTimer = vertx.setTimer(Math.max(1, next - System.currentTimeMillis()), id -> {
       lingerTimer = -1;
       pump();
-      scheduleLinger();
+      if (inFlight == null) {
+        scheduleLinger(); // with a change in flight, its answer schedules it: a linger past due would fire every 1 ms
+      }
     });
   }
 
@@ -210,6 +212,7 @@ final class UpstreamSync {
       }
       events.changed();
       pump();
+      scheduleLinger();
     });
   }
 

@@ -398,4 +398,20 @@ class MarketSubscriptionTest {
       return upstream(sim).get("bars").contains("TSLA");
     });
   }
+
+  @Test
+  @DisplayName("a registry that starts after a node was cut off (a new owner) refuses that node's reports from the first")
+  void aNodeCutOffBeforeTheStartIsNotHeard() {
+    // What the cluster module answers on every node: the members now (a single process has no answer).
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.CLUSTER_NODES_NOW,
+        msg -> msg.reply(new JsonObject().put("nodes", new JsonArray().add(MarketSubscriptions.SINGLE_NODE)))).completion().await();
+    AlpacaSimulator sim = start(new JsonObject());
+    String reports = new MarketAddresses(NAME).nodeReports();
+    WatchSet tsla = WatchSet.of(List.of(new Watch(Channel.BARS, "TSLA")));
+    ReplyException refused = assertThrows(ReplyException.class,
+        () -> vertx.eventBus().request(reports, new NodeReport("node-x", "boot-1", 1, tsla, 1, 0).toJson()).await());
+    assertEquals(409, refused.failureCode());
+    barrier(sim, "ZZZ");
+    assertTrue(!upstream(sim).get("bars").contains("TSLA"), "what a node that is not a member watches is not subscribed");
+  }
 }
