@@ -1,7 +1,6 @@
 package dev.switchboard.core;
 
 import dev.switchboard.core.envelope.BufferBytes;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -223,7 +222,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
   }
 
   private void receiveText(Buffer data) {
-    if (!isUtf8(data)) {
+    if (!BufferBytes.isUtf8(data)) {
       violation(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "text message of " + data.length() + " bytes that is not valid UTF-8");
       return;
     }
@@ -356,10 +355,5 @@ public abstract class WebSocketListener extends ListenerVerticle {
       return Future.succeededFuture();
     }
     return client.shutdown(CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS).recover(err -> Future.succeededFuture());
-  }
-
-  /** Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF), checked where the bytes are. */
-  private static boolean isUtf8(Buffer data) {
-    return ByteBufUtil.isText(BufferBytes.readOnly(data), StandardCharsets.UTF_8);
   }
 }

@@ -1,9 +1,12 @@
 package dev.switchboard.core.envelope;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.buffer.impl.BufferImpl;
 import io.vertx.core.internal.buffer.BufferInternal;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * The Netty bytes behind a Vert.x {@link Buffer}, to read where they are. Vert.x's own accessor
@@ -20,5 +23,10 @@ public final class BufferBytes {
   public static ByteBuf readOnly(Buffer buffer) {
     // Vert.x's only Buffer class; any other goes through the public accessor.
     return buffer instanceof BufferImpl impl ? impl.byteBuf() : ((BufferInternal) buffer).getByteBuf();
+  }
+
+  /** Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF), checked where the bytes are. */
+  public static boolean isUtf8(Buffer buffer) {
+    return ByteBufUtil.isText(readOnly(buffer), StandardCharsets.UTF_8);
   }
 }

@@ -1,10 +1,7 @@
 package dev.switchboard.server.fanout;
 
 import dev.switchboard.core.envelope.BufferBytes;
-import io.netty.buffer.ByteBufUtil;
 import io.vertx.core.buffer.Buffer;
-
-import java.nio.charset.StandardCharsets;
 
 /**
  * Reads RFC 6455 client frames from a byte stream that may split or join them anywhere. Client
@@ -129,14 +126,9 @@ final class ClientFrameDecoder {
   }
 
   private void deliver(int opcode, Buffer message) {
-    if (opcode == WebSocketFrames.TEXT && !isUtf8(message)) {
+    if (opcode == WebSocketFrames.TEXT && !BufferBytes.isUtf8(message)) {
       throw new ProtocolError(1007, "a text message that is not valid UTF-8");
     }
     sink.message(opcode, message);
-  }
-
-  /** Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-  static boolean isUtf8(Buffer bytes) {
-    return ByteBufUtil.isText(BufferBytes.readOnly(bytes), StandardCharsets.UTF_8);
   }
 }

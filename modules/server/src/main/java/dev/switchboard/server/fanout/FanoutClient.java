@@ -1,5 +1,6 @@
 package dev.switchboard.server.fanout;
 
+import dev.switchboard.core.envelope.BufferBytes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -237,7 +238,7 @@ final class FanoutClient {
     int code = payload.length() >= 2 ? payload.getUnsignedShort(0) : -1;
     if (!WebSocketFrames.mayBeSent(code)) {
       close(1002, code < 0 ? "a close frame of one byte" : "close code " + code + " may not be sent");
-    } else if (!ClientFrameDecoder.isUtf8(payload.getBuffer(2, payload.length()))) {
+    } else if (!BufferBytes.isUtf8(payload.getBuffer(2, payload.length()))) {
       close(1007, "a close reason that is not valid UTF-8");
     } else {
       close(code, "");

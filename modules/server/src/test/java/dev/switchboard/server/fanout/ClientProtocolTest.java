@@ -102,10 +102,9 @@ class ClientProtocolTest {
     for (String connection : new String[] {"", "Connection: keep-alive\r\n"}) {
       try (Socket socket = new Socket("127.0.0.1", port)) {
         socket.setSoTimeout(5_000); // far below the server's idle timeout: an answer, not a hang
-        socket.getOutputStream().write(("GET " + BRIDGE + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" + connection
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().write(RawUpgrade.request(BRIDGE, connection));
         DataInputStream in = new DataInputStream(socket.getInputStream());
-        String head = readHead(in);
+        String head = RawUpgrade.readHead(in);
         assertTrue(head.startsWith("HTTP/1.1 400"), head);
         int length = Integer.parseInt(head.replaceAll("(?is).*content-length: *(\\d+).*", "$1"));
         String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
@@ -139,14 +138,6 @@ class ClientProtocolTest {
     assertEquals(-1, client.closeCode.get());
     assertEquals(0L, small.onLoop(small.endpoint::slowClientCloses));
     assertFalse(client.socket.isClosed());
-  }
-
-  private static String readHead(DataInputStream in) throws IOException {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      head.append((char) in.readUnsignedByte());
-    }
-    return head.toString();
   }
 
   private int closeAnsweredWith(byte[] payload) throws IOException {
@@ -190,9 +181,8 @@ class ClientProtocolTest {
     static RawClient open(int port, String path, String connection) throws IOException {
       RawClient client = new RawClient(new Socket("127.0.0.1", port));
       client.socket.setSoTimeout(10_000);
-      client.raw(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" + connection
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-      String head = readHead(client.in);
+      client.raw(RawUpgrade.request(path, connection));
+      String head = RawUpgrade.readHead(client.in);
       assertTrue(head.startsWith("HTTP/1.1 101"), head);
       return client;
     }

@@ -30,7 +30,6 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -551,11 +550,10 @@ class FanoutEndpointTest {
     try (Socket silent = new Socket("127.0.0.1", server.port())) {
       silent.setSoTimeout(10_000);
       OutputStream out = silent.getOutputStream();
-      out.write(("GET " + SUBSCRIBE_DATA + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(RawUpgrade.request(SUBSCRIBE_DATA, "Connection: Upgrade\r\n"));
       out.flush();
       DataInputStream in = new DataInputStream(silent.getInputStream());
-      String head = readHead(in);
+      String head = RawUpgrade.readHead(in);
       assertTrue(head.startsWith("HTTP/1.1 101"), head);
       int pings = 0;
       Buffer close = null;
@@ -577,14 +575,6 @@ class FanoutEndpointTest {
     Await.until(WAIT, "another timeout period", () -> System.nanoTime() - closedAt > 600_000_000L);
     assertEquals(-1, answering.closeCode.get());
     assertEquals(1, server.onLoop(server.endpoint::clientCount));
-  }
-
-  private static String readHead(DataInputStream in) throws IOException {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      head.append((char) in.readUnsignedByte());
-    }
-    return head.toString();
   }
 
   @Test
