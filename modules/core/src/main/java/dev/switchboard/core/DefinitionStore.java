@@ -1,12 +1,15 @@
 package dev.switchboard.core;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -15,6 +18,11 @@ import java.util.Optional;
  * {@code <dataDir>/definitions.json}. The config file seeds it on the first start; from then on it is
  * the truth, changed by define and remove, and by a reload of the file. A private {@link JsonFile}
  * (0600): a definition may hold a literal secret.
+ *
+ * <p>It takes changes, not whole lists: each write holds what the file held plus the changes waiting
+ * for it, so a change whose write failed is never carried to the disk by a later one. The changes made
+ * while a write is in flight go together in the next (a reload of many listeners costs two writes, not
+ * one each). Used from one event loop (the supervisor's).
  */
 public final class DefinitionStore {
   public static final String FILE = "definitions.json";
@@ -23,9 +31,21 @@ public final class DefinitionStore {
   public record Stored(long version, JsonObject definition) {
   }
 
+  /** A definition to store, or (null) a name to forget. */
+  private record Change(String name, ListenerDefinition definition) {
+  }
+
+  private final Vertx vertx;
   private final JsonFile file;
+  /** What the file holds: changed only by a write that succeeded. */
+  private Map<String, JsonObject> saved = new LinkedHashMap<>();
+  private List<Change> waiting = new ArrayList<>();
+  private Promise<Void> nextWrite;
+  private boolean writing;
+  private Future<Void> last = Future.succeededFuture();
 
   public DefinitionStore(Vertx vertx, Path dataDir) {
+    this.vertx = vertx;
     this.file = new JsonFile(vertx, dataDir.resolve(FILE), true);
   }
 
@@ -50,18 +70,67 @@ public final class DefinitionStore {
         throw new IllegalStateException(file.path() + " is not a valid definitions file (" + e.getMessage()
             + "); restore it from a backup, or delete it to start again from the config file's listeners", e);
       }
+      out.forEach((name, s) -> saved.put(name, entry(s.version(), s.definition())));
       return Optional.of(out);
     });
   }
 
-  /** Replaces what is stored with these definitions; serialized, the last write wins. */
-  public Future<Void> save(Collection<ListenerDefinition> definitions) {
-    JsonObject listeners = new JsonObject();
-    definitions.forEach(d -> listeners.put(d.name(), new JsonObject().put("version", d.version()).put("definition", d.source())));
-    return file.write(new JsonObject().put("listeners", listeners));
+  /** Stores these definitions (new or changed); once the future succeeds they are on disk, if it fails none is. */
+  public Future<Void> put(Collection<ListenerDefinition> definitions) {
+    return change(definitions.stream().map(d -> new Change(d.name(), d)).toList());
   }
 
+  /** Forgets a listener's definition, on disk once the future succeeds; if it fails the file still has it. */
+  public Future<Void> remove(String name) {
+    return change(List.of(new Change(name, null)));
+  }
+
+  /** Completes when every change so far has been written (or has failed to be). */
   public Future<Void> flush() {
-    return file.flush();
+    return last.otherwiseEmpty();
+  }
+
+  private Future<Void> change(List<Change> changes) {
+    waiting.addAll(changes);
+    if (nextWrite == null) {
+      nextWrite = Promise.promise();
+      last = nextWrite.future();
+      if (!writing) {
+        vertx.runOnContext(v -> writeWaiting()); // the changes made in this turn of the loop go in one write
+      }
+    }
+    return nextWrite.future();
+  }
+
+  private void writeWaiting() {
+    Promise<Void> done = nextWrite;
+    List<Change> batch = waiting;
+    nextWrite = null;
+    waiting = new ArrayList<>();
+    writing = true;
+    Map<String, JsonObject> content = new LinkedHashMap<>(saved);
+    for (Change c : batch) {
+      if (c.definition() == null) {
+        content.remove(c.name());
+      } else {
+        content.put(c.name(), entry(c.definition().version(), c.definition().source()));
+      }
+    }
+    JsonObject listeners = new JsonObject();
+    content.forEach(listeners::put);
+    file.write(new JsonObject().put("listeners", listeners)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        saved = content;
+      }
+      writing = false;
+      if (nextWrite != null) {
+        writeWaiting();
+      }
+      done.handle(ar);
+    });
+  }
+
+  private static JsonObject entry(long version, JsonObject definition) {
+    return new JsonObject().put("version", version).put("definition", definition);
   }
 }

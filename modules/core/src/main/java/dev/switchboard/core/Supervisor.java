@@ -163,7 +163,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   /** The stored definitions when there are some; otherwise the config file's, stored from now on. */
   private Future<List<ListenerDefinition>> initialDefinitions(Optional<Map<String, DefinitionStore.Stored>> stored) {
     if (stored.isEmpty()) {
-      return definitionStore.save(seeds).map(seeds);
+      return definitionStore.put(seeds).map(seeds);
     }
     List<ListenerDefinition> out = new ArrayList<>();
     Map<String, JsonObject> seedSources = new LinkedHashMap<>();
@@ -618,19 +618,13 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     } catch (ConfigException e) {
       return Future.failedFuture(ControlException.invalid(e));
     }
-    ListenerDefinition before = defined.put(name, definition);
-    return saveDefinitions()
-        .recover(err -> {
-          // Not on disk: nothing changes, and the answer says so.
-          if (before == null) {
-            defined.remove(name);
-          } else {
-            defined.put(name, before);
-          }
-          return Future.failedFuture(new ControlException(500, "the definition could not be saved to " + definitionStore.file()
-              + " (" + err.getMessage() + "); nothing changed"));
-        })
-        .compose(v -> existing == null ? create(definition) : replace(existing, definition));
+    return storeDefinitions(store -> store.put(List.of(definition)))
+        .recover(err -> Future.failedFuture(new ControlException(500, "the definition could not be saved to "
+            + definitionStore.file() + " (" + err.getMessage() + "); nothing changed"))) // not on disk: nothing changes
+        .compose(v -> {
+          defined.put(name, definition);
+          return existing == null ? create(definition) : replace(existing, definition);
+        });
   }
 
   private Future<Result> create(ListenerDefinition definition) {
@@ -682,14 +676,11 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   }
 
   private Future<String> remove(ListenerEntry e) {
-    ListenerDefinition before = defined.remove(e.name());
-    return saveDefinitions()
-        .recover(err -> {
-          defined.put(e.name(), before);
-          return Future.failedFuture(new ControlException(500, "the removal could not be saved to " + definitionStore.file()
-              + " (" + err.getMessage() + "); nothing changed"));
-        })
+    return storeDefinitions(store -> store.remove(e.name()))
+        .recover(err -> Future.failedFuture(new ControlException(500, "the removal could not be saved to "
+            + definitionStore.file() + " (" + err.getMessage() + "); nothing changed")))
         .compose(v -> {
+          defined.remove(e.name());
           e.desired = false;
           return halt(e, "cancelled");
         })
@@ -709,8 +700,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         });
   }
 
-  private Future<Void> saveDefinitions() {
-    return options.clustered() ? Future.succeededFuture() : definitionStore.save(defined.values());
+  /** A change of the stored definitions; in a cluster the cluster's state keeps them, not this node's disk. */
+  private Future<Void> storeDefinitions(Function<DefinitionStore, Future<Void>> change) {
+    return options.clustered() ? Future.succeededFuture() : change.apply(definitionStore);
   }
 
   private void publishDefinition(String name, String action, long version) {

@@ -1,5 +1,6 @@
 package dev.switchboard.upstream;
 
+import dev.switchboard.core.ControlPlane;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.Supervisor;
 import dev.switchboard.core.testing.Await;
@@ -8,6 +9,7 @@ import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.DisplayName;
@@ -21,6 +23,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static dev.switchboard.upstream.FeedFixture.NAME;
@@ -148,5 +153,63 @@ class FeedPersistenceFailureTest {
     Await.until(WAIT, "no connection left", () -> sim.concurrentConnections() == 0);
     assertEquals(1, sim.maxConcurrentConnections());
     assertFalse(stop.containsKey("warning"));
+  }
+
+  @Test
+  @DisplayName("a definition whose save failed never reaches the disk with another name's save that follows it")
+  void failedDefinitionNotCarriedByAnotherSave() throws Exception {
+    // One worker thread, so that the test decides the order of the disk writes: its own tasks queue with them.
+    Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(1));
+    try {
+      Path dataDir = dir.resolve("data");
+      Supervisor supervisor = Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+          List.of(FeedFixture.feed("ws://127.0.0.1:9/feed", FeedFixture.fastPolicy())));
+      vertx.deployVerticle(supervisor).await();
+      Path definitions = dataDir.resolve("definitions.json");
+      Path blocker = definitions.resolveSibling("blocked-save");
+
+      CountDownLatch holding = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      vertx.executeBlocking(() -> {
+        holding.countDown();
+        release.await();
+        return null;
+      });
+      assertTrue(holding.await(10, TimeUnit.SECONDS), "the worker is held");
+      // The file becomes a directory with something in it: the save's rename over it fails.
+      Files.move(definitions, blocker);
+      Files.createDirectories(definitions.resolve("in-the-way"));
+
+      Future<ControlPlane.Result> first = supervisor.define("first", source());
+      // Two calls through the supervisor's loop: by their answers, the first save is queued for the worker.
+      supervisor.snapshot().await();
+      supervisor.snapshot().await();
+      Future<Void> diskBack = vertx.executeBlocking(() -> { // queued behind the first save, before any later one
+        Files.delete(definitions.resolve("in-the-way"));
+        Files.delete(definitions);
+        Files.move(blocker, definitions);
+        return null;
+      });
+      Future<ControlPlane.Result> second = supervisor.define("second", source());
+      release.countDown();
+
+      Throwable failed = first.transform(ar -> Future.succeededFuture(ar.cause())).await();
+      assertNotNull(failed, "the first definition could not be saved");
+      assertTrue(failed.getMessage().contains("nothing changed"), failed.getMessage());
+      diskBack.await();
+      assertEquals("created", second.await().outcome());
+      supervisor.snapshot().await();
+
+      JsonObject stored = new JsonObject(Files.readString(definitions)).getJsonObject("listeners");
+      assertEquals(Set.of(NAME, "second"), stored.fieldNames(), stored.encode());
+      Throwable unknown = supervisor.definition("first").transform(ar -> Future.succeededFuture(ar.cause())).await();
+      assertNotNull(unknown, "not defined in memory either");
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private static JsonObject source() {
+    return new JsonObject().put("type", "upstream").put("url", "ws://127.0.0.1:9/feed").put("autoStart", false);
   }
 }
