@@ -104,6 +104,19 @@ final class ClusterControl implements ControlPlane {
   }
 
   @Override
+  public Future<Void> validate(JsonObject definition) {
+    return onLoop(() -> {
+      try {
+        ListenerRecord existing = definition.getValue("name") instanceof String n ? state.record(n) : null;
+        kinds.check(kinds.keepMaskedSecrets(definition, existing == null ? null : existing.definitionJson()), env, dataDir);
+        return Future.succeededFuture();
+      } catch (ConfigException e) {
+        return Future.failedFuture(ControlException.invalid(e));
+      }
+    });
+  }
+
+  @Override
   public Future<Result> define(String name, JsonObject definition) {
     return onLoop(() -> {
       ListenerDefinition checked;

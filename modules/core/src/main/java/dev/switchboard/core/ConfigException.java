@@ -5,6 +5,8 @@ package dev.switchboard.core;
  * with one line such as {@code listeners[0].url: must be a ws:// or wss:// URL}.
  */
 public class ConfigException extends RuntimeException {
+  /** How a value too long for a message is cut: its first characters, then this. */
+  public static final String CUT = "...";
   private final String field;
   private final String problem;
 
@@ -25,11 +27,29 @@ public class ConfigException extends RuntimeException {
   public ConfigException masking(java.util.Collection<String> secrets) {
     String masked = problem;
     for (String secret : secrets) {
-      if (secret != null && !secret.isEmpty() && masked.contains(secret)) {
-        masked = masked.replace(secret, Secrets.MASK);
+      if (secret != null && !secret.isEmpty()) {
+        masked = maskCut(masked.replace(secret, Secrets.MASK), secret);
       }
     }
     return masked.equals(problem) ? this : new ConfigException(field, masked);
+  }
+
+  /**
+   * A value shown cut short ("not 'AAAAs3c...'") may end in the first characters of a secret, which
+   * a whole-secret replace does not see: the longest such start before each "..." is masked too.
+   */
+  private static String maskCut(String text, String secret) {
+    StringBuilder out = new StringBuilder(text);
+    for (int cut = out.indexOf(CUT); cut >= 0; cut = out.indexOf(CUT, cut + CUT.length())) {
+      for (int k = Math.min(secret.length() - 1, cut); k > 0; k--) {
+        if (out.substring(cut - k, cut).equals(secret.substring(0, k))) {
+          out.replace(cut - k, cut, Secrets.MASK);
+          cut = cut - k + Secrets.MASK.length();
+          break;
+        }
+      }
+    }
+    return out.toString();
   }
 
   /** What is wrong, without the field's name. */

@@ -185,9 +185,9 @@ public final class ConfigSection {
     if (!(value instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
       throw new ConfigException(field(key), "must be a whole number, not " + typeName(value));
     }
-    long v = n.longValue();
+    double v = n.doubleValue(); // not longValue(): a number past 64 bits would wrap into the range
     if (v < min || v > max) {
-      throw new ConfigException(field(key), "must be between " + min + " and " + max + ", not " + v);
+      throw new ConfigException(field(key), "must be between " + min + " and " + max + ", not " + n);
     }
     return (int) v;
   }
@@ -214,8 +214,8 @@ public final class ConfigSection {
       return fallback;
     }
     value = typed(key, value);
-    if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.longValue() >= 0) {
-      return bounded(key, Duration.ofMillis(n.longValue()));
+    if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.doubleValue() >= 0) {
+      return bounded(key, n.doubleValue());
     }
     if (value instanceof String s) {
       Matcher m = DURATION.matcher(s.trim());
@@ -227,17 +227,19 @@ public final class ConfigSection {
           case "m" -> amount * 60_000;
           default -> amount * 3_600_000;
         };
-        return bounded(key, Duration.ofMillis(Math.round(millis)));
+        return bounded(key, millis);
       }
     }
     throw new ConfigException(field(key), "must be a duration such as 500ms, 30s or 5m (or a number of milliseconds), not " + value);
   }
 
-  private Duration bounded(String key, Duration value) {
-    if (value.compareTo(MAX_DURATION) > 0) {
-      throw new ConfigException(field(key), "must be at most " + MAX_DURATION.toDays() + " days, not " + value.toHours() + " hours");
+  /** Checked as a double: a number of milliseconds past 64 bits must be refused, not wrapped. */
+  private Duration bounded(String key, double millis) {
+    if (millis > MAX_DURATION.toMillis()) {
+      throw new ConfigException(field(key), "must be at most " + MAX_DURATION.toDays() + " days, not "
+          + String.format(java.util.Locale.ROOT, "%.0f", millis / 3_600_000) + " hours");
     }
-    return value;
+    return Duration.ofMillis(Math.round(millis));
   }
 
   /**

@@ -42,6 +42,13 @@ public interface ControlPlane {
   Future<Definition> definition(String name);
 
   /**
+   * Checks {@code definition} (with its name and type) as {@link #define} would, and changes nothing:
+   * a secret sent back masked stands for the stored one of the listener it names, as in a define.
+   * Fails with a {@link ControlException} 400 naming the fields at fault.
+   */
+  Future<Void> validate(JsonObject definition);
+
+  /**
    * Makes the defined listeners exactly {@code definitions} (a reload of the config file): each is
    * defined (unchanged ones untouched), every other listener is removed. Every definition is validated
    * before anything changes. Answers the outcome per listener.

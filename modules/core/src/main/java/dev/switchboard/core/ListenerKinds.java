@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -78,17 +79,35 @@ public final class ListenerKinds {
    * placeholder put into a URL, join {@link Secrets#global()}; other placeholder values are not secrets.
    */
   public ListenerDefinition read(String path, JsonObject source, Map<String, String> env, Path dataDir, long version) {
+    Read read = parse(path, source, env, dataDir, version);
+    Secrets.global().addAll(read.secrets());
+    return read.definition();
+  }
+
+  /**
+   * Validates one definition as {@link #read} does, with no effect: its secrets do not join {@link Secrets#global()}
+   * (a definition only checked, never defined, must not change what every log line masks).
+   */
+  public void check(JsonObject source, Map<String, String> env, Path dataDir) {
+    parse("", source, env, dataDir, 0);
+  }
+
+  /** A definition read, and the values of its secret fields. */
+  private record Read(ListenerDefinition definition, Set<String> secrets) {
+  }
+
+  private Read parse(String path, JsonObject source, Map<String, String> env, Path dataDir, long version) {
     Placeholders placeholders = new Placeholders(env);
     JsonObject resolved = placeholders.resolve(source, path);
     try {
-      return read(path, source, resolved, placeholders, dataDir, version);
+      return parse(path, source, resolved, placeholders, dataDir, version);
     } catch (ConfigException e) {
       throw e.masking(placeholders.values());
     }
   }
 
-  private ListenerDefinition read(String path, JsonObject source, JsonObject resolved, Placeholders placeholders, Path dataDir,
-                                  long version) {
+  private Read parse(String path, JsonObject source, JsonObject resolved, Placeholders placeholders, Path dataDir,
+                     long version) {
     ConfigSection probe = new ConfigSection(path, resolved);
     String name = probe.requiredString("name");
     if (!NAME.matcher(name).matches()) {
@@ -107,8 +126,8 @@ public final class ListenerKinds {
     RestartPolicy policy = RestartPolicy.from(s.section("restart"));
     ListenerFactory factory = kind.configure(name, s, dataDir);
     s.finish();
-    Secrets.global().addAll(s.secretValues());
-    return new ListenerDefinition(new ListenerSpec(name, type, autoStart, policy, factory.url()), factory, source.copy(), version);
+    return new Read(new ListenerDefinition(new ListenerSpec(name, type, autoStart, policy, factory.url()), factory, source.copy(), version),
+        s.secretValues());
   }
 
   /** Every field of a listener of this kind: the common ones, then the kind's own. */
@@ -199,6 +218,6 @@ public final class ListenerKinds {
   }
 
   private static String abbreviate(String text) {
-    return text.length() <= 60 ? text : text.substring(0, 60) + "...";
+    return text.length() <= 60 ? text : text.substring(0, 60) + ConfigException.CUT;
   }
 }

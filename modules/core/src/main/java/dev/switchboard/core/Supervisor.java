@@ -406,6 +406,19 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   }
 
   @Override
+  public Future<Void> validate(JsonObject definition) {
+    return onLoop(() -> {
+      try {
+        String name = definition.getValue("name") instanceof String n ? n : null;
+        kinds.check(kinds.keepMaskedSecrets(definition, sourceOf(name)), options.env(), options.dataDir());
+        return Future.succeededFuture();
+      } catch (ConfigException e) {
+        return Future.failedFuture(ControlException.invalid(e));
+      }
+    });
+  }
+
+  @Override
   public Future<Result> remove(String name) {
     return command(name, this::remove);
   }

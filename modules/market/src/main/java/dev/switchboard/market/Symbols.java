@@ -1,5 +1,7 @@
 package dev.switchboard.market;
 
+import dev.switchboard.core.ConfigException;
+
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -45,6 +47,6 @@ public final class Symbols {
   }
 
   private static String shorten(String s) {
-    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    return s.length() <= 40 ? s : s.substring(0, 40) + ConfigException.CUT;
   }
 }

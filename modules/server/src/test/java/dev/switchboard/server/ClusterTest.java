@@ -112,11 +112,18 @@ class ClusterTest {
     FeedSimulator second = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(10));
     simulators.deployVerticle(second).await();
     ControlPlane.Result created = nodes.get(2).control()
-        .define("second", ServerFixture.feedListener("second", second.url(), true)).await();
+        .define("second", ServerFixture.feedListener("second", second.url(), true).put("headers", new JsonObject().put("X-Key", "kept"))).await();
     assertEquals("created", created.outcome());
     for (Switchboard node : nodes) {
       Await.until(WAIT, "second connected, seen from every node", () -> state(node, "second") == ListenerState.CONNECTED);
     }
+    // Any node checks a definition sent back masked against the cluster's stored one, as a define would take it.
+    JsonObject shown = nodes.get(1).control().definition("second").await().definition();
+    assertEquals("***", shown.getValue("headers"));
+    nodes.get(1).control().validate(shown).await();
+    Throwable unknown = nodes.get(1).control().validate(shown.copy().put("name", "third"))
+        .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
+    assertTrue(unknown instanceof ControlException e && e.code() == 400 && unknown.getMessage().contains("headers"), String.valueOf(unknown));
     assertEquals("removed", nodes.get(0).control().remove("second").await().outcome());
     for (Switchboard node : nodes) {
       Await.until(WAIT, "second gone from every node", () -> node.control().snapshot().await().listeners().stream()

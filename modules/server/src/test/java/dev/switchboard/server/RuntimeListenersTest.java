@@ -197,6 +197,48 @@ class RuntimeListenersTest {
     assertEquals("ABSENT", state("x"));
   }
 
+  @Test
+  @DisplayName("checking a definition: placeholders need the token, no error shows an environment value even cut short, "
+      + "a check keeps nothing, a secret sent back masked stands for the stored one, numbers past 64 bits are refused")
+  void checkingADefinition(Vertx vertx) {
+    FeedSimulator sim = simulator(vertx, 0);
+    start(vertx, ServerFixture.config(dataDir));
+    String validate = "/api/kinds/upstream/validate";
+    String host = java.net.URI.create(sim.url()).getHost();
+    assertEquals(201, put("watched", feed(sim.url(), false).put("headers", new JsonObject().put("Authorization", "Bearer kept"))).statusCode());
+
+    // Placeholders are resolved from the server's environment: not for a caller without the token.
+    JsonObject probe = new JsonObject().put("url", sim.url()).put("name", "A".repeat(43) + "${TEST_TOKEN}");
+    HttpResponse<Buffer> refused = http.post(validate).sendJsonObject(probe).await();
+    assertEquals(401, refused.statusCode(), refused.bodyAsString());
+    assertTrue(refused.bodyAsJsonObject().getString("error").contains("placeholders"), refused.bodyAsString());
+    // With it, an error that shows the value cut short shows none of the token, wherever the cut falls in it.
+    for (int pad = 60 - ServerFixture.TOKEN.length() + 1; pad < 60; pad++) {
+      HttpResponse<Buffer> answer = send(HttpMethod.POST, validate, probe.copy().put("name", "A".repeat(pad) + "${TEST_TOKEN}"));
+      assertError(answer, 400, "name");
+      assertTrue(answer.bodyAsJsonObject().getString("error").contains("A".repeat(pad) + "***..."), answer.bodyAsString());
+    }
+
+    // A check keeps nothing: what it was sent as a secret is not masked from then on.
+    JsonObject withHeader = new JsonObject().put("url", sim.url()).put("headers", new JsonObject().put("X-Host", host));
+    assertEquals(200, http.post(validate).sendJsonObject(withHeader).await().statusCode());
+    assertTrue(status("watched").getString("websocket_url").contains(host), status("watched").encode());
+
+    // The edit form sends the stored definition back with its secrets masked, as a PUT would take it.
+    JsonObject shown = send(HttpMethod.GET, "/api/listeners/watched/config", null).bodyAsJsonObject().getJsonObject("definition");
+    assertEquals("***", shown.getValue("headers"));
+    HttpResponse<Buffer> masked = http.post(validate).sendJsonObject(shown).await();
+    assertEquals(200, masked.statusCode(), masked.bodyAsString());
+    assertError(http.post(validate).sendJsonObject(shown.copy().put("name", "new-one")).await(), 400, "headers");
+
+    // A number past 64 bits is refused, not wrapped into the range (2^64 + 65536, 2^64 + 5 ms).
+    String url = new JsonObject().put("url", sim.url()).encode();
+    String tooBig = url.substring(0, url.length() - 1) + ", \"maxFrameSize\": 18446744073709617152}";
+    assertError(http.post(validate).sendBuffer(Buffer.buffer(tooBig)).await(), 400, "maxFrameSize");
+    String tooLong = url.substring(0, url.length() - 1) + ", \"restart\": {\"initialDelay\": 18446744073709551621}}";
+    assertError(http.post(validate).sendBuffer(Buffer.buffer(tooLong)).await(), 400, "restart.initialDelay");
+  }
+
   private static void assertError(HttpResponse<Buffer> response, int code, String path) {
     assertEquals(code, response.statusCode(), response.bodyAsString());
     JsonObject body = response.bodyAsJsonObject();

@@ -61,6 +61,11 @@ public final class ControlToken {
    * a wrong token late when its address keeps sending wrong ones.
    */
   public void check(RoutingContext ctx) {
+    check(ctx, "control actions need the control token");
+  }
+
+  /** As {@link #check(RoutingContext)}, saying {@code why} the token is needed when none was sent. */
+  public void check(RoutingContext ctx, String why) {
     String header = ctx.request().getHeader("Authorization");
     String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
     if (matches(presented)) {
@@ -74,7 +79,7 @@ public final class ControlToken {
     if (presented == null) {
       // Not a guess: nothing to slow down, but still an audit line (aggregated like the rest).
       refusals.refused(host(from), line);
-      HttpApi.error(ctx, 401, "control actions need the control token: send 'Authorization: Bearer <token>'");
+      HttpApi.error(ctx, 401, why + ": send 'Authorization: Bearer <token>'");
       return;
     }
     long delay = wrongToken(host(from), line);

@@ -88,7 +88,7 @@ public class HttpApi extends VerticleBase {
     router.post("/api/listeners/:name/:action").handler(token::check).handler(ctx -> command(ctx, ctx.pathParam("action"), ctx.pathParam("name")));
     router.get("/api/kinds").handler(ctx -> json(ctx, 200, config.kinds().describe()));
     router.get("/api/cluster").handler(ctx -> json(ctx, 200, cluster.get()));
-    router.post("/api/kinds/:type/validate").handler(this::validate);
+    router.post("/api/kinds/:type/validate").handler(this::placeholdersNeedToken).handler(this::validate);
     router.post("/api/reload").handler(token::check).handler(this::reload);
     // The routes of the single-listener services, acting on defaultListener, so their scripts keep working.
     router.get("/listener/status").handler(ctx -> onDefault(ctx, name -> answer(ctx, control.status(name), r -> r.listener().toJson())));
@@ -247,11 +247,24 @@ public class HttpApi extends VerticleBase {
     if (definition.getValue("name") == null) {
       definition.put("name", "validate"); // a name is required of a listener, not of a form being checked
     }
-    try {
-      config.kinds().read("", definition, config.env(), config.dataDir(), 0);
-      json(ctx, 200, new JsonObject().put("valid", true));
-    } catch (dev.switchboard.core.ConfigException e) {
-      json(ctx, 400, ControlException.invalid(e).toJson());
+    control.validate(definition)
+        .onSuccess(v -> json(ctx, 200, new JsonObject().put("valid", true)))
+        .onFailure(err -> failure(ctx, err));
+  }
+
+  /**
+   * A definition's {@code ${VAR}} placeholders are resolved from the server's environment when it is
+   * checked: only with the token, or anyone could learn from the answers what the environment holds.
+   */
+  private void placeholdersNeedToken(RoutingContext ctx) {
+    JsonObject body = jsonBody(ctx);
+    if (body == null) {
+      return;
+    }
+    if (body.encode().contains("${")) {
+      token.check(ctx, "a definition with ${VAR} placeholders is checked against the server's environment, so it needs the control token");
+    } else {
+      ctx.next();
     }
   }
 
