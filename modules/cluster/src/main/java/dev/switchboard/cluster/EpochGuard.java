@@ -89,7 +89,18 @@ final class EpochGuard {
   private <T> void inbound(DeliveryContext<T> ctx) {
     String listener = ctx.message().headers().get(LISTENER_HEADER);
     String epochText = listener == null ? null : ctx.message().headers().get(EPOCH_HEADER);
-    if (epochText != null && !current(listener, Long.parseLong(epochText))) {
+    if (epochText == null) {
+      ctx.next();
+      return;
+    }
+    long epoch;
+    try {
+      epoch = Long.parseLong(epochText);
+    } catch (NumberFormatException e) { // only this guard writes the header: this message is not a listener's
+      droppedInbound.incrementAndGet();
+      return;
+    }
+    if (!current(listener, epoch)) {
       droppedInbound.incrementAndGet();
       return;
     }

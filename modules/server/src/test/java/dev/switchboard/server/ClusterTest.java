@@ -139,6 +139,16 @@ class ClusterTest {
     startNodes(0, 1, 2);
     ListenerStatus first = connected(nodes.get(0), 0);
     io.vertx.core.http.WebSocketClient client = simulators.createWebSocketClient();
+    // A bridge client, with no token, sends what looks like a newer epoch of the feed to a free address on every
+    // node: the bridge drops the server's own headers, so no node takes it for one and drops the feed's messages.
+    String forged = new JsonObject().put("type", "send").put("address", "switchboard.history").put("body", new JsonObject())
+        .put("headers", new JsonObject().put("switchboard-listener", "feed").put("Switchboard-Epoch", Long.toString(Long.MAX_VALUE)))
+        .encode();
+    for (Switchboard node : nodes) {
+      io.vertx.core.http.WebSocket bridge = client.connect(node.httpPort(), "127.0.0.1", "/eventbus/websocket").await();
+      bridge.writeTextMessage(forged).await();
+      bridge.close().await();
+    }
     List<List<Long>> clients = new ArrayList<>();
     for (Switchboard node : nodes) {
       for (int socket = 0; socket < 2; socket++) { // two clients on each node: one consumer per node serves both

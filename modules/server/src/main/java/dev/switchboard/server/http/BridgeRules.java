@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
 public final class BridgeRules {
   /** The header an acting send carries the control token in. */
   public static final String TOKEN_HEADER = "token";
+  /** Headers the server sets on its own messages; a client's are dropped at the bridge. */
+  public static final String RESERVED_HEADER_PREFIX = "switchboard-";
   private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
 
   /** Switchboard's own addresses a browser may register on (and so receive); each kind adds its own. */
@@ -129,6 +131,10 @@ public final class BridgeRules {
    */
   public Decision send(String socket, String remote, String address, JsonObject headers, Object body) {
     Object presented = headers == null ? null : headers.remove(TOKEN_HEADER);
+    if (headers != null) {
+      // The server's own headers (a cluster's listener epoch) are never taken from a browser.
+      headers.fieldNames().removeIf(name -> name.regionMatches(true, 0, RESERVED_HEADER_PREFIX, 0, RESERVED_HEADER_PREFIX.length()));
+    }
     if (address == null || address.length() > MAX_ADDRESS_LENGTH) {
       return Decision.NOT_PERMITTED;
     }
