@@ -23,6 +23,11 @@ import java.util.Set;
  * next answer is the answer); whatever changed meanwhile goes out as one coalesced message. The
  * answer, a full set, is the truth: it replaces our view, and any difference from what we expected
  * is recorded as drift and corrected by the next change. Single-threaded: the registry's event loop.
+ *
+ * <p>The upstream refuses a subscribe as a whole (405 past the symbol limit, 400, 410), so a refused
+ * change of several symbols is sent again in halves until each refusal names one symbol: one symbol
+ * too many never takes the others down with it. After a reconnect, what the last connection had
+ * subscribed goes out first, so past a limit it is the newly wanted symbols that are refused.
  */
 final class UpstreamSync {
   /** What the registry does about symbols the upstream would not take, and about any change of state. */
@@ -53,6 +58,10 @@ final class UpstreamSync {
   /** The newest generation ever heard of: anything older is a stale report. */
   private long newest;
   private WatchSet upstream = WatchSet.EMPTY;
+  /** What the last connection had subscribed: subscribed first on the next one. */
+  private WatchSet subscribedBefore = WatchSet.EMPTY;
+  /** How many symbols a subscribe may carry now: halved by a refusal, doubled by a success. */
+  private int batchLimit = MAX_PER_CHANGE;
   private InFlight inFlight;
   private final Map<Watch, Long> lingering = new HashMap<>();
   private final Map<Watch, Integer> tries = new HashMap<>();
@@ -124,7 +133,11 @@ final class UpstreamSync {
   }
 
   private void reset() {
+    if (!upstream.isEmpty()) {
+      subscribedBefore = upstream;
+    }
     upstream = WatchSet.EMPTY;
+    batchLimit = MAX_PER_CHANGE;
     inFlight = null;
     lingering.clear();
     tries.clear();
@@ -177,7 +190,9 @@ final class UpstreamSync {
     WatchSet wanted = demand.wanted();
     WatchSet adds = wanted.minus(upstream);
     if (!adds.isEmpty()) {
-      send("subscribe", adds.first(MAX_PER_CHANGE), upstream.plus(adds.first(MAX_PER_CHANGE)));
+      WatchSet again = adds.intersection(subscribedBefore);
+      WatchSet batch = (again.isEmpty() ? adds : again).first(batchLimit);
+      send("subscribe", batch, upstream.plus(batch));
       return;
     }
     long now = System.currentTimeMillis();
@@ -219,6 +234,9 @@ final class UpstreamSync {
   private void answered(InFlight change, JsonObject answerJson) {
     WatchSet answer = WatchSet.fromJson(answerJson);
     take(answer, change.expected);
+    if (change.action.equals("subscribe")) {
+      batchLimit = (int) Math.min(MAX_PER_CHANGE, batchLimit * 2L);
+    }
     List<Watch> givenUp = new ArrayList<>();
     for (Watch w : change.watches.asSet()) {
       boolean done = change.action.equals("subscribe") == answer.contains(w);
@@ -255,8 +273,15 @@ final class UpstreamSync {
     if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
       int code = re.failureCode();
       if (change.action.equals("subscribe") && (code == 400 || code == 405 || code == 410)) {
-        // 405 is atomic upstream: nothing of this change was taken, so every new symbol in it is refused.
-        events.refused(change.watches.minus(upstream).asSet(), String.valueOf(code), re.getMessage());
+        // Refused as a whole: nothing of this change was taken. Which symbol is at fault is known
+        // only once a change of one symbol is refused; until then, halves.
+        if (change.watches.size() > 1) {
+          batchLimit = Math.max(1, change.watches.size() / 2);
+          log.info("subscribe of {} symbols refused ({}: {}); sending it in parts of {}", change.watches.size(), code,
+              re.getMessage(), batchLimit);
+        } else {
+          events.refused(change.watches.minus(upstream).asSet(), String.valueOf(code), re.getMessage());
+        }
       } else {
         log.warn("{} of {} failed: {} {}", change.action, change.watches, code, re.getMessage());
       }

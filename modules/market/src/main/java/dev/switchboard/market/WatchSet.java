@@ -77,6 +77,13 @@ public final class WatchSet {
     return minus(other.watches);
   }
 
+  /** Those of these that are also in {@code other}. */
+  public WatchSet intersection(WatchSet other) {
+    TreeSet<Watch> out = new TreeSet<>(watches);
+    out.retainAll(other.watches);
+    return new WatchSet(out);
+  }
+
   public WatchSet plus(WatchSet other) {
     TreeSet<Watch> out = new TreeSet<>(watches);
     out.addAll(other.watches);

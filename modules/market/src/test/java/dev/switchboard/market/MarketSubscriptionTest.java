@@ -283,6 +283,34 @@ class MarketSubscriptionTest {
   }
 
   @Test
+  @DisplayName("past the symbol limit after a reconnect, only a newly wanted symbol is refused: those subscribed before come back, "
+      + "and of two new ones sent together the one that fits is taken")
+  void symbolLimitAfterAReconnect() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withSymbolLimit(3, false));
+    start(sim, new JsonObject());
+    MarketFixture.watch(vertx, "first", "trades", "AAPL", "MSFT");
+    Await.until(WAIT, "two symbols subscribed", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+
+    sim.down(Duration.ofSeconds(1)).await();
+    Await.until(WAIT, "the connection lost", () -> !"CONNECTED".equals(control.status(NAME).getString("state")));
+    List<JsonObject> told = new CopyOnWriteArrayList<>();
+    for (String symbol : List.of("NVDA", "TSLA")) {
+      vertx.eventBus().<JsonObject>consumer(address("trades", symbol), m -> told.add(m.body().put("symbol", symbol))).completion().await();
+    }
+    MarketFixture.watch(vertx, "second", "trades", "NVDA", "TSLA");
+
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "the one symbol past the limit refused", () -> told.stream().anyMatch(e -> "error".equals(e.getString("type"))));
+    Await.until(WAIT, "the others subscribed", () -> upstream(sim), set("AAPL,MSFT,NVDA", "", "")::equals);
+    List<JsonObject> refusals = told.stream().filter(e -> "error".equals(e.getString("type"))).toList();
+    assertEquals(1, refusals.size(), refusals.toString());
+    assertEquals("TSLA", refusals.get(0).getString("symbol"));
+    assertEquals("405", refusals.get(0).getJsonObject("data").getString("code"));
+    Await.until(WAIT, "only the refused symbol forgotten", () -> MarketFixture.sets(
+        MarketFixture.health(vertx).getJsonObject("wanted_symbols")), set("AAPL,MSFT,NVDA", "", "")::equals);
+  }
+
+  @Test
   @DisplayName("the upstream's answer is the truth: a subscription it lost shows as drift in status and is subscribed again")
   void driftIsShownAndCorrected() {
     AlpacaSimulator sim = start(new JsonObject());
