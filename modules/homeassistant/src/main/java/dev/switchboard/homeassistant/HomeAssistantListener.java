@@ -24,11 +24,21 @@ import java.util.Map;
  * {@code gap} and the snapshot, and from then on publishes every event and state change. It is
  * CONNECTED only once all of that is done: a listener that looks connected is subscribed.
  * <p>
+ * Home Assistant accepts connections while it is still starting, when integrations that have not
+ * loaded yet leave their entities out of {@code get_states}. So while {@code get_config} says it is
+ * not RUNNING, an entity missing from the snapshot is not taken as removed; once it runs, the snapshot
+ * is read again and replaces the states.
+ * <p>
  * Everything that must outlive this connection is in {@link HomeState}; a reconnect is a fresh
  * instance, so nothing here is ever reset or re-subscribed in place.
  */
 final class HomeAssistantListener extends WebSocketListener {
   private enum Phase { AUTH, SETUP, LIVE }
+
+  /** Home Assistant's core state once it has started (get_config's {@code state}). */
+  private static final String RUNNING = "RUNNING";
+  /** How often a starting Home Assistant is asked whether it runs yet. */
+  private static final long STARTING_POLL_MS = 1_000;
 
   private final HomeAssistantSettings settings;
   private final HomeState home;
@@ -89,23 +99,36 @@ final class HomeAssistantListener extends WebSocketListener {
           .recover(err -> Future.failedFuture(ListenerFailure.retry(code(err, "subscribe_refused"),
               "Home Assistant refused subscribe_events for '" + type + "': " + err.getMessage()))));
     }
+    Future<Object> config = commands.send("get_config", null, settings.commandTimeout());
     Future<Object> snapshot = commands.send("get_states", null, settings.commandTimeout());
     // An older server without coalescing still works: the feature is an optimisation.
     Future<Object> coalescing = features.recover(err -> {
       log.info("Home Assistant did not enable coalesce_messages ({}); going on without it", err.getMessage());
       return Future.succeededFuture();
     });
+    Future<String> coreState = config.map(HomeAssistantListener::coreState).recover(err -> {
+      log.info("get_config failed ({}); taking Home Assistant as running", err.getMessage());
+      return Future.succeededFuture(RUNNING);
+    });
     return Future.all(subscribed)
         .compose(v -> coalescing)
-        .compose(v -> snapshot.recover(err -> Future.failedFuture(ListenerFailure.retry(code(err, "get_states_failed"),
-            "get_states failed: " + err.getMessage()))))
-        .compose(states -> {
-          if (!(states instanceof JsonArray list)) {
-            return Future.failedFuture(ListenerFailure.retry("get_states_failed", "get_states answered something that is not a list"));
-          }
-          goLive(list);
-          return Future.succeededFuture();
-        });
+        .compose(v -> coreState)
+        .compose(state -> states(snapshot).map(list -> {
+          goLive(list, state);
+          return null;
+        }));
+  }
+
+  /** get_config's {@code state}; a server too old to say is taken as running. */
+  private static String coreState(Object config) {
+    return config instanceof JsonObject c && c.getValue("state") instanceof String state ? state : RUNNING;
+  }
+
+  private static Future<JsonArray> states(Future<Object> answer) {
+    return answer
+        .recover(err -> Future.failedFuture(ListenerFailure.retry(code(err, "get_states_failed"), "get_states failed: " + err.getMessage())))
+        .compose(states -> states instanceof JsonArray list ? Future.succeededFuture(list)
+            : Future.failedFuture(ListenerFailure.retry("get_states_failed", "get_states answered something that is not a list")));
   }
 
   private static String code(Throwable err, String fallback) {
@@ -113,7 +136,7 @@ final class HomeAssistantListener extends WebSocketListener {
   }
 
   /** Subscribed and holding a fresh snapshot: tell consumers what they may have missed, then go live. */
-  private void goLive(JsonArray snapshot) {
+  private void goLive(JsonArray snapshot, String coreState) {
     long now = System.currentTimeMillis();
     publish(HomeAssistantAddresses.gap(name), "gap", new JsonObject()
         .put("from", gapFrom == 0 ? null : Instant.ofEpochMilli(gapFrom).toString())
@@ -124,7 +147,9 @@ final class HomeAssistantListener extends WebSocketListener {
       onEvent(event);
     }
     held.clear();
-    replaceStates(snapshot);
+    boolean running = RUNNING.equals(coreState);
+    stats.put("ha_state", coreState);
+    replaceStates(snapshot, running);
     home.subscribed(true, now);
     stats.put("subscribed", true);
     vertx.eventBus().<JsonObject>localConsumer(HomeAssistantAddresses.connectionCall(name), this::onCall);
@@ -135,12 +160,53 @@ final class HomeAssistantListener extends WebSocketListener {
               .ifPresent(why -> exit(ListenerFailure.retry("stale", why + ": connection renewed"))));
     }
     log.info("subscribed to {} with {} entities", settings.eventTypes(), home.states().size());
+    if (!running) {
+      log.info("Home Assistant is {}: until it runs, no entity missing from its snapshot is taken as removed", coreState);
+      vertx.setTimer(STARTING_POLL_MS, id -> askWhetherRunning());
+    }
   }
 
-  /** The snapshot REPLACES the last-known states; what changed or vanished meanwhile is published. */
-  private void replaceStates(JsonArray snapshot) {
+  /** While Home Assistant starts: once it runs, its snapshot is read again, and now replaces the states. */
+  private void askWhetherRunning() {
+    if (ended()) {
+      return;
+    }
+    commands.send("get_config", null, settings.commandTimeout()).map(HomeAssistantListener::coreState).onComplete(ar -> {
+      if (ended()) {
+        return;
+      }
+      if (ar.failed() || !RUNNING.equals(ar.result())) {
+        if (ar.succeeded()) {
+          stats.put("ha_state", ar.result());
+        }
+        vertx.setTimer(STARTING_POLL_MS, id -> askWhetherRunning());
+        return;
+      }
+      states(commands.send("get_states", null, settings.commandTimeout())).onComplete(states -> {
+        if (ended()) {
+          return;
+        }
+        if (states.failed()) {
+          exit(states.cause() instanceof ListenerFailure f ? f : ListenerFailure.retry("get_states_failed", states.cause().getMessage()));
+          return;
+        }
+        stats.put("ha_state", RUNNING);
+        replaceStates(states.result(), true);
+        log.info("Home Assistant runs: snapshot read again, {} entities", home.states().size());
+      });
+    });
+  }
+
+  /**
+   * The snapshot REPLACES the last-known states; what changed or vanished meanwhile is published. A
+   * snapshot that may be incomplete (Home Assistant still starting) only adds and changes.
+   */
+  private void replaceStates(JsonArray snapshot, boolean complete) {
     Map<String, JsonObject> before = home.states();
     Map<String, JsonObject> fresh = new LinkedHashMap<>();
+    if (!complete) {
+      fresh.putAll(before);
+    }
     for (Object item : snapshot) {
       if (item instanceof JsonObject s && s.getValue("entity_id") instanceof String id) {
         fresh.put(id, s);

@@ -5,6 +5,7 @@ import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Control;
 import dev.switchboard.simulators.homeassistant.ConnectionRecord;
 import dev.switchboard.simulators.homeassistant.HomeAssistantSimulator;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -107,7 +109,7 @@ class HomeAssistantIngestionTest {
   }
 
   @Test
-  @DisplayName("on the wire: auth first (no id), then supported_features with id 1, subscribe, get_states; ids strictly increasing on every connection")
+  @DisplayName("on the wire: auth first (no id), then supported_features with id 1, subscribe, get_config, get_states; ids strictly increasing on every connection")
   void idsStrictlyIncreasing() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
     HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(),
@@ -127,8 +129,8 @@ class HomeAssistantIngestionTest {
       assertEquals(new JsonObject().put("type", "auth").put("access_token", TOKEN).encode(), record.frames().get(0),
           record + ": auth is sent first, exactly as HA expects it");
       List<JsonObject> commands = record.commands();
-      assertEquals(List.of("supported_features", "subscribe_events", "subscribe_events", "get_states"),
-          commands.subList(0, 4).stream().map(c -> c.getString("type")).toList(), record.toString());
+      assertEquals(List.of("supported_features", "subscribe_events", "subscribe_events", "get_config", "get_states"),
+          commands.subList(0, 5).stream().map(c -> c.getString("type")).toList(), record.toString());
       List<Long> ids = record.commandIds();
       assertEquals(1L, ids.get(0), "supported_features has id 1");
       for (int i = 1; i < ids.size(); i++) {
@@ -201,6 +203,41 @@ class HomeAssistantIngestionTest {
     long gapSeq = secondGap.getLong("seq");
     assertTrue(gapSeq < secondSnapshot.getLong("seq") && gapSeq < kitchenOn.getLong("seq") && gapSeq < plugRemoved.getLong("seq"),
         "the gap comes before the fresh snapshot");
+  }
+
+  @Test
+  @DisplayName("Home Assistant still starting: an entity missing from its snapshot is not removed; once it runs, "
+      + "the snapshot is read again and what is gone is removed")
+  void homeAssistantStillStarting() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    String snapshot = HomeAssistantAddresses.snapshot(NAME);
+    String kitchen = HomeAssistantAddresses.state(NAME, "light.kitchen");
+    String plug = HomeAssistantAddresses.state(NAME, "switch.kitchen_plug");
+    startAndAwaitSubscribed();
+    assertEquals("RUNNING", status().getString("ha_state"));
+    assertEquals("stopped", control.stop(NAME));
+    sim.removeEntities("switch.kitchen_plug").await(); // gone for good, with no one connected to hear it
+
+    // Restarted, the kitchen light's integration loads only as Home Assistant reaches RUNNING.
+    Future<Void> restarted = sim.restart(Duration.ofMillis(50), Duration.ofSeconds(3), "light.kitchen");
+    Await.until(WAIT, "Home Assistant starting", () -> sim.coreState().equals("STARTING"));
+    Envelopes seen = Envelopes.on(vertx, snapshot, kitchen, plug);
+    startAndAwaitSubscribed();
+    assertEquals("STARTING", status().getString("ha_state"));
+    Map<String, JsonObject> known = toMap(states().getJsonArray("states"));
+    assertTrue(known.containsKey("light.kitchen") && known.containsKey("switch.kitchen_plug"), "nothing removed while starting");
+    assertTrue(seen.at(kitchen).isEmpty() && seen.at(plug).isEmpty(), "nothing published as removed: " + seen.at(plug));
+    assertFalse(restarted.isComplete(), "still starting when the listener was live (raise startingFor if this machine is slow)");
+
+    restarted.await();
+    Await.until(WAIT, "running, snapshot read again", () -> "RUNNING".equals(status().getString("ha_state")));
+    Await.until(WAIT, "the states equal the simulator's", () -> toMap(states().getJsonArray("states")), sim.states()::equals);
+    assertEquals(List.of("removed"), seen.at(plug).stream().map(e -> e.getString("type")).toList());
+    assertEquals(List.of("state"), seen.at(kitchen).stream().map(e -> e.getString("type")).toList(), "the light came back, never left");
+    Await.until(WAIT, "two snapshots on this connection", () -> seen.at(snapshot).size() == 2);
+    assertEquals(new JsonArray(), seen.at(snapshot).get(0).getJsonObject("data").getJsonArray("removed"));
+    assertEquals(new JsonArray().add("switch.kitchen_plug"), seen.at(snapshot).get(1).getJsonObject("data").getJsonArray("removed"));
   }
 
   private static Map<String, JsonObject> toMap(JsonArray states) {

@@ -136,7 +136,9 @@ class HomeAssistantReconnectTest {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
     RestartPolicy policy = new RestartPolicy(Duration.ofMillis(50), Duration.ofMillis(400), 2.0, 0.2, 0,
         Duration.ofSeconds(30), Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(2));
-    ListenerDefinition definition = HomeAssistantFixture.listener(sim.url(), policy, dataDir, false, new JsonObject());
+    // A non-admin user's token: state_changed is allowed, call_service is not.
+    ListenerDefinition definition = HomeAssistantFixture.listener(sim.url(), policy, dataDir, false,
+        new JsonObject().put("eventTypes", new io.vertx.core.json.JsonArray().add("state_changed").add("call_service")));
     Supervisor supervisor = HomeAssistantFixture.deploySupervisor(vertx, dataDir, definition);
     StatusRecorder recorder = new StatusRecorder(vertx);
     sim.refuseSubscriptions(true).await();
@@ -145,7 +147,7 @@ class HomeAssistantReconnectTest {
     Await.until(WAIT, "four refused attempts", () -> status().getInteger("attempt") >= 4);
     JsonObject status = status();
     assertEquals("unauthorized", status.getJsonObject("last_error").getString("code"));
-    assertTrue(status.getJsonObject("last_error").getString("message").contains("refused subscribe_events for 'state_changed'"),
+    assertTrue(status.getJsonObject("last_error").getString("message").contains("refused subscribe_events for 'call_service'"),
         status.getJsonObject("last_error").getString("message"));
     assertEquals(false, status.getBoolean("subscribed"));
     assertFalse(recorder.states(NAME).contains("CONNECTED"), "never looked connected: " + recorder.states(NAME));
@@ -162,6 +164,7 @@ class HomeAssistantReconnectTest {
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
     assertEquals(true, status().getBoolean("subscribed"));
     assertEquals(1L, sim.liveSubscriptions("state_changed").await());
+    assertEquals(1L, sim.liveSubscriptions("call_service").await());
     assertTrue(HomeAssistantFixture.healthProblem(supervisor).isEmpty());
   }
 

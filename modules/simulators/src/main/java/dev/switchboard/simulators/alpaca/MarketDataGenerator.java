@@ -65,8 +65,13 @@ final class MarketDataGenerator {
     int trades = 1 + random.nextInt(50);
     return new JsonObject().put("T", "b").put("S", symbol)
         .put("o", open).put("h", round(high)).put("l", round(low)).put("c", close)
-        .put("v", trades * (1 + random.nextInt(100))).put("t", Rfc3339.format(Instant.now().truncatedTo(ChronoUnit.MINUTES)))
+        .put("v", trades * (1 + random.nextInt(100))).put("t", Rfc3339.format(lastWholeMinute()))
         .put("n", trades).put("vw", round((open + close) / 2));
+  }
+
+  /** A minute bar comes after its minute: it covers the last whole minute, and {@code t} is when that began. */
+  private static Instant lastWholeMinute() {
+    return Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(1, ChronoUnit.MINUTES);
   }
 
   private static double round(double v) {

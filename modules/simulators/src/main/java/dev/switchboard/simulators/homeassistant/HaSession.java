@@ -34,6 +34,11 @@ import static dev.switchboard.simulators.homeassistant.CommandSchema.Kind.STRING
 final class HaSession {
   private static final Logger LOG = LoggerFactory.getLogger(HaSession.class);
   private static final int MAX_BATCH = 1024;
+  /** The event types a non-admin user may subscribe to (websocket_api's SUBSCRIBE_ALLOWLIST); never "*". */
+  private static final Set<String> NON_ADMIN_EVENTS = Set.of("state_changed", "area_registry_updated", "device_registry_updated",
+      "entity_registry_updated", "floor_registry_updated", "label_registry_updated", "component_loaded", "core_config_updated",
+      "service_registered", "service_removed", "themes_updated", "lovelace_updated", "panels_updated", "shopping_list_updated",
+      "recorder_5min_statistics_generated", "recorder_hourly_statistics_generated");
 
   private static final CommandSchema AUTH = CommandSchema.object()
       .required("type", STRING).optional("access_token", STRING).optional("api_password", STRING);
@@ -288,8 +293,8 @@ final class HaSession {
   }
 
   private void subscribeEvents(long id, String eventType) {
-    if (server.refusesSubscriptions()) {
-      // What a non-admin user gets for an event type outside the allow-list.
+    if (server.refusesSubscriptions() && !NON_ADMIN_EVENTS.contains(eventType)) {
+      // What a non-admin user gets for an event type outside the allow-list ("*" included).
       send(error(id, "unauthorized", "Unauthorized"), false);
       return;
     }

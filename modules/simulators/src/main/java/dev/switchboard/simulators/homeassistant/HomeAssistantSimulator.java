@@ -205,7 +205,11 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
     });
   }
 
-  /** While on, {@code subscribe_events} is answered with an {@code unauthorized} error. */
+  /**
+   * While on, the token is a non-admin user's: {@code subscribe_events} to an event type outside Home
+   * Assistant's allow-list ({@code state_changed} and the registry updates are in it, {@code "*"} is
+   * not) is answered with an {@code unauthorized} error.
+   */
   public Future<Void> refuseSubscriptions(boolean on) {
     return onLoopRun(() -> refuseSubscriptions = on);
   }
@@ -321,6 +325,16 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
    * {@code homeassistant_started}. Completes once RUNNING.
    */
   public Future<Void> restart(Duration downFor, Duration startingFor) {
+    return restart(downFor, startingFor, new String[0]);
+  }
+
+  /**
+   * As {@link #restart(Duration, Duration)}, with the entities {@code loadedLate} absent while
+   * STARTING (their integration has not loaded yet: {@code get_states} leaves them out), and added
+   * back as it reaches RUNNING, each with a {@code state_changed} whose {@code old_state} is null.
+   */
+  public Future<Void> restart(Duration downFor, Duration startingFor, String... loadedLate) {
+    Map<String, JsonObject> late = new LinkedHashMap<>();
     return onLoop(() -> {
       coreState = "STOPPING";
       home.fire("homeassistant_stop", new JsonObject(), home.context(null));
@@ -331,6 +345,13 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
         List<Future<Void>> closing = new ArrayList<>();
         List.copyOf(sessions).forEach(s -> closing.add(s.close((short) 1000, "")));
         coreState = "NOT_RUNNING";
+        for (String id : loadedLate) {
+          var entity = home.get(id);
+          if (entity != null) {
+            late.put(id, entity.json().copy());
+            home.remove(id); // no one is connected any more to hear it
+          }
+        }
         Future.join(closing).<Void>mapEmpty().onComplete(closed);
       });
       return closed.future();
@@ -338,6 +359,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
       coreState = "STARTING";
       home.fire("homeassistant_start", new JsonObject(), home.context(null));
     })).compose(v -> vertx.timer(Math.max(1, startingFor.toMillis()))).compose(v -> onLoopRun(() -> {
+      late.forEach((id, entity) -> home.set(id, entity.getString("state"), entity.getJsonObject("attributes"), home.context(null)));
       coreState = "RUNNING";
       home.fire("homeassistant_started", new JsonObject(), home.context(null));
     }));

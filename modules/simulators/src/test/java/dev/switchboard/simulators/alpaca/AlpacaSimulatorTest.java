@@ -227,7 +227,9 @@ class AlpacaSimulatorTest {
     assertEquals("ZVZZT", trade.getString("S"));
     assertTrue(trade.fieldNames().containsAll(List.of("i", "x", "p", "s", "t", "c", "z")), trade.encode());
     JsonObject bar = peer.await("a bar", m -> "b".equals(m.getString("T")));
+    Instant minuteOfArrival = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
     assertTrue(bar.fieldNames().containsAll(List.of("S", "o", "h", "l", "c", "v", "t", "n", "vw")), bar.encode());
+    assertTrue(Instant.parse(bar.getString("t")).isBefore(minuteOfArrival), "a bar covers a minute that has ended: " + bar.getString("t"));
     Await.until(WAIT, "quotes for the whole universe", () -> peer.messages.stream().filter(m -> "q".equals(m.getString("T")))
         .map(m -> m.getString("S")).distinct().count() == AlpacaSimulatorOptions.defaults().universe().size());
     assertTrue(peer.messages.stream().filter(m -> "t".equals(m.getString("T"))).allMatch(m -> "ZVZZT".equals(m.getString("S"))));

@@ -346,6 +346,41 @@ class HomeAssistantSimulatorTest {
   }
 
   @Test
+  @DisplayName("restart with entities loaded late: get_states leaves them out while STARTING; at RUNNING each is added with a state_changed from null")
+  void restartWithEntitiesLoadedLate() {
+    HomeAssistantSimulator sim = simulator();
+    JsonObject kitchen = sim.states().get("light.kitchen");
+    var restarted = sim.restart(Duration.ofMillis(50), Duration.ofMillis(400), "light.kitchen");
+    Await.until(WAIT, "starting", () -> sim.coreState().equals("STARTING"));
+    RawClient c = client(sim);
+    c.send(cmd(1, "subscribe_events").put("event_type", "state_changed"));
+    c.next(1);
+    c.send(cmd(2, "get_states"));
+    assertTrue(c.next(2).getJsonArray("result").stream().noneMatch(st -> "light.kitchen".equals(((JsonObject) st).getString("entity_id"))),
+        "not loaded yet");
+    restarted.await();
+    JsonObject added = c.next(1).getJsonObject("event").getJsonObject("data");
+    assertEquals("light.kitchen", added.getString("entity_id"));
+    assertNull(added.getValue("old_state"));
+    assertEquals(kitchen.getString("state"), added.getJsonObject("new_state").getString("state"));
+    assertTrue(sim.states().containsKey("light.kitchen"));
+  }
+
+  @Test
+  @DisplayName("a non-admin token (refuseSubscriptions): state_changed is allowed, \"*\" and event types outside the allow-list are unauthorized")
+  void nonAdminSubscriptions() {
+    HomeAssistantSimulator sim = simulator();
+    sim.refuseSubscriptions(true).await();
+    RawClient c = client(sim);
+    c.send(cmd(1, "subscribe_events").put("event_type", "state_changed"));
+    assertTrue(c.next(1).getBoolean("success"));
+    c.send(cmd(2, "subscribe_events"));
+    assertEquals("unauthorized", c.next(2).getJsonObject("error").getString("code"));
+    c.send(cmd(3, "subscribe_events").put("event_type", "call_service"));
+    assertEquals("unauthorized", c.next(3).getJsonObject("error").getString("code"));
+  }
+
+  @Test
   @DisplayName("every received frame is recorded per connection")
   void frameRecord() {
     HomeAssistantSimulator sim = simulator();
