@@ -1,7 +1,7 @@
+import { unconfirmed } from './outcome.js';
+
 /** Failures after which the message certainly did not reach the upstream: it may be sent again. */
 const NOT_SENT = new Set(['NOT_CONNECTED', 'NO_HANDLERS']);
-/** Failures after which nobody knows: sending again could deliver it twice. */
-const UNKNOWN = new Set(['TIMEOUT', 'DISCONNECTED']);
 
 /**
  * Messages typed into a send box. They wait while the page cannot send (disconnected, or the
@@ -70,7 +70,7 @@ export class Outbox {
             item.error = err.message;
             // The page's idea of "ready" was wrong a moment ago (the listener is reconnecting): try again soon.
             this.blockedUntil = Date.now() + this.retryDelay;
-          } else if (UNKNOWN.has(err.failureType)) {
+          } else if (unconfirmed(err)) {
             item.state = 'unknown';
             item.error = err.message;
           } else {

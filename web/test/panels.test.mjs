@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allowedActions, errorLine } from '../src/panels/listener-card.js';
+import './fake-dom.mjs';
+import { allowedActions, errorLine, ListenerCard } from '../src/panels/listener-card.js';
+import { HomeAssistantPanel } from '../src/panels/homeassistant-panel.js';
+import { BusError } from '../src/connection.js';
 import { lifecycleEvent } from '../src/panels/activity-log.js';
 import { flagMap } from '../src/panels/activity-panel.js';
 
@@ -34,4 +37,43 @@ test('a last error is shown as past once the listener is connected again', () =>
   assert.equal(recovered.past, true);
   assert.match(recovered.text, /^earlier error, before this connection \[1006]: .* at 10:00:00$/);
   assert.deepEqual(errorLine({ state: 'CONNECTED', last_error: null }), { text: '', past: false });
+});
+
+const lostAnswer = () => new BusError('the connection was lost before the reply', 'DISCONNECTED', -1);
+
+test('a command whose answer was lost with the socket is not confirmed, not failed: the server may have done it', async () => {
+  const card = new ListenerCard('feed', { command: () => Promise.reject(lostAnswer()) });
+  card.update({ name: 'feed', state: 'CONNECTED', is_active: true }, { synced: true, hasToken: true, cluster: {} });
+  await card.run('restart');
+  const result = card.fields.result;
+  assert.equal(result.dataset.outcome, 'unknown');
+  assert.equal(result.textContent, 'restart not confirmed: the connection was lost before the reply (it may have been done)');
+});
+
+test('a command that timed out is not confirmed either; one the server refused is failed', async () => {
+  let failure = new BusError('no reply within 20 s', 'TIMEOUT', -1);
+  const card = new ListenerCard('feed', { command: () => Promise.reject(failure) });
+  card.update({ name: 'feed', state: 'CONNECTED', is_active: true }, { synced: true, hasToken: true, cluster: {} });
+  await card.run('stop');
+  assert.equal(card.fields.result.dataset.outcome, 'unknown');
+  assert.match(card.fields.result.textContent, /^stop not confirmed: no reply within 20 s/);
+  failure = new BusError('the control token is wrong', 'RECIPIENT_FAILURE', 403);
+  await card.run('stop');
+  assert.equal(card.fields.result.dataset.outcome, 'failed');
+  assert.equal(card.fields.result.textContent, 'stop failed: the control token is wrong');
+});
+
+test('a toggle whose answer was lost with the socket is not confirmed, not failed', async () => {
+  let failure = lostAnswer();
+  const panel = new HomeAssistantPanel('home', { call: () => Promise.reject(failure) });
+  panel.update({ open: true, status: null, hasToken: true });
+  panel.change('light.kitchen', { entity_id: 'light.kitchen', state: 'on', attributes: {} });
+  const row = panel.rows.get('light.kitchen');
+  await panel.toggle(row);
+  assert.equal(row.result.dataset.outcome, 'unknown');
+  assert.equal(row.result.textContent, 'not confirmed: the connection was lost before the reply (it may have been done)');
+  failure = new BusError('entity not found', 'RECIPIENT_FAILURE', 404);
+  await panel.toggle(row);
+  assert.equal(row.result.dataset.outcome, 'failed');
+  assert.equal(row.result.textContent, 'failed: entity not found');
 });

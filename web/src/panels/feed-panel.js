@@ -1,5 +1,6 @@
 import { h, setText } from '../dom.js';
 import { Outbox } from '../outbox.js';
+import { NOT_CONFIRMED } from '../outcome.js';
 import { MessageList, abbreviate } from './message-list.js';
 
 /** Recent messages of a generic feed, and a send box whose messages survive a lost connection. */
@@ -69,5 +70,5 @@ export class FeedPanel {
 }
 
 function label(state) {
-  return { waiting: 'waiting', sending: 'sending', sent: 'sent', failed: 'failed', unknown: 'not confirmed' }[state] || state;
+  return { waiting: 'waiting', sending: 'sending', sent: 'sent', failed: 'failed', unknown: NOT_CONFIRMED }[state] || state;
 }

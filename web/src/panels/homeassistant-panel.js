@@ -1,4 +1,5 @@
 import { h, setText, count, clock } from '../dom.js';
+import { failureOutcome } from '../outcome.js';
 
 const TOGGLED = new Set(['light', 'switch']);
 
@@ -123,12 +124,17 @@ export class HomeAssistantPanel {
     const domain = row.entityId.split('.')[0];
     row.inFlight = true;
     setText(row.result, '…');
+    row.result.dataset.outcome = 'pending';
     this.renderRow(row);
     try {
       await this.call(this.name, { domain, service: 'toggle', target: { entity_id: row.entityId } });
       setText(row.result, '');
+      row.result.dataset.outcome = 'ok';
     } catch (err) {
-      setText(row.result, `failed: ${err.message}`);
+      // An answer lost with the socket (or too late) is no refusal: the light may have been toggled.
+      const shown = failureOutcome(err);
+      setText(row.result, shown.text);
+      row.result.dataset.outcome = shown.outcome;
     } finally {
       row.inFlight = false;
       this.renderRow(row);

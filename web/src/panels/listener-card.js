@@ -1,5 +1,6 @@
 import { h, setText, clock, duration, count, bytes } from '../dom.js';
 import { Sparkline, formatRate } from '../sparkline.js';
+import { failureOutcome } from '../outcome.js';
 
 const ACTIONS = ['start', 'stop', 'restart'];
 
@@ -192,8 +193,10 @@ export class ListenerCard {
       setText(this.fields.result, `${action}: ${outcome}`);
       this.fields.result.dataset.outcome = 'ok';
     } catch (err) {
-      setText(this.fields.result, `${action} failed: ${err.message}`);
-      this.fields.result.dataset.outcome = 'failed';
+      // An answer lost with the socket (or too late) is no refusal: the server may have done it.
+      const shown = failureOutcome(err);
+      setText(this.fields.result, `${action} ${shown.text}`);
+      this.fields.result.dataset.outcome = shown.outcome;
     } finally {
       this.inFlight = null;
       this.render();
