@@ -25,10 +25,16 @@ export class BusError extends Error {
  * forever. The client pings every 5 s and the server answers each ping; when nothing at all is heard
  * for `staleAfter`, the connection is declared lost (`lostBecause` says why) and made again. The
  * browser going offline is a loss too.
+ *
+ * `openSocket` makes the client library's EventBus; the page's tests give a fake one.
  */
 export class Connection {
-  constructor(url, { onOpen = () => {}, onClose = () => {}, onChange = () => {}, backoff = {}, staleAfter = 15000 } = {}) {
+  constructor(url, {
+    onOpen = () => {}, onClose = () => {}, onChange = () => {}, backoff = {}, staleAfter = 15000,
+    openSocket = (socketUrl, options) => new EventBus(socketUrl, options),
+  } = {}) {
     this.url = url;
+    this.openSocket = openSocket;
     this.onOpen = onOpen;
     this.onClose = onClose;
     this.onChange = onChange;
@@ -108,7 +114,7 @@ export class Connection {
     // need inline script or a frame, which the server's Content-Security-Policy refuses (and every
     // browser the page supports has WebSockets, and XHR as the fallback).
     // Pings often enough that a live server is heard at least three times within staleAfter.
-    const eb = new EventBus(this.url, { transports: TRANSPORTS, vertxbus_ping_interval: Math.min(5000, Math.floor(this.staleAfter / 3)) });
+    const eb = this.openSocket(this.url, { transports: TRANSPORTS, vertxbus_ping_interval: Math.min(5000, Math.floor(this.staleAfter / 3)) });
     this.eb = eb;
     this.setPhase('connecting');
     // Every ping is answered with an unaddressed pong, which the library hands to onunhandled.
@@ -203,6 +209,11 @@ export class Connection {
     const registration = { address, wrapped, eb: this.eb };
     this.handlers.push(registration);
     return registration;
+  }
+
+  /** Whether `registration` is live on the current socket: one made before a reconnect, or unregistered, is not. */
+  holds(registration) {
+    return Boolean(registration) && registration.eb === this.eb && this.handlers.includes(registration);
   }
 
   unregister(registration) {

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import './fake-dom.mjs';
 import { indexKinds, dataAddresses, KindCatalog } from '../src/kinds.js';
 import { seqStep, summarize } from '../src/panels/message-list.js';
-import { genericTitle, statusFacts } from '../src/panels/generic-panel.js';
+import { genericTitle, statusFacts, GenericPanel } from '../src/panels/generic-panel.js';
 import { until } from './until.mjs';
+import { openConnection } from './fake-bus.mjs';
 
 const kindsJson = {
   kinds: [
@@ -78,4 +80,39 @@ test('the generic panel\'s title and the kind\'s status fields', () => {
     [['ticks', '12,345', 'ticks seen'], ['venue', 'X', '']]);
   assert.deepEqual(statusFacts(kinds.get('ticker').statusFields, { name: 't1', ticks: null }), []);
   assert.deepEqual(statusFacts(undefined, { name: 't1' }), []);
+});
+
+test('a data address whose kind became known while the page resynced is registered once, so removing the listener ends it', async () => {
+  const { conn, socket, reconnect } = openConnection();
+  let answerKinds;
+  const catalog = new KindCatalog(() => new Promise((resolve) => { answerKinds = resolve; }));
+  const panel = new GenericPanel('t1', 'ticker', { catalog });
+  panel.attach(conn);
+  await until('the kinds are asked for', () => answerKinds);
+  reconnect();
+  // Connected again, the resync not done: the kinds arrive, and the panel listens on the new socket.
+  answerKinds(kindsJson);
+  await until('the kind is known', () => panel.kind !== null);
+  assert.equal(socket().handlerCount('tick.t1.tick'), 1);
+  // The resync is done: the page attaches its panels to the new socket.
+  panel.attach(conn);
+  assert.equal(socket().handlerCount('tick.t1.tick'), 1, 'not registered a second time');
+  panel.detach();
+  for (const address of ['tick.t1.tick', 'tick.t1.quote']) {
+    assert.equal(socket().handlerCount(address), 0, address);
+    assert.equal(socket().registeredUpstream(address), false, `the server was told unregister ${address}`);
+  }
+});
+
+test('after a reconnect every data address is registered again, once', async () => {
+  const { conn, socket, reconnect } = openConnection();
+  const panel = new GenericPanel('t1', 'ticker', { catalog: new KindCatalog(async () => kindsJson) });
+  await until('the kind is known', () => panel.kind !== null);
+  panel.attach(conn);
+  assert.equal(socket().handlerCount('tick.t1.quote'), 1);
+  reconnect();
+  assert.equal(socket().handlerCount('tick.t1.quote'), 0, 'a new socket starts with none');
+  panel.attach(conn);
+  panel.attach(conn);
+  assert.equal(socket().handlerCount('tick.t1.quote'), 1);
 });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import './fake-dom.mjs';
 import { allowedActions, errorLine, ListenerCard } from '../src/panels/listener-card.js';
 import { HomeAssistantPanel } from '../src/panels/homeassistant-panel.js';
+import { MarketPanel } from '../src/panels/market-panel.js';
+import { openConnection } from './fake-bus.mjs';
 import { BusError } from '../src/connection.js';
 import { lifecycleEvent } from '../src/panels/activity-log.js';
 import { flagMap } from '../src/panels/activity-panel.js';
@@ -76,4 +78,26 @@ test('a toggle whose answer was lost with the socket is not confirmed, not faile
   await panel.toggle(row);
   assert.equal(row.result.dataset.outcome, 'failed');
   assert.equal(row.result.textContent, 'failed: entity not found');
+});
+
+test('a symbol added while the page resyncs is registered once, so Remove ends its subscription upstream', () => {
+  const { conn, socket, reconnect } = openConnection();
+  const panel = new MarketPanel('alpaca');
+  const trades = (symbol) => `market.alpaca.trades.${symbol}`;
+  panel.input.value = 'aapl';
+  panel.watchTyped();
+  panel.attach(conn);
+  reconnect();
+  // Connected again, the resync not done: the new symbol is registered at once on the new socket.
+  panel.input.value = 'msft';
+  panel.watchTyped();
+  assert.equal(socket().handlerCount(trades('MSFT')), 1);
+  // The resync is done: the page attaches its panels to the new socket.
+  panel.attach(conn);
+  assert.equal(socket().handlerCount(trades('MSFT')), 1, 'not registered a second time');
+  assert.equal(socket().handlerCount(trades('AAPL')), 1, 'a symbol of the old socket is registered again');
+  panel.unwatch('MSFT');
+  assert.equal(socket().handlerCount(trades('MSFT')), 0);
+  assert.equal(socket().registeredUpstream(trades('MSFT')), false, 'the server was told unregister');
+  assert.equal(socket().registeredUpstream(trades('AAPL')), true);
 });

@@ -85,7 +85,7 @@ export class MarketPanel {
     this.save();
   }
 
-  /** The socket is (re)open: register every watched symbol again. */
+  /** The socket is (re)open: register every watched symbol again (each not yet registered on it). */
   attach(conn) {
     this.conn = conn;
     for (const row of this.symbols.values()) this.listen(row);
@@ -97,8 +97,13 @@ export class MarketPanel {
     this.conn = null;
   }
 
+  /**
+   * Registers the row once per socket. A symbol added while the page resyncs is registered before
+   * attach() comes: a second handler would outlive Remove, since the client tells the server
+   * 'unregister' only when an address's last handler goes, and the symbol would stay watched upstream.
+   */
   listen(row) {
-    if (!this.conn) return;
+    if (!this.conn || this.conn.holds(row.registration)) return;
     row.registration = this.conn.register(`market.${this.name}.trades.${row.symbol}`, (envelope) => this.receive(row, envelope));
   }
 

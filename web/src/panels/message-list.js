@@ -43,6 +43,9 @@ export class MessageList {
 
   /** The socket is (re)open: listen again, and fetch what was missed from the history if the server keeps one. */
   attach(conn, address) {
+    // Already listening on this socket (its panel attached it as the kind became known, during a
+    // resync): a second handler would outlive detach(), and the server would go on sending.
+    if (address === this.address && conn.holds(this.registration)) return;
     this.address = address;
     this.held = [];
     this.registration = conn.register(address, (envelope) => (this.held ? this.held.push(envelope) : this.receive(envelope)));
