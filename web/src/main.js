@@ -92,7 +92,7 @@ function onOpen() {
     if (store.push(push)) resync();
     else refreshAll();
   });
-  // Optional on the server: an open edit form then says when its listener changed elsewhere.
+  // Optional on the server: an open edit form then says when its listener changed elsewhere (and after a resync, reads it again).
   conn.register('switchboard.definitions', (change) => editor.definitionChanged(change));
   activity.attach(conn);
   resync();
@@ -117,6 +117,8 @@ function resync() {
     .then(() => {
       if (gen !== generation) return;
       refreshAll();
+      // What was pushed on switchboard.definitions meanwhile is not replayed: an open edit form reads its listener again.
+      editor.recheck();
     })
     .catch((err) => {
       // Still connected but no answer: try again shortly; a lost socket starts over on its own.

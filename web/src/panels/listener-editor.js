@@ -411,21 +411,72 @@ export class ListenerEditor {
     }
   }
 
-  /** A push on `switchboard.definitions`: say so when the listener being edited changed or went elsewhere. */
+  /** Whether the edit form of listener `name` is shown (not loading, not closed). */
+  editing(name) {
+    return this.mode === 'edit' && name === this.name && Boolean(this.formNote);
+  }
+
+  /**
+   * A push on `switchboard.definitions`: say so when the listener being edited changed or went
+   * elsewhere. Any other version is a change: one removed and made again starts over at version 1.
+   */
   definitionChanged(change) {
-    if (!change || this.mode !== 'edit' || change.name !== this.name || !this.formNote) return;
-    if (change.action === 'removed') {
-      setText(this.formNote, `${this.name} was removed meanwhile: saving creates it again.`);
-    } else if (typeof change.version === 'number' && this.version !== null && change.version > this.version) {
-      setText(this.formNote, `${this.name} was changed meanwhile (version ${change.version}): saving replaces that change.`);
-    }
+    if (!change || !this.editing(change.name)) return;
+    if (change.action === 'removed') this.noteRemoved();
+    else if (typeof change.version === 'number' && this.version !== null && change.version !== this.version) this.noteChanged(change.version);
   }
 
   /** The listener went (its status says so): the same note, for servers that do not publish definitions. */
   listenerRemoved(name) {
-    if (this.mode === 'edit' && name === this.name && this.formNote) {
-      setText(this.formNote, `${this.name} was removed meanwhile: saving creates it again.`);
+    if (this.editing(name)) this.noteRemoved();
+  }
+
+  /**
+   * The page is synced again after pushes may have been missed (a reconnect, or a gap): nothing
+   * replays `switchboard.definitions`, so an open edit form reads its definition again and says
+   * whether it changed or went meanwhile.
+   */
+  async recheck() {
+    const name = this.name;
+    if (!this.editing(name) || !this.token.present) return;
+    const ticket = this.loadToken;
+    let reply;
+    try {
+      reply = await this.request('GET', listenerPath(name, '/config'), { token: this.token.value });
+    } catch (err) {
+      reply = { status: 0, error: err.message };
     }
+    if (ticket !== this.loadToken || !this.editing(name)) return;
+    if (reply.status === 404) this.noteRemoved();
+    else if (reply.status === 200 && reply.body && reply.body.definition) this.compareStored(reply.body);
+    else this.noteUnchecked(reply.error || failureMessage(reply.status, reply.body));
+  }
+
+  /** The definition as stored now against the one the form was filled from. */
+  compareStored({ version, definition }) {
+    // The same version with another content: removed and made again up to the same version.
+    const changed = (version ?? null) !== this.version || JSON.stringify(definition) !== JSON.stringify(this.stored);
+    if (changed) this.noteChanged(version);
+    else if (this.formNote.dataset.note === 'unchecked') this.note('', ''); // an earlier check failed; this one says nothing changed
+  }
+
+  noteRemoved() {
+    this.note('removed', `${this.name} was removed meanwhile: saving creates it again.`);
+  }
+
+  noteChanged(version) {
+    const which = typeof version === 'number' ? ` (version ${version})` : '';
+    this.note('changed', `${this.name} was changed meanwhile${which}: saving replaces that change.`);
+  }
+
+  noteUnchecked(reason) {
+    this.note('unchecked', `could not check whether ${this.name} changed while the page was away (${reason}): saving replaces any change made meanwhile.`);
+  }
+
+  /** The form's note on its listener, and which (`data-note`: removed, changed, unchecked), for the browser tests. */
+  note(kind, text) {
+    this.formNote.dataset.note = kind;
+    setText(this.formNote, text);
   }
 }
 

@@ -3,11 +3,14 @@ package dev.switchboard.server.dashboard;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.server.Switchboard;
 import dev.switchboard.server.config.ConfigLoader;
+import dev.switchboard.simulators.TcpGate;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -123,5 +126,43 @@ class ListenerEditorBrowserTest {
     page.waitFor("the card and the panel go", () -> !page.exists(CARD) && !page.exists(PANEL));
     Await.until(LiveDemo.WAIT, "the connection closed", () -> second.concurrentConnections() == 0);
     assertEquals(404, WebClient.create(vertx).get(app.httpPort(), "127.0.0.1", "/api/listeners/e2e").send().await().statusCode());
+  }
+
+  @Test
+  @DisplayName("a change saved elsewhere while the page was disconnected shows in the open edit form once the page is back")
+  void changeMissedWhileDisconnected(Vertx vertx) {
+    assertEquals(201, putEcho(vertx, first.url()).statusCode());
+    // The page reaches the server through a gate that can cut its socket while the server, and this test, go on.
+    TcpGate gate = TcpGate.open(vertx, "127.0.0.1", 0, app.httpPort()).await();
+    try {
+      DashboardPage page = DashboardPage.open(driver, "http://127.0.0.1:" + gate.port() + "/");
+      page.setToken(TOKEN);
+      page.click("e2e", "edit");
+      page.waitFor("the form filled from version 1", () -> first.url().equals(
+          page.js("const i = document.querySelector('form#listener-form [data-path=\"url\"]'); return i ? i.value : null;"))
+          && String.valueOf(page.text("form#listener-form .version")).contains("version 1"));
+
+      gate.refuse(true);
+      gate.cutAll();
+      page.waitFor("the page lost its socket", () -> !"connected".equals(page.connectionPhase()));
+      // Another client saves version 2 while the page hears nothing: no switchboard.definitions push reaches it.
+      HttpResponse<Buffer> saved = putEcho(vertx, second.url());
+      assertEquals(200, saved.statusCode(), saved.bodyAsString());
+      assertEquals(2L, saved.bodyAsJsonObject().getLong("version"));
+      gate.refuse(false);
+
+      page.waitFor("back and synced", () -> "connected".equals(page.connectionPhase()) && page.synced());
+      page.waitFor("the form says the listener changed meanwhile", () -> "changed".equals(page.attribute("form#listener-form [data-field=\"form-note\"]", "data-note")));
+      assertEquals("e2e was changed meanwhile (version 2): saving replaces that change.", page.text("form#listener-form [data-field=\"form-note\"]"));
+    } finally {
+      gate.close().await();
+    }
+  }
+
+  /** Defines (or redefines) listener e2e of the echo kind, not started, straight on the server's port. */
+  private HttpResponse<Buffer> putEcho(Vertx vertx, String url) {
+    JsonObject definition = new JsonObject().put("type", "echo").put("autoStart", false).put("url", url);
+    return WebClient.create(vertx).put(app.httpPort(), "127.0.0.1", "/api/listeners/e2e").bearerTokenAuthentication(TOKEN)
+        .sendJsonObject(definition).await();
   }
 }

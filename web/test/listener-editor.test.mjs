@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import './fake-dom.mjs';
+import { ListenerEditor } from '../src/panels/listener-editor.js';
+import { KindCatalog } from '../src/kinds.js';
+
+const kindsJson = {
+  kinds: [{ type: 'upstream', namespace: 'upstream', fields: [{ name: 'url', type: 'url', required: true }] }],
+  common: [{ name: 'autoStart', type: 'boolean', default: true }],
+};
+const stored = (version, url = 'ws://a.test/feed') => ({ name: 'feed', version, definition: { name: 'feed', type: 'upstream', url } });
+
+/**
+ * An editor whose REST calls are answered by `answers` in turn (a reply `{status, body}`, or an Error
+ * to throw), with the edit form of `feed` open on version 2.
+ */
+async function editingFeed(...answers) {
+  const catalog = new KindCatalog(async () => kindsJson);
+  await catalog.load();
+  const calls = [];
+  const request = async (method, path) => {
+    calls.push(`${method} ${path}`);
+    const answer = answers.shift();
+    if (answer instanceof Error) throw answer;
+    return answer;
+  };
+  const editor = new ListenerEditor({
+    catalog, request, token: { present: true, value: 'secret' }, addButton: document.createElement('button'),
+  });
+  await editor.openEdit('feed');
+  assert.equal(editor.version, 2, 'the form is open on version 2');
+  return { editor, calls, note: () => editor.formNote };
+}
+
+test('a change pushed with a lower version is a change too: the listener was removed and made again', async () => {
+  const { editor, note } = await editingFeed({ status: 200, body: stored(2) });
+  editor.definitionChanged({ name: 'feed', action: 'defined', version: 2 });
+  assert.equal(note().textContent, '', 'its own version is no change');
+  editor.definitionChanged({ name: 'feed', action: 'defined', version: 1 });
+  assert.equal(note().textContent, 'feed was changed meanwhile (version 1): saving replaces that change.');
+  assert.equal(note().dataset.note, 'changed');
+});
+
+test('synced again after a reconnect, an open edit form reads its listener again and says it changed meanwhile', async () => {
+  const { editor, calls, note } = await editingFeed({ status: 200, body: stored(2) }, { status: 200, body: stored(3) });
+  await editor.recheck();
+  assert.deepEqual(calls, ['GET /api/listeners/feed/config', 'GET /api/listeners/feed/config']);
+  assert.equal(note().textContent, 'feed was changed meanwhile (version 3): saving replaces that change.');
+  assert.equal(note().dataset.note, 'changed');
+});
+
+test('read again, a listener removed meanwhile says so; one removed and made again is a change even at a lower version', async () => {
+  const removed = await editingFeed({ status: 200, body: stored(2) }, { status: 404, body: { error: 'no listener feed' } });
+  await removed.editor.recheck();
+  assert.equal(removed.note().textContent, 'feed was removed meanwhile: saving creates it again.');
+  assert.equal(removed.note().dataset.note, 'removed');
+  const remade = await editingFeed({ status: 200, body: stored(2) }, { status: 200, body: stored(1) });
+  await remade.editor.recheck();
+  assert.equal(remade.note().textContent, 'feed was changed meanwhile (version 1): saving replaces that change.');
+});
+
+test('read again with the same version: a note only when the content differs (made again up to the same version)', async () => {
+  const same = await editingFeed({ status: 200, body: stored(2) }, { status: 200, body: stored(2) });
+  await same.editor.recheck();
+  assert.equal(same.note().textContent, '');
+  const other = await editingFeed({ status: 200, body: stored(2) }, { status: 200, body: stored(2, 'ws://b.test/feed') });
+  await other.editor.recheck();
+  assert.equal(other.note().textContent, 'feed was changed meanwhile (version 2): saving replaces that change.');
+});
+
+test('a read again that fails says the form could not check; one that works later takes that back', async () => {
+  const { editor, note } = await editingFeed({ status: 200, body: stored(2) },
+    new Error('could not reach the server (network down)'), { status: 200, body: stored(2) });
+  await editor.recheck();
+  assert.equal(note().dataset.note, 'unchecked');
+  assert.match(note().textContent, /^could not check whether feed changed while the page was away \(could not reach the server \(network down\)\)/);
+  await editor.recheck();
+  assert.equal(note().textContent, '');
+});
+
+test('a closed form, or one for adding, reads nothing again', async () => {
+  const { editor, calls } = await editingFeed({ status: 200, body: stored(2) });
+  editor.close();
+  await editor.recheck();
+  editor.openAdd();
+  await editor.recheck();
+  assert.equal(calls.length, 1);
+});
+
+test('a form closed while it reads its listener again is left closed', async () => {
+  let answer;
+  const late = new Promise((resolve) => { answer = resolve; });
+  const { editor } = await editingFeed({ status: 200, body: stored(2) }, late);
+  const reading = editor.recheck();
+  editor.close();
+  answer({ status: 200, body: stored(3) });
+  await reading;
+  assert.equal(editor.open, false);
+  assert.equal(editor.formNote, null);
+});
