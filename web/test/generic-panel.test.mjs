@@ -116,3 +116,18 @@ test('after a reconnect every data address is registered again, once', async () 
   panel.attach(conn);
   assert.equal(socket().handlerCount('tick.t1.quote'), 1);
 });
+
+test('after a reconnect, the history is asked from the last seq seen with its ts, so the server can tell another count from its own', async () => {
+  const { MessageList } = await import('../src/panels/message-list.js');
+  const { conn, socket, reconnect } = openConnection();
+  const list = new MessageList();
+  list.attach(conn, 'upstream.feed.message');
+  list.receive({ seq: 41, ts: 1767366245123, type: 'json', data: {} });
+  reconnect();
+  list.attach(conn, 'upstream.feed.message');
+  const asked = socket().requests.find((r) => r.address === 'switchboard.history');
+  assert.deepEqual(asked.body, { address: 'upstream.feed.message', after: 41, ts: 1767366245123 });
+  asked.callback(null, { body: { mode: 'gap', oldest: 1, messages: [{ seq: 1, ts: 1767366300000, type: 'json', data: {} }] } });
+  await until('the gap answer applied', () => list.lastSeq === 1);
+  assert.equal(list.lastTs, 1767366300000);
+});

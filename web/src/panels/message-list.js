@@ -35,6 +35,7 @@ export class MessageList {
   constructor({ shown = SHOWN, dataset = {} } = {}) {
     this.shown = shown;
     this.lastSeq = null;
+    this.lastTs = null;
     this.held = null;
     this.registration = null;
     this.address = null;
@@ -53,7 +54,9 @@ export class MessageList {
       this.release();
       return;
     }
-    conn.request('switchboard.history', { address, after: this.lastSeq }, { timeout: 5000 })
+    // With the last envelope's ts, the server tells a seq of its own count from one of a count before a restart.
+    const since = this.lastTs === null || this.lastTs === undefined ? { address, after: this.lastSeq } : { address, after: this.lastSeq, ts: this.lastTs };
+    conn.request('switchboard.history', since, { timeout: 5000 })
       .then((reply) => {
         if (!reply || reply.mode !== 'messages') {
           // Some are lost (too old, or the server restarted and counts again): say so, then show what is kept.
@@ -89,6 +92,7 @@ export class MessageList {
     if (step.old) return; // already shown, or not an envelope
     if (step.missed > 0) this.marker(`${step.missed} message(s) missed`);
     this.lastSeq = envelope.seq;
+    this.lastTs = Number.isInteger(envelope.ts) ? envelope.ts : null;
     if (envelope.type === 'gap') {
       // The upstream's own outage: what it sent between these times never reached the server.
       const d = envelope.data || {};

@@ -57,11 +57,16 @@ final class AddressHistory {
     dropOld(now);
   }
 
-  /** {@code {mode: messages, address, messages}}, or {@code {mode: gap, address, oldest, messages}} when some after {@code after} are lost. */
-  JsonObject after(long after, long now) {
+  /**
+   * {@code {mode: messages, address, messages}}, or {@code {mode: gap, address, oldest, messages}} when
+   * some after {@code after} are lost. {@code ts} (null: not given) is the client's envelope's: with it,
+   * a seq of another count (the server restarted, the listener was defined again) is told from ours.
+   */
+  JsonObject after(long after, Long ts, long now) {
     dropOld(now);
-    // A seq above any we received is from before a restart: the client must start over too.
-    boolean gap = after < droppedUpTo || after > lastSeq;
+    // A seq above any we received is from before a restart: the client must start over too. One within
+    // what we keep names an envelope we hold, or it was counted by another life of the source.
+    boolean gap = after < droppedUpTo || after > lastSeq || (after > droppedUpTo && !holds(after, ts));
     JsonArray messages = new JsonArray();
     for (int i = 0; i < kept.size(); i++) {
       if (gap || kept.seq(i) > after) {
@@ -73,6 +78,24 @@ final class AddressHistory {
       answer.put("oldest", kept.size() == 0 ? null : kept.seq(0));
     }
     return answer.put("messages", messages);
+  }
+
+  /** Whether the envelope numbered {@code seq} is kept, and, when {@code ts} is given, stamped {@code ts}. */
+  private boolean holds(long seq, Long ts) {
+    int low = 0;
+    int high = kept.size() - 1;
+    while (low <= high) { // kept in the order received, which is the order of the seqs
+      int middle = (low + high) >>> 1;
+      long at = kept.seq(middle);
+      if (at < seq) {
+        low = middle + 1;
+      } else if (at > seq) {
+        high = middle - 1;
+      } else {
+        return ts == null || (kept.json(middle).getValue("ts") instanceof Number stamped && stamped.longValue() == ts);
+      }
+    }
+    return false;
   }
 
   private void dropOld(long now) {

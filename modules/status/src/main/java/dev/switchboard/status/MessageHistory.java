@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,10 +24,12 @@ import java.util.stream.Collectors;
  */
 public final class MessageHistory extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MessageHistory.class);
-  private static final String SHAPE = "{address, after: <the last seq you saw>}";
+  private static final String SHAPE = "{address, after: <the last seq you saw>, ts: <its ts, optional>}";
 
   private final List<HistoryRule> rules;
   private final Map<String, AddressHistory> histories = new LinkedHashMap<>();
+  /** The consumers of the per-listener histories (a pattern's), which go with their listener. */
+  private final Map<String, MessageConsumer<Object>> perListener = new LinkedHashMap<>();
   private final BurstLog badEnvelopes = new BurstLog(LOG, 10_000);
 
   public MessageHistory(List<HistoryRule> rules) {
@@ -35,7 +38,9 @@ public final class MessageHistory extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return listenerNames()
+    // Listening for definitions before asking for the names: a listener defined in between is not missed.
+    return vertx.eventBus().<JsonObject>localConsumer(Addresses.DEFINITIONS, msg -> onDefinition(msg.body())).completion()
+        .compose(v -> listenerNames())
         .compose(names -> {
           List<Future<Void>> consumers = new ArrayList<>();
           for (HistoryRule rule : rules) {
@@ -48,19 +53,28 @@ public final class MessageHistory extends VerticleBase {
           }
           // This node's history: a node-local service, also in a cluster (every node keeps its own).
           consumers.add(vertx.eventBus().localConsumer(StatusAddresses.HISTORY, this::onRequest).completion());
-          // A listener defined after the start gets its histories too.
-          consumers.add(vertx.eventBus().<JsonObject>localConsumer(Addresses.DEFINITIONS, msg -> onDefinition(msg.body())).completion());
           return Future.all(consumers);
         });
   }
 
+  /** A listener defined gets its histories; one removed takes them along (defined again, it starts afresh). */
   private void onDefinition(JsonObject change) {
-    if (!"defined".equals(change.getString("action")) || !(change.getValue("name") instanceof String name)) {
+    if (!(change.getValue("name") instanceof String name)) {
       return;
     }
+    boolean removed = "removed".equals(change.getString("action"));
     for (HistoryRule rule : rules) {
       String address = rule.isPattern() ? rule.forListener(name) : null;
-      if (address != null && !histories.containsKey(address)) {
+      if (address == null) {
+        continue;
+      }
+      if (removed) {
+        histories.remove(address);
+        MessageConsumer<Object> consumer = perListener.remove(address);
+        if (consumer != null) {
+          consumer.unregister();
+        }
+      } else if ("defined".equals(change.getString("action")) && !histories.containsKey(address)) {
         keep(address, rule);
       }
     }
@@ -80,13 +94,17 @@ public final class MessageHistory extends VerticleBase {
   private Future<Void> keep(String address, HistoryRule rule) {
     AddressHistory history = new AddressHistory(address, rule);
     histories.put(address, history);
-    return vertx.eventBus().<Object>consumer(address, msg -> {
+    MessageConsumer<Object> consumer = vertx.eventBus().consumer(address, msg -> {
       if (msg.body() instanceof JsonObject envelope && envelope.getValue("seq") instanceof Number n && n.longValue() > 0) {
         history.add(n.longValue(), envelope, System.currentTimeMillis());
       } else {
         badEnvelopes.warn("history of " + address + ": dropped a message that is not an envelope {seq, ...}");
       }
-    }).completion();
+    });
+    if (rule.isPattern()) {
+      perListener.put(address, consumer);
+    }
+    return consumer.completion();
   }
 
   private void onRequest(Message<Object> msg) {
@@ -99,7 +117,8 @@ public final class MessageHistory extends VerticleBase {
       return;
     }
     long after = Requests.sequence(msg, body, "after", SHAPE);
-    if (after < 0) {
+    Long ts = after < 0 ? null : Requests.optionalSequence(msg, body, "ts", SHAPE);
+    if (after < 0 || (ts != null && ts < 0)) {
       return;
     }
     AddressHistory history = histories.get(address);
@@ -107,7 +126,7 @@ public final class MessageHistory extends VerticleBase {
       msg.fail(Requests.NOT_FOUND, unknown(address));
       return;
     }
-    msg.reply(history.after(after, System.currentTimeMillis()));
+    msg.reply(history.after(after, ts, System.currentTimeMillis()));
   }
 
   private String unknown(String address) {

@@ -29,10 +29,39 @@ class AddressHistoryTest {
       sent.add(envelope.copy());
       history.add(seq, envelope, 0);
     }
-    JsonObject answer = history.after(0, 0);
+    JsonObject answer = history.after(0, null, 0);
     assertEquals("gap", answer.getString("mode"), "seqs 1 and 2 were dropped for the count");
     assertEquals(3L, answer.getLong("oldest"));
     assertEquals(new JsonArray(sent.subList(2, 12)), answer.getJsonArray("messages"));
-    assertEquals(new JsonArray(sent.subList(9, 12)), history.after(9, 0).getJsonArray("messages"));
+    assertEquals(new JsonArray(sent.subList(9, 12)), history.after(9, null, 0).getJsonArray("messages"));
+  }
+
+  @Test
+  @DisplayName("a seq from another count of the source (it started over) is a gap: told by the envelope's ts, or by a seq that was never kept")
+  void anotherCountIsAGap() {
+    AddressHistory history = new AddressHistory("upstream.feed.message", new HistoryRule("upstream.feed.message", 100, Duration.ofMinutes(5)));
+    for (int seq = 1; seq <= 10; seq++) {
+      history.add(seq, new JsonObject().put("seq", seq).put("ts", 1_000L + seq), 0);
+    }
+    JsonObject same = history.after(5, 1_005L, 0);
+    assertEquals("messages", same.getString("mode"));
+    assertEquals(5, same.getJsonArray("messages").size());
+
+    // The source starts over (the server restarted, the listener was defined again): 1, 2, ... with other stamps.
+    for (int seq = 1; seq <= 20; seq++) {
+      history.add(seq, new JsonObject().put("seq", seq).put("ts", 5_000L + seq), 0);
+    }
+    JsonObject other = history.after(5, 1_005L, 0);
+    assertEquals("gap", other.getString("mode"), "seq 5 of the old count is not ours");
+    assertEquals(20, other.getJsonArray("messages").size(), "everything kept");
+    assertEquals("messages", history.after(5, 5_005L, 0).getString("mode"));
+
+    // Seqs of one address need not be consecutive; one within the kept range that was never kept is another count's.
+    AddressHistory sparse = new AddressHistory("market.m.trades.AAPL", new HistoryRule("market.m.trades.AAPL", 100, Duration.ofMinutes(5)));
+    for (int seq : new int[] {3, 7, 12}) {
+      sparse.add(seq, new JsonObject().put("seq", seq).put("ts", 1_000L + seq), 0);
+    }
+    assertEquals("messages", sparse.after(7, null, 0).getString("mode"));
+    assertEquals("gap", sparse.after(8, null, 0).getString("mode"));
   }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.status;
 
+import dev.switchboard.core.Addresses;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Control;
@@ -110,6 +111,38 @@ class MessageHistoryTest {
   }
 
   @Test
+  @DisplayName("a removed listener takes its history along (404); defined again, its history starts empty")
+  void removedListenerTakesItsHistory() {
+    Control control = new Control(vertx);
+    control.start("alpha");
+    control.awaitState("alpha", ListenerState.CONNECTED, WAIT);
+    sim.emit(new JsonObject().put("n", 1)).await();
+    Await.until(WAIT, "alpha's history holds a message", () -> !seqs(history("upstream.alpha.message", 0)).isEmpty());
+    JsonObject definition = new JsonObject().put("type", "upstream").put("url", sim.url()).put("autoStart", false);
+
+    assertEquals("removed", control.send("remove", "alpha").getString("status"));
+    Await.until(WAIT, "the history gone with it", () -> {
+      try {
+        history("upstream.alpha.message", 0);
+        return false;
+      } catch (RuntimeException gone) {
+        return true;
+      }
+    });
+    assertTrue(refusal(vertx, StatusAddresses.HISTORY, new JsonObject().put("address", "upstream.alpha.message").put("after", 0), 404)
+        .contains("no listener named \"alpha\""));
+    assertEquals("created", vertx.eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", "define")
+        .put("name", "alpha").put("definition", definition)).await().body().getString("status"));
+    Await.until(WAIT, "a history again, empty", () -> {
+      try {
+        return seqs(history("upstream.alpha.message", 0)).isEmpty();
+      } catch (RuntimeException stillGone) {
+        return false;
+      }
+    });
+  }
+
+  @Test
   @DisplayName("messages older than maxAge are dropped: a gap answer for a seq before them")
   void byAge() {
     long sent = System.currentTimeMillis();
@@ -170,6 +203,8 @@ class MessageHistoryTest {
     assertTrue(refusal(vertx, h, new JsonObject().put("after", 0), 400).contains("\"address\" is missing"));
     assertTrue(refusal(vertx, h, new JsonObject().put("address", CUSTOM), 400).contains("\"after\" is missing"));
     assertTrue(refusal(vertx, h, new JsonObject().put("address", CUSTOM).put("after", -3), 400).contains("\"after\" must be a whole number >= 0, not -3"));
+    assertTrue(refusal(vertx, h, new JsonObject().put("address", CUSTOM).put("after", new java.math.BigInteger("9223372036854775808")), 400)
+        .contains("\"after\" must be a whole number >= 0"));
     assertEquals("messages", history(CUSTOM, 0).getString("mode"), "and good ones are still answered");
   }
 }

@@ -229,6 +229,9 @@ class StatusRecoveryTest {
     assertTrue(refusal(vertx, StatusAddresses.STATUS_SINCE, new JsonObject().put("seq", -1), 400).contains("whole number >= 0"));
     assertTrue(refusal(vertx, StatusAddresses.STATUS_SINCE, new JsonObject().put("seq", "12"), 400).contains("not \"12\""));
     assertTrue(refusal(vertx, StatusAddresses.STATUS_SINCE, new JsonObject().put("seq", 1.5), 400).contains("whole number"));
+    // Past 2^63 - 1, as a bridge client's JSON arrives: refused, not wrapped to a negative and left unanswered.
+    assertTrue(refusal(vertx, StatusAddresses.STATUS_SINCE, new JsonObject().put("seq", new java.math.BigInteger("9223372036854775808")), 400)
+        .contains("whole number >= 0"));
     assertEquals("deltas", since(0).getString("mode"), "and it still answers good ones");
   }
 
