@@ -13,6 +13,21 @@ export class BusError extends Error {
   }
 }
 
+/** A reply address as the client library makes one (a UUID), for measuring a send before it goes. */
+const REPLY_ADDRESS = 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx';
+
+/**
+ * At least the bytes a send takes on the wire: the client library's JSON, which SockJS quotes again
+ * inside a JSON array, escaping some characters outside ASCII as \uXXXX. Each of those is counted as
+ * escaped (6 bytes), which no character exceeds.
+ */
+export function encodedSize(frame) {
+  const quoted = JSON.stringify(JSON.stringify(frame));
+  let beyondAscii = 0;
+  for (let i = 0; i < quoted.length; i++) if (quoted.charCodeAt(i) > 0x7e) beyondAscii++;
+  return quoted.length + 5 * beyondAscii + 2;
+}
+
 /**
  * One bridge connection at a time, made again with exponential backoff and jitter when it is lost.
  * The client library's own reconnect is not used: the page wants to show the countdown, reconnect
@@ -163,6 +178,13 @@ export class Connection {
       const eb = this.eb;
       if (!eb || this.phase !== 'connected') {
         reject(new BusError('not connected to the server', 'NOT_CONNECTED', -1));
+        return;
+      }
+      // The server closes a socket that sends more than it takes: refused here instead, with the reason.
+      const size = this.maxMessageSize ? encodedSize({ type: 'send', address, headers, body, replyAddress: REPLY_ADDRESS }) : 0;
+      if (size > this.maxMessageSize) {
+        reject(new BusError(`too large: ${size} bytes once encoded, and the server takes at most ${this.maxMessageSize} `
+          + '(http.bridge.maxMessageSize)', 'TOO_LARGE', 413));
         return;
       }
       const entry = { reject };

@@ -88,6 +88,11 @@ function staleAfterFromUrl() {
 function onOpen() {
   generation += 1;
   store.beginResync();
+  // The bridge's limits, read on every connect (a restarted server may have others): a send too large
+  // for the server is refused by the page with the reason, instead of the server closing the socket.
+  apiRequest('GET', '/api/bridge').then(({ status, body }) => {
+    if (status === 200 && body && Number.isInteger(body.maxMessageSize)) conn.maxMessageSize = body.maxMessageSize;
+  }, () => {});
   conn.register('switchboard.status', (push) => {
     if (store.push(push)) resync();
     else refreshAll();

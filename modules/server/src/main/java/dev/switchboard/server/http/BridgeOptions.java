@@ -5,6 +5,7 @@ import dev.switchboard.core.ConfigSection;
 import dev.switchboard.server.fanout.FanoutOptions;
 import dev.switchboard.server.fanout.SlowClientPolicy;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 
 import java.time.Duration;
@@ -59,6 +60,12 @@ public record BridgeOptions(Duration pingTimeout, int maxHandlersPerSocket, int 
     };
     section.finish();
     return new BridgeOptions(pingTimeout, maxHandlers, maxMessageSize, replyTimeout, maxQueuedBytes, slowClients);
+  }
+
+  /** What a client must stay within ({@code GET /api/bridge}): a larger message closes its socket. */
+  JsonObject limits() {
+    return new JsonObject().put("maxMessageSize", maxMessageSize).put("maxHandlersPerSocket", maxHandlersPerSocket)
+        .put("replyTimeoutMs", replyTimeout.toMillis()).put("pingTimeoutMs", pingTimeout.toMillis());
   }
 
   SockJSBridgeOptions applyTo(SockJSBridgeOptions options) {

@@ -88,6 +88,7 @@ public class HttpApi extends VerticleBase {
     router.post("/api/listeners/:name/:action").handler(token::check).handler(ctx -> command(ctx, ctx.pathParam("action"), ctx.pathParam("name")));
     router.get("/api/kinds").handler(ctx -> json(ctx, 200, config.kinds().describe()));
     router.get("/api/cluster").handler(ctx -> json(ctx, 200, cluster.get()));
+    router.get("/api/bridge").handler(ctx -> json(ctx, 200, config.http().bridge().limits()));
     router.post("/api/kinds/:type/validate").handler(this::placeholdersNeedToken).handler(this::validate);
     router.post("/api/reload").handler(token::check).handler(this::reload);
     // The routes of the single-listener services, acting on defaultListener, so their scripts keep working.

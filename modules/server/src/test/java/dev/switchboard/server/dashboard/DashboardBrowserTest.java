@@ -163,6 +163,20 @@ class DashboardBrowserTest {
         && page.text("[data-feed=\"feed\"] [data-field=\"sent\"] li").contains("the control token is wrong"));
     assertEquals("0", page.attribute("[data-feed=\"feed\"] [data-field=\"outbox\"]", "data-count"));
     assertEquals(typed, demo.feed.received());
+
+    // 20,000 quotes: within the input's length, four times the bridge's 64 KiB once quoted twice on the wire.
+    // The page refuses it with the reason, and keeps its socket (the server would have closed it with 1009).
+    page.setToken(LiveDemo.TOKEN);
+    page.js("document.querySelector('[data-feed=\"feed\"] [data-field=\"send-text\"]').value = '\"'.repeat(20000); return null;");
+    page.clickCss("[data-feed=\"feed\"] [data-action=\"send\"]");
+    page.waitFor("refused as too large", () -> "failed".equals(page.attribute("[data-feed=\"feed\"] [data-field=\"sent\"] li", "data-state"))
+        && page.text("[data-feed=\"feed\"] [data-field=\"sent\"] li").contains("too large"));
+    assertEquals("connected", page.connectionPhase());
+    page.type("[data-feed=\"feed\"] [data-field=\"send-text\"]", "after the large one");
+    page.clickCss("[data-feed=\"feed\"] [data-action=\"send\"]");
+    Await.until(LiveDemo.WAIT, "the next message reached the upstream", () -> demo.feed.received().size() == typed.size() + 1);
+    assertEquals("after the large one", demo.feed.received().get(typed.size()));
+    assertEquals("connected", page.connectionPhase());
   }
 
   @Test
