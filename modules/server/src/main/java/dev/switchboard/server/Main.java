@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * {@code java -jar switchboard.jar [config.json]}, or {@code bin/switchboard}. Exit codes: 2 for a bad
@@ -27,30 +28,31 @@ public final class Main {
   public static final int BAD_CONFIG = 2;
   public static final int CANNOT_START = 1;
   static final String DEFAULT_CONFIG = "conf/switchboard.json";
-  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
   private Main() {
   }
 
+  /**
+   * Not a static field: that would set logging up as the class loads, before main() handles the
+   * signals, and for that second a SIGHUP (a reload right after a start) would end the process.
+   */
+  private static Logger log() {
+    return LoggerFactory.getLogger(Main.class);
+  }
+
   public static void main(String[] args) {
-    // SIGHUP, as daemons do: apply the config file's listeners, leaving the others' connections alone.
-    // Handled from the first moment: the JVM's own action would end a process that is still starting.
-    // One that arrives during the start is applied once the start is done (the file may have changed
-    // after the start read it).
+    // Every signal is handled from the first moment: the JVM's own action would end a process that is
+    // still starting. One that arrives during the start is acted on once the start is done.
     AtomicReference<Switchboard> running = new AtomicReference<>();
-    AtomicBoolean reloadAfterStart = new AtomicBoolean();
-    SignalHandler before = Signal.handle(new Signal("HUP"), sig -> {
-      Switchboard app = running.get();
-      if (app == null) {
-        reloadAfterStart.set(true);
-        app = running.get(); // the start may have ended meanwhile: then one of us takes the flag
-        if (app == null || !reloadAfterStart.compareAndSet(true, false)) {
-          LOG.info("SIGHUP during the start: the reload follows once started");
-          return;
-        }
-      }
-      reload(app);
-    });
+    // SIGHUP, as daemons do: apply the config file's listeners, leaving the others' connections alone
+    // (after the start: the file may have changed since the start read it).
+    OnceStarted hup = new OnceStarted("SIGHUP", running, Main::reload);
+    // SIGTERM and SIGINT ourselves (not in a shutdown hook), so that a clean stop exits with 0.
+    OnceStarted term = new OnceStarted("SIGTERM", running, app -> shutDown(app, "SIGTERM"));
+    OnceStarted interrupt = new OnceStarted("SIGINT", running, app -> shutDown(app, "SIGINT"));
+    SignalHandler before = Signal.handle(new Signal("HUP"), sig -> hup.signalled());
+    Signal.handle(new Signal("TERM"), sig -> term.signalled());
+    Signal.handle(new Signal("INT"), sig -> interrupt.signalled());
     Starting result = start(args, System.out, System.err);
     if (result.exitCode() != 0 || result.app() == null) {
       System.exit(result.exitCode());
@@ -58,21 +60,52 @@ public final class Main {
     Switchboard app = result.app();
     if (before == SignalHandler.SIG_IGN) {
       // Started with SIGHUP ignored (nohup does that): the JVM then keeps it ignored, whatever we ask.
-      LOG.warn("SIGHUP is ignored in this process (started under nohup?), so it cannot reload the config: use POST /api/reload");
+      log().warn("SIGHUP is ignored in this process (started under nohup?), so it cannot reload the config: use POST /api/reload");
     }
     running.set(app);
-    if (reloadAfterStart.compareAndSet(true, false)) {
-      reload(app);
+    term.started(app);
+    interrupt.started(app);
+    hup.started(app);
+  }
+
+  /** A signal's action on the running process; one that comes during the start is done once started. */
+  private static final class OnceStarted {
+    private final String signal;
+    private final AtomicReference<Switchboard> running;
+    private final Consumer<Switchboard> action;
+    private final AtomicBoolean pending = new AtomicBoolean();
+
+    OnceStarted(String signal, AtomicReference<Switchboard> running, Consumer<Switchboard> action) {
+      this.signal = signal;
+      this.running = running;
+      this.action = action;
     }
-    // Handle the signals ourselves (not in a shutdown hook) so that a clean stop exits with 0.
-    Signal.handle(new Signal("TERM"), sig -> shutDown(app, "SIGTERM"));
-    Signal.handle(new Signal("INT"), sig -> shutDown(app, "SIGINT"));
+
+    void signalled() {
+      Switchboard app = running.get();
+      if (app == null) {
+        pending.set(true);
+        app = running.get(); // the start may have ended meanwhile: then one of us takes the flag
+        if (app == null || !pending.compareAndSet(true, false)) {
+          log().info("{} during the start: acted on once started", signal);
+          return;
+        }
+      }
+      action.accept(app);
+    }
+
+    /** The start is done: a signal that came during it is acted on now. */
+    void started(Switchboard app) {
+      if (pending.compareAndSet(true, false)) {
+        action.accept(app);
+      }
+    }
   }
 
   private static void reload(Switchboard app) {
     app.reload()
         .onSuccess(outcomes -> LoggerFactory.getLogger("switchboard.audit").info("[*] reload by SIGHUP: {}", outcomes))
-        .onFailure(err -> LOG.error("SIGHUP: reload failed: {}", err.getMessage()));
+        .onFailure(err -> log().error("SIGHUP: reload failed: {}", err.getMessage()));
   }
 
   /** What starting produced: a running app, or the exit code to end with. */
@@ -158,13 +191,13 @@ public final class Main {
   }
 
   private static void shutDown(Switchboard app, String signal) {
-    LOG.info("{}: stopping every listener", signal);
+    log().info("{}: stopping every listener", signal);
     try {
       app.stop().await(30, TimeUnit.SECONDS);
-      LOG.info("stopped cleanly");
+      log().info("stopped cleanly");
       System.exit(0);
     } catch (Exception e) {
-      LOG.error("unclean stop: {}", e.toString());
+      log().error("unclean stop: {}", e.toString());
       System.exit(CANNOT_START);
     }
   }

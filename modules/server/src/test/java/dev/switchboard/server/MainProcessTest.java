@@ -34,10 +34,12 @@ class MainProcessTest {
   @TempDir
   Path dir;
 
-  private Process launch(Path config) throws IOException {
+  private Process launch(Path config, String... jvmOptions) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        "dev.switchboard.server.Main", config.toString());
+    List<String> command = new java.util.ArrayList<>(List.of(java));
+    command.addAll(List.of(jvmOptions));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.switchboard.server.Main", config.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("TEST_TOKEN", ServerFixture.TOKEN);
     builder.environment().remove("NOT_SET_ANYWHERE");
     return builder.start();
@@ -91,6 +93,56 @@ class MainProcessTest {
         "listeners[0].url: must be a ws:// or wss:// URL");
     assertRefused(c -> c.getJsonObject("http").put("host", "0.0.0.0").put("controlToken", "demo-control-token"),
         "http.controlToken: is the public demo token");
+  }
+
+  /** Every line the process writes, kept as it comes (so that its pipes never fill). */
+  private static List<String> drain(Process process) {
+    List<String> said = new java.util.concurrent.CopyOnWriteArrayList<>();
+    for (java.io.InputStream stream : List.of(process.getInputStream(), process.getErrorStream())) {
+      Thread drain = new Thread(() -> new BufferedReader(new InputStreamReader(stream)).lines().forEach(said::add));
+      drain.setDaemon(true);
+      drain.start();
+    }
+    return said;
+  }
+
+  @Test
+  @DisplayName("signals during the start: a SIGHUP as logging is being set up does not end the process (the reload follows); a SIGTERM stops it cleanly once started (exit 0)")
+  void signalsDuringTheStart() throws Exception {
+    JsonObject config = ServerFixture.config(dir.resolve("data"), ServerFixture.feedListener("feed", "ws://127.0.0.1:9/x", false));
+    int port = freePort();
+    config.getJsonObject("http").put("port", port);
+    Path file = write(config);
+    // The JVM names each class as it loads it: logging's first class is the moment the start is under way.
+    String logging = "ch.qos.logback.classic.LoggerContext";
+    Process process = launch(file, "-Xlog:class+load=info:stdout");
+    try {
+      List<String> said = drain(process);
+      Await.until(Duration.ofSeconds(30), "logging being set up", () -> said.stream().anyMatch(line -> line.contains(logging)));
+      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start().waitFor());
+      Await.until(Duration.ofSeconds(30), "the reload after the start", () -> said.stream().anyMatch(line -> line.contains("reload by SIGHUP")),
+          () -> process.isAlive() ? "alive" : "ended with " + process.exitValue());
+      assertTrue(process.isAlive());
+      process.destroy();
+      assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+      assertEquals(0, process.exitValue());
+    } finally {
+      process.destroyForcibly();
+    }
+
+    Process stopped = launch(file, "-Xlog:class+load=info:stdout");
+    try {
+      List<String> said = drain(stopped);
+      Await.until(Duration.ofSeconds(30), "logging being set up", () -> said.stream().anyMatch(line -> line.contains(logging)));
+      // kill, not Process.destroy(): that closes the pipes, and the process's last lines would not be read.
+      assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(stopped.pid())).start().waitFor());
+      assertTrue(stopped.waitFor(60, TimeUnit.SECONDS), "the process ends");
+      assertEquals(0, stopped.exitValue(), "a clean stop once started, not the JVM's 143");
+      Await.until(Duration.ofSeconds(5), "its last lines read", () -> said.stream().anyMatch(line -> line.contains("stopped cleanly")),
+          () -> said.stream().filter(line -> !line.contains("[class,load]")).toList().toString());
+    } finally {
+      stopped.destroyForcibly();
+    }
   }
 
   @Test
