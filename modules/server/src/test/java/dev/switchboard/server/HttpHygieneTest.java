@@ -115,6 +115,21 @@ class HttpHygieneTest {
   }
 
   @Test
+  @DisplayName("requests with made-up methods add no series to /metrics: any method Vert.x does not know is counted as OTHER")
+  void madeUpMethodsDoNotGrowTheMetrics() throws Exception {
+    for (int i = 0; i < 30; i++) {
+      RawHttp.exchange(app.httpPort(), "MADEUP" + i + " /api/listeners HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    }
+    String metrics = WebClient.create(vertx).get(app.httpPort(), "127.0.0.1", "/metrics").send().await().bodyAsString();
+    java.util.Set<String> methods = new java.util.TreeSet<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("method=\"([^\"]*)\"").matcher(metrics);
+    while (m.find()) {
+      methods.add(m.group(1));
+    }
+    assertTrue(methods.contains("OTHER") && methods.stream().noneMatch(method -> method.startsWith("MADEUP")), methods.toString());
+  }
+
+  @Test
   @DisplayName("a connection that sends nothing is closed after the idle timeout")
   void idleConnectionIsClosed() {
     long lifetimeMs = idleConnectionLifetimeMs();
