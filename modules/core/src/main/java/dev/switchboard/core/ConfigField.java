@@ -18,6 +18,10 @@ import java.util.List;
  */
 public record ConfigField(String name, Type type, Object defaultValue, boolean required, boolean secret, String doc,
                           List<ConfigField> fields) {
+  /** A JSON Schema pattern: text holding a {@code ${VAR}} placeholder (a pattern applies to strings only). */
+  public static final String PLACEHOLDER = "\\$\\{";
+  /** A JSON Schema pattern: a duration such as 500ms, 30s, 5m or 1h, or a placeholder. */
+  public static final String DURATION_PATTERN = "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*$|\\$\\{";
 
   /** The JSON shapes a field can have. */
   public enum Type {
@@ -73,11 +77,11 @@ public record ConfigField(String name, Type type, Object defaultValue, boolean r
     JsonObject schema = switch (type) {
       case STRING -> new JsonObject().put("type", "string").put("minLength", 1);
       case URL -> new JsonObject().put("type", "string").put("pattern", "^(wss?://|.*\\$\\{)");
-      case BOOLEAN -> new JsonObject().put("type", new JsonArray().add("boolean").add("string"));
-      case INTEGER -> new JsonObject().put("type", new JsonArray().add("integer").add("string"));
-      case NUMBER -> new JsonObject().put("type", new JsonArray().add("number").add("string"));
-      case DURATION -> new JsonObject().put("type", new JsonArray().add("string").add("integer"))
-          .put("pattern", "^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*$|^\\$\\{");
+      // As text only with a placeholder: "true" or "5" in quotes is refused by the validation too.
+      case BOOLEAN -> new JsonObject().put("type", new JsonArray().add("boolean").add("string")).put("pattern", PLACEHOLDER);
+      case INTEGER -> new JsonObject().put("type", new JsonArray().add("integer").add("string")).put("pattern", PLACEHOLDER);
+      case NUMBER -> new JsonObject().put("type", new JsonArray().add("number").add("string")).put("pattern", PLACEHOLDER);
+      case DURATION -> new JsonObject().put("type", new JsonArray().add("string").add("integer")).put("pattern", DURATION_PATTERN);
       case STRING_LIST -> new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"));
       case STRING_MAP -> new JsonObject().put("type", "object").put("additionalProperties", new JsonObject().put("type", "string"));
       case OBJECT -> objectSchema(fields);

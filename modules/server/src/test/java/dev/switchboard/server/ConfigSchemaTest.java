@@ -1,6 +1,8 @@
 package dev.switchboard.server;
 
+import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ListenerKinds;
+import dev.switchboard.server.config.ConfigLoader;
 import dev.switchboard.server.config.ConfigSchema;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
@@ -10,8 +12,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** docs/switchboard.schema.json is what the kinds declare, so the published schema cannot drift from the validation. */
 class ConfigSchemaTest {
@@ -33,5 +39,28 @@ class ConfigSchemaTest {
     assertEquals(generated, new JsonObject(Files.readString(published)),
         "docs/switchboard.schema.json is out of date; regenerate it with: "
             + "mvn -pl modules/server test -Dtest=ConfigSchemaTest -Dswitchboard.writeSchema=true");
+  }
+
+  @Test
+  @DisplayName("the schema refuses what the loader refuses: a boolean or a number as text without a placeholder, an http section without controlToken")
+  void schemaRefusesWhatTheLoaderRefuses() {
+    JsonObject schema = ConfigSchema.of(ListenerKinds.discover());
+    assertTrue(schema.getJsonObject("properties").getJsonObject("http").getJsonArray("required").contains("controlToken"));
+    JsonObject upstream = schema.getJsonObject("properties").getJsonObject("listeners").getJsonObject("items").getJsonArray("oneOf")
+        .stream().map(JsonObject.class::cast).filter(v -> "upstream".equals(v.getString("title"))).findFirst().orElseThrow()
+        .getJsonObject("properties");
+    List<JsonObject> typed = List.of(upstream.getJsonObject("autoStart"), upstream.getJsonObject("maxFrameSize"),
+        upstream.getJsonObject("restart").getJsonObject("properties").getJsonObject("jitter"));
+    for (JsonObject field : typed) {
+      java.util.regex.Pattern text = java.util.regex.Pattern.compile(field.getString("pattern"));
+      assertFalse(text.matcher("true").find() || text.matcher("65536").find() || text.matcher("0.1").find(), field.encode());
+      assertTrue(text.matcher("${FRAME_SIZE:-4096}").find(), field.encode());
+    }
+    // What the pattern refuses, the loader does: such a value is read as text, and text is not a boolean.
+    JsonObject config = ServerFixture.config(Path.of("data"), ServerFixture.feedListener("feed", "ws://127.0.0.1:9/x", false));
+    config.getJsonArray("listeners").getJsonObject(0).put("autoStart", "true");
+    ConfigException refused = assertThrows(ConfigException.class,
+        () -> new ConfigLoader(Map.of("TEST_TOKEN", ServerFixture.TOKEN)).parse(config));
+    assertTrue(refused.getMessage().contains("autoStart: must be true or false"), refused.getMessage());
   }
 }

@@ -1,5 +1,6 @@
 package dev.switchboard.server.config;
 
+import dev.switchboard.core.ConfigField;
 import dev.switchboard.core.ListenerKinds;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,10 +27,10 @@ public final class ConfigSchema {
                 .put("description", "the names accepted in the Host header, any port (default: localhost, 127.0.0.1, [::1] and host; \"*\": any)"))
             .put("allowedOrigins", new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"))
                 .put("description", "origins (scheme://host[:port]) whose pages may use the bridge besides the server's own (default: none; \"*\": any)"))
-            .put("bridge", new JsonObject().put("type", "object").put("description", "the bridge's bounds: see docs/configuration.md"))))
+            .put("bridge", new JsonObject().put("type", "object").put("description", "the bridge's bounds: see docs/configuration.md")))
+            .put("required", new JsonArray().add("controlToken")))
         .put("dataDir", typed("string", "where definitions, desired state and kind counters are kept (default ./data)"))
-        .put("statusInterval", new JsonObject().put("type", new JsonArray().add("string").add("integer"))
-            .put("description", "how often changed counters are pushed (default 1s; a number is milliseconds)"))
+        .put("statusInterval", duration("how often changed counters are pushed (default 1s)"))
         .put("eventLoops", typed("integer", "how many event-loop threads run the listeners, the HTTP server and the bridge (1 to 1024; default 1, in a cluster twice the cores): see docs/performance.md"))
         .put("defaultListener", typed("string", "the listener /listener/start, /listener/stop and /listener/status act on"))
         .put("listeners", new JsonObject().put("type", "array")
@@ -78,7 +79,8 @@ public final class ConfigSchema {
   }
 
   private static JsonObject duration(String description) {
-    return new JsonObject().put("type", new JsonArray().add("string").add("integer")).put("description", description + "; a number is milliseconds");
+    return new JsonObject().put("type", new JsonArray().add("string").add("integer")).put("pattern", ConfigField.DURATION_PATTERN)
+        .put("description", description + "; a number is milliseconds");
   }
 
   private static JsonObject typed(String type, String description) {
