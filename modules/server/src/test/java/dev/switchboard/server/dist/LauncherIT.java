@@ -191,6 +191,26 @@ class LauncherIT {
     assertEquals(tail, run(none).out(), "JAVA_OPTS set empty: the JVM's own defaults");
   }
 
+  @Test
+  @DisplayName("the cluster demo exits 1, with the process's log, when a process it starts ends before it is up")
+  void clusterDemoSaysWhenAProcessCannotStart() throws Exception {
+    // A java that cannot start anything: the demo's first process, the simulators, ends at once.
+    Path fakeHome = dir.resolve("jdk");
+    Files.createDirectories(fakeHome.resolve("bin"));
+    Path fakeJava = fakeHome.resolve("bin/java");
+    Files.writeString(fakeJava, "#!/bin/sh\necho 'no JVM here' >&2\nexit 1\n");
+    Files.setPosixFilePermissions(fakeJava, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.createDirectories(dir.resolve("conf/cluster"));
+    for (String name : List.of("simulators", "node-a", "node-b", "node-c")) {
+      Files.writeString(dir.resolve("conf/cluster/" + name + ".json"), "{}");
+    }
+    ProcessBuilder demo = launcher(LAUNCHER.resolveSibling("switchboard-cluster-demo"));
+    demo.environment().put("JAVA_HOME", fakeHome.toString());
+    Run run = run(demo);
+    assertEquals(1, run.exitCode(), "out: " + run.out() + "; err: " + run.err());
+    assertTrue(run.err().contains("simulators ended; its log:") && run.err().contains("no JVM here"), run.err().toString());
+  }
+
   private static boolean answers(HttpClient http, int port) {
     try {
       HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/listeners"))
