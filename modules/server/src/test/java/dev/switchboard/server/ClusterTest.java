@@ -163,6 +163,19 @@ class ClusterTest {
             });
       }
     }
+    // Activity channels are kept per node: a start and an end reported to one node both reach its channel,
+    // and its clients hear them in that node's sequence (with cluster-wide consumers, the end went elsewhere).
+    Switchboard reporting = nodes.get(0);
+    List<JsonObject> pushes = new CopyOnWriteArrayList<>();
+    reporting.vertx().eventBus().<JsonObject>consumer("switchboard.activity", m -> pushes.add(m.body())).completion().await();
+    for (String type : List.of("thinking_start", "thinking_end")) {
+      JsonObject answer = reporting.vertx().eventBus().<JsonObject>request("switchboard.activity.report",
+          new JsonObject().put("channel", "conversation:1").put("type", type)).await().body();
+      assertEquals(true, answer.getBoolean("changed"), type + ": " + answer.encode());
+    }
+    Await.until(WAIT, "both changes pushed on the node", () -> pushes.size() == 2);
+    assertEquals(pushes.get(0).getLong("seq") + 1, pushes.get(1).getLong("seq"), "one node's sequence: " + pushes);
+    assertEquals(List.of(true, false), pushes.stream().map(p -> p.getBoolean("value")).toList());
     for (List<Long> seqs : clients) {
       Await.until(WAIT, "100 messages on every client of every node", () -> seqs.size() >= 100);
       List<Long> got = List.copyOf(seqs);

@@ -2,6 +2,7 @@ package dev.switchboard.status;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -22,6 +23,7 @@ import java.util.regex.Pattern;
  * {@code maxChannels}.
  */
 public final class ActivityChannels extends VerticleBase {
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   static final Pattern CHANNEL = Pattern.compile("[A-Za-z0-9._:-]{1,100}");
   private static final String SHAPE = "{channel, type}";
 
@@ -74,9 +76,11 @@ public final class ActivityChannels extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    // Kept per node, also in a cluster: a report reaches this node's channels, and this node's clients
+    // hear of them (cluster-wide consumers would take every other report on another node).
     return Future.all(
-        vertx.eventBus().consumer(StatusAddresses.ACTIVITY_REPORT, this::onReport).completion(),
-        vertx.eventBus().consumer(StatusAddresses.ACTIVITY_SNAPSHOT, msg -> msg.reply(snapshot())).completion());
+        vertx.eventBus().localConsumer(StatusAddresses.ACTIVITY_REPORT, this::onReport).completion(),
+        vertx.eventBus().localConsumer(StatusAddresses.ACTIVITY_SNAPSHOT, msg -> msg.reply(snapshot())).completion());
   }
 
   private void onReport(Message<Object> msg) {
@@ -164,7 +168,7 @@ public final class ActivityChannels extends VerticleBase {
         .put("value", channel.flags[phase])
         .put("reason", reason)
         .put("flags", flagsOf(channel.flags))
-        .put("at", channel.updatedAt.toString()));
+        .put("at", channel.updatedAt.toString()), LOCAL); // this node's seqs, for this node's clients
   }
 
   /** Makes room for one more channel by dropping the one idle the longest; false if every channel is busy. */
