@@ -160,11 +160,7 @@ class LauncherIT {
   @DisplayName("JAVA_HOME picks the java, JAVA_OPTS replaces the default flags (split, not globbed), arguments pass unchanged, symlinks are followed")
   void javaHomeAndJavaOpts() throws Exception {
     // A java that prints its arguments, one a line.
-    Path fakeHome = dir.resolve("jdk");
-    Files.createDirectories(fakeHome.resolve("bin"));
-    Path fakeJava = fakeHome.resolve("bin/java");
-    Files.writeString(fakeJava, "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
-    Files.setPosixFilePermissions(fakeJava, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path fakeHome = fakeJavaHome("for a in \"$@\"; do echo \"$a\"; done");
     Files.writeString(dir.resolve("a file"), "a glob would find me");
     Path link = dir.resolve("switchboard");
     Files.createSymbolicLink(link, LAUNCHER);
@@ -195,11 +191,7 @@ class LauncherIT {
   @DisplayName("the cluster demo exits 1, with the process's log, when a process it starts ends before it is up")
   void clusterDemoSaysWhenAProcessCannotStart() throws Exception {
     // A java that cannot start anything: the demo's first process, the simulators, ends at once.
-    Path fakeHome = dir.resolve("jdk");
-    Files.createDirectories(fakeHome.resolve("bin"));
-    Path fakeJava = fakeHome.resolve("bin/java");
-    Files.writeString(fakeJava, "#!/bin/sh\necho 'no JVM here' >&2\nexit 1\n");
-    Files.setPosixFilePermissions(fakeJava, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path fakeHome = fakeJavaHome("echo 'no JVM here' >&2\nexit 1");
     Files.createDirectories(dir.resolve("conf/cluster"));
     for (String name : List.of("simulators", "node-a", "node-b", "node-c")) {
       Files.writeString(dir.resolve("conf/cluster/" + name + ".json"), "{}");
@@ -209,6 +201,16 @@ class LauncherIT {
     Run run = run(demo);
     assertEquals(1, run.exitCode(), "out: " + run.out() + "; err: " + run.err());
     assertTrue(run.err().contains("simulators ended; its log:") && run.err().contains("no JVM here"), run.err().toString());
+  }
+
+  /** A JAVA_HOME whose bin/java is this shell script. */
+  private Path fakeJavaHome(String script) throws IOException {
+    Path home = dir.resolve("jdk");
+    Files.createDirectories(home.resolve("bin"));
+    Path java = home.resolve("bin/java");
+    Files.writeString(java, "#!/bin/sh\n" + script + "\n");
+    Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return home;
   }
 
   private static boolean answers(HttpClient http, int port) {
