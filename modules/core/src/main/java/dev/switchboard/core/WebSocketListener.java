@@ -292,8 +292,8 @@ public abstract class WebSocketListener extends ListenerVerticle {
     long interval = spec.policy().heartbeatInterval().toMillis();
     long timeout = spec.policy().heartbeatTimeout().toMillis();
     heartbeatTimer = vertx.setPeriodic(interval, id -> {
-      if (answerDeadline >= 0 || !open || ended()) {
-        return; // one heartbeat outstanding at a time
+      if (answerDeadline >= 0 || !isOpen()) {
+        return; // one heartbeat outstanding at a time, and none once closing
       }
       answerDeadline = vertx.setTimer(timeout, t -> {
         answerDeadline = -1;
@@ -317,8 +317,12 @@ public abstract class WebSocketListener extends ListenerVerticle {
     return Future.failedFuture(ListenerFailure.retry("not_connected", "listener '" + spec.name() + "' is not connected"));
   }
 
+  /**
+   * Whether a message written now reaches the upstream: not once Switchboard has sent its own close
+   * frame (a protocol violation), after which the upstream discards any data frame.
+   */
   protected final boolean isOpen() {
-    return open && !ended() && !socket.isClosed();
+    return open && !ended() && closedByUs == null && !socket.isClosed();
   }
 
   @Override

@@ -100,6 +100,9 @@ public class FeedListener extends WebSocketListener {
     }
     stats.put("stale", false);
     vertx.setPeriodic(Math.max(20, staleAfter / 4), id -> {
+      if (ended()) {
+        return; // the timer outlives the end by the close handshake; "stale" speaks of a live connection only
+      }
       java.time.Instant last = stats.lastMessageAt();
       long since = Math.max(connectedAt, last == null ? 0 : last.toEpochMilli());
       long silent = System.currentTimeMillis() - since;

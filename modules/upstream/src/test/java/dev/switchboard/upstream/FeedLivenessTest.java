@@ -78,6 +78,15 @@ class FeedLivenessTest {
     assertEquals("CONNECTED", control.status(NAME).getString("state"), "only reported, not renewed");
     quiet.emit(new JsonObject().put("hello", 1)).await();
     Await.until(WAIT, "fresh again", () -> Boolean.FALSE.equals(control.status(NAME).getBoolean("stale")));
+
+    // Silent again, then stopped while the upstream no longer answers: the close handshake takes its whole
+    // timeout, and "stale" (of a live connection only) must not come back meanwhile and stay on STOPPED.
+    Await.until(WAIT, "stale again", () -> Boolean.TRUE.equals(control.status(NAME).getBoolean("stale")));
+    quiet.stall().await();
+    assertEquals("stopped", control.stop(NAME));
+    JsonObject stopped = control.status(NAME);
+    assertEquals("STOPPED", stopped.getString("state"));
+    assertEquals(false, stopped.getBoolean("stale"), stopped.encode());
   }
 
   @Test

@@ -224,9 +224,13 @@ class DashboardBrowserTest {
     String row = "[data-homeassistant=\"home\"] tr[data-entity=\"" + light + "\"]";
     page.waitFor(light + " shown as " + before, () -> before.equals(page.attribute(row + " [data-field=\"state\"]", "data-state")));
 
+    // Enabled once the page is synced and has taken the token: a click on a disabled button does nothing.
+    page.waitFor("the toggle enabled", () -> Boolean.FALSE.equals(page.js(
+        "const b = document.querySelector(arguments[0]); return b ? b.disabled : null;", row + " [data-action=\"toggle\"]")));
     page.clickCss(row + " [data-action=\"toggle\"]");
     String after = before.equals("on") ? "off" : "on";
-    Await.until(LiveDemo.WAIT, light + " toggled in the simulator", () -> after.equals(demo.home.state(light).getString("state")));
+    Await.until(LiveDemo.WAIT, light + " toggled in the simulator", () -> after.equals(demo.home.state(light).getString("state")),
+        () -> "the row says: " + page.text(row));
     page.waitFor(light + " shown as " + after, () -> after.equals(page.attribute(row + " [data-field=\"state\"]", "data-state")));
 
     page.type("[data-homeassistant=\"home\"] [data-field=\"filter\"]", light);
