@@ -212,7 +212,11 @@ public final class Ownership {
       saw(name, lease.epoch());
     }
     if (lease != null && lease.heldBy(settings.node(), boot) && held.containsKey(name)) {
-      return renew(name, lease);
+      // Removed and defined again since the claim, the listener here is a new entry that no lease was given
+      // to: nothing runs it. The lease is let go, and taken anew for it (a new epoch) by the next claim.
+      long epoch = held.get(name).epoch;
+      return supervisor.holdsUnder(name, epoch).compose(ours -> ours ? renew(name, lease)
+          : release(name, "it was defined again: its lease is taken anew"));
     }
     // A lease still ours in the map that this node stopped (its renewal came too late) is judged like anyone
     // else's. What this node reads may be its own stale copy: after a pause, its reads and writes are served

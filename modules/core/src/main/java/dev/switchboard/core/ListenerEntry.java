@@ -38,6 +38,11 @@ final class ListenerEntry {
   long publishedRate;
   /** In a single process always true; in a cluster, whether this node holds the listener's lease. */
   boolean owned = true;
+  /**
+   * In a cluster, the epoch of the lease this node said it holds for this entry (set at once, before the
+   * own or disown takes its turn in the queue); 0 for an entry no lease was given to (defined again).
+   */
+  long leaseEpoch;
   /** In a cluster, the epoch of this node's lease; 0 in a single process. */
   long epoch;
   /** In a cluster, the number of restarts asked for so far: a higher one from the cluster is a restart. */

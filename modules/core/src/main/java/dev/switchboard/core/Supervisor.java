@@ -284,21 +284,41 @@ public class Supervisor extends VerticleBase implements ControlPlane {
    * is wanted, its instance, whose status and data carry the epoch. Cluster only.
    */
   public Future<Void> own(String name, long epoch) {
-    return onLoop(() -> enqueue(name, () -> {
+    return onLoop(() -> {
+      ListenerEntry claimed = entries.get(name);
+      if (claimed != null) {
+        claimed.leaseEpoch = epoch;
+      }
+      return enqueue(name, () -> ownNow(name, epoch));
+    });
+  }
+
+  /**
+   * Whether this node's entry for {@code name} is the one the lease of {@code epoch} was given to: not
+   * when the listener was removed and defined again meanwhile (a new entry, which no lease was given to).
+   * Cluster only.
+   */
+  public Future<Boolean> holdsUnder(String name, long epoch) {
+    return onLoop(() -> {
       ListenerEntry e = entries.get(name);
-      if (e == null || shuttingDown) {
-        return Future.succeededFuture();
-      }
-      e.owned = true;
-      e.epoch = epoch;
-      e.attempt = 0;
-      e.state = ListenerState.STOPPED;
-      log(e, "owned here (epoch " + epoch + ")");
-      if (!e.desired) {
-        publish(e); // wanted, it says STARTING at once instead: never a STOPPED that nobody asked for
-      }
-      return deployCompanions(e).compose(v -> e.desired ? deploy(e) : Future.succeededFuture());
-    }));
+      return Future.succeededFuture(e != null && e.leaseEpoch == epoch);
+    });
+  }
+
+  private Future<Void> ownNow(String name, long epoch) {
+    ListenerEntry e = entries.get(name);
+    if (e == null || shuttingDown) {
+      return Future.succeededFuture();
+    }
+    e.owned = true;
+    e.epoch = epoch;
+    e.attempt = 0;
+    e.state = ListenerState.STOPPED;
+    log(e, "owned here (epoch " + epoch + ")");
+    if (!e.desired) {
+      publish(e); // wanted, it says STARTING at once instead: never a STOPPED that nobody asked for
+    }
+    return deployCompanions(e).compose(v -> e.desired ? deploy(e) : Future.succeededFuture());
   }
 
   /**
@@ -313,6 +333,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         return Future.succeededFuture();
       }
       e.owned = false; // at once, not in the queue: a deploy queued behind this must find it gone
+      e.leaseEpoch = 0;
       LOG.info("[{}] no longer owned here (epoch {}): {}", name, e.epoch, why);
       return enqueue(name, () -> {
         cancelTimers(e);

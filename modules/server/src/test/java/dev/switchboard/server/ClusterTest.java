@@ -131,6 +131,22 @@ class ClusterTest {
     }
     Await.until(WAIT, "second's upstream connection closed", () -> second.concurrentConnections() == 0);
     assertEquals(1, second.maxConcurrentConnections());
+
+    // Removed and defined again at once, before its owner's next lease tick: it runs again, under a new epoch.
+    JsonObject again = ServerFixture.feedListener("second", second.url(), true);
+    assertEquals("created", nodes.get(2).control().define("second", again).await().outcome());
+    Await.until(WAIT, "second connected again", () -> state(nodes.get(0), "second") == ListenerState.CONNECTED);
+    long firstEpoch = ClusterFixture.status(nodes.get(0), "second").epoch();
+    assertEquals("removed", nodes.get(1).control().remove("second").await().outcome());
+    assertEquals("created", nodes.get(1).control().define("second", again).await().outcome());
+    for (Switchboard node : nodes) {
+      Await.until(WAIT, "second running again after its redefinition, seen from every node", () -> {
+        ListenerStatus s = ClusterFixture.status(node, "second");
+        return s != null && s.state() == ListenerState.CONNECTED && s.epoch() > firstEpoch;
+      });
+    }
+    Await.until(WAIT, "one connection to second's upstream", () -> second.concurrentConnections() == 1);
+    assertEquals(1, second.maxConcurrentConnections(), "never two connections");
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections");
   }
 
