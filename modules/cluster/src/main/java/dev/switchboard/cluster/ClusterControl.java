@@ -1,6 +1,7 @@
 package dev.switchboard.cluster;
 
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
+import dev.switchboard.core.Addresses;
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ControlException;
 import dev.switchboard.core.ControlPlane;
@@ -14,6 +15,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
@@ -21,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -147,17 +150,34 @@ final class ClusterControl implements ControlPlane {
     });
   }
 
+  /**
+   * Answered once the owner has removed it (its connection closed), as a single process answers, or after
+   * the same wait as a command's when it does not say so in time.
+   */
   @Override
   public Future<Result> remove(String name) {
     return onLoop(() -> {
       ListenerStatus last = view.status(name);
-      return change(name, new RecordChange(RecordChange.Action.REMOVE, null, false)).compose(outcome -> {
-        if (outcome.after() == null) {
-          return Future.failedFuture(ControlException.notFound(name));
+      // Between owners (UNASSIGNED) no node runs it: nothing to wait for.
+      String owner = last == null || last.state() == ListenerState.UNASSIGNED ? null : last.owner();
+      Promise<Void> removedByOwner = Promise.promise();
+      MessageConsumer<JsonObject> watch = context.owner().eventBus().consumer(Addresses.CLUSTER_REMOVED, m -> {
+        if (name.equals(m.body().getString("name")) && m.body().getString("node", "").equals(owner)) {
+          removedByOwner.tryComplete();
         }
-        return saved(name, outcome.after())
-            .map(warning -> new Result("removed", view.seq(), last, outcome.after().version(), warning));
       });
+      return watch.completion()
+          .compose(v -> change(name, new RecordChange(RecordChange.Action.REMOVE, null, false)))
+          .compose(outcome -> {
+            if (outcome.after() == null) {
+              return Future.failedFuture(ControlException.notFound(name));
+            }
+            Future<Void> ownerDone = owner == null ? Future.succeededFuture()
+                : removedByOwner.future().timeout(ACT_TIMEOUT_MS, TimeUnit.MILLISECONDS).otherwiseEmpty();
+            return saved(name, outcome.after()).compose(warning -> ownerDone
+                .map(v -> new Result("removed", view.seq(), last, outcome.after().version(), warning)));
+          })
+          .onComplete(ar -> watch.unregister());
     });
   }
 

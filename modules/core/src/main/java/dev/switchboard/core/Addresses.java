@@ -21,6 +21,11 @@ public final class Addresses {
    */
   public static final String CLUSTER_STATUS = "switchboard.cluster.status";
   /**
+   * In a cluster, publish: {@code {node, name}} once that node has removed the listener (its connection
+   * closed, if it ran there): what a removal's answer waits for from the owner.
+   */
+  public static final String CLUSTER_REMOVED = "switchboard.cluster.removed";
+  /**
    * In a cluster, publish (local): {@code {nodes: [names]}}, the Switchboard nodes that are members now,
    * whenever that changes: what a kind's owner-side part reads to forget what a node that left asked for.
    */

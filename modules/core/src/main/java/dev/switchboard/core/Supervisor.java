@@ -728,6 +728,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           if (!options.clustered()) { // in a cluster, every node's view removes it, from the cluster's state
             vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", ++statusSeq).put("status",
                 new JsonObject().put("name", e.name()).put("type", e.spec().type()).put("removed", true)));
+          } else { // the removal's answer, on whichever node, waits for the owner's word
+            vertx.eventBus().publish(Addresses.CLUSTER_REMOVED, new JsonObject().put("node", options.node()).put("name", e.name()));
           }
           publishDefinition(e.name(), "removed", e.definition.version());
           return "removed";

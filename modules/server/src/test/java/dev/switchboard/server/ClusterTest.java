@@ -125,6 +125,7 @@ class ClusterTest {
         .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
     assertTrue(unknown instanceof ControlException e && e.code() == 400 && unknown.getMessage().contains("headers"), String.valueOf(unknown));
     assertEquals("removed", nodes.get(0).control().remove("second").await().outcome());
+    assertEquals(0, second.concurrentConnections(), "answered once the owner has closed the connection");
     for (Switchboard node : nodes) {
       Await.until(WAIT, "second gone from every node", () -> node.control().snapshot().await().listeners().stream()
           .noneMatch(s -> s.name().equals("second")));
