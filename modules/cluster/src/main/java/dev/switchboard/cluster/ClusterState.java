@@ -108,17 +108,24 @@ final class ClusterState {
   }
 
   /**
-   * Offers every record known here to the cluster again (the highest version still wins): the map is in
-   * memory, and should all the members that held an entry die at once, the nodes' copies restore it.
+   * Reads the cluster's records and takes any newer than this node's: a change made while this node was
+   * cut off or frozen reaches it no other way (a merge back into the cluster replays no entry events).
+   * Then offers every record known here again (the highest version still wins): the map is in memory, and
+   * should all the members that held an entry die at once, the nodes' copies restore it.
    */
   private void reoffer() {
     if (!loaded.future().isComplete() || !members.majorityPresent()) {
       return;
     }
-    known.forEach((name, r) -> {
-      if (r.version() > 0) {
-        HazelcastCalls.call(context, CALL_TIMEOUT_MS, () -> map.submitToKey(name, new KeepNewer(r)));
+    vertx.executeBlocking(() -> new LinkedHashMap<>(map)).onComplete(read -> {
+      if (read.succeeded()) {
+        read.result().forEach(this::learn); // only a higher version changes anything
       }
+      known.forEach((name, r) -> {
+        if (r.version() > 0) {
+          HazelcastCalls.call(context, CALL_TIMEOUT_MS, () -> map.submitToKey(name, new KeepNewer(r)));
+        }
+      });
     });
   }
 

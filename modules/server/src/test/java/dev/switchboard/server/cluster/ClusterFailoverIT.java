@@ -187,6 +187,9 @@ class ClusterFailoverIT {
             () -> "consumer on " + ClusterProcesses.name(others.get(0)) + ": " + first.summary() + "; consumer on "
                 + ClusterProcesses.name(others.get(1)) + ": " + second.summary() + "; " + clusterNow());
         int during = upstream.concurrentConnections();
+        // A listener defined while the old owner is frozen: it hears of it no other way than by reading the records.
+        assertEquals(201, nodes.put(others.get(0), "/api/listeners/late", ClusterProcesses.feed("late", upstream.url())
+            .put("autoStart", false)).statusCode());
 
         long resumed = System.nanoTime();
         nodes.signal(owner, "CONT");
@@ -215,6 +218,9 @@ class ClusterFailoverIT {
       return s != null && !s.getString("owner").equals(before.getString("owner"));
     }, this::clusterNow);
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections after the old owner closed");
+    Await.until(Duration.ofSeconds(30), "the woken node shows the listener defined while it was frozen",
+        () -> nodes.status(owner, "late") != null, this::clusterNow);
+    assertEquals(200, nodes.delete(others.get(0), "/api/listeners/late").statusCode());
   }
 
   @Test
