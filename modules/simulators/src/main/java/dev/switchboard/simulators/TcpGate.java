@@ -21,6 +21,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * of what the gate does to the others: it is never frozen nor cut, so an admin call always answers.
  */
 public final class TcpGate {
+  /** How long a given port that is taken is tried again, and how often. */
+  private static final java.time.Duration REBIND_PATIENCE = java.time.Duration.ofSeconds(5);
+  private static final long REBIND_RETRY_MS = 50;
+
   private final Vertx vertx;
   private final NetServer server;
   private final NetClient client;
@@ -35,10 +39,25 @@ public final class TcpGate {
     this.server = vertx.createNetServer(new NetServerOptions().setReuseAddress(true));
   }
 
-  /** Listens on {@code host:port} (0 for any free port) and relays to {@code 127.0.0.1:backendPort}. */
+  /**
+   * Listens on {@code host:port} (0 for any free port) and relays to {@code 127.0.0.1:backendPort}. A
+   * given port that is briefly taken is tried again for a few seconds: after a restart, a client that
+   * kept dialling the closed port can hold it for a moment (on loopback, a connect to a closed port in
+   * the ephemeral range may be given that very port as its own).
+   */
   public static Future<TcpGate> open(Vertx vertx, String host, int port, int backendPort) {
+    return open(vertx, host, port, backendPort, System.nanoTime() + REBIND_PATIENCE.toNanos());
+  }
+
+  private static Future<TcpGate> open(Vertx vertx, String host, int port, int backendPort, long giveUpAt) {
     TcpGate gate = new TcpGate(vertx, backendPort);
-    return gate.server.connectHandler(gate::accept).listen(port, host).map(s -> gate);
+    return gate.server.connectHandler(gate::accept).listen(port, host).map(s -> gate).recover(err -> {
+      gate.client.close();
+      if (port == 0 || !(err instanceof java.net.BindException) || System.nanoTime() > giveUpAt) {
+        return Future.failedFuture(err);
+      }
+      return vertx.timer(REBIND_RETRY_MS).compose(v -> open(vertx, host, port, backendPort, giveUpAt));
+    });
   }
 
   public int port() {
