@@ -52,14 +52,15 @@ public class FeedListener extends WebSocketListener {
   @Override
   protected Future<Void> handshake() {
     JsonEnvelopeCodec.register(vertx);
-    // Registered on this instance's context: undeploy unregisters it. Until the socket is open, and
-    // when no instance is deployed at all, a sender gets a failure, never silence.
-    vertx.eventBus().localConsumer(FeedAddresses.connectionSend(spec.name()), this::onSend);
     Future<Void> sent = Future.succeededFuture();
     for (String message : settings.onConnect()) {
       sent = sent.compose(v -> sendText(message));
     }
     return sent.onSuccess(v -> {
+      // Only now, after the onConnect messages (a login, a subscribe): a send never goes out between them.
+      // Registered on this instance's context: undeploy unregisters it. Until then, and when no instance
+      // is deployed at all, a sender gets a failure (503), never silence.
+      vertx.eventBus().localConsumer(FeedAddresses.connectionSend(spec.name()), this::onSend);
       connectedAt = System.currentTimeMillis();
       announceGap();
       watchForSilence();

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -87,6 +88,39 @@ class FeedListenerTest {
     assertEquals("binary", envelopes.get(2).getString("type"));
     assertEquals("AQID", envelopes.get(2).getJsonObject("data").getString("base64"));
     assertEquals(List.of(1L, 2L, 3L), envelopes.stream().map(e -> e.getLong("seq")).toList());
+  }
+
+  @Test
+  @DisplayName("a send while the onConnect messages go out is refused (503) until they are all written: never sent among them")
+  void sendNeverAmongTheOnConnectMessages() {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 0);
+    // Large enough to fill the socket's buffers: their writes then finish over several turns of the event loop.
+    JsonArray onConnect = new JsonArray();
+    for (int i = 0; i < 300; i++) {
+      onConnect.add("c-" + i + " " + "x".repeat(60_000));
+    }
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), FeedFixture.fastPolicy(), false,
+        new JsonObject().put("onConnect", onConnect)));
+    control.start(NAME);
+    // Sends as fast as answers come, from the start on: refused until the listener takes them.
+    List<String> accepted = new ArrayList<>();
+    long giveUp = System.currentTimeMillis() + WAIT.toMillis();
+    for (int i = 0; accepted.size() < 20 && System.currentTimeMillis() < giveUp; i++) {
+      try {
+        vertx.eventBus().request("upstream.feed.send", "u-" + i).await();
+        accepted.add("u-" + i);
+      } catch (ReplyException refused) {
+        assertEquals(503, refused.failureCode(), refused.getMessage());
+      }
+    }
+    Await.until(WAIT, "every message at the upstream", () -> sim.received().size() == 300 + accepted.size());
+    List<String> received = sim.received().stream().map(m -> m.split(" ", 2)[0]).toList(); // "c-7", "u-12"
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      expected.add("c-" + i);
+    }
+    expected.addAll(accepted);
+    assertEquals(expected, received, "the onConnect messages first, in order, nothing among them");
   }
 
   @Test
