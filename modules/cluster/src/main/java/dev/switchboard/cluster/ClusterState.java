@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -57,6 +58,8 @@ final class ClusterState {
   private final List<ListenerDefinition> seeds;
   private final Path file;
   private final Map<String, ListenerRecord> known = new LinkedHashMap<>();
+  /** Whether the periodic read of the records is still in flight. */
+  private boolean reading;
   /** Per listener, per node: the highest version that node has on disk. */
   private final Map<String, Map<String, Long>> saved = new HashMap<>();
   private final List<Consumer<String>> watchers = new ArrayList<>();
@@ -114,10 +117,12 @@ final class ClusterState {
    * should all the members that held an entry die at once, the nodes' copies restore it.
    */
   private void reoffer() {
-    if (!loaded.future().isComplete() || !members.majorityPresent()) {
-      return;
+    if (!loaded.future().isComplete() || !members.majorityPresent() || reading) {
+      return; // a read still in flight (Hazelcast slow, during a merge): no second one queued behind it
     }
-    vertx.executeBlocking(() -> new LinkedHashMap<>(map)).onComplete(read -> {
+    reading = true;
+    vertx.executeBlocking(() -> new LinkedHashMap<>(map)).timeout(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(read -> {
+      reading = false;
       if (read.succeeded()) {
         read.result().forEach(this::learn); // only a higher version changes anything
       }

@@ -7,6 +7,8 @@ package dev.switchboard.core;
 public class ConfigException extends RuntimeException {
   /** How a value too long for a message is cut: its first characters, then this. */
   public static final String CUT = "...";
+  /** Values shorter than this are not looked for where a value is cut short. */
+  private static final int SHORTEST_MASKED = 3;
   private final String field;
   private final String problem;
 
@@ -36,9 +38,14 @@ public class ConfigException extends RuntimeException {
 
   /**
    * A value shown cut short ("not 'AAAAs3c...'") may end in the first characters of a secret, which
-   * a whole-secret replace does not see: the longest such start before each "..." is masked too.
+   * a whole-secret replace does not see: the longest such start before each "..." is masked too. Not
+   * for values shorter than {@link #SHORTEST_MASKED} (a port's "8", a "true"'s "t" would garble harmless
+   * text), as {@link Secrets} does not mask them either.
    */
   private static String maskCut(String text, String secret) {
+    if (secret.length() < SHORTEST_MASKED) {
+      return text;
+    }
     StringBuilder out = new StringBuilder(text);
     for (int cut = out.indexOf(CUT); cut >= 0; cut = out.indexOf(CUT, cut + CUT.length())) {
       for (int k = Math.min(secret.length() - 1, cut); k > 0; k--) {

@@ -53,11 +53,18 @@ public final class TcpGate {
     TcpGate gate = new TcpGate(vertx, backendPort);
     return gate.server.connectHandler(gate::accept).listen(port, host).map(s -> gate).recover(err -> {
       gate.client.close();
-      if (port == 0 || !(err instanceof java.net.BindException) || System.nanoTime() > giveUpAt) {
+      gate.server.close();
+      if (port == 0 || !portTaken(err) || System.nanoTime() > giveUpAt) {
         return Future.failedFuture(err);
       }
       return vertx.timer(REBIND_RETRY_MS).compose(v -> open(vertx, host, port, backendPort, giveUpAt));
     });
+  }
+
+  /** Java's NIO says BindException; Netty's native transport an IOException with the system's message. */
+  private static boolean portTaken(Throwable err) {
+    return err instanceof java.net.BindException
+        || (err instanceof java.io.IOException && String.valueOf(err.getMessage()).contains("Address already in use"));
   }
 
   public int port() {

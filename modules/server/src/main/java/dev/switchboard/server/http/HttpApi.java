@@ -2,6 +2,7 @@ package dev.switchboard.server.http;
 
 import dev.switchboard.core.ControlException;
 import dev.switchboard.core.ControlPlane;
+import dev.switchboard.core.Secrets;
 import dev.switchboard.server.config.SwitchboardConfig;
 import dev.switchboard.server.fanout.FanoutEndpoint;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -255,15 +256,18 @@ public class HttpApi extends VerticleBase {
 
   /**
    * A definition's {@code ${VAR}} placeholders are resolved from the server's environment when it is
-   * checked: only with the token, or anyone could learn from the answers what the environment holds.
+   * checked, and a secret sent back masked stands for the stored one (which may hold placeholders):
+   * either only with the token, or anyone could learn from the answers what the environment holds.
    */
   private void placeholdersNeedToken(RoutingContext ctx) {
     JsonObject body = jsonBody(ctx);
     if (body == null) {
       return;
     }
-    if (body.encode().contains("${")) {
-      token.check(ctx, "a definition with ${VAR} placeholders is checked against the server's environment, so it needs the control token");
+    String text = body.encode();
+    if (text.contains("${") || text.contains("\"" + Secrets.MASK + "\"")) {
+      token.check(ctx, "a definition with ${VAR} placeholders, or a secret sent back masked, is checked against the "
+          + "server's environment and stored secrets, so it needs the control token");
     } else {
       ctx.next();
     }

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * A Home Assistant server speaking the real WebSocket API at {@code /api/websocket}, for the demo and
@@ -325,15 +326,20 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
    * {@code homeassistant_started}. Completes once RUNNING.
    */
   public Future<Void> restart(Duration downFor, Duration startingFor) {
-    return restart(downFor, startingFor, new String[0]);
+    return restart(downFor, () -> vertx.timer(Math.max(1, startingFor.toMillis())).mapEmpty());
   }
 
   /**
-   * As {@link #restart(Duration, Duration)}, with the entities {@code loadedLate} absent while
-   * STARTING (their integration has not loaded yet: {@code get_states} leaves them out), and added
-   * back as it reaches RUNNING, each with a {@code state_changed} whose {@code old_state} is null.
+   * As {@link #restart(Duration, Duration)}, but STARTING until {@code running} completes, with the
+   * entities {@code loadedLate} absent meanwhile (their integration has not loaded yet: {@code get_states}
+   * leaves them out), and added back as it reaches RUNNING, each with a {@code state_changed} whose
+   * {@code old_state} is null.
    */
-  public Future<Void> restart(Duration downFor, Duration startingFor, String... loadedLate) {
+  public Future<Void> restart(Duration downFor, Future<Void> running, String... loadedLate) {
+    return restart(downFor, () -> running, loadedLate);
+  }
+
+  private Future<Void> restart(Duration downFor, Supplier<Future<Void>> startingUntil, String... loadedLate) {
     Map<String, JsonObject> late = new LinkedHashMap<>();
     return onLoop(() -> {
       coreState = "STOPPING";
@@ -358,7 +364,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
     }).compose(v -> down(downFor)).compose(v -> onLoopRun(() -> {
       coreState = "STARTING";
       home.fire("homeassistant_start", new JsonObject(), home.context(null));
-    })).compose(v -> vertx.timer(Math.max(1, startingFor.toMillis()))).compose(v -> onLoopRun(() -> {
+    })).compose(v -> startingUntil.get()).compose(v -> onLoopRun(() -> {
       late.forEach((id, entity) -> home.set(id, entity.getString("state"), entity.getJsonObject("attributes"), home.context(null)));
       coreState = "RUNNING";
       home.fire("homeassistant_started", new JsonObject(), home.context(null));

@@ -350,7 +350,8 @@ class HomeAssistantSimulatorTest {
   void restartWithEntitiesLoadedLate() {
     HomeAssistantSimulator sim = simulator();
     JsonObject kitchen = sim.states().get("light.kitchen");
-    var restarted = sim.restart(Duration.ofMillis(50), Duration.ofMillis(400), "light.kitchen");
+    io.vertx.core.Promise<Void> loaded = io.vertx.core.Promise.promise();
+    var restarted = sim.restart(Duration.ofMillis(50), loaded.future(), "light.kitchen");
     Await.until(WAIT, "starting", () -> sim.coreState().equals("STARTING"));
     RawClient c = client(sim);
     c.send(cmd(1, "subscribe_events").put("event_type", "state_changed"));
@@ -358,6 +359,7 @@ class HomeAssistantSimulatorTest {
     c.send(cmd(2, "get_states"));
     assertTrue(c.next(2).getJsonArray("result").stream().noneMatch(st -> "light.kitchen".equals(((JsonObject) st).getString("entity_id"))),
         "not loaded yet");
+    loaded.complete();
     restarted.await();
     JsonObject added = c.next(1).getJsonObject("event").getJsonObject("data");
     assertEquals("light.kitchen", added.getString("entity_id"));
