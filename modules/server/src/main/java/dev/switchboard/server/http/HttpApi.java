@@ -90,7 +90,7 @@ public class HttpApi extends VerticleBase {
     router.get("/api/kinds").handler(ctx -> json(ctx, 200, config.kinds().describe()));
     router.get("/api/cluster").handler(ctx -> json(ctx, 200, cluster.get()));
     router.get("/api/bridge").handler(ctx -> json(ctx, 200, config.http().bridge().limits()));
-    router.post("/api/kinds/:type/validate").handler(this::placeholdersNeedToken).handler(this::validate);
+    router.post("/api/kinds/:type/validate").handler(this::environmentNeedsToken).handler(this::validate);
     router.post("/api/reload").handler(token::check).handler(this::reload);
     // The routes of the single-listener services, acting on defaultListener, so their scripts keep working.
     router.get("/listener/status").handler(ctx -> onDefault(ctx, name -> answer(ctx, control.status(name), r -> r.listener().toJson())));
@@ -259,7 +259,7 @@ public class HttpApi extends VerticleBase {
    * checked, and a secret sent back masked stands for the stored one (which may hold placeholders):
    * either only with the token, or anyone could learn from the answers what the environment holds.
    */
-  private void placeholdersNeedToken(RoutingContext ctx) {
+  private void environmentNeedsToken(RoutingContext ctx) {
     JsonObject body = jsonBody(ctx);
     if (body == null) {
       return;
