@@ -51,6 +51,8 @@ public abstract class WebSocketListener extends ListenerVerticle {
   private boolean partialIsText;
   /** Set when Switchboard closes the connection itself: the exit the close handler reports. */
   private ListenerFailure closedByUs;
+  /** The upstream has sent its close frame: nothing more may be written. */
+  private boolean upstreamClosed;
   private Future<Void> closing;
   protected final BurstLog problems;
 
@@ -198,8 +200,12 @@ public abstract class WebSocketListener extends ListenerVerticle {
       case CONTINUATION -> {
         // Netty has checked the order of fragments: a continuation always follows a started message.
       }
+      case CLOSE -> {
+        upstreamClosing(frame.closeStatusCode(), frame.closeReason());
+        return; // Vert.x answers it
+      }
       default -> {
-        return; // ping, pong and close: Vert.x answers them
+        return; // ping and pong: Vert.x answers them
       }
     }
     long size = (partial == null ? 0 : partial.length()) + data.length();
@@ -278,14 +284,26 @@ public abstract class WebSocketListener extends ListenerVerticle {
   }
 
   private void onClosed() {
-    if (closedByUs != null) {
-      exit(closedByUs);
+    exit(closedByUs != null ? closedByUs : closedByUpstream(socket.closeStatusCode(), socket.closeReason()));
+  }
+
+  private static ListenerFailure closedByUpstream(Short code, String reason) {
+    return ListenerFailure.retry(String.valueOf(code),
+        "connection closed by upstream (code " + code + (reason == null || reason.isEmpty() ? "" : ", " + reason) + ")");
+  }
+
+  /**
+   * The upstream sent its close frame: Vert.x answers it, and the upstream then closes the TCP connection.
+   * One that never does would leave this connection looking open until the heartbeat gave up: it is
+   * taken as ended once the close handshake has had its time.
+   */
+  private void upstreamClosing(short code, String reason) {
+    if (upstreamClosed) {
       return;
     }
-    Short code = socket.closeStatusCode();
-    String reason = socket.closeReason();
-    String text = "connection closed by upstream (code " + code + (reason == null || reason.isEmpty() ? "" : ", " + reason) + ")";
-    exit(ListenerFailure.retry(String.valueOf(code), text));
+    upstreamClosed = true;
+    ListenerFailure why = closedByUpstream(code, reason);
+    vertx.setTimer(TimeUnit.SECONDS.toMillis(CLOSING_TIMEOUT_SECONDS), id -> exit(why)); // a no-op once ended (the close handler came first)
   }
 
   private void startHeartbeat() {
@@ -322,7 +340,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
    * frame (a protocol violation), after which the upstream discards any data frame.
    */
   protected final boolean isOpen() {
-    return open && !ended() && closedByUs == null && !socket.isClosed();
+    return open && !ended() && closedByUs == null && !upstreamClosed && !socket.isClosed();
   }
 
   @Override

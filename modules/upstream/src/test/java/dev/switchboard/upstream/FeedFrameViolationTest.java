@@ -114,7 +114,7 @@ class FeedFrameViolationTest {
   @Test
   @DisplayName("once Switchboard has sent its close frame, a send answers 503: the upstream would discard it")
   void noSendAfterOurClose() throws Exception {
-    try (UnansweredCloseUpstream upstream = new UnansweredCloseUpstream()) {
+    try (SilentUpstream upstream = new SilentUpstream(SilentUpstream.textNotUtf8())) {
       FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed("ws://127.0.0.1:" + upstream.port() + "/", FeedFixture.fastPolicy()));
       control.start(NAME);
       assertTrue(upstream.closeFrameSeen.await(10, java.util.concurrent.TimeUnit.SECONDS), "Switchboard closed with a close frame");
@@ -125,77 +125,4 @@ class FeedFrameViolationTest {
       assertEquals(0L, control.status(NAME).getLong("messages_out"));
     }
   }
-
-  /**
-   * An upstream on a plain socket: it accepts one WebSocket, sends a text frame that is not UTF-8, then
-   * reads the client's frames and never answers its close frame (nor closes), so the client's close
-   * waits its whole timeout.
-   */
-  private static final class UnansweredCloseUpstream implements AutoCloseable {
-    final java.util.concurrent.CountDownLatch closeFrameSeen = new java.util.concurrent.CountDownLatch(1);
-    private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-    private final Thread thread = new Thread(this::serve, "unanswered-close-upstream");
-    private volatile java.net.Socket socket;
-
-    UnansweredCloseUpstream() throws java.io.IOException {
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    int port() {
-      return server.getLocalPort();
-    }
-
-    private void serve() {
-      try {
-        socket = server.accept();
-        java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
-        String key = null;
-        for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
-          if (line.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-key:")) {
-            key = line.substring(line.indexOf(':') + 1).trim();
-          }
-        }
-        String accept = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
-            .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-        java.io.OutputStream out = socket.getOutputStream();
-        out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
-            + accept + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        byte[] notUtf8 = {'{', '"', 't', '"', ':', '"', (byte) 0xC3, 0x28, '"', '}'};
-        out.write(new byte[] {(byte) 0x81, (byte) notUtf8.length});
-        out.write(notUtf8);
-        out.flush();
-        while (true) { // the client's frames (masked): note its close, answer nothing
-          int first = in.readUnsignedByte();
-          long length = in.readUnsignedByte() & 0x7F;
-          length = length == 126 ? in.readUnsignedShort() : length == 127 ? in.readLong() : length;
-          in.skipNBytes(4 + length);
-          if ((first & 0x0F) == 0x8) {
-            closeFrameSeen.countDown();
-          }
-        }
-      } catch (Exception ended) {
-        // the test is over, or the client gave up
-      }
-    }
-
-    private static String readLine(java.io.DataInputStream in) throws java.io.IOException {
-      StringBuilder line = new StringBuilder();
-      for (int c = in.read(); c != '\n' && c >= 0; c = in.read()) {
-        if (c != '\r') {
-          line.append((char) c);
-        }
-      }
-      return line.toString();
-    }
-
-    @Override
-    public void close() throws java.io.IOException {
-      server.close();
-      if (socket != null) {
-        socket.close();
-      }
-    }
-  }
 }
-

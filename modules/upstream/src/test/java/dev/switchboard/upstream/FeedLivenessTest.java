@@ -1,6 +1,7 @@
 package dev.switchboard.upstream;
 
 import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.Supervisor;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Control;
@@ -100,4 +101,25 @@ class FeedLivenessTest {
     assertEquals("stale", control.status(NAME).getJsonObject("last_error").getString("code"));
     assertTrue(quiet.maxConcurrentConnections() <= 1);
   }
+
+  @Test
+  @DisplayName("an upstream that sends a close frame and then keeps the TCP connection open: ended within the closing time, "
+      + "with the upstream's close code, not left CONNECTED until the heartbeat gives up")
+  void closeFrameWithoutTcpClose(Vertx vertx) throws Exception {
+    try (SilentUpstream upstream = new SilentUpstream(SilentUpstream.close(1001, "going away"))) {
+      // A heartbeat far slower than the wait below: only the close frame can end this connection in time.
+      RestartPolicy slowHeartbeat = new RestartPolicy(Duration.ofMillis(20), Duration.ofMillis(200), 2.0, 0.2, 0,
+          Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(60), Duration.ofSeconds(60));
+      vertx.deployVerticle(Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+          List.of(FeedFixture.feed("ws://127.0.0.1:" + upstream.port() + "/", slowHeartbeat)))).await();
+      Control control = new Control(vertx);
+      control.start(NAME);
+      Await.until(Duration.ofSeconds(10), "the connection ended by the upstream's close",
+          () -> control.status(NAME).getJsonObject("last_error") != null, () -> control.status(NAME).encode());
+      JsonObject error = control.status(NAME).getJsonObject("last_error");
+      assertEquals("1001", error.getString("code"), error.encode());
+      assertTrue(error.getString("message").contains("going away"), error.encode());
+    }
+  }
 }
+
