@@ -133,8 +133,10 @@ final class UpstreamSync {
   }
 
   private void reset() {
-    if (!upstream.isEmpty()) {
-      subscribedBefore = upstream;
+    // A subscribe still in flight when the connection ended counts: the upstream may well have taken it.
+    WatchSet streaming = inFlight != null && inFlight.action().equals("subscribe") ? upstream.plus(inFlight.watches()) : upstream;
+    if (!streaming.isEmpty()) {
+      subscribedBefore = streaming;
     }
     upstream = WatchSet.EMPTY;
     batchLimit = MAX_PER_CHANGE;

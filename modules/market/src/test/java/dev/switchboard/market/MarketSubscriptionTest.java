@@ -290,6 +290,8 @@ class MarketSubscriptionTest {
     start(sim, new JsonObject());
     MarketFixture.watch(vertx, "first", "trades", "AAPL", "MSFT");
     Await.until(WAIT, "two symbols subscribed", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+    Await.until(WAIT, "the listener has the upstream's answer", () -> MarketFixture.sets(control.status(NAME)
+        .getJsonObject("active_symbols")), set("AAPL,MSFT", "", "")::equals);
 
     sim.down(Duration.ofSeconds(1)).await();
     Await.until(WAIT, "the connection lost", () -> !"CONNECTED".equals(control.status(NAME).getString("state")));
