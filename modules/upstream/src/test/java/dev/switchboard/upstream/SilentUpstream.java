@@ -22,12 +22,12 @@ final class SilentUpstream implements AutoCloseable {
   final CountDownLatch closeFrameSeen = new CountDownLatch(1);
   private final byte[] frame;
   private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+  private final Thread thread = new Thread(this::serve, "silent-upstream");
   private volatile Socket socket;
 
   /** {@code frame}: the whole frame it sends once the upgrade is done (a server's frames are not masked). */
   SilentUpstream(byte[] frame) throws IOException {
     this.frame = frame;
-    Thread thread = new Thread(this::serve, "silent-upstream");
     thread.setDaemon(true);
     thread.start();
   }
@@ -101,11 +101,13 @@ final class SilentUpstream implements AutoCloseable {
     return line.toString();
   }
 
+  /** Closes its sockets and waits for its thread: a test that counts threads after this one finds none left. */
   @Override
-  public void close() throws IOException {
+  public void close() throws IOException, InterruptedException {
     server.close();
     if (socket != null) {
       socket.close();
     }
+    thread.join(10_000);
   }
 }
