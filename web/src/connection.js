@@ -50,6 +50,8 @@ export class Connection {
   } = {}) {
     this.url = url;
     this.openSocket = openSocket;
+    /** The largest send the server takes (GET /api/bridge); null until the page has read it. */
+    this.maxMessageSize = null;
     this.onOpen = onOpen;
     this.onClose = onClose;
     this.onChange = onChange;
@@ -181,7 +183,7 @@ export class Connection {
         return;
       }
       // The server closes a socket that sends more than it takes: refused here instead, with the reason.
-      const size = this.maxMessageSize ? encodedSize({ type: 'send', address, headers, body, replyAddress: REPLY_ADDRESS }) : 0;
+      const size = this.maxMessageSize === null ? 0 : encodedSize({ type: 'send', address, headers, body, replyAddress: REPLY_ADDRESS });
       if (size > this.maxMessageSize) {
         reject(new BusError(`too large: ${size} bytes once encoded, and the server takes at most ${this.maxMessageSize} `
           + '(http.bridge.maxMessageSize)', 'TOO_LARGE', 413));

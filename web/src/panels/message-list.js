@@ -55,7 +55,7 @@ export class MessageList {
       return;
     }
     // With the last envelope's ts, the server tells a seq of its own count from one of a count before a restart.
-    const since = this.lastTs === null || this.lastTs === undefined ? { address, after: this.lastSeq } : { address, after: this.lastSeq, ts: this.lastTs };
+    const since = this.lastTs === null ? { address, after: this.lastSeq } : { address, after: this.lastSeq, ts: this.lastTs };
     conn.request('switchboard.history', since, { timeout: 5000 })
       .then((reply) => {
         if (!reply || reply.mode !== 'messages') {

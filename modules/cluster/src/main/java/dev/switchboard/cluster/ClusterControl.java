@@ -111,7 +111,7 @@ final class ClusterControl implements ControlPlane {
     return onLoop(() -> {
       try {
         ListenerRecord existing = definition.getValue("name") instanceof String n ? state.record(n) : null;
-        kinds.check(kinds.keepMaskedSecrets(definition, existing == null ? null : existing.definitionJson()), env, dataDir);
+        kinds.check(definition, existing == null ? null : existing.definitionJson(), env, dataDir);
         return Future.succeededFuture();
       } catch (ConfigException e) {
         return Future.failedFuture(ControlException.invalid(e));

@@ -86,10 +86,11 @@ public final class ListenerKinds {
 
   /**
    * Validates one definition as {@link #read} does, with no effect: its secrets do not join {@link Secrets#global()}
-   * (a definition only checked, never defined, must not change what every log line masks).
+   * (a definition only checked, never defined, must not change what every log line masks). A secret sent
+   * back masked stands for the one in {@code stored} (null: none), as in a define.
    */
-  public void check(JsonObject source, Map<String, String> env, Path dataDir) {
-    parse("", source, env, dataDir, 0);
+  public void check(JsonObject source, JsonObject stored, Map<String, String> env, Path dataDir) {
+    parse("", keepMaskedSecrets(source, stored), env, dataDir, 0);
   }
 
   /** A definition read, and the values of its secret fields. */

@@ -431,7 +431,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     return onLoop(() -> {
       try {
         String name = definition.getValue("name") instanceof String n ? n : null;
-        kinds.check(kinds.keepMaskedSecrets(definition, sourceOf(name)), options.env(), options.dataDir());
+        kinds.check(definition, sourceOf(name), options.env(), options.dataDir());
         return Future.succeededFuture();
       } catch (ConfigException e) {
         return Future.failedFuture(ControlException.invalid(e));
