@@ -28,6 +28,31 @@ export function encodedSize(frame) {
   return quoted.length + 5 * beyondAscii + 2;
 }
 
+/** How many requests a browser runs at once to one host over HTTP/1.1 (6 in every current browser), and so how many sockets its pool may keep idle. */
+const POOL_SIZE = 6;
+
+/**
+ * Takes the browser's idle sockets to the server out of its pool, for after a path went dead. The pool
+ * may still hold keep-alive sockets on that path, and the next request (SockJS's /info, first of every
+ * connect) would wait on one of them until SockJS gives up on it after 8 s: one attempt lost per dead
+ * socket. A request aborted before its answer makes the browser close its socket, so POOL_SIZE requests
+ * at once, each aborted after `timeout`, leave no idle socket in the pool; a live server answers them on
+ * new ones. Never rejects.
+ */
+export function clearDeadSockets(url, timeout, fetchImpl = globalThis.fetch) {
+  const probes = [];
+  for (let i = 0; i < POOL_SIZE; i++) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeout);
+    probes.push(Promise.resolve()
+      .then(() => fetchImpl(`${url}/info?probe=${i}`, { cache: 'no-store', credentials: 'same-origin', signal: controller.signal }))
+      .then((response) => response.text())
+      .catch(() => {})
+      .finally(() => clearTimeout(timer)));
+  }
+  return Promise.all(probes).then(() => {});
+}
+
 /**
  * One bridge connection at a time, made again with exponential backoff and jitter when it is lost.
  * The client library's own reconnect is not used: the page wants to show the countdown, reconnect
@@ -39,7 +64,8 @@ export function encodedSize(frame) {
  * An open socket is not proof of a live server: a path that black-holes traffic keeps it "open"
  * forever. The client pings every 5 s and the server answers each ping; when nothing at all is heard
  * for `staleAfter`, the connection is declared lost (`lostBecause` says why) and made again. The
- * browser going offline is a loss too.
+ * browser going offline is a loss too. After such a loss the next connect waits for `clearPath`
+ * (clearDeadSockets, at most 2 s), so that it does not go out on a dead pooled socket.
  *
  * `openSocket` makes the client library's EventBus; the page's tests give a fake one.
  */
@@ -47,9 +73,13 @@ export class Connection {
   constructor(url, {
     onOpen = () => {}, onClose = () => {}, onChange = () => {}, backoff = {}, staleAfter = 15000,
     openSocket = (socketUrl, options) => new EventBus(socketUrl, options),
+    clearPath = clearDeadSockets,
   } = {}) {
     this.url = url;
     this.openSocket = openSocket;
+    this.clearPath = clearPath;
+    /** Set from a loss with the socket still open until the pool is cleared: connect waits for it. */
+    this.clearing = null;
     /** The largest send the server takes (GET /api/bridge); null until the page has read it. */
     this.maxMessageSize = null;
     this.onOpen = onOpen;
@@ -95,6 +125,11 @@ export class Connection {
     this.lostBecause = reason;
     this.eb = null;
     try { eb.close(); } catch (e) { /* a dead socket may refuse even that */ }
+    try {
+      this.clearing = Promise.resolve(this.clearPath(this.url, Math.min(2000, this.staleAfter))).catch(() => {});
+    } catch (e) {
+      this.clearing = null;
+    }
     this.closed(true);
   }
 
@@ -126,6 +161,16 @@ export class Connection {
       const old = this.eb;
       this.eb = null;
       try { old.close(); } catch (e) { /* already closed */ }
+    }
+    if (this.clearing) {
+      const clearing = this.clearing;
+      this.setPhase('connecting');
+      clearing.then(() => {
+        if (this.clearing !== clearing) return;
+        this.clearing = null;
+        this.connect();
+      });
+      return;
     }
     // Only transports that load nothing but this server's own URLs: SockJS's iframe and JSONP ones would
     // need inline script or a frame, which the server's Content-Security-Policy refuses (and every

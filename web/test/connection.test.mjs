@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import './fake-dom.mjs';
 import { ListenerCard } from '../src/panels/listener-card.js';
 import { openConnection } from './fake-bus.mjs';
-import { encodedSize } from '../src/connection.js';
+import { clearDeadSockets, encodedSize } from '../src/connection.js';
 
 test('a registration is held on its own socket only: not once unregistered, not after a reconnect', () => {
   const { conn, reconnect } = openConnection();
@@ -54,4 +54,51 @@ test('encodedSize is never below what SockJS puts on the wire, and equal for pla
   }
   const ascii = { type: 'send', address: 'a', body: 'plain "text"', replyAddress: 'x'.repeat(36) };
   assert.equal(encodedSize(ascii), onTheWire(ascii));
+});
+
+test('after a loss with the socket still open, the next connect waits until the pool is cleared', async () => {
+  const cleared = [];
+  let finishClearing;
+  const { conn, sockets } = openConnection({
+    staleAfter: 1500,
+    clearPath: (url, timeout) => {
+      cleared.push({ url, timeout });
+      return new Promise((resolve) => { finishClearing = resolve; });
+    },
+  });
+  conn.lose('nothing heard from the server for 2 s');
+  assert.deepEqual(cleared, [{ url: 'http://switchboard.test/eventbus', timeout: 1500 }]);
+  conn.reconnectNow();
+  conn.reconnectNow();
+  assert.equal(sockets.length, 1, 'no new socket while the pool may hold dead ones');
+  assert.equal(conn.phase, 'connecting');
+  finishClearing();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(sockets.length, 2, 'one new socket once cleared');
+  sockets.at(-1).onopen();
+  assert.equal(conn.phase, 'connected');
+
+  // A socket the server closed says the path works: nothing to clear.
+  sockets.at(-1).onclose();
+  conn.reconnectNow();
+  assert.equal(sockets.length, 3);
+  assert.equal(cleared.length, 1);
+});
+
+test('clearDeadSockets puts a whole pool of requests out at once and aborts the unanswered ones', async () => {
+  const asked = [];
+  let aborted = 0;
+  const fetchImpl = (url, { signal }) => {
+    asked.push(url);
+    if (asked.length > 2) return Promise.resolve({ text: () => Promise.resolve('{}') });
+    // The first two land on dead sockets: no answer, ever, until aborted.
+    return new Promise((resolve, reject) => signal.addEventListener('abort', () => { aborted++; reject(new Error('aborted')); }));
+  };
+  const started = Date.now();
+  assert.equal(await clearDeadSockets('http://switchboard.test/eventbus', 50, fetchImpl), undefined);
+  assert.ok(Date.now() - started < 1000, 'settled once the unanswered ones were aborted');
+  assert.equal(asked.length, 6);
+  assert.equal(new Set(asked).size, 6);
+  assert.ok(asked.every((url) => url.startsWith('http://switchboard.test/eventbus/info?probe=')), asked.join());
+  assert.equal(aborted, 2);
 });

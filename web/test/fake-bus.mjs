@@ -57,7 +57,7 @@ export class FakeSocket {
  * A real Connection over fake sockets, open. `sockets` are the ones it made, the current one last;
  * `reconnect()` closes the current one as a lost socket would, and opens the next.
  */
-export function openConnection() {
+export function openConnection(options = {}) {
   globalThis.window ??= { addEventListener() {} };
   const sockets = [];
   // The liveness check's interval must not keep the test process alive.
@@ -67,6 +67,7 @@ export function openConnection() {
   try {
     conn = new Connection('http://switchboard.test/eventbus', {
       staleAfter: 3_600_000,
+      ...options,
       openSocket: () => {
         const socket = new FakeSocket();
         sockets.push(socket);
