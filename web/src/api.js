@@ -1,12 +1,29 @@
+/** How long a REST call waits for the server's answer: a request on a dead socket would otherwise wait for minutes. */
+export const API_TIMEOUT_MS = 10000;
+
+/**
+ * A call that got no answer. `failureType` is the page's word for why, as a bridge request's:
+ * TIMEOUT (none within the time) or DISCONNECTED (the request or its answer did not get through).
+ * Either way the server may have acted on it (outcome.js).
+ */
+export class ApiError extends Error {
+  constructor(message, failureType) {
+    super(message);
+    this.failureType = failureType;
+  }
+}
+
 /**
  * The REST API, for what the event bus does not carry: the kinds' schemas and the listeners'
- * definitions. Every call answers `{status, body}` (body: the parsed JSON, or null); only a
- * failure to reach the server at all rejects.
+ * definitions. Every call answers `{status, body}` (body: the parsed JSON, or null); only a call
+ * that got no answer at all rejects, with an ApiError.
  */
-export async function apiRequest(method, path, { body, token, fetchImpl = globalThis.fetch } = {}) {
+export async function apiRequest(method, path, { body, token, fetchImpl = globalThis.fetch, timeout = API_TIMEOUT_MS } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
   let response;
   try {
     response = await fetchImpl(path, {
@@ -15,12 +32,17 @@ export async function apiRequest(method, path, { body, token, fetchImpl = global
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'same-origin',
+      signal: controller.signal,
     });
   } catch (err) {
-    throw new Error(`could not reach the server (${err.message || err})`);
+    clearTimeout(timer);
+    if (controller.signal.aborted) throw new ApiError(`no answer within ${timeout / 1000} s`, 'TIMEOUT');
+    throw new ApiError(`could not reach the server (${err.message || err})`, 'DISCONNECTED');
   }
-  let parsed = null;
+  // The status says the server answered; a body cut short (or later than the timeout) reads as none.
   const text = await response.text().catch(() => '');
+  clearTimeout(timer);
+  let parsed = null;
   if (text) {
     try {
       parsed = JSON.parse(text);

@@ -98,3 +98,14 @@ test('a form closed while it reads its listener again is left closed', async () 
   assert.equal(editor.open, false);
   assert.equal(editor.formNote, null);
 });
+
+test('a save whose answer was lost says it may have been saved; a check that got no answer says only why', async () => {
+  const lost = Object.assign(new Error('could not reach the server (Failed to fetch)'), { failureType: 'DISCONNECTED' });
+  const { editor, calls } = await editingFeed({ status: 200, body: stored(2) }, lost, lost);
+  await editor.submit();
+  assert.equal(calls.at(-1), 'PUT /api/listeners/feed');
+  assert.equal(editor.formError.textContent, 'saving not confirmed: could not reach the server (Failed to fetch) (it may have been done)');
+  await editor.check();
+  assert.equal(calls.at(-1), 'POST /api/kinds/upstream/validate');
+  assert.equal(editor.formError.textContent, 'could not reach the server (Failed to fetch)');
+});

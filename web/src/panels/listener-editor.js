@@ -1,5 +1,6 @@
 import { h, setText } from '../dom.js';
 import { apiRequest, failureMessage, listenerPath } from '../api.js';
+import { failureOutcome } from '../outcome.js';
 import {
   formFields, formPaths, initialValue, buildDefinition, placeErrors, placeholderFor, valueAt,
 } from '../listener-form.js';
@@ -328,7 +329,8 @@ export class ListenerEditor {
     } catch (err) {
       if (ticket === this.loadToken) {
         this.setBusy(false, '');
-        this.showErrors([], [err.message]);
+        // A save whose answer was lost may have been saved all the same; a check changes nothing.
+        this.showErrors([], [method === 'PUT' ? `saving ${failureOutcome(err).text}` : err.message]);
       }
       return null;
     }
