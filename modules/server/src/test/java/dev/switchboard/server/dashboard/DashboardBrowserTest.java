@@ -180,6 +180,19 @@ class DashboardBrowserTest {
   }
 
   @Test
+  @DisplayName("the controls stay where they are while messages fill the lists above them, so a click lands where it was aimed")
+  void controlsStayPutWhileMessagesArrive() {
+    DashboardPage page = DashboardPage.open(driver, demo.url());
+    String messages = "[data-feed=\"feed\"] [data-field=\"messages\"] li";
+    String topOfWatch = "return document.querySelector('[data-market=\"market\"] [data-action=\"watch\"]').getBoundingClientRect().top + window.scrollY;";
+    long before = page.texts(messages).size();
+    assertTrue(before <= 30, "the feed's list must have room to grow for this test to mean anything: " + before + " messages");
+    double top = ((Number) page.js(topOfWatch)).doubleValue();
+    page.waitFor("ten more feed messages", () -> page.texts(messages).size() >= before + 10);
+    assertEquals(top, ((Number) page.js(topOfWatch)).doubleValue(), "the market's Watch button moved while feed messages arrived");
+  }
+
+  @Test
   @DisplayName("watching a symbol subscribes it upstream (seen in the Alpaca simulator); closing the tab unsubscribes it")
   void watchSymbol() {
     DashboardPage other = DashboardPage.open(driver, demo.url());
