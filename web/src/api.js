@@ -15,8 +15,8 @@ export class ApiError extends Error {
 
 /**
  * The REST API, for what the event bus does not carry: the kinds' schemas and the listeners'
- * definitions. Every call answers `{status, body}` (body: the parsed JSON, or null); only a call
- * that got no answer at all rejects, with an ApiError.
+ * definitions. Every call answers `{status, body}` (body: the parsed JSON, or null when it is not
+ * JSON); a call that got no whole answer rejects, with an ApiError.
  */
 export async function apiRequest(method, path, { body, token, fetchImpl = globalThis.fetch, timeout = API_TIMEOUT_MS } = {}) {
   const headers = { Accept: 'application/json' };
@@ -39,9 +39,17 @@ export async function apiRequest(method, path, { body, token, fetchImpl = global
     if (controller.signal.aborted) throw new ApiError(`no answer within ${timeout / 1000} s`, 'TIMEOUT');
     throw new ApiError(`could not reach the server (${err.message || err})`, 'DISCONNECTED');
   }
-  // The status says the server answered; a body cut short (or later than the timeout) reads as none.
-  const text = await response.text().catch(() => '');
-  clearTimeout(timer);
+  // An answer cut short (or whose body came later than the timeout) is no answer: its body would be
+  // read as a refusal, and what the server did is unknown.
+  let text;
+  try {
+    text = await response.text();
+  } catch (err) {
+    throw new ApiError(`the answer (HTTP ${response.status}) was cut short${controller.signal.aborted ? ` after ${timeout / 1000} s` : ''}`,
+      controller.signal.aborted ? 'TIMEOUT' : 'DISCONNECTED');
+  } finally {
+    clearTimeout(timer);
+  }
   let parsed = null;
   if (text) {
     try {

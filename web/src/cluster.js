@@ -16,6 +16,8 @@ export class ClusterWatch {
     this.again = false;
     this.timer = null;
     this.running = false;
+    /** Raised by stop(): a read still under way then is of the server the page lost, and is dropped. */
+    this.round = 0;
   }
 
   /** The page is connected (again): read now, and keep reading while clustered. */
@@ -24,11 +26,18 @@ export class ClusterWatch {
     return this.refresh();
   }
 
-  /** The page lost its server: no reading until it is back (the facts shown are then the last known). */
+  /**
+   * The page lost its server: no reading until it is back (the facts shown are then the last known).
+   * A read under way is dropped, not waited for: on a dead path it would hold the next connect's read
+   * back until it timed out, with the old server's facts shown as current meanwhile.
+   */
   stop() {
     this.running = false;
     this.timers.clearTimeout(this.timer);
     this.timer = null;
+    this.round += 1;
+    this.reading = null;
+    this.again = false;
   }
 
   get clustered() {
@@ -44,10 +53,12 @@ export class ClusterWatch {
     }
     this.timers.clearTimeout(this.timer);
     this.timer = null;
-    this.reading = this.read().then(
-      (facts) => { this.facts = facts; this.error = null; },
-      (err) => { this.error = err; },
+    const round = this.round;
+    this.reading = Promise.resolve().then(() => this.read()).then(
+      (facts) => { if (round === this.round) { this.facts = facts; this.error = null; } },
+      (err) => { if (round === this.round) this.error = err; },
     ).then(() => {
+      if (round !== this.round) return undefined;
       this.reading = null;
       this.onFacts(this.facts, this.error);
       if (this.again) {

@@ -23,12 +23,21 @@ test('a call that could not get through is DISCONNECTED, with the browser\'s rea
     (err) => err.failureType === 'DISCONNECTED' && err.message === 'could not reach the server (Failed to fetch)');
 });
 
-test('an answer is the status and the parsed body, whatever the status; one cut short is no body', async () => {
+test('an answer is the status and the parsed body, whatever the status; one cut short is no answer', async () => {
   const answer = (status, text) => () => Promise.resolve({ status, text: () => text });
   assert.deepEqual(await apiRequest('GET', '/api/cluster', { fetchImpl: answer(503, Promise.resolve('{"error":"no"}')) }),
     { status: 503, body: { error: 'no' } });
-  assert.deepEqual(await apiRequest('GET', '/api/cluster', { fetchImpl: answer(200, Promise.reject(new Error('cut'))) }),
+  assert.deepEqual(await apiRequest('GET', '/api/cluster', { fetchImpl: answer(200, Promise.resolve('not json')) }),
     { status: 200, body: null });
+  await assert.rejects(apiRequest('GET', '/api/cluster', { fetchImpl: answer(200, Promise.reject(new TypeError('network error'))) }),
+    (err) => err.failureType === 'DISCONNECTED' && err.message === 'the answer (HTTP 200) was cut short');
+  // Headers in time, the body never: the timeout aborts the read.
+  const headersOnly = (path, { signal }) => Promise.resolve({
+    status: 200,
+    text: () => new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
+  });
+  await assert.rejects(apiRequest('PUT', '/api/listeners/feed', { fetchImpl: headersOnly, timeout: 50 }),
+    (err) => err.failureType === 'TIMEOUT' && err.message === 'the answer (HTTP 200) was cut short after 0.05 s');
 });
 
 test('a Remove whose answer was lost is not confirmed on the card, not failed: the server may have removed it', async () => {

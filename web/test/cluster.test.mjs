@@ -149,3 +149,24 @@ test('the counters line names every count of /api/cluster, the mended event-bus 
     'On node-b: 2 leases held · 1 takeovers · 0 stopped for a late renewal · 5 stale messages dropped · 3 stale event-bus routes mended');
   assert.match(clusterCounters({ ...facts, routes_mended: undefined }), /0 stale event-bus routes mended$/, 'an older node without the count');
 });
+
+test('a read still under way when the page loses its server is dropped: the next connect reads at once, and the late answer is not taken', async () => {
+  const timers = manualTimers();
+  const pending = [];
+  const heard = [];
+  const watch = new ClusterWatch(() => new Promise((resolve) => pending.push(resolve)), (f) => heard.push(f && f.node), { timers });
+  watch.start();
+  await Promise.resolve();
+  assert.equal(pending.length, 1, 'reading the lost server, on a dead path');
+  watch.stop();
+  watch.start();
+  await Promise.resolve();
+  assert.equal(pending.length, 2, 'the new connect reads at once, without waiting for the old read');
+  pending[1]({ ...facts, node: 'node-c' });
+  await watch.reading;
+  assert.equal(watch.facts.node, 'node-c');
+  pending[0]({ ...facts, node: 'node-a' });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(watch.facts.node, 'node-c', 'the lost server\'s late answer is dropped');
+  assert.deepEqual(heard, ['node-c']);
+});
