@@ -198,6 +198,8 @@ function refreshAll() {
       panel.attach(conn);
     }
     panel.update({ open: synced, status: store.get(name), hasToken: token.present });
+    // Disconnected or resyncing, what a panel shows is the last known, as on the cards.
+    panel.el.classList.toggle('is-stale', !synced);
   }
   ui.listeners.dataset.synced = String(synced);
   ui.listeners.dataset.view = store.view || ''; // the status stream followed: which node's (or process's)

@@ -7,7 +7,7 @@ import { MarketPanel } from '../src/panels/market-panel.js';
 import { openConnection } from './fake-bus.mjs';
 import { BusError } from '../src/connection.js';
 import { lifecycleEvent } from '../src/panels/activity-log.js';
-import { flagMap } from '../src/panels/activity-panel.js';
+import { ActivityPanel, flagMap } from '../src/panels/activity-panel.js';
 
 test('buttons follow the server state only', () => {
   assert.deepEqual([...allowedActions({ is_active: true, state: 'CONNECTED' })].sort(), ['restart', 'stop']);
@@ -100,4 +100,46 @@ test('a symbol added while the page resyncs is registered once, so Remove ends i
   assert.equal(socket().handlerCount(trades('MSFT')), 0);
   assert.equal(socket().registeredUpstream(trades('MSFT')), false, 'the server was told unregister');
   assert.equal(socket().registeredUpstream(trades('AAPL')), true);
+});
+
+test('activity: a snapshot that got no answer after a reconnect forgets the old server\'s seq, so the new server\'s pushes apply, and is asked again', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { conn, socket, reconnect } = openConnection();
+  const panel = new ActivityPanel();
+  panel.attach(conn);
+  socket().requests[0].callback(null, { body: { seq: 500, channels: [{ channel: 'ai', flags: { thinking: false } }] } });
+  await Promise.resolve();
+  assert.equal(panel.seq, 500);
+
+  reconnect(); // the server restarted: its seq starts over
+  panel.attach(conn);
+  const first = socket().requests.length;
+  socket().requests[first - 1].callback({ failureType: 'TIMEOUT', message: 'no reply within 5 s' });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.match(panel.note.textContent, /no snapshot from the server \(no reply within 5 s\); asking again in 5 s/);
+  panel.push({ channel: 'ai', flag: 'thinking', value: true, seq: 1, reason: 'set' });
+  assert.equal(panel.channels.get('ai').flags.thinking, true, 'the new server\'s first push is applied');
+
+  t.mock.timers.tick(5000);
+  assert.equal(socket().requests.length, first + 1, 'the snapshot is asked again');
+  assert.equal(socket().requests.at(-1).address, 'switchboard.activity.snapshot');
+});
+
+test('Home Assistant: a read of the states that failed after a reconnect is said at once and asked again, and its answer replaces the table', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { conn, socket } = openConnection();
+  const panel = new HomeAssistantPanel('home', { call: () => Promise.resolve() });
+  panel.update({ open: true, status: null, hasToken: true });
+  panel.attach(conn);
+  const states = () => socket().requests.filter((r) => r.address === 'homeassistant.home.states');
+  states()[0].callback({ failureType: 'TIMEOUT', message: 'no reply within 10 s' });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(panel.note.textContent, 'could not read the states (no reply within 10 s): the table may be out of date; asking again in 5 s');
+
+  t.mock.timers.tick(5000);
+  assert.equal(states().length, 2, 'asked again');
+  states()[1].callback(null, { body: { states: [{ entity_id: 'light.kitchen', state: 'off', attributes: {} }] } });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(panel.note.textContent, '');
+  assert.deepEqual([...panel.entities.keys()], ['light.kitchen']);
 });

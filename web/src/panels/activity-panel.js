@@ -8,6 +8,9 @@ export function flagMap(flags) {
     typeof v === 'object' && v !== null ? Boolean(v.set ?? v.value ?? true) : Boolean(v)]));
 }
 
+/** How long after a snapshot that got no answer it is asked again. */
+const SNAPSHOT_RETRY_MS = 5000;
+
 /**
  * Activity channels (AI and job phases: thinking, extraction, summary...): each channel's flags,
  * live, with the last change and its reason (set, cleared, or stale when the server cleared a
@@ -26,6 +29,7 @@ export class ActivityPanel {
   /** The socket is (re)open: listen first, then take the snapshot; pushes that came meanwhile apply on top of it. */
   attach(conn) {
     this.conn = conn;
+    this.attached = (this.attached || 0) + 1;
     this.held = [];
     conn.register('switchboard.activity', (p) => this.push(p));
     this.requestSnapshot();
@@ -33,6 +37,7 @@ export class ActivityPanel {
 
   requestSnapshot() {
     this.held = this.held || [];
+    const attached = this.attached;
     this.conn.request('switchboard.activity.snapshot', {}, { timeout: 5000 })
       .then((snapshot) => {
         setText(this.note, '');
@@ -49,7 +54,18 @@ export class ActivityPanel {
           }
         }
       })
-      .catch((err) => setText(this.note, `activity channels are not available from this server (${err.message})`))
+      .catch((err) => {
+        // The seq counts per server process: one kept from the server before a restart would drop the new one's pushes.
+        this.seq = null;
+        if (err.failureType !== 'TIMEOUT') {
+          setText(this.note, `activity channels are not available from this server (${err.message})`);
+          return;
+        }
+        setText(this.note, `activity channels: no snapshot from the server (${err.message}); asking again in 5 s`);
+        setTimeout(() => {
+          if (this.attached === attached && this.conn.open && this.held === null) this.requestSnapshot();
+        }, SNAPSHOT_RETRY_MS);
+      })
       .finally(() => {
         const held = (this.held || []).sort((a, b) => a.seq - b.seq);
         this.held = null;

@@ -2,6 +2,8 @@ import { h, setText, count, clock } from '../dom.js';
 import { failureOutcome } from '../outcome.js';
 
 const TOGGLED = new Set(['light', 'switch']);
+/** How long after a read of the states that failed it is asked again. */
+const STATES_RETRY_MS = 5000;
 
 /**
  * A Home Assistant listener: its entities with their live state (filterable), its counters from the
@@ -42,17 +44,38 @@ export class HomeAssistantPanel {
       conn.register(`homeassistant.${this.name}.event.state_changed`, onEvent),
       conn.register(`homeassistant.${this.name}.snapshot`, (envelope) => this.replaceAll(envelope.data.states || [])),
     ];
-    conn.request(`homeassistant.${this.name}.states`, {}, { timeout: 10000 })
+    this.attached = (this.attached || 0) + 1;
+    this.readStates();
+  }
+
+  /**
+   * Every state, replacing the table. One that fails is asked again: until then the table holds the
+   * states from before the reconnect, which the note says.
+   */
+  readStates() {
+    const attached = this.attached;
+    this.held = this.held || [];
+    this.conn.request(`homeassistant.${this.name}.states`, {}, { timeout: 10000 })
       .then((reply) => {
         this.statesError = null;
         this.replaceAll(reply.states || []);
       })
-      .catch((err) => { this.statesError = `could not read the states: ${err.message}`; })
+      .catch((err) => {
+        this.statesError = `could not read the states (${err.message}): the table may be out of date; asking again in 5 s`;
+        setTimeout(() => {
+          if (this.attached === attached && this.conn.open) this.readStates();
+        }, STATES_RETRY_MS);
+      })
       .finally(() => {
         const held = this.held || [];
         this.held = null;
         held.forEach((d) => this.change(d.entity_id, d.new_state));
+        this.showNote();
       });
+  }
+
+  showNote() {
+    setText(this.note, this.statesError || (this.hasToken ? '' : 'Toggling needs the control token (top right).'));
   }
 
   /** The listener is gone: stop listening. */
@@ -168,7 +191,7 @@ export class HomeAssistantPanel {
       ].filter(Boolean).join(' · '));
       this.stats.dataset.subscribed = String(Boolean(status.subscribed));
     }
-    setText(this.note, this.statesError || (hasToken ? '' : 'Toggling needs the control token (top right).'));
+    this.showNote();
     this.rows.forEach((row) => this.renderRow(row));
   }
 }

@@ -112,6 +112,8 @@ class DashboardBrowserTest {
     assertFalse(page.enabled("feed", "edit"), "no edit from a remembered state");
     assertFalse(page.enabled("feed", "remove"), "no removal from a remembered state");
     assertTrue(page.exists("[data-listener=\"feed\"].is-stale"), "the card says it shows the last known state");
+    assertTrue(page.exists("[data-feed=\"feed\"].is-stale") && page.exists("[data-homeassistant=\"home\"].is-stale")
+        && page.exists("[data-market=\"market\"].is-stale"), "so do the panels");
 
     // Another start with another state: a fresh data folder and feed not started automatically.
     demo.startServer(demo.config(dataDir.resolve("b"), false));
