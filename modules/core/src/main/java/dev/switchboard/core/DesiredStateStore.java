@@ -30,21 +30,30 @@ public final class DesiredStateStore {
     return file.read()
         .map(buffer -> {
           if (buffer != null) {
-            JsonObject listeners;
+            Object listeners;
             try {
-              listeners = buffer.toJsonObject().getJsonObject("listeners", new JsonObject());
+              listeners = buffer.toJsonObject().getValue("listeners", new JsonObject());
             } catch (RuntimeException e) {
               throw new IllegalStateException("state file " + file.path() + " is not valid JSON: " + e.getMessage(), e);
             }
-            try {
-              listeners.forEach(e -> active.put(e.getKey(), ((JsonObject) e.getValue()).getBoolean("active", false)));
-            } catch (ClassCastException e) {
-              throw new IllegalStateException("state file " + file.path() + " has a listener entry that is not {\"active\": true|false}; "
-                  + "fix it, or delete it to start every listener as its autoStart says", e);
+            if (!(listeners instanceof JsonObject entries)) {
+              throw notAnEntry("\"listeners\" is not an object");
             }
+            // Every entry must say which: one without its flag taken as a stop would keep a listener stopped in silence.
+            entries.forEach(e -> {
+              if (!(e.getValue() instanceof JsonObject entry) || !(entry.getValue("active") instanceof Boolean isActive)) {
+                throw notAnEntry("the entry of " + e.getKey() + " is not {\"active\": true|false}");
+              }
+              active.put(e.getKey(), isActive);
+            });
           }
           return Map.copyOf(active);
         });
+  }
+
+  private IllegalStateException notAnEntry(String what) {
+    return new IllegalStateException("state file " + file.path() + ": " + what
+        + "; fix it, or delete it to start every listener as its autoStart says");
   }
 
   /** Records a listener's desired state; writes are serialized, the last one wins. */

@@ -115,6 +115,15 @@ class FeedPersistenceFailureTest {
     assertNotNull(wrongType, "refused to start");
     assertTrue(wrongType.getMessage().contains(dataDir.resolve("listeners.json").toString())
         && wrongType.getMessage().contains("delete it"), wrongType.getMessage());
+    // An entry without its flag is no stop either: taken as one, the listener would stay stopped in silence.
+    for (String entries : List.of("{\"feed\": {}}", "{\"feed\": {\"activ\": true}}", "{\"feed\": true}", "[\"feed\"]")) {
+      Files.writeString(dataDir.resolve("listeners.json"), "{\"listeners\": " + entries + "}");
+      Throwable refused = vertx.deployVerticle(Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+          List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())))).transform(ar -> Future.succeededFuture(ar.cause())).await();
+      assertNotNull(refused, entries + " refused to start");
+      assertTrue(refused.getMessage().contains(dataDir.resolve("listeners.json").toString())
+          && refused.getMessage().contains("delete it"), refused.getMessage());
+    }
 
     Files.delete(dataDir.resolve("listeners.json"));
     Files.writeString(dataDir.resolve("definitions.json"), "{\"listeners\": {\"feed\": {\"vers");
