@@ -142,4 +142,12 @@ test('Home Assistant: a read of the states that failed after a reconnect is said
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(panel.note.textContent, '');
   assert.deepEqual([...panel.entities.keys()], ['light.kitchen']);
+
+  // A panel whose listener was removed stops asking.
+  panel.readStates();
+  states()[2].callback({ failureType: 'NO_HANDLERS', message: 'no handlers' });
+  await new Promise((resolve) => setImmediate(resolve));
+  panel.detach();
+  t.mock.timers.tick(5000);
+  assert.equal(states().length, 3, 'not asked again once detached');
 });

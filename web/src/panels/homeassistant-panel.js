@@ -78,8 +78,9 @@ export class HomeAssistantPanel {
     setText(this.note, this.statesError || (this.hasToken ? '' : 'Toggling needs the control token (top right).'));
   }
 
-  /** The listener is gone: stop listening. */
+  /** The listener is gone: stop listening (and asking for its states). */
   detach() {
+    this.attached = (this.attached || 0) + 1;
     for (const registration of this.registrations || []) if (this.conn) this.conn.unregister(registration);
     this.registrations = [];
   }
