@@ -109,3 +109,40 @@ test('a save whose answer was lost says it may have been saved; a check that got
   assert.equal(calls.at(-1), 'POST /api/kinds/upstream/validate');
   assert.equal(editor.formError.textContent, 'could not reach the server (Failed to fetch)');
 });
+
+test('a save whose answer was lost but which went through is told apart from another change by the stored content', async () => {
+  const lost = Object.assign(new Error('no answer within 10 s'), { failureType: 'TIMEOUT' });
+  let sent;
+  const mine = () => ({ status: 200, body: { name: 'feed', version: 3, definition: { ...sent } } });
+  const { editor, calls, note } = await editingFeed({ status: 200, body: stored(2) }, lost);
+  const request = editor.request;
+  editor.request = async (method, path, options) => {
+    if (method === 'PUT') sent = options.body;
+    return request(method, path, options);
+  };
+  await editor.submit();
+  assert.equal(editor.formError.textContent, 'saving not confirmed: no answer within 10 s (it may have been done)');
+
+  // Its own save, pushed as version 3: the form reads it back, and the stored content is what it sent.
+  editor.request = async (method, path) => { calls.push(`${method} ${path}`); return mine(); };
+  editor.definitionChanged({ name: 'feed', action: 'defined', version: 3 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(calls.at(-1), 'GET /api/listeners/feed/config');
+  assert.equal(note().dataset.note, 'saved');
+  assert.equal(note().textContent, 'feed: the save went through after all (version 3); the form shows what is stored.');
+  assert.equal(editor.formError.textContent, '');
+  assert.equal(editor.version, 3);
+
+  // Once confirmed, a later version is someone else's change again.
+  editor.definitionChanged({ name: 'feed', action: 'defined', version: 4 });
+  assert.equal(note().textContent, 'feed was changed meanwhile (version 4): saving replaces that change.');
+});
+
+test('after a lost save, another content at the new version is still a change made elsewhere', async () => {
+  const lost = Object.assign(new Error('no answer within 10 s'), { failureType: 'TIMEOUT' });
+  const { editor, note } = await editingFeed({ status: 200, body: stored(2) }, lost, { status: 200, body: stored(3, 'ws://other.test/feed') });
+  await editor.submit();
+  editor.definitionChanged({ name: 'feed', action: 'defined', version: 3 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(note().textContent, 'feed was changed meanwhile (version 3): saving replaces that change.');
+});

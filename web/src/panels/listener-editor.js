@@ -1,6 +1,6 @@
 import { h, setText } from '../dom.js';
 import { apiRequest, failureMessage, listenerPath } from '../api.js';
-import { failureOutcome } from '../outcome.js';
+import { failureOutcome, unconfirmed } from '../outcome.js';
 import {
   formFields, formPaths, initialValue, buildDefinition, placeErrors, placeholderFor, valueAt,
 } from '../listener-form.js';
@@ -90,6 +90,8 @@ export class ListenerEditor {
     this.name = name;
     this.stored = null;
     this.version = null;
+    /** A save of this form whose answer was lost: what it sent, until the stored definition says whether it went through. */
+    this.unconfirmedSave = null;
     this.busy = false;
     this.el.hidden = false;
     this.el.dataset.mode = mode;
@@ -331,6 +333,7 @@ export class ListenerEditor {
         this.setBusy(false, '');
         // A save whose answer was lost may have been saved all the same; a check changes nothing.
         this.showErrors([], [method === 'PUT' ? `saving ${failureOutcome(err).text}` : err.message]);
+        if (method === 'PUT' && unconfirmed(err)) this.unconfirmedSave = options.body;
       }
       return null;
     }
@@ -425,7 +428,11 @@ export class ListenerEditor {
   definitionChanged(change) {
     if (!change || !this.editing(change.name)) return;
     if (change.action === 'removed') this.noteRemoved();
-    else if (typeof change.version === 'number' && this.version !== null && change.version !== this.version) this.noteChanged(change.version);
+    else if (typeof change.version === 'number' && this.version !== null && change.version !== this.version) {
+      // Perhaps this form's own save, whose answer was lost: only the stored content can tell.
+      if (this.unconfirmedSave) this.recheck();
+      else this.noteChanged(change.version);
+    }
   }
 
   /** The listener went (its status says so): the same note, for servers that do not publish definitions. */
@@ -456,6 +463,14 @@ export class ListenerEditor {
 
   /** The definition as stored now against the one the form was filled from. */
   compareStored({ version, definition }) {
+    if (this.unconfirmedSave && sameJson(definition, this.unconfirmedSave)) {
+      this.unconfirmedSave = null;
+      this.version = version ?? null;
+      this.stored = definition;
+      this.clearErrors();
+      this.note('saved', `${this.name}: the save went through after all (version ${version}); the form shows what is stored.`);
+      return;
+    }
     // The same version with another content: removed and made again up to the same version.
     const changed = (version ?? null) !== this.version || JSON.stringify(definition) !== JSON.stringify(this.stored);
     if (changed) this.noteChanged(version);
@@ -475,11 +490,19 @@ export class ListenerEditor {
     this.note('unchecked', `could not check whether ${this.name} changed while the page was away (${reason}): saving replaces any change made meanwhile.`);
   }
 
-  /** The form's note on its listener, and which (`data-note`: removed, changed, unchecked), for the browser tests. */
+  /** The form's note on its listener, and which (`data-note`: removed, changed, unchecked, saved), for the browser tests. */
   note(kind, text) {
     this.formNote.dataset.note = kind;
     setText(this.formNote, text);
   }
+}
+
+/** Whether two JSON values are equal, whatever the order of their keys. */
+function sameJson(a, b) {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
 }
 
 function slotId(slot, path) {
