@@ -111,6 +111,32 @@ final class ClusterProcesses implements AutoCloseable {
     return processes[i];
   }
 
+  /**
+   * Node {@code i}'s threads now ({@code jcmd Thread.print}), kept whole in the work directory; answers
+   * the Hazelcast I/O and priority threads' names, states and top frames, for a failure message. Meant
+   * for a moment that cannot be caught later: the stall it looks for ends when a member gives up.
+   */
+  String hazelcastThreads(int i, String when) {
+    try {
+      Process jcmd = new ProcessBuilder("jcmd", Long.toString(processes[i].pid()), "Thread.print").redirectErrorStream(true).start();
+      String dump = new String(jcmd.getInputStream().readAllBytes());
+      jcmd.waitFor(10, TimeUnit.SECONDS);
+      Files.writeString(dir.resolve(name(i) + "-threads-" + when + ".txt"), dump);
+      StringBuilder summary = new StringBuilder();
+      for (String thread : dump.split("\n\n")) {
+        if (thread.contains("IO.thread") || thread.contains("priority-generic-operation")) {
+          thread.lines().limit(5).forEach(line -> summary.append("\n    ").append(line.strip()));
+        }
+      }
+      return "\n  " + name(i) + " threads " + when + ":" + summary;
+    } catch (IOException e) {
+      return "\n  " + name(i) + " threads " + when + ": jcmd failed: " + e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
   boolean running(int i) {
     return processes[i] != null && processes[i].isAlive();
   }
