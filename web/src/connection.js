@@ -1,5 +1,6 @@
 import EventBus from '@vertx/eventbus-bridge-client.js';
 import { backoffDelay } from './backoff.js';
+import { apiRequest } from './api.js';
 
 /** SockJS's transports the page may use, in order of preference. */
 const TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling'];
@@ -42,13 +43,7 @@ const POOL_SIZE = 6;
 export function clearDeadSockets(url, timeout, fetchImpl = globalThis.fetch) {
   const probes = [];
   for (let i = 0; i < POOL_SIZE; i++) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeout);
-    probes.push(Promise.resolve()
-      .then(() => fetchImpl(`${url}/info?probe=${i}`, { cache: 'no-store', credentials: 'same-origin', signal: controller.signal }))
-      .then((response) => response.text())
-      .catch(() => {})
-      .finally(() => clearTimeout(timer)));
+    probes.push(apiRequest('GET', `${url}/info?probe=${i}`, { timeout, fetchImpl }).catch(() => {}));
   }
   return Promise.all(probes).then(() => {});
 }

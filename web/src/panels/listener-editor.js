@@ -472,7 +472,7 @@ export class ListenerEditor {
       return;
     }
     // The same version with another content: removed and made again up to the same version.
-    const changed = (version ?? null) !== this.version || JSON.stringify(definition) !== JSON.stringify(this.stored);
+    const changed = (version ?? null) !== this.version || !sameJson(definition, this.stored);
     if (changed) this.noteChanged(version);
     else if (this.formNote.dataset.note === 'unchecked') this.note('', ''); // an earlier check failed; this one says nothing changed
   }
