@@ -3,6 +3,7 @@ package dev.switchboard.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import io.vertx.core.Future;
@@ -46,10 +47,17 @@ public final class ClusteredVertx {
     Config config = ConfigUtil.loadConfig();
     config.setClusterName(settings.name());
     config.setInstanceName("switchboard-" + settings.node() + "-" + System.nanoTime());
-    config.getNetworkConfig().setPort(settings.port()).setPortAutoIncrement(false);
-    config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(settings.host());
-    config.getNetworkConfig().setPublicAddress(settings.host() + ":" + settings.port());
-    JoinConfig join = config.getNetworkConfig().getJoin();
+    // The advanced network's member endpoint, not the default network: the default one serves members
+    // and clients on one port through Hazelcast's unified protocol encoder, which, on a connection to a
+    // peer that accepts but never answers (a frozen process), re-queues its write task for ever and so
+    // starves every other connection on that I/O thread (Hazelcast issue #26473; docs/cluster.md).
+    // The member endpoint's encoder waits for the answer instead.
+    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig()
+        .setPort(settings.port()).setPortAutoIncrement(false)
+        .setPublicAddress(settings.host() + ":" + settings.port());
+    member.getInterfaces().setEnabled(true).addInterface(settings.host());
+    config.getAdvancedNetworkConfig().setEnabled(true).setMemberEndpointConfig(member);
+    JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(settings.members());

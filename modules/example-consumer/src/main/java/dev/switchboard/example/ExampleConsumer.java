@@ -2,6 +2,7 @@ package dev.switchboard.example;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -94,10 +95,14 @@ public final class ExampleConsumer {
     config.setClusterName(options.cluster());
     config.setLiteMember(true);
     config.setInstanceName("example-consumer-" + ProcessHandle.current().pid());
-    config.getNetworkConfig().setPort(options.port()).setPortAutoIncrement(false);
-    config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(options.host());
-    config.getNetworkConfig().setPublicAddress(options.host() + ":" + options.port());
-    JoinConfig join = config.getNetworkConfig().getJoin();
+    // The advanced network's member endpoint, as the nodes use: Hazelcast's default network spins an
+    // I/O thread on a connection to a frozen node (Hazelcast issue #26473, docs/cluster.md).
+    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig()
+        .setPort(options.port()).setPortAutoIncrement(false)
+        .setPublicAddress(options.host() + ":" + options.port());
+    member.getInterfaces().setEnabled(true).addInterface(options.host());
+    config.getAdvancedNetworkConfig().setEnabled(true).setMemberEndpointConfig(member);
+    JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(options.members());
