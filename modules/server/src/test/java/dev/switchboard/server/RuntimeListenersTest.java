@@ -364,6 +364,7 @@ class RuntimeListenersTest {
     assertEquals("unchanged", outcomes.getString("from-file"));
     assertEquals("created", outcomes.getString("also-from-file"));
     assertEquals("removed", outcomes.getString("at-runtime"));
+    assertEquals(List.of("also-from-file", "at-runtime", "from-file"), List.copyOf(outcomes.fieldNames()), "by name, every time");
     Await.until(WAIT, "the file's listeners run", () -> "CONNECTED".equals(state("also-from-file")));
     assertEquals("ABSENT", state("at-runtime"));
 

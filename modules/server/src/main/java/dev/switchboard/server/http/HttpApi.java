@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -275,7 +276,7 @@ public class HttpApi extends VerticleBase {
 
   private void reload(RoutingContext ctx) {
     audited(ctx, "reload", "*", reload.get())
-        .onSuccess(outcomes -> json(ctx, 200, new JsonObject().put("status", "reloaded").put("listeners", new JsonObject(Map.copyOf(outcomes)))))
+        .onSuccess(outcomes -> json(ctx, 200, new JsonObject().put("status", "reloaded").put("listeners", new JsonObject(new TreeMap<>(outcomes)))))
         .onFailure(err -> failure(ctx, err));
   }
 
