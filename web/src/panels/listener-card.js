@@ -121,6 +121,7 @@ export class ListenerCard {
     this.el.classList.toggle('is-silent', s.stale === true && s.state === 'CONNECTED');
     const shown = errorLine(s, clock);
     setText(f.error, shown.text);
+    f.error.title = shown.text; // the line is cut to one line; the whole error is here
     f.error.classList.toggle('past', shown.past);
     f.error.dataset.past = String(shown.past);
     setText(f.rate, `${count(s.rate_1m)} msg in the last minute`);

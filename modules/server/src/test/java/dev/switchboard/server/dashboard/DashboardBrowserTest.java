@@ -29,6 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @ExtendWith(VertxExtension.class)
 class DashboardBrowserTest {
+  /** Where the market's Watch button is on the page: what a click aimed at it needs to stay put. */
+  private static final String TOP_OF_WATCH =
+      "return document.querySelector('[data-market=\"market\"] [data-action=\"watch\"]').getBoundingClientRect().top + window.scrollY;";
   @TempDir
   Path dataDir;
   private LiveDemo demo;
@@ -186,12 +189,40 @@ class DashboardBrowserTest {
   void controlsStayPutWhileMessagesArrive() {
     DashboardPage page = DashboardPage.open(driver, demo.url());
     String messages = "[data-feed=\"feed\"] [data-field=\"messages\"] li";
-    String topOfWatch = "return document.querySelector('[data-market=\"market\"] [data-action=\"watch\"]').getBoundingClientRect().top + window.scrollY;";
     long before = page.texts(messages).size();
     assertTrue(before <= 30, "the feed's list must have room to grow for this test to mean anything: " + before + " messages");
-    double top = ((Number) page.js(topOfWatch)).doubleValue();
+    double top = ((Number) page.js(TOP_OF_WATCH)).doubleValue();
     page.waitFor("ten more feed messages", () -> page.texts(messages).size() >= before + 10);
-    assertEquals(top, ((Number) page.js(topOfWatch)).doubleValue(), "the market's Watch button moved while feed messages arrived");
+    assertEquals(top, ((Number) page.js(TOP_OF_WATCH)).doubleValue(), "the market's Watch button moved while feed messages arrived");
+  }
+
+  @Test
+  @DisplayName("a listener's error and retry lines come and go without changing its card's height or moving the panels below")
+  void cardKeepsItsHeightThroughAnOutage() {
+    DashboardPage page = DashboardPage.open(driver, demo.url());
+    String card = DashboardPage.card("feed");
+    String error = card + " [data-field=\"error\"]";
+    page.waitFor("the feed card shows it connected, with no error", () -> "CONNECTED".equals(page.state("feed")) && page.text(error).isEmpty());
+    double cardHeight = cardHeight(page, card);
+    double watchTop = ((Number) page.js(TOP_OF_WATCH)).doubleValue();
+
+    demo.feed.refuse(true).await();
+    demo.feed.dropAll().await();
+    page.waitFor("the feed card shows its last error while it retries", () -> page.text(error).startsWith("last error"));
+    assertEquals(cardHeight, cardHeight(page, card), "the card's height with its last error: " + page.text(error));
+    assertEquals(watchTop, ((Number) page.js(TOP_OF_WATCH)).doubleValue(), "the market's Watch button moved when the error showed");
+    String full = page.attribute(error, "title");
+    assertTrue(full != null && full.equals(page.text(error)), "the whole error is in the line's title: " + full);
+
+    demo.feed.refuse(false).await();
+    page.waitFor("connected again, the error said as earlier", () -> "CONNECTED".equals(page.state("feed"))
+        && page.text(error).startsWith("earlier error"));
+    assertEquals(cardHeight, cardHeight(page, card), "the card's height once connected again");
+    assertEquals(watchTop, ((Number) page.js(TOP_OF_WATCH)).doubleValue(), "the market's Watch button moved after the reconnect");
+  }
+
+  private static double cardHeight(DashboardPage page, String card) {
+    return ((Number) page.js("return document.querySelector(arguments[0]).getBoundingClientRect().height;", card)).doubleValue();
   }
 
   @Test
