@@ -24,6 +24,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -121,7 +122,8 @@ class MainProcessTest {
       Await.until(Duration.ofSeconds(30), "logging being set up", () -> said.stream().anyMatch(line -> line.contains(logging)));
       assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start().waitFor());
       Await.until(Duration.ofSeconds(30), "the reload after the start", () -> said.stream().anyMatch(line -> line.contains("reload by SIGHUP")),
-          () -> process.isAlive() ? "alive" : "ended with " + process.exitValue());
+          () -> (process.isAlive() ? "alive" : "ended with " + process.exitValue()) + "; it said, besides loading classes:\n  "
+              + said.stream().filter(line -> !line.contains("[class,load]")).collect(Collectors.joining("\n  ")));
       assertTrue(process.isAlive());
       process.destroy();
       assertTrue(process.waitFor(30, TimeUnit.SECONDS));
