@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +37,16 @@ class MainProcessTest {
   Path dir;
 
   private Process launch(Path config, String... jvmOptions) throws IOException {
+    return launch(config, false, jvmOptions);
+  }
+
+  /**
+   * {@code sighupDefault}: the child gets SIGHUP's default action back (coreutils' env), for a test that
+   * needs SIGHUP handled even when this JVM runs under nohup, whose ignored SIGHUP a child inherits.
+   */
+  private Process launch(Path config, boolean sighupDefault, String... jvmOptions) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new java.util.ArrayList<>(List.of(java));
+    List<String> command = new java.util.ArrayList<>(sighupDefault ? List.of("env", "--default-signal=HUP", java) : List.of(java));
     command.addAll(List.of(jvmOptions));
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.switchboard.server.Main", config.toString()));
     ProcessBuilder builder = new ProcessBuilder(command);
@@ -96,6 +105,19 @@ class MainProcessTest {
         "http.controlToken: is the public demo token");
   }
 
+  /** The stacks of the process's threads whose header line holds one of {@code names}: where a start is stuck. */
+  private static String threads(Process process, String... names) {
+    try {
+      Process jcmd = new ProcessBuilder("jcmd", Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+      String dump = new String(jcmd.getInputStream().readAllBytes());
+      return Arrays.stream(dump.split("\n\n"))
+          .filter(thread -> Arrays.stream(names).anyMatch(name -> thread.lines().findFirst().orElse("").contains(name)))
+          .collect(Collectors.joining("\n\n"));
+    } catch (IOException e) {
+      return "jcmd failed: " + e.getMessage();
+    }
+  }
+
   /** Every line the process writes, kept as it comes (so that its pipes never fill). */
   private static List<String> drain(Process process) {
     List<String> said = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -116,14 +138,15 @@ class MainProcessTest {
     Path file = write(config);
     // The JVM names each class as it loads it: logging's first class is the moment the start is under way.
     String logging = "ch.qos.logback.classic.LoggerContext";
-    Process process = launch(file, "-Xlog:class+load=info:stdout");
+    Process process = launch(file, sighupIgnoredHere(), "-Xlog:class+load=info:stdout");
     try {
       List<String> said = drain(process);
       Await.until(Duration.ofSeconds(30), "logging being set up", () -> said.stream().anyMatch(line -> line.contains(logging)));
       assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start().waitFor());
       Await.until(Duration.ofSeconds(30), "the reload after the start", () -> said.stream().anyMatch(line -> line.contains("reload by SIGHUP")),
           () -> (process.isAlive() ? "alive" : "ended with " + process.exitValue()) + "; it said, besides loading classes:\n  "
-              + said.stream().filter(line -> !line.contains("[class,load]")).collect(Collectors.joining("\n  ")));
+              + said.stream().filter(line -> !line.contains("[class,load]")).collect(Collectors.joining("\n  "))
+              + "\nits main and signal threads:\n" + threads(process, "\"main\"", "SIGHUP"));
       assertTrue(process.isAlive());
       process.destroy();
       assertTrue(process.waitFor(30, TimeUnit.SECONDS));
