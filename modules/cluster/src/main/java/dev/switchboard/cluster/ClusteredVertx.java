@@ -57,6 +57,9 @@ public final class ClusteredVertx {
         .setPublicAddress(settings.host() + ":" + settings.port());
     member.getInterfaces().setEnabled(true).addInterface(settings.host());
     config.getAdvancedNetworkConfig().setEnabled(true).setMemberEndpointConfig(member);
+    // Hazelcast listens on every interface unless told otherwise, whatever the interface above says: a
+    // member port answers anyone who knows the cluster name.
+    config.setProperty("hazelcast.socket.server.bind.any", "false");
     JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);

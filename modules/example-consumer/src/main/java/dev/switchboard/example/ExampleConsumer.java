@@ -102,6 +102,7 @@ public final class ExampleConsumer {
         .setPublicAddress(options.host() + ":" + options.port());
     member.getInterfaces().setEnabled(true).addInterface(options.host());
     config.getAdvancedNetworkConfig().setEnabled(true).setMemberEndpointConfig(member);
+    config.setProperty("hazelcast.socket.server.bind.any", "false"); // listen on that interface only, not on every one
     JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
