@@ -51,10 +51,13 @@ public final class ClusteredVertx {
     // and clients on one port through Hazelcast's unified protocol encoder, which, on a connection to a
     // peer that accepts but never answers (a frozen process), re-queues its write task for ever and so
     // starves every other connection on that I/O thread (Hazelcast issue #26473; docs/cluster.md).
-    // The member endpoint's encoder waits for the answer instead.
-    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig()
-        .setPort(settings.port()).setPortAutoIncrement(false)
-        .setPublicAddress(settings.host() + ":" + settings.port());
+    // The member endpoint's encoder waits for the answer instead. Its socket defaults differ from the
+    // default network's: those are kept (a 10 s connect timeout, not none; address reuse for a restart
+    // on the same port; a normal close, not a reset).
+    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig();
+    member.setPort(settings.port()).setPortAutoIncrement(false).setReuseAddress(true)
+        .setPublicAddress(settings.host() + ":" + settings.port())
+        .setSocketConnectTimeoutSeconds(10).setSocketLingerSeconds(-1);
     member.getInterfaces().setEnabled(true).addInterface(settings.host());
     config.getAdvancedNetworkConfig().setEnabled(true).setMemberEndpointConfig(member);
     // Hazelcast listens on every interface unless told otherwise, whatever the interface above says: a

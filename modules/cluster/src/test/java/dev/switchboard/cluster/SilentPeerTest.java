@@ -19,7 +19,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -108,23 +110,31 @@ class SilentPeerTest {
   /** CPU time the named instances' Hazelcast output threads use over {@code window}. */
   private static long outputThreadCpuMs(Duration window, String... instances) throws InterruptedException {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-    long before = outputThreadCpuNs(threads, instances);
+    assertTrue(threads.isThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled(), "this JVM measures no thread's CPU time");
+    Map<Long, Long> before = outputThreadCpuNs(threads, instances);
+    // One output thread per instance: a measurement of fewer threads (renamed, say) would prove nothing.
+    assertEquals(instances.length, before.size(), "the instances' output threads, by name: " + before.keySet());
     Thread.sleep(window.toMillis()); // the measurement is CPU over a window: nothing to wait for
-    return (outputThreadCpuNs(threads, instances) - before) / 1_000_000;
+    Map<Long, Long> after = outputThreadCpuNs(threads, instances);
+    return before.entrySet().stream().mapToLong(e -> after.getOrDefault(e.getKey(), e.getValue()) - e.getValue()).sum() / 1_000_000;
   }
 
-  private static long outputThreadCpuNs(ThreadMXBean threads, String... instances) {
-    long sum = 0;
+  /** CPU time so far of each of the named instances' output threads, by thread id. */
+  private static Map<Long, Long> outputThreadCpuNs(ThreadMXBean threads, String... instances) {
+    Map<Long, Long> cpu = new HashMap<>();
     for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
       if (info != null && info.getThreadName().contains("IO.thread-out")
           && Arrays.stream(instances).anyMatch(info.getThreadName()::contains)) {
-        sum += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+        cpu.put(info.getThreadId(), threads.getThreadCpuTime(info.getThreadId()));
       }
     }
-    return sum;
+    return cpu;
   }
 
-  /** Accepts every connection and never reads from or writes to it, as a stopped process's kernel does. */
+  /**
+   * Accepts every connection and never reads from or writes to it: what a peer sees of a stopped
+   * process, whose kernel completes the handshake (up to its backlog) and takes the first bytes.
+   */
   private static final class SilentPeer implements AutoCloseable {
     private final ServerSocket server;
     private final List<Socket> held = new CopyOnWriteArrayList<>();

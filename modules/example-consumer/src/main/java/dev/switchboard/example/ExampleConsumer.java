@@ -97,9 +97,11 @@ public final class ExampleConsumer {
     config.setInstanceName("example-consumer-" + ProcessHandle.current().pid());
     // The advanced network's member endpoint, as the nodes use: Hazelcast's default network spins an
     // I/O thread on a connection to a frozen node (Hazelcast issue #26473, docs/cluster.md).
-    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig()
-        .setPort(options.port()).setPortAutoIncrement(false)
-        .setPublicAddress(options.host() + ":" + options.port());
+    // Its socket defaults differ from the default network's; these keep the latter's.
+    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig();
+    member.setPort(options.port()).setPortAutoIncrement(false).setReuseAddress(true)
+        .setPublicAddress(options.host() + ":" + options.port())
+        .setSocketConnectTimeoutSeconds(10).setSocketLingerSeconds(-1);
     member.getInterfaces().setEnabled(true).addInterface(options.host());
     config.getAdvancedNetworkConfig().setEnabled(true).setMemberEndpointConfig(member);
     config.setProperty("hazelcast.socket.server.bind.any", "false"); // listen on that interface only, not on every one

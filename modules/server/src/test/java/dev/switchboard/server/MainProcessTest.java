@@ -108,7 +108,8 @@ class MainProcessTest {
   /** The stacks of the process's threads whose header line holds one of {@code names}: where a start is stuck. */
   private static String threads(Process process, String... names) {
     try {
-      Process jcmd = new ProcessBuilder("jcmd", Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+      String jcmdPath = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+      Process jcmd = new ProcessBuilder(jcmdPath, Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
       String dump = new String(jcmd.getInputStream().readAllBytes());
       return Arrays.stream(dump.split("\n\n"))
           .filter(thread -> Arrays.stream(names).anyMatch(name -> thread.lines().findFirst().orElse("").contains(name)))
@@ -146,7 +147,7 @@ class MainProcessTest {
       Await.until(Duration.ofSeconds(30), "the reload after the start", () -> said.stream().anyMatch(line -> line.contains("reload by SIGHUP")),
           () -> (process.isAlive() ? "alive" : "ended with " + process.exitValue()) + "; it said, besides loading classes:\n  "
               + said.stream().filter(line -> !line.contains("[class,load]")).collect(Collectors.joining("\n  "))
-              + "\nits main and signal threads:\n" + threads(process, "\"main\"", "SIGHUP"));
+              + "\nits main and signal threads:\n" + threads(process, "\"main\"", "\"Signal Dispatcher\"", "SIGHUP handler"));
       assertTrue(process.isAlive());
       process.destroy();
       assertTrue(process.waitFor(30, TimeUnit.SECONDS));

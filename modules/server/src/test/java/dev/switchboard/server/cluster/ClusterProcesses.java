@@ -122,7 +122,7 @@ final class ClusterProcesses implements AutoCloseable {
       String dump = new String(jcmd.getInputStream().readAllBytes());
       jcmd.waitFor(10, TimeUnit.SECONDS);
       Files.writeString(dir.resolve(name(i) + "-threads-" + when + ".txt"), dump);
-      keepSockets(when);
+      keepSockets(i, when);
       StringBuilder summary = new StringBuilder();
       for (String thread : dump.split("\n\n")) {
         if (thread.contains("IO.thread") || thread.contains("priority-generic-operation")) {
@@ -139,10 +139,10 @@ final class ClusterProcesses implements AutoCloseable {
   }
 
   /** The machine's TCP connections with their queues, beside the threads: which peer a stalled one is to. */
-  private void keepSockets(String when) {
+  private void keepSockets(int i, String when) {
     try {
       Process ss = new ProcessBuilder("ss", "-tnpi").redirectErrorStream(true).start();
-      Files.writeString(dir.resolve("sockets-" + when + ".txt"), new String(ss.getInputStream().readAllBytes()));
+      Files.writeString(dir.resolve(name(i) + "-sockets-" + when + ".txt"), new String(ss.getInputStream().readAllBytes()));
     } catch (IOException e) {
       // no ss on this machine: the threads alone must do
     }
