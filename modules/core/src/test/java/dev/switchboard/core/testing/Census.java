@@ -22,6 +22,16 @@ public record Census(int deployments, int consumers, int timers, long sockets, i
         ManagementFactory.getThreadMXBean().getThreadCount());
   }
 
+  /**
+   * Nothing held beyond {@code before}: the same deployments, consumers and timers, and no more sockets
+   * or threads. Those two are counted for the whole JVM, where others may end meanwhile (a pool's idle
+   * thread, compiler threads, the Vert.x of an earlier test shutting down): fewer is no leak.
+   */
+  public boolean nothingMoreThan(Census before) {
+    return deployments == before.deployments && consumers == before.consumers && timers == before.timers
+        && sockets <= before.sockets && threads <= before.threads;
+  }
+
   private static int timers(Vertx vertx) {
     Map<?, ?> timeouts = (Map<?, ?>) field(vertx, "timeouts");
     return timeouts.size();
