@@ -32,10 +32,8 @@ class ClusteredVertxTest {
   void listensOnTheConfiguredHostOnly() throws IOException {
     assumeTrue(System.getProperty("os.name").toLowerCase().contains("linux"), "127.0.0.2 reaches loopback on Linux only");
     int port = FreePorts.take(1)[0];
-    ClusterSettings off = ClusterSettings.OFF;
-    node = ClusteredVertx.start(new ClusterSettings(true, "node-a", "bind-" + UUID.randomUUID().toString().substring(0, 8), "127.0.0.1",
-        port, List.of("127.0.0.1:" + port), "127.0.0.1", 0, off.lease(), off.heartbeat(), off.maxSilence(), off.rebalanceAfter()),
-        new VertxOptions()).await();
+    String name = "bind-" + UUID.randomUUID().toString().substring(0, 8);
+    node = ClusteredVertx.start(LoopbackSettings.of("node-a", name, port, List.of("127.0.0.1:" + port)), new VertxOptions()).await();
     try (Socket configured = new Socket()) {
       configured.connect(new InetSocketAddress("127.0.0.1", port), 2000); // the node is up and listening
     }

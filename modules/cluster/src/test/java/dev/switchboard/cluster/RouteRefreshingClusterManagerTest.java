@@ -34,14 +34,8 @@ class RouteRefreshingClusterManagerTest {
     int[] ports = FreePorts.take(2);
     List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]);
     String name = "routes-" + UUID.randomUUID().toString().substring(0, 8);
-    a = ClusteredVertx.start(settings("node-a", name, ports[0], members), new VertxOptions()).await();
-    b = ClusteredVertx.start(settings("node-b", name, ports[1], members), new VertxOptions()).await();
-  }
-
-  private static ClusterSettings settings(String node, String name, int port, List<String> members) {
-    ClusterSettings off = ClusterSettings.OFF;
-    return new ClusterSettings(true, node, name, "127.0.0.1", port, members, "127.0.0.1", 0, off.lease(), off.heartbeat(),
-        off.maxSilence(), off.rebalanceAfter());
+    a = ClusteredVertx.start(LoopbackSettings.of("node-a", name, ports[0], members), new VertxOptions()).await();
+    b = ClusteredVertx.start(LoopbackSettings.of("node-b", name, ports[1], members), new VertxOptions()).await();
   }
 
   @AfterEach

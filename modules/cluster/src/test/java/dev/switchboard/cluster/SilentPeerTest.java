@@ -87,10 +87,7 @@ class SilentPeerTest {
   }
 
   private ClusteredVertx.Node start(String node, String name, int port, List<String> members) {
-    ClusterSettings off = ClusterSettings.OFF;
-    ClusterSettings settings = new ClusterSettings(true, node, name, "127.0.0.1", port, members, "127.0.0.1", 0, off.lease(),
-        off.heartbeat(), off.maxSilence(), off.rebalanceAfter());
-    ClusteredVertx.Node started = ClusteredVertx.start(settings, new VertxOptions()).await();
+    ClusteredVertx.Node started = ClusteredVertx.start(LoopbackSettings.of(node, name, port, members), new VertxOptions()).await();
     nodes.add(started);
     return started;
   }

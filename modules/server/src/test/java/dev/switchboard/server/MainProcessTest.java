@@ -1,6 +1,7 @@
 package dev.switchboard.server;
 
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.ThreadDump;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
@@ -108,10 +109,7 @@ class MainProcessTest {
   /** The stacks of the process's threads whose header line holds one of {@code names}: where a start is stuck. */
   private static String threads(Process process, String... names) {
     try {
-      String jcmdPath = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-      Process jcmd = new ProcessBuilder(jcmdPath, Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
-      String dump = new String(jcmd.getInputStream().readAllBytes());
-      return Arrays.stream(dump.split("\n\n"))
+      return ThreadDump.threads(ThreadDump.of(process.pid()))
           .filter(thread -> Arrays.stream(names).anyMatch(name -> thread.lines().findFirst().orElse("").contains(name)))
           .collect(Collectors.joining("\n\n"));
     } catch (IOException e) {

@@ -2,6 +2,7 @@ package dev.switchboard.server.cluster;
 
 import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.ThreadDump;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -118,23 +119,15 @@ final class ClusterProcesses implements AutoCloseable {
    */
   String hazelcastThreads(int i, String when) {
     try {
-      Process jcmd = new ProcessBuilder("jcmd", Long.toString(processes[i].pid()), "Thread.print").redirectErrorStream(true).start();
-      String dump = new String(jcmd.getInputStream().readAllBytes());
-      jcmd.waitFor(10, TimeUnit.SECONDS);
+      String dump = ThreadDump.of(processes[i].pid());
       Files.writeString(dir.resolve(name(i) + "-threads-" + when + ".txt"), dump);
       keepSockets(i, when);
       StringBuilder summary = new StringBuilder();
-      for (String thread : dump.split("\n\n")) {
-        if (thread.contains("IO.thread") || thread.contains("priority-generic-operation")) {
-          thread.lines().limit(5).forEach(line -> summary.append("\n    ").append(line.strip()));
-        }
-      }
+      ThreadDump.threads(dump).filter(thread -> thread.contains("IO.thread") || thread.contains("priority-generic-operation"))
+          .forEach(thread -> thread.lines().limit(5).forEach(line -> summary.append("\n    ").append(line.strip())));
       return "\n  " + name(i) + " threads " + when + ":" + summary;
     } catch (IOException e) {
       return "\n  " + name(i) + " threads " + when + ": jcmd failed: " + e.getMessage();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "";
     }
   }
 
