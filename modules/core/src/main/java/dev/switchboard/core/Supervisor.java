@@ -307,7 +307,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   private Future<Void> ownNow(String name, long epoch) {
     ListenerEntry e = entries.get(name);
-    if (e == null || shuttingDown) {
+    // Not when the lease was taken back (disowned) while this waited its turn, nor for an entry it was not given to.
+    if (e == null || shuttingDown || e.leaseEpoch != epoch) {
       return Future.succeededFuture();
     }
     e.owned = true;
@@ -329,11 +330,16 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   public Future<Void> disown(String name, String why) {
     return onLoop(() -> {
       ListenerEntry e = entries.get(name);
-      if (e == null || !e.owned) {
+      if (e == null || (!e.owned && e.leaseEpoch == 0)) {
         return Future.succeededFuture();
       }
+      boolean pending = !e.owned; // owned, but its own() still waits in the queue: it now finds the lease gone
       e.owned = false; // at once, not in the queue: a deploy queued behind this must find it gone
       e.leaseEpoch = 0;
+      if (pending) {
+        LOG.info("[{}] no longer owned here before it ran: {}", name, why);
+        return Future.succeededFuture();
+      }
       LOG.info("[{}] no longer owned here (epoch {}): {}", name, e.epoch, why);
       return enqueue(name, () -> {
         cancelTimers(e);
