@@ -43,6 +43,24 @@ test('a last error is shown as past once the listener is connected again', () =>
 
 const lostAnswer = () => new BusError('the connection was lost before the reply', 'DISCONNECTED', -1);
 
+test('what a state adds (uptime and silence, the retry, why no node runs it) shares one line, with all of it in its title', () => {
+  const card = new ListenerCard('feed', { command: () => {} });
+  const view = { synced: true, hasToken: true, cluster: {} };
+  const line = card.nowLine;
+  for (const key of ['uptime', 'silent', 'retry', 'unassigned']) {
+    assert.equal(card.fields[key].parentNode, line, `${key} is in the state's line`);
+  }
+  const since = new Date(Date.now() - 65_000).toISOString();
+  card.update({ name: 'feed', state: 'CONNECTED', is_active: true, connected_since: since, stale: true }, view);
+  assert.match(line.title, /^up 1m [56]s · silent for longer than staleAfter$/);
+  assert.equal(line.textContent.replace(/\s/g, ''), line.title.replace(/[\s·]/g, ''));
+  card.update({ name: 'feed', state: 'BACKOFF', is_active: true, attempt: 2, next_retry_at: new Date(Date.now() + 3_000).toISOString() }, view);
+  assert.match(line.textContent, /^retry in [23]s \(attempt 2\)$/);
+  card.update({ name: 'feed', state: 'UNASSIGNED', is_active: true, epoch: 3, unassigned_reason: 'node-a stopped it: handing over' }, view);
+  assert.equal(line.textContent, 'between owners: node-a stopped it: handing over');
+  assert.equal(line.title, line.textContent);
+});
+
 test('a command whose answer was lost with the socket is not confirmed, not failed: the server may have done it', async () => {
   const card = new ListenerCard('feed', { command: () => Promise.reject(lostAnswer()) });
   card.update({ name: 'feed', state: 'CONNECTED', is_active: true }, { synced: true, hasToken: true, cluster: {} });

@@ -82,9 +82,10 @@ export class ListenerCard {
         field('state', 'span', { class: 'badge' })),
       h('p', { class: 'line' }, 'wanted ', field('desired', 'b'), ' · actual ', field('actual', 'b'), field('stale', 'em', { class: 'stale' })),
       field('owner', 'p', { class: 'line owner' }),
-      field('unassigned', 'p', { class: 'unassigned' }),
-      h('p', { class: 'line' }, field('uptime'), field('retry', 'span', { class: 'retry' })),
-      field('silent', 'p', { class: 'silent' }),
+      // One line for what the state adds (uptime and silence, the retry, why no node runs it): they never
+      // need two lines at once, so the card keeps its height whatever the state.
+      (this.nowLine = h('p', { class: 'line now' }, field('uptime'), field('silent', 'span', { class: 'silent' }),
+        field('retry', 'span', { class: 'retry' }), field('unassigned', 'span', { class: 'unassigned' }))),
       field('error', 'p', { class: 'error' }),
       h('div', { class: 'rate' }, h('span', {}, field('rate'), ' · ', field('rate-now')), this.chart.svg),
       field('counters', 'p', { class: 'counters' }),
@@ -117,7 +118,7 @@ export class ListenerCard {
     setText(f.stale, this.view.synced ? '' : ' (last known: reconnecting to the server)');
     this.el.classList.toggle('is-stale', !this.view.synced);
     // Any kind may say its connection is up but silent for too long (its staleAfter).
-    setText(f.silent, s.stale === true && s.state === 'CONNECTED' ? 'connected, but silent for longer than staleAfter' : '');
+    setText(f.silent, s.stale === true && s.state === 'CONNECTED' ? 'silent for longer than staleAfter' : '');
     this.el.classList.toggle('is-silent', s.stale === true && s.state === 'CONNECTED');
     const shown = errorLine(s, clock);
     setText(f.error, shown.text);
@@ -157,6 +158,8 @@ export class ListenerCard {
     const retryAt = s.next_retry_at ? Date.parse(s.next_retry_at) : null;
     setText(this.fields.retry, s.state === 'BACKOFF' && retryAt
       ? `retry in ${duration(Math.max(0, (retryAt - now) / 1000))} (attempt ${s.attempt})` : '');
+    // The line is cut to one line; all of it is in its title.
+    this.nowLine.title = ['uptime', 'silent', 'retry', 'unassigned'].map((key) => this.fields[key].textContent).filter(Boolean).join(' · ');
     if (sample) this.sample(now);
   }
 

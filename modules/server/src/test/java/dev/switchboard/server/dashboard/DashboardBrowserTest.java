@@ -3,6 +3,8 @@ package dev.switchboard.server.dashboard;
 import dev.switchboard.core.Addresses;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.TcpGate;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -219,6 +221,36 @@ class DashboardBrowserTest {
         && page.text(error).startsWith("earlier error"));
     assertEquals(cardHeight, cardHeight(page, card), "the card's height once connected again");
     assertEquals(watchTop, ((Number) page.js(TOP_OF_WATCH)).doubleValue(), "the market's Watch button moved after the reconnect");
+  }
+
+  @Test
+  @DisplayName("a connected feed that falls silent and speaks again keeps its card's height: the silence shares the uptime's line")
+  void cardKeepsItsHeightThroughASilence(Vertx vertx) {
+    FeedSimulator quiet = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(0));
+    vertx.deployVerticle(quiet).await();
+    demo.app().control().define("feed", new JsonObject().put("type", "upstream").put("autoStart", true)
+        .put("url", quiet.url()).put("staleAfter", "1500ms")).await();
+    DashboardPage page = DashboardPage.open(driver, demo.url());
+    String card = DashboardPage.card("feed");
+    String silent = card + " [data-field=\"silent\"]";
+    page.waitFor("the feed connected to the quiet upstream, then silent", () -> "CONNECTED".equals(page.state("feed"))
+        && page.text(silent).startsWith("silent for longer than staleAfter"));
+    double silentHeight = cardHeight(page, card);
+    double watchTop = ((Number) page.js(TOP_OF_WATCH)).doubleValue();
+    String line = page.attribute(card + " .now", "title");
+    assertTrue(line.startsWith("up ") && line.endsWith(" · silent for longer than staleAfter"), line);
+
+    quiet.emit(new JsonObject().put("temperature", 21)).await();
+    // The height is read in the same look as the line: what is measured is the card without the silence.
+    double[] speaking = new double[1];
+    page.waitFor("a message: no longer silent", () -> {
+      List<?> seen = (List<?>) page.js("const c = document.querySelector(arguments[0]);"
+          + "return [c.querySelector('[data-field=\"silent\"]').textContent, c.getBoundingClientRect().height];", card);
+      speaking[0] = ((Number) seen.get(1)).doubleValue();
+      return "".equals(seen.get(0));
+    });
+    assertEquals(silentHeight, speaking[0], "the card's height with and without the silent note");
+    assertEquals(watchTop, ((Number) page.js(TOP_OF_WATCH)).doubleValue(), "the market's Watch button moved when the silence ended");
   }
 
   private static double cardHeight(DashboardPage page, String card) {
