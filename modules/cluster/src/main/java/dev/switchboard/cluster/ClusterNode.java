@@ -38,6 +38,7 @@ public final class ClusterNode extends VerticleBase {
   private Members members;
   private ClusterState state;
   private Ownership ownership;
+  private LeaseTakers takers;
   private EpochGuard guard;
   private ClusterControl control;
   private NodeEvents nodeEvents;
@@ -81,7 +82,9 @@ public final class ClusterNode extends VerticleBase {
   public Future<?> start() {
     members = new Members(hazelcast, settings.majority());
     state = new ClusterState(context, hazelcast, members, settings.node(), supervisor, seeds, dataDir);
-    ownership = new Ownership(context, hazelcast, members, settings, state, supervisor);
+    takers = new LeaseTakers(context, hazelcast, settings.node());
+    takers.start();
+    ownership = new Ownership(context, hazelcast, members, settings, state, supervisor, takers);
     guard = new EpochGuard(ownership);
     guard.install(vertx.eventBus());
     nodeEvents = new NodeEvents(context, hazelcast);
@@ -111,6 +114,9 @@ public final class ClusterNode extends VerticleBase {
     }
     if (safety != null) {
       safety.stop();
+    }
+    if (takers != null) {
+      takers.stop();
     }
     return Future.succeededFuture();
   }

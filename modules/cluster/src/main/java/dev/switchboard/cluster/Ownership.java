@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   seen the same record, unrenewed, for a whole {@code duration}: by then the owner has stopped.</li>
  *   <li>Placement: rendezvous hashing over the live Switchboard nodes; the first-ranked node claims. An
  *   owner hands a listener to a node that joined and ranks first only once the connection has been up
- *   for {@code rebalanceAfter}, so a join never makes listeners flap.</li>
+ *   for {@code rebalanceAfter}, so a join never makes listeners flap, and only once that node takes
+ *   leases ({@link LeaseTakers}): one still starting would leave the listener running nowhere.</li>
  * </ul>
  */
 public final class Ownership {
@@ -60,6 +61,7 @@ public final class Ownership {
   private final ClusterSettings settings;
   private final ClusterState state;
   private final Supervisor supervisor;
+  private final LeaseTakers takers;
   private final String boot = UUID.randomUUID().toString();
   /** Read on the data path, from any thread. */
   private final Map<String, Held> held = new ConcurrentHashMap<>();
@@ -71,11 +73,14 @@ public final class Ownership {
   private final AtomicLong fenced = new AtomicLong();
   private IMap<String, Lease> map;
   private boolean leaving;
+  /** Whether the other nodes know that this one takes leases (said once {@link #begin()} ran, until said). */
+  private boolean advertised;
+  private boolean advertising;
   /** Set by {@link #begin()}: until then this node takes no lease (what consumes the listeners' data starts first). */
   private boolean begun;
 
   Ownership(Context context, HazelcastInstance hazelcast, Members members, ClusterSettings settings, ClusterState state,
-            Supervisor supervisor) {
+            Supervisor supervisor, LeaseTakers takers) {
     this.vertx = context.owner();
     this.context = context;
     this.hazelcast = hazelcast;
@@ -83,6 +88,7 @@ public final class Ownership {
     this.settings = settings;
     this.state = state;
     this.supervisor = supervisor;
+    this.takers = takers;
   }
 
   Future<?> start() {
@@ -145,9 +151,12 @@ public final class Ownership {
   public Future<Void> releaseAll() {
     return Future.<Void>future(p -> context.runOnContext(v -> {
       leaving = true;
-      List<Future<Void>> released = new ArrayList<>();
-      new ArrayList<>(held.keySet()).forEach(name -> released.add(release(name, "this node is shutting down")));
-      Future.join(released).onComplete(ar -> p.complete());
+      // First no longer a taker, so that nothing is handed to this node while it lets go of what it runs.
+      takers.leave(callTimeout()).onComplete(left -> {
+        List<Future<Void>> released = new ArrayList<>();
+        new ArrayList<>(held.keySet()).forEach(name -> released.add(release(name, "this node is shutting down")));
+        Future.join(released).onComplete(ar -> p.complete());
+      });
     })).timeout(settings.lease().renewDeadline().toMillis(), TimeUnit.MILLISECONDS).otherwiseEmpty();
   }
 
@@ -165,6 +174,7 @@ public final class Ownership {
     if (!begun || leaving || !state.loaded().isComplete()) {
       return;
     }
+    advertise();
     Set<String> defined = state.listeners().keySet();
     defined.forEach(this::evaluate);
     for (String name : new ArrayList<>(held.keySet())) {
@@ -173,6 +183,21 @@ public final class Ownership {
       }
     }
     observed.keySet().retainAll(defined);
+  }
+
+  /** Tells the other nodes that this one takes leases; until that has worked, tried again every tick. */
+  private void advertise() {
+    if (advertised || advertising) {
+      return;
+    }
+    advertising = true;
+    takers.join(callTimeout()).onComplete(ar -> {
+      advertising = false;
+      advertised = ar.succeeded();
+      if (ar.failed()) {
+        LOG.debug("could not say that this node takes leases (tried again): {}", ar.cause().toString());
+      }
+    });
   }
 
   /** Stops every listener whose lease this node could not renew in time. */
@@ -314,7 +339,10 @@ public final class Ownership {
     });
   }
 
-  /** A node that joined ranks first: once this connection has proved itself, the listener moves there. */
+  /**
+   * A node that joined ranks first: once this connection has proved itself, and that node takes leases,
+   * the listener moves there.
+   */
   private Future<Void> handOverIfSettled(String name) {
     String first = Placement.first(name, members.nodes());
     if (first == null || first.equals(settings.node())) {
@@ -324,8 +352,8 @@ public final class Ownership {
       ListenerStatus s = result.listener();
       boolean settled = !s.active() || (s.state() == ListenerState.CONNECTED && s.connectedSince() != null
           && Duration.between(s.connectedSince(), Instant.now()).compareTo(settings.rebalanceAfter()) >= 0);
-      return settled ? release(name, "handing over to " + first + ", which ranks first for it") : Future.succeededFuture();
-    });
+      return settled ? takers.takes(first, callTimeout()) : Future.succeededFuture(false);
+    }).compose(ready -> ready ? release(name, "handing over to " + first + ", which ranks first for it") : Future.succeededFuture());
   }
 
   private void lose(String name, String why) {

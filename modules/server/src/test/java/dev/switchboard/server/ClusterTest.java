@@ -8,6 +8,7 @@ import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import dev.switchboard.simulators.feed.FeedSimulatorOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -266,9 +267,7 @@ class ClusterTest {
 
   @Test
   void aJoiningNodeGetsItsListenersOnlyOnceTheirConnectionsHaveSettledAndNeverTwoConnections() {
-    // A listener name that the third node ranks first for: it moves there once it joins.
-    String name = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "moving-" + i)
-        .filter(n -> "node-c".equals(Placement.first(n, List.of("node-a", "node-b", "node-c")))).findFirst().orElseThrow();
+    String name = rankedFirstOnNodeC(); // it moves there once node-c joins
     listenerName = name;
     rebalanceAfter = "2s";
     startNodes(0, 1);
@@ -282,6 +281,46 @@ class ClusterTest {
     assertTrue(java.time.Duration.between(first.connectedSince(), moved.connectedSince()).toMillis() >= 2_000,
         "the first connection had been up for rebalanceAfter before it moved");
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections");
+  }
+
+  @Test
+  void aListenerIsNotHandedToANodeThatHasJoinedButIsStillStarting() {
+    String name = rankedFirstOnNodeC();
+    listenerName = name;
+    rebalanceAfter = "1s";
+    startNodes(0, 1);
+    ListenerStatus first = Await.until(WAIT, "connected on a or b", () -> status(nodes.get(0).control(), name),
+        s -> s.state() == ListenerState.CONNECTED);
+    HeldStartVerticle.hold();
+    JsonObject config = nodeConfig(2).put("verticles", new JsonArray().add(new JsonObject().put("class", HeldStartVerticle.class.getName())));
+    Future<Switchboard> starting = ServerFixture.starting(config);
+    try {
+      Await.until(WAIT, "node-c a member, still starting", () -> nodes.get(0).cluster().orElseThrow().facts().nodes().contains("node-c"));
+      // The connection is past rebalanceAfter and node-c ranks first: a hand-over would come at a renewal
+      // (every 250 ms). Through eight of them, the listener stays where it runs.
+      Await.until(WAIT, "the connection past rebalanceAfter", () -> java.time.Duration.between(first.connectedSince(), java.time.Instant.now()).toMillis() > 1_000);
+      long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      while (System.nanoTime() < until) {
+        ListenerStatus now = status(nodes.get(0).control(), name);
+        assertEquals(ListenerState.CONNECTED, now.state(), "handed to a node that takes no lease yet: " + now.toJson().encode());
+        assertEquals(first.epoch(), now.epoch());
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos()); // one look per 50 ms
+      }
+      assertFalse(starting.isComplete(), "node-c was still starting all along");
+    } finally {
+      HeldStartVerticle.release();
+    }
+    nodes.add(starting.await());
+    ListenerStatus moved = Await.until(WAIT, "moved to node-c once it takes leases", () -> status(nodes.get(0).control(), name),
+        s -> s.state() == ListenerState.CONNECTED && "node-c".equals(s.owner()));
+    assertEquals(first.epoch() + 1, moved.epoch());
+    assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections");
+  }
+
+  /** A listener name that node-c ranks first for among the three nodes. */
+  private static String rankedFirstOnNodeC() {
+    return java.util.stream.IntStream.range(0, 100).mapToObj(i -> "moving-" + i)
+        .filter(n -> "node-c".equals(Placement.first(n, List.of("node-a", "node-b", "node-c")))).findFirst().orElseThrow();
   }
 
   @Test

@@ -30,7 +30,12 @@ final class ServerFixture {
   }
 
   static Switchboard start(JsonObject config) {
-    return Switchboard.start(new ConfigLoader(Map.of("TEST_TOKEN", TOKEN)).parse(config)).await();
+    return starting(config).await();
+  }
+
+  /** The start, not waited for. */
+  static io.vertx.core.Future<Switchboard> starting(JsonObject config) {
+    return Switchboard.start(new ConfigLoader(Map.of("TEST_TOKEN", TOKEN)).parse(config));
   }
 
   /** The listener's {@code connected_clients}, as its status says now. */

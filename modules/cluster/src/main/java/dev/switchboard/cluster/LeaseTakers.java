@@ -1,0 +1,82 @@
+package dev.switchboard.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+
+import java.util.UUID;
+
+/**
+ * The member processes that take leases now, in a majority-protected map keyed by member UUID: a node
+ * is one from {@link Ownership#begin()} (everything that consumes its listeners' data is up) until it
+ * leaves. A node that has joined the cluster but is still starting is not one: a listener handed to it
+ * would run nowhere until its start ends, and for a whole lease if that start fails.
+ */
+final class LeaseTakers implements MembershipListener {
+  static final String MAP = "switchboard.takers";
+
+  private final Context context;
+  private final HazelcastInstance hazelcast;
+  private final String node;
+  private IMap<String, String> map;
+  private UUID registration;
+
+  LeaseTakers(Context context, HazelcastInstance hazelcast, String node) {
+    this.context = context;
+    this.hazelcast = hazelcast;
+    this.node = node;
+  }
+
+  void start() {
+    map = hazelcast.getMap(MAP);
+    registration = hazelcast.getCluster().addMembershipListener(this);
+  }
+
+  void stop() {
+    if (registration != null && hazelcast.getLifecycleService().isRunning()) {
+      hazelcast.getCluster().removeMembershipListener(registration);
+    }
+  }
+
+  /** This process takes leases from now on. */
+  Future<Void> join(long timeoutMs) {
+    return HazelcastCalls.call(context, timeoutMs, () -> map.putAsync(self(), node)).mapEmpty();
+  }
+
+  /** This process is leaving: nothing is handed to it any more. */
+  Future<Void> leave(long timeoutMs) {
+    return HazelcastCalls.call(context, timeoutMs, () -> map.removeAsync(self())).mapEmpty();
+  }
+
+  /** Whether the member that is Switchboard node {@code name} now takes leases; false when unsure. */
+  Future<Boolean> takes(String name, long timeoutMs) {
+    Member member = hazelcast.getCluster().getMembers().stream()
+        .filter(m -> !m.isLiteMember() && name.equals(m.getAttribute(SwitchboardMajority.NODE_ATTRIBUTE)))
+        .findFirst().orElse(null);
+    if (member == null) {
+      return Future.succeededFuture(false);
+    }
+    return HazelcastCalls.call(context, timeoutMs, () -> map.getAsync(member.getUuid().toString()))
+        .map(name::equals)
+        .otherwise(false);
+  }
+
+  private String self() {
+    return hazelcast.getCluster().getLocalMember().getUuid().toString();
+  }
+
+  @Override
+  public void memberAdded(MembershipEvent event) {
+  }
+
+  /** A member that left without a word (killed) takes nothing either; every node says so, once is enough. */
+  @Override
+  public void memberRemoved(MembershipEvent event) {
+    String gone = event.getMember().getUuid().toString();
+    context.runOnContext(v -> HazelcastCalls.call(context, 5_000, () -> map.removeAsync(gone)));
+  }
+}
