@@ -45,6 +45,7 @@ public final class Ownership {
   static final String MAP = "switchboard.leases";
   /** Publish: {@code {name}} when a lease has just been released, so that the next owner need not wait for its tick. */
   static final String RELEASED = "switchboard.cluster.released";
+  private static final long ADVERTISE_AGAIN_NS = TimeUnit.SECONDS.toNanos(30);
 
   /** A lease this node holds: the epoch, and when (nanoTime) its last successful renewal was sent. */
   private record Held(long epoch, long renewedAt) {
@@ -73,8 +74,8 @@ public final class Ownership {
   private final AtomicLong fenced = new AtomicLong();
   private IMap<String, Lease> map;
   private boolean leaving;
-  /** Whether the other nodes know that this one takes leases (said once {@link #begin()} ran, until said). */
-  private boolean advertised;
+  /** When (nanoTime) this node last said that it takes leases; 0 before it has. */
+  private long advertisedAt;
   private boolean advertising;
   /** Set by {@link #begin()}: until then this node takes no lease (what consumes the listeners' data starts first). */
   private boolean begun;
@@ -185,16 +186,21 @@ public final class Ownership {
     observed.keySet().retainAll(defined);
   }
 
-  /** Tells the other nodes that this one takes leases; until that has worked, tried again every tick. */
+  /**
+   * Tells the other nodes that this one takes leases: tried every tick until it worked, then said again
+   * every {@link #ADVERTISE_AGAIN_NS}, in case the entry was lost (all its copies, or a merge after a split).
+   */
   private void advertise() {
-    if (advertised || advertising) {
+    long now = System.nanoTime();
+    if (advertising || (advertisedAt != 0 && now - advertisedAt < ADVERTISE_AGAIN_NS)) {
       return;
     }
     advertising = true;
     takers.join(callTimeout()).onComplete(ar -> {
       advertising = false;
-      advertised = ar.succeeded();
-      if (ar.failed()) {
+      if (ar.succeeded()) {
+        advertisedAt = now;
+      } else {
         LOG.debug("could not say that this node takes leases (tried again): {}", ar.cause().toString());
       }
     });
