@@ -95,7 +95,8 @@ public final class ClusterNode extends VerticleBase {
     control = new ClusterControl(context, state, view, kinds, env, dataDir);
     // Any node takes any command: the control address is served here as on every other node.
     vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(control)::handle);
-    return view.start().compose(v -> state.start()).compose(v -> ownership.start());
+    // Vert.x calls no stop() after a failed start: what registered with Hazelcast goes here.
+    return view.start().compose(v -> state.start()).compose(v -> ownership.start()).onFailure(err -> stop());
   }
 
   /** One refresh at a time: with many addresses a refresh may outlast the interval on a loaded machine. */

@@ -73,7 +73,10 @@ final class LeaseTakers implements MembershipListener {
   public void memberAdded(MembershipEvent event) {
   }
 
-  /** A member that left without a word (killed) takes nothing either; every node says so, once is enough. */
+  /**
+   * A member that left without a word (killed) takes nothing either. Every node removes its entry, so one
+   * failure is no matter; an entry a merge brings back names a process that is gone, and matches no member.
+   */
   @Override
   public void memberRemoved(MembershipEvent event) {
     String gone = event.getMember().getUuid().toString();

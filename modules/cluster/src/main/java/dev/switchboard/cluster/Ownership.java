@@ -76,7 +76,8 @@ public final class Ownership {
   private boolean leaving;
   /** When (nanoTime) this node last said that it takes leases; 0 before it has. */
   private long advertisedAt;
-  private boolean advertising;
+  /** The advertisement under way; null when none. */
+  private Future<Void> advertising;
   /** Set by {@link #begin()}: until then this node takes no lease (what consumes the listeners' data starts first). */
   private boolean begun;
 
@@ -152,12 +153,13 @@ public final class Ownership {
   public Future<Void> releaseAll() {
     return Future.<Void>future(p -> context.runOnContext(v -> {
       leaving = true;
-      // First no longer a taker, so that nothing is handed to this node while it lets go of what it runs.
-      takers.leave(callTimeout()).onComplete(left -> {
-        List<Future<Void>> released = new ArrayList<>();
-        new ArrayList<>(held.keySet()).forEach(name -> released.add(release(name, "this node is shutting down")));
-        Future.join(released).onComplete(ar -> p.complete());
-      });
+      // No longer a taker, so that nothing is handed to this node: beside the releases, not before them (a
+      // slow map call must not use up the time they have). After an advertisement under way, never under it.
+      Future<Void> advertised = advertising == null ? Future.succeededFuture() : advertising.otherwiseEmpty();
+      List<Future<Void>> released = new ArrayList<>();
+      released.add(advertised.compose(done -> takers.leave(callTimeout())).otherwiseEmpty());
+      new ArrayList<>(held.keySet()).forEach(name -> released.add(release(name, "this node is shutting down")));
+      Future.join(released).onComplete(ar -> p.complete());
     })).timeout(settings.lease().renewDeadline().toMillis(), TimeUnit.MILLISECONDS).otherwiseEmpty();
   }
 
@@ -192,12 +194,12 @@ public final class Ownership {
    */
   private void advertise() {
     long now = System.nanoTime();
-    if (advertising || (advertisedAt != 0 && now - advertisedAt < ADVERTISE_AGAIN_NS)) {
+    if (advertising != null || (advertisedAt != 0 && now - advertisedAt < ADVERTISE_AGAIN_NS)) {
       return;
     }
-    advertising = true;
-    takers.join(callTimeout()).onComplete(ar -> {
-      advertising = false;
+    advertising = takers.join(callTimeout());
+    advertising.onComplete(ar -> {
+      advertising = null;
       if (ar.succeeded()) {
         advertisedAt = now;
       } else {
@@ -359,7 +361,13 @@ public final class Ownership {
       boolean settled = !s.active() || (s.state() == ListenerState.CONNECTED && s.connectedSince() != null
           && Duration.between(s.connectedSince(), Instant.now()).compareTo(settings.rebalanceAfter()) >= 0);
       return settled ? takers.takes(first, callTimeout()) : Future.succeededFuture(false);
-    }).compose(ready -> ready ? release(name, "handing over to " + first + ", which ranks first for it") : Future.succeededFuture());
+    }).compose(ready -> {
+      if (!ready) {
+        LOG.debug("[{}] {} ranks first but does not take leases (yet): kept here", name, first);
+        return Future.<Void>succeededFuture();
+      }
+      return release(name, "handing over to " + first + ", which ranks first for it");
+    });
   }
 
   private void lose(String name, String why) {

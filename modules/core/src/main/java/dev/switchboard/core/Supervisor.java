@@ -338,7 +338,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
       e.leaseEpoch = 0;
       if (pending) {
         LOG.info("[{}] no longer owned here before it ran: {}", name, why);
-        return Future.succeededFuture();
+        // Answered in the queue: whatever an earlier lease left to close is closed before the lease is let go.
+        return enqueue(name, () -> Future.succeededFuture());
       }
       LOG.info("[{}] no longer owned here (epoch {}): {}", name, e.epoch, why);
       return enqueue(name, () -> {

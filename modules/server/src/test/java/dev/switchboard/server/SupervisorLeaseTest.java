@@ -68,8 +68,9 @@ class SupervisorLeaseTest {
     gate.blackhole(); // the upstream stops answering: the next close waits out its timeout
     Future<Void> handedOver = supervisor.disown("feed", "handed over");
     Future<Void> ownedAgain = supervisor.own("feed", 2); // queued behind the close
-    Future<Void> lostAgain = supervisor.disown("feed", "lease lost");
+    assertTrue(supervisor.holdsUnder("feed", 2).await(), "the lease of epoch 2 is given");
     assertFalse(handedOver.isComplete(), "the close is still waiting: the own() behind it has not run yet");
+    Future<Void> lostAgain = supervisor.disown("feed", "lease lost");
     Future.all(handedOver, ownedAgain, lostAgain).await();
     supervisor.desire("feed", true, 0).await(); // queued last: everything before it has had its turn
 
