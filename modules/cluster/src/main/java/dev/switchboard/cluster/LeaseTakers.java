@@ -55,7 +55,7 @@ final class LeaseTakers implements MembershipListener {
   /** Whether the member that is Switchboard node {@code name} now takes leases; false when unsure. */
   Future<Boolean> takes(String name, long timeoutMs) {
     Member member = hazelcast.getCluster().getMembers().stream()
-        .filter(m -> !m.isLiteMember() && name.equals(m.getAttribute(SwitchboardMajority.NODE_ATTRIBUTE)))
+        .filter(m -> name.equals(Members.node(m)))
         .findFirst().orElse(null);
     if (member == null) {
       return Future.succeededFuture(false);

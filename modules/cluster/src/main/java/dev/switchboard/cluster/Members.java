@@ -29,9 +29,12 @@ final class Members {
 
   /** The names of the Switchboard nodes among {@code members}, sorted; users' lite members are left out. */
   static List<String> names(Collection<Member> members) {
-    return members.stream().filter(m -> !m.isLiteMember())
-        .map(m -> m.<String>getAttribute(SwitchboardMajority.NODE_ATTRIBUTE))
-        .filter(n -> n != null).sorted().distinct().toList();
+    return members.stream().map(Members::node).filter(n -> n != null).sorted().distinct().toList();
+  }
+
+  /** The Switchboard node a member is; null for a lite member or a member of another application. */
+  static String node(Member member) {
+    return member.isLiteMember() ? null : member.getAttribute(SwitchboardMajority.NODE_ATTRIBUTE);
   }
 
   boolean majorityPresent() {

@@ -24,6 +24,6 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction {
   }
 
   static long count(Collection<Member> members) {
-    return members.stream().filter(m -> !m.isLiteMember() && m.getAttribute(NODE_ATTRIBUTE) != null).count();
+    return members.stream().filter(m -> Members.node(m) != null).count();
   }
 }
