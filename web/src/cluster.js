@@ -74,8 +74,8 @@ export class ClusterWatch {
 
 /**
  * What the cluster panel shows, from the facts and the listeners' statuses: every node present (and
- * any owner not among them), each with the listeners it owns; the listeners between owners. Null in
- * a single process.
+ * any owner not among them), each with the listeners it owns and whether it was heard from lately; the
+ * listeners between owners. Null in a single process.
  */
 export function clusterSummary(facts, statuses) {
   if (!facts || facts.clustered !== true) return null;
@@ -89,14 +89,17 @@ export function clusterSummary(facts, statuses) {
       owns.get(s.owner).push(s.name);
     }
   }
+  // Members not heard from lately no longer count toward the majority (an older node does not say: all count).
+  const heard = Array.isArray(facts.heard) ? facts.heard : present;
   const nodes = [...owns.keys()].sort().map((name) => ({
-    name, self: name === facts.node, present: present.includes(name), owns: owns.get(name).sort(),
+    name, self: name === facts.node, present: present.includes(name), heard: heard.includes(name), owns: owns.get(name).sort(),
   }));
   return {
     node: facts.node,
     nodes,
     unassigned: unassigned.sort(),
     present: present.length,
+    heard: present.filter((name) => heard.includes(name)).length,
     configured: facts.configured,
     majority: facts.majority,
     majorityPresent: facts.majority_present === true,

@@ -50,16 +50,26 @@ test('the cluster panel lists every node present with what it owns, this node ma
     listener('home', 'UNASSIGNED', null, 1), listener('gone-owner', 'BACKOFF', 'node-d', 5),
   ]);
   assert.deepEqual(summary.nodes, [
-    { name: 'node-a', self: false, present: true, owns: ['feed', 'market'] },
-    { name: 'node-b', self: true, present: true, owns: [] },
-    { name: 'node-c', self: false, present: true, owns: [] },
-    { name: 'node-d', self: false, present: false, owns: ['gone-owner'] },
+    { name: 'node-a', self: false, present: true, heard: true, owns: ['feed', 'market'] },
+    { name: 'node-b', self: true, present: true, heard: true, owns: [] },
+    { name: 'node-c', self: false, present: true, heard: true, owns: [] },
+    { name: 'node-d', self: false, present: false, heard: false, owns: ['gone-owner'] },
   ]);
   assert.deepEqual(summary.unassigned, ['home']);
-  assert.deepEqual([summary.node, summary.present, summary.configured, summary.majority, summary.majorityPresent], ['node-b', 3, 3, 2, true]);
+  assert.deepEqual([summary.node, summary.present, summary.heard, summary.configured, summary.majority, summary.majorityPresent],
+    ['node-b', 3, 3, 3, 2, true]);
   assert.equal(summary.safe, true);
   assert.equal(clusterSummary({ ...facts, safe: false }, []).safe, false);
   assert.equal(clusterSummary({ ...facts, safe: undefined }, []).safe, false, 'an older node that does not say: not safe');
+});
+
+test('a member not heard from lately is marked: it no longer counts toward the majority', () => {
+  const cut = clusterSummary({ ...facts, heard: ['node-b'], majority_present: false }, []);
+  assert.deepEqual(cut.nodes.map((n) => [n.name, n.present, n.heard]),
+    [['node-a', true, false], ['node-b', true, true], ['node-c', true, false]]);
+  assert.deepEqual([cut.present, cut.heard, cut.majorityPresent], [3, 1, false]);
+  const older = clusterSummary({ ...facts, heard: undefined }, []);
+  assert.equal(older.heard, 3, 'a node that does not say: every member counts');
 });
 
 test('a single process has no cluster panel', () => {
@@ -169,4 +179,20 @@ test('a read still under way when the page loses its server is dropped: the next
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(watch.facts.node, 'node-c', 'the lost server\'s late answer is dropped');
   assert.deepEqual(heard, ['node-c']);
+});
+
+test('the cluster panel marks a member not heard from lately as silent, and says how many are', async () => {
+  await import('./fake-dom.mjs');
+  const { ClusterPanel } = await import('../src/panels/cluster-panel.js');
+  const panel = new ClusterPanel();
+  panel.render({ ...facts, heard: ['node-b'], majority_present: false }, null, [], { synced: true });
+  assert.equal(panel.badge.textContent, 'no majority');
+  assert.match(panel.summary.textContent, /3 of 3 Switchboard nodes present, 2 of them silent; 2 make a majority\./);
+  const a = panel.nodes.find('node', 'node-a');
+  assert.equal(a.dataset.heard, 'false');
+  assert.match(a.textContent, /^node-a silent/);
+  assert.doesNotMatch(panel.nodes.find('node', 'node-b').textContent, /silent/);
+  panel.render(facts, null, [], { synced: true });
+  assert.match(panel.summary.textContent, /3 of 3 Switchboard nodes present; 2 make a majority\./);
+  assert.doesNotMatch(panel.nodes.textContent, /silent/);
 });

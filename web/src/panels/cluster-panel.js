@@ -30,17 +30,18 @@ export class ClusterPanel {
     this.badge.dataset.present = String(summary.majorityPresent);
     setText(this.badge, summary.majorityPresent ? 'majority present' : 'no majority');
     this.summary.dataset.safe = String(summary.safe);
+    const silent = summary.present - summary.heard;
     setText(this.summary, `This page is served by ${summary.node}. ${summary.present} of ${summary.configured} Switchboard nodes `
-      + `present; ${summary.majority} make a majority. `
+      + `present${silent ? `, ${silent} of them silent` : ''}; ${summary.majority} make a majority. `
       + (summary.safe ? 'Safe to stop another node.' : 'Not yet safe to stop another node: the cluster\'s state is still moving or lacks a backup.'));
     // Rebuilt only when what it shows changed, so a hover or a selection survives the many status pushes.
     const key = JSON.stringify(summary.nodes);
     if (key !== this.shown) {
       this.shown = key;
       this.nodes.replaceChildren(...summary.nodes.map((node) => h('li', {
-        dataset: { node: node.name, self: String(node.self), present: String(node.present), owns: node.owns.join(',') },
+        dataset: { node: node.name, self: String(node.self), present: String(node.present), heard: String(node.heard), owns: node.owns.join(',') },
       },
-      h('b', {}, node.name), node.self ? ' (this node)' : '', node.present ? '' : h('em', { class: 'stale' }, ' not present'),
+      h('b', {}, node.name), node.self ? ' (this node)' : '', nodeNote(node),
       h('span', { class: 'detail' }, node.owns.length ? ` owns ${node.owns.join(', ')}` : ' owns nothing'))));
     }
     setText(this.unassigned, summary.unassigned.length ? `between owners: ${summary.unassigned.join(', ')}` : '');
@@ -48,4 +49,10 @@ export class ClusterPanel {
     setText(this.note, error ? `could not read /api/cluster (${error.message}): the nodes shown are the last known`
       : synced ? '' : 'last known: reconnecting to the server');
   }
+}
+
+/** A node that is not a member, or a member not heard from within three heartbeats (it does not count toward the majority). */
+function nodeNote(node) {
+  if (!node.present) return h('em', { class: 'stale' }, ' not present');
+  return node.heard ? '' : h('em', { class: 'stale', title: 'no heartbeat for three heartbeat intervals: it does not count toward the majority' }, ' silent');
 }

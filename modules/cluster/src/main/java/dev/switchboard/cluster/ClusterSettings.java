@@ -83,6 +83,16 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
       throw new ConfigException(section.field("lease") + ".duration", "must be longer than maxSilence (" + maxSilence.toSeconds()
           + " s): a frozen owner is removed from the cluster before its lease is taken");
     }
+    // An owner cut off from the others counts them for SwitchboardMajority.within(heartbeat), plus up to one heartbeat
+    // until Hazelcast looks again; its last renewal then fences it renewDeadline later. The others count the lease from
+    // the last renewal they saw, up to one renewInterval before the cut; the second renewInterval is the fence check's slack.
+    Duration cutOff = SwitchboardMajority.within(heartbeat).plus(heartbeat).plus(lease.renewDeadline())
+        .plus(lease.renewInterval().multipliedBy(2));
+    if (lease.duration().compareTo(cutOff) < 0) {
+      throw new ConfigException(section.field("lease") + ".duration", "must be at least 4 x heartbeat + renewDeadline + 2 x renewInterval ("
+          + seconds(cutOff) + "): an owner cut off from the others by the network must have stopped by itself before another node "
+          + "can take its lease");
+    }
     Duration rebalanceAfter = section.duration("rebalanceAfter", Duration.ofSeconds(60));
     section.finish();
     String self = host + ":" + port;
@@ -133,6 +143,11 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
           + "stopped by itself before another node can take its lease");
     }
     return new LeaseTiming(renewInterval, renewDeadline, duration);
+  }
+
+  /** "8.5 s", "10 s". */
+  private static String seconds(Duration d) {
+    return java.math.BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString() + " s";
   }
 
   private static Duration wholeSeconds(ConfigSection section, String key, Duration fallback) {

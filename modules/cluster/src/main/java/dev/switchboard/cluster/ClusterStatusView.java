@@ -229,11 +229,13 @@ public final class ClusterStatusView {
     Lease lease = ownership.lease(name);
     Received r = received.get(name);
     List<String> nodes = members.nodes();
+    List<String> heard = members.heard();
     Unassigned reason;
     String why;
-    if (nodes.size() < members.majority()) {
+    if (heard.size() < members.majority()) {
       reason = Unassigned.NO_MAJORITY;
-      why = "no majority: " + nodes.size() + " of the " + settings.members().size() + " Switchboard nodes are present, "
+      why = "no majority: " + heard.size() + " of the " + settings.members().size() + " Switchboard nodes are present"
+          + (heard.size() < nodes.size() ? " and heard from (" + (nodes.size() - heard.size()) + " more silent)" : "") + ", "
           + members.majority() + " are needed; nothing runs until they are";
     } else if (lease == null) {
       reason = Unassigned.NOT_PLACED;

@@ -87,7 +87,7 @@ public final class ClusteredVertx {
     config.setProperty("hazelcast.shutdownhook.enabled", "false"); // Switchboard leaves the cluster itself, in order
     config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MAJORITY, true, settings.majority())
         .setProtectOn(SplitBrainProtectionOn.READ_WRITE)
-        .setFunctionImplementation(new SwitchboardMajority(settings.majority())));
+        .setFunctionImplementation(new SwitchboardMajority(settings.majority(), SwitchboardMajority.within(settings.heartbeat()))));
     config.addMapConfig(new MapConfig(PROTECTED_MAPS).setBackupCount(Math.min(2, settings.members().size() - 1))
         .setSplitBrainProtectionName(MAJORITY));
     return config;

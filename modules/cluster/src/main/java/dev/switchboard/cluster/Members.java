@@ -8,15 +8,18 @@ import java.util.List;
 
 /**
  * The Switchboard nodes that are members now (users' own members left out), and whether they are a
- * majority.
+ * majority: counted as the protected maps count them ({@link SwitchboardMajority}), from the nodes
+ * heard from recently.
  */
 final class Members {
   private final HazelcastInstance hazelcast;
   private final int majority;
+  private final SwitchboardMajority function;
 
   Members(HazelcastInstance hazelcast, int majority) {
     this.hazelcast = hazelcast;
     this.majority = majority;
+    this.function = SwitchboardMajority.of(hazelcast);
   }
 
   /** The names of the Switchboard nodes in this member's view of the cluster, sorted. */
@@ -37,8 +40,16 @@ final class Members {
     return member.isLiteMember() ? null : member.getAttribute(SwitchboardMajority.NODE_ATTRIBUTE);
   }
 
+  /** The Switchboard nodes that count toward the majority now: this one, and the members heard from recently. */
+  List<String> heard() {
+    if (!hazelcast.getLifecycleService().isRunning()) {
+      return List.of();
+    }
+    return function.heard(hazelcast.getCluster().getMembers());
+  }
+
   boolean majorityPresent() {
-    return nodes().size() >= majority;
+    return heard().size() >= majority;
   }
 
   int majority() {

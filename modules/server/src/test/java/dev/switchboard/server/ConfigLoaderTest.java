@@ -198,6 +198,12 @@ class ConfigLoaderTest {
         .startsWith("cluster.lease.renewDeadline: must be at least twice renewInterval"));
     assertTrue(refusal(c -> cluster(c).put("lease", new JsonObject().put("duration", "5s")))
         .startsWith("cluster.lease.duration: must be longer than renewDeadline + renewInterval"));
+    assertEquals("cluster.lease.duration: must be at least 4 x heartbeat + renewDeadline + 2 x renewInterval (10 s): an owner cut off "
+        + "from the others by the network must have stopped by itself before another node can take its lease",
+        refusal(c -> cluster(c).put("lease", new JsonObject().put("duration", "9s"))));
+    assertTrue(refusal(c -> cluster(c).put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "4s").put("duration", "8s")))
+        .contains("(8.5 s)"));
+    assertTrue(refusal(c -> cluster(c).put("heartbeat", "2s")).contains("(14 s)"), "a slower heartbeat needs a longer lease");
     assertTrue(refusal(c -> cluster(c).put("heartbeat", "1500ms")).startsWith("cluster.heartbeat: must be a whole number of seconds"));
     assertEquals("cluster.leese: unknown field", refusal(c -> cluster(c).put("leese", 1)));
   }

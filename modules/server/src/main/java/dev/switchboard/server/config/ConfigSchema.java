@@ -56,8 +56,10 @@ public final class ConfigSchema {
             .put("lease", object("ownership timing", new JsonObject()
                 .put("renewInterval", duration("how often an owner renews its leases (default 1s)"))
                 .put("renewDeadline", duration("an owner that could not renew for this long stops the listener (default 4s)"))
-                .put("duration", duration("how long a lease must look abandoned before another node takes it (default 10s)"))))
-            .put("heartbeat", duration("how often members say they are alive, whole seconds (default 1s)"))
+                .put("duration", duration("how long a lease must look abandoned before another node takes it (default 10s); at least"
+                    + " 4 x heartbeat + renewDeadline + 2 x renewInterval, and longer than maxSilence"))))
+            .put("heartbeat", duration("how often members say they are alive, whole seconds (default 1s); a node not heard from"
+                + " for three heartbeats no longer counts toward the majority"))
             .put("maxSilence", duration("a member silent for this long is removed, whole seconds (default 5s)"))
             .put("rebalanceAfter", duration("a connection up this long moves to a node that joined and ranks first (default 60s)"))))
         .put("simulators", new JsonObject().put("type", "object").put("description", "in-process simulators to start first (the demo)"))

@@ -37,6 +37,7 @@ final class ClusterProcesses implements AutoCloseable {
 
   private final Path dir;
   private final JsonArray listeners;
+  private final JsonObject timing;
   private final int[] hazelcastPorts;
   private final int[] httpPorts;
   private final Process[] processes = new Process[3];
@@ -46,8 +47,22 @@ final class ClusterProcesses implements AutoCloseable {
 
   /** @param listeners the config file's listeners: they seed the cluster on its first start */
   ClusterProcesses(Path dir, JsonObject... listeners) throws IOException {
+    this(dir, new JsonObject(), new JsonArray(List.of((Object[]) listeners)));
+  }
+
+  /**
+   * @param timing    cluster settings that replace the defaults ({@code heartbeat}, {@code maxSilence}, {@code lease}), for
+   *                  a test whose scenario needs them apart
+   * @param listeners the config file's listeners: they seed the cluster on its first start
+   */
+  static ClusterProcesses withTiming(Path dir, JsonObject timing, JsonObject... listeners) throws IOException {
+    return new ClusterProcesses(dir, timing, new JsonArray(List.of((Object[]) listeners)));
+  }
+
+  private ClusterProcesses(Path dir, JsonObject timing, JsonArray listeners) throws IOException {
     this.dir = dir;
-    this.listeners = new JsonArray(List.of((Object[]) listeners));
+    this.timing = timing.copy();
+    this.listeners = listeners;
     int[] ports = FreePorts.take(6);
     hazelcastPorts = new int[] {ports[0], ports[1], ports[2]};
     httpPorts = new int[] {ports[3], ports[4], ports[5]};
@@ -150,11 +165,11 @@ final class ClusterProcesses implements AutoCloseable {
     for (int p : hazelcastPorts) {
       members.add("127.0.0.1:" + p);
     }
-    // No lease, heartbeat or maxSilence: the defaults, as the failover times promise them.
+    // No lease, heartbeat or maxSilence unless a test gives its own: the defaults, as the failover times promise them.
     return new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", httpPorts[i]).put("controlToken", "${TEST_TOKEN}"))
         .put("dataDir", dataDir(i).toString())
-        .put("cluster", new JsonObject().put("enabled", true).put("node", name(i)).put("name", clusterName)
+        .put("cluster", timing.copy().put("enabled", true).put("node", name(i)).put("name", clusterName)
             .put("host", "127.0.0.1").put("port", hazelcastPorts[i]).put("members", members))
         .put("listeners", listeners.copy());
   }

@@ -1,0 +1,149 @@
+package dev.switchboard.server.cluster;
+
+import dev.switchboard.core.testing.Await;
+import dev.switchboard.simulators.feed.FeedSimulator;
+import dev.switchboard.simulators.feed.FeedSimulatorOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An owner cut off from the other nodes, as a network partition cuts it off: it keeps running, and hears
+ * nothing from them. Here the two others are frozen (SIGSTOP), which is that partition as the owner sees
+ * it. Hazelcast keeps them in its member list for {@code maxSilence}, and meanwhile the owner's renewals
+ * of leases kept on its own map partitions succeed; what must stop it is that it no longer hears from a
+ * majority. {@code maxSilence} is 15 s here, longer than the owner may run, so that the member list
+ * cannot be what stops it; the lease is 17 s (it must be longer than {@code maxSilence}).
+ */
+class ClusterPartitionIT {
+  private static final Duration LEASE = Duration.ofSeconds(17);
+  private static final Duration MAX_SILENCE = Duration.ofSeconds(15);
+  private static final Duration RENEW_INTERVAL = Duration.ofSeconds(1);
+
+  private Vertx vertx;
+  private FeedSimulator upstream;
+  private ClusterProcesses nodes;
+
+  @BeforeEach
+  void start() throws Exception {
+    ClusterProcesses.requirePackaged();
+    vertx = Vertx.vertx();
+    upstream = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
+    vertx.deployVerticle(upstream).await();
+    JsonObject timing = new JsonObject().put("maxSilence", MAX_SILENCE.toSeconds() + "s")
+        .put("lease", new JsonObject().put("duration", LEASE.toSeconds() + "s"));
+    nodes = ClusterProcesses.withTiming(ClusterProcesses.workDir("partition"), timing, ClusterProcesses.feed("feed", upstream.url()));
+  }
+
+  @AfterEach
+  void stop() {
+    if (nodes != null) {
+      nodes.close();
+    }
+    if (vertx != null) {
+      vertx.close().await();
+    }
+  }
+
+  @Test
+  @DisplayName("an owner that hears from no other node stops its listener before any other node may take the lease, though"
+      + " Hazelcast still lists them; the cluster comes back with one connection")
+  void ownerCutOffStopsBeforeTheLeaseCanBeTaken() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      nodes.start(i);
+    }
+    JsonObject before = Await.until(Duration.ofSeconds(90), "every node shows the feed connected by one owner, the cluster safe",
+        () -> agreed(0), Objects::nonNull, this::clusterNow);
+    int owner = ClusterProcesses.index(before.getString("owner"));
+    long epoch = before.getLong("epoch");
+    List<Integer> others = List.of((owner + 1) % 3, (owner + 2) % 3);
+    upstream.resetMaxConcurrent();
+
+    long cut = System.nanoTime();
+    others.forEach(this::freeze);
+    try {
+      JsonObject facts = Await.until(Duration.ofSeconds(30), before.getString("owner") + " says it has no majority",
+          () -> cluster(owner), f -> f != null && !f.getBoolean("majority_present"), this::clusterNow);
+      long lostMs = (System.nanoTime() - cut) / 1_000_000;
+      assertEquals(3, facts.getJsonArray("nodes").size(), "the frozen nodes are still members (maxSilence " + MAX_SILENCE.toSeconds()
+          + " s): the majority went with their heartbeats, " + lostMs + " ms into the cut: " + facts.encode());
+      assertEquals(new JsonArray().add(before.getString("owner")), facts.getJsonArray("heard"), facts.encode());
+
+      Await.until(LEASE, "the cut-off owner closed its upstream connection", () -> upstream.concurrentConnections() == 0,
+          this::clusterNow);
+      long closedMs = (System.nanoTime() - cut) / 1_000_000;
+      // The others count the lease from the last renewal they saw, up to one renew interval before the cut.
+      long takeable = LEASE.minus(RENEW_INTERVAL).toMillis();
+      assertTrue(closedMs < takeable, "the cut-off owner closed its connection " + closedMs + " ms into the cut: the others may take"
+          + " the lease " + takeable + " ms into it");
+      assertTrue(nodes.log(owner, "").contains("[feed] lease (epoch " + epoch + ") not renewed"), "it fenced itself:" + nodes.tail(owner));
+      JsonObject shown = nodes.status(owner, "feed");
+      assertEquals("UNASSIGNED", shown.getString("state"), shown.encode());
+      assertTrue(shown.getString("unassigned_reason").startsWith("no majority: 1 of the 3 Switchboard nodes are present and heard from"
+          + " (2 more silent)"), shown.encode());
+      System.out.printf("owner cut off: no majority after %d ms, its upstream connection closed after %d ms (lease %d s, maxSilence %d s)%n",
+          lostMs, closedMs, LEASE.toSeconds(), MAX_SILENCE.toSeconds());
+    } finally {
+      others.forEach(this::thaw);
+    }
+
+    JsonObject after = Await.until(Duration.ofSeconds(90), "the cluster agrees again on one owner, under a later epoch",
+        () -> agreed(epoch), Objects::nonNull, this::clusterNow);
+    assertEquals(1, upstream.concurrentConnections(), "one connection to the upstream");
+    assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
+    System.out.printf("after the cut: %s runs the feed (epoch %d -> %d)%n", after.getString("owner"), epoch, after.getLong("epoch"));
+  }
+
+  /**
+   * The feed's status when every node shows it CONNECTED by the same owner above {@code epoch}, is ready and finds the
+   * cluster safe (every partition backed up: the renewals are where they will stay); else null.
+   */
+  private JsonObject agreed(long epoch) {
+    JsonObject first = nodes.connected(0, "feed", epoch);
+    for (int i = 0; i < 3; i++) {
+      JsonObject s = nodes.connected(i, "feed", epoch);
+      if (s == null || first == null || !s.getString("owner").equals(first.getString("owner"))
+          || !Objects.equals(s.getLong("epoch"), first.getLong("epoch")) || nodes.get(i, "/health/ready").statusCode() != 200
+          || cluster(i) == null || !cluster(i).getBoolean("safe")) {
+        return null;
+      }
+    }
+    return first;
+  }
+
+  private JsonObject cluster(int i) {
+    var r = nodes.get(i, "/api/cluster");
+    return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
+  }
+
+  private void freeze(int i) {
+    signal(i, "STOP");
+  }
+
+  private void thaw(int i) {
+    signal(i, "CONT");
+  }
+
+  private void signal(int i, String signal) {
+    try {
+      nodes.signal(i, signal);
+    } catch (Exception e) {
+      throw new AssertionError("kill -" + signal + " " + ClusterProcesses.name(i), e);
+    }
+  }
+
+  private String clusterNow() {
+    return "what each node says:" + nodes.picture("feed") + nodes.timeline(40) + "\nupstream connections: " + upstream.concurrentConnections();
+  }
+}
