@@ -35,7 +35,8 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
 
   /**
    * @param renewInterval how often the owner renews each lease it holds
-   * @param renewDeadline an owner that has not renewed for this long stops its listener by itself
+   * @param renewDeadline an owner that has not renewed for this long stops its listener by itself (and one that has heard
+   *                      from no majority for this long and a heartbeat)
    * @param duration      how long a lease must look abandoned (unchanged) before another node takes it
    */
   public record LeaseTiming(Duration renewInterval, Duration renewDeadline, Duration duration) {
@@ -83,15 +84,19 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
       throw new ConfigException(section.field("lease") + ".duration", "must be longer than maxSilence (" + maxSilence.toSeconds()
           + " s): a frozen owner is removed from the cluster before its lease is taken");
     }
-    // An owner cut off from the others counts them for SwitchboardMajority.within(heartbeat), plus up to one heartbeat
-    // until Hazelcast looks again; its last renewal then fences it renewDeadline later. The others count the lease from
-    // the last renewal they saw, up to one renewInterval before the cut; the second renewInterval is the fence check's slack.
-    Duration cutOff = SwitchboardMajority.within(heartbeat).plus(heartbeat).plus(lease.renewDeadline())
-        .plus(lease.renewInterval().multipliedBy(2));
-    if (lease.duration().compareTo(cutOff) < 0) {
-      throw new ConfigException(section.field("lease") + ".duration", "must be at least 4 x heartbeat + renewDeadline + 2 x renewInterval ("
-          + seconds(cutOff) + "): an owner cut off from the others by the network must have stopped by itself before another node "
-          + "can take its lease");
+    // Ownership stops a listener once its lease has not been renewed for renewDeadline, or once no majority has been heard
+    // from for renewDeadline + heartbeat (a node cut off by the network, whose renewals may still succeed on its own
+    // partitions). The others count the lease from the last renewal they saw, a renewInterval or so before; the second
+    // renewInterval is the slack of the check, and of a renewal that was late.
+    if (lease.renewDeadline().compareTo(heartbeat.multipliedBy(2)) < 0) {
+      throw new ConfigException(section.field("lease") + ".renewDeadline", "must be at least twice heartbeat (" + seconds(heartbeat)
+          + "): one late heartbeat must not stop a listener");
+    }
+    Duration stopped = lease.renewDeadline().plus(heartbeat).plus(lease.renewInterval().multipliedBy(2));
+    if (lease.duration().compareTo(stopped) <= 0) {
+      throw new ConfigException(section.field("lease") + ".duration", "must be longer than renewDeadline + heartbeat + 2 x renewInterval ("
+          + seconds(stopped) + "): an owner that is frozen, or cut off from the others, must have stopped by itself before another node"
+          + " can take its lease");
     }
     Duration rebalanceAfter = section.duration("rebalanceAfter", Duration.ofSeconds(60));
     section.finish();
@@ -137,10 +142,6 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
     }
     if (renewDeadline.compareTo(renewInterval.multipliedBy(2)) < 0) {
       throw new ConfigException(section.field("renewDeadline"), "must be at least twice renewInterval: one late renewal must not stop a listener");
-    }
-    if (duration.compareTo(renewDeadline.plus(renewInterval)) <= 0) {
-      throw new ConfigException(section.field("duration"), "must be longer than renewDeadline + renewInterval: an owner must have "
-          + "stopped by itself before another node can take its lease");
     }
     return new LeaseTiming(renewInterval, renewDeadline, duration);
   }

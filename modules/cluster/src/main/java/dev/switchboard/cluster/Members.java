@@ -5,6 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Switchboard nodes that are members now (users' own members left out), and whether they are a
@@ -46,6 +47,14 @@ final class Members {
       return List.of();
     }
     return function.heard(hazelcast.getCluster().getMembers());
+  }
+
+  /** Since when (nanoTime) no majority has been heard from ({@link SwitchboardMajority#majorityHeardAt}). */
+  long majorityHeardAt() {
+    if (!hazelcast.getLifecycleService().isRunning()) {
+      return System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+    }
+    return function.majorityHeardAt(hazelcast.getCluster().getMembers());
   }
 
   boolean majorityPresent() {

@@ -31,10 +31,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>The owner renews every {@code renewInterval}. One that has not renewed within
  *   {@code renewDeadline} (a monotonic clock, never the wall clock of another node) stops the listener
  *   by itself, and everything the listener still publishes under that epoch is dropped
- *   ({@link #valid}, checked on the data path).</li>
+ *   ({@link #valid}, checked on the data path). So does one that has heard from no majority for
+ *   {@code renewDeadline} and a heartbeat, whatever its renewals say.</li>
  *   <li>A candidate takes a lease at once when it is free or released, and otherwise only after it has
  *   seen the same record, unrenewed, for a whole {@code duration}: by then the owner has stopped.</li>
- *   <li>Placement: rendezvous hashing over the live Switchboard nodes; the first-ranked node claims. An
+ *   <li>Placement: rendezvous hashing over the Switchboard nodes heard from; the first-ranked node claims. An
  *   owner hands a listener to a node that joined and ranks first only once the connection has been up
  *   for {@code rebalanceAfter}, so a join never makes listeners flap, and only once that node takes
  *   leases ({@link LeaseTakers}): one still starting would leave the listener running nowhere.</li>
@@ -208,16 +209,32 @@ public final class Ownership {
     });
   }
 
-  /** Stops every listener whose lease this node could not renew in time. */
+  /**
+   * Stops every listener whose lease this node could not renew in time, and every one it holds while it has heard from
+   * no majority for {@code renewDeadline} and a heartbeat: cut off by the network, its renewals may still succeed on
+   * the map partitions it holds itself until Hazelcast drops the others ({@code maxSilence}), later than the others
+   * may take the lease.
+   */
   private void fenceOverdue() {
+    if (held.isEmpty()) {
+      return;
+    }
     long now = System.nanoTime();
     long deadline = settings.lease().renewDeadline().toNanos();
+    long silence = now - members.majorityHeardAt();
+    long silenceLimit = deadline + settings.heartbeat().toNanos();
     held.forEach((name, h) -> {
-      if (now - h.renewedAt > deadline && held.remove(name, h)) {
+      boolean late = now - h.renewedAt > deadline;
+      if ((late || silence > silenceLimit) && held.remove(name, h)) {
         fenced.incrementAndGet();
-        LOG.warn("[{}] lease (epoch {}) not renewed for {} ms (renewDeadline {} ms): stopping the listener here",
-            name, h.epoch, (now - h.renewedAt) / 1_000_000, deadline / 1_000_000);
-        supervisor.disown(name, "lease not renewed in time");
+        if (late) {
+          LOG.warn("[{}] lease (epoch {}) not renewed for {} ms (renewDeadline {} ms): stopping the listener here",
+              name, h.epoch, (now - h.renewedAt) / 1_000_000, deadline / 1_000_000);
+        } else {
+          LOG.warn("[{}] lease (epoch {}) held while no majority of nodes was heard from for {} ms (renewDeadline + heartbeat {} ms):"
+              + " stopping the listener here", name, h.epoch, silence / 1_000_000, silenceLimit / 1_000_000);
+        }
+        supervisor.disown(name, late ? "lease not renewed in time" : "no majority of nodes heard from");
       }
     });
   }
@@ -258,7 +275,8 @@ public final class Ownership {
     if (held.containsKey(name)) {
       lose(name, "the lease is now " + describe(lease));
     }
-    List<String> candidates = new ArrayList<>(members.nodes());
+    // Placement is over the nodes heard from: one cut off but still listed ranks nowhere.
+    List<String> candidates = new ArrayList<>(members.heard());
     if (!members.majorityPresent()) {
       return Future.succeededFuture(); // a minority takes nothing (and its writes would fail anyway)
     }
@@ -352,7 +370,7 @@ public final class Ownership {
    * the listener moves there.
    */
   private Future<Void> handOverIfSettled(String name) {
-    String first = Placement.first(name, members.nodes());
+    String first = Placement.first(name, members.heard());
     if (first == null || first.equals(settings.node())) {
       return Future.succeededFuture();
     }

@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Hazelcast's split-brain protection for Switchboard's maps: present while a majority of the configured
@@ -25,8 +26,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * takes the majority away from it a few heartbeats into the cut, so it stops its listeners well before
  * the others may take their leases ({@link ClusterSettings} checks that the timing allows it).
  * <p>
- * Hazelcast calls {@link #apply} and {@link #onHeartbeat} on one thread, and again every heartbeat
- * interval; {@link #heard} is read from any thread.
+ * The same heartbeats tell {@link Ownership} since when a majority has not been heard from
+ * ({@link #majorityHeardAt}): an owner cut off that long stops its listeners whatever its renewals say.
+ * <p>
+ * Hazelcast calls {@link #apply}, {@link #onHeartbeat} and the membership events on one thread, {@code apply}
+ * at least every heartbeat interval; {@link #heard} and {@link #majorityHeardAt} are read from any thread.
  */
 final class SwitchboardMajority implements SplitBrainProtectionFunction, HeartbeatAware, MembershipListener {
   static final String NODE_ATTRIBUTE = "switchboard.node";
@@ -56,13 +60,37 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
 
   @Override
   public boolean apply(Collection<Member> members) {
+    long now = System.nanoTime();
+    heardAt.keySet().retainAll(members); // a member gone, or back from a merge under a new identity
+    members.forEach(m -> heardAt.putIfAbsent(m, now)); // one listed before its first heartbeat here: just heard
     return heard(members).size() >= majority;
   }
 
   /** The Switchboard nodes among {@code members} that count now: this one, and the others heard from recently. */
   List<String> heard(Collection<Member> members) {
     long now = System.nanoTime();
-    return Members.names(members.stream().filter(m -> m.localMember() || now - heardAt.computeIfAbsent(m, x -> now) < withinNanos).toList());
+    return Members.names(members.stream().filter(m -> m.localMember() || now - lastHeard(m, now) < withinNanos).toList());
+  }
+
+  /**
+   * Since when (nanoTime) this node has not heard from a majority: the latest heartbeat of the other Switchboard node
+   * that completes the majority (this node counts itself). {@code now} when this node alone is a majority; far in
+   * the past when there are too few.
+   */
+  long majorityHeardAt(Collection<Member> members) {
+    long now = System.nanoTime();
+    long[] latestFirst = members.stream().filter(m -> !m.localMember() && Members.node(m) != null)
+        .mapToLong(m -> -lastHeard(m, now)).sorted().map(t -> -t).toArray();
+    int others = majority - 1;
+    if (others <= 0) {
+      return now;
+    }
+    return latestFirst.length >= others ? latestFirst[others - 1] : now - TimeUnit.DAYS.toNanos(1);
+  }
+
+  /** Reads only: a member not yet seen by {@link #apply} counts as just heard, as it will there. */
+  private long lastHeard(Member member, long now) {
+    return heardAt.getOrDefault(member, now);
   }
 
   @Override

@@ -22,7 +22,7 @@ final class ClusterMetrics {
     Gauge.builder("switchboard_cluster_nodes", cluster, c -> c.facts().nodes().size())
         .description("Switchboard nodes that are members of the cluster now, as this node sees it").tags(tags).register(registry);
     Gauge.builder("switchboard_cluster_majority_present", cluster, c -> c.facts().majorityPresent() ? 1 : 0)
-        .description("1 while a majority of the configured Switchboard nodes is present (nothing runs without one)").tags(tags).register(registry);
+        .description("1 while a majority of the configured Switchboard nodes is present and heard from (nothing runs without one)").tags(tags).register(registry);
     Gauge.builder("switchboard_cluster_safe", cluster, c -> c.facts().safe() ? 1 : 0)
         .description("1 while every partition of the cluster's state has its backup and none migrates: another node may stop")
         .tags(tags).register(registry);
@@ -31,7 +31,7 @@ final class ClusterMetrics {
     FunctionCounter.builder("switchboard_cluster_takeovers", cluster, c -> c.facts().takeovers())
         .description("leases this node took over from an owner that stopped renewing").tags(tags).register(registry);
     FunctionCounter.builder("switchboard_cluster_fenced", cluster, c -> c.facts().fenced())
-        .description("times this node stopped a listener because it could not renew its lease in time").tags(tags).register(registry);
+        .description("times this node stopped a listener because it could not renew its lease, or heard from no majority, in time").tags(tags).register(registry);
     FunctionCounter.builder("switchboard_cluster_stale_messages_dropped", cluster, c -> c.facts().staleDropped())
         .description("messages under a replaced owner's epoch dropped here").tags(tags).register(registry);
     FunctionCounter.builder("switchboard_cluster_routes_mended", cluster, c -> c.facts().routesMended())

@@ -72,7 +72,7 @@ final class ClusterFixture implements AutoCloseable {
             .put("members", new JsonArray(members()))
             .put("heartbeat", "1s")
             .put("maxSilence", "2s")
-            .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "4s").put("duration", "9s")));
+            .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "4s").put("duration", "8s")));
   }
 
   Switchboard node(int i) {

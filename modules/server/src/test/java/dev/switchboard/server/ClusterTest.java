@@ -31,9 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Switchboard nodes in one JVM, clustered over loopback with fast timings (lease 7 s, the shortest the
- * heartbeat of 1 s allows; renew deadline 2 s: shorter, a machine loaded by a parallel build makes renewals
- * late and owners fence themselves): one owner per listener, control from any node, hand-over on a clean stop, self-fencing and
+ * Switchboard nodes in one JVM, clustered over loopback with fast timings (lease 4 s, renew deadline
+ * 2 s: shorter, a machine loaded by a parallel build makes renewals late and owners fence themselves): one owner per listener, control from any node, hand-over on a clean stop, self-fencing and
  * takeover when the owner is cut off, nothing without a majority, and the desired state across a
  * restart of every node. The upstream simulator's concurrent-connection counter proves there were
  * never two connections.
@@ -428,7 +427,7 @@ class ClusterTest {
     }
     JsonObject config = fixture.config(i);
     config.getJsonObject("cluster").put("rebalanceAfter", rebalanceAfter)
-        .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "7s"));
+        .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "4s"));
     return config;
   }
 }

@@ -1,5 +1,10 @@
 package dev.switchboard.server.cluster;
 
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import dev.switchboard.simulators.FreePorts;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.ThreadDump;
@@ -247,6 +252,31 @@ final class ClusterProcesses implements AutoCloseable {
     }
     HttpResponse<String> r = get(i, "/api/listeners/" + listener);
     return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
+  }
+
+  /**
+   * A Hazelcast lite member in this JVM, joined to the nodes' cluster as users' own applications join it: it owns no
+   * partition and never counts toward the majority, and it can say where the cluster keeps an entry. The member
+   * endpoint, as the nodes use (docs/cluster.md, Join as a lite member).
+   */
+  HazelcastInstance liteMember() {
+    Config config = new Config();
+    config.setClusterName(clusterName);
+    config.setLiteMember(true);
+    int port = FreePorts.take(1)[0];
+    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig();
+    member.setPort(port).setPortAutoIncrement(false).setPublicAddress("127.0.0.1:" + port);
+    member.getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+    config.getAdvancedNetworkConfig().setEnabled(true).setMemberEndpointConfig(member);
+    config.setProperty("hazelcast.socket.server.bind.any", "false");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    for (int p : hazelcastPorts) {
+      join.getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + p);
+    }
+    return Hazelcast.newHazelcastInstance(config);
   }
 
   /** Node {@code i} shows {@code listener} CONNECTED by a live owner with an epoch above {@code after}; that status. */

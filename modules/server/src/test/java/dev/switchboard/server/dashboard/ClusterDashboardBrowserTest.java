@@ -202,6 +202,6 @@ class ClusterDashboardBrowserTest {
             // A deadline a loaded CI machine meets (a missed renewal moves the listener), and no rebalancing
             // of a running listener during the test: it moves only when the test stops its owner (or it).
             .put("rebalanceAfter", "1h")
-            .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "7s")));
+            .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "4s")));
   }
 }

@@ -213,8 +213,9 @@ class DashboardBrowserTest {
     page.waitFor("the feed card shows its last error while it retries", () -> page.text(error).startsWith("last error"));
     assertEquals(cardHeight, cardHeight(page, card), "the card's height with its last error: " + page.text(error));
     assertEquals(watchTop, ((Number) page.js(TOP_OF_WATCH)).doubleValue(), "the market's Watch button moved when the error showed");
-    String full = page.attribute(error, "title");
-    assertTrue(full != null && full.equals(page.text(error)), "the whole error is in the line's title: " + full);
+    // Text and title read at once: a retry that fails meanwhile brings a newer error to both.
+    Object both = page.js("const el = document.querySelector(arguments[0]); return [el.textContent, el.title];", error);
+    assertTrue(both instanceof java.util.List<?> l && l.get(0).equals(l.get(1)), "the whole error is in the line's title: " + both);
 
     demo.feed.refuse(false).await();
     page.waitFor("connected again, the error said as earlier", () -> "CONNECTED".equals(page.state("feed"))
