@@ -114,7 +114,7 @@ export function clusterSummary(facts, statuses) {
  */
 export function clusterCounters(facts) {
   return `On ${facts.node}: ${facts.leases_held} leases held · ${facts.takeovers} takeovers · `
-    + `${facts.fenced} stopped for a late renewal · ${facts.stale_dropped} stale messages dropped · `
+    + `${facts.fenced} stopped for a late renewal or a silent majority · ${facts.stale_dropped} stale messages dropped · `
     + `${facts.routes_mended ?? 0} stale event-bus routes mended`;
 }
 

@@ -5,7 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 
 import java.util.Collection;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.OptionalLong;
 
 /**
  * The Switchboard nodes that are members now (users' own members left out), and whether they are a
@@ -49,10 +49,10 @@ final class Members {
     return function.heard(hazelcast.getCluster().getMembers());
   }
 
-  /** Since when (nanoTime) no majority has been heard from ({@link SwitchboardMajority#majorityHeardAt}). */
-  long majorityHeardAt() {
+  /** Since when (nanoTime) no majority has been heard from ({@link SwitchboardMajority#majorityHeardAt}); empty without one listed. */
+  OptionalLong majorityHeardAt() {
     if (!hazelcast.getLifecycleService().isRunning()) {
-      return System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+      return OptionalLong.empty();
     }
     return function.majorityHeardAt(hazelcast.getCluster().getMembers());
   }

@@ -142,7 +142,7 @@ public final class Ownership {
     return takeovers.get();
   }
 
-  /** How many times this node stopped a listener because it could not renew its lease in time. */
+  /** How many times this node stopped a listener because it could not renew its lease, or heard from no majority, in time. */
   public long fenced() {
     return fenced.get();
   }
@@ -211,9 +211,10 @@ public final class Ownership {
 
   /**
    * Stops every listener whose lease this node could not renew in time, and every one it holds while it has heard from
-   * no majority for {@code renewDeadline} and a heartbeat: cut off by the network, its renewals may still succeed on
-   * the map partitions it holds itself until Hazelcast drops the others ({@code maxSilence}), later than the others
-   * may take the lease.
+   * no majority for {@code renewDeadline} and a heartbeat. Cut off by the network, a node's renewals of leases kept
+   * on its own partitions go on succeeding until its majority is counted gone, which Hazelcast re-checks only every
+   * heartbeat and which a slow renewal may outlast: the second rule stops it at a time fixed from the last heartbeat
+   * it had, whatever its renewals did ({@link ClusterSettings} requires the lease to last longer).
    */
   private void fenceOverdue() {
     if (held.isEmpty()) {
@@ -221,7 +222,8 @@ public final class Ownership {
     }
     long now = System.nanoTime();
     long deadline = settings.lease().renewDeadline().toNanos();
-    long silence = now - members.majorityHeardAt();
+    // Without enough nodes listed to make a majority, the renewals fail and the first rule applies.
+    long silence = members.majorityHeardAt().stream().map(at -> now - at).findFirst().orElse(0);
     long silenceLimit = deadline + settings.heartbeat().toNanos();
     held.forEach((name, h) -> {
       boolean late = now - h.renewedAt > deadline;

@@ -9,10 +9,12 @@ import com.hazelcast.splitbrainprotection.SplitBrainProtectionFunction;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Hazelcast's split-brain protection for Switchboard's maps: present while a majority of the configured
@@ -36,6 +38,8 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
   static final String NODE_ATTRIBUTE = "switchboard.node";
   private final int majority;
   private final long withinNanos;
+  /** System.nanoTime, but for tests. */
+  private final LongSupplier clock;
   /** When (nanoTime, on receipt) each other member was last heard from: a heartbeat, or its joining. */
   private final Map<Member, Long> heardAt = new ConcurrentHashMap<>();
 
@@ -44,8 +48,13 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
    * @param within   how recently another node must have been heard from to count
    */
   SwitchboardMajority(int majority, Duration within) {
+    this(majority, within, System::nanoTime);
+  }
+
+  SwitchboardMajority(int majority, Duration within, LongSupplier clock) {
     this.majority = majority;
     this.withinNanos = within.toNanos();
+    this.clock = clock;
   }
 
   /** The function Hazelcast runs for {@code hazelcast}'s protected maps. */
@@ -60,7 +69,7 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
 
   @Override
   public boolean apply(Collection<Member> members) {
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     heardAt.keySet().retainAll(members); // a member gone, or back from a merge under a new identity
     members.forEach(m -> heardAt.putIfAbsent(m, now)); // one listed before its first heartbeat here: just heard
     return heard(members).size() >= majority;
@@ -68,24 +77,28 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
 
   /** The Switchboard nodes among {@code members} that count now: this one, and the others heard from recently. */
   List<String> heard(Collection<Member> members) {
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     return Members.names(members.stream().filter(m -> m.localMember() || now - lastHeard(m, now) < withinNanos).toList());
   }
 
   /**
    * Since when (nanoTime) this node has not heard from a majority: the latest heartbeat of the other Switchboard node
-   * that completes the majority (this node counts itself). {@code now} when this node alone is a majority; far in
-   * the past when there are too few.
+   * that completes the majority (this node counts itself; a node listed twice, restarted under its name, counts
+   * once). {@code now} when this node alone is a majority; empty when too few others are listed to make one, where
+   * the majority is plainly absent and renewals fail.
    */
-  long majorityHeardAt(Collection<Member> members) {
-    long now = System.nanoTime();
-    long[] latestFirst = members.stream().filter(m -> !m.localMember() && Members.node(m) != null)
-        .mapToLong(m -> -lastHeard(m, now)).sorted().map(t -> -t).toArray();
+  OptionalLong majorityHeardAt(Collection<Member> members) {
+    long now = clock.getAsLong();
     int others = majority - 1;
     if (others <= 0) {
-      return now;
+      return OptionalLong.of(now);
     }
-    return latestFirst.length >= others ? latestFirst[others - 1] : now - TimeUnit.DAYS.toNanos(1);
+    Map<String, Long> byNode = new HashMap<>();
+    members.stream().filter(m -> !m.localMember() && Members.node(m) != null)
+        .forEach(m -> byNode.merge(Members.node(m), lastHeard(m, now), (a, b) -> a - b > 0 ? a : b));
+    // Ages, not raw nanoTime values, are ordered: nanoTime may wrap.
+    long[] youngestFirst = byNode.values().stream().mapToLong(t -> now - t).sorted().toArray();
+    return youngestFirst.length >= others ? OptionalLong.of(now - youngestFirst[others - 1]) : OptionalLong.empty();
   }
 
   /** Reads only: a member not yet seen by {@link #apply} counts as just heard, as it will there. */
@@ -96,12 +109,12 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
   @Override
   public void onHeartbeat(Member member, long timestamp) {
     // The sender's timestamp is its own clock's: receipt on this node's monotonic clock is what counts.
-    heardAt.put(member, System.nanoTime());
+    heardAt.put(member, clock.getAsLong());
   }
 
   @Override
   public void memberAdded(MembershipEvent event) {
-    heardAt.put(event.getMember(), System.nanoTime());
+    heardAt.put(event.getMember(), clock.getAsLong());
   }
 
   @Override

@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -84,23 +83,11 @@ class ClusterFailoverIT {
     }
     // Settled as an operator waits before the next step of a rolling restart: a node lost while the partitions
     // still move to one that has just (re)joined costs the cluster far more than a lease (docs/cluster.md).
-    AtomicReference<JsonObject> agreed = new AtomicReference<>();
-    Await.until(Duration.ofSeconds(60), "every node ready and safe, showing the feed connected by one owner", () -> {
-      JsonObject first = nodes.connected(0, "feed", 0);
-      for (int i = 0; i < 3; i++) {
-        JsonObject s = nodes.connected(i, "feed", 0);
-        if (s == null || first == null || !s.getString("owner").equals(first.getString("owner"))
-            || !Objects.equals(s.getLong("epoch"), first.getLong("epoch")) || nodes.get(i, "/health/ready").statusCode() != 200
-            || !Boolean.TRUE.equals(new JsonObject(nodes.get(i, "/api/cluster").body()).getBoolean("safe"))) {
-          return false;
-        }
-      }
-      agreed.set(first);
-      return true;
-    }, this::clusterNow);
+    JsonObject agreed = Await.until(Duration.ofSeconds(60), "every node ready and safe, showing the feed connected by one owner",
+        () -> nodes.agreed("feed", 0), Objects::nonNull, this::clusterNow);
     assertEquals(1, upstream.concurrentConnections(), "one connection to the upstream");
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections while nodes joined");
-    return agreed.get();
+    return agreed;
   }
 
   /** What a failed wait quotes: each node's view of the feed and the cluster, then the cluster's story from the logs. */

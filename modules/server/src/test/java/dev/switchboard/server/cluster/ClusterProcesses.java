@@ -279,6 +279,35 @@ final class ClusterProcesses implements AutoCloseable {
     return Hazelcast.newHazelcastInstance(config);
   }
 
+  /**
+   * {@code listener}'s status when every node shows it CONNECTED by the same owner with the same epoch above {@code after},
+   * is ready and finds the cluster safe (every partition backed up: as an operator waits before the next step); else null.
+   */
+  JsonObject agreed(String listener, long after) {
+    JsonObject first = connected(0, listener, after);
+    for (int i = 0; i < 3; i++) {
+      JsonObject s = connected(i, listener, after);
+      if (s == null || first == null || !s.getString("owner").equals(first.getString("owner"))
+          || !java.util.Objects.equals(s.getLong("epoch"), first.getLong("epoch")) || get(i, "/health/ready").statusCode() != 200
+          || !safe(i)) {
+        return null;
+      }
+    }
+    return first;
+  }
+
+  /** Node {@code i} finds every partition backed up and none moving ({@code GET /api/cluster}'s {@code safe}). */
+  boolean safe(int i) {
+    JsonObject facts = cluster(i);
+    return facts != null && Boolean.TRUE.equals(facts.getBoolean("safe"));
+  }
+
+  /** Node {@code i}'s answer to {@code GET /api/cluster}; null when it does not answer. */
+  JsonObject cluster(int i) {
+    HttpResponse<String> r = get(i, "/api/cluster");
+    return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
+  }
+
   /** Node {@code i} shows {@code listener} CONNECTED by a live owner with an epoch above {@code after}; that status. */
   JsonObject connected(int i, String listener, long after) {
     JsonObject s = status(i, listener);

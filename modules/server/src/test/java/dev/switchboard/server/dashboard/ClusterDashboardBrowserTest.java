@@ -108,7 +108,7 @@ class ClusterDashboardBrowserTest {
     assertEquals("true", page.attribute("#cluster [data-field=\"majority\"]", "data-present"));
     assertTrue(page.text("#cluster [data-field=\"summary\"]").startsWith("This page is served by " + here + ". 3 of 3"));
     assertTrue(page.text("#cluster [data-field=\"counters\"]").matches("On " + here + ": \\d+ leases held · \\d+ takeovers · "
-        + "\\d+ stopped for a late renewal · \\d+ stale messages dropped · \\d+ stale event-bus routes mended"),
+        + "\\d+ stopped for a late renewal or a silent majority · \\d+ stale messages dropped · \\d+ stale event-bus routes mended"),
         page.text("#cluster [data-field=\"counters\"]"));
     page.waitFor("the panel says the settled cluster is safe to stop a node", () ->
         "true".equals(page.attribute("#cluster [data-field=\"summary\"]", "data-safe"))

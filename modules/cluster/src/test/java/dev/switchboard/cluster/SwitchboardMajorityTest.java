@@ -1,0 +1,104 @@
+package dev.switchboard.cluster;
+
+import com.hazelcast.cluster.Address;
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.impl.MemberImpl;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The arithmetic of the majority counted from heartbeats, on a clock the test moves: who counts, and
+ * since when this node has heard from a majority (what {@link Ownership} fences on). The members are
+ * Hazelcast's own member objects; a real cluster cut off is {@code ClusterPartitionIT}'s (server module).
+ */
+class SwitchboardMajorityTest {
+  private static final long S = 1_000_000_000L;
+  /** Where nanoTime wraps within the tests' few seconds: ages must be compared, never raw values. */
+  private final AtomicLong now = new AtomicLong(Long.MAX_VALUE - 3 * S);
+  private int port = 5701;
+
+  @Test
+  @DisplayName("another node counts while heard from within three heartbeats; this node always; a lite member never")
+  void whoCounts() throws Exception {
+    SwitchboardMajority majority = new SwitchboardMajority(2, Duration.ofSeconds(3), now::get);
+    Member a = member("node-a", true, false);
+    Member b = member("node-b", false, false);
+    Member c = member("node-c", false, false);
+    Member lite = member(null, false, true);
+    List<Member> members = List.of(a, b, c, lite);
+    assertEquals(List.of("node-a", "node-b", "node-c"), majority.heard(members), "not yet seen: just heard, as it joined");
+    assertTrue(majority.apply(members));
+
+    majority.onHeartbeat(b, 0);
+    advance(2);
+    majority.onHeartbeat(c, 0);
+    advance(1);
+    assertEquals(List.of("node-a", "node-c"), majority.heard(members), "node-b's heartbeat is 3 s old");
+    assertTrue(majority.apply(members));
+    advance(2);
+    assertEquals(List.of("node-a"), majority.heard(members));
+    assertFalse(majority.apply(members), "this node alone is no majority of three");
+    majority.onHeartbeat(b, 0);
+    assertTrue(majority.apply(members), "heard again");
+  }
+
+  @Test
+  @DisplayName("since when a majority has been heard from: the heartbeat that completes it, a node counted once under its name")
+  void majorityHeardAt() throws Exception {
+    // Five nodes: this one and two others make a majority.
+    SwitchboardMajority majority = new SwitchboardMajority(3, Duration.ofSeconds(3), now::get);
+    Member a = member("node-a", true, false);
+    Member b = member("node-b", false, false);
+    Member c = member("node-c", false, false);
+    Member bRestarted = member("node-b", false, false); // listed beside its old identity until Hazelcast drops that
+    long start = now.get();
+    majority.apply(List.of(a, b, c, bRestarted));
+    majority.onHeartbeat(c, 0);
+    advance(5);
+    majority.onHeartbeat(b, 0);
+    advance(1);
+    majority.onHeartbeat(bRestarted, 0);
+    advance(1);
+    assertEquals(OptionalLong.of(start), majority.majorityHeardAt(List.of(a, b, c, bRestarted)),
+        "node-b's two identities are one node: the majority's second other is node-c, heard at the start");
+    majority.onHeartbeat(c, 0);
+    assertEquals(OptionalLong.of(start + 6 * S), majority.majorityHeardAt(List.of(a, b, c, bRestarted)));
+    assertEquals(OptionalLong.empty(), majority.majorityHeardAt(List.of(a, b, bRestarted)), "too few listed to make a majority");
+  }
+
+  @Test
+  @DisplayName("a majority of one is always heard; a member no longer listed is forgotten")
+  void aloneAndRemoved() throws Exception {
+    Member a = member("node-a", true, false);
+    assertEquals(OptionalLong.of(now.get()), new SwitchboardMajority(1, Duration.ofSeconds(3), now::get).majorityHeardAt(List.of(a)));
+
+    SwitchboardMajority majority = new SwitchboardMajority(2, Duration.ofSeconds(3), now::get);
+    Member b = member("node-b", false, false);
+    majority.apply(List.of(a, b));
+    advance(4);
+    assertEquals(List.of("node-a"), majority.heard(List.of(a, b)));
+    majority.apply(List.of(a)); // Hazelcast's view without node-b
+    assertEquals(List.of("node-a", "node-b"), majority.heard(List.of(a, b)), "forgotten: listed again, it counts as just heard");
+  }
+
+  private void advance(long seconds) {
+    now.addAndGet(seconds * S);
+  }
+
+  private Member member(String node, boolean local, boolean lite) throws UnknownHostException {
+    return new MemberImpl.Builder(new Address("127.0.0.1", port++)).uuid(UUID.randomUUID()).localMember(local).liteMember(lite)
+        .attributes(node == null ? Map.of() : Map.of(SwitchboardMajority.NODE_ATTRIBUTE, node)).build();
+  }
+}
