@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -48,7 +49,7 @@ public class FanoutHotPathBench {
   private JsonObject envelope;
   private JsonEnvelope bytesEnvelope;
   private final StrictJson strictJson = new StrictJson();
-  private final Buffer recPrefix = Buffer.buffer("{\"type\":\"rec\",\"address\":\"" + ADDRESS + "\",\"body\":");
+  private final byte[] recPrefix = ("{\"type\":\"rec\",\"address\":\"" + ADDRESS + "\",\"body\":").getBytes(StandardCharsets.UTF_8);
   private long seq;
 
   @Setup

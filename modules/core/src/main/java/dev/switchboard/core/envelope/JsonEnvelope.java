@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 
 /**
  * A data envelope {@code {seq, ts, source, type, data}} whose data is a JSON object or array exactly as
@@ -19,8 +18,9 @@ import java.util.stream.Collectors;
  * when it is read ({@link EnvelopeView}). Either way a consumer sees the same envelope as before.
  * <p>
  * The top-level fields are listed by {@link #heads()} and read by {@link #head(String)}; {@code data} is
- * always last. A new field is a component here, its name in the lists and a case in {@code head}: the
- * view, the JSON and the wire form follow.
+ * always last. A new field is a component here, its name in the lists, a case in {@code head}, and its
+ * bytes in {@link #writeHead} and {@link #headLength()}: the view, the JSON and the wire form follow
+ * ({@code JsonEnvelopeTest} checks that the bytes and the view agree).
  *
  * @param epoch    in a cluster, the owner's lease epoch (the JSON's {@code epoch}); 0 in a single process,
  *                 where the envelope has no such field
@@ -94,32 +94,39 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
   /**
    * Appends the envelope's JSON up to its data, {@code {"seq":1,...,"data":}}: what comes after it is
    * {@link #dataUtf8()} and a closing brace. Lets a writer size its buffer before it copies the data.
-   * Written for every message a bridge client gets, so it builds no strings: names and the source come
-   * from bytes encoded once, numbers are written digit by digit.
    */
   public Buffer appendHead(Buffer out) {
-    char separator = '{';
-    for (String name : heads()) {
-      out.appendByte((byte) separator).appendBytes(quotedName(name));
-      long n = number(name);
-      if (n >= 0) {
-        appendDigits(out, n);
-      } else {
-        out.appendBytes(scalar(head(name)));
-      }
-      separator = ',';
-    }
-    return out.appendBytes(DATA_NAME);
+    byte[] head = new byte[headLength()];
+    writeHead(head, 0);
+    return out.appendBytes(head);
   }
 
-  /** How many bytes {@link #appendHead} writes: lets a writer put the head straight into a frame it sizes first. */
-  public int headLength() {
-    int length = DATA_NAME.length;
-    for (String name : heads()) {
-      long n = number(name);
-      length += 1 + quotedName(name).length + (n >= 0 ? digits(n) : scalar(head(name)).length);
+  /**
+   * Writes what {@link #appendHead} appends into {@code out} from {@code at}, where {@link #headLength()}
+   * bytes must fit; returns the index after it. Done for every message a bridge client gets, so it is
+   * plain array writes: names and the source come from bytes encoded once, numbers digit by digit.
+   */
+  public int writeHead(byte[] out, int at) {
+    at = put(SEQ_NAME, out, at);
+    at = putNumber(seq, out, at);
+    at = put(TS_NAME, out, at);
+    at = putNumber(ts, out, at);
+    at = put(SOURCE_NAME, out, at);
+    at = put(encoded(source), out, at);
+    at = put(TYPE_NAME, out, at);
+    at = put(encoded(type), out, at);
+    if (epoch > 0) {
+      at = put(EPOCH_NAME, out, at);
+      at = putNumber(epoch, out, at);
     }
-    return length;
+    return put(DATA_NAME, out, at);
+  }
+
+  /** How many bytes {@link #writeHead} writes: lets a writer put the head straight into a frame it sizes first. */
+  public int headLength() {
+    int length = SEQ_NAME.length + numberLength(seq) + TS_NAME.length + numberLength(ts) + SOURCE_NAME.length
+        + encoded(source).length + TYPE_NAME.length + encoded(type).length + DATA_NAME.length;
+    return epoch > 0 ? length + EPOCH_NAME.length + numberLength(epoch) : length;
   }
 
   /** The envelope's JSON alone. */
@@ -127,9 +134,13 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
     return appendJson(Buffer.buffer(dataUtf8.length() + 96));
   }
 
-  private static final byte[] DATA_NAME = ",\"data\":".getBytes(StandardCharsets.US_ASCII);
-  private static final Map<String, byte[]> QUOTED_NAMES = HEAD_WITH_EPOCH.stream()
-      .collect(Collectors.toUnmodifiableMap(n -> n, n -> ("\"" + n + "\":").getBytes(StandardCharsets.US_ASCII)));
+  private static final byte[] SEQ_NAME = ascii("{\"seq\":");
+  private static final byte[] TS_NAME = ascii(",\"ts\":");
+  private static final byte[] SOURCE_NAME = ascii(",\"source\":");
+  private static final byte[] TYPE_NAME = ascii(",\"type\":");
+  private static final byte[] EPOCH_NAME = ascii(",\"epoch\":");
+  private static final byte[] DATA_NAME = ascii(",\"data\":");
+  private static final byte[] NULL = ascii("null");
   /**
    * Sources and types as JSON strings, encoded once each: there are as many as listeners and kinds.
    * Bounded all the same, past which a string is encoded each time.
@@ -137,37 +148,34 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
   private static final Map<String, byte[]> ENCODED = new ConcurrentHashMap<>();
   private static final int MAX_ENCODED = 4_096;
 
-  private static byte[] quotedName(String name) {
-    byte[] known = QUOTED_NAMES.get(name);
-    return known != null ? known : (Json.encode(name) + ":").getBytes(StandardCharsets.UTF_8);
+  private static byte[] ascii(String text) {
+    return text.getBytes(StandardCharsets.US_ASCII);
   }
 
-  /** A head that is a number, unboxed (written for every frame); -1 for any other, or a negative one. */
-  private long number(String name) {
-    return switch (name) {
-      case "seq" -> seq;
-      case "ts" -> ts;
-      case "epoch" -> epoch;
-      default -> -1;
-    };
-  }
-
-  /** Any other head value as JSON's bytes; a string (a source, a type) encoded once. */
-  private static byte[] scalar(Object value) {
-    if (!(value instanceof String s)) {
-      return Json.encode(value).getBytes(StandardCharsets.UTF_8);
+  /** A source or a type as JSON's bytes: a quoted string (escaped as Jackson escapes it), or null. */
+  private static byte[] encoded(String text) {
+    if (text == null) {
+      return NULL;
     }
-    byte[] json = ENCODED.get(s);
+    byte[] json = ENCODED.get(text);
     if (json == null) {
-      json = Json.encode(s).getBytes(StandardCharsets.UTF_8); // escapes what needs escaping
+      json = Json.encode(text).getBytes(StandardCharsets.UTF_8);
       if (ENCODED.size() < MAX_ENCODED) {
-        ENCODED.put(s, json);
+        ENCODED.put(text, json);
       }
     }
     return json;
   }
 
-  private static int digits(long n) {
+  private static int put(byte[] bytes, byte[] out, int at) {
+    System.arraycopy(bytes, 0, out, at, bytes.length);
+    return at + bytes.length;
+  }
+
+  private static int numberLength(long n) {
+    if (n < 0) {
+      return Long.toString(n).length(); // never for a sequence or a clock; kept exact all the same
+    }
     int digits = 1;
     for (long rest = n / 10; rest > 0; rest /= 10) {
       digits++;
@@ -175,14 +183,16 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
     return digits;
   }
 
-  /** A non-negative number's decimal digits, written in place. */
-  private static void appendDigits(Buffer out, long n) {
-    int digits = digits(n);
-    int at = out.length() + digits;
-    for (int i = 1; i <= digits; i++) {
-      out.setByte(at - i, (byte) ('0' + n % 10));
+  /** A number's decimal digits, written from the last. */
+  private static int putNumber(long n, byte[] out, int at) {
+    if (n < 0) {
+      return put(ascii(Long.toString(n)), out, at);
+    }
+    int end = at + numberLength(n);
+    for (int i = end - 1; i >= at; i--) {
+      out[i] = (byte) ('0' + n % 10);
       n /= 10;
     }
+    return end;
   }
-
 }

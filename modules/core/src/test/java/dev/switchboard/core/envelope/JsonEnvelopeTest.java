@@ -127,6 +127,15 @@ class JsonEnvelopeTest {
   }
 
   @Test
+  void negativeNumbersAndAMissingSourceAreWrittenAsTheViewHasThem() {
+    for (long n : new long[] {-1, -10, Long.MIN_VALUE}) {
+      JsonEnvelope e = new JsonEnvelope(n, n, null, null, n, Buffer.buffer(DATA));
+      assertEquals(e.toJsonObject().encode(), new JsonObject(e.toBuffer()).encode(), "for " + n);
+      assertEquals(e.toJsonObject(), new JsonEnvelopeCodec().transform(e), "the view, for " + n);
+    }
+  }
+
+  @Test
   void arraysAndSourcesThatNeedEscapingToo() {
     String data = "[1,\"two\",{\"3\":[]}]";
     JsonEnvelope odd = new JsonEnvelope(1, 2, "a \"quoted\" é", "json", 0, Buffer.buffer(data));

@@ -18,6 +18,9 @@ final class Delivery {
   /** The server's ping to a {@code /subscribe} client, which sends nothing else: its pong says it is there. */
   static final Delivery SERVER_PING = control(WebSocketFrames.PING, Buffer.buffer("sb"));
 
+  private static final byte[] NOTHING = new byte[0];
+  private static final byte[] CLOSING_BRACES = {'}', '}'};
+
   /** The event-bus address, for conflation; null for the fan-out path's own replies. */
   final String address;
   /** A frame written alone, never put in a batch (a pong, a ping, a heartbeat). */
@@ -29,7 +32,7 @@ final class Delivery {
   private final Object body;
   private final Buffer bodyJson;
   /** {@code {"type":"rec","address":"<address>","body":}}: what the bridge frame starts with. */
-  private final Buffer recPrefix;
+  private final byte[] recPrefix;
   /** The bridge frame's JSON; for an envelope, sliced out of the frame when a batching or SockJS client asks. */
   private Buffer payload;
   private Buffer frame;
@@ -39,7 +42,7 @@ final class Delivery {
   private Buffer dataFrame;
 
   private Delivery(String address, int opcode, boolean control, JsonEnvelope envelope, Object body, Buffer bodyJson,
-                   Buffer recPrefix, Buffer payload) {
+                   byte[] recPrefix, Buffer payload) {
     this.address = address;
     this.opcode = opcode;
     this.control = control;
@@ -62,7 +65,7 @@ final class Delivery {
    * An upstream's untouched envelope: every form is written from its head and the upstream's own bytes,
    * copied once, straight into the frame (where a payload and then a frame around it would copy them twice).
    */
-  static Delivery ofEnvelope(String address, Buffer recPrefix, JsonEnvelope envelope) {
+  static Delivery ofEnvelope(String address, byte[] recPrefix, JsonEnvelope envelope) {
     return new Delivery(address, WebSocketFrames.TEXT, false, envelope, null, null, recPrefix, null);
   }
 
@@ -71,7 +74,7 @@ final class Delivery {
    *
    * @throws RuntimeException when the body cannot be encoded as JSON
    */
-  static Delivery ofBody(String address, Buffer recPrefix, Object body) {
+  static Delivery ofBody(String address, byte[] recPrefix, Object body) {
     return new Delivery(address, WebSocketFrames.TEXT, false, null, body, Json.CODEC.toBuffer(body), recPrefix, null);
   }
 
@@ -89,7 +92,7 @@ final class Delivery {
       Buffer whole = frame();
       payload = whole.slice(payloadOffset, whole.length());
     } else if (payload == null) {
-      payload = Buffer.buffer(recPrefix.length() + bodyJson.length() + 1).appendBuffer(recPrefix).appendBuffer(bodyJson)
+      payload = Buffer.buffer(recPrefix.length + bodyJson.length() + 1).appendBytes(recPrefix).appendBuffer(bodyJson)
           .appendByte((byte) '}');
     }
     return payload;
@@ -98,11 +101,8 @@ final class Delivery {
   /** The whole WebSocket frame of the bridge frame: the same bytes for every raw client. */
   Buffer frame() {
     if (frame == null && envelope != null) {
-      Buffer data = envelope.dataUtf8();
-      int length = recPrefix.length() + envelope.headLength() + data.length() + 2;
-      frame = envelope.appendHead(WebSocketFrames.header(WebSocketFrames.TEXT, length).appendBuffer(recPrefix))
-          .appendBuffer(data).appendByte((byte) '}').appendByte((byte) '}');
-      payloadOffset = frame.length() - length;
+      frame = envelopeInFrame(recPrefix, 2);
+      payloadOffset = frame.length() - (recPrefix.length + envelope.headLength() + envelope.dataUtf8().length() + 2);
     } else if (frame == null) {
       frame = WebSocketFrames.frame(opcode, payload());
     }
@@ -123,16 +123,31 @@ final class Delivery {
    */
   Buffer envelopeFrame() {
     if (envelopeFrame == null && envelope != null) {
-      Buffer data = envelope.dataUtf8();
-      int length = envelope.headLength() + data.length() + 1;
-      envelopeFrame = envelope.appendHead(WebSocketFrames.header(WebSocketFrames.TEXT, length)).appendBuffer(data)
-          .appendByte((byte) '}');
+      envelopeFrame = envelopeInFrame(NOTHING, 1);
     } else if (envelopeFrame == null && body != null) {
       envelopeFrame = WebSocketFrames.frame(WebSocketFrames.TEXT, body instanceof String text ? Buffer.buffer(text) : bodyJson);
     } else if (envelopeFrame == null) {
       envelopeFrame = frame(); // a reply or a control frame: the same for every client
     }
     return envelopeFrame;
+  }
+
+  /**
+   * A text frame of {@code before}, the envelope (its head, then the upstream's bytes) and {@code braces}
+   * closing braces. The frame's header, {@code before} and the envelope's head go into one small array
+   * first, then three appends: a buffer call per field cost a third more per message
+   * ({@code FanoutHotPathBench.fanoutBytes}, docs/performance.md).
+   */
+  private Buffer envelopeInFrame(byte[] before, int braces) {
+    Buffer data = envelope.dataUtf8();
+    int headLength = envelope.headLength();
+    int length = before.length + headLength + data.length() + braces;
+    byte[] start = new byte[WebSocketFrames.headerSize(length) + before.length + headLength];
+    int at = WebSocketFrames.writeHeader(start, 0, WebSocketFrames.TEXT, length);
+    System.arraycopy(before, 0, start, at, before.length);
+    envelope.writeHead(start, at + before.length);
+    return Buffer.buffer(start.length + data.length() + braces).appendBytes(start).appendBuffer(data)
+        .appendBytes(CLOSING_BRACES, 0, braces);
   }
 
   /**

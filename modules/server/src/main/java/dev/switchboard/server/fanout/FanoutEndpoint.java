@@ -27,6 +27,7 @@ import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -107,12 +108,12 @@ public final class FanoutEndpoint {
     /** The clients as an array, made again only after a change: what each message is delivered over. */
     private FanoutClient[] snapshot;
     /** {@code {"type":"rec","address":"<address>","body":}}: what every bridge frame of this address starts with. */
-    final Buffer recPrefix;
+    final byte[] recPrefix;
     MessageConsumer<Object> consumer;
 
     Route(String address) {
       // The same encoder as the JsonObject path (Jackson's string escaping).
-      recPrefix = Buffer.buffer("{\"type\":\"rec\",\"address\":").appendString(Json.encode(address)).appendString(",\"body\":");
+      recPrefix = ("{\"type\":\"rec\",\"address\":" + Json.encode(address) + ",\"body\":").getBytes(StandardCharsets.UTF_8);
     }
 
     void add(FanoutClient client) {

@@ -25,19 +25,31 @@ final class WebSocketFrames {
 
   /** One final (FIN) frame carrying the whole payload. */
   static Buffer frame(int opcode, Buffer payload) {
-    return header(opcode, payload.length()).appendBuffer(payload);
+    byte[] header = new byte[headerSize(payload.length())];
+    writeHeader(header, 0, opcode, payload.length());
+    return Buffer.buffer(header.length + payload.length()).appendBytes(header).appendBuffer(payload);
   }
 
-  /** The header of a final frame whose payload, of {@code length} bytes, is yet to be appended: the buffer has room for it. */
-  static Buffer header(int opcode, int length) {
+  /**
+   * Writes the header of a final frame whose payload has {@code length} bytes into {@code out} from
+   * {@code at}, where {@link #headerSize} bytes must fit; returns the index after it.
+   */
+  static int writeHeader(byte[] out, int at, int opcode, int length) {
+    out[at] = (byte) (0x80 | opcode);
     int size = headerSize(length);
-    Buffer frame = Buffer.buffer(size + length).appendByte((byte) (0x80 | opcode));
     if (size == 2) {
-      return frame.appendByte((byte) length);
+      out[at + 1] = (byte) length;
     } else if (size == 4) {
-      return frame.appendByte((byte) 126).appendUnsignedShort(length);
+      out[at + 1] = 126;
+      out[at + 2] = (byte) (length >>> 8);
+      out[at + 3] = (byte) length;
+    } else {
+      out[at + 1] = 127;
+      for (int i = 0; i < 8; i++) {
+        out[at + 2 + i] = (byte) ((long) length >>> (56 - 8 * i));
+      }
     }
-    return frame.appendByte((byte) 127).appendLong(length);
+    return at + size;
   }
 
   static int headerSize(int payloadLength) {
