@@ -36,7 +36,6 @@ final class Delivery {
   /** The bridge frame's JSON; for an envelope, sliced out of the frame when a batching or SockJS client asks. */
   private Buffer payload;
   private Buffer frame;
-  private int payloadOffset;
   private Buffer quoted;
   private Buffer envelopeFrame;
   private Buffer dataFrame;
@@ -90,7 +89,8 @@ final class Delivery {
   Buffer payload() {
     if (payload == null && envelope != null) {
       Buffer whole = frame();
-      payload = whole.slice(payloadOffset, whole.length());
+      int length = recPrefix.length + envelope.headLength() + envelope.dataUtf8().length() + 2;
+      payload = whole.slice(whole.length() - length, whole.length());
     } else if (payload == null) {
       payload = Buffer.buffer(recPrefix.length + bodyJson.length() + 1).appendBytes(recPrefix).appendBuffer(bodyJson)
           .appendByte((byte) '}');
@@ -102,7 +102,6 @@ final class Delivery {
   Buffer frame() {
     if (frame == null && envelope != null) {
       frame = envelopeInFrame(recPrefix, 2);
-      payloadOffset = frame.length() - (recPrefix.length + envelope.headLength() + envelope.dataUtf8().length() + 2);
     } else if (frame == null) {
       frame = WebSocketFrames.frame(opcode, payload());
     }
