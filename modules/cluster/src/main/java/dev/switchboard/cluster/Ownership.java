@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   {@code renewDeadline} and a heartbeat, whatever its renewals say.</li>
  *   <li>A candidate takes a lease at once when it is free or released, and otherwise only after it has
  *   seen the same record, unrenewed, for a whole {@code duration}: by then the owner has stopped.</li>
- *   <li>Placement: rendezvous hashing over the Switchboard nodes heard from; the first-ranked node claims. An
+ *   <li>Placement: rendezvous hashing over the Switchboard nodes heard from; the first-ranked node claims (a
+ *   free lease: the first-ranked of those that take leases, so a node still starting does not hold it up). An
  *   owner hands a listener to a node that joined and ranks first only once the connection has been up
  *   for {@code rebalanceAfter}, so a join never makes listeners flap, and only once that node takes
  *   leases ({@link LeaseTakers}): one still starting would leave the listener running nowhere.</li>
@@ -286,8 +287,8 @@ public final class Ownership {
       if (lease != null && candidates.size() > 1) {
         candidates.remove(lease.owner()); // it let go: it is leaving, or handing over
       }
-      boolean first = settings.node().equals(Placement.first(name, candidates));
-      return first || unchangedFor(name, lease) >= settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture();
+      return firstAmongTakers(name, candidates).compose(first -> first
+          || unchangedFor(name, lease) >= settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture());
     }
     long unchanged = unchangedFor(name, lease);
     if (unchanged < settings.lease().duration().toNanos()) {
@@ -297,6 +298,27 @@ public final class Ownership {
     boolean first = settings.node().equals(Placement.first(name, candidates));
     // Should the first-ranked candidate be unable to take it, any other does one lease later.
     return first || unchanged >= 2 * settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture();
+  }
+
+  /**
+   * Whether this node ranks first for a free lease among the candidates that take leases now. A node that
+   * has joined but is still starting ranks nowhere yet: the lease would otherwise wait a whole
+   * {@code duration} for it. Should two nodes both think they rank first (a takers read that failed counts
+   * as "does not take"), the claim's compare-and-set lets one win, and a hand-over moves it later.
+   */
+  private Future<Boolean> firstAmongTakers(String name, List<String> candidates) {
+    String first = Placement.first(name, candidates);
+    if (first == null || first.equals(settings.node())) {
+      return Future.succeededFuture(first != null);
+    }
+    return takers.takes(first, callTimeout()).compose(takes -> {
+      if (takes) {
+        return Future.succeededFuture(false);
+      }
+      List<String> rest = new ArrayList<>(candidates);
+      rest.remove(first);
+      return firstAmongTakers(name, rest);
+    });
   }
 
   /** The highest epoch this node knows of for {@code name}, besides the lease itself: recorded, or seen on the bus. */

@@ -318,6 +318,38 @@ class ClusterTest {
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections");
   }
 
+  @Test
+  void aNewListenerDoesNotWaitForANodeThatRanksFirstButIsStillStarting() {
+    rebalanceAfter = "1s";
+    startNodes(0, 1);
+    connected(nodes.get(0), 0);
+    HeldStartVerticle.hold();
+    JsonObject config = nodeConfig(2).put("verticles", new JsonArray().add(new JsonObject().put("class", HeldStartVerticle.class.getName())));
+    Future<Switchboard> starting = ServerFixture.starting(config);
+    FeedSimulator second = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(10));
+    simulators.deployVerticle(second).await();
+    String name = rankedFirstOnNodeC();
+    try {
+      Await.until(WAIT, "node-c a member, heard from, still starting",
+          () -> nodes.get(0).cluster().orElseThrow().facts().heard().contains("node-c"));
+      long defined = System.nanoTime();
+      assertEquals("created", nodes.get(1).control().define(name, ServerFixture.feedListener(name, second.url(), true)).await().outcome());
+      ListenerStatus running = Await.until(WAIT, name + " connected on a or b", () -> status(nodes.get(0).control(), name),
+          s -> s.state() == ListenerState.CONNECTED);
+      long tookMs = (System.nanoTime() - defined) / 1_000_000;
+      assertNotEquals("node-c", running.owner());
+      // The lease is 4 s: a free lease that waited for node-c would have been claimed by another node only after it.
+      assertTrue(tookMs < 4_000, "placed " + tookMs + " ms after its definition, passing over the starting node-c");
+      assertFalse(starting.isComplete(), "node-c was still starting all along");
+    } finally {
+      HeldStartVerticle.release();
+      nodes.add(starting.await());
+    }
+    Await.until(WAIT, name + " moved to node-c once it takes leases", () -> status(nodes.get(0).control(), name),
+        s -> s.state() == ListenerState.CONNECTED && "node-c".equals(s.owner()));
+    assertEquals(1, second.maxConcurrentConnections(), "the upstream never saw two connections");
+  }
+
   /** A listener name that node-c ranks first for among the three nodes. */
   private static String rankedFirstOnNodeC() {
     return java.util.stream.IntStream.range(0, 100).mapToObj(i -> "moving-" + i)
