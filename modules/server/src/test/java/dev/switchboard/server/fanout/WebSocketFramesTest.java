@@ -50,6 +50,19 @@ class WebSocketFramesTest {
     }
   }
 
+  @Test
+  @DisplayName("frames whose start outgrows the reused array, or any kept one, are whole, and the next short one too")
+  void framesOfEveryStartLength() {
+    Buffer data = new JsonObject().put("n", 1).toBuffer();
+    for (int sourceLength : new int[] {4, 300, 5_000, 1_000, 4}) {
+      JsonEnvelope envelope = new JsonEnvelope(sourceLength, 1, "s".repeat(sourceLength), "json", 0, data);
+      Delivery delivery = Delivery.ofEnvelope("upstream.feed.message", REC_PREFIX, envelope);
+      assertEquals(envelope.toJsonObject(), new JsonObject(decode(delivery.frame())).getJsonObject("body"),
+          "a source of " + sourceLength + " characters");
+      assertEquals(envelope.toJsonObject(), new JsonObject(decode(delivery.envelopeFrame())));
+    }
+  }
+
   private static String decode(Buffer frame) {
     EmbeddedChannel channel = new EmbeddedChannel(new WebSocket08FrameDecoder(WebSocketDecoderConfig.newBuilder()
         .expectMaskedFrames(false).maxFramePayloadLength(1 << 20).build()));
