@@ -1,5 +1,6 @@
 package dev.switchboard.server.fanout;
 
+import dev.switchboard.core.envelope.BufferBytes;
 import dev.switchboard.core.envelope.JsonEnvelope;
 import dev.switchboard.core.envelope.StrictJson;
 import io.vertx.core.buffer.Buffer;
@@ -64,6 +65,12 @@ public class FanoutHotPathBench {
   }
 
   /** What the upstream listener does with each frame today (FeedListener.onTextUtf8): check the bytes, wrap them. */
+  /** The WebSocket listener's check of every text frame, before the listener reads it: strict UTF-8 (RFC 6455). */
+  @Benchmark
+  public boolean utf8Check() {
+    return BufferBytes.isUtf8(upstreamBytes);
+  }
+
   @Benchmark
   public JsonEnvelope checkAndEnvelope() {
     if (!strictJson.isPlainContainer(upstreamBytes)) {

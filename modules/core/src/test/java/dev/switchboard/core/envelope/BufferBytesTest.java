@@ -35,4 +35,45 @@ class BufferBytesTest {
     });
     direct.release();
   }
+
+  @Test
+  void utf8IsCheckedAsStrictlyAsTheJdkDecodesItWhereverTheFirstNonAsciiByteFalls() {
+    byte[][] tails = {
+        {}, {'x'}, bytes(0xC3, 0xA9), bytes(0xE2, 0x82, 0xAC), bytes(0xF0, 0x9F, 0x98, 0x80), // é, €, an emoji
+        bytes(0xC0, 0x80), bytes(0xE0, 0x80, 0xAF), // overlong forms
+        bytes(0xED, 0xA0, 0x80), // a surrogate
+        bytes(0xF4, 0x90, 0x80, 0x80), // above U+10FFFF
+        bytes(0xE2, 0x82), bytes(0x80), bytes(0xFF), // cut short, a lone continuation byte, never UTF-8
+    };
+    Buffer padding = Buffer.buffer("--");
+    for (byte[] tail : tails) {
+      for (int prefix = 0; prefix <= 17; prefix++) {
+        for (int suffix : new int[] {0, 1, 9}) {
+          byte[] text = Buffer.buffer("a".repeat(prefix)).appendBytes(tail).appendString("z".repeat(suffix)).getBytes();
+          boolean expected = decodesStrictly(text);
+          String what = java.util.Arrays.toString(tail) + " after " + prefix + " ASCII bytes, " + suffix + " after it";
+          assertEquals(expected, BufferBytes.isUtf8(Buffer.buffer(text)), what);
+          Buffer sliced = padding.copy().appendBytes(text).appendBuffer(padding);
+          assertEquals(expected, BufferBytes.isUtf8(sliced.slice(2, 2 + text.length)), what + ", in a slice");
+        }
+      }
+    }
+  }
+
+  private static byte[] bytes(int... values) {
+    byte[] out = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = (byte) values[i];
+    }
+    return out;
+  }
+
+  private static boolean decodesStrictly(byte[] text) {
+    try {
+      StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(text));
+      return true;
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return false;
+    }
+  }
 }
