@@ -96,9 +96,10 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
    * {@link #dataUtf8()} and a closing brace. Lets a writer size its buffer before it copies the data.
    */
   public Buffer appendHead(Buffer out) {
-    byte[] head = new byte[headLength()];
+    int length = headLength();
+    byte[] head = ThreadBytes.atLeast(length);
     writeHead(head, 0);
-    return out.appendBytes(head);
+    return out.appendBytes(head, 0, length);
   }
 
   /**

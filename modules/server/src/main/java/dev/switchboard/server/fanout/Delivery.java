@@ -1,6 +1,7 @@
 package dev.switchboard.server.fanout;
 
 import dev.switchboard.core.envelope.JsonEnvelope;
+import dev.switchboard.core.envelope.ThreadBytes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
@@ -20,8 +21,6 @@ final class Delivery {
 
   private static final byte[] NOTHING = new byte[0];
   private static final byte[] CLOSING_BRACES = {'}', '}'};
-  private static final int MAX_SCRATCH = 4_096;
-  private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[256]);
 
   /** The event-bus address, for conflation; null for the fan-out path's own replies. */
   final String address;
@@ -144,29 +143,12 @@ final class Delivery {
     int headLength = envelope.headLength();
     int length = before.length + headLength + data.length() + braces;
     int startLength = WebSocketFrames.headerSize(length) + before.length + headLength;
-    byte[] start = scratch(startLength);
+    byte[] start = ThreadBytes.atLeast(startLength);
     int at = WebSocketFrames.writeHeader(start, 0, WebSocketFrames.TEXT, length);
     System.arraycopy(before, 0, start, at, before.length);
     envelope.writeHead(start, at + before.length);
     return Buffer.buffer(startLength + data.length() + braces).appendBytes(start, 0, startLength).appendBuffer(data)
         .appendBytes(CLOSING_BRACES, 0, braces);
-  }
-
-  /**
-   * This thread's array for a frame's start, reused: a new one per message made the young collections
-   * at 10,000 messages/s about a tenth more frequent. A start longer than any kept is written in its own.
-   */
-  private static byte[] scratch(int length) {
-    byte[] kept = SCRATCH.get();
-    if (kept.length >= length) {
-      return kept;
-    }
-    if (length > MAX_SCRATCH) {
-      return new byte[length];
-    }
-    byte[] larger = new byte[Math.min(MAX_SCRATCH, Math.max(length, 2 * kept.length))];
-    SCRATCH.set(larger);
-    return larger;
   }
 
   /**
