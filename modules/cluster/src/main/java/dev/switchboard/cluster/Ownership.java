@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>A candidate takes a lease at once when it is free or released, and otherwise only after it has
  *   seen the same record, unrenewed, for a whole {@code duration}: by then the owner has stopped.</li>
  *   <li>Placement: rendezvous hashing over the Switchboard nodes heard from; the first-ranked node claims (a
- *   free lease: the first-ranked of those that take leases, so a node still starting does not hold it up). An
+ *   free lease: passing over one that has been heard for a whole {@code duration} and still does not take
+ *   leases, so a node whose start takes long does not hold it up). An
  *   owner hands a listener to a node that joined and ranks first only once the connection has been up
  *   for {@code rebalanceAfter}, so a join never makes listeners flap, and only once that node takes
  *   leases ({@link LeaseTakers}): one still starting would leave the listener running nowhere.</li>
@@ -72,6 +73,8 @@ public final class Ownership {
   private final Map<String, Observed> observed = new HashMap<>();
   private final Map<String, Long> seen = new ConcurrentHashMap<>();
   private final Set<String> busy = new HashSet<>();
+  /** When (nanoTime) this node began to hear each other node, this time: how long one may still be starting. */
+  private final Map<String, Long> heardSince = new HashMap<>();
   private final AtomicLong takeovers = new AtomicLong();
   private final AtomicLong fenced = new AtomicLong();
   private IMap<String, Lease> map;
@@ -180,6 +183,7 @@ public final class Ownership {
       return;
     }
     advertise();
+    noteHeard(members.heard());
     Set<String> defined = state.listeners().keySet();
     defined.forEach(this::evaluate);
     for (String name : new ArrayList<>(held.keySet())) {
@@ -301,10 +305,13 @@ public final class Ownership {
   }
 
   /**
-   * Whether this node ranks first for a free lease among the candidates that take leases now. A node that
-   * has joined but is still starting ranks nowhere yet: the lease would otherwise wait a whole
-   * {@code duration} for it. Should two nodes both think they rank first (a takers read that failed counts
-   * as "does not take"), the claim's compare-and-set lets one win, and a hand-over moves it later.
+   * Whether this node ranks first for a free lease among the candidates that take leases now, or may soon.
+   * One that does not take leases yet is waited for while it has been heard for less than a lease
+   * {@code duration} (on a cold start of the whole cluster every node is still starting, and each should
+   * claim its own listeners rather than have them moved later); past that it ranks nowhere until it does:
+   * a node whose start takes long no longer holds a new or released listener up (it gets it later by a
+   * hand-over). Should two nodes both think they rank first (a takers read that failed counts as "does not
+   * take"), the claim's compare-and-set lets one win.
    */
   private Future<Boolean> firstAmongTakers(String name, List<String> candidates) {
     String first = Placement.first(name, candidates);
@@ -312,13 +319,24 @@ public final class Ownership {
       return Future.succeededFuture(first != null);
     }
     return takers.takes(first, callTimeout()).compose(takes -> {
-      if (takes) {
+      if (takes || heardFor(first) < settings.lease().duration().toNanos()) {
         return Future.succeededFuture(false);
       }
       List<String> rest = new ArrayList<>(candidates);
       rest.remove(first);
       return firstAmongTakers(name, rest);
     });
+  }
+
+  private void noteHeard(List<String> heard) {
+    long now = System.nanoTime();
+    heardSince.keySet().retainAll(heard); // one heard again after a silence may be starting again
+    heard.forEach(node -> heardSince.putIfAbsent(node, now));
+  }
+
+  private long heardFor(String node) {
+    Long since = heardSince.get(node);
+    return since == null ? 0 : System.nanoTime() - since;
   }
 
   /** The highest epoch this node knows of for {@code name}, besides the lease itself: recorded, or seen on the bus. */
@@ -343,6 +361,9 @@ public final class Ownership {
   }
 
   private Future<Void> claim(String name, Lease previous) {
+    if (leaving) {
+      return Future.succeededFuture(); // releaseAll() may have listed what it releases already
+    }
     Lease next = Lease.claimedAfter(previous, epochFloor(name), settings.node(), boot);
     long sent = System.nanoTime();
     return swap(name, previous, next).compose(now -> {

@@ -72,6 +72,8 @@ class WebSocketFramesTest {
       try {
         assertTrue(text.isFinalFragment(), "a final frame");
         ByteBuf content = text.content();
+        int length = content.readableBytes();
+        assertEquals(WebSocketFrames.headerSize(length) + length, frame.length(), "nothing after the payload it declares");
         return content.toString(StandardCharsets.UTF_8);
       } finally {
         text.release();
