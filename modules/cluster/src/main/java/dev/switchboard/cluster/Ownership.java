@@ -307,8 +307,8 @@ public final class Ownership {
   /**
    * Whether this node ranks first for a free lease among the candidates that take leases now, or may soon.
    * One that does not take leases yet is waited for while it has been heard for less than a lease
-   * {@code duration} (on a cold start of the whole cluster every node is still starting, and each should
-   * claim its own listeners rather than have them moved later); past that it ranks nowhere until it does:
+   * {@code duration} (on a cold start of the whole cluster every node is still starting: a listener waits
+   * for its node rather than being moved there later); past that it ranks nowhere until it does:
    * a node whose start takes long no longer holds a new or released listener up (it gets it later by a
    * hand-over). Should two nodes both think they rank first (a takers read that failed counts as "does not
    * take"), the claim's compare-and-set lets one win.
