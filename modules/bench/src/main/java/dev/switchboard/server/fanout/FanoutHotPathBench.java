@@ -64,13 +64,13 @@ public class FanoutHotPathBench {
     bytesEnvelope = checkAndEnvelope();
   }
 
-  /** What the upstream listener does with each frame today (FeedListener.onTextUtf8): check the bytes, wrap them. */
   /** The WebSocket listener's check of every text frame, before the listener reads it: strict UTF-8 (RFC 6455). */
   @Benchmark
   public boolean utf8Check() {
     return BufferBytes.isUtf8(upstreamBytes);
   }
 
+  /** What the upstream listener does with each frame today (FeedListener.onTextUtf8): check the bytes, wrap them. */
   @Benchmark
   public JsonEnvelope checkAndEnvelope() {
     if (!strictJson.isPlainContainer(upstreamBytes)) {

@@ -1,5 +1,6 @@
 package dev.switchboard.server.fanout;
 
+import dev.switchboard.core.envelope.ThreadBytes;
 import io.vertx.core.buffer.Buffer;
 
 import java.nio.charset.StandardCharsets;
@@ -25,9 +26,10 @@ final class WebSocketFrames {
 
   /** One final (FIN) frame carrying the whole payload. */
   static Buffer frame(int opcode, Buffer payload) {
-    byte[] header = new byte[headerSize(payload.length())];
-    writeHeader(header, 0, opcode, payload.length());
-    return Buffer.buffer(header.length + payload.length()).appendBytes(header).appendBuffer(payload);
+    int length = payload.length();
+    byte[] header = ThreadBytes.atLeast(headerSize(length)); // per message for a /subscribe?format=data client
+    int size = writeHeader(header, 0, opcode, length);
+    return Buffer.buffer(size + length).appendBytes(header, 0, size).appendBuffer(payload);
   }
 
   /**
