@@ -110,10 +110,12 @@ export function clusterSummary(facts, statuses) {
 
 /**
  * This node's cluster counters in one line: leases, takeovers, fencing, what the epoch guard dropped,
- * and the event-bus routes a refresh found stale and mended (a lost registration report).
+ * and the event-bus routes a refresh found stale and mended (a lost registration report). A node that
+ * does not take listeners (still starting, leaving, or just merged back) says so first.
  */
 export function clusterCounters(facts) {
-  return `On ${facts.node}: ${facts.leases_held} leases held · ${facts.takeovers} takeovers · `
+  const taking = facts.takes_leases === false ? 'not taking listeners now · ' : '';
+  return `On ${facts.node}: ${taking}${facts.leases_held} leases held · ${facts.takeovers} takeovers · `
     + `${facts.fenced} stopped for a late renewal or a silent majority · ${facts.stale_dropped} stale messages dropped · `
     + `${facts.routes_mended ?? 0} stale event-bus routes mended`;
 }

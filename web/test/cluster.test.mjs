@@ -160,6 +160,12 @@ test('the counters line names every count of /api/cluster, the mended event-bus 
   assert.match(clusterCounters({ ...facts, routes_mended: undefined }), /0 stale event-bus routes mended$/, 'an older node without the count');
 });
 
+test('the counters line says when this node takes no listeners, and only then', () => {
+  assert.match(clusterCounters({ ...facts, takes_leases: false }), /^On node-b: not taking listeners now · 0 leases held/);
+  assert.match(clusterCounters({ ...facts, takes_leases: true }), /^On node-b: 0 leases held/);
+  assert.match(clusterCounters({ ...facts, takes_leases: undefined }), /^On node-b: 0 leases held/, 'an older node without the field');
+});
+
 test('a read still under way when the page loses its server is dropped: the next connect reads at once, and the late answer is not taken', async () => {
   const timers = manualTimers();
   const pending = [];

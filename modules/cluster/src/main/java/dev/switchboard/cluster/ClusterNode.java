@@ -54,15 +54,17 @@ public final class ClusterNode extends VerticleBase {
    *                     heartbeats (a member cut off stays in {@code nodes} until {@code maxSilence})
    * @param configured   how many Switchboard nodes the config lists
    * @param safe         every partition has its backup and none is migrating: another node may stop now
+   * @param takesLeases  this node takes listeners: it has started, is not leaving, and has told the others so
    * @param staleDropped messages of a replaced owner's epoch dropped here (sent or received)
    * @param routesMended event-bus routes a refresh found stale and mended ({@link RouteRefreshingClusterManager})
    */
   public record Facts(String node, List<String> nodes, List<String> heard, int configured, int majority, boolean majorityPresent,
-                      boolean safe, int leasesHeld, long takeovers, long fenced, long staleDropped, long routesMended) {
+                      boolean safe, boolean takesLeases, int leasesHeld, long takeovers, long fenced, long staleDropped, long routesMended) {
     public JsonObject toJson() {
       return new JsonObject().put("clustered", true).put("node", node).put("nodes", new JsonArray(nodes)).put("heard", new JsonArray(heard))
           .put("configured", configured)
-          .put("majority", majority).put("majority_present", majorityPresent).put("safe", safe).put("leases_held", leasesHeld)
+          .put("majority", majority).put("majority_present", majorityPresent).put("safe", safe)
+          .put("takes_leases", takesLeases).put("leases_held", leasesHeld)
           .put("takeovers", takeovers).put("fenced", fenced).put("stale_dropped", staleDropped)
           .put("routes_mended", routesMended);
     }
@@ -147,7 +149,7 @@ public final class ClusterNode extends VerticleBase {
   public Facts facts() {
     List<String> heard = members.heard();
     return new Facts(settings.node(), members.nodes(), heard, settings.members().size(), settings.majority(),
-        heard.size() >= settings.majority(), safety.safe(), ownership.held(), ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound(),
+        heard.size() >= settings.majority(), safety.safe(), ownership.takesLeases(), ownership.held(), ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound(),
         routes.mended());
   }
 }

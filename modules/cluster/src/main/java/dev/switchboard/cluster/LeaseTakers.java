@@ -24,6 +24,8 @@ final class LeaseTakers implements MembershipListener {
   private final String node;
   private IMap<String, String> map;
   private UUID registration;
+  /** The member UUID this process last said it takes leases as; null before it has, and once it has left. */
+  private volatile String joinedAs;
 
   LeaseTakers(Context context, HazelcastInstance hazelcast, String node) {
     this.context = context;
@@ -44,12 +46,22 @@ final class LeaseTakers implements MembershipListener {
 
   /** This process takes leases from now on. */
   Future<Void> join(long timeoutMs) {
-    return HazelcastCalls.call(context, timeoutMs, () -> map.putAsync(self(), node)).mapEmpty();
+    String as = self();
+    return HazelcastCalls.call(context, timeoutMs, () -> map.putAsync(as, node)).onSuccess(v -> joinedAs = as).mapEmpty();
   }
 
   /** This process is leaving: nothing is handed to it any more. */
   Future<Void> leave(long timeoutMs) {
+    joinedAs = null;
     return HazelcastCalls.call(context, timeoutMs, () -> map.removeAsync(self())).mapEmpty();
+  }
+
+  /**
+   * True while this process's last {@link #join} was made as the member it is now. Merging back after a split
+   * gives a member a new UUID, which no entry names: it must join again, or nothing is handed to it.
+   */
+  boolean joinedAsThisMember() {
+    return self().equals(joinedAs);
   }
 
   /** Whether the member that is Switchboard node {@code name} now takes leases; false when unsure. */

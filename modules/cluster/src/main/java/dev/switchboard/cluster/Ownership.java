@@ -79,7 +79,7 @@ public final class Ownership {
   private final AtomicLong fenced = new AtomicLong();
   private IMap<String, Lease> map;
   private boolean leaving;
-  /** When (nanoTime) this node last said that it takes leases; 0 before it has. */
+  /** When (nanoTime) this node last said that it takes leases. */
   private long advertisedAt;
   /** The advertisement under way; null when none. */
   private Future<Void> advertising;
@@ -142,6 +142,11 @@ public final class Ownership {
     return held.size();
   }
 
+  /** True while this node takes leases: it has begun, is not leaving, and the others have been told so as the member it is now. */
+  public boolean takesLeases() {
+    return begun && !leaving && takers.joinedAsThisMember();
+  }
+
   public long takeovers() {
     return takeovers.get();
   }
@@ -195,12 +200,13 @@ public final class Ownership {
   }
 
   /**
-   * Tells the other nodes that this one takes leases: tried every tick until it worked, then said again
-   * every {@link #ADVERTISE_AGAIN_NS}, in case the entry was lost (all its copies, or a merge after a split).
+   * Tells the other nodes that this one takes leases: tried every tick until it worked, at once after a merge
+   * (the member's new UUID has no entry), and again every {@link #ADVERTISE_AGAIN_NS} in case the entry's every
+   * copy was lost.
    */
   private void advertise() {
     long now = System.nanoTime();
-    if (advertising != null || (advertisedAt != 0 && now - advertisedAt < ADVERTISE_AGAIN_NS)) {
+    if (advertising != null || (takers.joinedAsThisMember() && now - advertisedAt < ADVERTISE_AGAIN_NS)) {
       return;
     }
     advertising = takers.join(callTimeout());

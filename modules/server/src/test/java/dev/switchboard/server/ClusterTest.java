@@ -88,6 +88,7 @@ class ClusterTest {
       JsonObject cluster = http.get(node.httpPort(), "127.0.0.1", "/api/cluster").send().await().bodyAsJsonObject();
       assertEquals(new JsonArray().add("node-a").add("node-b").add("node-c"), cluster.getJsonArray("nodes"), cluster.encode());
       assertTrue(cluster.getBoolean("majority_present"));
+      assertTrue(cluster.getBoolean("takes_leases"), "every started node takes listeners: " + cluster.encode());
       held += cluster.getInteger("leases_held");
       String metrics = http.get(node.httpPort(), "127.0.0.1", "/metrics").send().await().bodyAsString();
       assertTrue(metrics.contains("switchboard_cluster_nodes{node=\"" + cluster.getString("node") + "\"} 3.0"), "cluster size exported");

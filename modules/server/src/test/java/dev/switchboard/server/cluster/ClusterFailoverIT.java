@@ -214,6 +214,17 @@ class ClusterFailoverIT {
       return s != null && !s.getString("owner").equals(before.getString("owner"));
     }, this::clusterNow);
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections after the old owner closed");
+    // Merging back gave it a new member UUID, which no lease-takers entry names: it says so again at its next tick,
+    // not up to 30 s later, or no listener is handed to it meanwhile.
+    long rejoined = System.nanoTime();
+    Await.until(Duration.ofSeconds(30), "the woken node takes listeners again", () -> {
+      JsonObject c = nodes.cluster(owner);
+      return c != null && Boolean.TRUE.equals(c.getBoolean("takes_leases"));
+    }, this::clusterNow);
+    long advertisedMs = (System.nanoTime() - rejoined) / 1_000_000;
+    assertTrue(advertisedMs <= 3 * RENEW_INTERVAL.toMillis(), "the woken node took listeners again " + advertisedMs
+        + " ms after it rejoined (at most three renew intervals)");
+    System.out.printf("SIGSTOP: the woken node took listeners again %d ms after it showed the new owner%n", advertisedMs);
     Await.until(Duration.ofSeconds(30), "the woken node shows the listener defined while it was frozen",
         () -> nodes.status(owner, "late") != null, this::clusterNow);
     assertEquals(200, nodes.delete(others.get(0), "/api/listeners/late").statusCode());
