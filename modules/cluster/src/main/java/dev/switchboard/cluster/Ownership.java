@@ -378,9 +378,7 @@ public final class Ownership {
       }
       leases.put(name, next);
       held.put(name, new Held(next.epoch(), sent));
-      // On every node's disk too: the next claim starts above it whatever happens to the lease map.
-      state.change(name, new RecordChange(RecordChange.Action.EPOCH, null, false, next.epoch()))
-          .onFailure(err -> LOG.debug("[{}] epoch {} not recorded: {}", name, next.epoch(), err.toString()));
+      recordEpoch(name, next.epoch());
       if (previous != null && previous.held()) {
         takeovers.incrementAndGet();
         LOG.info("[{}] took over from {} (epoch {} -> {}): its lease was not renewed for {} ms", name, previous.owner(),
@@ -409,11 +407,26 @@ public final class Ownership {
         if (h != null && h.epoch == next.epoch()) {
           held.replace(name, h, new Held(h.epoch, sent));
         }
+        recordEpoch(name, next.epoch());
         return handOverIfSettled(name);
       }
       lose(name, "the lease is now " + describe(now));
       return Future.succeededFuture();
     });
+  }
+
+  /**
+   * Raises {@code name}'s record to {@code epoch}, on every node's disk too: the next claim starts above it whatever
+   * happens to the lease map. Checked at the claim and at every renewal, so a write that failed, or a record that
+   * lost the epoch, is mended within a renew interval while this node holds the lease.
+   */
+  private void recordEpoch(String name, long epoch) {
+    ListenerRecord r = state.record(name);
+    if (r == null || r.epoch() >= epoch) {
+      return;
+    }
+    state.change(name, new RecordChange(RecordChange.Action.EPOCH, null, false, epoch))
+        .onFailure(err -> LOG.debug("[{}] epoch {} not recorded yet (tried again at the next renewal): {}", name, epoch, err.toString()));
   }
 
   /**

@@ -1,5 +1,9 @@
 package dev.switchboard.server;
 
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import dev.switchboard.cluster.ListenerRecord;
 import dev.switchboard.cluster.Placement;
 import dev.switchboard.core.ControlException;
 import dev.switchboard.core.ControlPlane;
@@ -359,6 +363,27 @@ class ClusterTest {
   private static String rankedFirstOnNodeC() {
     return java.util.stream.IntStream.range(0, 100).mapToObj(i -> "moving-" + i)
         .filter(n -> "node-c".equals(Placement.first(n, List.of("node-a", "node-b", "node-c")))).findFirst().orElseThrow();
+  }
+
+  @Test
+  void theOwnersEpochIsBackInTheRecordsWithinARenewalShouldTheyLoseIt() {
+    startNodes(0, 1, 2);
+    ListenerStatus running = connected(nodes.get(0), 0);
+    IMap<String, ListenerRecord> records = anyHazelcast().getMap("switchboard.listeners");
+    ListenerRecord recorded = Await.until(WAIT, "the claim's epoch recorded", () -> records.get("feed"),
+        r -> r.epoch() == running.epoch());
+    // What a record write that failed after the claim leaves: no epoch (a newer version, so that every node takes it).
+    records.put("feed", new ListenerRecord(recorded.definition(), recorded.active(), recorded.restarts(), recorded.version() + 1, false, 0));
+    // The renew interval is 250 ms; a renewal later than the 2 s deadline would have stopped the listener instead.
+    Await.until(Duration.ofSeconds(2), "the owner recorded its epoch again", () -> records.get("feed").epoch() == running.epoch());
+    ListenerStatus after = status(nodes.get(1).control());
+    assertEquals(ListenerState.CONNECTED, after.state(), "the listener kept running");
+    assertEquals(running.epoch(), after.epoch(), "under the same lease");
+    assertEquals(1, upstream.maxConcurrentConnections());
+  }
+
+  private static HazelcastInstance anyHazelcast() {
+    return Hazelcast.getAllHazelcastInstances().stream().filter(h -> h.getLifecycleService().isRunning()).findFirst().orElseThrow();
   }
 
   @Test
