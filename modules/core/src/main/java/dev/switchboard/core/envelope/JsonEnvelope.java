@@ -54,11 +54,6 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
     return firstNonBlank(dataUtf8) == '{' ? new JsonObject(dataUtf8) : new JsonArray(dataUtf8);
   }
 
-  /** The data as text, decoded from its bytes. */
-  public String dataText() {
-    return dataUtf8.toString(StandardCharsets.UTF_8);
-  }
-
   private static byte firstNonBlank(Buffer json) {
     for (int i = 0; i < json.length(); i++) {
       byte b = json.getByte(i);
@@ -93,9 +88,9 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
 
   /**
    * Appends the envelope's JSON up to its data, {@code {"seq":1,...,"data":}}: what comes after it is
-   * {@link #dataUtf8()} and a closing brace. Lets a writer size its buffer before it copies the data.
+   * {@link #dataUtf8()} and a closing brace.
    */
-  public Buffer appendHead(Buffer out) {
+  private Buffer appendHead(Buffer out) {
     int length = headLength();
     byte[] head = ThreadBytes.atLeast(length);
     writeHead(head, 0);
@@ -132,7 +127,7 @@ public record JsonEnvelope(long seq, long ts, String source, String type, long e
 
   /** The envelope's JSON alone. */
   public Buffer toBuffer() {
-    return appendJson(Buffer.buffer(dataUtf8.length() + 96));
+    return appendJson(Buffer.buffer(headLength() + dataUtf8.length() + 1));
   }
 
   private static final byte[] SEQ_NAME = ascii("{\"seq\":");

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -121,7 +122,7 @@ class JsonEnvelopeTest {
     for (long n : new long[] {0, 9, 10, 99, 100, 12_345, 1_700_000_000_000L, Long.MAX_VALUE}) {
       JsonEnvelope e = new JsonEnvelope(n, n, "feed", "json", n, Buffer.buffer(DATA));
       assertEquals(e.toJsonObject().encode(), new JsonObject(e.toBuffer()).encode(), "for " + n);
-      assertEquals(e.appendHead(Buffer.buffer()).length(), e.headLength(), "the head's length, for " + n);
+      assertHeadFits(e, "for " + n);
       assertEquals("{\"seq\":" + n + ",\"ts\":" + n + ",", e.toBuffer().getString(0, 2 * String.valueOf(n).length() + 14));
     }
   }
@@ -132,7 +133,19 @@ class JsonEnvelopeTest {
       JsonEnvelope e = new JsonEnvelope(n, n, null, null, n, Buffer.buffer(DATA));
       assertEquals(e.toJsonObject().encode(), new JsonObject(e.toBuffer()).encode(), "for " + n);
       assertEquals(e.toJsonObject(), new JsonEnvelopeCodec().transform(e), "the view, for " + n);
+      assertHeadFits(e, "for " + n);
     }
+  }
+
+  /**
+   * writeHead fills exactly headLength() bytes (an array of that size: writing past it throws), and they are the
+   * envelope's JSON up to its data.
+   */
+  private static void assertHeadFits(JsonEnvelope e, String what) {
+    byte[] head = new byte[e.headLength()];
+    assertEquals(head.length, e.writeHead(head, 0), "the head's length, " + what);
+    assertEquals(e.toBuffer().getString(0, head.length, "UTF-8"), new String(head, StandardCharsets.UTF_8),
+        "the head's bytes, " + what);
   }
 
   @Test
@@ -141,7 +154,7 @@ class JsonEnvelopeTest {
     JsonEnvelope odd = new JsonEnvelope(1, 2, "a \"quoted\" é", "json", 0, Buffer.buffer(data));
     JsonObject parsed = new JsonObject(odd.toBuffer());
     assertEquals("a \"quoted\" é", parsed.getString("source"));
-    assertEquals(odd.appendHead(Buffer.buffer()).length(), odd.headLength(), "the head's length, escapes and all");
+    assertHeadFits(odd, "escapes and all");
     assertEquals(new JsonArray(data), parsed.getJsonArray("data"));
     assertEquals(odd.toJsonObject(), new JsonEnvelopeCodec().transform(odd));
   }

@@ -52,7 +52,8 @@ final class Delivery {
     this.recPrefix = recPrefix;
     this.payload = payload;
     if (control) {
-      frame = WebSocketFrames.frame(opcode, payload); // built now: a control frame is shared by every event loop
+      // Built now, every form the same: a control frame is shared by every event loop.
+      frame = envelopeFrame = dataFrame = WebSocketFrames.frame(opcode, payload);
     }
   }
 
@@ -90,8 +91,7 @@ final class Delivery {
   Buffer payload() {
     if (payload == null && envelope != null) {
       Buffer whole = frame();
-      int length = recPrefix.length + envelope.headLength() + envelope.dataUtf8().length() + 2;
-      payload = whole.slice(whole.length() - length, whole.length());
+      payload = whole.slice(WebSocketFrames.headerSizeOf(whole), whole.length());
     } else if (payload == null) {
       payload = Buffer.buffer(recPrefix.length + bodyJson.length() + 1).appendBytes(recPrefix).appendBuffer(bodyJson)
           .appendByte((byte) '}');
@@ -124,7 +124,7 @@ final class Delivery {
   Buffer envelopeFrame() {
     if (envelopeFrame == null && envelope != null) {
       envelopeFrame = envelopeInFrame(NOTHING, 1);
-    } else if (envelopeFrame == null && body != null) {
+    } else if (envelopeFrame == null && bodyJson != null) { // a null body too: it goes as null
       envelopeFrame = WebSocketFrames.frame(WebSocketFrames.TEXT, body instanceof String text ? Buffer.buffer(text) : bodyJson);
     } else if (envelopeFrame == null) {
       envelopeFrame = frame(); // a reply or a control frame: the same for every client
@@ -133,22 +133,23 @@ final class Delivery {
   }
 
   /**
-   * A text frame of {@code before}, the envelope (its head, then the upstream's bytes) and {@code braces}
-   * closing braces. The frame's header, {@code before} and the envelope's head go into one small array
-   * first (this thread's, reused), then three appends: a buffer call per field took twice as long per message
+   * A text frame of {@code prefix}, the envelope (its head, then the upstream's bytes) and {@code closingBraces}
+   * braces: the bridge frame (the {@code rec} prefix, two braces) or the envelope alone (no prefix, one). The
+   * frame's header, the prefix and the envelope's head go into one small array first (this thread's, reused),
+   * then three appends: a buffer call per field took twice as long per message
    * ({@code FanoutHotPathBench.fanoutBytes}, docs/performance.md).
    */
-  private Buffer envelopeInFrame(byte[] before, int braces) {
+  private Buffer envelopeInFrame(byte[] prefix, int closingBraces) {
     Buffer data = envelope.dataUtf8();
     int headLength = envelope.headLength();
-    int length = before.length + headLength + data.length() + braces;
-    int startLength = WebSocketFrames.headerSize(length) + before.length + headLength;
+    int length = prefix.length + headLength + data.length() + closingBraces;
+    int startLength = WebSocketFrames.headerSize(length) + prefix.length + headLength;
     byte[] start = ThreadBytes.atLeast(startLength);
     int at = WebSocketFrames.writeHeader(start, 0, WebSocketFrames.TEXT, length);
-    System.arraycopy(before, 0, start, at, before.length);
-    envelope.writeHead(start, at + before.length);
-    return Buffer.buffer(startLength + data.length() + braces).appendBytes(start, 0, startLength).appendBuffer(data)
-        .appendBytes(CLOSING_BRACES, 0, braces);
+    System.arraycopy(prefix, 0, start, at, prefix.length);
+    envelope.writeHead(start, at + prefix.length);
+    return Buffer.buffer(startLength + data.length() + closingBraces).appendBytes(start, 0, startLength).appendBuffer(data)
+        .appendBytes(CLOSING_BRACES, 0, closingBraces);
   }
 
   /**

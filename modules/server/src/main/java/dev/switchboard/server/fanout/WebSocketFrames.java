@@ -27,9 +27,11 @@ final class WebSocketFrames {
   /** One final (FIN) frame carrying the whole payload. */
   static Buffer frame(int opcode, Buffer payload) {
     int length = payload.length();
-    byte[] header = ThreadBytes.atLeast(headerSize(length)); // per message for a /subscribe?format=data client
-    int size = writeHeader(header, 0, opcode, length);
-    return Buffer.buffer(size + length).appendBytes(header, 0, size).appendBuffer(payload);
+    // This thread's reused array: a frame is built per batch or SockJS flush, per message for a
+    // /subscribe?format=data client, and for every reply and close.
+    byte[] header = ThreadBytes.atLeast(headerSize(length));
+    int end = writeHeader(header, 0, opcode, length);
+    return Buffer.buffer(end + length).appendBytes(header, 0, end).appendBuffer(payload);
   }
 
   /**
@@ -56,6 +58,12 @@ final class WebSocketFrames {
 
   static int headerSize(int payloadLength) {
     return payloadLength < 126 ? 2 : payloadLength < 65_536 ? 4 : 10;
+  }
+
+  /** The size of the header {@code frame} starts with, read from its 7-bit length. */
+  static int headerSizeOf(Buffer frame) {
+    int length7 = frame.getByte(1) & 0x7F;
+    return length7 < 126 ? 2 : length7 == 126 ? 4 : 10;
   }
 
   static Buffer close(int code, String reason) {

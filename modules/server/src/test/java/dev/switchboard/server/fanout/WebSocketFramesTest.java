@@ -13,8 +13,10 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The frames the fan-out path writes, read back by Netty's own RFC 6455 decoder (the one a Vert.x client uses). */
@@ -61,6 +63,78 @@ class WebSocketFramesTest {
           "a source of " + sourceLength + " characters");
       assertEquals(envelope.toJsonObject(), new JsonObject(decode(delivery.envelopeFrame())));
     }
+  }
+
+  @Test
+  @DisplayName("an envelope's frames whose payload is exactly at each of RFC 6455's length boundaries")
+  void envelopeFramesAtEveryLengthBoundary() {
+    JsonEnvelope bare = envelopeWithPadding(0);
+    int envelopeJson = bare.toBuffer().length(); // one more character of padding, one more byte
+    int bridgeJson = REC_PREFIX.length + envelopeJson + 1;
+    int hit = 0;
+    for (int target : new int[] {125, 126, 65_535, 65_536}) {
+      if (target >= envelopeJson) {
+        Delivery d = Delivery.ofEnvelope("upstream.feed.message", REC_PREFIX, envelopeWithPadding(target - envelopeJson));
+        String json = decode(d.envelopeFrame());
+        assertEquals(target, json.getBytes(StandardCharsets.UTF_8).length, "the /subscribe frame's payload");
+        assertEquals(envelopeWithPadding(target - envelopeJson).toJsonObject(), new JsonObject(json));
+        hit++;
+      }
+      if (target >= bridgeJson) {
+        JsonEnvelope envelope = envelopeWithPadding(target - bridgeJson);
+        Delivery d = Delivery.ofEnvelope("upstream.feed.message", REC_PREFIX, envelope);
+        String json = decode(d.frame());
+        assertEquals(target, json.getBytes(StandardCharsets.UTF_8).length, "the bridge frame's payload");
+        assertEquals(envelope.toJsonObject(), new JsonObject(json).getJsonObject("body"));
+        assertEquals(json, d.payload().toString(), "the payload sliced out of the frame");
+        hit++;
+      }
+    }
+    assertEquals(8, hit, "every boundary, for both frames");
+  }
+
+  private static JsonEnvelope envelopeWithPadding(int padding) {
+    // Short enough that even the bridge frame's payload can be 125 bytes.
+    return new JsonEnvelope(1, 2, "f", "json", 0, Buffer.buffer("{\"p\":\"" + "p".repeat(padding) + "\"}"));
+  }
+
+  @Test
+  @DisplayName("every form is its own copy, built once: several built before any is read are all whole")
+  void formsBuiltBeforeAnyIsRead() {
+    JsonEnvelope first = new JsonEnvelope(1, 2, "first", "json", 0, Buffer.buffer("{\"n\":1}"));
+    JsonEnvelope second = new JsonEnvelope(300, 400, "second-source", "json", 5, Buffer.buffer("[2,2]"));
+    Delivery a = Delivery.ofEnvelope("upstream.first.message", REC_PREFIX, first);
+    Delivery b = Delivery.ofEnvelope("upstream.second.message", REC_PREFIX, second);
+    List<Buffer> built = List.of(a.frame(), a.envelopeFrame(), a.dataFrame(), b.frame(), b.envelopeFrame(), b.dataFrame());
+    assertEquals(first.toJsonObject(), new JsonObject(decode(built.get(0))).getJsonObject("body"));
+    assertEquals(first.toJsonObject(), new JsonObject(decode(built.get(1))));
+    assertEquals("{\"n\":1}", decode(built.get(2)));
+    assertEquals(second.toJsonObject(), new JsonObject(decode(built.get(3))).getJsonObject("body"));
+    assertEquals(second.toJsonObject(), new JsonObject(decode(built.get(4))));
+    assertEquals("[2,2]", decode(built.get(5)));
+    assertSame(a.frame(), a.frame(), "built once, then shared");
+    assertSame(b.envelopeFrame(), b.envelopeFrame());
+  }
+
+  @Test
+  @DisplayName("a null body and a string body: /subscribe clients get them as themselves, bridge clients in a bridge frame")
+  void bodiesThatAreNotObjects() {
+    Delivery nothing = Delivery.ofBody("a", REC_PREFIX, null);
+    assertEquals("null", decode(nothing.envelopeFrame()));
+    assertEquals("null", decode(nothing.dataFrame()));
+    JsonObject bridge = new JsonObject(decode(nothing.frame()));
+    assertTrue(bridge.containsKey("body") && bridge.getValue("body") == null, bridge.encode());
+    Delivery text = Delivery.ofBody("a", REC_PREFIX, "plain");
+    assertEquals("plain", decode(text.envelopeFrame()), "a string goes as it is, not quoted");
+    assertEquals("plain", new JsonObject(decode(text.frame())).getString("body"));
+  }
+
+  @Test
+  @DisplayName("a control frame is the same frame in every form, built once for every event loop")
+  void controlFrames() {
+    assertSame(Delivery.SERVER_PING.frame(), Delivery.SERVER_PING.envelopeFrame());
+    assertSame(Delivery.SERVER_PING.frame(), Delivery.SERVER_PING.dataFrame());
+    assertSame(Delivery.SOCKJS_HEARTBEAT.frame(), Delivery.SOCKJS_HEARTBEAT.envelopeFrame());
   }
 
   private static String decode(Buffer frame) {
