@@ -349,6 +349,9 @@ final class ClusterState {
       return;
     }
     boolean sameDefinition = before != null && !before.removed() && before.definition().equals(r.definition());
+    if (sameDefinition && before.active() == r.active() && before.restarts() == r.restarts()) {
+      return; // only the epoch (or the version) moved: a listener that gave up (FAILED) is not started by it
+    }
     Future<?> defined = sameDefinition ? Future.succeededFuture() : supervisor.define(name, r.definitionJson());
     defined
         .onFailure(err -> {

@@ -4,14 +4,20 @@ import com.hazelcast.map.EntryProcessor;
 
 import java.util.Map;
 
-/** Puts a node's copy of a record unless the cluster has one at least as new: at boot, the highest version wins. */
+/**
+ * Puts a node's copy of a record unless the cluster has one at least as new: at boot, the highest version wins.
+ * The epoch never goes down: a newer version from a node that missed an epoch's write keeps the cluster's.
+ */
 record KeepNewer(ListenerRecord candidate) implements EntryProcessor<String, ListenerRecord, ListenerRecord> {
   @Override
   public ListenerRecord process(Map.Entry<String, ListenerRecord> entry) {
     ListenerRecord current = entry.getValue();
     if (current == null || candidate.version() > current.version()) {
-      entry.setValue(candidate);
-      return candidate;
+      ListenerRecord next = current == null || candidate.epoch() >= current.epoch() ? candidate
+          : new ListenerRecord(candidate.definition(), candidate.active(), candidate.restarts(), candidate.version(),
+              candidate.removed(), current.epoch());
+      entry.setValue(next);
+      return next;
     }
     return current;
   }

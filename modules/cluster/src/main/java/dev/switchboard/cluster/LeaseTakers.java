@@ -12,8 +12,8 @@ import java.util.UUID;
 
 /**
  * The member processes that take leases now, in a majority-protected map keyed by member UUID: a node
- * is one from {@link Ownership#begin()} (everything that consumes its listeners' data is up) until it
- * leaves. A node that has joined the cluster but is still starting is not one: a listener handed to it
+ * is one from its first successful {@link #join} after {@link Ownership#begin()} (everything that consumes
+ * its listeners' data is up, and it follows the cluster's records) until it leaves. A node that has joined the cluster but is still starting is not one: a listener handed to it
  * would run nowhere until its start ends, and for a whole lease if that start fails.
  */
 final class LeaseTakers implements MembershipListener {
@@ -46,6 +46,9 @@ final class LeaseTakers implements MembershipListener {
 
   /** This process takes leases from now on. */
   Future<Void> join(long timeoutMs) {
+    if (!hazelcast.getLifecycleService().isRunning()) {
+      return Future.failedFuture("Hazelcast is not running");
+    }
     String as = self();
     return HazelcastCalls.call(context, timeoutMs, () -> map.putAsync(as, node)).onSuccess(v -> joinedAs = as).mapEmpty();
   }
@@ -61,7 +64,7 @@ final class LeaseTakers implements MembershipListener {
    * gives a member a new UUID, which no entry names: it must join again, or nothing is handed to it.
    */
   boolean joinedAsThisMember() {
-    return self().equals(joinedAs);
+    return joinedAs != null && hazelcast.getLifecycleService().isRunning() && self().equals(joinedAs);
   }
 
   /** Whether the member that is Switchboard node {@code name} now takes leases; false when unsure. */

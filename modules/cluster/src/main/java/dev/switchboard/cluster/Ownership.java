@@ -73,18 +73,21 @@ public final class Ownership {
   private final Map<String, Observed> observed = new HashMap<>();
   private final Map<String, Long> seen = new ConcurrentHashMap<>();
   private final Set<String> busy = new HashSet<>();
+  /** Listeners whose epoch is being written into their record: one write at a time each. */
+  private final Set<String> recording = new HashSet<>();
   /** When (nanoTime) this node began to hear each other node, this time: how long one may still be starting. */
   private final Map<String, Long> heardSince = new HashMap<>();
   private final AtomicLong takeovers = new AtomicLong();
   private final AtomicLong fenced = new AtomicLong();
   private IMap<String, Lease> map;
-  private boolean leaving;
+  /** Read from other threads too ({@link #takesLeases()}, for {@code /api/cluster} and metrics). */
+  private volatile boolean leaving;
   /** When (nanoTime) this node last said that it takes leases. */
   private long advertisedAt;
   /** The advertisement under way; null when none. */
   private Future<Void> advertising;
   /** Set by {@link #begin()}: until then this node takes no lease (what consumes the listeners' data starts first). */
-  private boolean begun;
+  private volatile boolean begun;
 
   Ownership(Context context, HazelcastInstance hazelcast, Members members, ClusterSettings settings, ClusterState state,
             Supervisor supervisor, LeaseTakers takers) {
@@ -275,11 +278,12 @@ public final class Ownership {
       saw(name, lease.epoch());
     }
     if (lease != null && lease.heldBy(settings.node(), boot) && held.containsKey(name)) {
-      // Removed and defined again since the claim, the listener here is a new entry that no lease was given
-      // to: nothing runs it. The lease is let go, and taken anew for it (a new epoch) by the next claim.
+      // Nothing here runs under this lease: the listener was removed and defined again since the claim (a new
+      // entry that no lease was given to), or this node could not define it at all. The lease is let go, and
+      // taken anew (a new epoch) by the next claim.
       long epoch = held.get(name).epoch;
       return supervisor.holdsUnder(name, epoch).compose(ours -> ours ? renew(name, lease)
-          : release(name, "it was defined again: its lease is taken anew"));
+          : release(name, "nothing runs it here under this lease (defined again, or not definable on this node)"));
     }
     // A lease still ours in the map that this node stopped (its renewal came too late) is judged like anyone
     // else's. What this node reads may be its own stale copy: after a pause, its reads and writes are served
@@ -378,6 +382,9 @@ public final class Ownership {
       }
       leases.put(name, next);
       held.put(name, new Held(next.epoch(), sent));
+      if (leaving) { // the stop began while the claim was on its way: releaseAll() did not list it
+        return release(name, "this node is shutting down");
+      }
       recordEpoch(name, next.epoch());
       if (previous != null && previous.held()) {
         takeovers.incrementAndGet();
@@ -417,15 +424,17 @@ public final class Ownership {
 
   /**
    * Raises {@code name}'s record to {@code epoch}, on every node's disk too: the next claim starts above it whatever
-   * happens to the lease map. Checked at the claim and at every renewal, so a write that failed, or a record that
-   * lost the epoch, is mended within a renew interval while this node holds the lease.
+   * happens to the lease map. Checked against this node's copy of the record (which follows the map's events, and
+   * its re-read every 5 s) at the claim and at every renewal: a write that failed, or a record that lost the epoch,
+   * is mended while this node holds the lease. One write at a time per listener.
    */
   private void recordEpoch(String name, long epoch) {
     ListenerRecord r = state.record(name);
-    if (r == null || r.epoch() >= epoch) {
+    if (r == null || r.epoch() >= epoch || !recording.add(name)) {
       return;
     }
     state.change(name, new RecordChange(RecordChange.Action.EPOCH, null, false, epoch))
+        .onComplete(ar -> recording.remove(name))
         .onFailure(err -> LOG.debug("[{}] epoch {} not recorded yet (tried again at the next renewal): {}", name, epoch, err.toString()));
   }
 
@@ -470,7 +479,11 @@ public final class Ownership {
         .compose(v -> HazelcastCalls.call(context, callTimeout(), () -> map.getAsync(name)))
         .compose(lease -> lease != null && lease.heldBy(settings.node(), boot) && lease.epoch() == h.epoch
             ? swap(name, lease, lease.released()) : Future.succeededFuture(lease))
-        .onSuccess(lease -> vertx.eventBus().publish(RELEASED, new JsonObject().put("name", name)))
+        .onSuccess(lease -> {
+          if (lease != null && !lease.held()) { // not when another node had it already
+            vertx.eventBus().publish(RELEASED, new JsonObject().put("name", name));
+          }
+        })
         .onFailure(err -> LOG.warn("[{}] could not release the lease ({}); another node takes it after the lease", name, err.getMessage()))
         .mapEmpty();
   }

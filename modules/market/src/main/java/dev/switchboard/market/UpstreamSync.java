@@ -20,14 +20,18 @@ import java.util.Set;
 /**
  * Keeps the upstream's subscriptions equal to what the clients want, through whichever connection
  * instance is current. One change is in flight at a time (the protocol has no request ids, so the
- * next answer is the answer); whatever changed meanwhile goes out as one coalesced message. The
- * answer, a full set, is the truth: it replaces our view, and any difference from what we expected
- * is recorded as drift and corrected by the next change. Single-threaded: the registry's event loop.
+ * next answer is the answer); whatever changed meanwhile goes out next, additions first, then removals,
+ * each in as few messages as the batch limits allow. The answer, a full set, is the truth: it replaces
+ * our view, and any difference from what we expected is recorded as drift and corrected by the next change.
+ * Single-threaded: the registry's event loop.
  *
  * <p>The upstream refuses a subscribe as a whole (405 past the symbol limit, 400, 410), so a refused
  * change of several symbols is sent again in halves until each refusal names one symbol: one symbol
- * too many never takes the others down with it. After a reconnect, what the last connection had
- * subscribed goes out first, so past a limit it is the newly wanted symbols that are refused.
+ * too many never takes the others down with it. A symbol refused at the limit while symbols nobody wants
+ * are still subscribed (lingering, or not yet unsubscribed) makes room first: those are unsubscribed at
+ * once and it is asked for again. After a reconnect, what the last connection had subscribed goes out
+ * first, so past a limit it is the newly wanted symbols that are refused. A change the upstream fails in
+ * another way is sent again up to {@link #MAX_TRIES} times, then given up like one it keeps ignoring.
  */
 final class UpstreamSync {
   /** What the registry does about symbols the upstream would not take, and about any change of state. */
@@ -66,10 +70,11 @@ final class UpstreamSync {
   private final Map<Watch, Long> lingering = new HashMap<>();
   private final Map<Watch, Integer> tries = new HashMap<>();
   private final Set<Watch> stuck = new HashSet<>();
+  /** Set by a refusal at the symbol limit while unwanted symbols hold places: the next change removes them. */
+  private boolean makingRoom;
   private long lingerTimer = -1;
   private long driftCount;
   private JsonObject lastDrift;
-  private long changesSent;
 
   UpstreamSync(Vertx vertx, MarketAddresses addresses, Demand demand, Duration linger, Duration answerTimeout,
                Logger log, Events events) {
@@ -88,10 +93,6 @@ final class UpstreamSync {
 
   WatchSet upstream() {
     return upstream;
-  }
-
-  long changesSent() {
-    return changesSent;
   }
 
   JsonObject drift() {
@@ -141,6 +142,7 @@ final class UpstreamSync {
     upstream = WatchSet.EMPTY;
     batchLimit = MAX_PER_CHANGE;
     inFlight = null;
+    makingRoom = false;
     lingering.clear();
     tries.clear();
     stuck.clear();
@@ -190,6 +192,15 @@ final class UpstreamSync {
       return;
     }
     WatchSet wanted = demand.wanted();
+    if (makingRoom) {
+      makingRoom = false;
+      WatchSet unwanted = upstream.minus(wanted).minus(stuck);
+      if (!unwanted.isEmpty()) {
+        unwanted.asSet().forEach(lingering::remove);
+        send("unsubscribe", unwanted.first(MAX_PER_CHANGE), upstream.minus(unwanted.first(MAX_PER_CHANGE)));
+        return;
+      }
+    }
     WatchSet adds = wanted.minus(upstream);
     if (!adds.isEmpty()) {
       WatchSet again = adds.intersection(subscribedBefore);
@@ -209,7 +220,6 @@ final class UpstreamSync {
   private void send(String action, WatchSet watches, WatchSet expected) {
     InFlight change = new InFlight(generation, action, watches, expected);
     inFlight = change;
-    changesSent++;
     JsonObject body = new JsonObject().put("action", action);
     watches.toJson().forEach(e -> {
       if (!((io.vertx.core.json.JsonArray) e.getValue()).isEmpty()) {
@@ -239,22 +249,30 @@ final class UpstreamSync {
     if (change.action.equals("subscribe")) {
       batchLimit = (int) Math.min(MAX_PER_CHANGE, batchLimit * 2L);
     }
+    notDone(change, change.watches.asSet().stream().filter(w -> change.action.equals("subscribe") != answer.contains(w)).toList(),
+        "not_subscribed", "the upstream did not subscribe after " + MAX_TRIES + " requests");
+    change.watches.asSet().stream().filter(w -> change.action.equals("subscribe") == answer.contains(w)).forEach(tries::remove);
+  }
+
+  /**
+   * Counts a try of each of {@code watches}, which {@code change} did not achieve. Past {@link #MAX_TRIES}, a
+   * subscribe is given up (its clients are told, with {@code code}) and an unsubscribe is left as it is on this
+   * connection (data for it is dropped anyway): never sent again and again at the upstream's round-trip speed.
+   */
+  private void notDone(InFlight change, Collection<Watch> watches, String code, String message) {
     List<Watch> givenUp = new ArrayList<>();
-    for (Watch w : change.watches.asSet()) {
-      boolean done = change.action.equals("subscribe") == answer.contains(w);
-      if (done) {
-        tries.remove(w);
-      } else if (tries.merge(w, 1, Integer::sum) >= MAX_TRIES) {
+    for (Watch w : watches) {
+      if (tries.merge(w, 1, Integer::sum) >= MAX_TRIES) {
         tries.remove(w);
         if (change.action.equals("subscribe")) {
           givenUp.add(w);
         } else {
-          stuck.add(w); // data for it is dropped anyway; not retried on this connection
+          stuck.add(w);
         }
       }
     }
     if (!givenUp.isEmpty()) {
-      events.refused(givenUp, "not_subscribed", "the upstream did not subscribe after " + MAX_TRIES + " requests");
+      events.refused(givenUp, code, message);
     }
   }
 
@@ -281,11 +299,17 @@ final class UpstreamSync {
           batchLimit = Math.max(1, change.watches.size() / 2);
           log.info("subscribe of {} symbols refused ({}: {}); sending it in parts of {}", change.watches.size(), code,
               re.getMessage(), batchLimit);
+        } else if (code == 405 && !upstream.minus(demand.wanted()).minus(stuck).isEmpty()) {
+          makingRoom = true;
+          log.info("subscribe of {} refused at the symbol limit ({}); unsubscribing the symbols nobody wants first",
+              change.watches, re.getMessage());
         } else {
           events.refused(change.watches.minus(upstream).asSet(), String.valueOf(code), re.getMessage());
         }
       } else {
         log.warn("{} of {} failed: {} {}", change.action, change.watches, code, re.getMessage());
+        notDone(change, change.watches.asSet(), String.valueOf(code), "the upstream failed it " + MAX_TRIES + " times: "
+            + re.getMessage());
       }
     } else if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
       ended(change.generation); // the connection is gone without a word

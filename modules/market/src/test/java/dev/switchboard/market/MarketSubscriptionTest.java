@@ -41,6 +41,7 @@ import static dev.switchboard.market.MarketFixture.bridge;
 import static dev.switchboard.market.MarketFixture.set;
 import static dev.switchboard.market.MarketFixture.upstream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -280,6 +281,44 @@ class MarketSubscriptionTest {
     MarketFixture.unwatch(vertx, "first", "trades", "MSFT");
     MarketFixture.watch(vertx, "second", "trades", "TSLA");
     Await.until(WAIT, "room made, TSLA subscribed", () -> upstream(sim), set("AAPL,TSLA", "", "")::equals);
+  }
+
+  @Test
+  @DisplayName("at the symbol limit, a symbol watched in place of one nobody wants any more (still lingering) takes its place: no refusal")
+  void aSwapAtTheSymbolLimitMakesRoom() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withSymbolLimit(2, false));
+    start(sim, new JsonObject().put("unsubscribeLinger", "30s"));
+    MarketFixture.watch(vertx, "first", "trades", "AAPL", "MSFT");
+    Await.until(WAIT, "two symbols subscribed", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+
+    List<JsonObject> told = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(address("trades", "TSLA"), m -> told.add(m.body())).completion().await();
+    MarketFixture.unwatch(vertx, "first", "trades", "MSFT");
+    MarketFixture.watch(vertx, "first", "trades", "TSLA");
+    Await.until(WAIT, "TSLA subscribed in MSFT's place, long before MSFT's linger ends", () -> upstream(sim),
+        set("AAPL,TSLA", "", "")::equals);
+    assertEquals(List.of(), told.stream().filter(e -> "error".equals(e.getString("type"))).toList(), "no refusal told");
+    Await.until(WAIT, "TSLA's data flowing", () -> !told.isEmpty());
+  }
+
+  @Test
+  @DisplayName("a change the upstream keeps failing with an undocumented error is sent three times, then given up and told: never again and again")
+  void anUndocumentedFailureIsNotSentForever() {
+    AlpacaSimulator sim = start(new JsonObject());
+    List<JsonObject> told = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(address("trades", "AAPL"), m -> told.add(m.body())).completion().await();
+    sim.failChanges(429, "too many requests", 1_000);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    Await.until(WAIT, "the client told", () -> told.stream().anyMatch(e -> "error".equals(e.getString("type"))));
+    JsonObject error = told.stream().filter(e -> "error".equals(e.getString("type"))).findFirst().orElseThrow().getJsonObject("data");
+    assertEquals("429", error.getString("code"));
+    assertTrue(error.getString("message").contains("too many requests"), error.encode());
+
+    sim.failChanges(0, "", 0);
+    MarketFixture.watch(vertx, "w", "trades", "MSFT");
+    Await.until(WAIT, "a later symbol subscribed", () -> upstream(sim).get("trades").contains("MSFT"));
+    assertEquals(UpstreamSync.MAX_TRIES, changesOf(sim, "subscribe", "trades", "AAPL").size(), "subscribes of AAPL: " + sim.changes());
+    assertFalse(upstream(sim).get("trades").contains("AAPL"), "given up");
   }
 
   @Test

@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  * may come either way. Runs on the simulator's event loop only.
  */
 final class AlpacaSession {
-  static final Pattern SYMBOL = Pattern.compile("[A-Z0-9][A-Z0-9./-]{0,20}");
+  /** At most 20 characters, as the market listener allows (its Symbols.MAX_LENGTH). */
+  static final Pattern SYMBOL = Pattern.compile("[A-Z0-9][A-Z0-9./-]{0,19}");
   private static final int MAX_BATCH = 100;
   /** In msgpack, {@code t} is a Timestamp extension: alpaca-py calls {@code to_datetime()} on it, the Go SDK {@code DecodeTime()}. */
   private static final Set<String> TIMESTAMP_KEYS = Set.of("t");
@@ -208,6 +209,11 @@ final class AlpacaSession {
   private void answer(String action, JsonObject request) {
     if (!authenticated) {
       error(401, "not authenticated");
+      return;
+    }
+    AlpacaError failure = simulator.nextChangeFailure();
+    if (failure != null) {
+      error(failure.code(), failure.message());
       return;
     }
     Map<String, List<String>> asked = new LinkedHashMap<>();

@@ -67,6 +67,9 @@ public class AlpacaSimulator extends SimulatorVerticle {
   private final AtomicLong overlapping = new AtomicLong();
   private final MarketDataGenerator data = new MarketDataGenerator();
   private volatile Duration ackDelay;
+  /** The error the next subscription changes are answered with instead, and how many more; none when 0. */
+  private final AtomicInteger failingChanges = new AtomicInteger();
+  private volatile AlpacaError changeFailure;
   private volatile boolean up;
   private HttpServer server;
   private TcpGate gate;
@@ -329,6 +332,20 @@ public class AlpacaSimulator extends SimulatorVerticle {
   /** How long subscribe/unsubscribe answers wait from now on. */
   public void ackDelay(Duration delay) {
     this.ackDelay = delay;
+  }
+
+  /**
+   * The next {@code times} subscribe/unsubscribe requests are answered with this error instead, the connection
+   * left open: an upstream failing in a way the protocol does not document (a 500 answered to a change).
+   */
+  public void failChanges(int code, String message, int times) {
+    changeFailure = new AlpacaError(code, message);
+    failingChanges.set(times);
+  }
+
+  /** The error the next change gets instead of its answer; null when it is answered. */
+  AlpacaError nextChangeFailure() {
+    return failingChanges.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? changeFailure : null;
   }
 
   /** What the one live authenticated session is subscribed to (empty if none). */
