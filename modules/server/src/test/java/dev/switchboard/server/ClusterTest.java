@@ -382,6 +382,28 @@ class ClusterTest {
     assertEquals(1, upstream.maxConcurrentConnections());
   }
 
+  @Test
+  void aListenerThatGaveUpIsNotStartedAgainWhenItsRecordChangesNothingItWants() {
+    startNodes(0, 1, 2);
+    connected(nodes.get(0), 0);
+    ControlPlane control = nodes.get(1).control();
+    JsonObject dead = ServerFixture.feedListener("dead", "ws://127.0.0.1:1/", true);
+    dead.getJsonObject("restart").put("maxAttempts", 1);
+    assertEquals("created", control.define("dead", dead).await().outcome());
+    ListenerStatus failed = Await.until(WAIT, "dead gave up", () -> status(control, "dead"),
+        s -> s.state() == ListenerState.FAILED && s.owner() != null);
+    IMap<String, ListenerRecord> records = anyHazelcast().getMap("switchboard.listeners");
+    ListenerRecord recorded = Await.until(WAIT, "its epoch recorded", () -> records.get("dead"), r -> r.epoch() == failed.epoch());
+    // A new version that changes neither active nor restarts (here the epoch, written again by the owner).
+    records.put("dead", new ListenerRecord(recorded.definition(), recorded.active(), recorded.restarts(), recorded.version() + 1, false, 0));
+    Await.until(Duration.ofSeconds(2), "the owner recorded its epoch again", () -> records.get("dead").epoch() == failed.epoch());
+    // A stop goes through the same per-listener queue on the owner: once it shows STOPPED, a start the new
+    // versions had queued would have run before it.
+    assertEquals("stopped", control.stop("dead").await().outcome());
+    ListenerStatus stopped = Await.until(WAIT, "dead stopped", () -> status(control, "dead"), s -> s.state() == ListenerState.STOPPED);
+    assertEquals(failed.deployments(), stopped.deployments(), "no new instance deployed after it gave up");
+  }
+
   private static HazelcastInstance anyHazelcast() {
     return Hazelcast.getAllHazelcastInstances().stream().filter(h -> h.getLifecycleService().isRunning()).findFirst().orElseThrow();
   }

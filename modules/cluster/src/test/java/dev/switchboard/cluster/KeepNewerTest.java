@@ -1,0 +1,37 @@
+package dev.switchboard.cluster;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.AbstractMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** A node's copy of a record offered to the cluster: the highest version wins, and the epoch never goes down. */
+class KeepNewerTest {
+  private static final String DEFINITION = "{\"name\":\"feed\",\"type\":\"upstream\"}";
+
+  private static ListenerRecord record(long version, long epoch) {
+    return new ListenerRecord(DEFINITION, true, 0, version, false, epoch);
+  }
+
+  private static ListenerRecord offer(ListenerRecord current, ListenerRecord candidate) {
+    Map.Entry<String, ListenerRecord> entry = new AbstractMap.SimpleEntry<>("feed", current);
+    ListenerRecord answered = new KeepNewer(candidate).process(entry);
+    assertEquals(entry.getValue(), answered, "it answers what the map holds now");
+    return answered;
+  }
+
+  @Test
+  void aNewerVersionWinsAndAnOlderOrEqualOneDoesNot() {
+    assertEquals(record(6, 4), offer(record(5, 3), record(6, 4)));
+    assertEquals(record(5, 3), offer(record(5, 3), record(5, 9)));
+    assertEquals(record(5, 3), offer(record(5, 3), record(4, 9)));
+    assertEquals(record(1, 0), offer(null, record(1, 0)));
+  }
+
+  @Test
+  void aNewerVersionFromANodeThatMissedAnEpochKeepsTheClustersEpoch() {
+    assertEquals(record(6, 7), offer(record(5, 7), record(6, 3)));
+  }
+}
