@@ -396,6 +396,7 @@ final class HomeAssistantListener extends WebSocketListener {
       home.subscribed(false, System.currentTimeMillis());
     }
     stats.put("subscribed", false);
+    stats.put("ha_state", null); // unknown until the next connection's get_config
     if (commands != null) {
       commands.close("the connection to Home Assistant ended");
     }

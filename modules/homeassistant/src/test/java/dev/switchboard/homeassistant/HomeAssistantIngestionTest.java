@@ -217,6 +217,7 @@ class HomeAssistantIngestionTest {
     startAndAwaitSubscribed();
     assertEquals("RUNNING", status().getString("ha_state"));
     assertEquals("stopped", control.stop(NAME));
+    assertFalse(status().containsKey("ha_state"), "unknown while not connected: " + status().encode());
     sim.removeEntities("switch.kitchen_plug").await(); // gone for good, with no one connected to hear it
 
     // Restarted, the kitchen light's integration loads only as Home Assistant reaches RUNNING.
