@@ -16,6 +16,12 @@ public final class Addresses {
   /** Publish (local): bridge sockets created/closed, registers/unregisters, as {@link BridgeActivity}. */
   public static final String BRIDGE_EVENTS = "switchboard.bridge.events";
   /**
+   * Request (local): a listener's name; the answer, the bridge registrations on this node of that listener's
+   * addresses, {@code [{socket, address}]}: what a part that starts after the clients registered (a
+   * definition changed) needs to know.
+   */
+  public static final String BRIDGE_REGISTRATIONS = "switchboard.bridge.registrations";
+  /**
    * In a cluster, publish: {@code {node, epoch, status}} from the node that owns the listener; every node's
    * view turns them into its own {@link #STATUS} stream.
    */

@@ -1,5 +1,8 @@
 package dev.switchboard.core;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -39,6 +42,15 @@ final class BridgeClients {
     };
   }
 
+  /** The registrations of {@code listener}'s addresses, {@code [{socket, address}]}, whether it is defined here or not. */
+  JsonArray registrations(String listener) {
+    JsonArray out = new JsonArray();
+    addressesBySocket.forEach((socket, addresses) -> addresses.stream()
+        .filter(address -> listener.equals(segment(address)))
+        .forEach(address -> out.add(new JsonObject().put("socket", socket).put("address", address))));
+    return out;
+  }
+
   int count(String listener) {
     Map<String, Integer> sockets = socketsByListener.get(listener);
     return sockets == null ? 0 : sockets.size();
@@ -60,7 +72,13 @@ final class BridgeClients {
   }
 
   private String listenerOf(String address) {
+    String listener = segment(address);
+    return listener != null && listeners.contains(listener) ? listener : null;
+  }
+
+  /** The second segment of an address of three or more: the listener's name, if it is one of a listener's. */
+  private static String segment(String address) {
     String[] parts = address.split("\\.", 3);
-    return parts.length >= 3 && listeners.contains(parts[1]) ? parts[1] : null;
+    return parts.length >= 3 ? parts[1] : null;
   }
 }

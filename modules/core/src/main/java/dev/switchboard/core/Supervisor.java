@@ -107,6 +107,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         entries.get(listener).stats.connectedClients(clients.count(listener));
       }
     });
+    vertx.eventBus().<String>localConsumer(Addresses.BRIDGE_REGISTRATIONS, msg -> msg.reply(clients.registrations(msg.body())));
     vertx.setPeriodic(options.statusInterval().toMillis(), id -> publishCounters());
     if (options.clustered()) {
       return Future.succeededFuture(); // the cluster defines the listeners, and keeps them

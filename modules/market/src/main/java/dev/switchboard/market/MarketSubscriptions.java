@@ -76,7 +76,10 @@ public class MarketSubscriptions extends VerticleBase {
   private boolean statusPending;
   /** This node's name: its own watchers' refusals are counted in these stats already. */
   private String node;
-  /** In a cluster, every Java client's watches; null in a single process. */
+  /**
+   * Every Java client's watches, kept beside the registry so that a new one (another owner, or this listener
+   * with a changed definition) takes them over: the cluster's map, or in a single process this process's.
+   */
   private AsyncMap<String, JsonObject> javaWatches;
   /** Complete once the Java clients' watches are restored: watch and unwatch requests wait for it. */
   private Future<Void> restored = Future.succeededFuture();
@@ -113,13 +116,14 @@ public class MarketSubscriptions extends VerticleBase {
     MarketStatus.initCounters(stats);
     writeStatus();
     node = config().getString(ListenerVerticle.NODE, SINGLE_NODE);
-    Future<Void> map = !vertx.isClustered() ? Future.succeededFuture()
-        : vertx.sharedData().<String, JsonObject>getAsyncMap(addresses.javaWatchesMap()).map(m -> {
-          javaWatches = m;
-          restored = restoreJavaWatches();
-          return null;
-        });
-    return map.compose(v -> listen());
+    Future<AsyncMap<String, JsonObject>> map = vertx.isClustered()
+        ? vertx.sharedData().getAsyncMap(addresses.javaWatchesMap())
+        : vertx.sharedData().getLocalAsyncMap(addresses.javaWatchesMap());
+    return map.compose(m -> {
+      javaWatches = m;
+      restored = restoreJavaWatches();
+      return listen();
+    });
   }
 
   private Future<Void> listen() {
@@ -342,8 +346,8 @@ public class MarketSubscriptions extends VerticleBase {
   }
 
   /**
-   * In a cluster, the answer waits until the client's watches are in the cluster-wide map: a client
-   * that was answered is restored by the next owner. In a single process it is immediate.
+   * The answer waits until the client's watches are kept (in a cluster, in the cluster-wide map): a client that
+   * was answered is restored by the next registry, the next owner's or this listener's after a definition change.
    */
   private void replyOnceKept(Message<Object> msg, String client, JsonObject answer) {
     keep(client).onComplete(ar -> {
@@ -356,11 +360,8 @@ public class MarketSubscriptions extends VerticleBase {
     });
   }
 
-  /** Writes the client's current watches to the cluster-wide map (removes it when it watches nothing). */
+  /** Writes the client's current watches to the map (removes it when it watches nothing). */
   private Future<Void> keep(String client) {
-    if (javaWatches == null) {
-      return Future.succeededFuture();
-    }
     // One write at a time, each of the state when it runs: the map ends as the registry is.
     writes = writes.transform(previous -> {
       Set<Watch> now = demand.of(JAVA + client);
@@ -370,7 +371,7 @@ public class MarketSubscriptions extends VerticleBase {
     return writes;
   }
 
-  /** A new owner's registry takes over the Java clients' watches; tried again until the map answers. */
+  /** A new registry (a new owner, or a changed definition) takes over the Java clients' watches; tried again until the map answers. */
   private Future<Void> restoreJavaWatches() {
     Promise<Void> done = Promise.promise();
     restoreJavaWatches(done);
@@ -380,7 +381,7 @@ public class MarketSubscriptions extends VerticleBase {
   private void restoreJavaWatches(Promise<Void> done) {
     javaWatches.entries().timeout(MAP_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> {
       if (ar.failed()) {
-        log.warn("the Java clients' watches could not be read from the cluster ({}); trying again", ar.cause().getMessage());
+        log.warn("the Java clients' watches could not be read ({}); trying again", ar.cause().getMessage());
         vertx.setTimer(timing.refresh().toMillis(), id -> restoreJavaWatches(done));
         return;
       }
@@ -389,7 +390,7 @@ public class MarketSubscriptions extends VerticleBase {
         try {
           becameWanted.addAll(demand.replace(JAVA + client, WatchSet.fromJson(set).asSet()).becameWanted());
         } catch (IllegalArgumentException e) {
-          problems.warn("the watches of Java client '" + client + "' in the cluster are not a set: " + e.getMessage());
+          problems.warn("the kept watches of Java client '" + client + "' are not a set: " + e.getMessage());
         }
       });
       if (!ar.result().isEmpty()) {
@@ -426,7 +427,7 @@ public class MarketSubscriptions extends VerticleBase {
       // Every node's watchers forget them too, or their next report would ask again.
       vertx.eventBus().publish(addresses.forget(), new JsonObject().put("set", WatchSet.of(unwanted).toJson()));
     }
-    javaClients.forEach(client -> keep(client).onFailure(err -> log.warn("could not record in the cluster that client '{}'"
+    javaClients.forEach(client -> keep(client).onFailure(err -> log.warn("could not record that Java client '{}'"
         + " no longer watches what the upstream refused: {}", client, err.getMessage())));
     changed(List.of(), unwanted);
   }

@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,8 +75,33 @@ public class NodeWatchers extends VerticleBase {
         bus.localConsumer(addresses.reportNow(), msg -> msg.reply(taken(nextReport()).toJson())),
         bus.<JsonObject>consumer(addresses.forget(), msg -> forget(WatchSet.fromJson(msg.body().getJsonObject("set")))));
     vertx.setPeriodic(timing.refresh().toMillis(), id -> report());
-    return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).compose(v -> takeOverRegistrations());
   }
+
+  /**
+   * The browsers that registered before this instance started (its listener's definition changed while they
+   * watched) are watching still: their registrations are taken from the bridge's own record, without telling
+   * them again what was refused. Events from now on come through the consumer above (a registration both
+   * listed here and announced counts once).
+   */
+  private Future<Void> takeOverRegistrations() {
+    DeliveryOptions local = new DeliveryOptions().setLocalOnly(true).setSendTimeout(1_000);
+    return vertx.eventBus().<JsonArray>request(Addresses.BRIDGE_REGISTRATIONS, spec.name(), local)
+        .map(reply -> {
+          for (Object o : reply.body()) {
+            if (o instanceof JsonObject r) {
+              String client = BRIDGE + r.getString("socket");
+              addresses.parseData(r.getString("address")).ifPresent(raw -> onRegister(client, r.getString("address"), raw, false));
+            }
+          }
+          return (Void) null;
+        })
+        .otherwise(err -> {
+          log.debug("no bridge registrations to take over: {}", err.getMessage()); // no bridge in this process
+          return null;
+        });
+  }
+
 
   /** Leaving (the listener is removed or changed, or the node stops): the registry forgets this node's set now. */
   @Override
@@ -97,7 +123,7 @@ public class NodeWatchers extends VerticleBase {
     }
     String client = BRIDGE + activity.socket();
     switch (activity.kind()) {
-      case REGISTER -> addresses.parseData(activity.address()).ifPresent(raw -> onRegister(client, activity.address(), raw));
+      case REGISTER -> addresses.parseData(activity.address()).ifPresent(raw -> onRegister(client, activity.address(), raw, true));
       case UNREGISTER -> addresses.parseData(activity.address()).ifPresent(raw -> {
         Watch watch = new Watch(raw.channel(), raw.symbol());
         if (demand.holds(client, watch)) {
@@ -115,12 +141,15 @@ public class NodeWatchers extends VerticleBase {
     }
   }
 
-  private void onRegister(String client, String address, MarketAddresses.RawWatch raw) {
+  /** @param tell whether a refusal is told to the client (not for a registration taken over, already told once) */
+  private void onRegister(String client, String address, MarketAddresses.RawWatch raw, boolean tell) {
     String symbol;
     try {
       symbol = Symbols.requireCanonical(raw.symbol());
     } catch (IllegalArgumentException e) {
-      refuse(address, null, "invalid_symbol", e.getMessage() + "; register on " + addresses.data(raw.channel(), "<SYMBOL>"));
+      if (tell) {
+        refuse(address, null, "invalid_symbol", e.getMessage() + "; register on " + addresses.data(raw.channel(), "<SYMBOL>"));
+      }
       return;
     }
     Watch watch = new Watch(raw.channel(), symbol);
@@ -128,8 +157,10 @@ public class NodeWatchers extends VerticleBase {
       return;
     }
     if (demand.countOf(client) >= settings.maxSymbolsPerClient()) {
-      refuse(address, watch, "client_limit", "this client already watches " + demand.countOf(client)
-          + " symbols; the limit is " + settings.maxSymbolsPerClient());
+      if (tell) {
+        refuse(address, watch, "client_limit", "this client already watches " + demand.countOf(client)
+            + " symbols; the limit is " + settings.maxSymbolsPerClient());
+      }
       return;
     }
     demand.add(client, watch);

@@ -284,6 +284,30 @@ class MarketSubscriptionTest {
   }
 
   @Test
+  @DisplayName("a browser and a Java client watching while the listener's definition changes keep their symbols: the new instance takes them over")
+  void aDefinitionChangeKeepsTheBrowsersWatches() {
+    AlpacaSimulator sim = start(new JsonObject());
+    bridge(vertx, REGISTER, "tab", address("trades", "AAPL"));
+    MarketFixture.watch(vertx, "java-client", "quotes", "MSFT");
+    Await.until(WAIT, "subscribed", () -> upstream(sim), set("AAPL", "MSFT", "")::equals);
+    long deployments = control.status(NAME).getLong("deployments");
+
+    JsonObject changed = MarketFixture.alpaca(sim.url("iex"), MarketFixture.fastPolicy(), new JsonObject().put("maxSymbolsPerClient", 40)).source();
+    JsonObject answer = vertx.eventBus().<JsonObject>request(Addresses.CONTROL,
+        new JsonObject().put("action", "define").put("name", NAME).put("definition", changed)).await().body();
+    assertEquals("updated", answer.getString("status"), answer.encode());
+    Await.until(WAIT, "a new instance connected", () -> control.status(NAME),
+        s -> s.getLong("deployments") > deployments && "CONNECTED".equals(s.getString("state")));
+    Await.until(WAIT, "the browser's and the Java client's symbols wanted by the new instance", () -> MarketFixture.sets(
+        MarketFixture.health(vertx).getJsonObject("wanted_symbols")), set("AAPL", "MSFT", "")::equals);
+    Await.until(WAIT, "and subscribed", () -> upstream(sim), set("AAPL", "MSFT", "")::equals);
+
+    bridge(vertx, UNREGISTER, "tab", address("trades", "AAPL"));
+    Await.until(WAIT, "unsubscribed once the browser leaves: the registration taken over is the live one",
+        () -> !upstream(sim).get("trades").contains("AAPL"));
+  }
+
+  @Test
   @DisplayName("at the symbol limit, a symbol watched in place of one nobody wants any more (still lingering) takes its place: no refusal")
   void aSwapAtTheSymbolLimitMakesRoom() {
     AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withSymbolLimit(2, false));
