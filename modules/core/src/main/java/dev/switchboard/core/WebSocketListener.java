@@ -99,6 +99,15 @@ public abstract class WebSocketListener extends ListenerVerticle {
     socket.writePing(PING);
   }
 
+  /**
+   * Whether a WebSocket pong answers the heartbeat: yes with the default ping. A protocol whose own ping
+   * ({@link #sendHeartbeat()} overridden) is the heartbeat says no: a proxy in front of it may answer pings,
+   * or send pongs, while the upstream behind it is frozen.
+   */
+  protected boolean pongAnswersHeartbeat() {
+    return true;
+  }
+
   /** The upstream is alive: the outstanding heartbeat is answered. */
   protected final void heartbeatAnswered() {
     if (answerDeadline >= 0) {
@@ -118,7 +127,12 @@ public abstract class WebSocketListener extends ListenerVerticle {
         .setClosingTimeout(CLOSING_TIMEOUT_SECONDS));
     socket = client.webSocket()
         .frameHandler(this::receiveFrame)
-        .pongHandler(pong -> heartbeatAnswered())
+        // Any pong: the answer to our ping, or one sent unasked, which RFC 6455 makes a heartbeat of its own.
+        .pongHandler(pong -> {
+          if (pongAnswersHeartbeat()) {
+            heartbeatAnswered();
+          }
+        })
         .exceptionHandler(this::onSocketError)
         .closeHandler(v -> onClosed());
     connecting = socket.connect(connectOptions().setTimeout(timeout));

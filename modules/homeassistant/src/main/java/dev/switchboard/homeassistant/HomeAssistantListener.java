@@ -359,6 +359,11 @@ final class HomeAssistantListener extends WebSocketListener {
 
   /** Home Assistant's own {@code ping}: a {@code pong} proves the server reads and answers. */
   @Override
+  protected boolean pongAnswersHeartbeat() {
+    return false; // only Home Assistant's own answer to its ping command says that it is alive
+  }
+
+  @Override
   protected void sendHeartbeat() {
     commands.ping(spec.policy().heartbeatTimeout()).onSuccess(v -> heartbeatAnswered());
   }

@@ -99,6 +99,26 @@ class HomeAssistantReconnectTest {
   }
 
   @Test
+  @DisplayName("a server frozen behind a live proxy (WebSocket pongs keep coming, no answer to the ping command): noticed as a stalled one is")
+  void frozenBehindALiveProxy() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(20));
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    StatusRecorder recorder = new StatusRecorder(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "pings answered", () -> sim.lastConnection().commands("ping").size() >= 2);
+
+    long stalledAt = System.currentTimeMillis();
+    sim.stallBehindAProxy().await();
+    StatusRecorder.Seen backoff = Await.until(WAIT, "the frozen server noticed through the pongs",
+        () -> recorder.of(NAME).stream().filter(s -> s.status().getJsonObject("last_error") != null).findFirst().orElse(null),
+        s -> s != null);
+    long detectedAfter = backoff.at() - stalledAt;
+    assertTrue(detectedAfter <= 200 + 200 + 250, "detected after " + detectedAfter + " ms");
+    assertEquals("heartbeat", backoff.status().getJsonObject("last_error").getString("code"));
+  }
+
+  @Test
   @DisplayName("a stalled server (no pong): reconnect within heartbeatInterval + heartbeatTimeout")
   void stalledServer() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(20));

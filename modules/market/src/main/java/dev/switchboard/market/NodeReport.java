@@ -32,14 +32,17 @@ record NodeReport(String node, String boot, long seq, WatchSet wanted, int clien
         .put("clients", clients).put("refused", refused);
   }
 
-  /** @throws IllegalArgumentException when {@code json} is not a report */
+  /** @throws IllegalArgumentException when {@code json} is not a report, or names a symbol that is not canonical */
   static NodeReport fromJson(Object body) {
     if (!(body instanceof JsonObject json) || !(json.getValue("node") instanceof String node)
         || !(json.getValue("boot") instanceof String boot) || !(json.getValue("seq") instanceof Number seq)
-        || !(json.getValue("wanted") instanceof JsonObject wanted)) {
-      throw new IllegalArgumentException("a node report is {node, boot, seq, wanted, clients, refused}");
+        || !(json.getValue("wanted") instanceof JsonObject wanted)
+        || !(json.getValue("clients", 0) instanceof Number clients) || !(json.getValue("refused", 0L) instanceof Number refused)) {
+      throw new IllegalArgumentException("a node report is {node, boot, seq, wanted, clients, refused}, seq, clients and refused numbers");
     }
-    return new NodeReport(node, boot, seq.longValue(), WatchSet.fromJson(wanted), json.getInteger("clients", 0),
-        json.getLong("refused", 0L));
+    WatchSet set = WatchSet.fromJson(wanted);
+    // From another process: its symbols are checked as a browser's are, or they would reach the upstream unchecked.
+    set.asSet().forEach(watch -> Symbols.requireCanonical(watch.symbol()));
+    return new NodeReport(node, boot, seq.longValue(), set, clients.intValue(), refused.longValue());
   }
 }

@@ -80,7 +80,7 @@ record WatchRequest(String client, Channel channel, List<String> symbols) {
     } else if (value instanceof JsonArray array && !array.isEmpty()) {
       array.forEach(raw::add);
     } else {
-      throw new IllegalArgumentException("\"symbols\" must be a non-empty array of symbols (e.g. [\"AAPL\", \"MSFT\"])");
+      throw new IllegalArgumentException("\"symbols\" must be a non-empty array of symbols (e.g. [\"AAPL\", \"MSFT\"]), or one symbol");
     }
     Set<String> out = new LinkedHashSet<>();
     List<String> problems = new ArrayList<>();

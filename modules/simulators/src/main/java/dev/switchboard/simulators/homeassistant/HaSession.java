@@ -521,6 +521,21 @@ final class HaSession {
     ws.pause();
   }
 
+  /**
+   * Home Assistant froze behind a proxy that is still alive: no message is answered any more, but WebSocket
+   * pongs keep coming (as a proxy's keep-alive would send them, unasked) every {@code everyMs}.
+   */
+  void stallBehindAProxy(long everyMs) {
+    stall();
+    vertx.setPeriodic(everyMs, id -> {
+      if (phase == Phase.CLOSED || ws.isClosed()) {
+        vertx.cancelTimer(id);
+      } else {
+        ws.writePong(Buffer.buffer());
+      }
+    });
+  }
+
   boolean isAuthenticated() {
     return phase == Phase.COMMAND;
   }

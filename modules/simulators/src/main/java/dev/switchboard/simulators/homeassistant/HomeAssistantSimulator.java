@@ -298,6 +298,11 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
     });
   }
 
+  /** Every session stops answering, while WebSocket pongs keep coming unasked, as from a live proxy in front of a frozen server. */
+  public Future<Void> stallBehindAProxy() {
+    return onLoopRun(() -> sessions.forEach(s -> s.stallBehindAProxy(50)));
+  }
+
   /** Stops listening: live connections are cut and new ones refused until {@link #up()}. */
   public Future<Void> down() {
     return onLoop(() -> {

@@ -1,0 +1,41 @@
+package dev.switchboard.market;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A node report comes from another process: anything but a report is refused with a reason, never a crash. */
+class NodeReportTest {
+  private static JsonObject report(JsonObject wanted) {
+    return new JsonObject().put("node", "node-b").put("boot", "b-1").put("seq", 3).put("wanted", wanted).put("clients", 2).put("refused", 1);
+  }
+
+  @Test
+  void aReportReadsBack() {
+    NodeReport r = NodeReport.fromJson(report(new JsonObject().put("trades", new JsonArray().add("AAPL").add("BRK.B"))));
+    assertEquals(new NodeReport("node-b", "b-1", 3, WatchSet.fromJson(new JsonObject().put("trades", new JsonArray().add("AAPL").add("BRK.B"))), 2, 1), r);
+    assertEquals(r, NodeReport.fromJson(r.toJson()));
+  }
+
+  @Test
+  void countersThatAreNotNumbersAreRefused() {
+    JsonObject wanted = new JsonObject();
+    for (String field : new String[] {"clients", "refused", "seq"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> NodeReport.fromJson(report(wanted).put(field, "many")), field);
+      assertTrue(e.getMessage().contains("node report"), e.getMessage());
+    }
+  }
+
+  @Test
+  void symbolsAreCheckedAsABrowsersAre() {
+    for (String symbol : new String[] {"aapl", "A B", "", "X".repeat(Symbols.MAX_LENGTH + 1), "*"}) {
+      assertThrows(IllegalArgumentException.class,
+          () -> NodeReport.fromJson(report(new JsonObject().put("trades", new JsonArray().add(symbol)))), symbol);
+    }
+  }
+}
