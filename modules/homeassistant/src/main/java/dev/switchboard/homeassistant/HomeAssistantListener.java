@@ -86,7 +86,7 @@ final class HomeAssistantListener extends WebSocketListener {
 
   /**
    * Everything after auth, pipelined: supported_features (id 1), one subscribe_events per event type,
-   * get_states. Ids are allocated and written in that order; answers are matched by id.
+   * get_config, get_states. Ids are allocated and written in that order; answers are matched by id.
    */
   private Future<Void> setUp() {
     phase = Phase.SETUP;
@@ -314,6 +314,11 @@ final class HomeAssistantListener extends WebSocketListener {
 
   /** One {@code event} message of one of our subscriptions. */
   private void onEvent(JsonObject message) {
+    // Held until the snapshot is taken, then replayed before it (they happened before it was read). This relies
+    // on goLive running while get_states' answer is handled (the futures from it to goLive complete inline, on
+    // this loop): an event that follows that answer in the same coalesced array is then handled live, after the
+    // snapshot. Were a stage made asynchronous (a timer, a timeout), such a newer event would be held too, and
+    // the older snapshot would overwrite it.
     if (phase == Phase.SETUP) {
       held.add(message);
       return;

@@ -9,11 +9,11 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * Who wants which (channel, symbol). A client (a bridge socket, a Java consumer) either watches a
- * (channel, symbol) or not; the count of a (channel, symbol) is the number of clients watching it.
- * The methods report the transitions that matter upstream: 0 -> 1 and 1 -> 0. Single-threaded: the
- * registry's event loop only. {@code live} mirrors the wanted set for the connection's data filter,
- * which reads it from another thread.
+ * Who wants which (channel, symbol). A client (on a node, a bridge socket; at the registry, a node or a Java
+ * consumer) either watches a (channel, symbol) or not; the count of a (channel, symbol) is the number of
+ * clients watching it. The methods report the transitions that matter upstream: 0 -> 1 and 1 -> 0.
+ * Single-threaded: its owner's event loop only. {@code live} mirrors the wanted set for the connection's
+ * data filter, which reads it from another thread.
  */
 final class Demand {
   private final Map<Watch, Set<String>> holders = new HashMap<>();
@@ -113,7 +113,8 @@ final class Demand {
     return byClient.getOrDefault(client, Set.of()).size();
   }
 
-  boolean wanted(Watch watch) {
+  /** Whether any client watches {@code watch}. */
+  boolean isWanted(Watch watch) {
     return holders.containsKey(watch);
   }
 

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -50,6 +51,16 @@ public class MarketSubscriptions extends VerticleBase {
   private static final long MAP_TIMEOUT_MS = 5_000;
 
   /** The last report taken from a node, and when (nanoTime). */
+  /** This registry, as its refusals name it: a node's report says which of them it had applied. */
+  private final String registry = UUID.randomUUID().toString();
+  private long refusals;
+  /**
+   * By refused watch, the nodes that watched it when the upstream refused it, and that refusal's number: a
+   * report such a node built before the refusal reached it does not ask for the watch again. Each entry goes
+   * once the node's report says it applied the refusal (or the node restarts, or is forgotten).
+   */
+  private final Map<Watch, Map<String, Long>> refusedFrom = new HashMap<>();
+
   private record Reported(String boot, long seq, int clients, long refused, long at) {
   }
 
@@ -253,7 +264,14 @@ public class MarketSubscriptions extends VerticleBase {
       MarketStatus.add(stats, MarketStatus.REFUSED, newRefusals); // this node's own are counted already
     }
     nodes.put(report.node(), new Reported(report.boot(), report.seq(), report.clients(), report.refused(), System.nanoTime()));
-    Demand.Change change = demand.replace(NODE + report.node(), report.wanted().asSet());
+    String client = NODE + report.node();
+    long applied = sameBoot ? report.forgotOf(registry) : Long.MAX_VALUE; // a new boot started after every refusal
+    refusedFrom.values().forEach(byNode -> byNode.entrySet().removeIf(e -> e.getKey().equals(client) && e.getValue() <= applied));
+    refusedFrom.values().removeIf(Map::isEmpty);
+    Set<Watch> wanted = report.wanted().asSet().stream()
+        .filter(w -> !refusedFrom.getOrDefault(w, Map.of()).containsKey(client)) // built before the refusal reached it
+        .collect(Collectors.toSet());
+    Demand.Change change = demand.replace(client, wanted);
     changed(change.becameWanted(), change.becameUnwanted());
   }
 
@@ -277,6 +295,8 @@ public class MarketSubscriptions extends VerticleBase {
 
   private void forgetNode(String name, String why) {
     Reported last = nodes.remove(name);
+    refusedFrom.values().forEach(byNode -> byNode.remove(NODE + name));
+    refusedFrom.values().removeIf(Map::isEmpty);
     Demand.Change change = demand.replace(NODE + name, Set.of());
     if (!change.becameUnwanted().isEmpty() || last.clients() > 0) {
       log.info("node {}'s watches forgotten ({}): {} no longer wanted", name, why, change.becameUnwanted());
@@ -412,8 +432,11 @@ public class MarketSubscriptions extends VerticleBase {
   private void refuseUpstream(Collection<Watch> watches, String code, String message) {
     List<Watch> unwanted = new ArrayList<>();
     Set<String> javaClients = new TreeSet<>();
+    long refusal = ++refusals;
     for (Watch watch : watches) {
       Set<String> clients = demand.drop(watch);
+      clients.stream().filter(c -> c.startsWith(NODE))
+          .forEach(c -> refusedFrom.computeIfAbsent(watch, w -> new HashMap<>()).put(c, refusal));
       clients.stream().filter(c -> c.startsWith(JAVA)).forEach(c -> javaClients.add(c.substring(JAVA.length())));
       if (!clients.isEmpty()) {
         unwanted.add(watch);
@@ -425,7 +448,8 @@ public class MarketSubscriptions extends VerticleBase {
     if (!unwanted.isEmpty()) {
       log.warn("upstream refused {} ({} {}); the clients that asked were told", unwanted, code, message);
       // Every node's watchers forget them too, or their next report would ask again.
-      vertx.eventBus().publish(addresses.forget(), new JsonObject().put("set", WatchSet.of(unwanted).toJson()));
+      vertx.eventBus().publish(addresses.forget(), new JsonObject().put("set", WatchSet.of(unwanted).toJson())
+          .put("registry", registry).put("refusal", refusal));
     }
     javaClients.forEach(client -> keep(client).onFailure(err -> log.warn("could not record that Java client '{}'"
         + " no longer watches what the upstream refused: {}", client, err.getMessage())));

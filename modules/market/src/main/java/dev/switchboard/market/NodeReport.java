@@ -3,6 +3,8 @@ package dev.switchboard.market;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * What one node's {@link NodeWatchers} tell the registry, wherever the listener runs: the node's whole
@@ -12,8 +14,20 @@ import java.time.Duration;
  * @param boot    one per {@link NodeWatchers} instance: {@code seq} counts within it
  * @param seq     grows by one per report; an older one than the last taken is stale
  * @param refused refusals since {@code boot}, for the owner's {@code refused_requests}
+ * @param forgot  by registry (one per {@link MarketSubscriptions} instance), the number of the last upstream refusal
+ *                this node had applied when it built the report: a report built before a refusal reached the node
+ *                does not ask for the refused symbols again
  */
-record NodeReport(String node, String boot, long seq, WatchSet wanted, int clients, long refused) {
+record NodeReport(String node, String boot, long seq, WatchSet wanted, int clients, long refused, Map<String, Long> forgot) {
+
+  NodeReport(String node, String boot, long seq, WatchSet wanted, int clients, long refused) {
+    this(node, boot, seq, wanted, clients, refused, Map.of());
+  }
+
+  /** The number of the last refusal of {@code registry} this node had applied; 0 for none. */
+  long forgotOf(String registry) {
+    return forgot.getOrDefault(registry, 0L);
+  }
 
   /**
    * How reports flow.
@@ -29,7 +43,7 @@ record NodeReport(String node, String boot, long seq, WatchSet wanted, int clien
 
   JsonObject toJson() {
     return new JsonObject().put("node", node).put("boot", boot).put("seq", seq).put("wanted", wanted.toJson())
-        .put("clients", clients).put("refused", refused);
+        .put("clients", clients).put("refused", refused).put("forgot", new JsonObject(new HashMap<>(forgot)));
   }
 
   /** @throws IllegalArgumentException when {@code json} is not a report, or names a symbol that is not canonical */
@@ -43,6 +57,15 @@ record NodeReport(String node, String boot, long seq, WatchSet wanted, int clien
     WatchSet set = WatchSet.fromJson(wanted);
     // From another process: its symbols are checked as a browser's are, or they would reach the upstream unchecked.
     set.asSet().forEach(watch -> Symbols.requireCanonical(watch.symbol()));
-    return new NodeReport(node, boot, seq.longValue(), set, clients.intValue(), refused.longValue());
+    Map<String, Long> forgot = new HashMap<>();
+    if (json.getValue("forgot") instanceof JsonObject byRegistry) { // absent from a node of an older version
+      byRegistry.forEach(e -> {
+        if (!(e.getValue() instanceof Number n)) {
+          throw new IllegalArgumentException("a node report's \"forgot\" maps registries to numbers");
+        }
+        forgot.put(e.getKey(), n.longValue());
+      });
+    }
+    return new NodeReport(node, boot, seq.longValue(), set, clients.intValue(), refused.longValue(), Map.copyOf(forgot));
   }
 }

@@ -16,7 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -54,6 +56,8 @@ public class NodeWatchers extends VerticleBase {
   private boolean again;
   /** The last set the registry took: what a leaving node takes back. */
   private WatchSet delivered = WatchSet.EMPTY;
+  /** By registry, the number of the last upstream refusal applied here (a few registries: owners change). */
+  private final Map<String, Long> forgot = new LinkedHashMap<>();
 
   public NodeWatchers(ListenerSpec spec, ListenerStats stats, AlpacaSettings settings, NodeReport.Timing timing) {
     this.spec = spec;
@@ -73,7 +77,7 @@ public class NodeWatchers extends VerticleBase {
         bus.<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> onBridge(msg.body())),
         bus.consumer(addresses.resend(), msg -> report()),
         bus.localConsumer(addresses.reportNow(), msg -> msg.reply(taken(nextReport()).toJson())),
-        bus.<JsonObject>consumer(addresses.forget(), msg -> forget(WatchSet.fromJson(msg.body().getJsonObject("set")))));
+        bus.<JsonObject>consumer(addresses.forget(), msg -> forget(msg.body())));
     vertx.setPeriodic(timing.refresh().toMillis(), id -> report());
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).compose(v -> takeOverRegistrations());
   }
@@ -109,7 +113,7 @@ public class NodeWatchers extends VerticleBase {
     if (delivered.isEmpty()) {
       return Future.succeededFuture();
     }
-    NodeReport last = new NodeReport(node, boot, ++seq, WatchSet.EMPTY, 0, refused);
+    NodeReport last = new NodeReport(node, boot, ++seq, WatchSet.EMPTY, 0, refused, Map.copyOf(forgot));
     return vertx.eventBus().request(addresses.nodeReports(), last.toJson(), new DeliveryOptions().setSendTimeout(1_000))
         .otherwiseEmpty();
   }
@@ -172,7 +176,7 @@ public class NodeWatchers extends VerticleBase {
     MarketStatus.bump(stats, MarketStatus.REFUSED);
     problems.warn("bridge registration on " + address + " refused: " + message);
     // Someone else here watching it legitimately would get this error too: tell only an otherwise silent address.
-    if (watch == null || !demand.wanted(watch)) {
+    if (watch == null || !demand.isWanted(watch)) {
       JsonObject data = new JsonObject().put("code", code).put("message", message);
       if (watch != null) {
         data.put("channel", watch.channel().wire()).put("symbol", watch.symbol());
@@ -183,11 +187,23 @@ public class NodeWatchers extends VerticleBase {
     changed(); // the refusal count travels with the set
   }
 
-  /** The upstream refused these: the registry has told every client on their addresses; they are no longer watched here. */
-  private void forget(WatchSet refusedUpstream) {
+  /**
+   * The upstream refused these: the registry has told every client on their addresses; they are no longer watched
+   * here. The next report says that this refusal was applied, so that the registry tells it from one built before.
+   */
+  private void forget(JsonObject refusal) {
     boolean any = false;
-    for (Watch watch : refusedUpstream.asSet()) {
+    for (Watch watch : WatchSet.fromJson(refusal.getJsonObject("set")).asSet()) {
       any |= !demand.drop(watch).isEmpty();
+    }
+    if (refusal.getValue("registry") instanceof String registry && refusal.getValue("refusal") instanceof Number number) {
+      long before = forgot.getOrDefault(registry, 0L);
+      forgot.remove(registry); // re-inserted last: the eldest registries go first
+      forgot.put(registry, Math.max(before, number.longValue()));
+      if (forgot.size() > 4) {
+        forgot.remove(forgot.keySet().iterator().next());
+      }
+      any = true;
     }
     if (any) {
       changed();
@@ -206,7 +222,7 @@ public class NodeWatchers extends VerticleBase {
   }
 
   private NodeReport nextReport() {
-    return new NodeReport(node, boot, ++seq, demand.wanted(), demand.clients(), refused);
+    return new NodeReport(node, boot, ++seq, demand.wanted(), demand.clients(), refused, Map.copyOf(forgot));
   }
 
   private NodeReport taken(NodeReport report) {

@@ -308,6 +308,36 @@ class MarketSubscriptionTest {
   }
 
   @Test
+  @DisplayName("a node's report built before the upstream's refusal reached it does not ask for the refused symbol again; "
+      + "one built after (a browser asking anew) does")
+  void aReportFromBeforeARefusalDoesNotAskAgain() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withSymbolLimit(1, false));
+    start(sim, new JsonObject());
+    MarketAddresses addresses = new MarketAddresses(NAME);
+    List<JsonObject> refusals = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(addresses.forget(), m -> refusals.add(m.body())).completion().await();
+    WatchSet aapl = WatchSet.fromJson(new JsonObject().put("trades", new JsonArray().add("AAPL")));
+    WatchSet both = WatchSet.fromJson(new JsonObject().put("trades", new JsonArray().add("AAPL").add("TSLA")));
+    WatchSet tsla = WatchSet.fromJson(new JsonObject().put("trades", new JsonArray().add("TSLA")));
+    vertx.eventBus().request(addresses.nodeReports(), new NodeReport("node-x", "boot-1", 1, aapl, 1, 0).toJson()).await();
+    Await.until(WAIT, "AAPL subscribed", () -> upstream(sim), set("AAPL", "", "")::equals);
+    vertx.eventBus().request(addresses.nodeReports(), new NodeReport("node-x", "boot-1", 2, both, 1, 0).toJson()).await();
+    Await.until(WAIT, "TSLA refused past the limit", () -> refusals.size() == 1);
+    String registry = refusals.get(0).getString("registry");
+    long refusal = refusals.get(0).getLong("refusal");
+
+    // Built before node-x applied the refusal: AAPL left, TSLA still in it. Only AAPL's leaving counts.
+    vertx.eventBus().request(addresses.nodeReports(), new NodeReport("node-x", "boot-1", 3, tsla, 1, 0).toJson()).await();
+    Await.until(WAIT, "AAPL unsubscribed, TSLA not asked for again", () -> upstream(sim), set("", "", "")::equals);
+    assertEquals(1, changesOf(sim, "subscribe", "trades", "TSLA").size(), "TSLA asked for once: " + sim.changes());
+
+    // Built after: its browser asked anew.
+    vertx.eventBus().request(addresses.nodeReports(),
+        new NodeReport("node-x", "boot-1", 4, tsla, 1, 0, java.util.Map.of(registry, refusal)).toJson()).await();
+    Await.until(WAIT, "TSLA subscribed now that it fits", () -> upstream(sim), set("TSLA", "", "")::equals);
+  }
+
+  @Test
   @DisplayName("at the symbol limit, a symbol watched in place of one nobody wants any more (still lingering) takes its place: no refusal")
   void aSwapAtTheSymbolLimitMakesRoom() {
     AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withSymbolLimit(2, false));

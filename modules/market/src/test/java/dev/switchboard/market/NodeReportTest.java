@@ -32,6 +32,16 @@ class NodeReportTest {
   }
 
   @Test
+  void appliedRefusalsAreNumbersByRegistry() {
+    NodeReport r = NodeReport.fromJson(report(new JsonObject()).put("forgot", new JsonObject().put("registry-1", 4)));
+    assertEquals(4, r.forgotOf("registry-1"));
+    assertEquals(0, r.forgotOf("registry-2"), "none applied from another registry");
+    assertEquals(0, NodeReport.fromJson(report(new JsonObject())).forgotOf("registry-1"), "a node of an older version says nothing");
+    assertThrows(IllegalArgumentException.class,
+        () -> NodeReport.fromJson(report(new JsonObject()).put("forgot", new JsonObject().put("registry-1", "four"))));
+  }
+
+  @Test
   void symbolsAreCheckedAsABrowsersAre() {
     for (String symbol : new String[] {"aapl", "A B", "", "X".repeat(Symbols.MAX_LENGTH + 1), "*"}) {
       assertThrows(IllegalArgumentException.class,
