@@ -11,6 +11,7 @@ import dev.switchboard.core.testing.Control;
 import dev.switchboard.core.testing.StatusRecorder;
 import dev.switchboard.simulators.homeassistant.ConnectionRecord;
 import dev.switchboard.simulators.homeassistant.HomeAssistantSimulator;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -102,43 +103,14 @@ class HomeAssistantReconnectTest {
   @DisplayName("a server frozen behind a live proxy (WebSocket pongs keep coming, no answer to the ping command): noticed as a stalled one is")
   void frozenBehindALiveProxy() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(20));
-    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
-    StatusRecorder recorder = new StatusRecorder(vertx);
-    control.start(NAME);
-    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
-    Await.until(WAIT, "pings answered", () -> sim.lastConnection().commands("ping").size() >= 2);
-
-    long stalledAt = System.currentTimeMillis();
-    sim.stallBehindAProxy().await();
-    StatusRecorder.Seen backoff = Await.until(WAIT, "the frozen server noticed through the pongs",
-        () -> recorder.of(NAME).stream().filter(s -> s.status().getJsonObject("last_error") != null).findFirst().orElse(null),
-        s -> s != null);
-    long detectedAfter = backoff.at() - stalledAt;
-    assertTrue(detectedAfter <= 200 + 200 + 250, "detected after " + detectedAfter + " ms");
-    assertEquals("heartbeat", backoff.status().getJsonObject("last_error").getString("code"));
+    awaitHeartbeatFailure(sim, sim::stallBehindAProxy);
   }
 
   @Test
   @DisplayName("a stalled server (no pong): reconnect within heartbeatInterval + heartbeatTimeout")
   void stalledServer() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(20));
-    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
-    StatusRecorder recorder = new StatusRecorder(vertx);
-    control.start(NAME);
-    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
-    Await.until(WAIT, "pings answered", () -> sim.lastConnection().commands("ping").size() >= 2);
-
-    long stalledAt = System.currentTimeMillis();
-    sim.stall().await();
-    // The first status carrying the error is the supervisor acting on the dead connection (then it
-    // waits up to the closing timeout for a close handshake the frozen server will never answer).
-    StatusRecorder.Seen backoff = Await.until(WAIT, "the dead connection noticed",
-        () -> recorder.of(NAME).stream().filter(s -> s.status().getJsonObject("last_error") != null).findFirst().orElse(null),
-        s -> s != null);
-    long detectedAfter = backoff.at() - stalledAt;
-    // heartbeatInterval 200 ms + heartbeatTimeout 200 ms, plus scheduling slack on a shared machine.
-    assertTrue(detectedAfter <= 200 + 200 + 250, "detected after " + detectedAfter + " ms");
-    assertEquals("heartbeat", backoff.status().getJsonObject("last_error").getString("code"));
+    StatusRecorder.Seen backoff = awaitHeartbeatFailure(sim, sim::stall);
     assertEquals(false, backoff.status().getBoolean("subscribed"), "not subscribed from the moment the connection is known dead");
 
     Await.until(WAIT, "a fresh connection", () -> sim.totalConnections() == 2);
@@ -270,5 +242,29 @@ class HomeAssistantReconnectTest {
     assertEquals(before.timers(), after.timers());
     assertEquals(1, sim.maxConcurrentConnections());
     assertEquals(false, status().getBoolean("subscribed"));
+  }
+
+  /**
+   * Connects, lets pings be answered, then {@code freeze}s the server: the first status carrying an error (the
+   * supervisor acting on the dead connection; it then waits up to the closing timeout for a close handshake the
+   * frozen server never answers) must say {@code heartbeat}, within heartbeatInterval 200 ms + heartbeatTimeout
+   * 200 ms, plus scheduling slack on a shared machine.
+   */
+  private StatusRecorder.Seen awaitHeartbeatFailure(HomeAssistantSimulator sim, java.util.function.Supplier<Future<Void>> freeze) {
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    StatusRecorder recorder = new StatusRecorder(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "pings answered", () -> sim.lastConnection().commands("ping").size() >= 2);
+
+    long frozenAt = System.currentTimeMillis();
+    freeze.get().await();
+    StatusRecorder.Seen backoff = Await.until(WAIT, "the dead connection noticed",
+        () -> recorder.of(NAME).stream().filter(s -> s.status().getJsonObject("last_error") != null).findFirst().orElse(null),
+        s -> s != null);
+    long detectedAfter = backoff.at() - frozenAt;
+    assertTrue(detectedAfter <= 200 + 200 + 250, "detected after " + detectedAfter + " ms");
+    assertEquals("heartbeat", backoff.status().getJsonObject("last_error").getString("code"));
+    return backoff;
   }
 }
