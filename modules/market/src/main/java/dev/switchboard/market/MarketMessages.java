@@ -38,6 +38,19 @@ final class MarketMessages {
     return KINDS.get(type);
   }
 
+  /**
+   * The envelope a refusal is told in, on the symbol's address: {@code {seq, ts, source, type: "error",
+   * data: {code, message, channel?, symbol?}}} ({@code watch} null when the symbol itself was not valid).
+   */
+  static JsonObject errorEnvelope(long seq, String source, String code, String message, Watch watch) {
+    JsonObject data = new JsonObject().put("code", code).put("message", message);
+    if (watch != null) {
+      data.put("channel", watch.channel().wire()).put("symbol", watch.symbol());
+    }
+    return new JsonObject().put("seq", seq).put("ts", System.currentTimeMillis()).put("source", source)
+        .put("type", "error").put("data", data);
+  }
+
   static boolean hasUnknownFields(String type, JsonObject message) {
     Set<String> known = KINDS.get(type).fields();
     for (String field : message.fieldNames()) {

@@ -441,8 +441,8 @@ public class MarketSubscriptions extends VerticleBase {
       if (!clients.isEmpty()) {
         unwanted.add(watch);
         MarketStatus.bump(stats, MarketStatus.REFUSED);
-        publishError(addresses.data(watch), code, "the upstream refused " + watch.channel().wire() + " of "
-            + watch.symbol() + ": " + message, watch);
+        vertx.eventBus().publish(addresses.data(watch), MarketMessages.errorEnvelope(stats.nextSeq(), spec.name(), code,
+            "the upstream refused " + watch.channel().wire() + " of " + watch.symbol() + ": " + message, watch));
       }
     }
     if (!unwanted.isEmpty()) {
@@ -454,19 +454,6 @@ public class MarketSubscriptions extends VerticleBase {
     javaClients.forEach(client -> keep(client).onFailure(err -> log.warn("could not record that Java client '{}'"
         + " no longer watches what the upstream refused: {}", client, err.getMessage())));
     changed(List.of(), unwanted);
-  }
-
-  private void publishError(String address, String code, String message, Watch watch) {
-    JsonObject data = new JsonObject().put("code", code).put("message", message);
-    if (watch != null) {
-      data.put("channel", watch.channel().wire()).put("symbol", watch.symbol());
-    }
-    vertx.eventBus().publish(address, new JsonObject()
-        .put("seq", stats.nextSeq())
-        .put("ts", System.currentTimeMillis())
-        .put("source", spec.name())
-        .put("type", "error")
-        .put("data", data));
   }
 
   // ---- status ---------------------------------------------------------------------------------

@@ -177,12 +177,7 @@ public class NodeWatchers extends VerticleBase {
     problems.warn("bridge registration on " + address + " refused: " + message);
     // Someone else here watching it legitimately would get this error too: tell only an otherwise silent address.
     if (watch == null || !demand.isWanted(watch)) {
-      JsonObject data = new JsonObject().put("code", code).put("message", message);
-      if (watch != null) {
-        data.put("channel", watch.channel().wire()).put("symbol", watch.symbol());
-      }
-      vertx.eventBus().publish(address, new JsonObject().put("seq", stats.nextSeq()).put("ts", System.currentTimeMillis())
-          .put("source", spec.name()).put("type", "error").put("data", data), LOCAL);
+      vertx.eventBus().publish(address, MarketMessages.errorEnvelope(stats.nextSeq(), spec.name(), code, message, watch), LOCAL);
     }
     changed(); // the refusal count travels with the set
   }
