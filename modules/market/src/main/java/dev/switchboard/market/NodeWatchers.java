@@ -15,10 +15,12 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -56,6 +58,11 @@ public class NodeWatchers extends VerticleBase {
   private boolean again;
   /** The last set the registry took: what a leaving node takes back. */
   private WatchSet delivered = WatchSet.EMPTY;
+  /**
+   * Clients refused over the per-client limit while another client here watched the same symbol: not told then
+   * (the error would reach that other client too, on the shared address), told once nobody here watches it.
+   */
+  private final Map<Watch, Set<String>> untold = new HashMap<>();
   /** By registry, the number of the last upstream refusal applied here (a few registries: owners change). */
   private final Map<String, Long> forgot = new LinkedHashMap<>();
 
@@ -130,14 +137,19 @@ public class NodeWatchers extends VerticleBase {
       case REGISTER -> addresses.parseData(activity.address()).ifPresent(raw -> onRegister(client, activity.address(), raw, true));
       case UNREGISTER -> addresses.parseData(activity.address()).ifPresent(raw -> {
         Watch watch = new Watch(raw.channel(), raw.symbol());
+        forgetUntold(client, watch);
         if (demand.holds(client, watch)) {
-          demand.remove(client, watch);
+          if (demand.remove(client, watch)) {
+            tellUntold(List.of(watch));
+          }
           changed();
         }
       });
       case SOCKET_CLOSED -> {
+        untold.values().forEach(clients -> clients.remove(client));
+        untold.values().removeIf(Set::isEmpty);
         if (demand.countOf(client) > 0) {
-          demand.release(client);
+          tellUntold(demand.release(client));
           changed();
         }
       }
@@ -162,6 +174,9 @@ public class NodeWatchers extends VerticleBase {
     }
     if (demand.countOf(client) >= settings.maxSymbolsPerClient()) {
       if (tell) {
+        if (demand.isWanted(watch)) {
+          untold.computeIfAbsent(watch, w -> new HashSet<>()).add(client);
+        }
         refuse(address, watch, "client_limit", "this client already watches " + demand.countOf(client)
             + " symbols; the limit is " + settings.maxSymbolsPerClient());
       }
@@ -182,6 +197,24 @@ public class NodeWatchers extends VerticleBase {
     changed(); // the refusal count travels with the set
   }
 
+  private void forgetUntold(String client, Watch watch) {
+    Set<String> clients = untold.get(watch);
+    if (clients != null && clients.remove(client) && clients.isEmpty()) {
+      untold.remove(watch);
+    }
+  }
+
+  /** Nobody here watches these any more: the clients refused over their limit meanwhile are told now. */
+  private void tellUntold(List<Watch> unwanted) {
+    for (Watch watch : unwanted) {
+      if (untold.remove(watch) != null) {
+        vertx.eventBus().publish(addresses.data(watch), MarketMessages.errorEnvelope(stats.nextSeq(), spec.name(), "client_limit",
+            "refused when this client registered: it was over the per-client limit of " + settings.maxSymbolsPerClient()
+                + " symbols; no other client here watches it any more", watch), LOCAL);
+      }
+    }
+  }
+
   /**
    * The upstream refused these: the registry has told every client on their addresses; they are no longer watched
    * here. The next report says that this refusal was applied, so that the registry tells it from one built before.
@@ -189,6 +222,7 @@ public class NodeWatchers extends VerticleBase {
   private void forget(JsonObject refusal) {
     boolean any = false;
     for (Watch watch : WatchSet.fromJson(refusal.getJsonObject("set")).asSet()) {
+      untold.remove(watch); // the registry told every client on the address
       any |= !demand.drop(watch).isEmpty();
     }
     if (refusal.getValue("registry") instanceof String registry && refusal.getValue("refusal") instanceof Number number) {

@@ -260,6 +260,30 @@ class MarketSubscriptionTest {
   }
 
   @Test
+  @DisplayName("a browser refused over its limit while another here watches the same symbol is told once that other one leaves")
+  void aRefusalBehindAnotherWatcherIsToldWhenItLeaves() {
+    AlpacaSimulator sim = start(new JsonObject().put("maxSymbolsPerClient", 1));
+    List<JsonObject> errors = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(address("trades", "AAPL"), m -> {
+      if ("error".equals(m.body().getString("type"))) {
+        errors.add(m.body());
+      }
+    }).completion().await();
+    bridge(vertx, REGISTER, "tab-a", address("trades", "AAPL"));
+    bridge(vertx, REGISTER, "tab-b", address("trades", "MSFT"));
+    Await.until(WAIT, "both subscribed", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+
+    bridge(vertx, REGISTER, "tab-b", address("trades", "AAPL")); // over tab-b's limit, while tab-a watches AAPL
+    Await.until(WAIT, "the refusal counted", () -> control.status(NAME).getLong("refused_requests") == 1);
+    assertEquals(List.of(), errors, "not told while tab-a watches: the error would reach tab-a too");
+
+    bridge(vertx, UNREGISTER, "tab-a", address("trades", "AAPL"));
+    Await.until(WAIT, "tab-b told once nobody else watches AAPL", () -> errors.size() == 1);
+    assertEquals("client_limit", errors.get(0).getJsonObject("data").getString("code"));
+    Await.until(WAIT, "AAPL unsubscribed", () -> upstream(sim), set("MSFT", "", "")::equals);
+  }
+
+  @Test
   @DisplayName("405 from the upstream: the set is unchanged, and the clients that asked are told on the symbol's address")
   void symbolLimitRefusalIsReported() {
     AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withSymbolLimit(2, false));
