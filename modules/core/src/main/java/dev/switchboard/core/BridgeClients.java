@@ -4,7 +4,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -16,7 +17,8 @@ import java.util.Set;
 final class BridgeClients {
   private final Set<String> listeners;
   private final Map<String, Map<String, Integer>> socketsByListener = new HashMap<>();
-  private final Map<String, Set<String>> addressesBySocket = new HashMap<>();
+  /** In the order the sockets, and their addresses, registered: a part that takes them over keeps that order. */
+  private final Map<String, Set<String>> addressesBySocket = new LinkedHashMap<>();
 
   BridgeClients(Set<String> listeners) {
     this.listeners = listeners;
@@ -25,7 +27,7 @@ final class BridgeClients {
   /** Applies one event; returns the listener whose client count may have changed, or null. */
   String apply(BridgeActivity activity) {
     return switch (activity.kind()) {
-      case REGISTER -> addressesBySocket.computeIfAbsent(activity.socket(), s -> new HashSet<>()).add(activity.address())
+      case REGISTER -> addressesBySocket.computeIfAbsent(activity.socket(), s -> new LinkedHashSet<>()).add(activity.address())
           ? change(activity.socket(), activity.address(), +1) : null;
       case UNREGISTER -> {
         Set<String> held = addressesBySocket.get(activity.socket());

@@ -100,9 +100,9 @@ public abstract class WebSocketListener extends ListenerVerticle {
   }
 
   /**
-   * Whether a WebSocket pong answers the heartbeat: yes with the default ping. A protocol whose own ping
-   * ({@link #sendHeartbeat()} overridden) is the heartbeat says no: a proxy in front of it may answer pings,
-   * or send pongs, while the upstream behind it is frozen.
+   * Whether a WebSocket pong answers the heartbeat: yes by default (RFC 6455 makes a pong sent unasked a
+   * heartbeat of its own). A protocol whose own ping command is the heartbeat ({@link #sendHeartbeat()}
+   * overridden) may say no: a proxy in front of the upstream may send pongs while the upstream is frozen.
    */
   protected boolean pongAnswersHeartbeat() {
     return true;

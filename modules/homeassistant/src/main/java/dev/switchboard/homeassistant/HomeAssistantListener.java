@@ -362,12 +362,12 @@ final class HomeAssistantListener extends WebSocketListener {
 
   // ---- heartbeat, service calls, end ------------------------------------------------------------
 
-  /** Home Assistant's own {@code ping}: a {@code pong} proves the server reads and answers. */
   @Override
   protected boolean pongAnswersHeartbeat() {
     return false; // only Home Assistant's own answer to its ping command says that it is alive
   }
 
+  /** Home Assistant's own {@code ping}: a {@code pong} proves the server reads and answers. */
   @Override
   protected void sendHeartbeat() {
     commands.ping(spec.policy().heartbeatTimeout()).onSuccess(v -> heartbeatAnswered());

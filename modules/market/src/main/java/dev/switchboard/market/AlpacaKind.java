@@ -13,6 +13,7 @@ import dev.switchboard.core.StatusField;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 
 import java.nio.file.Path;
@@ -111,9 +112,11 @@ public class AlpacaKind implements ListenerKind {
 
       @Override
       public Future<Void> deleteState(Vertx vertx) {
-        // In a cluster, the Java clients' watches outlive every owner: a listener defined again later starts without them.
-        return !vertx.isClustered() ? Future.succeededFuture()
-            : vertx.sharedData().getAsyncMap(new MarketAddresses(name).javaWatchesMap()).compose(AsyncMap::clear);
+        // The Java clients' watches outlive every registry (each owner's, each definition's): a listener defined
+        // again after its removal starts without them.
+        String map = new MarketAddresses(name).javaWatchesMap();
+        return (vertx.isClustered() ? vertx.sharedData().<String, JsonObject>getAsyncMap(map)
+            : vertx.sharedData().<String, JsonObject>getLocalAsyncMap(map)).compose(AsyncMap::clear);
       }
     };
   }

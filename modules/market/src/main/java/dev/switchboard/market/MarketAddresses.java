@@ -63,12 +63,18 @@ public record MarketAddresses(String listener) {
     return prefix() + "internal.resend";
   }
 
-  /** Publish, from the registry: {@code {set}}, what the upstream refused; every node's watchers forget it. */
+  /**
+   * Publish, from the registry: {@code {set, registry, refusal}}, what the upstream refused (the refusal's number,
+   * per registry); every node's watchers forget it, and say in their next report that they did.
+   */
   String forget() {
     return prefix() + "internal.forget";
   }
 
-  /** The cluster-wide map of Java clients' watches (client -> set), so that a new owner restores them. */
+  /**
+   * The map of Java clients' watches (client -> set), so that a new registry (a new owner's, or this listener's
+   * after its definition changed) restores them: cluster-wide in a cluster, the process's otherwise.
+   */
   String javaWatchesMap() {
     return "switchboard.market." + listener + ".java-watches";
   }

@@ -50,7 +50,6 @@ public class MarketSubscriptions extends VerticleBase {
   /** How long one write of a Java client's watches to the cluster may take. */
   private static final long MAP_TIMEOUT_MS = 5_000;
 
-  /** The last report taken from a node, and when (nanoTime). */
   /** This registry, as its refusals name it: a node's report says which of them it had applied. */
   private final String registry = UUID.randomUUID().toString();
   private long refusals;
@@ -61,6 +60,7 @@ public class MarketSubscriptions extends VerticleBase {
    */
   private final Map<Watch, Map<String, Long>> refusedFrom = new HashMap<>();
 
+  /** The last report taken from a node, and when (nanoTime). */
   private record Reported(String boot, long seq, int clients, long refused, long at) {
   }
 

@@ -16,7 +16,8 @@ import java.util.Map;
  * @param refused refusals since {@code boot}, for the owner's {@code refused_requests}
  * @param forgot  by registry (one per {@link MarketSubscriptions} instance), the number of the last upstream refusal
  *                this node had applied when it built the report: a report built before a refusal reached the node
- *                does not ask for the refused symbols again
+ *                does not ask for the refused symbols again; null from a node of an older version, which does not
+ *                say (its reports are taken as they are, as before)
  */
 record NodeReport(String node, String boot, long seq, WatchSet wanted, int clients, long refused, Map<String, Long> forgot) {
 
@@ -24,9 +25,9 @@ record NodeReport(String node, String boot, long seq, WatchSet wanted, int clien
     this(node, boot, seq, wanted, clients, refused, Map.of());
   }
 
-  /** The number of the last refusal of {@code registry} this node had applied; 0 for none. */
+  /** The number of the last refusal of {@code registry} this node had applied; 0 for none; every one for an older node. */
   long forgotOf(String registry) {
-    return forgot.getOrDefault(registry, 0L);
+    return forgot == null ? Long.MAX_VALUE : forgot.getOrDefault(registry, 0L);
   }
 
   /**
@@ -43,7 +44,7 @@ record NodeReport(String node, String boot, long seq, WatchSet wanted, int clien
 
   JsonObject toJson() {
     return new JsonObject().put("node", node).put("boot", boot).put("seq", seq).put("wanted", wanted.toJson())
-        .put("clients", clients).put("refused", refused).put("forgot", new JsonObject(new HashMap<>(forgot)));
+        .put("clients", clients).put("refused", refused).put("forgot", forgot == null ? null : new JsonObject(new HashMap<>(forgot)));
   }
 
   /** @throws IllegalArgumentException when {@code json} is not a report, or names a symbol that is not canonical */
@@ -57,15 +58,16 @@ record NodeReport(String node, String boot, long seq, WatchSet wanted, int clien
     WatchSet set = WatchSet.fromJson(wanted);
     // From another process: its symbols are checked as a browser's are, or they would reach the upstream unchecked.
     set.asSet().forEach(watch -> Symbols.requireCanonical(watch.symbol()));
-    Map<String, Long> forgot = new HashMap<>();
-    if (json.getValue("forgot") instanceof JsonObject byRegistry) { // absent from a node of an older version
-      byRegistry.forEach(e -> {
-        if (!(e.getValue() instanceof Number n)) {
-          throw new IllegalArgumentException("a node report's \"forgot\" maps registries to numbers");
-        }
-        forgot.put(e.getKey(), n.longValue());
-      });
+    if (!(json.getValue("forgot") instanceof JsonObject byRegistry)) { // a node of an older version
+      return new NodeReport(node, boot, seq.longValue(), set, clients.intValue(), refused.longValue(), null);
     }
+    Map<String, Long> forgot = new HashMap<>();
+    byRegistry.forEach(e -> {
+      if (!(e.getValue() instanceof Number n)) {
+        throw new IllegalArgumentException("a node report's \"forgot\" maps registries to numbers");
+      }
+      forgot.put(e.getKey(), n.longValue());
+    });
     return new NodeReport(node, boot, seq.longValue(), set, clients.intValue(), refused.longValue(), Map.copyOf(forgot));
   }
 }

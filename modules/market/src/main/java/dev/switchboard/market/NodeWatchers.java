@@ -10,11 +10,14 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -56,6 +59,8 @@ public class NodeWatchers extends VerticleBase {
   private boolean sending;
   /** Something changed while a report was on its way: another one follows it. */
   private boolean again;
+  /** Bridge events that came while the registrations were being taken over; null once they are. */
+  private List<BridgeActivity> beforeTakeOver = new ArrayList<>();
   /** The last set the registry took: what a leaving node takes back. */
   private WatchSet delivered = WatchSet.EMPTY;
   /**
@@ -81,7 +86,13 @@ public class NodeWatchers extends VerticleBase {
     node = config().getString(ListenerVerticle.NODE, MarketSubscriptions.SINGLE_NODE);
     var bus = vertx.eventBus();
     List<MessageConsumer<?>> consumers = List.of(
-        bus.<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> onBridge(msg.body())),
+        bus.<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> {
+          if (beforeTakeOver != null) {
+            beforeTakeOver.add(msg.body()); // applied after the registrations taken over, in order
+          } else {
+            onBridge(msg.body());
+          }
+        }),
         bus.consumer(addresses.resend(), msg -> report()),
         bus.localConsumer(addresses.reportNow(), msg -> msg.reply(taken(nextReport()).toJson())),
         bus.<JsonObject>consumer(addresses.forget(), msg -> forget(msg.body())));
@@ -91,12 +102,12 @@ public class NodeWatchers extends VerticleBase {
 
   /**
    * The browsers that registered before this instance started (its listener's definition changed while they
-   * watched) are watching still: their registrations are taken from the bridge's own record, without telling
-   * them again what was refused. Events from now on come through the consumer above (a registration both
-   * listed here and announced counts once).
+   * watched) are watching still: their registrations are taken from the bridge's own record, in the order they
+   * came (a symbol that was not valid is not told again). Bridge events that arrive meanwhile wait, and are
+   * applied after them, in order: an unregister is never overtaken by the registration it undoes.
    */
   private Future<Void> takeOverRegistrations() {
-    DeliveryOptions local = new DeliveryOptions().setLocalOnly(true).setSendTimeout(1_000);
+    DeliveryOptions local = new DeliveryOptions().setLocalOnly(true).setSendTimeout(5_000);
     return vertx.eventBus().<JsonArray>request(Addresses.BRIDGE_REGISTRATIONS, spec.name(), local)
         .map(reply -> {
           for (Object o : reply.body()) {
@@ -108,8 +119,18 @@ public class NodeWatchers extends VerticleBase {
           return (Void) null;
         })
         .otherwise(err -> {
-          log.debug("no bridge registrations to take over: {}", err.getMessage()); // no bridge in this process
+          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            log.debug("no bridge registrations to take over: no bridge in this process");
+          } else {
+            log.warn("the browsers' registrations could not be taken over ({}): they count again once they register anew",
+                err.getMessage());
+          }
           return null;
+        })
+        .onComplete(ar -> {
+          List<BridgeActivity> waiting = beforeTakeOver;
+          beforeTakeOver = null;
+          waiting.forEach(this::onBridge);
         });
   }
 
@@ -157,13 +178,13 @@ public class NodeWatchers extends VerticleBase {
     }
   }
 
-  /** @param tell whether a refusal is told to the client (not for a registration taken over, already told once) */
-  private void onRegister(String client, String address, MarketAddresses.RawWatch raw, boolean tell) {
+  /** @param tellInvalid whether a symbol that is not valid is told (not for a registration taken over: told once already) */
+  private void onRegister(String client, String address, MarketAddresses.RawWatch raw, boolean tellInvalid) {
     String symbol;
     try {
       symbol = Symbols.requireCanonical(raw.symbol());
     } catch (IllegalArgumentException e) {
-      if (tell) {
+      if (tellInvalid) {
         refuse(address, null, "invalid_symbol", e.getMessage() + "; register on " + addresses.data(raw.channel(), "<SYMBOL>"));
       }
       return;
@@ -173,13 +194,11 @@ public class NodeWatchers extends VerticleBase {
       return;
     }
     if (demand.countOf(client) >= settings.maxSymbolsPerClient()) {
-      if (tell) {
-        if (demand.isWanted(watch)) {
-          untold.computeIfAbsent(watch, w -> new HashSet<>()).add(client);
-        }
-        refuse(address, watch, "client_limit", "this client already watches " + demand.countOf(client)
-            + " symbols; the limit is " + settings.maxSymbolsPerClient());
+      if (demand.isWanted(watch)) {
+        untold.computeIfAbsent(watch, w -> new HashSet<>()).add(client);
       }
+      refuse(address, watch, "client_limit", "this client already watches " + demand.countOf(client)
+          + " symbols; the limit is " + settings.maxSymbolsPerClient());
       return;
     }
     demand.add(client, watch);
@@ -210,7 +229,7 @@ public class NodeWatchers extends VerticleBase {
       if (untold.remove(watch) != null) {
         vertx.eventBus().publish(addresses.data(watch), MarketMessages.errorEnvelope(stats.nextSeq(), spec.name(), "client_limit",
             "refused when this client registered: it was over the per-client limit of " + settings.maxSymbolsPerClient()
-                + " symbols; no other client here watches it any more", watch), LOCAL);
+                + " symbols; no other browser here watches it any more", watch), LOCAL);
       }
     }
   }

@@ -31,7 +31,8 @@ import java.util.Set;
  * are still subscribed (lingering, or not yet unsubscribed) makes room first: those are unsubscribed at
  * once and it is asked for again. After a reconnect, what the last connection had subscribed goes out
  * first, so past a limit it is the newly wanted symbols that are refused. A change the upstream fails in
- * another way is sent again up to {@link #MAX_TRIES} times, then given up like one it keeps ignoring.
+ * another way is sent again up to {@link #MAX_TRIES} times, {@link #RETRY_PAUSE_MS} apart, then given up like one
+ * it keeps ignoring.
  */
 final class UpstreamSync {
   /** What the registry does about symbols the upstream would not take, and about any change of state. */
@@ -45,6 +46,8 @@ final class UpstreamSync {
   static final int MAX_PER_CHANGE = 1000;
   /** A symbol the upstream keeps ignoring is given up after this many changes. */
   static final int MAX_TRIES = 3;
+  /** After a change the upstream failed in a way it does not document, the next one waits this long (a burst passes). */
+  static final long RETRY_PAUSE_MS = 1_000;
 
   private record InFlight(long generation, String action, WatchSet watches, WatchSet expected) {
   }
@@ -72,6 +75,9 @@ final class UpstreamSync {
   private final Set<Watch> stuck = new HashSet<>();
   /** Set by a refusal at the symbol limit while unwanted symbols hold places: the next change removes them. */
   private boolean makingRoom;
+  /** Set after an undocumented failure: no change goes out before it ends. */
+  private long pausedUntil;
+  private long pauseTimer = -1;
   private long lingerTimer = -1;
   private long driftCount;
   private JsonObject lastDrift;
@@ -143,6 +149,11 @@ final class UpstreamSync {
     batchLimit = MAX_PER_CHANGE;
     inFlight = null;
     makingRoom = false;
+    pausedUntil = 0;
+    if (pauseTimer >= 0) {
+      vertx.cancelTimer(pauseTimer);
+      pauseTimer = -1;
+    }
     lingering.clear();
     tries.clear();
     stuck.clear();
@@ -189,6 +200,16 @@ final class UpstreamSync {
   /** Sends the next change, if the connection is ready, nothing is in flight and something differs. */
   private void pump() {
     if (generation == 0 || inFlight != null) {
+      return;
+    }
+    long wait = pausedUntil - System.currentTimeMillis();
+    if (wait > 0) {
+      if (pauseTimer < 0) {
+        pauseTimer = vertx.setTimer(wait, id -> {
+          pauseTimer = -1;
+          pump();
+        });
+      }
       return;
     }
     WatchSet wanted = demand.wanted();
@@ -307,7 +328,9 @@ final class UpstreamSync {
           events.refused(change.watches.minus(upstream).asSet(), String.valueOf(code), re.getMessage());
         }
       } else {
-        log.warn("{} of {} failed: {} {}", change.action, change.watches, code, re.getMessage());
+        log.warn("{} of {} failed: {} {}; the next change waits {} ms", change.action, change.watches, code, re.getMessage(),
+            RETRY_PAUSE_MS);
+        pausedUntil = System.currentTimeMillis() + RETRY_PAUSE_MS;
         notDone(change, change.watches.asSet(), String.valueOf(code), "the upstream failed it " + MAX_TRIES + " times: "
             + re.getMessage());
       }

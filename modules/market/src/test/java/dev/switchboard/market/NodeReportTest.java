@@ -16,7 +16,8 @@ class NodeReportTest {
 
   @Test
   void aReportReadsBack() {
-    NodeReport r = NodeReport.fromJson(report(new JsonObject().put("trades", new JsonArray().add("AAPL").add("BRK.B"))));
+    NodeReport r = NodeReport.fromJson(report(new JsonObject().put("trades", new JsonArray().add("AAPL").add("BRK.B")))
+        .put("forgot", new JsonObject()));
     assertEquals(new NodeReport("node-b", "b-1", 3, WatchSet.fromJson(new JsonObject().put("trades", new JsonArray().add("AAPL").add("BRK.B"))), 2, 1), r);
     assertEquals(r, NodeReport.fromJson(r.toJson()));
   }
@@ -36,7 +37,9 @@ class NodeReportTest {
     NodeReport r = NodeReport.fromJson(report(new JsonObject()).put("forgot", new JsonObject().put("registry-1", 4)));
     assertEquals(4, r.forgotOf("registry-1"));
     assertEquals(0, r.forgotOf("registry-2"), "none applied from another registry");
-    assertEquals(0, NodeReport.fromJson(report(new JsonObject())).forgotOf("registry-1"), "a node of an older version says nothing");
+    assertEquals(0, NodeReport.fromJson(report(new JsonObject()).put("forgot", new JsonObject())).forgotOf("registry-1"), "none applied");
+    assertEquals(Long.MAX_VALUE, NodeReport.fromJson(report(new JsonObject())).forgotOf("registry-1"),
+        "a node of an older version says nothing: its report is taken as it is");
     assertThrows(IllegalArgumentException.class,
         () -> NodeReport.fromJson(report(new JsonObject()).put("forgot", new JsonObject().put("registry-1", "four"))));
   }
