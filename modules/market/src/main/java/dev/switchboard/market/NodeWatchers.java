@@ -134,7 +134,6 @@ public class NodeWatchers extends VerticleBase {
         });
   }
 
-
   /** Leaving (the listener is removed or changed, or the node stops): the registry forgets this node's set now. */
   @Override
   public Future<?> stop() {

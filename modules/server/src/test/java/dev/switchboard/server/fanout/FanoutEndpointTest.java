@@ -335,8 +335,6 @@ class FanoutEndpointTest {
     assertEquals(List.of(FEED), activity.stream().filter(a -> a.kind() == BridgeActivity.Kind.REGISTER).map(BridgeActivity::address).toList());
   }
 
-
-
   /** Publishes 1 KB messages, 500 at a time, until a client is closed, checking that {@code fast} keeps up: how many were sent. */
   private int publishUntilAClientCloses(BridgeClient fast) {
     int sent = 0;
