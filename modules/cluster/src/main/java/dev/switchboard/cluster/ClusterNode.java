@@ -149,7 +149,7 @@ public final class ClusterNode extends VerticleBase {
   public Facts facts() {
     List<String> heard = members.heard();
     return new Facts(settings.node(), members.nodes(), heard, settings.members().size(), settings.majority(),
-        heard.size() >= settings.majority(), safety.safe(), ownership.takesLeases(), ownership.held(), ownership.takeovers(), ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound(),
-        routes.mended());
+        heard.size() >= settings.majority(), safety.safe(), ownership.takesLeases(), ownership.held(), ownership.takeovers(),
+        ownership.fenced(), guard.droppedInbound() + guard.droppedOutbound(), routes.mended());
   }
 }

@@ -13,8 +13,9 @@ import java.util.UUID;
 /**
  * The member processes that take leases now, in a majority-protected map keyed by member UUID: a node
  * is one from its first successful {@link #join} after {@link Ownership#begin()} (everything that consumes
- * its listeners' data is up, and it follows the cluster's records) until it leaves. A node that has joined the cluster but is still starting is not one: a listener handed to it
- * would run nowhere until its start ends, and for a whole lease if that start fails.
+ * its listeners' data is up, and it follows the cluster's records) until it leaves. A node that has joined
+ * the cluster but is still starting is not one: a listener handed to it would run nowhere until its start
+ * ends, and for a whole lease if that start fails.
  */
 final class LeaseTakers implements MembershipListener {
   static final String MAP = "switchboard.takers";
