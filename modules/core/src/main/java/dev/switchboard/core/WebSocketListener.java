@@ -127,7 +127,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
         .setClosingTimeout(CLOSING_TIMEOUT_SECONDS));
     socket = client.webSocket()
         .frameHandler(this::receiveFrame)
-        // Any pong: the answer to our ping, or one sent unasked, which RFC 6455 makes a heartbeat of its own.
+        // The answer to our ping, or one sent unasked (RFC 6455 makes it a heartbeat), unless the protocol's own ping is the heartbeat.
         .pongHandler(pong -> {
           if (pongAnswersHeartbeat()) {
             heartbeatAnswered();

@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Keeps the upstream's subscriptions equal to what the clients want, through whichever connection
@@ -218,7 +219,8 @@ final class UpstreamSync {
       WatchSet unwanted = upstream.minus(wanted).minus(stuck);
       if (!unwanted.isEmpty()) {
         unwanted.asSet().forEach(lingering::remove);
-        send("unsubscribe", unwanted.first(MAX_PER_CHANGE), upstream.minus(unwanted.first(MAX_PER_CHANGE)));
+        WatchSet batch = unwanted.first(MAX_PER_CHANGE);
+        send("unsubscribe", batch, upstream.minus(batch));
         return;
       }
     }
@@ -270,9 +272,11 @@ final class UpstreamSync {
     if (change.action.equals("subscribe")) {
       batchLimit = (int) Math.min(MAX_PER_CHANGE, batchLimit * 2L);
     }
-    notDone(change, change.watches.asSet().stream().filter(w -> change.action.equals("subscribe") != answer.contains(w)).toList(),
-        "not_subscribed", "the upstream did not subscribe after " + MAX_TRIES + " requests");
-    change.watches.asSet().stream().filter(w -> change.action.equals("subscribe") == answer.contains(w)).forEach(tries::remove);
+    boolean subscribe = change.action.equals("subscribe");
+    Map<Boolean, List<Watch>> achieved = change.watches.asSet().stream()
+        .collect(Collectors.partitioningBy(w -> subscribe == answer.contains(w)));
+    achieved.get(true).forEach(tries::remove);
+    notDone(change, achieved.get(false), "not_subscribed", "the upstream did not subscribe after " + MAX_TRIES + " requests");
   }
 
   /**

@@ -336,7 +336,7 @@ public class AlpacaSimulator extends SimulatorVerticle {
 
   /**
    * The next {@code times} subscribe/unsubscribe requests are answered with this error instead, the connection
-   * left open: an upstream failing in a way the protocol does not document (a 500 answered to a change).
+   * left open: an upstream failing in a way the protocol does not document (a 429 answered to a change, say).
    */
   public void failChanges(int code, String message, int times) {
     changeFailure = new AlpacaError(code, message);
