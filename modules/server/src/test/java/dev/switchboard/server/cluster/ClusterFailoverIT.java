@@ -136,10 +136,13 @@ class ClusterFailoverIT {
     JsonObject after = Await.until(Duration.ofSeconds(30), "another node connected after SIGTERM of " + before.getString("owner"),
         () -> nodes.connected(watcher, "feed", before.getLong("epoch")), Objects::nonNull, this::clusterNow);
     long ms = (System.nanoTime() - termed) / 1_000_000;
+    // Waited for before any assertion: one that failed would leave the node still stopping, and the next test's
+    // allUp() would take it for a running one.
+    int exit = nodes.stop(owner);
 
     assertNotEquals(before.getString("owner"), after.getString("owner"));
     assertTrue(ms <= 2_000, "connected through " + after.getString("owner") + " " + ms + " ms after SIGTERM (at most 2 s)");
-    assertEquals(0, nodes.stop(owner), "a clean stop" + nodes.tail(owner));
+    assertEquals(0, exit, "a clean stop" + nodes.tail(owner));
     assertEquals(1, upstream.concurrentConnections());
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
     System.out.printf("SIGTERM -> connected on %s: %d ms%n", after.getString("owner"), ms);
