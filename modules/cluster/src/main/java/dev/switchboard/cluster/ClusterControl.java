@@ -11,6 +11,7 @@ import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.LoopCall;
+import dev.switchboard.core.Secrets;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -114,7 +115,7 @@ final class ClusterControl implements ControlPlane {
         kinds.check(definition, existing == null ? null : existing.definitionJson(), env, dataDir);
         return Future.succeededFuture();
       } catch (ConfigException e) {
-        return Future.failedFuture(ControlException.invalid(e));
+        return Future.failedFuture(ControlException.invalid(e, Secrets.drawsOnServer(definition)));
       }
     });
   }

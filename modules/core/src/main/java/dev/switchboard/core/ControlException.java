@@ -36,7 +36,17 @@ public final class ControlException extends RuntimeException {
 
   /** An invalid definition: 400 naming the field. Secrets are masked in the message. */
   public static ControlException invalid(ConfigException e) {
-    String problem = Secrets.global().redact(e.problem());
+    return invalid(e, true);
+  }
+
+  /**
+   * An invalid definition, its secrets masked unless {@code mask} is false: only for a definition that
+   * holds nothing but what its sender wrote ({@link Secrets#drawsOnServer} false). Its errors show that
+   * text as sent; masking it would tell a sender without the token which of its words is a secret here
+   * (thousands of guesses at the token in one checked field).
+   */
+  public static ControlException invalid(ConfigException e, boolean mask) {
+    String problem = mask ? Secrets.global().redact(e.problem()) : e.problem();
     return new ControlException(400, "invalid definition: " + (e.field().isEmpty() ? "" : e.field() + ": ") + problem,
         List.of(new FieldError(e.field(), problem)));
   }

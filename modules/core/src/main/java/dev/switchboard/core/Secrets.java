@@ -1,5 +1,7 @@
 package dev.switchboard.core;
 
+import io.vertx.core.json.JsonObject;
+
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -19,6 +21,16 @@ public final class Secrets {
   /** The process-wide registry: the config loader fills it, the log encoder and the status read it. */
   public static Secrets global() {
     return GLOBAL;
+  }
+
+  /**
+   * Whether a definition draws on what this server keeps: a {@code ${VAR}} placeholder (its environment)
+   * or a secret sent back as {@link #MASK} (the stored one). One that does not holds only what its
+   * sender wrote.
+   */
+  public static boolean drawsOnServer(JsonObject definition) {
+    String text = definition.encode();
+    return text.contains("${") || text.contains("\"" + MASK + "\"");
   }
 
   public void add(String secret) {

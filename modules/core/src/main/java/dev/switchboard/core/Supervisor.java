@@ -442,7 +442,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         kinds.check(definition, sourceOf(name), options.env(), options.dataDir());
         return Future.succeededFuture();
       } catch (ConfigException e) {
-        return Future.failedFuture(ControlException.invalid(e));
+        return Future.failedFuture(ControlException.invalid(e, Secrets.drawsOnServer(definition)));
       }
     });
   }

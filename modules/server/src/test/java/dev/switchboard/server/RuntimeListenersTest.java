@@ -199,7 +199,7 @@ class RuntimeListenersTest {
 
   @Test
   @DisplayName("checking a definition: placeholders need the token, no error shows an environment value even cut short, "
-      + "a check keeps nothing, a secret sent back masked stands for the stored one, numbers past 64 bits are refused")
+      + "nor tells which of the sender's own words is a secret, a check keeps nothing, a secret sent back masked stands for the stored one, numbers past 64 bits are refused")
   void checkingADefinition(Vertx vertx) {
     FeedSimulator sim = simulator(vertx, 0);
     start(vertx, ServerFixture.config(dataDir));
@@ -218,6 +218,14 @@ class RuntimeListenersTest {
       assertError(answer, 400, "name");
       assertTrue(answer.bodyAsJsonObject().getString("error").contains("A".repeat(pad) + "***..."), answer.bodyAsString());
     }
+
+    // Without placeholders or a masked secret, an error shows the sender's own text as sent, the same for a word
+    // that is a secret here (the control token, a stored header) as for any other: no way to test guesses.
+    String guesses = "guess-1 " + ServerFixture.TOKEN + " Bearer kept guess-2";
+    HttpResponse<Buffer> guessed = http.post(validate).sendJsonObject(new JsonObject().put("url", sim.url())
+        .put("restart", new JsonObject().put("initialDelay", guesses))).await();
+    assertError(guessed, 400, "restart.initialDelay");
+    assertTrue(guessed.bodyAsJsonObject().getString("error").endsWith("not " + guesses), guessed.bodyAsString());
 
     // A check keeps nothing: what it was sent as a secret is not masked from then on.
     JsonObject withHeader = new JsonObject().put("url", sim.url()).put("headers", new JsonObject().put("X-Host", host));

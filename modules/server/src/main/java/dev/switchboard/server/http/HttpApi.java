@@ -265,8 +265,7 @@ public class HttpApi extends VerticleBase {
     if (body == null) {
       return;
     }
-    String text = body.encode();
-    if (text.contains("${") || text.contains("\"" + Secrets.MASK + "\"")) {
+    if (Secrets.drawsOnServer(body)) {
       token.check(ctx, "a definition with ${VAR} placeholders, or a secret sent back masked, is checked against the "
           + "server's environment and stored secrets, so it needs the control token");
     } else {
