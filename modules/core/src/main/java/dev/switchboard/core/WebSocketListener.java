@@ -175,8 +175,13 @@ public abstract class WebSocketListener extends ListenerVerticle {
 
   private Future<WebSocket> explainConnectFailure(Throwable err) {
     if (err instanceof UpgradeRejectedException rejected) {
-      return Future.failedFuture(ListenerFailure.retry("http_" + rejected.getStatus(),
-          "upstream refused the WebSocket upgrade with HTTP " + rejected.getStatus()));
+      int status = rejected.getStatus();
+      String refused = "upstream refused the WebSocket upgrade with HTTP " + status;
+      // Refused credentials are refused again on every retry, and repeated failed logins can get an
+      // address banned: FAILED until someone starts the listener again (after fixing its headers).
+      return Future.failedFuture(status == 401 || status == 403
+          ? ListenerFailure.fatal("http_" + status, refused + " (credentials refused: not retried)")
+          : ListenerFailure.retry("http_" + status, refused));
     }
     return Future.failedFuture(ListenerFailure.retry(connectFailureCode(err), "connect failed: " + err.getMessage()));
   }

@@ -235,6 +235,31 @@ class FeedSupervisionTest {
   }
 
   @Test
+  @DisplayName("credentials refused at the upgrade (401, 403): FAILED after one attempt, not retried; a 503 is retried")
+  void refusedCredentialsAreNotRetried() {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 10);
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), FeedFixture.fastPolicy()));
+    for (int status : new int[] {401, 403}) {
+      sim.rejectUpgrades(status).await();
+      control.start(NAME);
+      JsonObject failed = control.awaitState(NAME, ListenerState.FAILED, WAIT);
+      assertEquals("http_" + status, failed.getJsonObject("last_error").getString("code"));
+      // FAILED straight from the first attempt: a retried failure would have been BACKOFF first, then FAILED
+      // only after maxAttempts, which this policy does not set.
+      assertEquals(1, failed.getInteger("attempt"), failed.encode());
+      assertEquals(status == 401 ? 1 : 2, failed.getLong("deployments"), failed.encode());
+      assertTrue(failed.getJsonObject("last_error").getString("message").contains("not retried"), failed.encode());
+    }
+    sim.rejectUpgrades(503).await();
+    control.start(NAME);
+    JsonObject backoff = control.awaitState(NAME, ListenerState.BACKOFF, WAIT);
+    assertEquals("http_503", backoff.getJsonObject("last_error").getString("code"));
+    sim.rejectUpgrades(0).await();
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    assertEquals(1, sim.concurrentConnections());
+  }
+
+  @Test
   @DisplayName("desired state survives a restart of the process: stopped stays stopped, started comes back")
   void desiredStateSurvivesRestart() {
     FeedSimulator sim = FeedFixture.simulator(vertx, 10);

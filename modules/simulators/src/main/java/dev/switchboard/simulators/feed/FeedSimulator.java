@@ -45,6 +45,7 @@ public class FeedSimulator extends SimulatorVerticle {
   private TcpGate gate;
   private long emitter = -1;
   private volatile boolean refusing;
+  private volatile int rejectingWith;
   private volatile Handshake lastHandshake;
 
   /** What the latest client sent in its upgrade request: headers, and the sub-protocol agreed on (or null). */
@@ -73,6 +74,8 @@ public class FeedSimulator extends SimulatorVerticle {
             // Cut below HTTP, as a refused connection would be; admin requests are plain HTTP and still pass.
             gate.cut(handshake.remoteAddress().port());
             handshake.reject(503);
+          } else if (rejectingWith != 0) {
+            handshake.reject(rejectingWith);
           } else if (handshake.path().equals(options.path())) {
             handshake.accept();
           } else {
@@ -217,6 +220,17 @@ public class FeedSimulator extends SimulatorVerticle {
    */
   public Future<Void> refuse(boolean on) {
     return onLoopRun(() -> refusing = on);
+  }
+
+  /**
+   * While {@code status} is not 0, every upgrade request is answered with that HTTP status, as a feed
+   * behind a proxy or a login answers (401 for credentials it refuses, 503 while it is unavailable).
+   */
+  public Future<Void> rejectUpgrades(int status) {
+    if (status != 0 && (status < 400 || status > 599)) {
+      throw new IllegalArgumentException("an upgrade is rejected with a 4xx or 5xx status, not " + status);
+    }
+    return onLoopRun(() -> rejectingWith = status);
   }
 
   /** Sends text that starts like JSON but is not, to every connection. */
