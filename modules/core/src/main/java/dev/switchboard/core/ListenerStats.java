@@ -26,6 +26,11 @@ public final class ListenerStats {
   private final RateWindow rate = new RateWindow(60);
   private final Map<String, Object> kindFields = new ConcurrentHashMap<>();
   private final AtomicBoolean changed = new AtomicBoolean();
+  private volatile ConnectionEnd lastEnd;
+
+  /** When a connection of this listener ended (epoch millis), under which owner's epoch (0 in a single process). */
+  public record ConnectionEnd(long at, long epoch) {
+  }
 
   /** The next envelope sequence number: grows by one per message, across reconnects. */
   public long nextSeq() {
@@ -59,6 +64,19 @@ public final class ListenerStats {
     if (connectedClients.getAndSet(count) != count) {
       changed.set(true);
     }
+  }
+
+  /**
+   * A connection ended now, under {@code epoch}. Kept here, with the seq, so that it outlives the
+   * instance and a change of the listener's definition: the next connection can say what it missed.
+   */
+  public void connectionEnded(long epoch) {
+    lastEnd = new ConnectionEnd(System.currentTimeMillis(), epoch);
+  }
+
+  /** The last connection's end; null before one ended. */
+  public ConnectionEnd lastConnectionEnd() {
+    return lastEnd;
   }
 
   /** Sets a field of this listener's kind (e.g. {@code subscribed}); {@code null} removes it. */

@@ -75,7 +75,6 @@ public class FeedKind implements ListenerKind {
   @Override
   public ListenerFactory configure(String name, ConfigSection fields, Path dataDir) {
     FeedSettings settings = FeedSettings.from(fields);
-    FeedOutages outages = new FeedOutages();
     return new ListenerFactory() {
       @Override
       public String url() {
@@ -84,7 +83,7 @@ public class FeedKind implements ListenerKind {
 
       @Override
       public ListenerVerticle newInstance(ListenerSpec spec, ListenerStats stats) {
-        return new FeedListener(spec, stats, settings, outages);
+        return new FeedListener(spec, stats, settings);
       }
 
       @Override

@@ -22,17 +22,15 @@ import java.util.Base64;
  */
 public class FeedListener extends WebSocketListener {
   private final FeedSettings settings;
-  private final FeedOutages outages;
   private final String messages;
   /** Checks each message with one parser for this instance's life. */
   private final StrictJson strictJson = new StrictJson();
   /** Epoch millis when this connection's handshake was done; 0 until then. */
   private long connectedAt;
 
-  public FeedListener(ListenerSpec spec, ListenerStats stats, FeedSettings settings, FeedOutages outages) {
+  public FeedListener(ListenerSpec spec, ListenerStats stats, FeedSettings settings) {
     super(spec, stats);
     this.settings = settings;
-    this.outages = outages;
     this.messages = FeedAddresses.messages(spec.name());
   }
 
@@ -72,9 +70,9 @@ public class FeedListener extends WebSocketListener {
    * seq does not show it (it counts what arrived). So the stream says it, in a {@code gap} envelope.
    */
   private void announceGap() {
-    long endedAt = outages.lastEndedAt.get();
+    ListenerStats.ConnectionEnd ended = stats.lastConnectionEnd();
     String to = java.time.Instant.ofEpochMilli(connectedAt).toString();
-    if (epoch() > 1 && (endedAt == 0 || outages.lastEpoch.get() != epoch())) {
+    if (epoch() > 1 && (ended == null || ended.epoch() != epoch())) {
       // In a cluster, the first connection under this owner: another node had the stream until it stopped,
       // at a time this node does not know.
       JsonObject window = new JsonObject().putNull("from").put("to", to);
@@ -83,11 +81,11 @@ public class FeedListener extends WebSocketListener {
           + "): messages the upstream sent between the two owners were not received"));
       return;
     }
-    if (endedAt == 0) {
+    if (ended == null) {
       return; // the first connection of this process: there was no stream to miss
     }
     JsonObject window = new JsonObject()
-        .put("from", java.time.Instant.ofEpochMilli(endedAt).toString())
+        .put("from", java.time.Instant.ofEpochMilli(ended.at()).toString())
         .put("to", to);
     stats.put("last_gap", window);
     publish("gap", window.copy().put("reason", "reconnected: messages the upstream sent in between were not received"));
@@ -120,8 +118,7 @@ public class FeedListener extends WebSocketListener {
   @Override
   protected void onEnded() {
     if (connectedAt > 0) {
-      outages.lastEndedAt.set(System.currentTimeMillis());
-      outages.lastEpoch.set(epoch());
+      stats.connectionEnded(epoch());
     }
     if (settings.staleAfter().toMillis() > 0) {
       stats.put("stale", false); // not connected: "stale" speaks of a live connection only

@@ -66,6 +66,30 @@ class FeedLivenessTest {
   }
 
   @Test
+  @DisplayName("a definition change is a new connection too: it publishes a gap from the old connection's end, seq going on")
+  void gapAfterADefinitionChange(Vertx vertx) {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    Supervisor supervisor = deploy(vertx, sim, new JsonObject());
+    List<JsonObject> envelopes = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(FeedAddresses.messages(NAME), m -> envelopes.add(m.body())).completion().await();
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "messages before", () -> envelopes.size() > 5);
+
+    Instant changedAt = Instant.now();
+    assertEquals("updated", supervisor.define(NAME, new JsonObject().put("type", "upstream").put("url", sim.url())
+        .put("headers", new JsonObject().put("X-Version", "2"))).await().outcome());
+    JsonObject gap = Await.until(WAIT, "the gap after the change", () -> envelopes.stream()
+        .filter(e -> "gap".equals(e.getString("type"))).findFirst().orElse(null), g -> g != null);
+    Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
+    assertFalse(from.isBefore(changedAt.minusMillis(5)), "from the old connection's end, not earlier: " + gap.encode());
+    assertFalse(Instant.parse(gap.getJsonObject("data").getString("to")).isBefore(from), gap.encode());
+    int at = envelopes.indexOf(gap);
+    assertEquals(envelopes.get(at - 1).getLong("seq") + 1, gap.getLong("seq"), "the gap takes its place in the seq");
+  }
+
+  @Test
   @DisplayName("staleAfter: a connected but silent feed is stale and unhealthy; with reconnectWhenStale it is renewed")
   void staleness(Vertx vertx) {
     FeedSimulator quiet = FeedFixture.simulator(vertx, 0);
