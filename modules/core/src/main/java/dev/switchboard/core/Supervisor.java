@@ -127,7 +127,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
             e.desired = persisted.getOrDefault(d.name(), d.spec().autoStart());
             entries.put(d.name(), e);
             defined.put(d.name(), d);
-            companions.add(deployNodeParts(e).compose(v -> deployCompanions(e)));
+            // One whose parts cannot start is FAILED with the reason; the others, and the process, go on.
+            companions.add(deployParts(e).otherwiseEmpty());
           }
           return Future.all(companions);
         }))

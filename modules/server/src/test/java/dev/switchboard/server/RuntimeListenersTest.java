@@ -344,6 +344,33 @@ class RuntimeListenersTest {
   }
 
   @Test
+  @DisplayName("a companion that cannot start when the process starts: that listener is FAILED with the reason, the process and the other listeners run")
+  void companionThatCannotStartAtProcessStart(Vertx vertx) throws IOException {
+    HomeAssistantSimulator ha = new HomeAssistantSimulator(HomeAssistantSimulatorOptions.defaults());
+    vertx.deployVerticle(ha).await();
+    FeedSimulator sim = simulator(vertx, 20);
+    Path data = dataDir.resolve("data");
+    // The companion keeps its counters in this file: a directory there makes its start fail.
+    Path counters = data.resolve("homeassistant-home.json");
+    Files.createDirectories(counters.resolve("blocked"));
+    JsonObject home = new JsonObject().put("name", "home").put("type", "homeassistant").put("autoStart", true).put("url", ha.url())
+        .put("token", HomeAssistantSimulatorOptions.DEMO_TOKEN).put("restart", new JsonObject().put("initialDelay", "20ms"));
+    start(vertx, ServerFixture.config(data, ServerFixture.feedListener("feed", sim.url(), true), home));
+
+    Await.until(WAIT, "the feed connected", () -> "CONNECTED".equals(state("feed")));
+    JsonObject failed = status("home");
+    assertEquals("FAILED", failed.getString("state"), failed.encode());
+    assertEquals("companion", failed.getJsonObject("last_error").getString("code"));
+    assertEquals(0L, failed.getLong("deployments"), "no instance without its companion");
+
+    Files.delete(counters.resolve("blocked"));
+    Files.delete(counters);
+    HttpResponse<Buffer> started = send(HttpMethod.POST, "/api/listeners/home/start", null);
+    assertEquals(200, started.statusCode(), started.bodyAsString());
+    Await.until(WAIT, "home connected", () -> "CONNECTED".equals(state("home")));
+  }
+
+  @Test
   @DisplayName("definitions survive a restart of the process; the data dir is the truth until a reload applies the file")
   void persistenceAndReload(Vertx vertx) throws Exception {
     FeedSimulator sim = simulator(vertx, 20);
