@@ -134,6 +134,12 @@ public class FeedListener extends WebSocketListener {
     }
   }
 
+  /** In message mode only the feed's own messages answer: a proxy in front of a frozen feed still sends pongs. */
+  @Override
+  protected boolean pongAnswersHeartbeat() {
+    return settings.heartbeatPayload() == null;
+  }
+
   @Override
   protected void onTextUtf8(Buffer utf8) {
     if (settings.heartbeatPayload() != null) {

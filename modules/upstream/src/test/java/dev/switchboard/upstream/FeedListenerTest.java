@@ -198,6 +198,17 @@ class FeedListenerTest {
   }
 
   @Test
+  @DisplayName("heartbeat in message mode: pongs from a proxy in front of a frozen feed do not answer it")
+  void applicationHeartbeatNotAnsweredByPongs() {
+    FeedSimulator sim = connected(new JsonObject().put("heartbeat",
+        new JsonObject().put("mode", "message").put("payload", "ping")));
+    sim.stallBehindAProxy().await();
+    // A pong every 50 ms against a 200 ms heartbeatTimeout: only the feed's own messages count.
+    JsonObject status = control.awaitState(NAME, ListenerState.BACKOFF, WAIT);
+    assertEquals("heartbeat", status.getJsonObject("last_error").getString("code"));
+  }
+
+  @Test
   @DisplayName("heartbeat in message mode: a feed that keeps talking stays connected through many heartbeat periods")
   void applicationHeartbeatKeptAliveByTraffic() {
     FeedSimulator sim = connected(new JsonObject().put("heartbeat",

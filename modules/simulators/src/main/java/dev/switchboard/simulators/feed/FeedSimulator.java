@@ -197,6 +197,27 @@ public class FeedSimulator extends SimulatorVerticle {
     });
   }
 
+  /**
+   * Freezes the live connections' data, as {@link #stall()} does, while something in front of the feed
+   * (a proxy) still sends each of them a pong every 50 ms: alive to WebSocket, dead to the application.
+   */
+  public Future<Void> stallBehindAProxy() {
+    return onLoop(() -> {
+      sockets.replaceAll((ws, stalled) -> Boolean.TRUE);
+      vertx.setPeriodic(50, id -> {
+        if (sockets.isEmpty()) {
+          vertx.cancelTimer(id);
+        }
+        sockets.forEach((ws, stalled) -> {
+          if (stalled && !ws.isClosed()) {
+            ws.writePong(Buffer.buffer());
+          }
+        });
+      });
+      return Future.succeededFuture();
+    });
+  }
+
   /** Cuts every connection at the TCP level: no close frame, like a crash or a network fault. */
   public Future<Void> cutAll() {
     return onLoop(() -> {
