@@ -15,14 +15,9 @@ import java.util.Set;
  * {@code market.market.trades.AAPL}), which is how an address is tied to a listener here.
  */
 final class BridgeClients {
-  private final Set<String> listeners;
   private final Map<String, Map<String, Integer>> socketsByListener = new HashMap<>();
   /** In the order the sockets, and their addresses, registered: a part that takes them over keeps that order. */
   private final Map<String, Set<String>> addressesBySocket = new LinkedHashMap<>();
-
-  BridgeClients(Set<String> listeners) {
-    this.listeners = listeners;
-  }
 
   /** Applies one event; returns the listener whose client count may have changed, or null. */
   String apply(BridgeActivity activity) {
@@ -59,23 +54,21 @@ final class BridgeClients {
   }
 
   private String change(String socket, String address, int delta) {
-    String listener = listenerOf(address);
+    String listener = segment(address);
     if (listener == null) {
       return null;
     }
     Map<String, Integer> sockets = socketsByListener.computeIfAbsent(listener, l -> new HashMap<>());
     int held = sockets.getOrDefault(socket, 0) + delta;
-    if (held <= 0) {
-      sockets.remove(socket);
-    } else {
+    if (held > 0) {
       sockets.put(socket, held);
+    } else {
+      sockets.remove(socket);
+      if (sockets.isEmpty()) {
+        socketsByListener.remove(listener); // kept for names not defined (yet) too, so none may stay empty
+      }
     }
     return listener;
-  }
-
-  private String listenerOf(String address) {
-    String listener = segment(address);
-    return listener != null && listeners.contains(listener) ? listener : null;
   }
 
   /** The second segment of an address of three or more: the listener's name, if it is one of a listener's. */

@@ -59,6 +59,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private final List<ListenerDefinition> seeds;
   private final Options options;
   private final Map<String, ListenerEntry> entries = new LinkedHashMap<>();
+  /** Which bridge sockets listen to which listener, defined or not: a listener defined later counts them at once. */
+  private final BridgeClients clients = new BridgeClients();
   /** What is (being) persisted: updated before each save, so concurrent changes never drop each other. */
   private final Map<String, ListenerDefinition> defined = new LinkedHashMap<>();
   /** The tail of each listener name's command queue. */
@@ -100,7 +102,6 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     // Registered on every node: a cluster's data envelopes arrive here from whichever node owns the listener.
     dev.switchboard.core.envelope.JsonEnvelopeCodec.register(vertx);
     vertx.eventBus().<ListenerReport>localConsumer(Addresses.LISTENER_REPORTS, msg -> onReport(msg.body()));
-    BridgeClients clients = new BridgeClients(entries.keySet());
     vertx.eventBus().<BridgeActivity>localConsumer(Addresses.BRIDGE_EVENTS, msg -> {
       String listener = clients.apply(msg.body());
       if (listener != null && entries.containsKey(listener)) {
@@ -672,6 +673,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   private Future<Result> create(ListenerDefinition definition) {
     ListenerEntry e = new ListenerEntry(definition);
+    e.stats.connectedClients(clients.count(e.name()));
     e.desired = definition.spec().autoStart();
     if (options.clustered()) {
       e.owned = false; // until this node takes its lease
@@ -698,6 +700,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         .compose(v -> {
           if (!e.spec().type().equals(definition.spec().type())) {
             e.stats = new ListenerStats(); // another kind's counters and fields mean nothing here
+            e.stats.connectedClients(clients.count(e.name()));
           }
           e.definition = definition;
           log(e, "definition changed (version " + definition.version() + ")");
@@ -820,6 +823,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     }
     e.deploymentId = null;
     e.state = ListenerState.STOPPING;
+    e.connectedSince = null; // STOPPING, then STARTING or BACKOFF: never "connected since" a connection that is going
     publish(e);
     e.undeploying = vertx.undeploy(id).recover(err -> {
       LOG.debug("[{}] undeploy of {}: {}", e.name(), id, err.getMessage());

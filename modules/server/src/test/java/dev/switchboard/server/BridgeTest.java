@@ -112,4 +112,18 @@ class BridgeTest {
     Await.until(WAIT, "socket A closed", () -> activity.contains(new BridgeActivity(BridgeActivity.Kind.SOCKET_CLOSED, socketA, null)));
     assertTrue(activity.contains(new BridgeActivity(BridgeActivity.Kind.UNREGISTER, socketA, "upstream.feed.message")));
   }
+
+  @Test
+  @DisplayName("a listener defined while a browser is registered on its address counts that browser at once")
+  void clientsRegisteredBeforeTheListenerIsDefined() {
+    BridgeClient browser = connect();
+    browser.send(new JsonObject().put("type", "register").put("address", "upstream.later.message"));
+    Await.until(WAIT, "the registration seen", () -> activity.stream().anyMatch(x -> x.kind() == BridgeActivity.Kind.REGISTER));
+    String url = app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", "status").put("name", "feed"))
+        .await().body().getJsonObject("listener").getString("websocket_url");
+    JsonObject defined = app.vertx().eventBus().<JsonObject>request(Addresses.CONTROL, new JsonObject().put("action", "define")
+        .put("name", "later").put("definition", new JsonObject().put("type", "upstream").put("url", url))).await().body();
+    assertEquals("created", defined.getString("status"));
+    Await.until(WAIT, "the browser counted", () -> ServerFixture.connectedClients(app, "later") == 1);
+  }
 }

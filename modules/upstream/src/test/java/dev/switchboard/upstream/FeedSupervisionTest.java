@@ -28,6 +28,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static dev.switchboard.upstream.FeedFixture.NAME;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The supervisor's promises, proved against the real feed simulator over loopback sockets. */
@@ -257,6 +261,26 @@ class FeedSupervisionTest {
     sim.rejectUpgrades(0).await();
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
     assertEquals(1, sim.concurrentConnections());
+  }
+
+  @Test
+  @DisplayName("a restart: STOPPING and STARTING never say 'connected since' the connection that goes; CONNECTED says the new one's")
+  void restartClearsConnectedSince() {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 10);
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), FeedFixture.fastPolicy()));
+    control.start(NAME);
+    String first = control.awaitState(NAME, ListenerState.CONNECTED, WAIT).getString("connected_since");
+    assertNotNull(first);
+    StatusRecorder recorder = new StatusRecorder(vertx);
+    assertEquals("restarted", control.restart(NAME));
+    JsonObject again = control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    assertNotEquals(first, again.getString("connected_since"));
+    Await.until(WAIT, "the restart's statuses recorded", () -> recorder.states(NAME).contains("CONNECTED"));
+    List<StatusRecorder.Seen> between = recorder.of(NAME).stream()
+        .filter(seen -> seen.state().equals("STOPPING") || seen.state().equals("STARTING")).toList();
+    assertFalse(between.isEmpty(), recorder.states(NAME).toString());
+    between.forEach(seen -> assertNull(seen.status().getValue("connected_since"), seen.status().encode()));
+    recorder.close();
   }
 
   @Test
