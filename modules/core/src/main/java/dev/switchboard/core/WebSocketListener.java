@@ -207,8 +207,10 @@ public abstract class WebSocketListener extends ListenerVerticle {
   }
 
   private void receiveFrame(WebSocketFrame frame) {
-    if (closedByUs != null) {
-      return; // what still arrives after our close frame is not read
+    if (closedByUs != null || ended()) {
+      // What still arrives after our close frame, or after this instance reported its end, is not read:
+      // the status already says it is not connected, and the next connection's gap starts at the end.
+      return;
     }
     Buffer data = frame.binaryData();
     switch (frame.type()) {
