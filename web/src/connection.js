@@ -75,7 +75,7 @@ export class Connection {
     this.clearPath = clearPath;
     /** Set from a loss with the socket still open until the pool is cleared: connect waits for it. */
     this.clearing = null;
-    /** The largest send the server takes (GET /api/bridge); null until the page has read it. */
+    /** The largest send the server takes (GET /api/bridge, readLimits); null until read on this socket. */
     this.maxMessageSize = null;
     this.onOpen = onOpen;
     this.onClose = onClose;
@@ -214,6 +214,35 @@ export class Connection {
     this.onChange(this);
   }
 
+  /**
+   * Reads the bridge's limits for the socket just opened (`fetchLimits` answers GET /api/bridge's body),
+   * again with backoff until it answers, then calls `onKnown`. A restarted server may take another size,
+   * so each socket reads it anew; until then `maxMessageSize` is null and sends are not measured, so
+   * whatever may be large waits for it (the feed's outbox): the server would close the socket on one
+   * too large, and the send would be "not confirmed" instead of refused. Stops when the socket goes.
+   */
+  readLimits(fetchLimits, { onKnown = () => {}, delay = (attempt) => backoffDelay(attempt, { base: 1000, max: 30000 }) } = {}) {
+    const eb = this.eb;
+    this.maxMessageSize = null;
+    let attempt = 0;
+    const ask = () => {
+      if (this.eb !== eb) return; // the socket went: the next one reads its own
+      Promise.resolve().then(fetchLimits).then((limits) => {
+        if (!limits || !Number.isInteger(limits.maxMessageSize)) throw new Error('the answer has no maxMessageSize');
+        return limits.maxMessageSize;
+      }).then((size) => {
+        if (this.eb !== eb) return;
+        this.maxMessageSize = size;
+        onKnown();
+      }, (err) => {
+        attempt += 1;
+        console.warn(`the bridge's limits: ${err.message}; asking again`);
+        setTimeout(ask, delay(attempt));
+      });
+    };
+    ask();
+  }
+
   /** Requests are answered or failed; one still waiting when the socket dies fails as DISCONNECTED. */
   request(address, body, { headers = {}, timeout = 10000 } = {}) {
     return new Promise((resolve, reject) => {
@@ -222,7 +251,8 @@ export class Connection {
         reject(new BusError('not connected to the server', 'NOT_CONNECTED', -1));
         return;
       }
-      // The server closes a socket that sends more than it takes: refused here instead, with the reason.
+      // The server closes a socket that sends more than it takes: refused here instead, with the reason
+      // (not measured while the size is unknown: what may be large waits for it, see readLimits).
       const size = this.maxMessageSize === null ? 0 : encodedSize({ type: 'send', address, headers, body, replyAddress: REPLY_ADDRESS });
       if (size > this.maxMessageSize) {
         reject(new BusError(`too large: ${size} bytes once encoded, and the server takes at most ${this.maxMessageSize} `

@@ -203,6 +203,22 @@ export function buildDefinition({ type, name, specs, values = {}, initial = {} }
   return { definition, errors };
 }
 
+/**
+ * A definition as the server shows it stored (`GET /api/listeners/{name}/config`): every secret
+ * field's value, inside groups too, replaced by the mask. What a save sent is compared in this shape
+ * with what is stored.
+ */
+export function maskSecrets(definition, specs) {
+  const out = { ...definition };
+  for (const { field, children } of specs || []) {
+    const value = out[field.name];
+    if (value === undefined || value === null) continue;
+    if (field.secret) out[field.name] = MASK;
+    else if (children && typeof value === 'object' && !Array.isArray(value)) out[field.name] = maskSecrets(value, children);
+  }
+  return out;
+}
+
 /** `onConnect[0].text` -> [`onConnect[0].text`, `onConnect[0]`, `onConnect`]: the path and its ancestors. */
 export function ancestry(path) {
   const out = [];

@@ -1,5 +1,6 @@
 import { Connection, BusError } from './connection.js';
 import { StatusStore } from './status-store.js';
+import { makeResync } from './resync.js';
 import { TokenField } from './token.js';
 import { setText, duration } from './dom.js';
 import { ListenerCard } from './panels/listener-card.js';
@@ -43,7 +44,6 @@ const cluster = new ClusterWatch(() => apiRequest('GET', '/api/cluster').then(({
   return body;
 }), () => refreshAll());
 let generation = 0;
-let resyncing = null;
 
 const ui = {
   connection: document.getElementById('connection'),
@@ -90,9 +90,11 @@ function onOpen() {
   store.beginResync();
   // The bridge's limits, read on every connect (a restarted server may have others): a send too large
   // for the server is refused by the page with the reason, instead of the server closing the socket.
-  apiRequest('GET', '/api/bridge').then(({ status, body }) => {
-    if (status === 200 && body && Number.isInteger(body.maxMessageSize)) conn.maxMessageSize = body.maxMessageSize;
-  }, () => {});
+  // The feed's outbox waits until they are known.
+  conn.readLimits(() => apiRequest('GET', '/api/bridge').then(({ status, body }) => {
+    if (status !== 200 || !body) throw new Error(failureMessage(status, body));
+    return body;
+  }), { onKnown: () => refreshAll() });
   conn.register('switchboard.status', (push) => {
     if (store.push(push)) resync();
     else refreshAll();
@@ -106,33 +108,16 @@ function onOpen() {
 }
 
 /** From the missed deltas when the server still has them, else (or when it cannot say) from the snapshot. */
-function resync() {
-  if (resyncing) return resyncing;
-  const gen = generation;
-  const since = store.seq;
-  // The view names the stream the seq counts in: a server (or node) of another view answers a snapshot.
-  const view = store.view;
-  store.beginResync();
-  const snapshot = () => conn.request('switchboard.status.snapshot', null).then((reply) => store.applySnapshot(reply));
-  const asked = since === null ? snapshot()
-    : conn.request('switchboard.status.since', view === null ? { seq: since } : { seq: since, view }, { timeout: 5000 })
-      .then((reply) => (store.applySince(reply) ? null : snapshot()))
-      .catch(() => snapshot());
-  resyncing = asked
-    .then(() => {
-      if (gen !== generation) return;
-      refreshAll();
-      // What was pushed on switchboard.definitions meanwhile is not replayed: an open edit form reads its listener again.
-      editor.recheck();
-    })
-    .catch((err) => {
-      // Still connected but no answer: try again shortly; a lost socket starts over on its own.
-      if (gen === generation && conn.open) setTimeout(resync, 1000);
-      console.warn('resync failed:', err.message);
-    })
-    .finally(() => { resyncing = null; });
-  return resyncing;
-}
+const resync = makeResync({
+  conn,
+  store,
+  generation: () => generation,
+  onSynced: () => {
+    refreshAll();
+    // What was pushed on switchboard.definitions meanwhile is not replayed: an open edit form reads its listener again.
+    editor.recheck();
+  },
+});
 
 function onStatus(name, status, old, how) {
   log.record(name, status, old, how);
@@ -197,7 +182,7 @@ function refreshAll() {
       panel.attachedTo = generation;
       panel.attach(conn);
     }
-    panel.update({ open: synced, status: store.get(name), hasToken: token.present });
+    panel.update({ open: synced, status: store.get(name), hasToken: token.present, sizeKnown: conn.maxMessageSize !== null });
     // Disconnected or resyncing, what a panel shows is the last known, as on the cards.
     panel.el.classList.toggle('is-stale', !synced);
   }

@@ -4,8 +4,10 @@
  * Pushes carry a `seq` that grows by one per change. The store keeps the highest seq up to which
  * it has seen everything (`seq`); a push beyond seq + 1 means pushes were missed, and the caller
  * asks the server for what came after `seq`. While a resync is under way, pushes are held and
- * applied after it. Each status is a listener's whole status, so a newer one for a listener
- * simply replaces the older one; `seqOf` keeps a late delta from overwriting a newer push.
+ * applied after it; when they skip a seq past the resync's answer (a server in `slowClients:
+ * "conflate"` mode drops older queued messages), `gap` says so, and the caller resyncs again. Each
+ * status is a listener's whole status, so a newer one for a listener simply replaces the older one;
+ * `seqOf` keeps a late delta from overwriting a newer push.
  *
  * A listener removed at run time comes as a tombstone, `{name, type, removed: true}`, in pushes,
  * held pushes and deltas alike: it removes the listener (onChange(name, null, old, how)), and its
@@ -28,6 +30,8 @@ export class StatusStore {
     this.view = null;
     this.synced = false;
     this.held = [];
+    /** The pushes held during the last resync skipped a seq: what fell in between was never seen. */
+    this.gap = false;
   }
 
   /** The socket is new (or a gap was seen): hold pushes until a snapshot or the deltas come. */
@@ -93,8 +97,14 @@ export class StatusStore {
     return true;
   }
 
+  /**
+   * Synced: applies the pushes held meanwhile. Returns (and keeps in `gap`) whether they skipped a seq:
+   * those past the hole are applied all the same, but `seq` stays before it, and only a new resync
+   * (no later push, on a quiet system) brings what fell in it.
+   */
   release() {
     this.synced = true;
+    this.gap = false;
     const held = this.held.sort((a, b) => a.seq - b.seq);
     this.held = [];
     for (const message of held) {
@@ -102,8 +112,10 @@ export class StatusStore {
       if (message.seq > this.seq && this.sameView(message.view)) {
         this.apply(message.seq, message.status);
         if (message.seq === this.seq + 1) this.seq = message.seq;
+        else this.gap = true;
       }
     }
+    return this.gap;
   }
 
   apply(seq, status, how = 'push') {

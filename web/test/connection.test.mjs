@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import './fake-dom.mjs';
 import { ListenerCard } from '../src/panels/listener-card.js';
+import { FeedPanel } from '../src/panels/feed-panel.js';
 import { openConnection } from './fake-bus.mjs';
 import { clearDeadSockets, encodedSize } from '../src/connection.js';
 
@@ -101,4 +102,84 @@ test('clearDeadSockets puts a whole pool of requests out at once and aborts the 
   assert.equal(new Set(asked).size, 6);
   assert.ok(asked.every((url) => url.startsWith('http://switchboard.test/eventbus/info?probe=')), asked.join());
   assert.equal(aborted, 2);
+});
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A GET /api/bridge whose answers the test gives: `answers[i]` is the i-th call's {resolve, reject}. */
+function bridgeLimits() {
+  const answers = [];
+  const fetchLimits = () => new Promise((resolve, reject) => answers.push({ resolve, reject }));
+  return { answers, fetchLimits };
+}
+
+test('the bridge\'s limits are read on each socket, again with backoff until they are; a socket gone stops asking', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.mock.method(console, 'warn', () => {});
+  const { conn, reconnect } = openConnection();
+  const { answers, fetchLimits } = bridgeLimits();
+  let known = 0;
+  conn.readLimits(fetchLimits, { onKnown: () => { known += 1; } });
+  await settle();
+  answers[0].resolve({ maxMessageSize: 65536 });
+  await settle();
+  assert.equal(conn.maxMessageSize, 65536);
+  assert.equal(known, 1);
+
+  reconnect();
+  conn.readLimits(fetchLimits, { onKnown: () => { known += 1; } });
+  assert.equal(conn.maxMessageSize, null, 'a restarted server may take another size');
+  await settle();
+  answers[1].reject(new Error('could not reach the server'));
+  await settle();
+  t.mock.timers.tick(60_000);
+  await settle();
+  assert.equal(answers.length, 3, 'asked again');
+  answers[2].resolve({ error: 'no' });
+  await settle();
+  assert.equal(conn.maxMessageSize, null, 'an answer without the size is none');
+  t.mock.timers.tick(60_000);
+  await settle();
+  answers[3].resolve({ maxMessageSize: 4096 });
+  await settle();
+  assert.equal(conn.maxMessageSize, 4096);
+  assert.equal(known, 2);
+
+  reconnect();
+  conn.readLimits(fetchLimits);
+  await settle();
+  answers[4].reject(new Error('HTTP 503'));
+  await settle();
+  reconnect(); // before the next attempt: that socket's reading ends
+  t.mock.timers.tick(60_000);
+  await settle();
+  assert.equal(answers.length, 5, 'not asked for a socket that is gone');
+});
+
+test('the feed sends nothing until it knows the largest message the server takes: one too large is then refused, never sent', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.mock.method(console, 'warn', () => {});
+  const { conn, socket } = openConnection();
+  const panel = new FeedPanel('feed', { send: (name, text) => conn.request(`upstream.${name}.send`, text, { headers: { token: 't' } }) });
+  const view = () => ({ open: true, status: { state: 'CONNECTED' }, hasToken: true, sizeKnown: conn.maxMessageSize !== null });
+  const { answers, fetchLimits } = bridgeLimits();
+  conn.readLimits(fetchLimits, { onKnown: () => panel.update(view()) });
+  panel.update(view());
+  panel.input.value = '"'.repeat(20000); // four times 64 KiB once quoted twice on the wire
+  panel.submit();
+  await settle();
+  answers[0].reject(new Error('no answer within 10 s'));
+  await settle();
+  assert.equal(socket().requests.length, 0, 'nothing sent while the size is unknown: the server would close the socket');
+  assert.equal(panel.outbox.items[0].state, 'waiting');
+  assert.match(panel.note.textContent, /messages wait until it is known/);
+
+  t.mock.timers.tick(60_000);
+  await settle();
+  answers[1].resolve({ maxMessageSize: 65536 });
+  await settle();
+  assert.equal(panel.outbox.items[0].state, 'failed');
+  assert.match(panel.outbox.items[0].error, /^too large: \d+ bytes once encoded, and the server takes at most 65536/);
+  assert.equal(socket().requests.length, 0, 'never sent');
+  assert.equal(panel.note.textContent, '');
 });

@@ -131,3 +131,56 @@ test('after a reconnect, the history is asked from the last seq seen with its ts
   await until('the gap answer applied', () => list.lastSeq === 1);
   assert.equal(list.lastTs, 1767366300000);
 });
+
+test('after a gap answer with nothing kept, or a history that did not answer, the next reconnect asks for everything the server keeps', async () => {
+  const { MessageList } = await import('../src/panels/message-list.js');
+  for (const lost of [
+    (request) => request.callback(null, { body: { mode: 'gap', oldest: null, messages: [] } }),
+    (request) => request.callback({ failureType: 'TIMEOUT', message: 'no reply within 5 s' }),
+  ]) {
+    const { conn, socket, reconnect } = openConnection();
+    const history = () => socket().requests.filter((r) => r.address === 'switchboard.history');
+    const list = new MessageList();
+    list.attach(conn, 'upstream.feed.message');
+    list.receive({ seq: 41, ts: 1767366245123, type: 'json', data: {} });
+    reconnect();
+    list.attach(conn, 'upstream.feed.message');
+    lost(history()[0]);
+    await until('the answer applied', () => list.held === null);
+    assert.equal(list.lastSeq, null, 'no seq known any more');
+
+    // Nothing came since; the socket is lost again while the server keeps what is published.
+    reconnect();
+    list.attach(conn, 'upstream.feed.message');
+    assert.deepEqual(history().map((r) => r.body), [{ address: 'upstream.feed.message', after: 0 }]);
+    history()[0].callback(null, { body: { mode: 'messages', address: 'upstream.feed.message', messages: [
+      { seq: 1, ts: 1767366300000, type: 'json', data: { n: 1 } }, { seq: 2, ts: 1767366300100, type: 'json', data: { n: 2 } }] } });
+    await until('the kept messages shown', () => list.lastSeq === 2);
+    assert.deepEqual(list.el.children.slice(0, 2).map((li) => String(li.dataset.seq)), ['2', '1'], 'newest first, above what was shown before');
+  }
+});
+
+test('the generic panel marks no hole in the seqs as missed messages: its kind numbers all its data addresses in one count', async () => {
+  const { conn, socket } = openConnection();
+  const panel = new GenericPanel('t1', 'ticker', { catalog: new KindCatalog(async () => kindsJson) });
+  await until('the kind is known', () => panel.kind !== null);
+  panel.attach(conn);
+  const deliver = (address, seq) => socket().handlers.get(address).forEach((fn) => fn(null, { body: { seq, ts: 1767366300000 + seq, type: 'tick', data: {} } }));
+  deliver('tick.t1.tick', 5);
+  deliver('tick.t1.quote', 6);
+  deliver('tick.t1.tick', 7);
+  deliver('tick.t1.quote', 9);
+  for (const [address, list] of panel.lists) {
+    assert.deepEqual(list.el.children.filter((li) => li.dataset.gap), [], address);
+    assert.equal(list.el.children.length, 2, address);
+  }
+});
+
+test('the feed\'s list, whose address has its listener\'s count to itself, marks a hole as missed messages', async () => {
+  const { MessageList } = await import('../src/panels/message-list.js');
+  const list = new MessageList();
+  list.receive({ seq: 5, type: 'json', data: {} });
+  list.receive({ seq: 8, type: 'json', data: {} });
+  assert.equal(list.el.children[0].dataset.seq, 8);
+  assert.equal(list.el.children[1].textContent, '— 2 message(s) missed —');
+});

@@ -5,7 +5,7 @@ import { ListenerEditor } from '../src/panels/listener-editor.js';
 import { KindCatalog } from '../src/kinds.js';
 
 const kindsJson = {
-  kinds: [{ type: 'upstream', namespace: 'upstream', fields: [{ name: 'url', type: 'url', required: true }] }],
+  kinds: [{ type: 'upstream', namespace: 'upstream', fields: [{ name: 'url', type: 'url', required: true }, { name: 'token', type: 'string', secret: true }] }],
   common: [{ name: 'autoStart', type: 'boolean', default: true }],
 };
 const stored = (version, url = 'ws://a.test/feed') => ({ name: 'feed', version, definition: { name: 'feed', type: 'upstream', url } });
@@ -145,4 +145,21 @@ test('after a lost save, another content at the new version is still a change ma
   editor.definitionChanged({ name: 'feed', action: 'defined', version: 3 });
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(note().textContent, 'feed was changed meanwhile (version 3): saving replaces that change.');
+});
+
+test('a lost save that set a secret is told apart by the stored content too, which the server shows masked', async () => {
+  const lost = Object.assign(new Error('no answer within 10 s'), { failureType: 'TIMEOUT' });
+  const storedMasked = { name: 'feed', version: 3, definition: { name: 'feed', type: 'upstream', url: 'ws://a.test/feed', token: '***' } };
+  const { editor, calls, note } = await editingFeed({ status: 200, body: stored(2) }, lost, { status: 200, body: storedMasked });
+  const token = editor.inputs.get('token').el;
+  token.value = 'a new secret';
+  token.dispatch('input');
+  await editor.submit();
+  assert.equal(calls.at(-1), 'PUT /api/listeners/feed');
+  assert.equal(editor.unconfirmedSave.token, '***', 'the typed secret is not kept');
+
+  editor.definitionChanged({ name: 'feed', action: 'defined', version: 3 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(note().dataset.note, 'saved');
+  assert.equal(note().textContent, 'feed: the save went through after all (version 3); the form shows what is stored.');
 });

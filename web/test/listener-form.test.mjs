@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  formFields, formPaths, leaves, controlFor, initialValue, placeholderFor, buildDefinition, placeErrors, ancestry, valueAt, MASK,
+  formFields, formPaths, leaves, controlFor, initialValue, placeholderFor, buildDefinition, placeErrors, ancestry, valueAt, MASK, maskSecrets,
 } from '../src/listener-form.js';
 import { failureMessage, apiRequest, listenerPath } from '../src/api.js';
 import { removeListener } from '../src/panels/listener-editor.js';
@@ -192,4 +192,18 @@ test('remove: removed, already gone, or the reason', async () => {
   assert.equal(await removeListener('feed', 'tok', answer(200, { status: 'removed', name: 'feed', seq: 9 })), 'removed');
   assert.equal(await removeListener('feed', 'tok', answer(404, { error: 'unknown' })), 'already removed');
   await assert.rejects(removeListener('feed', 'tok', answer(401, { error: 'wrong token' })), /wrong token/);
+});
+
+test('a definition masked as the server shows it stored: secret fields, inside groups too, whatever their value', () => {
+  const specs = formFields({ fields: [
+    { name: 'url', type: 'url' },
+    { name: 'headers', type: 'map', secret: true },
+    { name: 'auth', type: 'object', fields: [{ name: 'user', type: 'string' }, { name: 'password', type: 'string', secret: true }] },
+    { name: 'apiKey', type: 'string', secret: true },
+  ] });
+  const sent = { type: 'x', name: 'n', url: 'ws://a', headers: { Authorization: 'Bearer s' }, auth: { user: 'u', password: 'p' }, apiKey: MASK };
+  assert.deepEqual(maskSecrets(sent, specs),
+    { type: 'x', name: 'n', url: 'ws://a', headers: MASK, auth: { user: 'u', password: MASK }, apiKey: MASK });
+  assert.equal(sent.auth.password, 'p', 'what was sent is left as it is');
+  assert.deepEqual(maskSecrets({ url: 'ws://a' }, specs), { url: 'ws://a' }, 'a secret left out stays out');
 });

@@ -8,6 +8,7 @@ import { openConnection } from './fake-bus.mjs';
 import { BusError } from '../src/connection.js';
 import { lifecycleEvent } from '../src/panels/activity-log.js';
 import { ActivityPanel, flagMap } from '../src/panels/activity-panel.js';
+import { clock } from '../src/dom.js';
 
 test('buttons follow the server state only', () => {
   assert.deepEqual([...allowedActions({ is_active: true, state: 'CONNECTED' })].sort(), ['restart', 'stop']);
@@ -168,4 +169,78 @@ test('Home Assistant: a read of the states that failed after a reconnect is said
   panel.detach();
   t.mock.timers.tick(5000);
   assert.equal(states().length, 3, 'not asked again once detached');
+});
+
+/** An activity panel attached to a fake connection; `snapshots()` are the snapshot requests of the current socket. */
+function activityPanel() {
+  const { conn, socket, reconnect } = openConnection();
+  const panel = new ActivityPanel();
+  panel.attach(conn);
+  const snapshots = () => socket().requests.filter((r) => r.address === 'switchboard.activity.snapshot');
+  const answer = async (body) => {
+    snapshots().at(-1).callback(null, { body });
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { conn, panel, snapshots, answer, reconnect };
+}
+
+const change = (seq, channel, flag, value, reason, at = '2026-01-02T10:15:00.000Z') =>
+  ({ seq, channel, flag, value, reason, flags: { [flag]: value }, at });
+
+test('activity: while a channel shown is idle the snapshot is asked again now and then, so one the server forgot goes from the page too', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { panel, snapshots, answer } = activityPanel();
+  await answer({ seq: 10, channels: [{ channel: 'conversation:1', flags: { thinking: true }, updated_at: '2026-01-02T10:00:00Z' }] });
+  panel.push(change(11, 'conversation:2', 'thinking', true, 'set'));
+  t.mock.timers.tick(5 * 60 * 1000);
+  assert.equal(snapshots().length, 1, 'every channel busy: the server forgets none, nothing is asked');
+
+  panel.push(change(12, 'conversation:1', 'thinking', false, 'cleared'));
+  t.mock.timers.tick(5 * 60 * 1000);
+  assert.equal(snapshots().length, 2, 'one idle: asked again');
+  // The server forgot conversation:1, idle for its forgetAfter; that is pushed to nobody.
+  await answer({ seq: 12, channels: [{ channel: 'conversation:2', flags: { thinking: true }, updated_at: '2026-01-02T10:15:00Z' }] });
+  assert.deepEqual([...panel.channels.keys()], ['conversation:2']);
+  assert.deepEqual(panel.list.children.map((row) => row.dataset.channel), ['conversation:2']);
+});
+
+test('activity: a snapshot row says its state as of its last change, not a change shown before the page was away', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { conn, panel, answer, reconnect } = activityPanel();
+  await answer({ seq: 1, channels: [] });
+  panel.push(change(2, 'ai', 'thinking', true, 'set', '2026-01-02T10:15:00.000Z'));
+  const last = () => panel.channels.get('ai').last;
+  assert.equal(last().textContent, `thinking set at ${clock(Date.parse('2026-01-02T10:15:00.000Z'))}`);
+
+  // Away meanwhile: the flag went stale and was cleared.
+  reconnect();
+  panel.attach(conn);
+  await answer({ seq: 3, channels: [{ channel: 'ai', flags: { thinking: false }, updated_at: '2026-01-02T10:15:30.120Z' }] });
+  assert.equal(last().textContent, `no flag set as of ${clock(Date.parse('2026-01-02T10:15:30.120Z'))}`);
+  assert.equal(last().dataset.reason, '');
+  assert.equal(panel.channels.get('ai').flags.thinking, false);
+
+  // A snapshot that stands at the change shown leaves its words (and reason) as they are.
+  panel.push(change(4, 'ai', 'thinking', true, 'set', '2026-01-02T10:20:00.000Z'));
+  panel.push(change(5, 'ai', 'thinking', false, 'stale', '2026-01-02T10:20:30.000Z'));
+  reconnect();
+  panel.attach(conn);
+  await answer({ seq: 5, channels: [{ channel: 'ai', flags: { thinking: false }, updated_at: '2026-01-02T10:20:30Z' }] });
+  assert.equal(last().textContent, `thinking cleared (stale) at ${clock(Date.parse('2026-01-02T10:20:30.000Z'))}`);
+  assert.equal(last().dataset.reason, 'stale');
+});
+
+test('activity: rows stay in the order of their names as channels come and go', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { conn, panel, answer, reconnect } = activityPanel();
+  await answer({ seq: 0, channels: [] });
+  ['c', 'a', 'b', 'aa'].forEach((name, i) => panel.push(change(i + 1, name, 'thinking', true, 'set')));
+  const rows = () => panel.list.children.map((row) => row.dataset.channel);
+  assert.deepEqual(rows(), ['a', 'aa', 'b', 'c']);
+  reconnect();
+  panel.attach(conn);
+  await answer({ seq: 9, channels: ['c', 'ab', 'a', 'b'].map((channel) => ({ channel, flags: { thinking: true }, updated_at: '2026-01-02T10:00:00Z' })) });
+  assert.deepEqual(rows(), ['a', 'ab', 'b', 'c']);
+  panel.push(change(10, 'b0', 'thinking', true, 'set'));
+  assert.deepEqual(rows(), ['a', 'ab', 'b', 'b0', 'c']);
 });

@@ -219,3 +219,27 @@ test('owner, epoch and UNASSIGNED with its reason are kept as the server sent th
   assert.deepEqual([s.get('feed').owner, s.get('feed').epoch], ['node-b', 2]);
   assert.deepEqual(changes.slice(-2).map((c) => [c.state, c.old]), [['UNASSIGNED', 'CONNECTED'], ['CONNECTED', 'UNASSIGNED']]);
 });
+
+test('pushes held during a resync that skip a seq past its answer are applied, and the hole is reported', () => {
+  const { s } = store();
+  s.applySnapshot({ seq: 10, listeners: [status('feed', 'CONNECTED'), status('home', 'CONNECTED')] });
+  s.beginResync();
+  s.push({ seq: 12, status: status('home', 'BACKOFF') }); // 11 never came (a conflating server dropped it)
+  s.push({ seq: 13, status: status('home', 'STARTING') });
+  assert.equal(s.applySince({ mode: 'deltas', seq: 10, deltas: [] }), true);
+  assert.equal(s.get('home').state, 'STARTING');
+  assert.equal(s.seq, 10, 'seq stays before the hole, so that the next resync asks for it');
+  assert.equal(s.gap, true);
+  s.beginResync();
+  s.applySince({ mode: 'deltas', seq: 13, deltas: [{ seq: 11, status: status('feed', 'STOPPED') }] });
+  assert.equal(s.get('feed').state, 'STOPPED');
+  assert.equal(s.gap, false);
+  // The same from a snapshot answer, and release() says it too.
+  s.beginResync();
+  s.push({ seq: 30, status: status('feed', 'STARTING') });
+  s.applySnapshot({ seq: 28, listeners: [status('feed', 'STOPPED')] });
+  assert.equal(s.gap, true);
+  s.beginResync();
+  s.push({ seq: 29, status: status('feed', 'STARTING') });
+  assert.equal(s.release(), false);
+});

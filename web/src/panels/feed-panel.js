@@ -46,16 +46,20 @@ export class FeedPanel {
     this.outbox.setReady(false);
   }
 
-  /** Sending works when the page is connected and the listener is connected upstream. */
-  update({ open, status, hasToken }) {
+  /**
+   * Sending works when the page is connected, the listener is connected upstream, and the largest
+   * message the server takes is known (`sizeKnown`): one too large is then refused before it goes.
+   */
+  update({ open, status, hasToken, sizeKnown }) {
     this.hasToken = hasToken;
     this.input.disabled = !hasToken;
     this.sendButton.disabled = !hasToken;
     const connected = status && status.state === 'CONNECTED';
     setText(this.note, !hasToken ? 'Sending needs the control token (top right).'
       : !open ? 'Not connected to the server: messages wait in the outbox and go out after the reconnect.'
-        : !connected ? `${this.name} is ${status ? status.state : 'unknown'}: messages wait until it is connected.` : '');
-    this.outbox.setReady(Boolean(open && connected && hasToken));
+        : !connected ? `${this.name} is ${status ? status.state : 'unknown'}: messages wait until it is connected.`
+          : !sizeKnown ? 'Reading the largest message the server takes (GET /api/bridge): messages wait until it is known.' : '');
+    this.outbox.setReady(Boolean(open && connected && hasToken && sizeKnown));
   }
 
   renderOutbox() {

@@ -65,7 +65,8 @@ export class GenericPanel {
     setText(this.note, addresses.length ? '' : `a ${this.type} listener publishes no data the page can show`);
     if (kind.description) this.el.title = kind.description;
     for (const address of addresses) {
-      const list = new MessageList({ dataset: { address } });
+      // The listener's one seq counts every data address (and maybe others): a hole is no loss here.
+      const list = new MessageList({ dataset: { address }, holesMeanLoss: false });
       this.lists.set(address, list);
       this.body.append(h('div', { class: 'address' }, h('h3', {}, h('code', {}, address)), list.el));
     }

@@ -2,7 +2,7 @@ import { h, setText } from '../dom.js';
 import { apiRequest, failureMessage, listenerPath } from '../api.js';
 import { failureOutcome, unconfirmed } from '../outcome.js';
 import {
-  formFields, formPaths, initialValue, buildDefinition, placeErrors, placeholderFor, valueAt,
+  formFields, formPaths, initialValue, buildDefinition, placeErrors, placeholderFor, valueAt, maskSecrets,
 } from '../listener-form.js';
 
 export const NEEDS_TOKEN = 'needs the control token (top right)';
@@ -90,7 +90,7 @@ export class ListenerEditor {
     this.name = name;
     this.stored = null;
     this.version = null;
-    /** A save of this form whose answer was lost: what it sent, until the stored definition says whether it went through. */
+    /** A save of this form whose answer was lost: what it sent (secrets masked), until the stored definition says whether it went through. */
     this.unconfirmedSave = null;
     this.busy = false;
     this.el.hidden = false;
@@ -333,7 +333,8 @@ export class ListenerEditor {
         this.setBusy(false, '');
         // A save whose answer was lost may have been saved all the same; a check changes nothing.
         this.showErrors([], [method === 'PUT' ? `saving ${failureOutcome(err).text}` : err.message]);
-        if (method === 'PUT' && unconfirmed(err)) this.unconfirmedSave = options.body;
+        // Kept masked: the stored definition is read back so, and a typed secret need not stay in memory.
+        if (method === 'PUT' && unconfirmed(err)) this.unconfirmedSave = maskSecrets(options.body, this.specs);
       }
       return null;
     }

@@ -30,12 +30,19 @@ export function abbreviate(text, max) {
  * The last messages of one data address, newest first, with a marker where some were missed. On
  * each (re)connect it registers again and asks `switchboard.history` for what came meanwhile;
  * envelopes that arrive during that are held and shown after it, in order.
+ *
+ * `holesMeanLoss`: whether a hole in the seqs is a marker. A listener numbers all its data addresses
+ * in one sequence, so only where the address has the count to itself (the feed's) does a hole mean a
+ * message missed; elsewhere only the history's gap answer says so.
  */
 export class MessageList {
-  constructor({ shown = SHOWN, dataset = {} } = {}) {
+  constructor({ shown = SHOWN, dataset = {}, holesMeanLoss = true } = {}) {
     this.shown = shown;
+    this.holesMeanLoss = holesMeanLoss;
     this.lastSeq = null;
     this.lastTs = null;
+    /** Whether it was attached before: from then on every attach asks the history. */
+    this.attachedBefore = false;
     this.held = null;
     this.registration = null;
     this.address = null;
@@ -50,12 +57,17 @@ export class MessageList {
     this.address = address;
     this.held = [];
     this.registration = conn.register(address, (envelope) => (this.held ? this.held.push(envelope) : this.receive(envelope)));
-    if (this.lastSeq === null) {
+    // The first time, the list starts with what comes from now on.
+    if (!this.attachedBefore) {
+      this.attachedBefore = true;
       this.release();
       return;
     }
     // With the last envelope's ts, the server tells a seq of its own count from one of a count before a restart.
-    const since = this.lastTs === null ? { address, after: this.lastSeq } : { address, after: this.lastSeq, ts: this.lastTs };
+    // No seq known (after a gap, or a history that did not answer, nothing came since): everything it keeps,
+    // which it answers as a gap when some were dropped.
+    const since = this.lastSeq === null ? { address, after: 0 }
+      : this.lastTs === null ? { address, after: this.lastSeq } : { address, after: this.lastSeq, ts: this.lastTs };
     conn.request('switchboard.history', since, { timeout: 5000 })
       .then((reply) => {
         if (!reply || reply.mode !== 'messages') {
@@ -90,7 +102,7 @@ export class MessageList {
     if (!envelope) return;
     const step = seqStep(this.lastSeq, envelope.seq);
     if (step.old) return; // already shown, or not an envelope
-    if (step.missed > 0) this.marker(`${step.missed} message(s) missed`);
+    if (step.missed > 0 && this.holesMeanLoss) this.marker(`${step.missed} message(s) missed`);
     this.lastSeq = envelope.seq;
     this.lastTs = Number.isInteger(envelope.ts) ? envelope.ts : null;
     if (envelope.type === 'gap') {

@@ -1,0 +1,42 @@
+/**
+ * The page's resync of the statuses, after every (re)connect and every gap: from the missed deltas
+ * when the server still has them, else (or when it cannot say) from the snapshot. Returns `resync()`,
+ * which runs one at a time (called while one runs, it returns that one).
+ *
+ * `generation()` names the socket: an answer that comes after the page reconnected belongs to the old
+ * one. `onSynced()` runs after each resync that worked.
+ */
+export function makeResync({ conn, store, generation, onSynced, retryDelay = 1000 }) {
+  let running = null;
+
+  function resync() {
+    if (running) return running;
+    const gen = generation();
+    const since = store.seq;
+    // The view names the stream the seq counts in: a server (or node) of another view answers a snapshot.
+    const view = store.view;
+    store.beginResync();
+    const snapshot = () => conn.request('switchboard.status.snapshot', null).then((reply) => store.applySnapshot(reply));
+    const asked = since === null ? snapshot()
+      : conn.request('switchboard.status.since', view === null ? { seq: since } : { seq: since, view }, { timeout: 5000 })
+        .then((reply) => (store.applySince(reply) ? null : snapshot()))
+        .catch(() => snapshot());
+    running = asked
+      .then(() => {
+        if (gen === generation()) onSynced();
+      })
+      .catch((err) => {
+        // Still connected but no answer: try again shortly; a lost socket starts over on its own.
+        if (gen === generation() && conn.open) setTimeout(resync, retryDelay);
+        console.warn('resync failed:', err.message);
+      })
+      .finally(() => {
+        running = null;
+        // The pushes held meanwhile skipped a seq: no later push may come to show it, so ask now.
+        if (store.gap && gen === generation() && conn.open) resync();
+      });
+    return running;
+  }
+
+  return resync;
+}

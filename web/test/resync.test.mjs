@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StatusStore } from '../src/status-store.js';
+import { makeResync } from '../src/resync.js';
+import { openConnection } from './fake-bus.mjs';
+import { until } from './until.mjs';
+
+const status = (name, state) => ({ name, state, is_active: state !== 'STOPPED' });
+
+/** A store synced at seq 10 (feed connected), and a resync over a fake connection. */
+function synced() {
+  const { conn, socket } = openConnection();
+  const store = new StatusStore();
+  store.applySnapshot({ seq: 10, view: 'v', listeners: [status('feed', 'CONNECTED'), status('home', 'CONNECTED')] });
+  const done = [];
+  const resync = makeResync({ conn, store, generation: () => 1, onSynced: () => done.push(store.seq) });
+  const asked = () => socket().requests.filter((r) => r.address === 'switchboard.status.since');
+  return { store, resync, asked, done };
+}
+
+test('pushes held during a resync that skip a seq past its answer are asked for by another resync, with no later push', async () => {
+  const { store, resync, asked, done } = synced();
+  resync();
+  assert.deepEqual(asked()[0].body, { seq: 10, view: 'v' });
+  // Held meanwhile: 12 came, 11 (feed stopped) was dropped by a server that conflates for slow clients.
+  store.push({ seq: 12, view: 'v', status: status('home', 'BACKOFF') });
+  asked()[0].callback(null, { body: { mode: 'deltas', seq: 10, view: 'v', deltas: [] } });
+  await until('the first resync is done', () => done.length === 1);
+  assert.equal(store.gap, true);
+  assert.equal(store.get('feed').state, 'CONNECTED', 'what fell in the hole is not known yet');
+
+  await until('asked again, from before the hole', () => asked().length === 2);
+  assert.deepEqual(asked()[1].body, { seq: 10, view: 'v' });
+  asked()[1].callback(null, { body: { mode: 'deltas', seq: 12, view: 'v', deltas: [
+    { seq: 11, view: 'v', status: status('feed', 'STOPPED') }, { seq: 12, view: 'v', status: status('home', 'BACKOFF') }] } });
+  await until('the second resync is done', () => done.length === 2);
+  assert.equal(store.get('feed').state, 'STOPPED');
+  assert.equal(store.seq, 12);
+  assert.equal(store.gap, false);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(asked().length, 2, 'nothing more to ask');
+});
+
+test('pushes held during a resync that follow its answer need no other resync', async () => {
+  const { store, resync, asked, done } = synced();
+  resync();
+  store.push({ seq: 12, view: 'v', status: status('home', 'BACKOFF') });
+  asked()[0].callback(null, { body: { mode: 'deltas', seq: 11, view: 'v', deltas: [{ seq: 11, view: 'v', status: status('feed', 'STOPPED') }] } });
+  await until('the resync is done', () => done.length === 1);
+  assert.equal(store.seq, 12);
+  assert.equal(store.gap, false);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(asked().length, 1);
+});
