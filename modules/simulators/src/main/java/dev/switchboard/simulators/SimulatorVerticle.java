@@ -91,14 +91,31 @@ public abstract class SimulatorVerticle extends VerticleBase {
         .onFailure(err -> LOG.error("{}: admin command {} failed", getClass().getSimpleName(), req.path(), err)));
   }
 
-  /** An integer query parameter of an admin command, or the fallback when absent or not a number. */
-  protected static int intParam(HttpServerRequest req, String name, int fallback) {
+  /**
+   * The most bytes an admin command may have a simulator send at once: past any listener's limit, and
+   * still far from the heap of the process the simulators share with Switchboard in the demo.
+   */
+  protected static final int MAX_ADMIN_BYTES = 64 * 1024 * 1024;
+
+  /**
+   * A whole-number query parameter of an admin command, {@code fallback} when absent; anything but a
+   * number from {@code min} to {@code max} is refused with an IllegalArgumentException (a 400).
+   */
+  protected static int intParam(HttpServerRequest req, String name, int fallback, int min, int max) {
     String text = req.getParam(name);
-    try {
-      return text == null ? fallback : Integer.parseInt(text);
-    } catch (NumberFormatException e) {
+    if (text == null) {
       return fallback;
     }
+    try {
+      int value = Integer.parseInt(text.trim());
+      if (value >= min && value <= max) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // refused below, with the range
+    }
+    throw new IllegalArgumentException("query parameter '" + name + "' must be a whole number from " + min + " to " + max
+        + ", not '" + text + "'");
   }
 
   public int concurrentConnections() {

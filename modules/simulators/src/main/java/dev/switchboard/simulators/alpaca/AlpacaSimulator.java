@@ -427,7 +427,13 @@ public class AlpacaSimulator extends SimulatorVerticle {
       case "POST /admin/drop" -> done = drop(!"false".equals(req.getParam("clean")));
       case "POST /admin/mute" -> done = mute();
       case "POST /admin/down" -> {
-        int seconds = intParam(req, "seconds", 5);
+        int seconds;
+        try {
+          seconds = intParam(req, "seconds", 5, 0, 3600);
+        } catch (IllegalArgumentException e) {
+          req.response().setStatusCode(400).end(e.getMessage() + "\n");
+          return;
+        }
         answerAdminThen(req, gate, () -> down(Duration.ofSeconds(seconds))); // the port it answers on closes
         return;
       }

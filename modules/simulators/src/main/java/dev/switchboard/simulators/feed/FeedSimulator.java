@@ -356,6 +356,20 @@ public class FeedSimulator extends SimulatorVerticle {
     spareAdminConnection(req, gate);
     String path = req.path();
     Future<Void> done;
+    try {
+      done = adminCommand(req, path);
+    } catch (IllegalArgumentException e) {
+      req.response().setStatusCode(400).end(e.getMessage() + "\n");
+      return;
+    }
+    if (done != null) {
+      answerAdmin(req, done);
+    } // else answered already
+  }
+
+  /** Runs the command; null when it answered itself. */
+  private Future<Void> adminCommand(HttpServerRequest req, String path) {
+    Future<Void> done;
     switch (req.method().name() + " " + path) {
       case "GET /admin/stats" -> done = Future.succeededFuture();
       case "POST /admin/drop" -> done = dropAll();
@@ -363,17 +377,17 @@ public class FeedSimulator extends SimulatorVerticle {
       case "POST /admin/stall" -> done = stall();
       case "POST /admin/refuse" -> done = refuse(!"false".equals(req.getParam("on")));
       case "POST /admin/malformed" -> done = sendMalformed();
-      case "POST /admin/oversized" -> done = sendOversized(intParam(req, "bytes", 1_048_576));
+      case "POST /admin/oversized" -> done = sendOversized(intParam(req, "bytes", 1_048_576, 0, MAX_ADMIN_BYTES));
       case "POST /admin/restart" -> {
         answerAdminThen(req, gate, this::restart); // the port it answers on closes
-        return;
+        done = null;
       }
       default -> {
         req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats or POST /admin/"
             + "{drop,cut,stall,refuse?on=true|false,malformed,oversized?bytes=N,restart}\n");
-        return;
+        done = null;
       }
     }
-    answerAdmin(req, done);
+    return done;
   }
 }

@@ -482,7 +482,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
         case "POST /admin/rate" -> setRate(decimal(req, "per_second", 2));
         case "POST /admin/refuse-subscribe" -> refuseSubscriptions(!"false".equals(req.getParam("on")));
         case "POST /admin/malformed" -> sendMalformed();
-        case "POST /admin/oversized" -> sendOversized((int) decimal(req, "bytes", 1_048_576));
+        case "POST /admin/oversized" -> sendOversized(intParam(req, "bytes", 1_048_576, 0, MAX_ADMIN_BYTES));
         default -> {
           unknownCommand(req);
           yield null;

@@ -35,7 +35,7 @@ class FeedSimulatorAdminTest {
   }
 
   @Test
-  @DisplayName("stats, malformed, drop and unknown commands over HTTP")
+  @DisplayName("stats, malformed, drop, a refused size and unknown commands over HTTP")
   void adminEndpoints(Vertx vertx) throws Exception {
     FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
     vertx.deployVerticle(sim).await();
@@ -60,6 +60,13 @@ class FeedSimulatorAdminTest {
     post(http, sim.port(), "/admin/drop");
     until(WAIT, "dropped", () -> client.isClosed());
     assertEquals((short) 1001, client.closeStatusCode());
+
+    // A size that would take the shared process's heap, or that is no number, is refused before anything is built.
+    for (String bytes : new String[] {"2000000000", "-5", "lots"}) {
+      HttpResponse<Buffer> refused = http.post(sim.port(), "127.0.0.1", "/admin/oversized?bytes=" + bytes).send().await();
+      assertEquals(400, refused.statusCode(), bytes);
+      assertTrue(refused.bodyAsString().contains("'bytes' must be a whole number from 0 to"), refused.bodyAsString());
+    }
 
     HttpResponse<Buffer> unknown = http.post(sim.port(), "127.0.0.1", "/admin/explode").send().await();
     assertEquals(404, unknown.statusCode());
