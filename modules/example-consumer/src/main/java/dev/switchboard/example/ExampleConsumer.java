@@ -61,7 +61,14 @@ public final class ExampleConsumer {
       System.exit(2);
       return;
     }
-    Vertx vertx = start(options).toCompletionStage().toCompletableFuture().join();
+    Vertx vertx;
+    try {
+      vertx = start(options).toCompletionStage().toCompletableFuture().join();
+    } catch (java.util.concurrent.CompletionException e) {
+      System.err.println("example-consumer: could not start: " + e.getCause());
+      System.exit(1);
+      return;
+    }
     // Leave the cluster in order on SIGTERM: the nodes drop this member's registrations at once.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
@@ -83,7 +90,9 @@ public final class ExampleConsumer {
               LOG.info("joined cluster '{}' as a lite member on {}:{}; consuming upstream.{}.message",
                   options.cluster(), options.host(), options.port(), options.listener());
               return vertx;
-            }));
+            })
+            // Not left a member of the cluster with nothing deployed: it leaves, then the start fails.
+            .recover(err -> vertx.close().transform(closed -> Future.<Vertx>failedFuture(err))));
   }
 
   /**
@@ -139,13 +148,18 @@ public final class ExampleConsumer {
         values.get("listener"), duration(values.getOrDefault("send-every", "5s")));
   }
 
-  /** {@code 250ms}, {@code 5s}. */
-  private static Duration duration(String text) {
-    try {
-      return text.endsWith("ms") ? Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)))
-          : Duration.ofSeconds(Long.parseLong(text.substring(0, text.length() - 1)));
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("--send-every must be like 250ms or 5s, not '" + text + "'");
+  /** {@code 250ms}, {@code 5s}, {@code 2m}, {@code 1h}: at least 1 ms. */
+  static Duration duration(String text) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)").matcher(text.trim());
+    if (m.matches() && Long.parseLong(m.group(1)) > 0) {
+      long amount = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(amount);
+        case "s" -> Duration.ofSeconds(amount);
+        case "m" -> Duration.ofMinutes(amount);
+        default -> Duration.ofHours(amount);
+      };
     }
+    throw new IllegalArgumentException("--send-every must be a whole number above 0 and ms, s, m or h (250ms, 5s), not '" + text + "'");
   }
 }

@@ -39,10 +39,15 @@ public final class FeedConsumer extends VerticleBase {
       JsonObject envelope = msg.body();
       long seq = envelope.getLong("seq", 0L);
       long epoch = envelope.getLong("epoch", 0L);
-      if (epoch > lastEpoch && lastEpoch != 0) {
-        LOG.info("the listener has a new owner (epoch {} -> {}): what was sent between the two connections is lost", lastEpoch, epoch);
+      if ("gap".equals(envelope.getString("type"))) {
+        // The listener's own word after a reconnect (or a new owner): what the upstream sent between the two
+        // connections never arrived. seq does not show it: it counts what the listener published.
+        JsonObject window = envelope.getJsonObject("data", new JsonObject());
+        LOG.info("the upstream's messages from {} to {} were not received: {}", window.getString("from"), window.getString("to"),
+            window.getString("reason"));
       } else if (epoch == lastEpoch && lastSeq != 0 && seq != lastSeq + 1) {
-        LOG.info("gap: seq {} after {}", seq, lastSeq); // seq grows by one per message on one owner: a jump means some were missed
+        // seq grows by one per envelope published under one owner: a jump means this consumer missed some.
+        LOG.info("missed envelopes: seq {} after {}", seq, lastSeq);
       }
       lastEpoch = Math.max(lastEpoch, epoch);
       lastSeq = seq;

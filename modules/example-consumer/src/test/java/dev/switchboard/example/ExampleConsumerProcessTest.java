@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -81,9 +82,23 @@ class ExampleConsumerProcessTest {
     Await.until(WAIT, "what it sent reached the upstream",
         () -> upstream.received().stream().anyMatch(m -> m.contains("\"from\":\"example-consumer\"")));
     Await.until(WAIT, "its send was answered", () -> output.stream().anyMatch(l -> l.contains("{\"sent\":true}")));
+    // The upstream drops the connection: the listener reconnects and says, in its gap envelope, what it may have missed.
+    upstream.dropAll().await();
+    Await.until(WAIT, "the consumer told of the gap", () -> output.stream().anyMatch(l -> l.contains("were not received: reconnected")));
     assertTrue(consumer.isAlive(), String.join("\n", output));
     for (Switchboard node : nodes) {
       assertEquals(List.of("node-a", "node-b", "node-c"), node.cluster().orElseThrow().facts().nodes(), "a lite member is no Switchboard node");
+    }
+  }
+
+  @Test
+  void sendEveryTakesItsUnitsAndRefusesTheRest() {
+    assertEquals(java.time.Duration.ofMillis(250), ExampleConsumer.duration("250ms"));
+    assertEquals(java.time.Duration.ofSeconds(5), ExampleConsumer.duration("5s"));
+    assertEquals(java.time.Duration.ofMinutes(5), ExampleConsumer.duration("5m"));
+    assertEquals(java.time.Duration.ofHours(1), ExampleConsumer.duration("1h"));
+    for (String wrong : List.of("0s", "1500", "-5s", "5 mins", "")) {
+      assertThrows(IllegalArgumentException.class, () -> ExampleConsumer.duration(wrong), wrong);
     }
   }
 
