@@ -193,16 +193,16 @@ public final class Switchboard {
     if (config.file().isEmpty()) {
       return Future.failedFuture(new ControlException(409, "this process was not started from a config file: nothing to reload"));
     }
-    SwitchboardConfig fresh;
-    try {
-      fresh = new ConfigLoader(config.env(), config.kinds()).load(config.file().get());
-    } catch (ConfigException e) {
-      return Future.failedFuture(new ControlException(400, "config error in " + config.file().get() + ": " + e.getMessage()
-          + "; nothing changed"));
-    }
-    LOG.info("reloading the listeners of {}", config.file().get());
-    return control().replaceAll(fresh.listeners().stream().map(ListenerDefinition::source).toList())
-        .onSuccess(outcomes -> LOG.info("reloaded {}: {}", config.file().get(), outcomes));
+    java.nio.file.Path file = config.file().get();
+    // Off the event loop: reading the file (and checking the data dir, loading kinds) is disk work.
+    return vertx.executeBlocking(() -> new ConfigLoader(config.env(), config.kinds()).load(file))
+        .recover(err -> Future.failedFuture(err instanceof ConfigException e
+            ? new ControlException(400, "config error in " + file + ": " + e.getMessage() + "; nothing changed") : err))
+        .compose(fresh -> {
+          LOG.info("reloading the listeners of {}", file);
+          return control().replaceAll(fresh.listeners().stream().map(ListenerDefinition::source).toList());
+        })
+        .onSuccess(outcomes -> LOG.info("reloaded {}: {}", file, outcomes));
   }
 
   /** The HTTP API's routes as its router has them, {@code "GET /api/listeners/:name"}: what docs/openapi.json describes. */
