@@ -198,6 +198,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     return onLoop(() -> {
       shuttingDown = true; // from now on, a queued retry or start deploys nothing
       List<Future<Void>> down = new ArrayList<>();
+      // A definition still on its way (its file being written) finishes first: it may have deployed parts by then.
+      List.copyOf(queues.keySet()).stream().filter(name -> !entries.containsKey(name))
+          .forEach(name -> down.add(enqueue(name, () -> Future.<Void>succeededFuture())));
       for (ListenerEntry e : entries.values()) {
         // In the listener's queue: a deploy in flight (a retry a moment ago) has its id by then, and is undeployed
         // with the others; one already being undeployed (after an exit) finishes before Vert.x closes.
@@ -396,17 +399,17 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   @Override
   public Future<Result> start(String name) {
-    return lifecycle(name, this::start);
+    return lifecycle(name, true, this::start);
   }
 
   @Override
   public Future<Result> stop(String name) {
-    return lifecycle(name, this::stop);
+    return lifecycle(name, false, this::stop);
   }
 
   @Override
   public Future<Result> restart(String name) {
-    return lifecycle(name, this::restart);
+    return lifecycle(name, true, this::restart);
   }
 
   @Override
@@ -433,7 +436,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   @Override
   public Future<Result> define(String name, JsonObject definition) {
-    return onLoop(() -> shuttingDown ? Future.failedFuture(shuttingDownRefusal()) : enqueue(name, () -> applyDefinition(name, definition)));
+    return onLoop(() -> shuttingDown ? Future.failedFuture(shuttingDownRefusal())
+        : enqueue(name, () -> shuttingDown ? Future.failedFuture(shuttingDownRefusal()) : applyDefinition(name, definition)));
   }
 
   @Override
@@ -509,9 +513,10 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   /**
    * A start, stop or restart. Queued ones coalesce: when its turn comes, a command behind which a later
    * start, stop or restart of the same listener waits does nothing and answers {@code superseded} (a
-   * stop after 40 queued restarts does not wait for 40 connections). The last one decides.
+   * stop after 40 queued restarts does not wait for 40 connections). The last one decides. One that
+   * {@code starts} something and whose turn comes during the shutdown is refused: nothing would run.
    */
-  private Future<Result> lifecycle(String name, Function<ListenerEntry, Future<String>> action) {
+  private Future<Result> lifecycle(String name, boolean starts, Function<ListenerEntry, Future<String>> action) {
     return onLoop(() -> {
       if (shuttingDown) {
         return Future.failedFuture(shuttingDownRefusal());
@@ -524,6 +529,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         }
         if (ticket != lifecycleTickets.get(name)) {
           return Future.succeededFuture(result("superseded", e));
+        }
+        if (starts && shuttingDown) {
+          return Future.failedFuture(shuttingDownRefusal()); // queued before the shutdown began, due after
         }
         return action.apply(e).map(outcome -> result(outcome, e));
       });

@@ -192,6 +192,28 @@ class FeedSupervisionTest {
   }
 
   @Test
+  @DisplayName("a start queued behind a slow stop when the shutdown begins is refused (503), not answered 'started' with nothing run")
+  void startQueuedWhenTheShutdownBegins() {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    Supervisor supervisor = Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+        List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())));
+    vertx.deployVerticle(supervisor).await();
+    assertEquals("started", supervisor.start(NAME).await().outcome());
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    sim.stall().await(); // the stop's close frame gets no answer: it takes its whole closing timeout
+
+    Future<ControlPlane.Result> stopped = supervisor.stop(NAME);
+    Future<ControlPlane.Result> started = supervisor.start(NAME); // queued behind the stop
+    supervisor.shutDown().await();
+
+    assertEquals("stopped", stopped.await().outcome());
+    dev.switchboard.core.ControlException refused = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.switchboard.core.ControlException.class, started::await);
+    assertEquals(503, refused.code());
+    assertEquals(1, sim.totalConnections(), "nothing connected again");
+  }
+
+  @Test
   @DisplayName("stop during BACKOFF cancels the retry: no deployment afterwards")
   void stopDuringBackoff() {
     int port = FeedFixture.freePort();
