@@ -121,7 +121,7 @@ final class ClusterControl implements ControlPlane {
   }
 
   @Override
-  public Future<Result> define(String name, JsonObject definition) {
+  public Future<Result> define(String name, JsonObject definition, long expected) {
     return onLoop(() -> {
       ListenerDefinition checked;
       JsonObject source;
@@ -138,8 +138,12 @@ final class ClusterControl implements ControlPlane {
       } catch (ConfigException e) {
         return Future.failedFuture(ControlException.invalid(e));
       }
-      return change(name, new RecordChange(RecordChange.Action.DEFINE, source.encode(), checked.spec().autoStart()))
+      return change(name, new RecordChange(RecordChange.Action.DEFINE, source.encode(), checked.spec().autoStart(), 0, expected))
           .compose(outcome -> {
+            if (outcome.stale()) {
+              return Future.failedFuture(ControlException.versionChanged(name, outcome.before() == null ? 0 : outcome.before().version(),
+                  expected));
+            }
             if (!outcome.changed()) {
               return Future.succeededFuture(result("unchanged", name, outcome.after(), null));
             }

@@ -1,6 +1,7 @@
 package dev.switchboard.cluster;
 
 import com.hazelcast.map.EntryProcessor;
+import dev.switchboard.core.ControlPlane;
 
 import java.io.Serializable;
 import java.util.Map;
@@ -10,17 +11,29 @@ import java.util.Map;
  * Answers the record before and after; {@code after} is null when there is no such listener (a start of
  * an unknown name), and equal to {@code before} when nothing had to change.
  */
-record RecordChange(Action action, String definition, boolean activeWhenCreated, long epoch)
+record RecordChange(Action action, String definition, boolean activeWhenCreated, long epoch, long expected)
     implements EntryProcessor<String, ListenerRecord, RecordChange.Outcome> {
 
-  /** EPOCH raises the record's epoch to {@code epoch} (never lowers it). */
+  /**
+   * EPOCH raises the record's epoch to {@code epoch} (never lowers it). A DEFINE with {@code expected}
+   * (not {@link ControlPlane#ANY_VERSION}) changes a different definition only over that version (0: none).
+   */
   enum Action { DEFINE, START, STOP, RESTART, REMOVE, EPOCH }
 
   RecordChange(Action action, String definition, boolean activeWhenCreated) {
-    this(action, definition, activeWhenCreated, 0);
+    this(action, definition, activeWhenCreated, 0, ControlPlane.ANY_VERSION);
   }
 
-  record Outcome(ListenerRecord before, ListenerRecord after) implements Serializable {
+  RecordChange(Action action, String definition, boolean activeWhenCreated, long epoch) {
+    this(action, definition, activeWhenCreated, epoch, ControlPlane.ANY_VERSION);
+  }
+
+  /** {@code stale}: refused, the record was not at the expected version (then {@code after} is {@code before}). */
+  record Outcome(ListenerRecord before, ListenerRecord after, boolean stale) implements Serializable {
+    Outcome(ListenerRecord before, ListenerRecord after) {
+      this(before, after, false);
+    }
+
     boolean changed() {
       return after != null && !after.equals(before);
     }
@@ -32,6 +45,10 @@ record RecordChange(Action action, String definition, boolean activeWhenCreated,
     ListenerRecord live = r == null || r.removed() ? null : r;
     long version = r == null ? 1 : r.version() + 1;
     long e = r == null ? 0 : r.epoch(); // kept across a removal: a listener defined again never reuses an epoch
+    if (action == Action.DEFINE && expected != ControlPlane.ANY_VERSION && (live == null || !live.definition().equals(definition))
+        && expected != (live == null ? 0 : live.version())) {
+      return new Outcome(live, live, true); // checked here, where the entry lives: no other change can come between
+    }
     ListenerRecord next = switch (action) {
       case DEFINE -> live == null
           ? new ListenerRecord(definition, activeWhenCreated, r == null ? 0 : r.restarts(), version, false, e)

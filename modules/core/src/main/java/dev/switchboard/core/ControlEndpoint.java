@@ -20,6 +20,22 @@ public final class ControlEndpoint {
     this.control = control;
   }
 
+  /** {@code {definition, version?}}: with {@code version} (config's; 0: not defined yet), only over that version. */
+  private Future<JsonObject> define(String name, JsonObject body) {
+    if (!(body.getValue("definition") instanceof JsonObject definition)) {
+      return Future.failedFuture(new ControlException(400, "define needs \"definition\": the listener's JSON, as in the config file"));
+    }
+    Object version = body.getValue("version");
+    if (version == null) {
+      return result(control.define(name, definition));
+    }
+    if (version instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.doubleValue() >= 0 && n.doubleValue() < 1e18) {
+      return result(control.define(name, definition, n.longValue()));
+    }
+    return Future.failedFuture(new ControlException(400, "define's \"version\" is the version the change is made over, a whole "
+        + "number: config's version, or 0 for a listener not defined yet"));
+  }
+
   public void handle(Message<Object> msg) {
     if (!(msg.body() instanceof JsonObject body)
         || !(body.getValue("action") instanceof String action)
@@ -34,9 +50,7 @@ public final class ControlEndpoint {
       case "status" -> result(control.status(name));
       case "remove" -> result(control.remove(name));
       case "config" -> control.definition(name).map(ControlPlane.Definition::toJson);
-      case "define" -> body.getValue("definition") instanceof JsonObject definition
-          ? result(control.define(name, definition))
-          : Future.failedFuture(new ControlException(400, "define needs \"definition\": the listener's JSON, as in the config file"));
+      case "define" -> define(name, body);
       default -> Future.failedFuture(new ControlException(400, "unknown action '" + plain(action) + "'; " + SHAPE));
     };
     answer.onComplete(ar -> {

@@ -51,6 +51,14 @@ public final class ControlException extends RuntimeException {
         List.of(new FieldError(e.field(), problem)));
   }
 
+  /** A define over a version that is no longer the stored one: 412, so that the change made meanwhile is not lost. */
+  public static ControlException versionChanged(String name, long current, long expected) {
+    return new ControlException(412, current == 0
+        ? "there is no listener named '" + name + "' (any more), not version " + expected + ": nothing changed"
+        : "listener '" + name + "' is at version " + current + ", not " + expected + ": it changed since it was read;"
+            + " read it again (GET /api/listeners/" + name + "/config) and apply your change to that. Nothing changed");
+  }
+
   public int code() {
     return code;
   }

@@ -33,7 +33,20 @@ public interface ControlPlane {
    * listener takes effect by a clean redeploy of that listener only. Outcome {@code created},
    * {@code updated} or {@code unchanged}.
    */
-  Future<Result> define(String name, JsonObject definition);
+  default Future<Result> define(String name, JsonObject definition) {
+    return define(name, definition, ANY_VERSION);
+  }
+
+  /**
+   * As {@link #define(String, JsonObject)}, only over the version {@code expected} (as {@link #definition}
+   * read it; 0: no such listener yet): a change made meanwhile is not overwritten, the define fails with
+   * a {@link ControlException} 412. A definition equal to the stored one answers {@code unchanged}
+   * whatever the version (a save retried after its answer was lost). {@link #ANY_VERSION}: no check.
+   */
+  Future<Result> define(String name, JsonObject definition, long expected);
+
+  /** A define over whatever version is stored. */
+  long ANY_VERSION = -1;
 
   /** Stops the listener (close frame) and removes it with its companions and kind state. Outcome {@code removed}. */
   Future<Result> remove(String name);

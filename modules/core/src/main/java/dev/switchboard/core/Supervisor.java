@@ -435,9 +435,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   }
 
   @Override
-  public Future<Result> define(String name, JsonObject definition) {
+  public Future<Result> define(String name, JsonObject definition, long expected) {
     return onLoop(() -> shuttingDown ? Future.failedFuture(shuttingDownRefusal())
-        : enqueue(name, () -> shuttingDown ? Future.failedFuture(shuttingDownRefusal()) : applyDefinition(name, definition)));
+        : enqueue(name, () -> shuttingDown ? Future.failedFuture(shuttingDownRefusal()) : applyDefinition(name, definition, expected)));
   }
 
   @Override
@@ -650,7 +650,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   }
 
   /** Creates or changes a listener; what is answered is on disk first. */
-  private Future<Result> applyDefinition(String name, JsonObject body) {
+  private Future<Result> applyDefinition(String name, JsonObject body, long expected) {
     if (!ListenerKinds.NAME.matcher(name).matches()) {
       return Future.failedFuture(ControlException.invalid(new ConfigException("name",
           "must be 1 to 40 letters, digits, '-' or '_' (it is part of event-bus addresses)")));
@@ -663,6 +663,10 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     JsonObject source = kinds.keepMaskedSecrets(body.copy().put("name", name), sourceOf(name));
     if (existing != null && existing.definition.source().equals(source)) {
       return Future.succeededFuture(result("unchanged", existing));
+    }
+    long current = existing == null ? 0 : existing.definition.version();
+    if (expected != ANY_VERSION && expected != current) {
+      return Future.failedFuture(ControlException.versionChanged(name, current, expected));
     }
     ListenerDefinition definition;
     try {

@@ -132,6 +132,13 @@ class ClusterTest {
     Throwable unknown = nodes.get(1).control().validate(shown.copy().put("name", "third"))
         .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
     assertTrue(unknown instanceof ControlException e && e.code() == 400 && unknown.getMessage().contains("headers"), String.valueOf(unknown));
+    // A change over the version another node read is refused once any node changed it, where the record lives.
+    long read = nodes.get(1).control().definition("second").await().version();
+    assertEquals("updated", nodes.get(0).control().define("second", shown.copy().put("maxFrameSize", 4096), read).await().outcome());
+    Throwable late = nodes.get(2).control().define("second", shown.copy().put("maxFrameSize", 8192), read)
+        .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
+    assertTrue(late instanceof ControlException e && e.code() == 412, String.valueOf(late));
+    assertEquals(4096, nodes.get(2).control().definition("second").await().definition().getInteger("maxFrameSize"), "the first change stands");
     assertEquals("removed", nodes.get(0).control().remove("second").await().outcome());
     assertEquals(0, second.concurrentConnections(), "answered once the owner has closed the connection");
     for (Switchboard node : nodes) {

@@ -58,9 +58,14 @@ class OpenApiContractTest {
   private JsonObject openApi;
 
   /** One request: which documented operation it exercises, and the status it should get. */
-  private record Call(HttpMethod method, String uri, String operation, boolean withToken, JsonObject body, Set<Integer> expected) {
+  private record Call(HttpMethod method, String uri, String operation, boolean withToken, JsonObject body, Set<Integer> expected,
+      String ifMatch) {
+    Call(HttpMethod method, String uri, String operation, boolean withToken, JsonObject body, Set<Integer> expected) {
+      this(method, uri, operation, withToken, body, expected, null);
+    }
+
     String describe() {
-      return method + " " + uri + (withToken ? " (token)" : "");
+      return method + " " + uri + (withToken ? " (token)" : "") + (ifMatch == null ? "" : " If-Match: " + ifMatch);
     }
   }
 
@@ -140,6 +145,8 @@ class OpenApiContractTest {
         call(HttpMethod.PUT, "/api/listeners/extra", "/api/listeners/{name}", true, extra, 201),
         call(HttpMethod.PUT, "/api/listeners/extra", "/api/listeners/{name}", true, extra, 200),
         call(HttpMethod.PUT, "/api/listeners/extra", "/api/listeners/{name}", true, invalid, 400),
+        new Call(HttpMethod.PUT, "/api/listeners/extra", "PUT /api/listeners/{name}", true, extra.copy().put("maxFrameSize", 4096),
+            Set.of(412), "\"7\""),
         call(HttpMethod.PUT, "/api/listeners/extra", "/api/listeners/{name}", false, extra, 401),
         call(HttpMethod.POST, "/api/listeners/extra/start", "/api/listeners/{name}/{action}", true, null, 200),
         call(HttpMethod.POST, "/api/listeners/extra/restart", "/api/listeners/{name}/{action}", true, null, 200),
@@ -197,6 +204,9 @@ class OpenApiContractTest {
     HttpRequest<Buffer> request = http.request(call.method(), call.uri());
     if (call.withToken()) {
       request.bearerTokenAuthentication(ServerFixture.TOKEN);
+    }
+    if (call.ifMatch() != null) {
+      request.putHeader("If-Match", call.ifMatch());
     }
     HttpResponse<Buffer> answer = call.body() == null ? request.send().await() : request.sendJsonObject(call.body()).await();
     String code = String.valueOf(answer.statusCode());

@@ -146,6 +146,50 @@ class RuntimeListenersTest {
     assertEquals(1, other.totalConnections());
   }
 
+  private HttpResponse<Buffer> putOver(String name, JsonObject definition, String ifMatch) {
+    return http.request(HttpMethod.PUT, "/api/listeners/" + name).bearerTokenAuthentication(ServerFixture.TOKEN)
+        .putHeader("If-Match", ifMatch).sendBuffer(Buffer.buffer(definition.encode())).await();
+  }
+
+  @Test
+  @DisplayName("a change over a version (If-Match, the config's ETag; the bridge's version): one made meanwhile is refused (412) "
+      + "and nothing changes; the same definition again is unchanged; 0 creates only")
+  void changesOverAVersion(Vertx vertx) {
+    start(vertx, ServerFixture.config(dataDir));
+    JsonObject v1 = feed("ws://127.0.0.1:9/one", false);
+    assertEquals(412, putOver("x", v1, "\"3\"").statusCode(), "no listener x at version 3");
+    assertEquals(201, putOver("x", v1, "\"0\"").statusCode());
+    HttpResponse<Buffer> read = send(HttpMethod.GET, "/api/listeners/x/config", null);
+    assertEquals("\"1\"", read.getHeader("ETag"));
+
+    // Two editors read version 1; the first saves, the second's save would silently undo it.
+    JsonObject first = v1.copy().put("url", "ws://127.0.0.1:9/first");
+    HttpResponse<Buffer> saved = putOver("x", first, read.getHeader("ETag"));
+    assertEquals(200, saved.statusCode(), saved.bodyAsString());
+    assertEquals(2, saved.bodyAsJsonObject().getLong("version"));
+    HttpResponse<Buffer> late = putOver("x", v1.copy().put("maxFrameSize", 4096), read.getHeader("ETag"));
+    assertEquals(412, late.statusCode(), late.bodyAsString());
+    assertTrue(late.bodyAsJsonObject().getString("error").contains("is at version 2, not 1"), late.bodyAsString());
+    JsonObject stored = send(HttpMethod.GET, "/api/listeners/x/config", null).bodyAsJsonObject();
+    assertEquals(2, stored.getLong("version"));
+    assertEquals("ws://127.0.0.1:9/first", stored.getJsonObject("definition").getString("url"), "the first save stands");
+
+    // The first editor's save retried after a lost answer: the same definition, unchanged whatever the version.
+    assertEquals("unchanged", putOver("x", first, "\"1\"").bodyAsJsonObject().getString("status"));
+    assertEquals(412, putOver("x", v1, "\"0\"").statusCode(), "0 creates only");
+    assertEquals(400, putOver("x", v1, "W/\"2\", \"3\"").statusCode());
+
+    // The bridge's define takes the version in its body, with the same answers.
+    io.vertx.core.eventbus.ReplyException refused = org.junit.jupiter.api.Assertions.assertThrows(io.vertx.core.eventbus.ReplyException.class,
+        () -> app.vertx().eventBus().request(dev.switchboard.core.Addresses.CONTROL, new JsonObject().put("action", "define")
+            .put("name", "x").put("definition", v1).put("version", 1)).await());
+    assertEquals(412, refused.failureCode());
+    JsonObject over2 = app.vertx().eventBus().<JsonObject>request(dev.switchboard.core.Addresses.CONTROL, new JsonObject()
+        .put("action", "define").put("name", "x").put("definition", v1).put("version", 2)).await().body();
+    assertEquals("updated", over2.getString("status"));
+    assertEquals(3, over2.getLong("version"));
+  }
+
   @Test
   @DisplayName("delete while in backoff: the pending retry is cancelled, no connection is ever made")
   void deleteDuringBackoff(Vertx vertx) throws Exception {

@@ -84,7 +84,7 @@ public class HttpApi extends VerticleBase {
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.get("/api/listeners").handler(ctx -> answer(ctx, control.snapshot(), ControlPlane.Snapshot::toJson));
     router.get("/api/listeners/:name").handler(ctx -> answer(ctx, control.status(ctx.pathParam("name")), r -> r.listener().toJson()));
-    router.get("/api/listeners/:name/config").handler(ctx -> answer(ctx, control.definition(ctx.pathParam("name")), ControlPlane.Definition::toJson));
+    router.get("/api/listeners/:name/config").handler(this::config);
     router.put("/api/listeners/:name").handler(token::check).handler(this::define);
     router.delete("/api/listeners/:name").handler(token::check).handler(this::remove);
     router.post("/api/listeners/:name/:action").handler(token::check).handler(ctx -> command(ctx, ctx.pathParam("action"), ctx.pathParam("name")));
@@ -214,13 +214,30 @@ public class HttpApi extends VerticleBase {
     answer(ctx, audited(ctx, action, name, result), ControlPlane.Result::toJson);
   }
 
+  /** The definition, with its version as the ETag too: a PUT with {@code If-Match} changes only that version. */
+  private void config(RoutingContext ctx) {
+    control.definition(ctx.pathParam("name"))
+        .onSuccess(d -> {
+          ctx.response().putHeader("ETag", "\"" + d.version() + "\"");
+          json(ctx, 200, d.toJson());
+        })
+        .onFailure(err -> failure(ctx, err));
+  }
+
   private void define(RoutingContext ctx) {
     JsonObject body = jsonBody(ctx);
     if (body == null) {
       return;
     }
     String name = ctx.pathParam("name");
-    audited(ctx, "define", name, control.define(name, body))
+    long expected;
+    try {
+      expected = expectedVersion(ctx.request().getHeader("If-Match"));
+    } catch (IllegalArgumentException e) {
+      error(ctx, 400, e.getMessage());
+      return;
+    }
+    audited(ctx, "define", name, control.define(name, body, expected))
         .onSuccess(r -> json(ctx, "created".equals(r.outcome()) ? 201 : 200, r.toJson()))
         .onFailure(err -> failure(ctx, err));
   }
@@ -300,6 +317,25 @@ public class HttpApi extends VerticleBase {
 
   private static <T> void answer(RoutingContext ctx, Future<T> result, Function<T, JsonObject> body) {
     result.onSuccess(r -> json(ctx, 200, body.apply(r))).onFailure(err -> failure(ctx, err));
+  }
+
+  /**
+   * {@code If-Match: "3"} (the ETag of GET .../config, or its {@code version}): the version a change is
+   * made over; {@code "0"}: only if there is no such listener yet. Absent: any version.
+   */
+  static long expectedVersion(String ifMatch) {
+    if (ifMatch == null) {
+      return ControlPlane.ANY_VERSION;
+    }
+    String text = ifMatch.trim();
+    if (text.length() >= 2 && text.startsWith("\"") && text.endsWith("\"")) {
+      text = text.substring(1, text.length() - 1);
+    }
+    if (text.matches("\\d{1,18}")) {
+      return Long.parseLong(text);
+    }
+    throw new IllegalArgumentException("If-Match must be one listener version, as GET /api/listeners/{name}/config gives it in its "
+        + "ETag (\"3\"), or \"0\" for a listener not defined yet; not " + (ifMatch.length() > 40 ? ifMatch.substring(0, 40) + "..." : ifMatch));
   }
 
   private static void failure(RoutingContext ctx, Throwable err) {
