@@ -18,10 +18,12 @@ export class ApiError extends Error {
  * definitions. Every call answers `{status, body}` (body: the parsed JSON, or null when it is not
  * JSON); a call that got no whole answer rejects, with an ApiError.
  */
-export async function apiRequest(method, path, { body, token, fetchImpl = globalThis.fetch, timeout = API_TIMEOUT_MS } = {}) {
+export async function apiRequest(method, path, { body, token, ifMatch, fetchImpl = globalThis.fetch, timeout = API_TIMEOUT_MS } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
+  // A change only over this version of the listener (0: create only): 412 when it changed meanwhile.
+  if (Number.isInteger(ifMatch)) headers['If-Match'] = `"${ifMatch}"`;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeout);
   let response;

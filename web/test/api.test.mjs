@@ -18,6 +18,18 @@ test('a call without an answer gives up after its timeout, as TIMEOUT', async ()
   assert.ok(Date.now() - started < 1000);
 });
 
+test('a change over a version sends it as If-Match, quoted as the ETag; none without one', async () => {
+  const seen = [];
+  const records = (path, { headers }) => {
+    seen.push(headers['If-Match']);
+    return Promise.resolve({ status: 200, text: () => Promise.resolve('{}') });
+  };
+  await apiRequest('PUT', '/api/listeners/feed', { body: {}, ifMatch: 3, fetchImpl: records });
+  await apiRequest('PUT', '/api/listeners/feed', { body: {}, ifMatch: 0, fetchImpl: records });
+  await apiRequest('PUT', '/api/listeners/feed', { body: {}, fetchImpl: records });
+  assert.deepEqual(seen, ['"3"', '"0"', undefined]);
+});
+
 test('a call that could not get through is DISCONNECTED, with the browser\'s reason', async () => {
   await assert.rejects(apiRequest('DELETE', '/api/listeners/feed', { fetchImpl: unreachable }),
     (err) => err.failureType === 'DISCONNECTED' && err.message === 'could not reach the server (Failed to fetch)');

@@ -163,3 +163,33 @@ test('a lost save that set a secret is told apart by the stored content too, whi
   assert.equal(note().dataset.note, 'saved');
   assert.equal(note().textContent, 'feed: the save went through after all (version 3); the form shows what is stored.');
 });
+
+test('a save goes over the version the form knows of: one changed unknown to the page is refused, read again, then replaced knowingly', async () => {
+  const refused = { status: 412, body: { error: "listener 'feed' is at version 3, not 2: it changed since it was read" } };
+  const { editor, note } = await editingFeed({ status: 200, body: stored(2) }, refused, { status: 200, body: stored(3, 'ws://b.test/feed') },
+    { status: 200, body: { status: 'updated', version: 4 } });
+  const sent = [];
+  const request = editor.request;
+  editor.request = async (method, path, options) => {
+    if (method === 'PUT') sent.push(options.ifMatch);
+    return request(method, path, options);
+  };
+  await editor.submit();
+  assert.deepEqual(sent, [2], 'over the version read');
+  assert.match(editor.formError.textContent, /is at version 3, not 2/);
+  assert.equal(note().textContent, 'feed was changed meanwhile (version 3): saving replaces that change.');
+
+  await editor.submit();
+  assert.deepEqual(sent, [2, 3], 'saved again over the change the note told of');
+  assert.equal(editor.el.hidden, true, 'saved and closed');
+});
+
+test('a change told of by a push, and a removal, move the version a save goes over; a new listener is created only', async () => {
+  const { editor } = await editingFeed({ status: 200, body: stored(2) });
+  editor.definitionChanged({ name: 'feed', action: 'defined', version: 5 });
+  assert.equal(editor.over, 5);
+  editor.listenerRemoved('feed');
+  assert.equal(editor.over, 0, 'saving creates it again, unless someone else did first');
+  editor.openAdd();
+  assert.equal(editor.over, 0);
+});

@@ -81,6 +81,7 @@ export class ListenerEditor {
     }
     this.stored = reply.body.definition;
     this.version = reply.body.version ?? null;
+    this.over = this.version;
     this.showForm();
   }
 
@@ -90,6 +91,12 @@ export class ListenerEditor {
     this.name = name;
     this.stored = null;
     this.version = null;
+    /**
+     * The version a save goes over (If-Match): the one read, or the one a note told of since ("changed
+     * meanwhile (version 3)"; 0 once removed, and for a new listener). A change the page has not told of
+     * is not overwritten: the server refuses the save (412) and the note says what changed.
+     */
+    this.over = mode === 'add' ? 0 : null;
     /** A save of this form whose answer was lost: what it sent (secrets masked), until the stored definition says whether it went through. */
     this.unconfirmedSave = null;
     this.busy = false;
@@ -307,7 +314,8 @@ export class ListenerEditor {
       this.showErrors([], [`saving ${NEEDS_TOKEN}`]);
       return;
     }
-    const reply = await this.exchange('saving…', 'PUT', listenerPath(definition.name), { body: definition, token: this.token.value });
+    const reply = await this.exchange('saving…', 'PUT', listenerPath(definition.name),
+      { body: definition, token: this.token.value, ifMatch: this.over ?? undefined });
     if (!reply) return;
     this.setBusy(false, '');
     if (reply.status === 200 || reply.status === 201) {
@@ -316,6 +324,8 @@ export class ListenerEditor {
       return;
     }
     this.showReplyErrors(reply);
+    // Changed meanwhile, unknown to the page: read it again, so that the note says how, and saving again replaces it.
+    if (reply.status === 412 && this.mode === 'edit') await this.recheck();
   }
 
   /**
@@ -467,6 +477,7 @@ export class ListenerEditor {
     if (this.unconfirmedSave && sameJson(definition, this.unconfirmedSave)) {
       this.unconfirmedSave = null;
       this.version = version ?? null;
+      this.over = this.version;
       this.stored = definition;
       this.clearErrors();
       this.note('saved', `${this.name}: the save went through after all (version ${version}); the form shows what is stored.`);
@@ -479,10 +490,12 @@ export class ListenerEditor {
   }
 
   noteRemoved() {
+    this.over = 0;
     this.note('removed', `${this.name} was removed meanwhile: saving creates it again.`);
   }
 
   noteChanged(version) {
+    if (typeof version === 'number') this.over = version; // told: a save now replaces that change, knowingly
     const which = typeof version === 'number' ? ` (version ${version})` : '';
     this.note('changed', `${this.name} was changed meanwhile${which}: saving replaces that change.`);
   }

@@ -55,6 +55,7 @@ public final class ControlException extends RuntimeException {
   public static ControlException versionChanged(String name, long current, long expected) {
     return new ControlException(412, current == 0
         ? "there is no listener named '" + name + "' (any more), not version " + expected + ": nothing changed"
+        : expected == 0 ? "a listener named '" + name + "' exists already (version " + current + "): nothing changed"
         : "listener '" + name + "' is at version " + current + ", not " + expected + ": it changed since it was read;"
             + " read it again (GET /api/listeners/" + name + "/config) and apply your change to that. Nothing changed");
   }

@@ -176,7 +176,9 @@ class RuntimeListenersTest {
 
     // The first editor's save retried after a lost answer: the same definition, unchanged whatever the version.
     assertEquals("unchanged", putOver("x", first, "\"1\"").bodyAsJsonObject().getString("status"));
-    assertEquals(412, putOver("x", v1, "\"0\"").statusCode(), "0 creates only");
+    HttpResponse<Buffer> taken = putOver("x", v1, "\"0\"");
+    assertEquals(412, taken.statusCode(), "0 creates only");
+    assertTrue(taken.bodyAsJsonObject().getString("error").contains("a listener named 'x' exists already (version 2)"), taken.bodyAsString());
     assertEquals(400, putOver("x", v1, "W/\"2\", \"3\"").statusCode());
 
     // The bridge's define takes the version in its body, with the same answers.
