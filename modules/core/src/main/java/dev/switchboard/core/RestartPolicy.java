@@ -26,7 +26,7 @@ public record RestartPolicy(
 
   /** The fields of a {@code restart} section, with their defaults: the one place they are written. */
   public static final List<ConfigField> FIELDS = List.of(
-      ConfigField.of("initialDelay", ConfigField.Type.DURATION, "backoff before the second attempt (at least 10ms)").withDefault("1s"),
+      ConfigField.of("initialDelay", ConfigField.Type.DURATION, "backoff before the second attempt (below 10ms taken as 10ms)").withDefault("1s"),
       ConfigField.of("maxDelay", ConfigField.Type.DURATION, "the longest backoff").withDefault("30s"),
       ConfigField.of("multiplier", ConfigField.Type.NUMBER, "growth of the backoff per failed attempt (1 to 100)").withDefault(2.0),
       ConfigField.of("jitter", ConfigField.Type.NUMBER,
@@ -39,8 +39,12 @@ public record RestartPolicy(
       ConfigField.of("heartbeatTimeout", ConfigField.Type.DURATION,
           "no answer within this: the connection is dead, reconnect").withDefault("10s"));
 
-  /** The shortest first backoff a definition may set. */
-  public static final Duration MIN_INITIAL_DELAY = Duration.ofMillis(10);
+  /**
+   * The shortest backoff, whatever the definition says: every delay is a multiple of initialDelay, and at
+   * 0 a refused upstream would be asked again every millisecond. A floor, not a refusal: a definition
+   * saved before it was set still loads.
+   */
+  public static final Duration MIN_DELAY = Duration.ofMillis(10);
 
   public static final RestartPolicy DEFAULT = from(new ConfigSection("restart", new JsonObject(), FIELDS, java.util.Map.of()));
 
@@ -53,10 +57,6 @@ public record RestartPolicy(
   /** Reads a {@code restart} section (declared by {@link #FIELDS}); absent fields keep the defaults. */
   public static RestartPolicy from(ConfigSection s) {
     Duration initial = s.duration("initialDelay");
-    if (initial.compareTo(MIN_INITIAL_DELAY) < 0) {
-      // Every delay is a multiple of it: at 0 a refused upstream would be asked again every millisecond.
-      throw new ConfigException(s.field("initialDelay"), "must be at least " + MIN_INITIAL_DELAY.toMillis() + "ms");
-    }
     Duration max = s.duration("maxDelay");
     if (max.compareTo(initial) < 0) {
       throw new ConfigException(s.field("maxDelay"), "must not be shorter than initialDelay (" + initial.toMillis() + " ms)");
@@ -93,11 +93,11 @@ public record RestartPolicy(
 
   /** The delay before attempt number {@code attempt + 1}, {@code attempt >= 1} being the failures so far. */
   public Duration delay(int attempt, DoubleSupplier random) {
-    double base = initialDelay.toMillis() * Math.pow(multiplier, Math.max(0, attempt - 1));
+    double base = Math.max(initialDelay.toMillis(), MIN_DELAY.toMillis()) * Math.pow(multiplier, Math.max(0, attempt - 1));
     base = Math.min(base, maxDelay.toMillis());
     // A random share of the delay, so that many clients that lost the same upstream do not retry in step.
     double spread = base * jitter * (2 * random.getAsDouble() - 1);
-    return Duration.ofMillis(Math.max(0, Math.round(base + spread)));
+    return Duration.ofMillis(Math.max(MIN_DELAY.toMillis(), Math.round(base + spread)));
   }
 
   public boolean givesUpAfter(int attempt) {
