@@ -21,8 +21,10 @@ export function makeResync({ conn, store, generation, onSynced, retryDelay = 100
       : conn.request('switchboard.status.since', view === null ? { seq: since } : { seq: since, view }, { timeout: 5000 })
         .then((reply) => (store.applySince(reply) ? null : snapshot()))
         .catch(() => snapshot());
+    let synced = false;
     running = asked
       .then(() => {
+        synced = true;
         if (gen === generation()) onSynced();
       })
       .catch((err) => {
@@ -32,8 +34,9 @@ export function makeResync({ conn, store, generation, onSynced, retryDelay = 100
       })
       .finally(() => {
         running = null;
-        // The pushes held meanwhile skipped a seq: no later push may come to show it, so ask now.
-        if (store.gap && gen === generation() && conn.open) resync();
+        // The pushes held meanwhile skipped a seq: no later push may come to show it, so ask now. (After a
+        // failure the delayed retry above asks, not this: a server that fails fast would be asked in a loop.)
+        if (synced && store.gap && gen === generation() && conn.open) resync();
       });
     return running;
   }

@@ -160,6 +160,17 @@ test('after a gap answer with nothing kept, or a history that did not answer, th
   }
 });
 
+test('a list that has seen nothing asks no history after a reconnect: a quiet address is not shown old messages as new', async () => {
+  const { MessageList } = await import('../src/panels/message-list.js');
+  const { conn, socket, reconnect } = openConnection();
+  const list = new MessageList();
+  list.attach(conn, 'upstream.feed.message');
+  reconnect();
+  list.attach(conn, 'upstream.feed.message');
+  assert.deepEqual(socket().requests.filter((r) => r.address === 'switchboard.history'), []);
+  assert.deepEqual(list.el.children.filter((li) => li.dataset.gap), [], 'no marker');
+});
+
 test('the generic panel marks no hole in the seqs as missed messages: its kind numbers all its data addresses in one count', async () => {
   const { conn, socket } = openConnection();
   const panel = new GenericPanel('t1', 'ticker', { catalog: new KindCatalog(async () => kindsJson) });

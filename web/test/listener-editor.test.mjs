@@ -193,3 +193,15 @@ test('a change told of by a push, and a removal, move the version a save goes ov
   editor.openAdd();
   assert.equal(editor.over, 0);
 });
+
+test('a lost save that changed only a secret is not taken as saved when the version did not move: it may not have been', async () => {
+  const lost = Object.assign(new Error('no answer within 10 s'), { failureType: 'TIMEOUT' });
+  const storedMasked = { name: 'feed', version: 2, definition: { name: 'feed', type: 'upstream', url: 'ws://a.test/feed', token: '***' } };
+  const { editor, note } = await editingFeed({ status: 200, body: { ...storedMasked } }, lost, { status: 200, body: storedMasked });
+  const token = editor.inputs.get('token').el;
+  token.value = 'a rotated secret';
+  token.dispatch('input');
+  await editor.submit();
+  await editor.recheck();
+  assert.notEqual(note().dataset.note, 'saved', 'still version 2: nothing says the new secret was stored');
+});

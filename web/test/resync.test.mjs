@@ -52,3 +52,23 @@ test('pushes held during a resync that follow its answer need no other resync', 
   await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(asked().length, 1);
 });
+
+test('a resync that fails with a hole still open is asked again only after the retry delay, not at once in a loop', async () => {
+  const { conn, socket } = openConnection();
+  const store = new StatusStore();
+  store.applySnapshot({ seq: 10, view: 'v', listeners: [status('feed', 'CONNECTED')] });
+  store.gap = true; // a hole seen by the resync before, not yet filled
+  let generation = 1;
+  const resync = makeResync({ conn, store, generation: () => generation, onSynced: () => {}, retryDelay: 200 });
+  const asked = () => socket().requests.filter((r) => r.address === 'switchboard.status.since' || r.address === 'switchboard.status.snapshot');
+  resync();
+  asked()[0].callback({ failureType: 'NO_HANDLERS', message: 'no handlers' }); // since fails: a snapshot is asked
+  await until('the snapshot asked', () => asked().length === 2);
+  asked()[1].callback({ failureType: 'NO_HANDLERS', message: 'no handlers' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(asked().length, 2, 'nothing asked again before the retry delay');
+  await until('asked again after it', () => asked().length === 3);
+  // The socket goes: its requests fail, and the resync of an old socket asks no more.
+  generation = 2;
+  socket().onclose();
+});

@@ -474,7 +474,8 @@ export class ListenerEditor {
 
   /** The definition as stored now against the one the form was filled from. */
   compareStored({ version, definition }) {
-    if (this.unconfirmedSave && sameJson(definition, this.unconfirmedSave)) {
+    // A new version too: a save that changed only a secret reads back the same, masked, whether it went through or not.
+    if (this.unconfirmedSave && (version ?? null) !== this.version && sameJson(definition, this.unconfirmedSave)) {
       this.unconfirmedSave = null;
       this.version = version ?? null;
       this.over = this.version;

@@ -41,8 +41,11 @@ export class MessageList {
     this.holesMeanLoss = holesMeanLoss;
     this.lastSeq = null;
     this.lastTs = null;
-    /** Whether it was attached before: from then on every attach asks the history. */
-    this.attachedBefore = false;
+    /**
+     * Where it stood is lost (a gap answer, or a history that did not answer, with nothing since): the
+     * next attach asks for everything the server keeps. A list that has seen nothing yet starts from now.
+     */
+    this.lostPlace = false;
     this.held = null;
     this.registration = null;
     this.address = null;
@@ -57,15 +60,13 @@ export class MessageList {
     this.address = address;
     this.held = [];
     this.registration = conn.register(address, (envelope) => (this.held ? this.held.push(envelope) : this.receive(envelope)));
-    // The first time, the list starts with what comes from now on.
-    if (!this.attachedBefore) {
-      this.attachedBefore = true;
+    // Nothing seen yet (the first attach, or a quiet address): the list starts with what comes from now on.
+    if (this.lastSeq === null && !this.lostPlace) {
       this.release();
       return;
     }
     // With the last envelope's ts, the server tells a seq of its own count from one of a count before a restart.
-    // No seq known (after a gap, or a history that did not answer, nothing came since): everything it keeps,
-    // which it answers as a gap when some were dropped.
+    // Its place lost: everything it keeps, which it answers as a gap when some were dropped.
     const since = this.lastSeq === null ? { address, after: 0 }
       : this.lastTs === null ? { address, after: this.lastSeq } : { address, after: this.lastSeq, ts: this.lastTs };
     conn.request('switchboard.history', since, { timeout: 5000 })
@@ -74,6 +75,7 @@ export class MessageList {
           // Some are lost (too old, or the server restarted and counts again): say so, then show what is kept.
           this.marker('messages missed while this page was away');
           this.lastSeq = null;
+          this.lostPlace = true;
         }
         for (const envelope of (reply && reply.messages) || []) this.receive(envelope);
       })
@@ -81,6 +83,7 @@ export class MessageList {
         // No history on this server: what came meanwhile is unknown, and a restarted server counts again.
         this.marker('messages sent while this page was away are not shown');
         this.lastSeq = null;
+        this.lostPlace = true;
       })
       .finally(() => this.release());
   }
