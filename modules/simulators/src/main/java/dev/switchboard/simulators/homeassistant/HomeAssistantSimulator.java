@@ -462,13 +462,13 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
         case "POST /admin/drop" -> dropAll(!"false".equals(req.getParam("clean")));
         case "POST /admin/stall" -> stall();
         case "POST /admin/down" -> {
-          Duration downFor = Duration.ofMillis(Math.round(decimal(req, "seconds", 10) * 1000));
+          Duration downFor = Duration.ofMillis(Math.round(decimal(req, "seconds", 10, 3600) * 1000));
           answerAdminThen(req, gate, () -> down(downFor)); // the port it answers on closes; it comes back by itself
           yield null;
         }
         case "POST /admin/restart" -> {
-          Duration downFor = Duration.ofMillis(Math.round(decimal(req, "down", 2) * 1000));
-          Duration startingFor = Duration.ofMillis(Math.round(decimal(req, "starting", 3) * 1000));
+          Duration downFor = Duration.ofMillis(Math.round(decimal(req, "down", 2, 3600) * 1000));
+          Duration startingFor = Duration.ofMillis(Math.round(decimal(req, "starting", 3, 3600) * 1000));
           answerAdminThen(req, gate, () -> restart(downFor, startingFor));
           yield null;
         }
@@ -476,10 +476,10 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
         case "POST /admin/remove" -> removeEntities(required(req, "entity_id").split(","));
         case "POST /admin/set" -> setState(required(req, "entity_id"), required(req, "state"), null);
         case "POST /admin/flood" -> {
-          flood((long) decimal(req, "count", 10_000));
+          flood(intParam(req, "count", 10_000, 0, 1_000_000));
           yield Future.succeededFuture();
         }
-        case "POST /admin/rate" -> setRate(decimal(req, "per_second", 2));
+        case "POST /admin/rate" -> setRate(decimal(req, "per_second", 2, 10_000));
         case "POST /admin/refuse-subscribe" -> refuseSubscriptions(!"false".equals(req.getParam("on")));
         case "POST /admin/malformed" -> sendMalformed();
         case "POST /admin/oversized" -> sendOversized(intParam(req, "bytes", 1_048_576, 0, MAX_ADMIN_BYTES));
@@ -512,19 +512,20 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
     return value;
   }
 
-  private static double decimal(HttpServerRequest req, String name, double fallback) {
+  /** A number from 0 to {@code max}, {@code fallback} when absent; anything else is refused (400). */
+  private static double decimal(HttpServerRequest req, String name, double fallback, double max) {
     String value = req.getParam(name);
     if (value == null) {
       return fallback;
     }
     try {
       double d = Double.parseDouble(value);
-      if (d < 0 || Double.isNaN(d) || Double.isInfinite(d)) {
+      if (d < 0 || d > max || Double.isNaN(d)) {
         throw new NumberFormatException();
       }
       return d;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("query parameter '" + name + "' must be a non-negative number, not '" + value + "'");
+      throw new IllegalArgumentException("query parameter '" + name + "' must be a number from 0 to " + max + ", not '" + value + "'");
     }
   }
 }

@@ -424,6 +424,13 @@ class HomeAssistantSimulatorTest {
     HttpResponse<Buffer> unknown = http.post(sim.port(), "127.0.0.1", "/admin/nope").send().await();
     assertEquals(404, unknown.statusCode());
     assertTrue(unknown.bodyAsString().contains("/admin/"), "names the commands it knows: " + unknown.bodyAsString());
+    // Sizes, counts and durations past what a demo needs (that would stall the shared process) are refused.
+    for (String uri : List.of("/admin/down?seconds=1e300", "/admin/restart?down=5000", "/admin/flood?count=1000000000000000000",
+        "/admin/rate?per_second=1e9", "/admin/oversized?bytes=2000000000", "/admin/flood?count=lots")) {
+      HttpResponse<Buffer> refused = http.post(sim.port(), "127.0.0.1", uri).send().await();
+      assertEquals(400, refused.statusCode(), uri + ": " + refused.bodyAsString());
+    }
+    assertTrue(AdminCall.answers(sim.port()), "still answering");
     http.close();
   }
 
