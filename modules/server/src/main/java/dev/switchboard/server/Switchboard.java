@@ -42,6 +42,8 @@ public final class Switchboard {
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final Vertx vertx;
+  /** The reload asked for last: the next waits for it. */
+  private Future<?> lastReload = Future.succeededFuture();
   private final SwitchboardConfig config;
   /** This node's Hazelcast member, and its event bus's routes; both null in a single process. */
   private final HazelcastClusterManager clusterManager;
@@ -189,11 +191,17 @@ public final class Switchboard {
    * Reads the config file again and makes its listeners the defined ones, listener by listener
    * (SIGHUP, {@code POST /api/reload}). Only {@code listeners} is applied; other sections need a restart.
    */
-  public Future<Map<String, String>> reload() {
+  public synchronized Future<Map<String, String>> reload() {
     if (config.file().isEmpty()) {
       return Future.failedFuture(new ControlException(409, "this process was not started from a config file: nothing to reload"));
     }
-    java.nio.file.Path file = config.file().get();
+    // One after the other (two SIGHUPs, or one and a POST): the file read last is the one applied last.
+    Future<Map<String, String>> next = lastReload.transform(previous -> readAndApply(config.file().get()));
+    lastReload = next;
+    return next;
+  }
+
+  private Future<Map<String, String>> readAndApply(java.nio.file.Path file) {
     // Off the event loop: reading the file (and checking the data dir, loading kinds) is disk work.
     return vertx.executeBlocking(() -> new ConfigLoader(config.env(), config.kinds()).load(file))
         .recover(err -> Future.failedFuture(err instanceof ConfigException e
