@@ -67,6 +67,23 @@ public abstract class SimulatorVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Runs an admin command and answers it once done; {@code command} answers null when it answered
+   * itself, and throws IllegalArgumentException for a parameter it refuses (400, with the reason).
+   */
+  protected final void runAdmin(HttpServerRequest req, Supplier<Future<?>> command) {
+    Future<?> done;
+    try {
+      done = command.get();
+    } catch (IllegalArgumentException e) {
+      req.response().setStatusCode(400).end(e.getMessage() + "\n");
+      return;
+    }
+    if (done != null) {
+      answerAdmin(req, done);
+    }
+  }
+
   /** Answers an admin command once it is done: the stats as JSON, or 500 with what went wrong. */
   protected final void answerAdmin(HttpServerRequest req, Future<?> done) {
     done.onComplete(ar -> {

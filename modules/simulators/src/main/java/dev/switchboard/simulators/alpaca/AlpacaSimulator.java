@@ -416,40 +416,37 @@ public class AlpacaSimulator extends SimulatorVerticle {
 
   private void admin(HttpServerRequest req) {
     spareAdminConnection(req, gate);
-    Future<?> done;
-    switch (req.method().name() + " " + req.path()) {
-      case "GET /admin/stats" -> done = Future.succeededFuture();
+    runAdmin(req, () -> adminCommand(req));
+  }
+
+  /** Runs the command; null when it answered itself. */
+  private Future<?> adminCommand(HttpServerRequest req) {
+    return switch (req.method().name() + " " + req.path()) {
+      case "GET /admin/stats" -> Future.succeededFuture();
       case "GET /admin/subscriptions" -> {
         subscriptions().onComplete(ar -> req.response().putHeader("content-type", "application/json")
             .end(new JsonObject(new LinkedHashMap<>(ar.result())).encode()));
-        return;
+        yield null;
       }
-      case "POST /admin/drop" -> done = drop(!"false".equals(req.getParam("clean")));
-      case "POST /admin/mute" -> done = mute();
+      case "POST /admin/drop" -> drop(!"false".equals(req.getParam("clean")));
+      case "POST /admin/mute" -> mute();
       case "POST /admin/down" -> {
-        int seconds;
-        try {
-          seconds = intParam(req, "seconds", 5, 0, 3600);
-        } catch (IllegalArgumentException e) {
-          req.response().setStatusCode(400).end(e.getMessage() + "\n");
-          return;
-        }
+        int seconds = intParam(req, "seconds", 5, 0, 3600);
         answerAdminThen(req, gate, () -> down(Duration.ofSeconds(seconds))); // the port it answers on closes
-        return;
+        yield null;
       }
       case "POST /admin/restart" -> {
         answerAdminThen(req, gate, this::restart);
-        return;
+        yield null;
       }
-      case "POST /admin/slow" -> done = slowClient();
-      case "POST /admin/error" -> done = internalError();
-      case "POST /admin/malformed" -> done = sendMalformed();
+      case "POST /admin/slow" -> slowClient();
+      case "POST /admin/error" -> internalError();
+      case "POST /admin/malformed" -> sendMalformed();
       default -> {
         req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats, GET /admin/subscriptions or POST /admin/"
             + "{drop?clean=true|false,mute,down?seconds=N,restart,slow,error,malformed}\n");
-        return;
+        yield null;
       }
-    }
-    answerAdmin(req, done);
+    };
   }
 }

@@ -357,40 +357,28 @@ public class FeedSimulator extends SimulatorVerticle {
 
   private void admin(HttpServerRequest req) {
     spareAdminConnection(req, gate);
-    String path = req.path();
-    Future<Void> done;
-    try {
-      done = adminCommand(req, path);
-    } catch (IllegalArgumentException e) {
-      req.response().setStatusCode(400).end(e.getMessage() + "\n");
-      return;
-    }
-    if (done != null) {
-      answerAdmin(req, done);
-    } // else answered already
+    runAdmin(req, () -> adminCommand(req));
   }
 
   /** Runs the command; null when it answered itself. */
-  private Future<Void> adminCommand(HttpServerRequest req, String path) {
-    Future<Void> done;
-    switch (req.method().name() + " " + path) {
-      case "GET /admin/stats" -> done = Future.succeededFuture();
-      case "POST /admin/drop" -> done = dropAll();
-      case "POST /admin/cut" -> done = cutAll();
-      case "POST /admin/stall" -> done = stall();
-      case "POST /admin/refuse" -> done = refuse(!"false".equals(req.getParam("on")));
-      case "POST /admin/malformed" -> done = sendMalformed();
-      case "POST /admin/oversized" -> done = sendOversized(intParam(req, "bytes", 1_048_576, 0, MAX_ADMIN_BYTES));
+  private Future<Void> adminCommand(HttpServerRequest req) {
+    return switch (req.method().name() + " " + req.path()) {
+      case "GET /admin/stats" -> Future.succeededFuture();
+      case "POST /admin/drop" -> dropAll();
+      case "POST /admin/cut" -> cutAll();
+      case "POST /admin/stall" -> stall();
+      case "POST /admin/refuse" -> refuse(!"false".equals(req.getParam("on")));
+      case "POST /admin/malformed" -> sendMalformed();
+      case "POST /admin/oversized" -> sendOversized(intParam(req, "bytes", 1_048_576, 0, MAX_ADMIN_BYTES));
       case "POST /admin/restart" -> {
         answerAdminThen(req, gate, this::restart); // the port it answers on closes
-        done = null;
+        yield null;
       }
       default -> {
         req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats or POST /admin/"
             + "{drop,cut,stall,refuse?on=true|false,malformed,oversized?bytes=N,restart}\n");
-        done = null;
+        yield null;
       }
-    }
-    return done;
+    };
   }
 }

@@ -455,46 +455,42 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
 
   private void admin(HttpServerRequest req) {
     spareAdminConnection(req, gate);
-    Future<Void> done;
-    try {
-      done = switch (req.method().name() + " " + req.path()) {
-        case "GET /admin/stats" -> Future.succeededFuture();
-        case "POST /admin/drop" -> dropAll(!"false".equals(req.getParam("clean")));
-        case "POST /admin/stall" -> stall();
-        case "POST /admin/down" -> {
-          Duration downFor = Duration.ofMillis(Math.round(decimal(req, "seconds", 10, 3600) * 1000));
-          answerAdminThen(req, gate, () -> down(downFor)); // the port it answers on closes; it comes back by itself
-          yield null;
-        }
-        case "POST /admin/restart" -> {
-          Duration downFor = Duration.ofMillis(Math.round(decimal(req, "down", 2, 3600) * 1000));
-          Duration startingFor = Duration.ofMillis(Math.round(decimal(req, "starting", 3, 3600) * 1000));
-          answerAdminThen(req, gate, () -> restart(downFor, startingFor));
-          yield null;
-        }
-        case "POST /admin/rotate-token" -> rotateToken(required(req, "token"));
-        case "POST /admin/remove" -> removeEntities(required(req, "entity_id").split(","));
-        case "POST /admin/set" -> setState(required(req, "entity_id"), required(req, "state"), null);
-        case "POST /admin/flood" -> {
-          flood(intParam(req, "count", 10_000, 0, 1_000_000));
-          yield Future.succeededFuture();
-        }
-        case "POST /admin/rate" -> setRate(decimal(req, "per_second", 2, 10_000));
-        case "POST /admin/refuse-subscribe" -> refuseSubscriptions(!"false".equals(req.getParam("on")));
-        case "POST /admin/malformed" -> sendMalformed();
-        case "POST /admin/oversized" -> sendOversized(intParam(req, "bytes", 1_048_576, 0, MAX_ADMIN_BYTES));
-        default -> {
-          unknownCommand(req);
-          yield null;
-        }
-      };
-    } catch (IllegalArgumentException e) {
-      req.response().setStatusCode(400).end(e.getMessage() + "\n");
-      return;
-    }
-    if (done != null) {
-      answerAdmin(req, done);
-    } // else answered already
+    runAdmin(req, () -> adminCommand(req));
+  }
+
+  /** Runs the command; null when it answered itself. */
+  private Future<Void> adminCommand(HttpServerRequest req) {
+    return switch (req.method().name() + " " + req.path()) {
+      case "GET /admin/stats" -> Future.succeededFuture();
+      case "POST /admin/drop" -> dropAll(!"false".equals(req.getParam("clean")));
+      case "POST /admin/stall" -> stall();
+      case "POST /admin/down" -> {
+        Duration downFor = Duration.ofMillis(Math.round(decimal(req, "seconds", 10, 3600) * 1000));
+        answerAdminThen(req, gate, () -> down(downFor)); // the port it answers on closes; it comes back by itself
+        yield null;
+      }
+      case "POST /admin/restart" -> {
+        Duration downFor = Duration.ofMillis(Math.round(decimal(req, "down", 2, 3600) * 1000));
+        Duration startingFor = Duration.ofMillis(Math.round(decimal(req, "starting", 3, 3600) * 1000));
+        answerAdminThen(req, gate, () -> restart(downFor, startingFor));
+        yield null;
+      }
+      case "POST /admin/rotate-token" -> rotateToken(required(req, "token"));
+      case "POST /admin/remove" -> removeEntities(required(req, "entity_id").split(","));
+      case "POST /admin/set" -> setState(required(req, "entity_id"), required(req, "state"), null);
+      case "POST /admin/flood" -> {
+        flood(intParam(req, "count", 10_000, 0, 1_000_000));
+        yield Future.succeededFuture();
+      }
+      case "POST /admin/rate" -> setRate(decimal(req, "per_second", 2, 10_000));
+      case "POST /admin/refuse-subscribe" -> refuseSubscriptions(!"false".equals(req.getParam("on")));
+      case "POST /admin/malformed" -> sendMalformed();
+      case "POST /admin/oversized" -> sendOversized(intParam(req, "bytes", 1_048_576, 0, MAX_ADMIN_BYTES));
+      default -> {
+        unknownCommand(req);
+        yield null;
+      }
+    };
   }
 
   private static void unknownCommand(HttpServerRequest req) {
