@@ -26,7 +26,8 @@ public record RestartPolicy(
 
   /** The fields of a {@code restart} section, with their defaults: the one place they are written. */
   public static final List<ConfigField> FIELDS = List.of(
-      ConfigField.of("initialDelay", ConfigField.Type.DURATION, "backoff before the second attempt (below 10ms taken as 10ms)").withDefault("1s"),
+      ConfigField.of("initialDelay", ConfigField.Type.DURATION, "backoff before the second attempt (below 10ms taken as 10ms)")
+          .withDefault("1s"),
       ConfigField.of("maxDelay", ConfigField.Type.DURATION, "the longest backoff").withDefault("30s"),
       ConfigField.of("multiplier", ConfigField.Type.NUMBER, "growth of the backoff per failed attempt (1 to 100)").withDefault(2.0),
       ConfigField.of("jitter", ConfigField.Type.NUMBER,

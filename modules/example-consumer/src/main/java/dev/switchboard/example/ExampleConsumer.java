@@ -151,8 +151,8 @@ public final class ExampleConsumer {
   /** {@code 250ms}, {@code 5s}, {@code 2m}, {@code 1h}: at least 1 ms. */
   static Duration duration(String text) {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)").matcher(text.trim());
-    if (m.matches() && Long.parseLong(m.group(1)) > 0) {
-      long amount = Long.parseLong(m.group(1));
+    long amount = m.matches() ? Long.parseLong(m.group(1)) : 0;
+    if (amount > 0) {
       return switch (m.group(2)) {
         case "ms" -> Duration.ofMillis(amount);
         case "s" -> Duration.ofSeconds(amount);

@@ -334,8 +334,9 @@ public class HttpApi extends VerticleBase {
     if (text.matches("\\d{1,18}")) {
       return Long.parseLong(text);
     }
+    String shown = ifMatch.length() > 40 ? ifMatch.substring(0, 40) + "..." : ifMatch;
     throw new IllegalArgumentException("If-Match must be one listener version, as GET /api/listeners/{name}/config gives it in its "
-        + "ETag (\"3\"), or \"0\" for a listener not defined yet; not " + (ifMatch.length() > 40 ? ifMatch.substring(0, 40) + "..." : ifMatch));
+        + "ETag (\"3\"), or \"0\" for a listener not defined yet; not " + shown);
   }
 
   private static void failure(RoutingContext ctx, Throwable err) {
