@@ -38,6 +38,15 @@ final class SilentUpstream implements AutoCloseable {
     return frame(0x81, payload);
   }
 
+  /** Text frames, one after the other: sent in one write, they arrive in one read. */
+  static byte[] texts(String... texts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (String text : texts) {
+      out.writeBytes(frame(0x81, text.getBytes(StandardCharsets.UTF_8)));
+    }
+    return out.toByteArray();
+  }
+
   /** A close frame with {@code code} and {@code reason}. */
   static byte[] close(int code, String reason) {
     byte[] text = reason.getBytes(StandardCharsets.UTF_8);
