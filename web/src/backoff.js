@@ -8,3 +8,8 @@ export function backoffDelay(attempt, options = {}, random = Math.random) {
   const spread = raw * jitter;
   return Math.max(0, Math.round(raw - spread + random() * 2 * spread));
 }
+
+/** The delay before asking the server again for something the page needs (the kinds, the bridge's limits): 1 s doubling to 30 s. */
+export function refetchDelay(attempt) {
+  return backoffDelay(attempt, { base: 1000, max: 30000 });
+}

@@ -1,5 +1,5 @@
 import EventBus from '@vertx/eventbus-bridge-client.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, refetchDelay } from './backoff.js';
 import { apiRequest } from './api.js';
 
 /** SockJS's transports the page may use, in order of preference. */
@@ -221,7 +221,7 @@ export class Connection {
    * whatever may be large waits for it (the feed's outbox): the server would close the socket on one
    * too large, and the send would be "not confirmed" instead of refused. Stops when the socket goes.
    */
-  readLimits(fetchLimits, { onKnown = () => {}, delay = (attempt) => backoffDelay(attempt, { base: 1000, max: 30000 }) } = {}) {
+  readLimits(fetchLimits, { onKnown = () => {}, delay = refetchDelay } = {}) {
     const eb = this.eb;
     this.maxMessageSize = null;
     let attempt = 0;

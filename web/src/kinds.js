@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { refetchDelay } from './backoff.js';
 
 /**
  * `GET /api/kinds` as the page uses it: the kinds by type, and the fields every listener has.
@@ -37,7 +37,7 @@ export function dataAddresses(kind, name) {
  * it works; whoever waits on `load()` or `onReady` hears when it does.
  */
 export class KindCatalog {
-  constructor(fetchKinds, { delay = (attempt) => backoffDelay(attempt, { base: 1000, max: 30000 }) } = {}) {
+  constructor(fetchKinds, { delay = refetchDelay } = {}) {
     this.fetchKinds = fetchKinds;
     this.delay = delay;
     this.value = null;

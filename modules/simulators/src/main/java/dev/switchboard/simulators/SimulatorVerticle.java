@@ -3,7 +3,10 @@ package dev.switchboard.simulators;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +68,20 @@ public abstract class SimulatorVerticle extends VerticleBase {
     if (gate != null) {
       gate.spare(req.remoteAddress().port());
     }
+  }
+
+  /**
+   * What a live proxy in front of a frozen server sends: an unasked pong on {@code ws} every
+   * {@code everyMs}, until the socket closes. The server behind it answers nothing any more.
+   */
+  public static void pongLikeAProxy(Vertx vertx, ServerWebSocket ws, long everyMs) {
+    vertx.setPeriodic(everyMs, id -> {
+      if (ws.isClosed()) {
+        vertx.cancelTimer(id);
+      } else {
+        ws.writePong(Buffer.buffer());
+      }
+    });
   }
 
   /**

@@ -44,8 +44,6 @@ public class FeedSimulator extends SimulatorVerticle {
   private HttpServer server;
   private TcpGate gate;
   private long emitter = -1;
-  /** The periodic pongs of {@link #stallBehindAProxy()}, or -1. */
-  private long proxyPongs = -1;
   private volatile boolean refusing;
   private volatile int rejectingWith;
   private volatile Handshake lastHandshake;
@@ -206,17 +204,7 @@ public class FeedSimulator extends SimulatorVerticle {
   public Future<Void> stallBehindAProxy() {
     return onLoop(() -> {
       sockets.replaceAll((ws, stalled) -> Boolean.TRUE);
-      if (proxyPongs < 0) {
-        proxyPongs = vertx.setPeriodic(50, id -> {
-          List<ServerWebSocket> stalled = sockets.entrySet().stream().filter(e -> e.getValue() && !e.getKey().isClosed())
-              .map(Map.Entry::getKey).toList();
-          stalled.forEach(ws -> ws.writePong(Buffer.buffer()));
-          if (stalled.isEmpty()) { // the stalled ones are gone: the proxy in front of them with them
-            vertx.cancelTimer(id);
-            proxyPongs = -1;
-          }
-        });
-      }
+      sockets.keySet().forEach(ws -> pongLikeAProxy(vertx, ws, 50));
       return Future.succeededFuture();
     });
   }

@@ -1,5 +1,6 @@
 package dev.switchboard.simulators.homeassistant;
 
+import dev.switchboard.simulators.SimulatorVerticle;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -527,13 +528,7 @@ final class HaSession {
    */
   void stallBehindAProxy(long everyMs) {
     stall();
-    vertx.setPeriodic(everyMs, id -> {
-      if (phase == Phase.CLOSED || ws.isClosed()) {
-        vertx.cancelTimer(id);
-      } else {
-        ws.writePong(Buffer.buffer());
-      }
-    });
+    SimulatorVerticle.pongLikeAProxy(vertx, ws, everyMs);
   }
 
   boolean isAuthenticated() {
