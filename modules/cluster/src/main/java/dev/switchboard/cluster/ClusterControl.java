@@ -103,7 +103,7 @@ final class ClusterControl implements ControlPlane {
     return onLoop(() -> {
       ListenerRecord r = state.record(name);
       return r == null ? Future.failedFuture(ControlException.notFound(name))
-          : Future.succeededFuture(new Definition(name, r.version(), kinds.masked(r.definitionJson())));
+          : Future.succeededFuture(new Definition(name, r.definitionVersion(), kinds.masked(r.definitionJson())));
     });
   }
 
@@ -141,7 +141,7 @@ final class ClusterControl implements ControlPlane {
       return change(name, new RecordChange(RecordChange.Action.DEFINE, source.encode(), checked.spec().autoStart(), 0, expected))
           .compose(outcome -> {
             if (outcome.stale()) {
-              return Future.failedFuture(ControlException.versionChanged(name, outcome.before() == null ? 0 : outcome.before().version(),
+              return Future.failedFuture(ControlException.versionChanged(name, outcome.before() == null ? 0 : outcome.before().definitionVersion(),
                   expected));
             }
             if (!outcome.changed()) {
@@ -180,7 +180,7 @@ final class ClusterControl implements ControlPlane {
             Future<Void> ownerDone = owner == null ? Future.succeededFuture()
                 : removedByOwner.future().timeout(ACT_TIMEOUT_MS, TimeUnit.MILLISECONDS).otherwiseEmpty();
             return saved(name, outcome.after()).compose(warning -> ownerDone
-                .map(v -> new Result("removed", view.seq(), last, outcome.after().version(), warning)));
+                .map(v -> new Result("removed", view.seq(), last, outcome.after().definitionVersion(), warning)));
           })
           .onComplete(ar -> watch.unregister());
     });
@@ -245,7 +245,7 @@ final class ClusterControl implements ControlPlane {
   /** Null once a majority has the record on disk; otherwise the warning that says how many do. */
   private Future<String> saved(String name, ListenerRecord r) {
     return state.awaitSaved(name, r.version(), SAVE_TIMEOUT_MS).transform(ar -> Future.succeededFuture(ar.succeeded() ? null
-        : "version " + r.version() + " is in the cluster but not yet on disk on a majority of nodes (" + ar.cause().getMessage() + ")"));
+        : "the change is in the cluster but not yet on disk on a majority of nodes (" + ar.cause().getMessage() + ")"));
   }
 
   /** Completes when this node shows {@code name} in a state that passes {@code test}, or after the timeout with what it shows then. */
@@ -275,12 +275,12 @@ final class ClusterControl implements ControlPlane {
   }
 
   private Result result(String outcome, String name, ListenerRecord r, String warning) {
-    return new Result(outcome, view.seq(), view.status(name), r == null ? 0 : r.version(), warning);
+    return new Result(outcome, view.seq(), view.status(name), r == null ? 0 : r.definitionVersion(), warning);
   }
 
   private long version(String name) {
     ListenerRecord r = state.record(name);
-    return r == null ? 0 : r.version();
+    return r == null ? 0 : r.definitionVersion();
   }
 
   private static ControlException unavailable(Throwable err) {

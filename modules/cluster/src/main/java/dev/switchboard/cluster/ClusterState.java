@@ -106,7 +106,7 @@ final class ClusterState {
 
   private Map<String, ListenerRecord> provisionalSeeds() {
     Map<String, ListenerRecord> out = new LinkedHashMap<>();
-    seeds.forEach(d -> out.put(d.name(), new ListenerRecord(d.source().encode(), d.spec().autoStart(), 0, 0, false, 0)));
+    seeds.forEach(d -> out.put(d.name(), ListenerRecord.created(d.source().encode(), d.spec().autoStart(), 0)));
     return out;
   }
 
@@ -245,7 +245,7 @@ final class ClusterState {
             LOG.info("the cluster has no listeners yet: seeding it with the config file's {}", seeds.size());
             List<Future<ListenerRecord>> seeded = new ArrayList<>();
             for (ListenerDefinition d : seeds) {
-              ListenerRecord r = new ListenerRecord(d.source().encode(), d.spec().autoStart(), 0, 1, false, 0);
+              ListenerRecord r = ListenerRecord.created(d.source().encode(), d.spec().autoStart(), 1);
               seeded.add(HazelcastCalls.call(context, CALL_TIMEOUT_MS, () -> map.submitToKey(d.name(), new KeepNewer(r))));
             }
             return Future.all(seeded).compose(v -> vertx.executeBlocking(() -> new LinkedHashMap<>(map)));
@@ -255,7 +255,7 @@ final class ClusterState {
         .onSuccess(all -> {
           // Provisional records the cluster does not have are not the cluster's: they go.
           new ArrayList<>(known.keySet()).stream().filter(name -> !all.containsKey(name) && known.get(name).version() == 0)
-              .forEach(name -> learn(name, new ListenerRecord(known.get(name).definition(), false, 0, 0, true, 0)));
+              .forEach(name -> learn(name, new ListenerRecord(known.get(name).definition(), false, 0, 0, true, 0, 0)));
           all.forEach(this::learn);
           LOG.info("following the cluster's {} listener record(s)", all.size());
           loaded.tryComplete();
@@ -358,7 +358,7 @@ final class ClusterState {
           if (err instanceof ControlException refused && refused.code() == 503) {
             LOG.debug("[{}] version {} not applied: {}", name, r.version(), err.getMessage()); // this node is shutting down
           } else {
-            LOG.error("[{}] the cluster's definition (version {}) cannot run on this node: {}", name, r.version(), err.getMessage());
+            LOG.error("[{}] the cluster's definition (version {}) cannot run on this node: {}", name, r.definitionVersion(), err.getMessage());
           }
         })
         .onSuccess(v -> supervisor.desire(name, r.active(), r.restarts()));

@@ -125,7 +125,7 @@ public final class ClusterStatusView {
       definitions.put(name, definition);
     }
     vertx.eventBus().publish(Addresses.DEFINITIONS, new JsonObject().put("seq", ++definitionSeq).put("name", name)
-        .put("action", definition == null ? "removed" : "defined").put("version", r == null ? 0 : r.version()), LOCAL);
+        .put("action", definition == null ? "removed" : "defined").put("version", r == null ? 0 : r.definitionVersion()), LOCAL);
   }
 
   /** Calls {@code listener} with a listener's name whenever what this view shows of it changes, until the returned action runs. */

@@ -15,7 +15,7 @@ record KeepNewer(ListenerRecord candidate) implements EntryProcessor<String, Lis
     if (current == null || candidate.version() > current.version()) {
       ListenerRecord next = current == null || candidate.epoch() >= current.epoch() ? candidate
           : new ListenerRecord(candidate.definition(), candidate.active(), candidate.restarts(), candidate.version(),
-              candidate.removed(), current.epoch());
+              candidate.removed(), current.epoch(), candidate.definitionVersion());
       entry.setValue(next);
       return next;
     }

@@ -11,12 +11,21 @@ import java.io.Serializable;
  * bring it back.
  *
  * @param definition the definition's JSON text, as given (placeholders unresolved)
- * @param epoch      the highest lease epoch granted for this listener so far: kept here, on every node's
- *                   disk, so that epochs keep growing even if the lease map loses an entry (a double fault)
- *                   or the whole cluster restarts
+ * @param version           raised by every change: the newest record wins between nodes
+ * @param epoch             the highest lease epoch granted for this listener so far: kept here, on every node's
+ *                          disk, so that epochs keep growing even if the lease map loses an entry (a double fault)
+ *                          or the whole cluster restarts
+ * @param definitionVersion raised only when the definition changes: the version the API shows and
+ *                          {@code If-Match} checks, so that a start, a stop or an epoch write does not refuse a
+ *                          form read before it, as in a single process
  */
-public record ListenerRecord(String definition, boolean active, long restarts, long version, boolean removed, long epoch)
-    implements Serializable {
+public record ListenerRecord(String definition, boolean active, long restarts, long version, boolean removed, long epoch,
+    long definitionVersion) implements Serializable {
+
+  /** A listener's first record: its definition at {@code version}. */
+  static ListenerRecord created(String definition, boolean active, long version) {
+    return new ListenerRecord(definition, active, 0, version, false, 0, version);
+  }
 
   JsonObject definitionJson() {
     return new JsonObject(definition);
@@ -24,11 +33,12 @@ public record ListenerRecord(String definition, boolean active, long restarts, l
 
   JsonObject toJson() {
     return new JsonObject().put("definition", definitionJson()).put("active", active).put("restarts", restarts)
-        .put("version", version).put("removed", removed).put("epoch", epoch);
+        .put("version", version).put("removed", removed).put("epoch", epoch).put("definitionVersion", definitionVersion);
   }
 
   static ListenerRecord fromJson(JsonObject json) {
     return new ListenerRecord(json.getJsonObject("definition").encode(), json.getBoolean("active"), json.getLong("restarts", 0L),
-        json.getLong("version"), json.getBoolean("removed", false), json.getLong("epoch", 0L));
+        json.getLong("version"), json.getBoolean("removed", false), json.getLong("epoch", 0L),
+        json.getLong("definitionVersion", json.getLong("version"))); // files written before it: the record's version
   }
 }

@@ -45,24 +45,31 @@ record RecordChange(Action action, String definition, boolean activeWhenCreated,
     ListenerRecord live = r == null || r.removed() ? null : r;
     long version = r == null ? 1 : r.version() + 1;
     long e = r == null ? 0 : r.epoch(); // kept across a removal: a listener defined again never reuses an epoch
+    // Also kept across a removal: a form read before it cannot pass as a read of the listener defined again.
+    long nextDefinition = (r == null ? 0 : r.definitionVersion()) + 1;
     if (action == Action.DEFINE && expected != ControlPlane.ANY_VERSION && (live == null || !live.definition().equals(definition))
-        && expected != (live == null ? 0 : live.version())) {
+        && expected != (live == null ? 0 : live.definitionVersion())) {
       return new Outcome(live, live, true); // checked here, where the entry lives: no other change can come between
     }
     ListenerRecord next = switch (action) {
       case DEFINE -> live == null
-          ? new ListenerRecord(definition, activeWhenCreated, r == null ? 0 : r.restarts(), version, false, e)
-          : live.definition().equals(definition) ? live : new ListenerRecord(definition, live.active(), live.restarts(), version, false, e);
-      case START -> live == null ? null : live.active() ? live : new ListenerRecord(live.definition(), true, live.restarts(), version, false, e);
-      case STOP -> live == null ? null : !live.active() ? live : new ListenerRecord(live.definition(), false, live.restarts(), version, false, e);
-      case RESTART -> live == null ? null : new ListenerRecord(live.definition(), true, live.restarts() + 1, version, false, e);
-      case REMOVE -> live == null ? null : new ListenerRecord(live.definition(), false, live.restarts(), version, true, e);
-      case EPOCH -> live == null ? null : epoch <= e ? live
-          : new ListenerRecord(live.definition(), live.active(), live.restarts(), version, false, epoch);
+          ? new ListenerRecord(definition, activeWhenCreated, r == null ? 0 : r.restarts(), version, false, e, nextDefinition)
+          : live.definition().equals(definition) ? live
+          : new ListenerRecord(definition, live.active(), live.restarts(), version, false, e, nextDefinition);
+      case START -> live == null ? null : live.active() ? live : with(live, true, live.restarts(), version, false, e);
+      case STOP -> live == null ? null : !live.active() ? live : with(live, false, live.restarts(), version, false, e);
+      case RESTART -> live == null ? null : with(live, true, live.restarts() + 1, version, false, e);
+      case REMOVE -> live == null ? null : with(live, false, live.restarts(), version, true, e);
+      case EPOCH -> live == null ? null : epoch <= e ? live : with(live, live.active(), live.restarts(), version, false, epoch);
     };
     if (next != null && !next.equals(live)) {
       entry.setValue(next);
     }
     return new Outcome(live, next);
+  }
+
+  /** The same definition, at the same definition version, with the rest changed. */
+  private static ListenerRecord with(ListenerRecord r, boolean active, long restarts, long version, boolean removed, long epoch) {
+    return new ListenerRecord(r.definition(), active, restarts, version, removed, epoch, r.definitionVersion());
   }
 }

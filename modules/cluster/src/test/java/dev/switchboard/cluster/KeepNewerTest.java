@@ -12,7 +12,7 @@ class KeepNewerTest {
   private static final String DEFINITION = "{\"name\":\"feed\",\"type\":\"upstream\"}";
 
   private static ListenerRecord record(long version, long epoch) {
-    return new ListenerRecord(DEFINITION, true, 0, version, false, epoch);
+    return new ListenerRecord(DEFINITION, true, 0, version, false, epoch, 1);
   }
 
   private static ListenerRecord offer(ListenerRecord current, ListenerRecord candidate) {

@@ -134,7 +134,13 @@ class ClusterTest {
     assertTrue(unknown instanceof ControlException e && e.code() == 400 && unknown.getMessage().contains("headers"), String.valueOf(unknown));
     // A change over the version another node read is refused once any node changed it, where the record lives.
     long read = nodes.get(1).control().definition("second").await().version();
-    assertEquals("updated", nodes.get(0).control().define("second", shown.copy().put("maxFrameSize", 4096), read).await().outcome());
+    // A stop and a start change the record, not the definition: a form read before them still saves.
+    assertEquals("stopped", nodes.get(2).control().stop("second").await().outcome());
+    assertEquals("started", nodes.get(0).control().start("second").await().outcome());
+    assertEquals(read, nodes.get(1).control().definition("second").await().version());
+    ControlPlane.Result updated = nodes.get(0).control().define("second", shown.copy().put("maxFrameSize", 4096), read).await();
+    assertEquals("updated", updated.outcome());
+    assertEquals(read + 1, updated.version());
     Throwable late = nodes.get(2).control().define("second", shown.copy().put("maxFrameSize", 8192), read)
         .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
     assertTrue(late instanceof ControlException e && e.code() == 412, String.valueOf(late));
@@ -382,7 +388,8 @@ class ClusterTest {
     ListenerRecord recorded = Await.until(WAIT, "the claim's epoch recorded", () -> records.get("feed"),
         r -> r.epoch() == running.epoch());
     // What a record write that failed after the claim leaves: no epoch (a newer version, so that every node takes it).
-    records.put("feed", new ListenerRecord(recorded.definition(), recorded.active(), recorded.restarts(), recorded.version() + 1, false, 0));
+    records.put("feed", new ListenerRecord(recorded.definition(), recorded.active(), recorded.restarts(), recorded.version() + 1, false, 0,
+        recorded.definitionVersion()));
     // At its next renewal (every 250 ms); WAIT for a loaded machine: the listener must keep its lease meanwhile.
     Await.until(WAIT, "the owner recorded its epoch again", () -> records.get("feed").epoch() == running.epoch());
     ListenerStatus after = status(nodes.get(1).control());
@@ -404,7 +411,8 @@ class ClusterTest {
     IMap<String, ListenerRecord> records = anyHazelcast().getMap("switchboard.listeners");
     ListenerRecord recorded = Await.until(WAIT, "its epoch recorded", () -> records.get("dead"), r -> r.epoch() == failed.epoch());
     // A new version that changes neither active nor restarts (here the epoch, written again by the owner).
-    records.put("dead", new ListenerRecord(recorded.definition(), recorded.active(), recorded.restarts(), recorded.version() + 1, false, 0));
+    records.put("dead", new ListenerRecord(recorded.definition(), recorded.active(), recorded.restarts(), recorded.version() + 1, false, 0,
+        recorded.definitionVersion()));
     Await.until(WAIT, "the owner recorded its epoch again", () -> records.get("dead").epoch() == failed.epoch());
     // A stop goes through the same per-listener queue on the owner: once it shows STOPPED, a start the new
     // versions had queued would have run before it.
