@@ -214,6 +214,22 @@ class FeedSupervisionTest {
   }
 
   @Test
+  @DisplayName("a definition still being written when the shutdown begins is finished first, and runs nothing")
+  void definitionOnItsWayWhenTheShutdownBegins() {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    Supervisor supervisor = Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50), List.of());
+    vertx.deployVerticle(supervisor).await();
+
+    // Its file is written on a worker: the shutdown comes in while it is.
+    Future<ControlPlane.Result> defined = supervisor.define("late", new JsonObject().put("type", "upstream")
+        .put("url", sim.url()).put("autoStart", true));
+    supervisor.shutDown().await();
+
+    assertTrue(defined.isComplete(), "the shutdown waited for it");
+    assertEquals(0, sim.totalConnections(), "nothing connected after the shutdown began");
+  }
+
+  @Test
   @DisplayName("stop during BACKOFF cancels the retry: no deployment afterwards")
   void stopDuringBackoff() {
     int port = FeedFixture.freePort();
