@@ -113,12 +113,18 @@ public final class Msgpack {
    */
   public static final class Decoder {
     private static final int KEY_SLOTS = 256;
+    /** Arrays and maps inside each other at most this deep, as Jackson's default for JSON. */
+    static final int MAX_DEPTH = 1000;
+    /** What a header's size may reserve at once; a larger array or map grows as its values are read. */
+    private static final int MOST_RESERVED = 256;
     private final Function<Instant, Object> timestamp;
     private final ArrayBufferInput input = new ArrayBufferInput(new byte[0]);
     private final MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(input);
     private final byte[] keyBytes = new byte[7];
     private final long[] keyCodes = new long[KEY_SLOTS];
     private final String[] keys = new String[KEY_SLOTS];
+    private int length;
+    private int depth;
 
     /** @param timestamp what a Timestamp extension becomes (an RFC 3339 string, the Instant itself...) */
     public Decoder(Function<Instant, Object> timestamp) {
@@ -130,10 +136,13 @@ public final class Msgpack {
      * integers Integer or Long (BigInteger past Long), floats Double, binary and unknown extensions
      * byte[], and each Timestamp extension whatever {@code timestamp} makes of it.
      *
-     * @throws IllegalArgumentException when the bytes are not one whole msgpack value
+     * @throws IllegalArgumentException when the bytes are not one whole msgpack value, nest deeper than
+     *                                  {@value #MAX_DEPTH}, or a header claims more than the bytes hold
      */
     public Object decode(Buffer data) {
       try {
+        length = data.length();
+        depth = 0;
         input.reset(data.getBytes());
         unpacker.reset(input);
         Object value = unpack();
@@ -172,30 +181,54 @@ public final class Msgpack {
           return u.unpackString();
         }
         case BINARY -> {
-          return u.readPayload(u.unpackBinaryHeader());
+          return u.readPayload(claimed(u.unpackBinaryHeader(), 1));
         }
         case ARRAY -> {
-          int size = u.unpackArrayHeader();
-          JsonArray array = new JsonArray(new ArrayList<>(size));
+          int size = claimed(u.unpackArrayHeader(), 1);
+          JsonArray array = new JsonArray(new ArrayList<>(Math.min(size, MOST_RESERVED)));
+          nest();
           for (int i = 0; i < size; i++) {
             array.add(unpack());
           }
+          depth--;
           return array;
         }
         case MAP -> {
-          int size = u.unpackMapHeader();
-          JsonObject object = new JsonObject(new LinkedHashMap<>(size * 4 / 3 + 1));
+          int size = claimed(u.unpackMapHeader(), 2);
+          JsonObject object = new JsonObject(new LinkedHashMap<>(Math.min(size, MOST_RESERVED) * 4 / 3 + 1));
+          nest();
           for (int i = 0; i < size; i++) {
             String key = key();
             object.put(key, unpack());
           }
+          depth--;
           return object;
         }
         case EXTENSION -> {
           ExtensionTypeHeader header = u.unpackExtensionTypeHeader();
-          return header.isTimestampType() ? timestamp.apply(u.unpackTimestamp(header)) : u.readPayload(header.getLength());
+          return header.isTimestampType() ? timestamp.apply(u.unpackTimestamp(header)) : u.readPayload(claimed(header.getLength(), 1));
         }
         default -> throw new IllegalArgumentException("unknown msgpack format " + format);
+      }
+    }
+
+    /**
+     * A size read from a header (values of at least {@code bytesEach} bytes), refused when the bytes left
+     * cannot hold it: five corrupt bytes could otherwise claim gigabytes.
+     */
+    private int claimed(int size, int bytesEach) {
+      long left = length - unpacker.getTotalReadBytes();
+      if ((long) size * bytesEach > left) {
+        throw new IllegalArgumentException("a header claims " + size + (bytesEach == 1 ? "" : " pairs of") + " values or bytes, and "
+            + left + " bytes are left");
+      }
+      return size;
+    }
+
+    /** One level deeper; refused past {@link #MAX_DEPTH}, before the stack runs out. */
+    private void nest() {
+      if (++depth > MAX_DEPTH) {
+        throw new IllegalArgumentException("arrays and maps nested deeper than " + MAX_DEPTH);
       }
     }
 
@@ -209,7 +242,7 @@ public final class Msgpack {
         return "";
       }
       if (length > keyBytes.length) {
-        return new String(unpacker.readPayload(length), StandardCharsets.UTF_8);
+        return new String(unpacker.readPayload(claimed(length, 1)), StandardCharsets.UTF_8);
       }
       unpacker.readPayload(keyBytes, 0, length);
       long code = length;

@@ -14,6 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class Secrets {
   public static final String MASK = "***";
+  /** The most of a text from outside that an error, a status or a log line quotes. */
+  public static final int EXCERPT_LENGTH = 120;
   private static final Secrets GLOBAL = new Secrets();
 
   private final List<String> values = new CopyOnWriteArrayList<>();
@@ -31,6 +33,17 @@ public final class Secrets {
   public static boolean drawsOnServer(JsonObject definition) {
     String text = definition.encode();
     return text.contains("${") || text.contains("\"" + MASK + "\"");
+  }
+
+  /**
+   * Text from an upstream (a frame, a message's field) as an error, a status or a log line may quote it:
+   * every known secret masked, then cut to {@link #EXCERPT_LENGTH} characters. In the other order a secret
+   * the cut splits (a token echoed back by a wrong endpoint) would keep its head, which no mask matches.
+   */
+  public static String excerpt(String text) {
+    String masked = GLOBAL.redact(String.valueOf(text));
+    return masked.length() <= EXCERPT_LENGTH ? masked
+        : masked.substring(0, EXCERPT_LENGTH) + "... (" + masked.length() + " chars)";
   }
 
   public void add(String secret) {

@@ -1,6 +1,7 @@
 package dev.switchboard.homeassistant;
 
 import dev.switchboard.core.ListenerFailure;
+import dev.switchboard.core.Secrets;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.WebSocketListener;
@@ -252,21 +253,21 @@ final class HomeAssistantListener extends WebSocketListener {
           if (message instanceof JsonObject m) {
             onMessage(m);
           } else {
-            malformed("array element that is not a message: " + abbreviate(String.valueOf(message)));
+            malformed("array element that is not a message: " + Secrets.excerpt(String.valueOf(message)));
           }
         }
       } else if (first == '{') {
         onMessage(new JsonObject(text));
       } else {
-        malformed("not a JSON message: " + abbreviate(text));
+        malformed("not a JSON message: " + Secrets.excerpt(text));
       }
     } catch (DecodeException e) {
-      malformed("invalid JSON: " + abbreviate(text));
+      malformed("invalid JSON: " + Secrets.excerpt(text));
     }
   }
 
   private void onMessage(JsonObject message) {
-    Object type = message.getValue("type");
+    String type = Secrets.excerpt(String.valueOf(message.getValue("type"))); // quoted in errors and logs
     if (phase == Phase.AUTH) {
       onAuthMessage(message, type);
       return;
@@ -276,7 +277,7 @@ final class HomeAssistantListener extends WebSocketListener {
       return;
     }
     long id = number.longValue();
-    boolean known = switch (String.valueOf(type)) {
+    boolean known = switch (type) {
       case "event" -> commands.onEvent(message, id);
       case "result" -> commands.onAnswer(message, id, false);
       case "pong" -> commands.onAnswer(message, id, true);
@@ -291,8 +292,8 @@ final class HomeAssistantListener extends WebSocketListener {
     }
   }
 
-  private void onAuthMessage(JsonObject message, Object type) {
-    switch (String.valueOf(type)) {
+  private void onAuthMessage(JsonObject message, String type) {
+    switch (type) {
       case "auth_required" -> stats.put("ha_version", message.getString("ha_version", "unknown"));
       case "auth_ok" -> {
         if (message.getValue("ha_version") instanceof String version) {
@@ -301,14 +302,14 @@ final class HomeAssistantListener extends WebSocketListener {
         authenticated.tryComplete();
       }
       case "auth_invalid" -> {
-        String why = message.getValue("message") instanceof String m ? m : "no reason given";
+        String why = message.getValue("message") instanceof String m ? Secrets.excerpt(m) : "no reason given";
         // Retrying a refused token only gets the client's address banned: FAILED until someone acts.
         ListenerFailure failure = ListenerFailure.fatal("auth_invalid", "Home Assistant refused the access token: " + why);
         exit(failure);
         authenticated.tryFail(failure);
       }
       default -> authenticated.tryFail(ListenerFailure.retry("auth_protocol",
-          "expected auth_required, auth_ok or auth_invalid, got " + abbreviate(message.encode())));
+          "expected auth_required, auth_ok or auth_invalid, got " + Secrets.excerpt(message.encode())));
     }
   }
 
@@ -324,7 +325,7 @@ final class HomeAssistantListener extends WebSocketListener {
       return;
     }
     if (!(message.getValue("event") instanceof JsonObject event) || !(event.getValue("event_type") instanceof String type)) {
-      malformed("event message without an event_type: " + abbreviate(message.encode()));
+      malformed("event message without an event_type: " + Secrets.excerpt(message.encode()));
       return;
     }
     home.eventReceived(System.currentTimeMillis());
@@ -410,9 +411,5 @@ final class HomeAssistantListener extends WebSocketListener {
     if (commands != null) {
       commands.close("the connection to Home Assistant ended");
     }
-  }
-
-  private static String abbreviate(String text) {
-    return text.length() <= 120 ? text : text.substring(0, 120) + "... (" + text.length() + " chars)";
   }
 }

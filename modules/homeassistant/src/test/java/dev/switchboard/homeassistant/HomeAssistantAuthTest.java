@@ -1,5 +1,6 @@
 package dev.switchboard.homeassistant;
 
+import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Control;
@@ -19,6 +20,7 @@ import java.time.Instant;
 import static dev.switchboard.homeassistant.HomeAssistantFixture.NAME;
 import static dev.switchboard.homeassistant.HomeAssistantFixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A refused token ends in FAILED with Home Assistant's message, after one attempt: retrying gets clients banned. */
@@ -56,6 +58,26 @@ class HomeAssistantAuthTest {
     assertEquals(1, control.status(NAME).getLong("deployments"));
     assertEquals(ListenerState.FAILED, control.state(NAME));
     assertEquals("auth_invalid: Invalid access token or password", sim.lastConnection().endedBecause());
+  }
+
+  @Test
+  @DisplayName("an endpoint that echoes the auth message back: the error quotes it with the whole token masked, none of it cut off")
+  void echoedTokenIsMaskedBeforeTheQuoteIsCut() {
+    // A mistyped URL that reaches an echo endpoint (a Node-RED WebSocket node, say) sends the token back.
+    io.vertx.core.http.HttpServer echo = vertx.createHttpServer()
+        .webSocketHandler(ws -> ws.textMessageHandler(ws::writeTextMessage)).listen(0, "127.0.0.1").await();
+    String token = "eyJ" + "a1b2c3d4e5".repeat(18); // as long as Home Assistant's tokens: the quote's cut falls inside it
+    ListenerDefinition definition = HomeAssistantFixture.listener("ws://127.0.0.1:" + echo.actualPort() + "/api/websocket",
+        HomeAssistantFixture.fastPolicy(), dataDir, false, new JsonObject().put("token", token));
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, definition);
+
+    control.start(NAME);
+    Await.until(WAIT, "the echoed auth message refused", () -> control.status(NAME).getJsonObject("last_error") != null);
+    JsonObject error = control.status(NAME).getJsonObject("last_error");
+    assertEquals("auth_protocol", error.getString("code"));
+    String message = error.getString("message");
+    assertTrue(message.contains("\"access_token\":\"***\""), message);
+    assertFalse(message.contains(token.substring(0, 20)), message);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.switchboard.market;
 
 import dev.switchboard.core.ListenerFailure;
+import dev.switchboard.core.Secrets;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.ListenerVerticle;
@@ -106,7 +107,7 @@ public class AlpacaListener extends WebSocketListener {
     try {
       frame = new JsonArray(text);
     } catch (DecodeException | ClassCastException e) {
-      malformed("not a JSON array: " + abbreviate(text));
+      malformed("not a JSON array: " + Secrets.excerpt(text));
       return;
     }
     onFrame(frame);
@@ -124,18 +125,18 @@ public class AlpacaListener extends WebSocketListener {
     if (frame instanceof JsonArray array) {
       onFrame(array);
     } else {
-      malformed("a msgpack frame that is not an array: " + abbreviate(String.valueOf(frame)));
+      malformed("a msgpack frame that is not an array: " + Secrets.excerpt(String.valueOf(frame)));
     }
   }
 
   private void onFrame(JsonArray frame) {
     for (Object item : frame) {
       if (!(item instanceof JsonObject message)) {
-        malformed("an element that is not an object in " + abbreviate(frame.encode()));
+        malformed("an element that is not an object in " + Secrets.excerpt(frame.encode()));
         continue;
       }
       if (!(message.getValue("T") instanceof String type)) {
-        malformed("a message without a string \"T\": " + abbreviate(message.encode()));
+        malformed("a message without a string \"T\": " + Secrets.excerpt(message.encode()));
         continue;
       }
       switch (type) {
@@ -178,7 +179,7 @@ public class AlpacaListener extends WebSocketListener {
 
   private void onError(JsonObject message) {
     int code = message.getValue("code") instanceof Number n ? n.intValue() : -1;
-    String text = message.getValue("msg") instanceof String s ? s : "(no message)";
+    String text = message.getValue("msg") instanceof String s ? Secrets.excerpt(s) : "(no message)";
     if (!ready) {
       authenticated.tryFail(failure(code, text));
       return;
@@ -320,7 +321,4 @@ public class AlpacaListener extends WebSocketListener {
     };
   }
 
-  private static String abbreviate(String text) {
-    return text.length() <= 80 ? text : text.substring(0, 80) + "... (" + text.length() + " chars)";
-  }
 }

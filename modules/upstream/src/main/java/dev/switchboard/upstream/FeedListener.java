@@ -1,6 +1,7 @@
 package dev.switchboard.upstream;
 
 import dev.switchboard.core.ListenerFailure;
+import dev.switchboard.core.Secrets;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.WebSocketListener;
@@ -164,7 +165,7 @@ public class FeedListener extends WebSocketListener {
         data = trimmed.startsWith("{") ? new JsonObject(text) : new JsonArray(text);
         type = "json";
       } catch (DecodeException e) {
-        malformed("text that starts like JSON but is not: " + abbreviate(text));
+        malformed("text that starts like JSON but is not: " + Secrets.excerpt(text));
         return;
       }
     } else {
@@ -219,9 +220,5 @@ public class FeedListener extends WebSocketListener {
     } else {
       msg.fail(503, failure.getMessage());
     }
-  }
-
-  private static String abbreviate(String text) {
-    return text.length() <= 80 ? text : text.substring(0, 80) + "... (" + text.length() + " chars)";
   }
 }
