@@ -39,8 +39,9 @@ import java.util.stream.Collectors;
  *   <li>Java clients request {@code market.<name>.watch} / {@code .unwatch}. In a cluster their watches
  *   are also kept in a cluster-wide map, so that a new owner's registry restores them.</li>
  * </ul>
- * A registry that starts asks every node to report at once. Anything refused is explained: to a Java
- * client in the reply, to a browser as an {@code error} envelope on the address it registered.
+ * A registry that starts asks every node to report at once. Anything refused is explained: what the registry
+ * refuses, to a Java client in the reply; what the upstream refuses later, and anything refused to a browser,
+ * as an {@code error} envelope on the symbol's address.
  */
 public class MarketSubscriptions extends VerticleBase {
   /** The node name of a single process, where there is one {@link NodeWatchers} and no cluster. */
