@@ -3,7 +3,8 @@ package dev.switchboard.homeassistant;
 /**
  * Events per minute, from one-second buckets over the last minute. Only complete seconds count, and
  * before a minute of history the rate is scaled from the seconds there are, so it is right after a few
- * seconds rather than after a minute. Written by the connection's event loop, read by others.
+ * seconds rather than after a minute. It starts again with each subscribed connection: the seconds a
+ * connection was down would otherwise read as a quiet home. Written by the connection's event loop, read by others.
  */
 final class EventRate {
   private static final int WINDOW = 60;
@@ -23,6 +24,11 @@ final class EventRate {
       counts[slot] = 0;
     }
     counts[slot]++;
+  }
+
+  /** From the next event on, as after a first start. */
+  synchronized void restart() {
+    firstSecond = -1;
   }
 
   synchronized long perMinute(long nowMillis) {

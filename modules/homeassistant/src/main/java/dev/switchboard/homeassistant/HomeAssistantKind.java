@@ -18,7 +18,9 @@ import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** {@code "type": "homeassistant"}: Home Assistant events and states over its WebSocket API. */
 public class HomeAssistantKind implements ListenerKind {
@@ -71,8 +73,16 @@ public class HomeAssistantKind implements ListenerKind {
   @Override
   public KindAddresses addresses() {
     return new KindAddresses(List.of("gap"), List.of("(event|state)\\..+", "gap", "snapshot"), List.of("states"),
-        List.of("call"), List.of());
+        List.of("call"), List.of("states", "call")); // the companion serves them where the listener runs
   }
+
+  /**
+   * The last home to run under each listener, keyed as its counter file is (data dir and name: one process's
+   * kinds may be several instances, and several nodes may share a JVM in tests). A changed definition gets a
+   * new {@link HomeState}, which takes the entity states of the one before it: the last-known states outlive a
+   * redefinition as they outlive a reconnect (invariant 6), and its first snapshot tells what changed since.
+   */
+  private static final Map<Path, HomeState> LAST_RUN = new ConcurrentHashMap<>();
 
   @Override
   public ListenerFactory configure(String name, ConfigSection fields, Path dataDir) {
@@ -91,6 +101,8 @@ public class HomeAssistantKind implements ListenerKind {
 
       @Override
       public List<Deployable> companions(ListenerSpec spec, ListenerStats stats) {
+        // Here, not in configure(): a definition only checked (validate, the cluster's check) never runs.
+        home.takeStatesOf(LAST_RUN.put(dataDir.toAbsolutePath().resolve(name), home));
         return List.of(new HomeAssistantCompanion(spec, stats, settings, home, dataDir));
       }
 
@@ -101,6 +113,7 @@ public class HomeAssistantKind implements ListenerKind {
 
       @Override
       public Future<Void> deleteState(Vertx vertx) {
+        LAST_RUN.remove(dataDir.toAbsolutePath().resolve(name), home);
         Future<Void> file = new CounterFile(vertx, dataDir, name).delete();
         return vertx.isClustered() ? Future.all(file, SharedCounter.delete(vertx, name)).mapEmpty() : file;
       }

@@ -392,7 +392,8 @@ final class HomeAssistantListener extends WebSocketListener {
       if (ar.succeeded()) {
         request.reply(ar.result() instanceof JsonObject r ? r : new JsonObject().put("result", ar.result()));
       } else if (ar.cause() instanceof CommandFailure f && f.code().equals("timeout")) {
-        request.fail(504, "Home Assistant did not answer " + what + " within " + settings.commandTimeout().toMillis() + " ms");
+        request.fail(504, "Home Assistant did not answer " + what + " within " + settings.commandTimeout().toMillis()
+            + " ms; it may still have run it: check the state before calling again");
       } else if (ar.cause() instanceof CommandFailure f && f.code().equals("not_connected")) {
         request.fail(503, "the connection to Home Assistant ended before " + what + " was answered: " + f.getMessage());
       } else {

@@ -56,6 +56,13 @@ final class HomeState {
     return states.get(entityId);
   }
 
+  /** The entity states {@code before} knew, when this home knows none yet (its listener's definition changed). */
+  void takeStatesOf(HomeState before) {
+    if (before != null && before != this && states.isEmpty()) {
+      states = new ConcurrentHashMap<>(before.states);
+    }
+  }
+
   /** A fresh snapshot replaces everything: entities missing from it are gone. */
   void replaceStates(Map<String, JsonObject> fresh) {
     states = new ConcurrentHashMap<>(fresh);
@@ -110,6 +117,7 @@ final class HomeState {
     subscribed = on;
     if (on) {
       subscribedAt = nowMillis;
+      rate.restart();
     }
   }
 

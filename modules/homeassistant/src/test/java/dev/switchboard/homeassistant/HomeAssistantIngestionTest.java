@@ -206,6 +206,31 @@ class HomeAssistantIngestionTest {
   }
 
   @Test
+  @DisplayName("a changed definition keeps the last-known states: answered while stopped, and its first snapshot says what was removed meanwhile")
+  void aDefinitionChangeKeepsTheLastKnownStates() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    dev.switchboard.core.Supervisor supervisor = HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    String snapshot = HomeAssistantAddresses.snapshot(NAME);
+    String plug = HomeAssistantAddresses.state(NAME, "switch.kitchen_plug");
+    Envelopes seen = Envelopes.on(vertx, snapshot, plug);
+    startAndAwaitSubscribed();
+    Map<String, JsonObject> before = toMap(states().getJsonArray("states"));
+    assertEquals(sim.states(), before);
+    assertEquals("stopped", control.stop(NAME));
+
+    assertEquals("updated", supervisor.define(NAME, new JsonObject().put("type", "homeassistant").put("url", sim.url())
+        .put("token", HomeAssistantFixture.TOKEN).put("staleAfter", "1h")).await().outcome());
+    assertEquals(before, toMap(states().getJsonArray("states")), "still the last-known states, stopped and defined anew");
+    sim.removeEntities("switch.kitchen_plug").await();
+    startAndAwaitSubscribed();
+
+    Await.until(WAIT, "the new connection's snapshot", () -> seen.at(snapshot).size() == 2);
+    assertEquals(new JsonArray().add("switch.kitchen_plug"), seen.at(snapshot).get(1).getJsonObject("data").getJsonArray("removed"));
+    Await.until(WAIT, "the removal published", () -> seen.at(plug).stream().anyMatch(e -> "removed".equals(e.getString("type"))));
+    assertEquals(sim.states(), toMap(states().getJsonArray("states")));
+  }
+
+  @Test
   @DisplayName("Home Assistant still starting: an entity missing from its snapshot is not removed; once it runs, "
       + "the snapshot is read again and what is gone is removed")
   void homeAssistantStillStarting() {
