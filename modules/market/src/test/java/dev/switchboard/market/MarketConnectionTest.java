@@ -249,6 +249,11 @@ class MarketConnectionTest {
     MarketFixture.watch(vertx, "v", "quotes", "MSFT");
     MarketFixture.watch(vertx, "v", "bars", "SPY");
     Await.until(WAIT, "subscribed", () -> upstream(sim), set("AAPL", "MSFT", "SPY")::equals);
+    JsonObject stats = sim.stats();
+    long ours = stats.getLong(encoding.equals("msgpack") ? "client_binary_frames" : "client_text_frames");
+    long other = stats.getLong(encoding.equals("msgpack") ? "client_text_frames" : "client_binary_frames");
+    assertTrue(ours >= 2, "the auth and the changes in " + encoding + ": " + stats.encode());
+    assertEquals(0, other, "nothing in the other encoding: " + stats.encode());
     Await.until(WAIT, "data of every channel", () -> seen.stream().map(e -> e.getString("type")).distinct().count() == 3);
     for (JsonObject envelope : seen) {
       Object t = envelope.getJsonObject("data").getValue("t");

@@ -70,8 +70,14 @@ final class AlpacaSession {
 
   void start() {
     ws.setWriteQueueMaxSize(options.maxOutboundBytes());
-    ws.textMessageHandler(text -> received(() -> onText(text)));
-    ws.binaryMessageHandler(bytes -> received(() -> onBinary(bytes)));
+    ws.textMessageHandler(text -> {
+      simulator.clientFrame(false);
+      received(() -> onText(text));
+    });
+    ws.binaryMessageHandler(bytes -> {
+      simulator.clientFrame(true);
+      received(() -> onBinary(bytes));
+    });
     if (options.authTimeout().toMillis() > 0) {
       authTimer = vertx.setTimer(options.authTimeout().toMillis(), t -> {
         if (!authenticated && !ws.isClosed()) {

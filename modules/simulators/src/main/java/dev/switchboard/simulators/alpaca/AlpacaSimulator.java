@@ -65,6 +65,9 @@ public class AlpacaSimulator extends SimulatorVerticle {
   private final AtomicInteger nextSession = new AtomicInteger();
   private final AtomicLong dataMessages = new AtomicLong();
   private final AtomicLong overlapping = new AtomicLong();
+  /** The clients' own frames (auth, changes), text and binary: which encoding a client really speaks. */
+  private final AtomicLong clientTextFrames = new AtomicLong();
+  private final AtomicLong clientBinaryFrames = new AtomicLong();
   private final MarketDataGenerator data = new MarketDataGenerator();
   private volatile Duration ackDelay;
   /** The error the next subscription changes are answered with instead, and how many more; none when 0. */
@@ -366,6 +369,10 @@ public class AlpacaSimulator extends SimulatorVerticle {
     return changes.list();
   }
 
+  void clientFrame(boolean binary) {
+    (binary ? clientBinaryFrames : clientTextFrames).incrementAndGet();
+  }
+
   /** Changes that arrived while an earlier one of the same session was unanswered (every one, not only those kept). */
   public long overlappingChanges() {
     return overlapping.get();
@@ -401,6 +408,8 @@ public class AlpacaSimulator extends SimulatorVerticle {
         .put("connections", concurrentConnections())
         .put("authenticated_connections", authenticated)
         .put("msgpack_connections", msgpack)
+        .put("client_text_frames", clientTextFrames.get())
+        .put("client_binary_frames", clientBinaryFrames.get())
         .put("connection_limit", options.connectionLimit())
         .put("max_concurrent", maxConcurrentConnections())
         .put("total_connections", totalConnections())
