@@ -309,6 +309,28 @@ class MarketSubscriptionTest {
   }
 
   @Test
+  @DisplayName("400 from the upstream for one symbol of three asked together: the change is halved until the one is named; "
+      + "the other two are subscribed, the one is refused and told")
+  void aSymbolTheUpstreamCallsBadlyFormattedIsRefusedAlone() {
+    AlpacaSimulator sim = start(new JsonObject());
+    sim.refuseAsBadlyFormatted(java.util.Set.of("BAD1"));
+    List<JsonObject> told = new CopyOnWriteArrayList<>();
+    for (String symbol : List.of("AAPL", "BAD1", "MSFT")) {
+      vertx.eventBus().<JsonObject>consumer(address("trades", symbol), m -> told.add(m.body().put("symbol", symbol))).completion().await();
+    }
+    MarketFixture.watch(vertx, "v", "trades", "AAPL", "BAD1", "MSFT");
+
+    Await.until(WAIT, "the refusal told", () -> told.stream().anyMatch(e -> "error".equals(e.getString("type"))));
+    Await.until(WAIT, "the two others subscribed", () -> upstream(sim), set("AAPL,MSFT", "", "")::equals);
+    List<JsonObject> refusals = told.stream().filter(e -> "error".equals(e.getString("type"))).toList();
+    assertEquals(1, refusals.size(), refusals.toString());
+    assertEquals("BAD1", refusals.get(0).getString("symbol"));
+    assertEquals("400", refusals.get(0).getJsonObject("data").getString("code"));
+    Await.until(WAIT, "only the refused symbol forgotten", () -> MarketFixture.sets(
+        MarketFixture.health(vertx).getJsonObject("wanted_symbols")), set("AAPL,MSFT", "", "")::equals);
+  }
+
+  @Test
   @DisplayName("a browser and a Java client watching while the listener's definition changes keep their symbols: the new instance takes them over")
   void aDefinitionChangeKeepsTheBrowsersWatches() {
     AlpacaSimulator sim = start(new JsonObject());

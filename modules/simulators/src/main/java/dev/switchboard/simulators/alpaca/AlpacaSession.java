@@ -237,7 +237,7 @@ final class AlpacaSession {
       }
       List<String> list = new ArrayList<>();
       for (Object symbol : symbols) {
-        if (!(symbol instanceof String s) || !(s.equals("*") || SYMBOL.matcher(s).matches())) {
+        if (!(symbol instanceof String s) || !(s.equals("*") || SYMBOL.matcher(s).matches()) || simulator.badlyFormatted(s)) {
           error(400, "invalid syntax");
           return;
         }

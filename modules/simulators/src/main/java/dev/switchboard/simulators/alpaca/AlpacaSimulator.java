@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -70,6 +71,7 @@ public class AlpacaSimulator extends SimulatorVerticle {
   private final AtomicLong clientBinaryFrames = new AtomicLong();
   private final MarketDataGenerator data = new MarketDataGenerator();
   private volatile Duration ackDelay;
+  private volatile Set<String> badlyFormatted = Set.of();
   /** The error the next subscription changes are answered with instead, and how many more; none when 0. */
   private final AtomicInteger failingChanges = new AtomicInteger();
   private volatile AlpacaError changeFailure;
@@ -335,6 +337,18 @@ public class AlpacaSimulator extends SimulatorVerticle {
   /** How long subscribe/unsubscribe answers wait from now on. */
   public void ackDelay(Duration delay) {
     this.ackDelay = delay;
+  }
+
+  /**
+   * Symbols a subscribe is refused for from now on, as a whole, with 400 "invalid syntax": Alpaca's own symbol
+   * rules are not published, and may refuse a symbol that Switchboard's check lets through.
+   */
+  public void refuseAsBadlyFormatted(Set<String> symbols) {
+    this.badlyFormatted = Set.copyOf(symbols);
+  }
+
+  boolean badlyFormatted(String symbol) {
+    return badlyFormatted.contains(symbol);
   }
 
   /**
