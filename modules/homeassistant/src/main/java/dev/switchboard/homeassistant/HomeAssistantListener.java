@@ -319,7 +319,7 @@ final class HomeAssistantListener extends WebSocketListener {
     // on goLive running while get_states' answer is handled (the futures from it to goLive complete inline, on
     // this loop): an event that follows that answer in the same coalesced array is then handled live, after the
     // snapshot. Were a stage made asynchronous (a timer, a timeout), such a newer event would be held too, and
-    // the older snapshot would overwrite it.
+    // the older snapshot would overwrite it (HomeAssistantIngestionTest.aChangeRightAfterTheSnapshotIsKept).
     if (phase == Phase.SETUP) {
       held.add(message);
       return;

@@ -206,6 +206,21 @@ class HomeAssistantIngestionTest {
   }
 
   @Test
+  @DisplayName("a change that follows the get_states result in the same coalesced frame is kept: the older snapshot does not overwrite it")
+  void aChangeRightAfterTheSnapshotIsKept() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    assertEquals("off", sim.states().get("light.kitchen").getString("state"));
+    sim.changeRightAfterNextStates("light.kitchen", "on").await();
+    startAndAwaitSubscribed();
+
+    Await.until(WAIT, "the change after the snapshot kept", () -> toMap(states().getJsonArray("states")).get("light.kitchen")
+        .getString("state"), "on"::equals);
+    assertTrue(sim.lastConnection().arrayFramesSent() >= 1, "the result and the event left together");
+    assertEquals(sim.states(), toMap(states().getJsonArray("states")));
+  }
+
+  @Test
   @DisplayName("a changed definition keeps the last-known states: answered while stopped, and its first snapshot says what was removed meanwhile")
   void aDefinitionChangeKeepsTheLastKnownStates() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);

@@ -278,6 +278,7 @@ final class HaSession {
         JsonArray states = new JsonArray();
         home.all().forEach(s -> states.add(s.json()));
         send(result(id, states), false);
+        server.afterStatesQueued();
       }
       case "get_config" -> send(result(id, home.config(server.coreState(), options.haVersion())), false);
       case "get_services" -> later(() -> send(result(id, home.services()), false));

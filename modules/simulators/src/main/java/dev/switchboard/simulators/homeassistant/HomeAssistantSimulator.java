@@ -54,6 +54,8 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
   private volatile String token;
   private volatile String coreState = "RUNNING";
   private volatile boolean refuseSubscriptions;
+  /** A change to make right after the next get_states result is queued: {entity_id, state}, or null. */
+  private volatile String[] changeAfterStates;
   private HttpServer server;
   private TcpGate gate;
   private volatile int publicPort;
@@ -213,6 +215,25 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
    */
   public Future<Void> refuseSubscriptions(boolean on) {
     return onLoopRun(() -> refuseSubscriptions = on);
+  }
+
+  /**
+   * Sets an entity's state right after the next {@code get_states} result is queued, in the same turn: with
+   * coalescing on, its event leaves in the same array, after the result. What a home that changes while it
+   * answers sends, and the order a client must keep.
+   */
+  public Future<Void> changeRightAfterNextStates(String entityId, String state) {
+    return onLoopRun(() -> changeAfterStates = new String[] {entityId, state});
+  }
+
+  /** The change armed by {@link #changeRightAfterNextStates}, made once. */
+  void afterStatesQueued() {
+    String[] change = changeAfterStates;
+    changeAfterStates = null;
+    if (change != null) {
+      var old = home.get(change[0]);
+      home.set(change[0], change[1], old != null ? old.attributes : new JsonObject(), home.context(null));
+    }
   }
 
   /** Sets an entity's state (creating the entity if needed); attributes are kept when null. */
