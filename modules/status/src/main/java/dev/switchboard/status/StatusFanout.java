@@ -168,8 +168,8 @@ public final class StatusFanout extends VerticleBase {
           : ownSnapshot()));
       return;
     }
-    if (since < baseSeq) {
-      msg.reply(ownSnapshot());
+    if (since == 0 || since < baseSeq) {
+      msg.reply(ownSnapshot()); // 0: nothing applied yet, so deltas would leave out every listener that never changed
       return;
     }
     JsonArray missed = new JsonArray();

@@ -41,7 +41,7 @@ class StatusModuleTest {
     ConfigSection section = new ConfigSection("", root).section("status");
     String id = StatusFixture.deployModule(vertx, StatusOptions.from(section));
 
-    assertEquals("deltas", request(vertx, StatusAddresses.STATUS_SINCE, new JsonObject().put("seq", 0)).getString("mode"));
+    assertEquals("snapshot", request(vertx, StatusAddresses.STATUS_SINCE, new JsonObject().put("seq", 0)).getString("mode"));
     assertEquals(true, request(vertx, StatusAddresses.ACTIVITY_REPORT,
         new JsonObject().put("channel", "job").put("type", "thinking_start")).getBoolean("ok"));
     assertEquals(1, request(vertx, StatusAddresses.ACTIVITY_SNAPSHOT, new JsonObject()).getJsonArray("channels").size());

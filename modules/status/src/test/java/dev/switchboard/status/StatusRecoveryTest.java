@@ -111,6 +111,10 @@ class StatusRecoveryTest {
     JsonObject upToDate = since(current);
     assertEquals("deltas", upToDate.getString("mode"));
     assertEquals(0, upToDate.getJsonArray("deltas").size(), "nothing missed: no deltas");
+
+    JsonObject first = since(0);
+    assertEquals("snapshot", first.getString("mode"), "seq 0, nothing applied yet: every listener, changed or not");
+    assertEquals(supervisorSnapshot().getJsonArray("listeners"), first.getJsonArray("listeners"));
     recorder.close();
   }
 
@@ -232,7 +236,7 @@ class StatusRecoveryTest {
     // Past 2^63 - 1, as a bridge client's JSON arrives: refused, not wrapped to a negative and left unanswered.
     assertTrue(refusal(vertx, StatusAddresses.STATUS_SINCE, new JsonObject().put("seq", new java.math.BigInteger("9223372036854775808")), 400)
         .contains("whole number >= 0"));
-    assertEquals("deltas", since(0).getString("mode"), "and it still answers good ones");
+    assertEquals("snapshot", since(0).getString("mode"), "and it still answers good ones");
   }
 
   @Test
@@ -245,9 +249,9 @@ class StatusRecoveryTest {
     vertx.eventBus().publish(Addresses.STATUS, new JsonObject().put("seq", 999).put("status", "x"));
     cycle("alpha");
     long current = settled(recorder);
-    JsonObject answer = since(0);
+    JsonObject answer = since(1); // 0 would answer a snapshot
     assertEquals("deltas", answer.getString("mode"));
-    assertEquals(current, answer.getJsonArray("deltas").size(), "every real delta, nothing else");
+    assertEquals(current - 1, answer.getJsonArray("deltas").size(), "every real delta after the first, nothing else");
     recorder.close();
   }
 
