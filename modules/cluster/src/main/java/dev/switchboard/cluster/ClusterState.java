@@ -361,6 +361,13 @@ final class ClusterState {
             LOG.error("[{}] the cluster's definition (version {}) cannot run on this node: {}", name, r.definitionVersion(), err.getMessage());
           }
         })
-        .onSuccess(v -> supervisor.desire(name, r.active(), r.restarts()));
+        .onSuccess(v -> {
+          // The newest record, not r: a stop learned while this define ran was queued behind it, and r's older
+          // "active" would otherwise land after it and start the listener again. A newer definition has its own define.
+          ListenerRecord latest = known.get(name);
+          if (latest != null && !latest.removed() && latest.definition().equals(r.definition())) {
+            supervisor.desire(name, latest.active(), latest.restarts());
+          }
+        });
   }
 }

@@ -145,6 +145,20 @@ class ClusterTest {
         .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
     assertTrue(late instanceof ControlException e && e.code() == 412, String.valueOf(late));
     assertEquals(4096, nodes.get(2).control().definition("second").await().definition().getInteger("maxFrameSize"), "the first change stands");
+    // A change and a stop at once, through two nodes: in either order, the listener ends stopped. The upstream is
+    // frozen so that the owner's redeploy takes its time (the old connection's close): a stop learned meanwhile
+    // must not be undone when the redeploy ends.
+    second.stall().await();
+    io.vertx.core.Future<ControlPlane.Result> changed = nodes.get(0).control().define("second", shown.copy().put("maxFrameSize", 2048));
+    io.vertx.core.Future<ControlPlane.Result> stoppedToo = nodes.get(1).control().stop("second");
+    assertEquals("updated", changed.await().outcome());
+    assertEquals("stopped", stoppedToo.await().outcome());
+    java.time.Instant settled = java.time.Instant.now().plusMillis(1_500);
+    Await.until(WAIT, "well past the change's redeploy", () -> java.time.Instant.now().isAfter(settled));
+    for (Switchboard node : nodes) {
+      assertEquals(ListenerState.STOPPED, state(node, "second"), "stopped, as the record says");
+    }
+    assertEquals(0, second.concurrentConnections());
     assertEquals("removed", nodes.get(0).control().remove("second").await().outcome());
     assertEquals(0, second.concurrentConnections(), "answered once the owner has closed the connection");
     for (Switchboard node : nodes) {
