@@ -359,6 +359,8 @@ final class ClusterState {
             LOG.debug("[{}] version {} not applied: {}", name, r.version(), err.getMessage()); // this node is shutting down
           } else {
             LOG.error("[{}] the cluster's definition (version {}) cannot run on this node: {}", name, r.definitionVersion(), err.getMessage());
+            // Nor the definition before it: the cluster no longer wants that one, and another node can run this one.
+            supervisor.forget(name, "the cluster's definition (version " + r.definitionVersion() + ") cannot run here");
           }
         })
         .onSuccess(v -> {

@@ -390,6 +390,28 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     }));
   }
 
+  /**
+   * The cluster's definition of {@code name} cannot run on this node (it names a {@code ${VAR}} this node
+   * lacks, say): the entry of the earlier definition goes too, its instance and companions with it. This node
+   * then neither runs the old definition nor holds its lease (it lets it go at the next renewal), as for a
+   * listener it could never define. Its kind's state stays: it is the cluster's. Cluster only.
+   */
+  public Future<Void> forget(String name, String why) {
+    return disown(name, why).compose(v -> onLoop(() -> enqueue(name, () -> {
+      ListenerEntry e = entries.get(name);
+      if (e == null) {
+        return Future.succeededFuture();
+      }
+      e.desired = false;
+      return undeployNodeParts(e).map(done -> {
+        entries.remove(name);
+        defined.remove(name);
+        LOG.warn("[{}] dropped on this node: {}", name, why);
+        return null;
+      });
+    })));
+  }
+
   /** Publishes the status of every listener owned here again: a node that has just joined asks for it. Cluster only. */
   public void republish() {
     context.runOnContext(v -> entries.values().stream().filter(e -> e.owned).forEach(this::publish));

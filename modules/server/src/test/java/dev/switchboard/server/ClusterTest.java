@@ -473,6 +473,34 @@ class ClusterTest {
     assertEquals(0, upstream.concurrentConnections());
   }
 
+  @Test
+  void anOwnerThatCannotReadAChangedDefinitionStopsTheOldOneAndAnotherNodeRunsTheNew() {
+    FeedSimulator before = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(10));
+    FeedSimulator after = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(10));
+    simulators.deployVerticle(before).await();
+    simulators.deployVerticle(after).await();
+    // node-a lacks the variable the changed definition names; the others have it.
+    java.util.Map<String, String> env = java.util.Map.of("NEXT_FEED", after.url());
+    nodes.add(ServerFixture.starting(nodeConfig(0), java.util.Map.of()).await());
+    nodes.add(ServerFixture.starting(nodeConfig(1), env).await());
+    nodes.add(ServerFixture.starting(nodeConfig(2), env).await());
+    connected(nodes.get(0), 0);
+    // A name node-a ranks first for, so that node-a runs it.
+    List<String> all = List.of(ClusterFixture.name(0), ClusterFixture.name(1), ClusterFixture.name(2));
+    String name = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "moving-" + i)
+        .filter(n -> Placement.first(n, all).equals(ClusterFixture.name(0))).findFirst().orElseThrow();
+    assertEquals("created", nodes.get(1).control().define(name, ServerFixture.feedListener(name, before.url(), true)).await().outcome());
+    Await.until(WAIT, name + " connected on node-a", () -> status(nodes.get(1).control(), name),
+        s -> s.state() == ListenerState.CONNECTED && ClusterFixture.name(0).equals(s.owner()));
+
+    JsonObject changed = ServerFixture.feedListener(name, "${NEXT_FEED}", true);
+    assertEquals("updated", nodes.get(1).control().define(name, changed).await().outcome());
+    ListenerStatus moved = Await.until(WAIT, name + " connected to the new upstream elsewhere", () -> status(nodes.get(1).control(), name),
+        s -> s.state() == ListenerState.CONNECTED && !ClusterFixture.name(0).equals(s.owner()) && after.concurrentConnections() == 1);
+    Await.until(WAIT, "node-a's connection to the old upstream closed", () -> before.concurrentConnections() == 0);
+    assertEquals(1, after.maxConcurrentConnections(), "one connection to the new upstream: " + moved.owner());
+  }
+
   // ---- helpers -----------------------------------------------------------------------------------
 
   private void startNodes(int... which) {

@@ -35,7 +35,14 @@ final class ServerFixture {
 
   /** The start, not waited for. */
   static io.vertx.core.Future<Switchboard> starting(JsonObject config) {
-    return Switchboard.start(new ConfigLoader(Map.of("TEST_TOKEN", TOKEN)).parse(config));
+    return starting(config, Map.of());
+  }
+
+  /** The start, not waited for, with these environment variables besides TEST_TOKEN. */
+  static io.vertx.core.Future<Switchboard> starting(JsonObject config, Map<String, String> env) {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("TEST_TOKEN", TOKEN);
+    return Switchboard.start(new ConfigLoader(Map.copyOf(all)).parse(config));
   }
 
   /** The listener's {@code connected_clients}, as its status says now. */
