@@ -138,6 +138,7 @@ final class ClusterControl implements ControlPlane {
       } catch (ConfigException e) {
         return Future.failedFuture(ControlException.invalid(e));
       }
+      ListenerStatus shownBefore = view.status(name);
       return change(name, new RecordChange(RecordChange.Action.DEFINE, source.encode(), checked.spec().autoStart(), 0, expected))
           .compose(outcome -> {
             if (outcome.stale()) {
@@ -148,11 +149,26 @@ final class ClusterControl implements ControlPlane {
               return Future.succeededFuture(result("unchanged", name, outcome.after(), null));
             }
             String done = outcome.before() == null ? "created" : "updated";
+            Predicate<ListenerStatus> applied = applied(outcome, shownBefore);
             return saved(name, outcome.after())
-                .compose(warning -> shown(name, s -> outcome.before() == null || s.state() != ListenerState.STOPPING)
+                // As a command's: placed and shown by its owner, unless no node can act soon.
+                .compose(warning -> shown(name, s -> s.state() == ListenerState.UNASSIGNED ? !view.handingOver(name) : applied.test(s))
                     .map(s -> result(done, name, outcome.after(), warning)));
           });
     });
+  }
+
+  /**
+   * Whether the owner shows a changed definition applied: an active listener redeployed under it (its
+   * deployments moved on), an inactive one past STOPPING; a new one once it is shown at all.
+   */
+  private static Predicate<ListenerStatus> applied(RecordChange.Outcome outcome, ListenerStatus before) {
+    if (outcome.before() == null || before == null) {
+      return s -> true;
+    }
+    return outcome.after().active()
+        ? s -> s.state() != ListenerState.STOPPING && (s.deployments() != before.deployments() || s.epoch() != before.epoch())
+        : s -> s.state() != ListenerState.STOPPING;
   }
 
   /**
