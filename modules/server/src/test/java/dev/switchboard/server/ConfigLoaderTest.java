@@ -112,7 +112,7 @@ class ConfigLoaderTest {
   @Test
   @DisplayName("names, types, references and required fields are checked")
   void references() {
-    assertEquals("defaultListener: names no configured listener: 'nope'", refusal(c -> c.put("defaultListener", "nope")));
+    assertEquals("defaultListener: must be a listener name: 1 to 40 letters, digits, '-' or '_'", refusal(c -> c.put("defaultListener", "no.pe")));
     assertTrue(refusal(c -> listener(c).put("type", "mqtt")).startsWith("listeners[0].type: unknown listener type 'mqtt'; known: "));
     assertTrue(refusal(c -> listener(c).put("name", "has.dot")).startsWith("listeners[0].name: must be 1 to 40 letters"));
     assertEquals("listeners[1].name: duplicate listener name 'feed'",

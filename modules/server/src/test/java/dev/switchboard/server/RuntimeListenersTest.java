@@ -417,6 +417,18 @@ class RuntimeListenersTest {
   }
 
   @Test
+  @DisplayName("defaultListener may name a listener defined at run time: /listener/status answers 404 until it is defined")
+  void defaultListenerDefinedAtRunTime(Vertx vertx) {
+    FeedSimulator sim = simulator(vertx, 20);
+    start(vertx, ServerFixture.config(dataDir).put("defaultListener", "later"));
+    assertEquals(404, send(HttpMethod.GET, "/listener/status", null).statusCode());
+    assertEquals(201, put("later", feed(sim.url(), true)).statusCode());
+    HttpResponse<Buffer> status = send(HttpMethod.GET, "/listener/status", null);
+    assertEquals(200, status.statusCode(), status.bodyAsString());
+    assertEquals("later", status.bodyAsJsonObject().getString("name"), status.bodyAsString());
+  }
+
+  @Test
   @DisplayName("definitions survive a restart of the process; the data dir is the truth until a reload applies the file")
   void persistenceAndReload(Vertx vertx) throws Exception {
     FeedSimulator sim = simulator(vertx, 20);

@@ -32,7 +32,7 @@ public final class ConfigSchema {
         .put("dataDir", typed("string", "where definitions, desired state and kind counters are kept (default ./data)"))
         .put("statusInterval", duration("how often changed counters are pushed (default 1s)"))
         .put("eventLoops", typed("integer", "how many event-loop threads run the listeners, the HTTP server and the bridge (1 to 1024; default 1, in a cluster twice the cores): see docs/performance.md"))
-        .put("defaultListener", typed("string", "the listener /listener/start, /listener/stop and /listener/status act on"))
+        .put("defaultListener", typed("string", "the listener /listener/start, /listener/stop and /listener/status act on; any listener name, defined in this file or at run time (404 while none has it)"))
         .put("listeners", new JsonObject().put("type", "array")
             .put("description", "the listeners defined on the first start; afterwards the data dir is the truth (see docs/configuration.md)")
             .put("items", kinds.listenerSchema()))
