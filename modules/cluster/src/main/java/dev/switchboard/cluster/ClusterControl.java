@@ -159,16 +159,16 @@ final class ClusterControl implements ControlPlane {
   }
 
   /**
-   * Whether the owner shows a changed definition applied: an active listener redeployed under it (its
-   * deployments moved on), an inactive one past STOPPING; a new one once it is shown at all.
+   * Whether the owner shows a changed definition applied: the connection shown before the change is no longer
+   * the one shown (a redeploy clears {@code connected_since} until the new one connects), and not STOPPING.
+   * A new listener, once it is shown at all.
    */
   private static Predicate<ListenerStatus> applied(RecordChange.Outcome outcome, ListenerStatus before) {
-    if (outcome.before() == null || before == null) {
-      return s -> true;
+    if (outcome.before() == null || before == null || before.connectedSince() == null) {
+      return s -> s.state() != ListenerState.STOPPING;
     }
-    return outcome.after().active()
-        ? s -> s.state() != ListenerState.STOPPING && (s.deployments() != before.deployments() || s.epoch() != before.epoch())
-        : s -> s.state() != ListenerState.STOPPING;
+    return s -> s.state() != ListenerState.STOPPING
+        && (!before.connectedSince().equals(s.connectedSince()) || s.epoch() != before.epoch());
   }
 
   /**

@@ -359,8 +359,11 @@ final class ClusterState {
             LOG.debug("[{}] version {} not applied: {}", name, r.version(), err.getMessage()); // this node is shutting down
           } else {
             LOG.error("[{}] the cluster's definition (version {}) cannot run on this node: {}", name, r.definitionVersion(), err.getMessage());
-            // Nor the definition before it: the cluster no longer wants that one, and another node can run this one.
-            supervisor.forget(name, "the cluster's definition (version " + r.definitionVersion() + ") cannot run here");
+            if (err instanceof ControlException refused && refused.code() == 400) {
+              // Unreadable here (a ${VAR} this node lacks): nor the definition before it, which the cluster no longer
+              // wants; another node runs this one. A failure that may pass (a part that could not start) keeps it.
+              supervisor.forget(name, "the cluster's definition (version " + r.definitionVersion() + ") cannot be read here");
+            }
           }
         })
         .onSuccess(v -> {

@@ -22,6 +22,14 @@ import java.io.Serializable;
 public record ListenerRecord(String definition, boolean active, long restarts, long version, boolean removed, long epoch,
     long definitionVersion) implements Serializable {
 
+  public ListenerRecord {
+    if (definitionVersion == 0 && version > 0) {
+      // Written by a node from before the field (a rolling upgrade: Java's deserialization leaves it 0): the
+      // record's version stands in, as for a file written then.
+      definitionVersion = version;
+    }
+  }
+
   /** A listener's first record: its definition at {@code version}. */
   static ListenerRecord created(String definition, boolean active, long version) {
     return new ListenerRecord(definition, active, 0, version, false, 0, version);
@@ -39,6 +47,6 @@ public record ListenerRecord(String definition, boolean active, long restarts, l
   static ListenerRecord fromJson(JsonObject json) {
     return new ListenerRecord(json.getJsonObject("definition").encode(), json.getBoolean("active"), json.getLong("restarts", 0L),
         json.getLong("version"), json.getBoolean("removed", false), json.getLong("epoch", 0L),
-        json.getLong("definitionVersion", json.getLong("version"))); // files written before it: the record's version
+        json.getLong("definitionVersion", 0L)); // 0, from a file written before it: the record's version stands in
   }
 }

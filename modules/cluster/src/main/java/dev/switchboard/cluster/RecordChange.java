@@ -2,6 +2,7 @@ package dev.switchboard.cluster;
 
 import com.hazelcast.map.EntryProcessor;
 import dev.switchboard.core.ControlPlane;
+import io.vertx.core.json.JsonObject;
 
 import java.io.Serializable;
 import java.util.Map;
@@ -47,14 +48,14 @@ record RecordChange(Action action, String definition, boolean activeWhenCreated,
     long e = r == null ? 0 : r.epoch(); // kept across a removal: a listener defined again never reuses an epoch
     // Also kept across a removal: a form read before it cannot pass as a read of the listener defined again.
     long nextDefinition = (r == null ? 0 : r.definitionVersion()) + 1;
-    if (action == Action.DEFINE && expected != ControlPlane.ANY_VERSION && (live == null || !live.definition().equals(definition))
-        && expected != (live == null ? 0 : live.definitionVersion())) {
+    boolean same = live != null && definition != null && sameDefinition(live.definition(), definition);
+    if (action == Action.DEFINE && expected != ControlPlane.ANY_VERSION && !same && expected != (live == null ? 0 : live.definitionVersion())) {
       return new Outcome(live, live, true); // checked here, where the entry lives: no other change can come between
     }
     ListenerRecord next = switch (action) {
       case DEFINE -> live == null
           ? new ListenerRecord(definition, activeWhenCreated, r == null ? 0 : r.restarts(), version, false, e, nextDefinition)
-          : live.definition().equals(definition) ? live
+          : same ? live
           : new ListenerRecord(definition, live.active(), live.restarts(), version, false, e, nextDefinition);
       case START -> live == null ? null : live.active() ? live : with(live, true, live.restarts(), version, false, e);
       case STOP -> live == null ? null : !live.active() ? live : with(live, false, live.restarts(), version, false, e);
@@ -66,6 +67,11 @@ record RecordChange(Action action, String definition, boolean activeWhenCreated,
       entry.setValue(next);
     }
     return new Outcome(live, next);
+  }
+
+  /** Equal as JSON: the same fields in another order (a definition sent back as read) is no change, as a single process judges. */
+  private static boolean sameDefinition(String a, String b) {
+    return a.equals(b) || new JsonObject(a).equals(new JsonObject(b));
   }
 
   /** The same definition, at the same definition version, with the rest changed. */

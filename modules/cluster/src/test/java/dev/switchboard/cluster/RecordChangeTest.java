@@ -41,6 +41,9 @@ class RecordChangeTest {
     assertEquals(7, entry.getValue().epoch());
     assertEquals(1, entry.getValue().definitionVersion(), "none of them changed the definition");
     assertFalse(apply(RecordChange.Action.DEFINE, FIRST).changed(), "the same definition is no change");
+    String reordered = new JsonObject().put("url", "ws://127.0.0.1:1/a").put("type", "upstream").put("name", "feed").encode();
+    assertFalse(apply(RecordChange.Action.DEFINE, reordered).changed(), "nor the same fields in another order");
+    assertFalse(defineOver(reordered, 0).stale(), "whatever the version");
     apply(RecordChange.Action.DEFINE, SECOND);
     assertEquals(2, entry.getValue().definitionVersion());
     assertEquals(6, entry.getValue().version());
@@ -81,5 +84,8 @@ class RecordChangeTest {
     ListenerRecord read = ListenerRecord.fromJson(old);
     assertEquals(9, read.definitionVersion());
     assertEquals(read, ListenerRecord.fromJson(read.toJson()), "written and read again, the same record");
+    // And from a node from before it (a rolling upgrade), where deserialization leaves the component 0.
+    assertEquals(4, new ListenerRecord(FIRST, true, 0, 4, false, 0, 0).definitionVersion());
+    assertEquals(0, new ListenerRecord(FIRST, true, 0, 0, true, 0, 0).definitionVersion(), "a provisional record stays at 0");
   }
 }

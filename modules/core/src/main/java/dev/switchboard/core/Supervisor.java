@@ -348,19 +348,22 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         return enqueue(name, () -> Future.succeededFuture());
       }
       LOG.info("[{}] no longer owned here (epoch {}): {}", name, e.epoch, why);
-      return enqueue(name, () -> {
-        cancelTimers(e);
-        e.nextRetryAt = null;
-        return undeployCurrent(e).compose(v -> undeployCompanions(e)).map(v -> {
-          e.state = ListenerState.UNASSIGNED;
-          e.connectedSince = null;
-          // The last word under this epoch: no longer running here (views keep it until a newer epoch speaks).
-          ListenerStatus last = status(e).unassigned(options.node() + " stopped it: " + why);
-          vertx.eventBus().publish(Addresses.CLUSTER_STATUS, new JsonObject().put("node", options.node()).put("epoch", e.epoch)
-              .put("status", last.toJson()));
-          return null;
-        });
-      });
+      return enqueue(name, () -> closeHere(e, why));
+    });
+  }
+
+  /** Closes what ran here under the lease, and says so: the last word under its epoch. Supervisor loop, in the name's queue. */
+  private Future<Void> closeHere(ListenerEntry e, String why) {
+    cancelTimers(e);
+    e.nextRetryAt = null;
+    return undeployCurrent(e).compose(v -> undeployCompanions(e)).map(v -> {
+      e.state = ListenerState.UNASSIGNED;
+      e.connectedSince = null;
+      // No longer running here (views keep it until a newer epoch speaks).
+      ListenerStatus last = status(e).unassigned(options.node() + " stopped it: " + why);
+      vertx.eventBus().publish(Addresses.CLUSTER_STATUS, new JsonObject().put("node", options.node()).put("epoch", e.epoch)
+          .put("status", last.toJson()));
+      return null;
     });
   }
 
@@ -397,19 +400,28 @@ public class Supervisor extends VerticleBase implements ControlPlane {
    * listener it could never define. Its kind's state stays: it is the cluster's. Cluster only.
    */
   public Future<Void> forget(String name, String why) {
-    return disown(name, why).compose(v -> onLoop(() -> enqueue(name, () -> {
-      ListenerEntry e = entries.get(name);
-      if (e == null) {
-        return Future.succeededFuture();
-      }
-      e.desired = false;
-      return undeployNodeParts(e).map(done -> {
-        entries.remove(name);
-        defined.remove(name);
-        LOG.warn("[{}] dropped on this node: {}", name, why);
-        return null;
+    return onLoop(() -> {
+      ListenerEntry asked = entries.get(name);
+      ListenerDefinition replaced = asked == null ? null : asked.definition;
+      return enqueue(name, () -> {
+        ListenerEntry e = entries.get(name);
+        if (e == null || e.definition != replaced) {
+          return Future.succeededFuture(); // gone, or defined anew meanwhile with a definition this node could read
+        }
+        boolean owned = e.owned;
+        e.owned = false; // an own() queued behind this finds no entry
+        e.leaseEpoch = 0;
+        e.desired = false;
+        return (owned ? closeHere(e, why) : Future.<Void>succeededFuture())
+            .compose(v -> undeployNodeParts(e))
+            .map(v -> {
+              entries.remove(name);
+              defined.remove(name);
+              LOG.warn("[{}] dropped on this node: {}", name, why);
+              return null;
+            });
       });
-    })));
+    });
   }
 
   /** Publishes the status of every listener owned here again: a node that has just joined asks for it. Cluster only. */

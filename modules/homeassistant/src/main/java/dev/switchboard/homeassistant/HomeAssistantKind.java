@@ -113,7 +113,7 @@ public class HomeAssistantKind implements ListenerKind {
 
       @Override
       public Future<Void> deleteState(Vertx vertx) {
-        LAST_RUN.remove(dataDir.toAbsolutePath().resolve(name), home);
+        LAST_RUN.remove(dataDir.toAbsolutePath().resolve(name)); // whichever ran last: none of it outlives the removal
         Future<Void> file = new CounterFile(vertx, dataDir, name).delete();
         return vertx.isClustered() ? Future.all(file, SharedCounter.delete(vertx, name)).mapEmpty() : file;
       }

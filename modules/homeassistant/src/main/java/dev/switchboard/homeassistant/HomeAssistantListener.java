@@ -267,13 +267,13 @@ final class HomeAssistantListener extends WebSocketListener {
   }
 
   private void onMessage(JsonObject message) {
-    String type = Secrets.excerpt(String.valueOf(message.getValue("type"))); // quoted in errors and logs
+    String type = String.valueOf(message.getValue("type"));
     if (phase == Phase.AUTH) {
       onAuthMessage(message, type);
       return;
     }
     if (!(message.getValue("id") instanceof Number number)) {
-      malformed(type + " message without a numeric id");
+      malformed(Secrets.excerpt(type) + " message without a numeric id");
       return;
     }
     long id = number.longValue();
@@ -282,13 +282,13 @@ final class HomeAssistantListener extends WebSocketListener {
       case "result" -> commands.onAnswer(message, id, false);
       case "pong" -> commands.onAnswer(message, id, true);
       default -> {
-        malformed("unexpected message type " + type);
+        malformed("unexpected message type " + Secrets.excerpt(type));
         yield true;
       }
     };
     if (!known) {
       // A late answer to a command that timed out, or an event for a subscription we do not hold.
-      problems.warn("[" + name + "] ignored " + type + " for unknown id " + id);
+      problems.warn("[" + name + "] ignored " + type + " for unknown id " + id); // type: event, result or pong
     }
   }
 

@@ -36,6 +36,8 @@ import java.util.Set;
 public class AlpacaListener extends WebSocketListener {
   /** Error codes after which the connection is of no more use. */
   private static final Set<Integer> CONNECTION_ERRORS = Set.of(402, 404, 406, 407, 408, 409, 411, 500);
+  /** The registry beside it: straight to its local consumer, in order with the replies (a clustered send asks the cluster first). */
+  private static final io.vertx.core.eventbus.DeliveryOptions LOCAL = new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
 
   private final AlpacaSettings settings;
   private final MarketAddresses addresses;
@@ -170,7 +172,7 @@ public class AlpacaListener extends WebSocketListener {
     vertx.eventBus().<JsonObject>localConsumer(addresses.connection(generation), this::onChangeRequest)
         .completion()
         .onSuccess(v -> {
-          vertx.eventBus().send(addresses.sessions(), new JsonObject().put("event", "ready").put("generation", generation));
+          vertx.eventBus().send(addresses.sessions(), new JsonObject().put("event", "ready").put("generation", generation), LOCAL);
           startStalenessWatch();
           authenticated.tryComplete();
         })
@@ -213,7 +215,7 @@ public class AlpacaListener extends WebSocketListener {
       answerChange(answer, 0, null);
     } else if (ready) {
       vertx.eventBus().send(addresses.sessions(), new JsonObject().put("event", "subscription")
-          .put("generation", generation).put("set", answer.toJson()));
+          .put("generation", generation).put("set", answer.toJson()), LOCAL);
     }
   }
 
@@ -284,7 +286,7 @@ public class AlpacaListener extends WebSocketListener {
     // "ended" first: the registry then still holds the change in flight, and counts it as taken upstream;
     // the 503 after it finds the change gone and is ignored, where first it would have dropped the change.
     if (ready) {
-      vertx.eventBus().send(addresses.sessions(), new JsonObject().put("event", "ended").put("generation", generation));
+      vertx.eventBus().send(addresses.sessions(), new JsonObject().put("event", "ended").put("generation", generation), LOCAL);
     }
     answerChange(null, 503, "the connection ended before the upstream answered");
   }

@@ -138,10 +138,12 @@ class ClusterTest {
     assertEquals("stopped", nodes.get(2).control().stop("second").await().outcome());
     assertEquals("started", nodes.get(0).control().start("second").await().outcome());
     assertEquals(read, nodes.get(1).control().definition("second").await().version());
-    long deployed = nodes.get(0).control().status("second").await().listener().deployments();
+    java.time.Instant connectedBefore = Await.until(WAIT, "second connected again", () -> status(nodes.get(0).control(), "second"),
+        s -> s.state() == ListenerState.CONNECTED && s.connectedSince() != null).connectedSince();
     ControlPlane.Result updated = nodes.get(0).control().define("second", shown.copy().put("maxFrameSize", 4096), read).await();
     assertEquals("updated", updated.outcome());
-    assertTrue(updated.listener().deployments() > deployed, "answered once the owner runs the change: " + updated.listener());
+    assertNotEquals(connectedBefore, updated.listener().connectedSince(), "answered once the owner has left the old connection: "
+        + updated.listener());
     assertEquals(read + 1, updated.version());
     Throwable late = nodes.get(2).control().define("second", shown.copy().put("maxFrameSize", 8192), read)
         .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
