@@ -150,6 +150,12 @@ class BridgePermissionsTest {
     assertEquals(1, reports.size());
     assertNull(reports.get(0).getString("token"));
     assertEquals("kept", reports.get(0).getString("other"));
+    // Spelt otherwise, it is the token all the same: checked, and taken out.
+    browser.send(sendFrame("homeassistant.probe.call", new JsonObject().put("domain", "light").put("service", "toggle"), "r-2b", null)
+        .put("headers", new JsonObject().put("Token", ServerFixture.TOKEN)));
+    assertEquals("rec", browser.reply("r-2b").getString("type"));
+    assertEquals(2, reports.size());
+    assertNull(reports.get(1).getString("token"), "no token header under any case");
 
     browser.send(sendFrame("upstream.feed.send", "with the token", "r-3", ServerFixture.TOKEN));
     assertEquals(true, browser.reply("r-3").getJsonObject("body").getBoolean("sent"));

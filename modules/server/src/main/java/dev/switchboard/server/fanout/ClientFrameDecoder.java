@@ -83,7 +83,9 @@ final class ClientFrameDecoder {
       pos += frameLength;
       dispatch(fin, opcode, Buffer.buffer(payload));
     }
-    pending = pos == length ? Buffer.buffer() : pending.getBuffer(pos, length);
+    // Nothing read: keep appending to the same buffer. A copy of what waits on every read would cost a frame sent
+    // a byte at a time the square of its size.
+    pending = pos == length ? Buffer.buffer() : pos == 0 ? pending : pending.getBuffer(pos, length);
   }
 
   private void dispatch(boolean fin, int opcode, Buffer payload) {

@@ -188,7 +188,10 @@ final class FanoutClient {
     };
   }
 
-  /** Makes room: drop queued messages of the same address first (the newest wins), then the oldest. */
+  /**
+   * Makes room: drop queued messages of the same address first (the newest wins), then the oldest messages.
+   * Never a reply, an error or a pong (no address): its request would wait for it until its timeout.
+   */
   private void conflate(String address, int size) {
     if (address != null) {
       for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
@@ -199,8 +202,12 @@ final class FanoutClient {
         }
       }
     }
-    while (queuedBytes + size > options.maxQueuedBytes() && !queue.isEmpty()) {
-      queuedBytes -= size(queue.poll());
+    for (Iterator<Delivery> it = queue.iterator(); queuedBytes + size > options.maxQueuedBytes() && it.hasNext(); ) {
+      Delivery queued = it.next();
+      if (queued.address != null) {
+        it.remove();
+        queuedBytes -= size(queued);
+      }
     }
     endpoint.conflated();
   }

@@ -132,6 +132,13 @@ public final class BridgeRules {
   public Decision send(String socket, String remote, String address, JsonObject headers, Object body) {
     Object presented = headers == null ? null : headers.remove(TOKEN_HEADER);
     if (headers != null) {
+      // Headers ignore case on the event bus: "Token" would reach a consumer as "token" does.
+      for (String name : java.util.List.copyOf(headers.fieldNames())) {
+        if (name.equalsIgnoreCase(TOKEN_HEADER)) {
+          Object value = headers.remove(name);
+          presented = presented == null ? value : presented;
+        }
+      }
       // The server's own headers (a cluster's listener epoch) are never taken from a browser.
       headers.fieldNames().removeIf(name -> name.regionMatches(true, 0, RESERVED_HEADER_PREFIX, 0, RESERVED_HEADER_PREFIX.length()));
     }

@@ -403,6 +403,37 @@ class FanoutEndpointTest {
   }
 
   @Test
+  @DisplayName("under CONFLATE a reply queued behind data is never dropped to make room: its request gets it once the client reads")
+  void conflationKeepsReplies() {
+    FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(16 * 1024).withSlowClients(SlowClientPolicy.CONFLATE));
+    String other = "upstream.other.message";
+    int large = 1_000_000;
+    // The reply, then at once (in order, from the same loop) a message of another address larger than the queue's
+    // bound: everything queued must go to make room for it, but the reply.
+    vertx.eventBus().<JsonObject>consumer(Addresses.STATUS_SNAPSHOT, m -> {
+      m.reply(new JsonObject().put("seq", 7));
+      vertx.eventBus().publish(other, new JsonObject().put("n", large).put("pad", "x".repeat(16 * 1024)));
+    }).completion().await();
+    BridgeClient slow = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    slow.register(FEED);
+    slow.register(other);
+    Await.until(WAIT, "registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 2);
+    slow.socket.pause();
+    int sent = 0;
+    while (server.onLoop(server.endpoint::conflations) == 0 && sent < 200_000) {
+      publish(sent, sent + 500, FEED, 1_000);
+      sent += 500;
+    }
+    long conflations = server.onLoop(server.endpoint::conflations);
+    slow.send(sendFrame(Addresses.STATUS_SNAPSHOT, null, "r-held", null));
+    Await.until(WAIT, "room made for the large message", () -> server.onLoop(server.endpoint::conflations) > conflations);
+
+    slow.socket.resume();
+    assertEquals(7, slow.reply("r-held").getJsonObject("body").getInteger("seq"));
+    Await.until(WAIT, "the large message", () -> slow.numbers().contains(large));
+  }
+
+  @Test
   @DisplayName("a client that sends nothing for the ping timeout is closed with 4002; one that pings stays")
   void pingTimeout() {
     FanoutServer server = deploy(FanoutOptions.defaults().withPingTimeoutMs(300));
