@@ -76,8 +76,19 @@ public final class FanoutEndpoint {
   private static final int MAX_REPLY_ADDRESS = 100;
   private static final Buffer SOCKJS_OPEN = WebSocketFrames.frame(WebSocketFrames.TEXT, Buffer.buffer("o"));
 
-  /** All clients' registered addresses together, in characters: 16 Mi, far above any real use. */
+  /**
+   * All clients' registrations together, each costing its address's characters and {@link #REGISTRATION_COST}:
+   * 16 Mi, about 60,000 registrations, far above any real use (1,000 dashboards of 20 addresses each are 5 Mi).
+   */
   static final long MAX_REGISTERED_BYTES = 16L * 1024 * 1024;
+  /**
+   * What one registration holds besides its address (its entries in the client's and the route's sets and in the
+   * clients' counts; a consumer too for a new address), in bytes and rounded up: short addresses must not make
+   * the bound a count of characters that a million registrations fit in.
+   */
+  static final int REGISTRATION_COST = 256;
+  /** How often the bound's refusals are logged at most: one line, with how many there were since. */
+  private static final long BOUND_LOG_INTERVAL_MS = 10_000;
   private final Vertx vertx;
   private final Context context;
   private final Thread loop;
@@ -87,6 +98,8 @@ public final class FanoutEndpoint {
   /** The most address bytes all clients together may hold registered: bounded memory whatever they ask. */
   private final long maxRegisteredBytes;
   private long registeredBytes;
+  private long boundLoggedAt = -BOUND_LOG_INTERVAL_MS;
+  private long boundRefusals;
   private final Set<FanoutClient> clients = new LinkedHashSet<>();
   private List<FanoutClient> dirty = new ArrayList<>();
   /** The list {@link #flushDirty} walks, kept between turns with the other: no list is grown for every turn. */
@@ -203,8 +216,8 @@ public final class FanoutEndpoint {
       refuse(request, 400, problem);
       return;
     }
-    if (registeredBytes + addresses.stream().mapToLong(String::length).sum() > maxRegisteredBytes) {
-      LOG.warn("fan-out: refused a subscription: the clients already hold {} bytes of addresses (the bound)", registeredBytes);
+    if (registeredBytes + addresses.stream().mapToLong(FanoutEndpoint::cost).sum() > maxRegisteredBytes) {
+      boundReached("a subscription");
       refuse(request, 503, "the server holds as many registrations as it may; try again later");
       return;
     }
@@ -344,18 +357,34 @@ public final class FanoutEndpoint {
       client.reply(error(address, "max_handlers_reached"));
       return;
     }
-    if (registeredBytes + address.length() > maxRegisteredBytes) {
-      LOG.warn("fan-out: refused a registration: the clients already hold {} bytes of addresses (the bound)", registeredBytes);
+    if (registeredBytes + cost(address) > maxRegisteredBytes) {
+      boundReached("a registration");
       client.reply(error(address, "too_many_registrations: the server holds as many as it may; try again later"));
       return;
     }
     add(client, address);
   }
 
+  private static long cost(String address) {
+    return address.length() + REGISTRATION_COST;
+  }
+
+  /** Logs a refusal at the bound, at most once per interval: a client that keeps asking does not flood the log from the loop. */
+  private void boundReached(String what) {
+    boundRefusals++;
+    long now = System.currentTimeMillis();
+    if (now - boundLoggedAt >= BOUND_LOG_INTERVAL_MS) {
+      LOG.warn("fan-out: refused {} ({} refused since the last such line): the clients' registrations hold {} bytes, the bound",
+          what, boundRefusals, registeredBytes);
+      boundLoggedAt = now;
+      boundRefusals = 0;
+    }
+  }
+
   /** Registers a client on an address; the caller has checked it against the rules and the registration bound. */
   private void add(FanoutClient client, String address) {
     if (client.addresses.add(address)) {
-      registeredBytes += address.length();
+      registeredBytes += cost(address);
       routes.computeIfAbsent(address, a -> {
         Route route = new Route(a);
         route.consumer = vertx.eventBus().consumer(a, msg -> deliver(route, a, msg.body()));
@@ -479,7 +508,7 @@ public final class FanoutEndpoint {
     if (!client.addresses.remove(address)) {
       return;
     }
-    registeredBytes -= address.length();
+    registeredBytes -= cost(address);
     Route route = routes.get(address);
     if (route != null) {
       route.remove(client);

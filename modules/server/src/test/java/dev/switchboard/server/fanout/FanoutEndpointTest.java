@@ -297,7 +297,8 @@ class FanoutEndpointTest {
   @Test
   @DisplayName("registration memory is bounded: a permitted address over 256 characters is refused, and so is any past the total bound")
   void registrationMemoryBounded() {
-    FanoutServer server = new FanoutServer(FanoutOptions.defaults(), 600);
+    // Room for three registrations of 183 characters: each costs its address and REGISTRATION_COST.
+    FanoutServer server = new FanoutServer(FanoutOptions.defaults(), 3 * (183 + FanoutEndpoint.REGISTRATION_COST));
     vertx.deployVerticle(server).await();
     BridgeClient attacker = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     // Matches the rules (any entity id), but 60 KB: 500 of these held 35 MB per socket.
@@ -306,9 +307,9 @@ class FanoutEndpointTest {
     attacker.send(sendFrame("upstream.feed.send" + "x".repeat(60_000), "hi", "r-long", TOKEN));
     Await.until(WAIT, "a long send denied", () -> attacker.errors("access_denied") == 1);
     for (int i = 0; i < 5; i++) {
-      attacker.register("homeassistant.home.state.sensor." + "y".repeat(150) + i); // 182 characters each
+      attacker.register("homeassistant.home.state.sensor." + "y".repeat(150) + i); // 183 characters each
     }
-    Await.until(WAIT, "three fit under 600 bytes, then refusals", () -> attacker.errors(
+    Await.until(WAIT, "three fit, then refusals", () -> attacker.errors(
         "too_many_registrations: the server holds as many as it may; try again later") == 2);
     attacker.socket.close().await();
     // The bus delivers one sender's messages in order, and the socket's close comes last: everything is counted.
@@ -318,6 +319,13 @@ class FanoutEndpointTest {
     BridgeClient next = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     next.register(FEED);
     Await.until(WAIT, "room again", () -> registrations(BridgeActivity.Kind.REGISTER) == 4);
+
+    // Short addresses cost their registration too: three more fit, not sixty.
+    for (int i = 0; i < 10; i++) {
+      next.register("upstream.s" + i + ".message"); // 19 characters
+    }
+    Await.until(WAIT, "the rest refused", () -> next.errors("too_many_registrations: the server holds as many as it may; try again later") == 7);
+    assertEquals(7, registrations(BridgeActivity.Kind.REGISTER));
   }
 
   @Test
