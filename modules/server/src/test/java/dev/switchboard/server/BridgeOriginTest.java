@@ -116,6 +116,7 @@ class BridgeOriginTest {
   void foreignOriginRefused() {
     assertEquals(403, refusedWith("/eventbus/websocket", EVIL));
     assertEquals(403, refusedWith("/eventbus/000/evil-session/websocket", EVIL));
+    assertEquals(403, refusedWith("/subscribe?address=upstream.feed.message", EVIL), "the plain WebSocket too");
     for (HttpResponse<Buffer> answer : List.of(
         http.post("/eventbus/000/evil-xhr/xhr").putHeader("Origin", EVIL).send().await(),
         http.post("/eventbus/000/evil-xhr/xhr_send").putHeader("Origin", EVIL).sendBuffer(Buffer.buffer("[\"{}\"]")).await(),

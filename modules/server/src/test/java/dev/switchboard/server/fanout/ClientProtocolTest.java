@@ -97,6 +97,35 @@ class ClientProtocolTest {
   }
 
   @Test
+  @DisplayName("frames that break RFC 6455 close the client with 1002; fragments that together pass the size limit with 1009")
+  void protocolViolations() throws IOException {
+    try (RawClient client = RawClient.open(port, BRIDGE)) {
+      client.raw(new byte[] {(byte) 0x81, 0x02, 'h', 'i'}); // not masked
+      assertEquals(1002, client.closeCode(), "an unmasked client frame");
+    }
+    try (RawClient client = RawClient.open(port, BRIDGE)) {
+      client.frame(true, WebSocketFrames.PING, new byte[126]);
+      assertEquals(1002, client.closeCode(), "a control frame over 125 bytes");
+    }
+    try (RawClient client = RawClient.open(port, BRIDGE)) {
+      client.frame(true, WebSocketFrames.CONTINUATION, PING);
+      assertEquals(1002, client.closeCode(), "a continuation with nothing to continue");
+    }
+    try (RawClient client = RawClient.open(port, BRIDGE)) {
+      client.frame(false, WebSocketFrames.TEXT, PING);
+      client.frame(true, WebSocketFrames.TEXT, PING);
+      assertEquals(1002, client.closeCode(), "a new message before the last one ended");
+    }
+    try (RawClient client = RawClient.open(port, BRIDGE)) {
+      byte[] part = new byte[40_000]; // each under the 64 KiB limit, together over it
+      Arrays.fill(part, (byte) ' ');
+      client.frame(false, WebSocketFrames.TEXT, part);
+      client.frame(true, WebSocketFrames.CONTINUATION, part);
+      assertEquals(1009, client.closeCode(), "a message over the limit in fragments");
+    }
+  }
+
+  @Test
   @DisplayName("an upgrade without Connection: Upgrade is answered 400 with the reason, at once")
   void upgradeNeedsConnectionUpgrade() throws IOException {
     for (String connection : new String[] {"", "Connection: keep-alive\r\n"}) {
