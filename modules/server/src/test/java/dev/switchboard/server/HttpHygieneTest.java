@@ -270,4 +270,22 @@ class HttpHygieneTest {
       }
     }
   }
+
+  @Test
+  @DisplayName("a short control token (8 to 19 characters) starts, with a warning to use a long random one; a long one starts silently")
+  void shortTokenWarns() {
+    for (String token : java.util.List.of("short-tok-1", "a-long-random-control-token-0123456789")) {
+      try (LogCapture log = LogCapture.of(HttpApi.class.getName())) {
+        JsonObject config = ServerFixture.config(dataDir.resolve("token-" + token.length()));
+        config.getJsonObject("http").put("controlToken", token);
+        Switchboard app = ServerFixture.start(config);
+        try {
+          boolean warned = log.list().stream().anyMatch(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("shorter than 20"));
+          assertEquals(token.length() < 20, warned, token + ": " + log.list());
+        } finally {
+          app.stop().await();
+        }
+      }
+    }
+  }
 }

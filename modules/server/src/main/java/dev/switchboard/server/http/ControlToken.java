@@ -17,6 +17,8 @@ import java.security.MessageDigest;
 public final class ControlToken {
   /** The demo config's fallback, printed in the README: anyone may know it. */
   public static final String PUBLIC_DEMO_TOKEN = "demo-control-token";
+  /** Below this length the start warns: the throttle slows each connection, and many connections guess in parallel. */
+  public static final int RECOMMENDED_LENGTH = 20;
   private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
   /** Query parameter names that carry a token, lower case, without '_' and '-'. */
   private static final java.util.Set<String> TOKEN_PARAMETERS = java.util.Set.of("token", "accesstoken", "controltoken", "bearer",

@@ -8,9 +8,11 @@ import java.util.function.LongSupplier;
 /**
  * Slows down guessing of the control token: the answer to a wrong token is held back, longer for
  * each recent wrong token from the same remote address (none for the first: that is a typo), up to a
- * cap. Over HTTP a connection answers one request at a time, and a bridge socket may hold only so
- * many refusals waiting, so each connection guesses at most once per delay, not thousands of times a
- * second. The right token is never held back, from any address.
+ * cap. Over HTTP a connection answers one request at a time, so it guesses at most once per delay; a
+ * bridge socket may hold up to its handler bound of refusals waiting (500 by default), so it guesses at
+ * most that many times per delay. Many connections from one address guess in parallel: the token's
+ * length is the real defence (the start warns below {@link ControlToken#RECOMMENDED_LENGTH} characters).
+ * The right token is never held back, from any address: a guesser cannot lock its owner out.
  *
  * <p>Memory is bounded: at most {@code capacity} addresses are remembered, the least recently
  * failing one being forgotten first, so many addresses cannot grow the map; an address whose last

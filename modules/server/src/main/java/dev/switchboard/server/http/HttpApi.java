@@ -73,6 +73,10 @@ public class HttpApi extends VerticleBase {
     if (ControlToken.isPublicDemo(config.http().controlToken())) {
       LOG.warn("http.controlToken is the public demo token from the README: any program on this machine may control the listeners."
           + " Set SWITCHBOARD_TOKEN in the environment to a secret of your own (the demo config reads it)");
+    } else if (config.http().controlToken().length() < ControlToken.RECOMMENDED_LENGTH) {
+      // Wrong tokens are slowed per connection, not per address: many connections guess in parallel (api.md).
+      LOG.warn("http.controlToken is shorter than {} characters: many connections together can try many guesses a second."
+          + " Use a long random one (openssl rand -hex 32)", ControlToken.RECOMMENDED_LENGTH);
     }
     Router router = Router.router(vertx);
     // First of all, on every answer (refusals included): what the browser may do with it.
