@@ -236,14 +236,7 @@ public final class Switchboard {
         : leasesReleased.transform(ar -> supervisor.shutDown()).transform(ar -> vertx.undeploy(supervisorId));
     // Not a transform: that would complete on one of this Vert.x's event loops, which close() shuts down.
     Promise<Void> closed = Promise.promise();
-    // Closed either way; but a stop that could not save the listeners' state (their flush failed) is not clean.
-    listenersDown.onComplete(down -> vertx.close().onComplete(ar -> {
-      if (down.failed()) {
-        closed.fail(down.cause());
-      } else {
-        closed.handle(ar);
-      }
-    }));
+    listenersDown.onComplete(ar -> vertx.close().onComplete(closed));
     return closed.future();
   }
 }
