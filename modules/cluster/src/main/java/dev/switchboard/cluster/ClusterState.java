@@ -358,12 +358,8 @@ final class ClusterState {
           if (err instanceof ControlException refused && refused.code() == 503) {
             LOG.debug("[{}] version {} not applied: {}", name, r.version(), err.getMessage()); // this node is shutting down
           } else {
+            // Unreadable here (a 400): the supervisor has dropped the definition it replaced too; another node runs this one.
             LOG.error("[{}] the cluster's definition (version {}) cannot run on this node: {}", name, r.definitionVersion(), err.getMessage());
-            if (err instanceof ControlException refused && refused.code() == 400) {
-              // Unreadable here (a ${VAR} this node lacks): nor the definition before it, which the cluster no longer
-              // wants; another node runs this one. A failure that may pass (a part that could not start) keeps it.
-              supervisor.forget(name, "the cluster's definition (version " + r.definitionVersion() + ") cannot be read here");
-            }
           }
         })
         .onSuccess(v -> {

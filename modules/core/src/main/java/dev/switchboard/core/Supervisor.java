@@ -352,6 +352,22 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     });
   }
 
+  /** Drops a listener's entry on this node, its instance, companions and node parts; its kind's state stays (the cluster's). */
+  private Future<Void> dropHere(ListenerEntry e, String why) {
+    boolean owned = e.owned;
+    e.owned = false; // an own() queued behind this finds no entry
+    e.leaseEpoch = 0;
+    e.desired = false;
+    return (owned ? closeHere(e, why) : Future.<Void>succeededFuture())
+        .compose(v -> undeployNodeParts(e))
+        .map(v -> {
+          entries.remove(e.name());
+          defined.remove(e.name());
+          LOG.warn("[{}] dropped on this node: {}", e.name(), why);
+          return null;
+        });
+  }
+
   /** Closes what ran here under the lease, and says so: the last word under its epoch. Supervisor loop, in the name's queue. */
   private Future<Void> closeHere(ListenerEntry e, String why) {
     cancelTimers(e);
@@ -391,37 +407,6 @@ public class Supervisor extends VerticleBase implements ControlPlane {
       }
       return Future.succeededFuture();
     }));
-  }
-
-  /**
-   * The cluster's definition of {@code name} cannot run on this node (it names a {@code ${VAR}} this node
-   * lacks, say): the entry of the earlier definition goes too, its instance and companions with it. This node
-   * then neither runs the old definition nor holds its lease (it lets it go at the next renewal), as for a
-   * listener it could never define. Its kind's state stays: it is the cluster's. Cluster only.
-   */
-  public Future<Void> forget(String name, String why) {
-    return onLoop(() -> {
-      ListenerEntry asked = entries.get(name);
-      ListenerDefinition replaced = asked == null ? null : asked.definition;
-      return enqueue(name, () -> {
-        ListenerEntry e = entries.get(name);
-        if (e == null || e.definition != replaced) {
-          return Future.succeededFuture(); // gone, or defined anew meanwhile with a definition this node could read
-        }
-        boolean owned = e.owned;
-        e.owned = false; // an own() queued behind this finds no entry
-        e.leaseEpoch = 0;
-        e.desired = false;
-        return (owned ? closeHere(e, why) : Future.<Void>succeededFuture())
-            .compose(v -> undeployNodeParts(e))
-            .map(v -> {
-              entries.remove(name);
-              defined.remove(name);
-              LOG.warn("[{}] dropped on this node: {}", name, why);
-              return null;
-            });
-      });
-    });
   }
 
   /** Publishes the status of every listener owned here again: a node that has just joined asks for it. Cluster only. */
@@ -706,7 +691,14 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     try {
       definition = kinds.read("", source, options.env(), options.dataDir(), existing == null ? 1 : existing.definition.version() + 1);
     } catch (ConfigException e) {
-      return Future.failedFuture(ControlException.invalid(e));
+      ControlException refused = ControlException.invalid(e);
+      if (options.clustered() && existing != null) {
+        // The cluster's new definition cannot be read on this node (a ${VAR} it lacks, say). Nor does it run the one
+        // the cluster replaced: the entry goes, in this same turn of the queue, so this node neither runs the old
+        // definition nor holds its lease (it lets it go at its next renewal), as for a listener it could never define.
+        return dropHere(existing, refused.getMessage()).compose(v -> Future.failedFuture(refused));
+      }
+      return Future.failedFuture(refused);
     }
     return storeDefinitions(store -> store.put(List.of(definition)))
         .recover(err -> Future.failedFuture(new ControlException(500, "the definition could not be saved to "
