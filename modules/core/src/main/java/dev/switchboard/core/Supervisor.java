@@ -356,11 +356,13 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private Future<Void> dropHere(ListenerEntry e, String why) {
     boolean owned = e.owned;
     e.owned = false; // an own() queued behind this finds no entry
-    e.leaseEpoch = 0;
     e.desired = false;
+    // The lease epoch stays until the connection has closed: till then this node still holds the lease (holdsUnder),
+    // and renews it rather than letting another node connect beside the closing one.
     return (owned ? closeHere(e, why) : Future.<Void>succeededFuture())
         .compose(v -> undeployNodeParts(e))
         .map(v -> {
+          e.leaseEpoch = 0;
           entries.remove(e.name());
           defined.remove(e.name());
           LOG.warn("[{}] dropped on this node: {}", e.name(), why);

@@ -96,7 +96,11 @@ final class FanoutClient {
         close(FanoutEndpoint.CLOSE_SLOW_CLIENT, "slow client: more than " + options.maxQueuedBytes() + " bytes queued");
         return;
       }
-      conflate(delivery.address, size);
+      if (!conflate(delivery.address, size)) {
+        endpoint.slowClientClosed();
+        close(FanoutEndpoint.CLOSE_SLOW_CLIENT, "slow client: more than " + options.maxQueuedBytes() + " bytes of replies queued");
+        return;
+      }
     }
     queue.add(delivery);
     queuedBytes += size;
@@ -190,9 +194,11 @@ final class FanoutClient {
 
   /**
    * Makes room: drop queued messages of the same address first (the newest wins), then the oldest messages.
-   * Never a reply, an error or a pong (no address): its request would wait for it until its timeout.
+   * Never a reply, an error or a pong (no address): its request would wait for it until its timeout. So the
+   * new one may go past the bound; but not when replies alone fill it (a client that keeps asking and never
+   * reads): then false, and the client is closed as slow.
    */
-  private void conflate(String address, int size) {
+  private boolean conflate(String address, int size) {
     if (address != null) {
       for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
         Delivery queued = it.next();
@@ -210,6 +216,7 @@ final class FanoutClient {
       }
     }
     endpoint.conflated();
+    return queuedBytes < options.maxQueuedBytes(); // what is left is replies only when over the bound
   }
 
   private void onFrame(int opcode, Buffer payload) {

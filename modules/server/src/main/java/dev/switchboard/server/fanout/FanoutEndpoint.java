@@ -34,6 +34,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.UUID;
 
 /**
@@ -98,7 +99,7 @@ public final class FanoutEndpoint {
   /** The most address bytes all clients together may hold registered: bounded memory whatever they ask. */
   private final long maxRegisteredBytes;
   private long registeredBytes;
-  private long boundLoggedAt = -BOUND_LOG_INTERVAL_MS;
+  private long boundLoggedAt = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(BOUND_LOG_INTERVAL_MS);
   private long boundRefusals;
   private final Set<FanoutClient> clients = new LinkedHashSet<>();
   private List<FanoutClient> dirty = new ArrayList<>();
@@ -372,8 +373,8 @@ public final class FanoutEndpoint {
   /** Logs a refusal at the bound, at most once per interval: a client that keeps asking does not flood the log from the loop. */
   private void boundReached(String what) {
     boundRefusals++;
-    long now = System.currentTimeMillis();
-    if (now - boundLoggedAt >= BOUND_LOG_INTERVAL_MS) {
+    long now = System.nanoTime();
+    if (now - boundLoggedAt >= TimeUnit.MILLISECONDS.toNanos(BOUND_LOG_INTERVAL_MS)) {
       LOG.warn("fan-out: refused {} ({} refused since the last such line): the clients' registrations hold {} bytes, the bound",
           what, boundRefusals, registeredBytes);
       boundLoggedAt = now;

@@ -325,7 +325,7 @@ class FanoutEndpointTest {
       next.register("upstream.s" + i + ".message"); // 19 characters
     }
     Await.until(WAIT, "the rest refused", () -> next.errors("too_many_registrations: the server holds as many as it may; try again later") == 7);
-    assertEquals(7, registrations(BridgeActivity.Kind.REGISTER));
+    Await.until(WAIT, "seven registrations in all", () -> registrations(BridgeActivity.Kind.REGISTER) == 7);
   }
 
   @Test
@@ -439,6 +439,25 @@ class FanoutEndpointTest {
     slow.socket.resume();
     assertEquals(7, slow.reply("r-held").getJsonObject("body").getInteger("seq"));
     Await.until(WAIT, "the large message", () -> slow.numbers().contains(large));
+  }
+
+  @Test
+  @DisplayName("under CONFLATE a client that keeps asking and never reads is closed with 4001 once its replies alone fill the queue")
+  void conflationClosesAClientOfRepliesOnly() {
+    FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(16 * 1024).withSlowClients(SlowClientPolicy.CONFLATE));
+    BridgeClient asking = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    asking.socket.pause();
+    // Each refusal answers with the address it refused: some 250 bytes queued for every send.
+    JsonObject refused = sendFrame("not.for.browsers." + "x".repeat(200), "hi", null, null);
+    for (int i = 0; i < 1_000_000 && server.onLoop(server.endpoint::slowClientCloses) == 0; i += 500) {
+      for (int j = 0; j < 500; j++) {
+        asking.send(refused);
+      }
+    }
+    Await.until(WAIT, "closed as slow", () -> server.onLoop(server.endpoint::slowClientCloses) == 1);
+    asking.socket.resume();
+    Await.until(WAIT, "the client sees the close", () -> asking.closeCode.get() != -1);
+    assertEquals(FanoutEndpoint.CLOSE_SLOW_CLIENT, asking.closeCode.get());
   }
 
   @Test
