@@ -358,7 +358,7 @@ final class ClusterState {
           if (err instanceof ControlException refused && refused.code() == 503) {
             LOG.debug("[{}] version {} not applied: {}", name, r.version(), err.getMessage()); // this node is shutting down
           } else {
-            // Unreadable here (a 400): the supervisor has dropped the definition it replaced too; another node runs this one.
+            // Unreadable here (a 400), the supervisor has dropped the definition it replaced as well: another node runs this one.
             LOG.error("[{}] the cluster's definition (version {}) cannot run on this node: {}", name, r.definitionVersion(), err.getMessage());
           }
         })

@@ -88,6 +88,7 @@ public class HomeAssistantKind implements ListenerKind {
   public ListenerFactory configure(String name, ConfigSection fields, Path dataDir) {
     HomeAssistantSettings settings = HomeAssistantSettings.from(fields);
     HomeState home = new HomeState();
+    Path lastRunKey = dataDir.toAbsolutePath().resolve(name);
     return new ListenerFactory() {
       @Override
       public String url() {
@@ -102,7 +103,7 @@ public class HomeAssistantKind implements ListenerKind {
       @Override
       public List<Deployable> companions(ListenerSpec spec, ListenerStats stats) {
         // Here, not in configure(): a definition only checked (validate, the cluster's check) never runs.
-        home.takeStatesOf(LAST_RUN.put(dataDir.toAbsolutePath().resolve(name), home));
+        home.takeStatesOf(LAST_RUN.put(lastRunKey, home));
         return List.of(new HomeAssistantCompanion(spec, stats, settings, home, dataDir));
       }
 
@@ -113,7 +114,7 @@ public class HomeAssistantKind implements ListenerKind {
 
       @Override
       public Future<Void> deleteState(Vertx vertx) {
-        LAST_RUN.remove(dataDir.toAbsolutePath().resolve(name)); // whichever ran last: none of it outlives the removal
+        LAST_RUN.remove(lastRunKey); // whichever ran last: none of it outlives the removal
         Future<Void> file = new CounterFile(vertx, dataDir, name).delete();
         return vertx.isClustered() ? Future.all(file, SharedCounter.delete(vertx, name)).mapEmpty() : file;
       }

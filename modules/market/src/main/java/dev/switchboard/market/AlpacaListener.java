@@ -11,6 +11,7 @@ import dev.switchboard.core.WebSocketListener;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.DecodeException;
@@ -37,7 +38,7 @@ public class AlpacaListener extends WebSocketListener {
   /** Error codes after which the connection is of no more use. */
   private static final Set<Integer> CONNECTION_ERRORS = Set.of(402, 404, 406, 407, 408, 409, 411, 500);
   /** The registry beside it: straight to its local consumer, in order with the replies (a clustered send asks the cluster first). */
-  private static final io.vertx.core.eventbus.DeliveryOptions LOCAL = new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final AlpacaSettings settings;
   private final MarketAddresses addresses;
@@ -134,7 +135,7 @@ public class AlpacaListener extends WebSocketListener {
   private void onFrame(JsonArray frame) {
     for (Object item : frame) {
       if (!(item instanceof JsonObject message)) {
-        malformed("an element that is not an object in " + Secrets.excerpt(frame.encode()));
+        malformed("an element that is not an object: " + Secrets.excerpt(String.valueOf(item))); // not the whole frame, once per element
         continue;
       }
       if (!(message.getValue("T") instanceof String type)) {

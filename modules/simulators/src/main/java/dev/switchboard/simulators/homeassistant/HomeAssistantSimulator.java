@@ -231,18 +231,20 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
     String[] change = changeAfterStates;
     changeAfterStates = null;
     if (change != null) {
-      var old = home.get(change[0]);
-      home.set(change[0], change[1], old != null ? old.attributes : new JsonObject(), home.context(null));
+      set(change[0], change[1], null);
     }
+  }
+
+  /** An entity's new state, as a change of nobody's; attributes are kept when null. Simulator loop. */
+  private void set(String entityId, String state, JsonObject attributes) {
+    var old = home.get(entityId);
+    JsonObject attrs = attributes != null ? attributes.copy() : old != null ? old.attributes : new JsonObject();
+    home.set(entityId, state, attrs, home.context(null));
   }
 
   /** Sets an entity's state (creating the entity if needed); attributes are kept when null. */
   public Future<Void> setState(String entityId, String state, JsonObject attributes) {
-    return onLoopRun(() -> {
-      var old = home.get(entityId);
-      JsonObject attrs = attributes != null ? attributes.copy() : old != null ? old.attributes : new JsonObject();
-      home.set(entityId, state, attrs, home.context(null));
-    });
+    return onLoopRun(() -> set(entityId, state, attributes));
   }
 
   public Future<Void> removeEntities(String... entityIds) {
