@@ -125,7 +125,7 @@ class ConfigLoaderTest {
   }
 
   @Test
-  @DisplayName("the HTTP timeouts, allowed hosts and allowed origins have defaults, and are validated like every field")
+  @DisplayName("the HTTP timeouts, allowed hosts, allowed origins and connection bound have defaults, and are validated like every field")
   void httpHygiene() {
     SwitchboardConfig.Http http = new ConfigLoader(ENV).parse(valid()).http();
     assertEquals(Duration.ofSeconds(60), http.timeouts().idle());
@@ -148,6 +148,8 @@ class ConfigLoaderTest {
     assertEquals(java.util.Set.of("https://app.example.com"), new ConfigLoader(ENV).parse(custom).http().allowedOrigins().listed());
     assertTrue(refusal(c -> c.getJsonObject("http").put("allowedOrigins", new JsonArray().add("app.example.com")))
         .startsWith("http.allowedOrigins[0]: must be an origin"));
+    assertEquals(5_000, http.maxConnections());
+    assertEquals("http.maxConnections: must be between 10 and 10000000, not 9", refusal(c -> c.getJsonObject("http").put("maxConnections", 9)));
   }
 
   @Test

@@ -83,6 +83,12 @@ public final class ConfigLoader {
    * with several (one loop there is not measured: docs/performance.md, "One event loop").
    */
   public static final int CLUSTER_EVENT_LOOPS = VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+  /**
+   * 5,000 connections at once: five times the relay benchmark's largest fleet, and about 85 MB of the
+   * launcher's 256 MB heap if all are idle bridge WebSockets (17 KB each). 16,000 of those filled that
+   * heap, and the process exited (docs/operations.md, "Connection flood").
+   */
+  public static final int DEFAULT_MAX_CONNECTIONS = 5_000;
 
   public SwitchboardConfig parse(JsonObject raw) {
     // Listener definitions resolve their own placeholders (only their secret fields are secrets); the
@@ -111,7 +117,8 @@ public final class ConfigLoader {
         BridgeOptions.from(http.section("bridge")),
         HttpTimeouts.from(http),
         AllowedHosts.from(http, host),
-        AllowedOrigins.from(http));
+        AllowedOrigins.from(http),
+        http.integer("maxConnections", DEFAULT_MAX_CONNECTIONS, 10, 10_000_000));
     if (httpConfig.controlToken().length() < 8) {
       throw new ConfigException(http.field("controlToken"), "must be at least 8 characters");
     }

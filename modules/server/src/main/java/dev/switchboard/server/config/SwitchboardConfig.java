@@ -53,9 +53,10 @@ public record SwitchboardConfig(
    * @param timeouts     how long the server waits on a client: idle, and for a whole request
    * @param allowedHosts   the names the server answers to in the Host header
    * @param allowedOrigins the origins whose pages may use the bridge, besides the server's own
+   * @param maxConnections the most connections open at once, the bridge's WebSockets among them
    */
   public record Http(String host, int port, String controlToken, BridgeOptions bridge, HttpTimeouts timeouts,
-                     AllowedHosts allowedHosts, AllowedOrigins allowedOrigins) {
+                     AllowedHosts allowedHosts, AllowedOrigins allowedOrigins, int maxConnections) {
   }
 
   public record Simulator(String type, Deployable verticle) {

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -17,6 +18,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -35,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.UUID;
 
 /**
@@ -102,6 +105,11 @@ public final class FanoutEndpoint {
   private long boundLoggedAt = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(BOUND_LOG_INTERVAL_MS);
   private long boundRefusals;
   private final Set<FanoutClient> clients = new LinkedHashSet<>();
+  /** Asked at each upgrade: whether one more client may be taken. */
+  private BooleanSupplier roomForClient = () -> true;
+  /** Told of each HTTP connection that became a client here: from then on its close reaches only the client. */
+  private Handler<HttpConnection> upgrades = connection -> {
+  };
   private List<FanoutClient> dirty = new ArrayList<>();
   /** The list {@link #flushDirty} walks, kept between turns with the other: no list is grown for every turn. */
   private List<FanoutClient> flushing = new ArrayList<>();
@@ -217,6 +225,13 @@ public final class FanoutEndpoint {
       refuse(request, 400, problem);
       return;
     }
+    if (!roomForClient.getAsBoolean()) {
+      // Closed after the answer: the client asked for a WebSocket, and its connection is better freed at once.
+      request.response().putHeader(HttpHeaders.CONNECTION, "close");
+      refuse(request, 503, "the server has as many bridge clients as it may hold; try again later")
+          .onComplete(v -> request.connection().close());
+      return;
+    }
     if (registeredBytes + addresses.stream().mapToLong(FanoutEndpoint::cost).sum() > maxRegisteredBytes) {
       boundReached("a subscription");
       refuse(request, 503, "the server holds as many registrations as it may; try again later");
@@ -227,7 +242,10 @@ public final class FanoutEndpoint {
         .putHeader(HttpHeaders.CONNECTION, "Upgrade")
         .putHeader("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(request.getHeader("Sec-WebSocket-Key")));
     request.toNetSocket()
-        .onSuccess(socket -> accept(socket, framing, addresses))
+        .onSuccess(socket -> {
+          upgrades.handle(request.connection());
+          accept(socket, framing, addresses);
+        })
         .onFailure(err -> {
           LOG.info("fan-out upgrade from {} failed: {}", request.remoteAddress(), err.toString());
           if (!request.response().headWritten()) {
@@ -238,9 +256,26 @@ public final class FanoutEndpoint {
   }
 
   /** An upgrade not taken: {@code {"error": ...}}, as every API path answers. */
-  private static void refuse(HttpServerRequest request, int code, String message) {
-    request.response().setStatusCode(code).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+  private static Future<Void> refuse(HttpServerRequest request, int code, String message) {
+    return request.response().setStatusCode(code).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(new JsonObject().put("error", message).encode());
+  }
+
+  /**
+   * Tells {@code handler} of each HTTP connection taken over by a client, as it is taken: that connection's
+   * own close handler is not called again, and the client's close is what ends it ({@link #clientCount} drops).
+   */
+  public void onUpgrade(Handler<HttpConnection> handler) {
+    this.upgrades = handler;
+  }
+
+  /**
+   * Bounds the clients: an upgrade while {@code roomForClient} says no is answered 503, and its connection
+   * closed. Without it the clients are not bounded here (the server bounds them by http.maxConnections:
+   * the refusal is counted and logged there).
+   */
+  public void boundClients(BooleanSupplier roomForClient) {
+    this.roomForClient = roomForClient;
   }
 
   /** Clients connected now. */

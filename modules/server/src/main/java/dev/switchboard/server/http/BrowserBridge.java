@@ -25,6 +25,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 
 /**
  * vertx-web's SockJS event-bus bridge at {@code /eventbus}: today it serves SockJS's {@code info} route
@@ -48,17 +49,25 @@ public final class BrowserBridge {
   private final Map<String, Set<String>> held = new HashMap<>();
   /** Refusals held back by the token throttle, per socket: bounded like its pending replies. */
   private final Map<SockJSSocket, Integer> heldBack = new HashMap<>();
+  private final BooleanSupplier roomForSession;
 
   /**
-   * @param heartbeatMs how often a SockJS HTTP transport gets a heartbeat: inside the server's idle
-   *                    timeout, so that a long poll or a stream within its normal cycle is never idle
+   * @param heartbeatMs    how often a SockJS HTTP transport gets a heartbeat: inside the server's idle
+   *                       timeout, so that a long poll or a stream within its normal cycle is never idle
+   * @param roomForSession asked for each new session: when it says no, the session is closed
    */
-  BrowserBridge(Vertx vertx, BridgeRules rules, BridgeOptions options, long heartbeatMs) {
+  BrowserBridge(Vertx vertx, BridgeRules rules, BridgeOptions options, long heartbeatMs, BooleanSupplier roomForSession) {
     this.vertx = vertx;
     this.rules = rules;
+    this.roomForSession = roomForSession;
     LocalCodec.register(vertx, BridgeActivity.class);
     this.options = options;
     this.heartbeatMs = heartbeatMs;
+  }
+
+  /** Sessions open now on SockJS's HTTP transports. */
+  int sessionCount() {
+    return ids.size();
   }
 
   Router router() {
@@ -86,6 +95,10 @@ public final class BrowserBridge {
     SockJSSocket socket = event.socket();
     switch (event.type()) {
       case SOCKET_CREATED -> {
+        if (!roomForSession.getAsBoolean()) {
+          event.complete(false); // the bridge closes the session
+          return;
+        }
         String id = UUID.randomUUID().toString();
         ids.put(socket, id);
         held.put(id, new HashSet<>());

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.DecodeException;
@@ -50,6 +51,9 @@ public class HttpApi extends VerticleBase {
   private final ControlToken token;
   private HttpServer server;
   private FanoutEndpoint fanout;
+  private BrowserBridge sockJs;
+  private RequestDeadlines deadlines;
+  private ConnectionCap connections;
   private ApiFallback apiFallback;
 
   /**
@@ -116,7 +120,12 @@ public class HttpApi extends VerticleBase {
     // and SockJS's websocket transport, which the dashboard's eventbus-bridge-client.js uses. The
     // SockJS info route and HTTP fallback transports stay with vertx-web's bridge. Same rules on both.
     BridgeRules rules = new BridgeRules(token, config.kinds());
+    ConnectionCap.checkAgainstHeap(config.http().maxConnections(), Runtime.getRuntime().maxMemory());
+    connections = new ConnectionCap(config.http().maxConnections(), () -> fanout.clientCount(),
+        () -> fanout.clientCount() + sockJs.sessionCount());
     fanout = new FanoutEndpoint(vertx, rules, config.http().bridge().fanout());
+    fanout.boundClients(connections::roomForBridgeClient);
+    fanout.onUpgrade(connections::upgraded);
     router.get("/eventbus/websocket").handler(ctx -> fanout.handle(ctx.request()));
     router.get("/eventbus/:server/:session/websocket").handler(ctx -> fanout.handleSockJs(ctx.request()));
     registerFanoutMetrics();
@@ -126,8 +135,9 @@ public class HttpApi extends VerticleBase {
       ctx.response().putHeader("Connection", "close");
       ctx.next();
     });
-    router.route("/eventbus/*").subRouter(new BrowserBridge(vertx, rules, config.http().bridge(),
-        config.http().timeouts().sockJsHeartbeatMs()).router());
+    sockJs = new BrowserBridge(vertx, rules, config.http().bridge(), config.http().timeouts().sockJsHeartbeatMs(),
+        connections::roomForBridgeClient);
+    router.route("/eventbus/*").subRouter(sockJs.router());
     // A plain WebSocket for clients that speak no bridge protocol (Node-RED's websocket in, scripts),
     // on the fan-out path too.
     router.get("/subscribe").handler(config.http().allowedOrigins().handler(token.refusals()));
@@ -146,11 +156,12 @@ public class HttpApi extends VerticleBase {
     });
     // Refusals are written once per address and interval (timers end with this verticle).
     vertx.setPeriodic(RefusalLog.INTERVAL.toMillis(), id -> token.refusals().summarize());
-    RequestDeadlines deadlines = new RequestDeadlines(vertx, config.http().timeouts().request());
+    deadlines = new RequestDeadlines(vertx, config.http().timeouts().request());
     io.vertx.core.http.HttpServerOptions options = config.http().timeouts().applyTo(config.http().bridge().applyTo(
         new io.vertx.core.http.HttpServerOptions()));
+    registerConnectionMetrics();
     server = vertx.createHttpServer(options)
-        .connectionHandler(deadlines::opened)
+        .connectionHandler(this::opened)
         .requestHandler(request -> {
           deadlines.received(request);
           router.handle(request);
@@ -163,6 +174,34 @@ public class HttpApi extends VerticleBase {
     token.refusals().summarize(); // the last interval's counts
     // Raw clients learn why they are dropped (1001) before the server goes.
     return fanout == null ? Future.succeededFuture() : fanout.close();
+  }
+
+  /** Every new connection: closed at once past http.maxConnections, else timed until its request arrives. */
+  private void opened(HttpConnection connection) {
+    if (!connections.admit(connection)) {
+      connection.close();
+      return;
+    }
+    deadlines.opened(connection);
+    // Not called once the bridge has taken the connection over: ConnectionCap counts it as a client then.
+    connection.closeHandler(v -> {
+      deadlines.closed(connection);
+      connections.closed(connection);
+    });
+  }
+
+  private void registerConnectionMetrics() {
+    MeterRegistry registry = BackendRegistries.getNow(metricsRegistry);
+    if (registry == null) {
+      return;
+    }
+    Gauge.builder("switchboard_http_connections", connections, ConnectionCap::open)
+        .description("connections open to the HTTP server, the bridge's WebSockets among them (at most http.maxConnections)").register(registry);
+    FunctionCounter.builder("switchboard_http_connections_refused", connections, ConnectionCap::refused)
+        .description("connections closed at once because http.maxConnections were open").register(registry);
+    FunctionCounter.builder("switchboard_bridge_full_refusals", connections, ConnectionCap::bridgeRefused)
+        .description("bridge clients refused (an upgrade answered 503, a SockJS session closed) because the bridge held its share of http.maxConnections")
+        .register(registry);
   }
 
   /** Read on scrape, which runs on this verticle's loop like the fan-out path itself. */

@@ -51,10 +51,14 @@ final class RequestDeadlines {
     vertx.setPeriodic(Math.max(50, timeout.toMillis() / 4), id -> sweep());
   }
 
-  /** The server's connection handler: a new connection waits for its first request from now. */
+  /** A new connection: it waits for its first request from now. */
   void opened(HttpConnection connection) {
     connections.put(connection, new Waiting(System.nanoTime()));
-    connection.closeHandler(v -> connections.remove(connection));
+  }
+
+  /** The connection's close handler. */
+  void closed(HttpConnection connection) {
+    connections.remove(connection);
   }
 
   /** To be called with every request, before it is handled. */

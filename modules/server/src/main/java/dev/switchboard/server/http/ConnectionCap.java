@@ -1,0 +1,123 @@
+package dev.switchboard.server.http;
+
+import dev.switchboard.core.BurstLog;
+import io.vertx.core.http.HttpConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.IntSupplier;
+
+/**
+ * Bounds the HTTP server's open connections ({@code http.maxConnections}), whatever they carry: requests,
+ * SockJS's HTTP transports, or a WebSocket the bridge took over. Each holds heap (an idle bridge WebSocket
+ * about 17 KB, docs/operations.md), so without a bound a flood of connections fills the heap and the
+ * process exits, with every listener in it.
+ *
+ * <p>The bridge's clients may take all but a tenth of it ({@link #bridgeShare}); past that, the bridge
+ * answers an upgrade 503, and closes a new SockJS session. Past the bound itself a new connection is
+ * closed at once, as Node's {@code server.maxConnections} does: keeping it until its request arrives,
+ * to answer 503, would let a flood hold memory all the same. Confined to the HTTP server's event loop.
+ */
+final class ConnectionCap {
+  private static final Logger LOG = LoggerFactory.getLogger(ConnectionCap.class);
+  /** What one connection may hold, for the start's check of the bound against the heap: 17 KB measured, and room. */
+  static final long HEAP_PER_CONNECTION = 24 * 1024;
+  private static final long LOG_QUIET_MS = 10_000;
+
+  private final int max;
+  /** Connections that left HTTP for a bridge WebSocket, counted until they close. */
+  private final IntSupplier upgraded;
+  /** The bridge's clients: its WebSockets, and the sessions of SockJS's HTTP transports. */
+  private final IntSupplier bridgeClients;
+  /** Connections still speaking HTTP. */
+  private final Set<HttpConnection> http = new HashSet<>();
+  private final BurstLog refusals = new BurstLog(LOG, LOG_QUIET_MS);
+  private final BurstLog bridgeRefusals = new BurstLog(LOG, LOG_QUIET_MS);
+  private long refused;
+  private long bridgeRefused;
+
+  /**
+   * How many of {@code maxConnections} the bridge's WebSockets may take: all but a tenth, which is kept for
+   * HTTP, so that the API, the health probes and /metrics still answer while dashboards fill the rest.
+   */
+  static int bridgeShare(int maxConnections) {
+    return maxConnections - maxConnections / 10;
+  }
+
+  ConnectionCap(int max, IntSupplier upgraded, IntSupplier bridgeClients) {
+    this.max = max;
+    this.upgraded = upgraded;
+    this.bridgeClients = bridgeClients;
+  }
+
+  /**
+   * Warns when the bound lets connections take more than three quarters of the heap this JVM may grow to: the
+   * flood it is there to stop could then still fill it.
+   */
+  static void checkAgainstHeap(int maxConnections, long maxHeapBytes) {
+    long needs = maxConnections * HEAP_PER_CONNECTION;
+    if (needs > maxHeapBytes / 4 * 3) {
+      LOG.warn("http.maxConnections is {}: that many connections may hold {} MB of heap, more than three quarters of the {} MB"
+          + " this JVM may use. Lower it, or give the JVM more heap (JAVA_OPTS=-Xmx...)", maxConnections, needs >> 20, maxHeapBytes >> 20);
+    }
+  }
+
+  /**
+   * A new connection: true if it may stay, and then {@link #closed} or {@link #upgraded} must follow;
+   * false if the server is full and it must be closed.
+   */
+  boolean admit(HttpConnection connection) {
+    int open = open();
+    if (open >= max) {
+      refused++;
+      refusals.warn("HTTP: closed a new connection from " + ControlToken.host(connection.remoteAddress()) + ": " + open
+          + " are open, the most http.maxConnections allows");
+      return false;
+    }
+    http.add(connection);
+    return true;
+  }
+
+  /** An admitted connection closed while it still spoke HTTP. */
+  void closed(HttpConnection connection) {
+    http.remove(connection);
+  }
+
+  /** An admitted connection became a bridge client: it stays counted among {@code upgraded} until it closes. */
+  void upgraded(HttpConnection connection) {
+    http.remove(connection);
+  }
+
+  /**
+   * Asked before the bridge takes one more client, a WebSocket or a SockJS session: false once it holds its
+   * share ({@link #bridgeShare}), and then the refusal is counted and logged. A browser refused its
+   * WebSocket falls back to SockJS's HTTP transports, so they share the bound; else they would fill the tenth.
+   */
+  boolean roomForBridgeClient() {
+    int clients = bridgeClients.getAsInt();
+    if (clients < bridgeShare(max)) {
+      return true;
+    }
+    bridgeRefused++;
+    bridgeRefusals.warn("bridge: refused a client: it holds " + clients + ", all that http.maxConnections (" + max
+        + ") allows it; the last tenth is kept for HTTP");
+    return false;
+  }
+
+  /** Connections open now. */
+  int open() {
+    return http.size() + upgraded.getAsInt();
+  }
+
+  /** Connections closed at once so far because the server was full. */
+  long refused() {
+    return refused;
+  }
+
+  /** Bridge clients refused so far because the bridge held its share. */
+  long bridgeRefused() {
+    return bridgeRefused;
+  }
+}

@@ -1,0 +1,272 @@
+package dev.switchboard.server;
+
+import ch.qos.logback.classic.Level;
+import dev.switchboard.core.testing.Await;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code http.maxConnections}: the server never holds more connections than it allows, plain or taken over
+ * by the bridge, so that a flood of them cannot fill the heap and take every listener down. Real sockets
+ * on loopback: plain HTTP keep-alive connections and the bridge's WebSockets.
+ */
+@ExtendWith(VertxExtension.class)
+class ConnectionCapTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final int MAX = 10;
+  /** All but a tenth of MAX: the rest is kept for HTTP. */
+  private static final int BRIDGE_SHARE = 9;
+
+  @TempDir
+  Path dataDir;
+  private Switchboard app;
+  private final List<AutoCloseable> opened = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (AutoCloseable c : opened) {
+      c.close();
+    }
+    if (app != null) {
+      app.stop().await();
+    }
+  }
+
+  private Switchboard start(Integer maxConnections) {
+    JsonObject config = ServerFixture.config(dataDir);
+    if (maxConnections != null) {
+      config.getJsonObject("http").put("maxConnections", maxConnections);
+    }
+    return ServerFixture.start(config);
+  }
+
+  /** A keep-alive connection that asked for /health/live: its answer, or null when the server closed it unanswered. */
+  private static final class Plain implements AutoCloseable {
+    final Socket socket;
+    final String answer;
+
+    Plain(int port) throws IOException {
+      socket = new Socket("127.0.0.1", port);
+      socket.setSoTimeout((int) WAIT.toMillis());
+      socket.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().flush();
+      answer = readHead(socket.getInputStream());
+    }
+
+    /** The answer's head (the body is left unread), or null at end of stream before any byte. */
+    private static String readHead(InputStream in) throws IOException {
+      ByteArrayOutputStream head = new ByteArrayOutputStream();
+      int b;
+      try {
+        while ((b = in.read()) != -1) {
+          head.write(b);
+          if (head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            return head.toString(StandardCharsets.ISO_8859_1);
+          }
+        }
+      } catch (java.net.SocketException reset) {
+        // closed by the server: as an end of stream
+      }
+      assertEquals(0, head.size(), "the server closed the connection in the middle of an answer: " + head);
+      return null;
+    }
+
+    boolean admitted() {
+      return answer != null;
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  private Plain plain() throws IOException {
+    Plain p = new Plain(app.httpPort());
+    opened.add(p);
+    return p;
+  }
+
+  /** A plain connection that was let in, once the server has room: each refusal on the way is added to {@code refusals}. */
+  private Plain admittedOnceThereIsRoom(int[] refusals) {
+    Plain[] in = new Plain[1];
+    Await.until(WAIT, "a connection let in", () -> {
+      try {
+        Plain p = plain();
+        if (p.admitted()) {
+          in[0] = p;
+          return true;
+        }
+        refusals[0]++;
+        return false;
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    return in[0];
+  }
+
+  private BridgeClient bridge(Vertx vertx, String uri) {
+    BridgeClient client = BridgeClient.connect(vertx, app.httpPort(), uri);
+    opened.add(() -> client.client.close().await());
+    return client;
+  }
+
+  /** A bridge WebSocket, once the server has room for it (a closed one may not have been counted out yet). */
+  private BridgeClient bridgeOnceThereIsRoom(Vertx vertx, String uri) {
+    BridgeClient[] in = new BridgeClient[1];
+    Await.until(WAIT, "a bridge WebSocket let in on " + uri, () -> {
+      try {
+        in[0] = bridge(vertx, uri);
+        return true;
+      } catch (RuntimeException refused) {
+        return false;
+      }
+    });
+    return in[0];
+  }
+
+  private static double metric(String scrape, String name) {
+    Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*})? ([0-9.eE+]+)$").matcher(scrape);
+    assertTrue(m.find(), name + " is not in /metrics");
+    return Double.parseDouble(m.group(2));
+  }
+
+  @Test
+  @DisplayName("past http.maxConnections a new connection is closed at once, unanswered; a closed one makes room; /metrics counts both")
+  void fullServerClosesNewConnections() throws Exception {
+    app = start(MAX);
+    List<Plain> in = new ArrayList<>();
+    for (int i = 0; i < MAX; i++) {
+      Plain p = plain();
+      assertTrue(p.admitted(), "within the bound");
+      assertTrue(p.answer.startsWith("HTTP/1.1 200"), p.answer);
+      in.add(p);
+    }
+    Plain refused = plain();
+    assertFalse(refused.admitted(), "one more connection is closed without an answer");
+
+    int[] refusals = {1};
+    in.get(0).close();
+    admittedOnceThereIsRoom(refusals);
+    in.get(1).close();
+    String[] scraped = new String[1];
+    Await.until(WAIT, "/metrics answered once the closed connection has made room", () -> {
+      try {
+        scraped[0] = RawHttp.exchange(app.httpPort(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+      } catch (IOException resetUnanswered) {
+        scraped[0] = "";
+      }
+      if (scraped[0].isEmpty()) {
+        refusals[0]++;
+        return false;
+      }
+      return true;
+    });
+    String scrape = scraped[0];
+    assertEquals(200, RawHttp.status(scrape), scrape);
+    // Open during the scrape: eight of the first ten, the one let in after the first closed, and the scrape's own.
+    assertEquals(MAX, (int) metric(scrape, "switchboard_http_connections"));
+    assertEquals(refusals[0], (int) metric(scrape, "switchboard_http_connections_refused_total"));
+  }
+
+  @Test
+  @DisplayName("bridge WebSockets count from their upgrade to their close, once, and take all but a tenth: past that an upgrade gets 503 and HTTP still answers")
+  void bridgeWebSocketsCountUntilTheyClose(Vertx vertx) throws Exception {
+    app = start(MAX);
+    for (int i = 0; i < 100; i++) {
+      String uri = i % 2 == 0 ? "/eventbus/websocket" : "/eventbus/123/session" + i + "/websocket";
+      BridgeClient client = bridgeOnceThereIsRoom(vertx, uri);
+      client.client.close().await();
+    }
+    // Had a closed WebSocket stayed counted, these could not all be in.
+    List<BridgeClient> clients = new ArrayList<>();
+    for (int i = 0; i < BRIDGE_SHARE; i++) {
+      clients.add(bridgeOnceThereIsRoom(vertx, i % 2 == 0 ? "/eventbus/websocket" : "/eventbus/123/s" + i + "/websocket"));
+    }
+    String full = RawHttp.exchange(app.httpPort(), "GET /eventbus/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    assertEquals(503, RawHttp.status(full), full);
+    assertTrue(RawHttp.body(full).contains("as many bridge clients as it may hold"), full);
+    int[] refusals = {0};
+    Plain api = admittedOnceThereIsRoom(refusals);
+    assertTrue(api.answer.startsWith("HTTP/1.1 200"), "the tenth kept for HTTP answers: " + api.answer);
+    // Had a WebSocket been counted out twice, one more would be let in now.
+    assertFalse(plain().admitted(), "the bound holds after the churn: nine WebSockets and one plain connection are open");
+    clients.get(0).client.close().await();
+    assertNotNull(admittedOnceThereIsRoom(refusals), "a WebSocket's close makes room");
+    assertFalse(plain().admitted(), "and only that much");
+  }
+
+  private String xhrPoll(String session) throws IOException {
+    return RawHttp.exchange(app.httpPort(), "POST /eventbus/000/" + session + "/xhr HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Length: 0\r\nConnection: close\r\n\r\n");
+  }
+
+  @Test
+  @DisplayName("SockJS's HTTP transports share the bridge's part: a session counts as a client, and a new one past it is closed")
+  void sockJsSessionsShareTheBridgesPart(Vertx vertx) throws Exception {
+    app = start(MAX);
+    for (int i = 0; i < BRIDGE_SHARE - 1; i++) {
+      bridge(vertx, "/eventbus/websocket");
+    }
+    assertTrue(RawHttp.body(xhrPoll("first")).contains("o\n"), "a session within the part opens");
+    String full = RawHttp.exchange(app.httpPort(), "GET /eventbus/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    assertEquals(503, RawHttp.status(full), "eight WebSockets and the session fill the part: " + full);
+    // SockJS answers the first poll with its open frame before the bridge's refusal closes the session: the
+    // next poll says it is closed.
+    xhrPoll("second");
+    String closed = RawHttp.body(xhrPoll("second"));
+    assertTrue(closed.contains("c[3000,\"Go away!\"]"), "a session past the part is closed: " + closed);
+    String scrape = RawHttp.exchange(app.httpPort(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    assertEquals(2, (int) metric(scrape, "switchboard_bridge_full_refusals_total"), "the upgrade and the session");
+  }
+
+  @Test
+  @DisplayName("the start warns when the bound would let connections take most of the heap, and not at the default")
+  void boundBeyondTheHeapWarns() {
+    for (Integer max : java.util.Arrays.asList(null, 10_000_000)) {
+      try (LogCapture log = LogCapture.of("dev.switchboard.server.http.ConnectionCap")) {
+        app = start(max);
+        try {
+          String warning = log.list().stream().filter(e -> e.getLevel() == Level.WARN).map(e -> e.getFormattedMessage())
+              .filter(m -> m.contains("http.maxConnections is")).findFirst().orElse(null);
+          if (max == null) {
+            assertNull(warning, "the default fits the heap of this JVM (" + (Runtime.getRuntime().maxMemory() >> 20) + " MB)");
+          } else {
+            assertNotNull(warning, "10,000,000 connections do not fit: " + log.list());
+            assertTrue(warning.contains("JAVA_OPTS=-Xmx"), warning);
+          }
+        } finally {
+          app.stop().await();
+          app = null;
+        }
+      }
+    }
+  }
+}
