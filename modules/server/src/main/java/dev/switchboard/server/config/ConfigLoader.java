@@ -84,7 +84,7 @@ public final class ConfigLoader {
    */
   public static final int CLUSTER_EVENT_LOOPS = VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
   /**
-   * 5,000 connections at once: five times the relay benchmark's largest fleet, and about 85 MB of the
+   * 5,000 connections at once: five times the relay benchmark's largest fleet, and about 84 MB of the
    * launcher's 256 MB heap if all are idle bridge WebSockets (17 KB each). 16,000 of those filled that
    * heap, and the process exited (docs/operations.md, "Connection flood").
    */

@@ -105,6 +105,8 @@ public final class FanoutEndpoint {
   private long boundLoggedAt = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(BOUND_LOG_INTERVAL_MS);
   private long boundRefusals;
   private final Set<FanoutClient> clients = new LinkedHashSet<>();
+  /** Sockets taken over and not closed yet: a closed client's stays open while its close frame drains. */
+  private int openSockets;
   /** Asked at each upgrade: whether one more client may be taken. */
   private BooleanSupplier roomForClient = () -> true;
   /** Told of each HTTP connection that became a client here: from then on its close reaches only the client. */
@@ -263,7 +265,7 @@ public final class FanoutEndpoint {
 
   /**
    * Tells {@code handler} of each HTTP connection taken over by a client, as it is taken: that connection's
-   * own close handler is not called again, and the client's close is what ends it ({@link #clientCount} drops).
+   * own close handler is not called again; the socket's close ends it ({@link #socketCount} drops).
    */
   public void onUpgrade(Handler<HttpConnection> handler) {
     this.upgrades = handler;
@@ -271,11 +273,16 @@ public final class FanoutEndpoint {
 
   /**
    * Bounds the clients: an upgrade while {@code roomForClient} says no is answered 503, and its connection
-   * closed. Without it the clients are not bounded here (the server bounds them by http.maxConnections:
-   * the refusal is counted and logged there).
+   * closed. Unset, every upgrade is taken; HttpApi sets it from http.maxConnections, and counts and logs the
+   * refusals.
    */
   public void boundClients(BooleanSupplier roomForClient) {
     this.roomForClient = roomForClient;
+  }
+
+  /** Sockets taken over and not closed yet: the clients, and closed ones whose close frame is still draining. */
+  public int socketCount() {
+    return openSockets;
   }
 
   /** Clients connected now. */
@@ -354,7 +361,11 @@ public final class FanoutEndpoint {
     socket.handler(data -> client.onData(data, System.nanoTime()));
     socket.drainHandler(v -> client.flush());
     socket.exceptionHandler(err -> LOG.debug("fan-out client {}: {}", client.id, err.toString()));
-    socket.closeHandler(v -> removed(client));
+    openSockets++;
+    socket.closeHandler(v -> {
+      openSockets--;
+      removed(client);
+    });
     activity(BridgeActivity.Kind.SOCKET_CREATED, client.id, null);
     for (String address : addresses) {
       // Already checked against the rules and the registration bound, within this same event-loop turn.

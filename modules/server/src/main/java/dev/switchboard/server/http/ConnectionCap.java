@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntSupplier;
 
@@ -27,8 +28,8 @@ final class ConnectionCap {
   private static final long LOG_QUIET_MS = 10_000;
 
   private final int max;
-  /** Connections that left HTTP for a bridge WebSocket, counted until they close. */
-  private final IntSupplier upgraded;
+  /** Connections that left HTTP for a bridge WebSocket, counted until their socket closes. */
+  private final IntSupplier bridgeSockets;
   /** The bridge's clients: its WebSockets, and the sessions of SockJS's HTTP transports. */
   private final IntSupplier bridgeClients;
   /** Connections still speaking HTTP. */
@@ -39,29 +40,32 @@ final class ConnectionCap {
   private long bridgeRefused;
 
   /**
-   * How many of {@code maxConnections} the bridge's WebSockets may take: all but a tenth, which is kept for
-   * HTTP, so that the API, the health probes and /metrics still answer while dashboards fill the rest.
+   * How many of {@code maxConnections} the bridge's clients (WebSockets, /subscribe, SockJS sessions) may take:
+   * all but a tenth, which is kept for HTTP, so that the API, the health probes and /metrics still answer
+   * while dashboards fill the rest.
    */
   static int bridgeShare(int maxConnections) {
     return maxConnections - maxConnections / 10;
   }
 
-  ConnectionCap(int max, IntSupplier upgraded, IntSupplier bridgeClients) {
+  ConnectionCap(int max, IntSupplier bridgeSockets, IntSupplier bridgeClients) {
     this.max = max;
-    this.upgraded = upgraded;
+    this.bridgeSockets = bridgeSockets;
     this.bridgeClients = bridgeClients;
   }
 
   /**
-   * Warns when the bound lets connections take more than three quarters of the heap this JVM may grow to: the
-   * flood it is there to stop could then still fill it.
+   * What to warn of when the bound lets connections take more than three quarters of the heap this JVM may
+   * grow to: the flood it is there to stop could then still fill it.
    */
-  static void checkAgainstHeap(int maxConnections, long maxHeapBytes) {
+  static Optional<String> heapWarning(int maxConnections, long maxHeapBytes) {
     long needs = maxConnections * HEAP_PER_CONNECTION;
-    if (needs > maxHeapBytes / 4 * 3) {
-      LOG.warn("http.maxConnections is {}: that many connections may hold {} MB of heap, more than three quarters of the {} MB"
-          + " this JVM may use. Lower it, or give the JVM more heap (JAVA_OPTS=-Xmx...)", maxConnections, needs >> 20, maxHeapBytes >> 20);
+    if (needs <= maxHeapBytes / 4 * 3) {
+      return Optional.empty();
     }
+    return Optional.of("http.maxConnections is " + maxConnections + ": that many connections may hold " + (needs >> 20)
+        + " MB of heap, more than three quarters of the " + (maxHeapBytes >> 20) + " MB this JVM may use."
+        + " Lower it, or give the JVM more heap (JAVA_OPTS=-Xmx...)");
   }
 
   /**
@@ -85,7 +89,7 @@ final class ConnectionCap {
     http.remove(connection);
   }
 
-  /** An admitted connection became a bridge client: it stays counted among {@code upgraded} until it closes. */
+  /** An admitted connection became a bridge client: it stays counted among {@code bridgeSockets} until it closes. */
   void upgraded(HttpConnection connection) {
     http.remove(connection);
   }
@@ -108,7 +112,7 @@ final class ConnectionCap {
 
   /** Connections open now. */
   int open() {
-    return http.size() + upgraded.getAsInt();
+    return http.size() + bridgeSockets.getAsInt();
   }
 
   /** Connections closed at once so far because the server was full. */

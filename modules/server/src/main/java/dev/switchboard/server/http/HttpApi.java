@@ -120,9 +120,10 @@ public class HttpApi extends VerticleBase {
     // and SockJS's websocket transport, which the dashboard's eventbus-bridge-client.js uses. The
     // SockJS info route and HTTP fallback transports stay with vertx-web's bridge. Same rules on both.
     BridgeRules rules = new BridgeRules(token, config.kinds());
-    ConnectionCap.checkAgainstHeap(config.http().maxConnections(), Runtime.getRuntime().maxMemory());
-    connections = new ConnectionCap(config.http().maxConnections(), () -> fanout.clientCount(),
-        () -> fanout.clientCount() + sockJs.sessionCount());
+    ConnectionCap.heapWarning(config.http().maxConnections(), Runtime.getRuntime().maxMemory()).ifPresent(LOG::warn);
+    // Read when a connection or client comes, by then both exist: the cap bounds them, and they ask the cap.
+    connections = new ConnectionCap(config.http().maxConnections(), () -> fanout.socketCount(),
+        () -> fanout.socketCount() + sockJs.sessionCount());
     fanout = new FanoutEndpoint(vertx, rules, config.http().bridge().fanout());
     fanout.boundClients(connections::roomForBridgeClient);
     fanout.onUpgrade(connections::upgraded);

@@ -56,7 +56,7 @@ final class RequestDeadlines {
     connections.put(connection, new Waiting(System.nanoTime()));
   }
 
-  /** The connection's close handler. */
+  /** An opened connection closed while it still spoke HTTP. */
   void closed(HttpConnection connection) {
     connections.remove(connection);
   }
