@@ -285,6 +285,9 @@ public final class Ownership {
       return supervisor.holdsUnder(name, epoch).compose(ours -> ours ? renew(name, lease)
           : release(name, "nothing runs it here under this lease (defined again, or not definable on this node)"));
     }
+    if (lease != null && lease.heldBy(settings.node(), boot) && !held.containsKey(name)) {
+      return letGoOfUnheld(name, lease);
+    }
     // A lease still ours in the map that this node stopped (its renewal came too late) is judged like anyone
     // else's. What this node reads may be its own stale copy: after a pause, its reads and writes are served
     // from its old partitions until Hazelcast notices that the others removed it (measured: kill -STOP 18 s,
@@ -465,6 +468,25 @@ public final class Ownership {
     if (held.remove(name) != null) {
       supervisor.disown(name, why);
     }
+  }
+
+  /**
+   * The map says this node holds a lease it does not hold here: its claim went through but the answer was lost
+   * (a timeout), or it lost the lease (a renewal too late) and is closing the listener. Nothing will run under
+   * it, so once the listener has closed here the lease is marked released, and the next claim need not wait a
+   * whole lease for it to look abandoned. Should the read be this node's stale copy (after a pause), the write
+   * reaches only that copy and changes nothing.
+   */
+  private Future<Void> letGoOfUnheld(String name, Lease lease) {
+    return supervisor.settled(name)
+        .compose(v -> swap(name, lease, lease.released()))
+        .onSuccess(now -> {
+          if (lease.released().equals(now)) {
+            LOG.info("[{}] let go of the lease of epoch {}: the map named this node, which did not hold it", name, lease.epoch());
+            vertx.eventBus().publish(RELEASED, new JsonObject().put("name", name));
+          }
+        })
+        .mapEmpty();
   }
 
   /** Stops the listener here, then marks its lease released and says so. */

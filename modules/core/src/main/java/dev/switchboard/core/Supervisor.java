@@ -311,6 +311,14 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     });
   }
 
+  /**
+   * Completes once everything queued for {@code name} so far has run: a listener this node was told to let go of
+   * has closed. Cluster only.
+   */
+  public Future<Void> settled(String name) {
+    return onLoop(() -> enqueue(name, () -> Future.<Void>succeededFuture()));
+  }
+
   private Future<Void> ownNow(String name, long epoch) {
     ListenerEntry e = entries.get(name);
     // Not when the lease was taken back (disowned) while this waited its turn, nor for an entry it was not given to.
