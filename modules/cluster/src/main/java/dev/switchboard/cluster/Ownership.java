@@ -277,12 +277,16 @@ public final class Ownership {
       leases.put(name, lease);
       saw(name, lease.epoch());
     }
-    if (lease != null && lease.heldBy(settings.node(), boot) && held.containsKey(name)) {
+    Held h = held.get(name);
+    if (lease != null && lease.heldBy(settings.node(), boot) && h != null && h.epoch != lease.epoch()) {
+      // The map names this node under another epoch than the one it runs under (a later claim of its own whose
+      // answer was lost): the listener it runs is not that lease's, so it stops, and the lease is let go below.
+      lose(name, "the map gives this node the lease of epoch " + lease.epoch() + ", not of " + h.epoch);
+    } else if (lease != null && lease.heldBy(settings.node(), boot) && h != null) {
       // Nothing here runs under this lease: the listener was removed and defined again since the claim (a new
       // entry that no lease was given to), or this node could not define it at all. The lease is let go, and
       // taken anew (a new epoch) by the next claim.
-      long epoch = held.get(name).epoch;
-      return supervisor.holdsUnder(name, epoch).compose(ours -> ours ? renew(name, lease)
+      return supervisor.holdsUnder(name, h.epoch).compose(ours -> ours ? renew(name, lease)
           : release(name, "nothing runs it here under this lease (defined again, or not definable on this node)"));
     }
     if (lease != null && lease.heldBy(settings.node(), boot) && !held.containsKey(name) && members.majorityPresent()) {

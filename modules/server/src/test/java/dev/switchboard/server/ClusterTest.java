@@ -36,9 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Switchboard nodes in one JVM, clustered over loopback with fast timings (ClusterFixture: lease 8 s, renew
- * deadline 4 s; shorter, a machine loaded by a parallel build makes renewals late and owners fence themselves):
- * one owner per listener, control from any node, hand-over on a clean stop, self-fencing and
+ * Switchboard nodes in one JVM, clustered over loopback with fast timings (lease 4 s, renew deadline
+ * 2 s: shorter, a machine loaded by a parallel build makes renewals late and owners fence themselves): one owner per listener, control from any node, hand-over on a clean stop, self-fencing and
  * takeover when the owner is cut off, nothing without a majority, and the desired state across a
  * restart of every node. The upstream simulator's concurrent-connection counter proves there were
  * never two connections.
@@ -426,13 +425,14 @@ class ClusterTest {
     Lease current = Await.until(WAIT, "the owner's lease in the map", () -> leases.get("feed"),
         l -> l != null && l.held() && l.epoch() == running.epoch());
     long takeoversBefore = takeovers();
-    // What a claim whose answer was lost leaves: the map names the owner under a newer epoch that it never learned
-    // it won. Its next renewal fails (it loses the lease it knew, and closes the listener); nothing runs under this one.
+    // What a claim whose answer was lost leaves: the map names a node under an epoch it never learned it won, and
+    // nothing runs under it. Here that node is the owner: at its next check it stops the listener it runs under the
+    // older epoch, then lets the newer lease go.
     leases.put("feed", new Lease(current.owner(), current.boot(), current.epoch() + 1, 0, true));
     long put = System.nanoTime();
     ListenerStatus after = connected(nodes.get(1), current.epoch() + 1);
     long gapMs = (System.nanoTime() - put) / 1_000_000;
-    // Waited out, the lease would be taken over (a takeover counted) a whole lease (8 s here) after it last changed.
+    // Waited out, the lease would be taken over (a takeover counted) a whole lease (4 s here) after it last changed.
     assertEquals(takeoversBefore, takeovers(), "the lease was let go and claimed, not taken over; running again after " + gapMs + " ms");
     assertEquals(current.epoch() + 2, after.epoch(), "claimed right after the let-go lease");
     assertEquals(1, upstream.maxConcurrentConnections(), "never two connections");
