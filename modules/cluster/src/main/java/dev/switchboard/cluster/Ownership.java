@@ -289,8 +289,9 @@ public final class Ownership {
       return supervisor.holdsUnder(name, h.epoch).compose(ours -> ours ? renew(name, lease)
           : release(name, "nothing runs it here under this lease (defined again, or not definable on this node)"));
     }
+    // Not when cut off from a majority: what this node writes then reaches at best a copy of the map.
     if (lease != null && lease.heldBy(settings.node(), boot) && !held.containsKey(name) && members.majorityPresent()) {
-      return letGoOfUnheld(name, lease); // cut off from a majority, what it writes reaches at best a copy of the map
+      return letGoOfUnheld(name, lease);
     }
     // A lease still ours in the map that this node stopped (its renewal came too late) is judged like anyone
     // else's. What this node reads may be its own stale copy: after a pause, its reads and writes are served
