@@ -192,6 +192,51 @@ class ConnectionCapTest {
     assertEquals(refusals[0], (int) metric(scrape, "switchboard_http_connections_refused_total"));
   }
 
+  /** A connection that sends nothing. */
+  private Socket silent() throws IOException {
+    Socket socket = new Socket("127.0.0.1", app.httpPort());
+    opened.add(socket);
+    return socket;
+  }
+
+  /** Whether the server closed {@code socket}: end of stream or a reset, read within 200 ms; open if neither. */
+  private static boolean closedByServer(Socket socket) throws IOException {
+    socket.setSoTimeout(200);
+    try {
+      return socket.getInputStream().read() == -1;
+    } catch (java.net.SocketTimeoutException stillOpen) {
+      return false;
+    } catch (java.net.SocketException reset) {
+      return true;
+    }
+  }
+
+  @Test
+  @DisplayName("a full server closes the connection that has sent nothing for longest, after a second, to let a new one in; never one that asked")
+  void silentConnectionsMakeRoom() throws Exception {
+    app = start(MAX);
+    Plain asked = plain();
+    assertTrue(asked.admitted());
+    List<Socket> silent = new ArrayList<>();
+    for (int i = 1; i < MAX; i++) {
+      silent.add(silent());
+    }
+    int[] refusals = {0};
+    // Refused while the silent ones are younger than a second; then the oldest gives way.
+    Plain in = admittedOnceThereIsRoom(refusals);
+    assertTrue(in.answer.startsWith("HTTP/1.1 200"), in.answer);
+    assertTrue(closedByServer(silent.get(0)), "the oldest silent connection was closed to make room");
+    for (Socket other : silent.subList(1, silent.size())) {
+      assertFalse(closedByServer(other), "only the oldest");
+    }
+    assertFalse(closedByServer(asked.socket), "a connection that asked is never closed for room");
+
+    String scrape = RawHttp.exchange(app.httpPort(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    assertEquals(2, (int) metric(scrape, "switchboard_http_connections_evicted_total"), "one for the request, one for the scrape");
+    assertEquals(refusals[0], (int) metric(scrape, "switchboard_http_connections_refused_total"));
+    assertTrue(closedByServer(silent.get(1)), "the scrape took the next oldest's place");
+  }
+
   @Test
   @DisplayName("bridge WebSockets count from their upgrade to their close, once, and take all but a tenth: past that an upgrade gets 503 and HTTP still answers")
   void bridgeWebSocketsCountUntilTheyClose(Vertx vertx) throws Exception {

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * Bounds the HTTP server's open connections ({@code http.maxConnections}), whatever they carry: requests,
@@ -17,9 +18,11 @@ import java.util.function.IntSupplier;
  * process exits, with every listener in it.
  *
  * <p>The bridge's clients may take all but a tenth of it ({@link #bridgeShare}); past that, the bridge
- * answers an upgrade 503, and closes a new SockJS session. Past the bound itself a new connection is
- * closed at once, as Node's {@code server.maxConnections} does: keeping it until its request arrives,
- * to answer 503, would let a flood hold memory all the same. Confined to the HTTP server's event loop.
+ * answers an upgrade 503, and closes a new SockJS session. Past the bound itself a new connection takes
+ * the place of the oldest that has sent nothing for a second (a flood of silent connections would
+ * otherwise hold every place until the request timeout), or, when there is none, is closed at once, as
+ * Node's {@code server.maxConnections} does: keeping it until its request arrives, to answer 503, would
+ * let a flood hold memory all the same. Confined to the HTTP server's event loop.
  */
 final class ConnectionCap {
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionCap.class);
@@ -36,7 +39,11 @@ final class ConnectionCap {
   private final Set<HttpConnection> http = new HashSet<>();
   private final BurstLog refusals = new BurstLog(LOG, LOG_QUIET_MS);
   private final BurstLog bridgeRefusals = new BurstLog(LOG, LOG_QUIET_MS);
+  /** Takes the connection open longest without a request, once it has been silent long enough; null when none has. */
+  private final Supplier<HttpConnection> oldestSilent;
+  private final BurstLog evictions = new BurstLog(LOG, LOG_QUIET_MS);
   private long refused;
+  private long evicted;
   private long bridgeRefused;
 
   /**
@@ -48,10 +55,11 @@ final class ConnectionCap {
     return maxConnections - maxConnections / 10;
   }
 
-  ConnectionCap(int max, IntSupplier bridgeSockets, IntSupplier bridgeClients) {
+  ConnectionCap(int max, IntSupplier bridgeSockets, IntSupplier bridgeClients, Supplier<HttpConnection> oldestSilent) {
     this.max = max;
     this.bridgeSockets = bridgeSockets;
     this.bridgeClients = bridgeClients;
+    this.oldestSilent = oldestSilent;
   }
 
   /**
@@ -75,6 +83,17 @@ final class ConnectionCap {
   boolean admit(HttpConnection connection) {
     int open = open();
     if (open >= max) {
+      HttpConnection silent = oldestSilent.get();
+      if (silent != null) {
+        // Connections that never ask would otherwise hold every place until the request timeout.
+        http.remove(silent);
+        silent.close();
+        evicted++;
+        evictions.warn("HTTP: closed a connection from " + ControlToken.host(silent.remoteAddress())
+            + " that had sent nothing, to make room: " + open + " are open, the most http.maxConnections allows");
+        http.add(connection);
+        return true;
+      }
       refused++;
       refusals.warn("HTTP: closed a new connection from " + ControlToken.host(connection.remoteAddress()) + ": " + open
           + " are open, the most http.maxConnections allows");
@@ -118,6 +137,11 @@ final class ConnectionCap {
   /** Connections closed at once so far because the server was full. */
   long refused() {
     return refused;
+  }
+
+  /** Connections closed so far, having sent nothing, to make room for a new one. */
+  long evicted() {
+    return evicted;
   }
 
   /** Bridge clients refused so far because the bridge held its share. */

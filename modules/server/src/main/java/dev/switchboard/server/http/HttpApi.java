@@ -24,6 +24,7 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,11 @@ public class HttpApi extends VerticleBase {
   private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
   /** The largest definition accepted: far above any real one, far below what could hurt. */
   static final int MAX_BODY_BYTES = 64 * 1024;
+  /**
+   * How long a connection may have sent nothing before a full server closes it for a new one: a browser sends its
+   * request at once, so only a client that holds connections without asking waits this long.
+   */
+  static final Duration SILENT_EVICTABLE = Duration.ofSeconds(1);
 
   private final SwitchboardConfig config;
   private final String metricsRegistry;
@@ -123,7 +129,7 @@ public class HttpApi extends VerticleBase {
     ConnectionCap.heapWarning(config.http().maxConnections(), Runtime.getRuntime().maxMemory()).ifPresent(LOG::warn);
     // Read when a connection or client comes, by then both exist: the cap bounds them, and they ask the cap.
     connections = new ConnectionCap(config.http().maxConnections(), () -> fanout.socketCount(),
-        () -> fanout.socketCount() + sockJs.sessionCount());
+        () -> fanout.socketCount() + sockJs.sessionCount(), () -> deadlines.takeOldestSilent(SILENT_EVICTABLE));
     fanout = new FanoutEndpoint(vertx, rules, config.http().bridge().fanout());
     fanout.boundClients(connections::roomForBridgeClient);
     fanout.onUpgrade(connections::upgraded);
@@ -200,6 +206,9 @@ public class HttpApi extends VerticleBase {
         .description("connections open to the HTTP server, the bridge's WebSockets among them (at most http.maxConnections)").register(registry);
     FunctionCounter.builder("switchboard_http_connections_refused", connections, ConnectionCap::refused)
         .description("connections closed at once because http.maxConnections were open").register(registry);
+    FunctionCounter.builder("switchboard_http_connections_evicted", connections, ConnectionCap::evicted)
+        .description("connections that had sent nothing for a second, closed to make room for a new one at http.maxConnections")
+        .register(registry);
     FunctionCounter.builder("switchboard_bridge_full_refusals", connections, ConnectionCap::bridgeRefused)
         .description("bridge clients refused (an upgrade answered 503, a SockJS session closed) because the bridge held its share of http.maxConnections")
         .register(registry);

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -29,6 +30,8 @@ final class RequestDeadlines {
 
   private final long timeoutNanos;
   private final Map<HttpConnection, Waiting> connections = new HashMap<>();
+  /** Connections that have sent no request yet, oldest first: what a full server may close to make room. */
+  private final Map<HttpConnection, Long> silent = new LinkedHashMap<>();
 
   /**
    * A connection's progress: its latest request, whether that one's answer is known to have ended,
@@ -53,16 +56,39 @@ final class RequestDeadlines {
 
   /** A new connection: it waits for its first request from now. */
   void opened(HttpConnection connection) {
-    connections.put(connection, new Waiting(System.nanoTime()));
+    long now = System.nanoTime();
+    connections.put(connection, new Waiting(now));
+    silent.put(connection, now);
   }
 
   /** An opened connection closed while it still spoke HTTP. */
   void closed(HttpConnection connection) {
     connections.remove(connection);
+    silent.remove(connection);
+  }
+
+  /**
+   * The connection open longest without sending a request, if that is at least {@code silentFor}: no longer
+   * timed here, for the caller closes it. A client that connects and does not ask within a second is
+   * not a browser waiting for an answer; null when there is none.
+   */
+  HttpConnection takeOldestSilent(Duration silentFor) {
+    Iterator<Map.Entry<HttpConnection, Long>> oldest = silent.entrySet().iterator();
+    if (!oldest.hasNext()) {
+      return null;
+    }
+    Map.Entry<HttpConnection, Long> entry = oldest.next();
+    if (System.nanoTime() - entry.getValue() < silentFor.toNanos()) {
+      return null;
+    }
+    oldest.remove();
+    connections.remove(entry.getKey());
+    return entry.getKey();
   }
 
   /** To be called with every request, before it is handled. */
   void received(HttpServerRequest request) {
+    silent.remove(request.connection());
     Waiting waiting = connections.get(request.connection());
     if (waiting != null) {
       // Its body has the whole timeout again: a client gets at most two for one request, still bounded.
@@ -81,6 +107,7 @@ final class RequestDeadlines {
       HttpServerRequest latest = waiting.latest;
       if (latest != null && latest.response().ended() && latest.response().getStatusCode() == SWITCHING_PROTOCOLS) {
         it.remove(); // upgraded: no longer HTTP, and its close no longer reaches the HTTP connection
+        silent.remove(entry.getKey());
         continue;
       }
       if (latest != null && latest.isEnded()) {
@@ -95,6 +122,7 @@ final class RequestDeadlines {
       }
       if (now - waiting.since > timeoutNanos) {
         it.remove();
+        silent.remove(entry.getKey());
         LOG.debug("closing {}: no whole request within {} ms", entry.getKey().remoteAddress(), timeoutNanos / 1_000_000);
         entry.getKey().close();
       }
