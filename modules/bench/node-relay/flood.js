@@ -5,8 +5,9 @@
 // bridge: <clients> WebSockets to the bridge's raw endpoint at once, each registering on <address> and pinging
 //         every 5 s as a browser would; prints every 2 s how many are open, how many the server refused (a 503 at
 //         the upgrade, or the connection closed before it) and how many messages arrived.
-// silent: <clients> TCP connections that send nothing; prints every 2 s how many are still open, and how a probe
-//         of /health/live on a new connection fares (status and time).
+// silent: <clients> TCP connections that send nothing; prints every 2 s how many are still open, how many the
+//         server closed (refused at once or, later, closed to make room: /metrics tells the two apart), and how
+//         a probe of /health/live on a new connection fares (status and time).
 //
 // Both hold on for <seconds>. Raise the open-files limit of the shell first (ulimit -n) when it is below
 // <clients> plus a few hundred.
@@ -67,7 +68,7 @@ function silentClient() {
       open--;
       closedAfterOpen++;
     } else {
-      refused++;
+      refused++; // the kernel completes the handshake before the server accepts: a refusal shows as a close
     }
   });
 }
@@ -95,7 +96,7 @@ for (let i = 0; i < Number(count); i++) {
 
 const line = () => mode === 'bridge'
   ? `open ${open} refused ${refused} closed-after-open ${closedAfterOpen} messages ${messages}`
-  : `open ${open} refused ${refused} closed-by-server ${closedAfterOpen} probe ${probe}`;
+  : `open ${open} failed-to-connect ${refused} closed-by-server ${closedAfterOpen} probe ${probe}`;
 const report = setInterval(() => {
   console.log(line());
   if (mode === 'silent') {

@@ -73,6 +73,12 @@ class ConnectionCapTest {
       socket.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       socket.getOutputStream().flush();
       answer = readHead(socket.getInputStream());
+      if (answer != null) {
+        // The body too, so that what is read next on this connection can only be its close.
+        Matcher length = Pattern.compile("(?im)^content-length: *(\\d+)").matcher(answer);
+        assertTrue(length.find(), "an answer with its length: " + answer);
+        socket.getInputStream().readNBytes(Integer.parseInt(length.group(1)));
+      }
     }
 
     /** The answer's head (the body is left unread), or null at end of stream before any byte. */

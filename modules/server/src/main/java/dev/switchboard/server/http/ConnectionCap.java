@@ -78,7 +78,8 @@ final class ConnectionCap {
 
   /**
    * A new connection: true if it may stay, and then {@link #closed} or {@link #upgraded} must follow;
-   * false if the server is full and it must be closed.
+   * false if the server is full and it must be closed. On a full server it may stay in the place of the
+   * oldest connection that has sent nothing for a second, which this closes.
    */
   boolean admit(HttpConnection connection) {
     int open = open();
@@ -86,11 +87,12 @@ final class ConnectionCap {
       HttpConnection silent = oldestSilent.get();
       if (silent != null) {
         // Connections that never ask would otherwise hold every place until the request timeout.
+        String host = ControlToken.host(silent.remoteAddress());
         http.remove(silent);
         silent.close();
         evicted++;
-        evictions.warn("HTTP: closed a connection from " + ControlToken.host(silent.remoteAddress())
-            + " that had sent nothing, to make room: " + open + " are open, the most http.maxConnections allows");
+        evictions.warn("HTTP: closed a connection from " + host + " that had sent nothing for a second, to make room: "
+            + open + " are open, the most http.maxConnections allows");
         http.add(connection);
         return true;
       }
