@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -52,6 +53,8 @@ class BridgeOriginTest {
   private Switchboard app;
   private WebClient http;
   private LogCapture audit;
+  /** Referenced to the end: Vert.x 5 shuts a client down once it is garbage collected, a handshake on its way too. */
+  private final List<WebSocketClient> clients = new ArrayList<>();
 
   @BeforeEach
   void setUp(Vertx vertx) {
@@ -66,6 +69,7 @@ class BridgeOriginTest {
 
   @AfterEach
   void tearDown() {
+    clients.forEach(c -> c.close().await());
     audit.close();
     app.stop().await();
   }
@@ -77,6 +81,7 @@ class BridgeOriginTest {
   /** A WebSocket as a browser page of {@code origin} opens it; null: no Origin header, as a script's. */
   private Future<WebSocket> webSocket(String uri, String origin) {
     WebSocketClient client = vertx.createWebSocketClient();
+    clients.add(client);
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(app.httpPort()).setURI(uri)
         // Without an Origin of the test's, Vert.x sends one of its own (the server's) unless told not to.
         .setAllowOriginHeader(origin != null);
@@ -166,6 +171,7 @@ class BridgeOriginTest {
     Switchboard open = ServerFixture.start(config);
     try {
       WebSocketClient client = vertx.createWebSocketClient();
+      clients.add(client);
       WebSocket socket = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(open.httpPort())
           .setURI("/eventbus/websocket").addHeader("Origin", EVIL)).await();
       askSnapshot(socket, false);

@@ -17,6 +17,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -174,7 +175,9 @@ class FanoutEndpointTest {
     vertx.eventBus().<JsonObject>consumer(Addresses.STATUS_SNAPSHOT, m -> m.reply(new JsonObject().put("seq", 7))).completion().await();
     List<String> raw = new CopyOnWriteArrayList<>();
     // Handlers before connecting: the server writes 'o' as soon as the upgrade is done.
-    ClientWebSocket socket = vertx.createWebSocketClient().webSocket();
+    // The client referenced to the end (closed below): Vert.x 5 shuts a client down once it is garbage collected.
+    WebSocketClient client = vertx.createWebSocketClient();
+    ClientWebSocket socket = client.webSocket();
     AtomicInteger closeCode = new AtomicInteger(-1);
     socket.textMessageHandler(raw::add);
     socket.closeHandler(v -> closeCode.set(socket.closeStatusCode()));
@@ -212,6 +215,7 @@ class FanoutEndpointTest {
     JsonArray close = new JsonArray(raw.get(raw.size() - 1).substring(1));
     assertEquals(FanoutEndpoint.CLOSE_SLOW_CLIENT, close.getInteger(0));
     assertTrue(close.getString(1).startsWith("slow client"), close.encode());
+    client.close().await();
   }
 
   /** The bridge frames inside SockJS frames: a["&lt;json&gt;",...]. */
