@@ -278,11 +278,12 @@ public final class Ownership {
       saw(name, lease.epoch());
     }
     Held h = held.get(name);
-    if (lease != null && lease.heldBy(settings.node(), boot) && h != null && h.epoch != lease.epoch()) {
+    boolean namesThisNode = lease != null && lease.heldBy(settings.node(), boot);
+    if (namesThisNode && h != null && h.epoch != lease.epoch()) {
       // The map names this node under another epoch than the one it runs under (a later claim of its own whose
       // answer was lost): the listener it runs is not that lease's, so it stops, and the lease is let go below.
       lose(name, "the map gives this node the lease of epoch " + lease.epoch() + ", not of " + h.epoch);
-    } else if (lease != null && lease.heldBy(settings.node(), boot) && h != null) {
+    } else if (namesThisNode && h != null) {
       // Nothing here runs under this lease: the listener was removed and defined again since the claim (a new
       // entry that no lease was given to), or this node could not define it at all. The lease is let go, and
       // taken anew (a new epoch) by the next claim.
@@ -290,7 +291,7 @@ public final class Ownership {
           : release(name, "nothing runs it here under this lease (defined again, or not definable on this node)"));
     }
     // Not when cut off from a majority: what this node writes then reaches at best a copy of the map.
-    if (lease != null && lease.heldBy(settings.node(), boot) && !held.containsKey(name) && members.majorityPresent()) {
+    if (namesThisNode && !held.containsKey(name) && members.majorityPresent()) {
       return letGoOfUnheld(name, lease);
     }
     // A lease still ours in the map that this node stopped (its renewal came too late) is judged like anyone

@@ -5,11 +5,9 @@ import io.vertx.core.http.HttpConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.HashSet;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.IntSupplier;
-import java.util.function.Supplier;
 
 /**
  * Bounds the HTTP server's open connections ({@code http.maxConnections}), whatever they carry: requests,
@@ -30,17 +28,21 @@ final class ConnectionCap {
   static final long HEAP_PER_CONNECTION = 24 * 1024;
   private static final long LOG_QUIET_MS = 10_000;
 
+  /**
+   * How long a connection may have sent nothing before a full server closes it for a new one: a browser sends its
+   * request at once, so only a client that holds connections without asking waits this long.
+   */
+  static final Duration SILENT_EVICTABLE = Duration.ofSeconds(1);
+
   private final int max;
+  /** The connections still speaking HTTP: counted there from their admission to their close or upgrade. */
+  private final RequestDeadlines http;
   /** Connections that left HTTP for a bridge WebSocket, counted until their socket closes. */
   private final IntSupplier bridgeSockets;
   /** The bridge's clients: its WebSockets, and the sessions of SockJS's HTTP transports. */
   private final IntSupplier bridgeClients;
-  /** Connections still speaking HTTP. */
-  private final Set<HttpConnection> http = new HashSet<>();
   private final BurstLog refusals = new BurstLog(LOG, LOG_QUIET_MS);
   private final BurstLog bridgeRefusals = new BurstLog(LOG, LOG_QUIET_MS);
-  /** Takes the connection open longest without a request, once it has been silent long enough; null when none has. */
-  private final Supplier<HttpConnection> oldestSilent;
   private final BurstLog evictions = new BurstLog(LOG, LOG_QUIET_MS);
   private long refused;
   private long evicted;
@@ -55,11 +57,11 @@ final class ConnectionCap {
     return maxConnections - maxConnections / 10;
   }
 
-  ConnectionCap(int max, IntSupplier bridgeSockets, IntSupplier bridgeClients, Supplier<HttpConnection> oldestSilent) {
+  ConnectionCap(int max, RequestDeadlines http, IntSupplier bridgeSockets, IntSupplier bridgeClients) {
     this.max = max;
+    this.http = http;
     this.bridgeSockets = bridgeSockets;
     this.bridgeClients = bridgeClients;
-    this.oldestSilent = oldestSilent;
   }
 
   /**
@@ -77,42 +79,29 @@ final class ConnectionCap {
   }
 
   /**
-   * A new connection: true if it may stay, and then {@link #closed} or {@link #upgraded} must follow;
-   * false if the server is full and it must be closed. On a full server it may stay in the place of the
-   * oldest connection that has sent nothing for a second, which this closes.
+   * A new connection: true if it may stay, and then the caller opens it in {@link RequestDeadlines}; false
+   * if the server is full and it must be closed. On a full server it may stay in the place of the oldest
+   * connection that has sent nothing for a second, which this closes.
    */
   boolean admit(HttpConnection connection) {
     int open = open();
-    if (open >= max) {
-      HttpConnection silent = oldestSilent.get();
-      if (silent != null) {
-        // Connections that never ask would otherwise hold every place until the request timeout.
-        String host = ControlToken.host(silent.remoteAddress());
-        http.remove(silent);
-        silent.close();
-        evicted++;
-        evictions.warn("HTTP: closed a connection from " + host + " that had sent nothing for a second, to make room: "
-            + open + " are open, the most http.maxConnections allows");
-        http.add(connection);
-        return true;
-      }
-      refused++;
-      refusals.warn("HTTP: closed a new connection from " + ControlToken.host(connection.remoteAddress()) + ": " + open
-          + " are open, the most http.maxConnections allows");
-      return false;
+    if (open < max) {
+      return true;
     }
-    http.add(connection);
-    return true;
-  }
-
-  /** An admitted connection closed while it still spoke HTTP. */
-  void closed(HttpConnection connection) {
-    http.remove(connection);
-  }
-
-  /** An admitted connection became a bridge client: it stays counted among {@code bridgeSockets} until it closes. */
-  void upgraded(HttpConnection connection) {
-    http.remove(connection);
+    HttpConnection silent = http.takeOldestSilent(SILENT_EVICTABLE);
+    if (silent != null) {
+      // Connections that never ask would otherwise hold every place until the request timeout.
+      String host = ControlToken.host(silent.remoteAddress());
+      silent.close();
+      evicted++;
+      evictions.warn("HTTP: closed a connection from " + host + " that had sent nothing for a second, to make room: "
+          + open + " are open, the most http.maxConnections allows");
+      return true;
+    }
+    refused++;
+    refusals.warn("HTTP: closed a new connection from " + ControlToken.host(connection.remoteAddress()) + ": " + open
+        + " are open, the most http.maxConnections allows");
+    return false;
   }
 
   /**
@@ -133,7 +122,7 @@ final class ConnectionCap {
 
   /** Connections open now. */
   int open() {
-    return http.size() + bridgeSockets.getAsInt();
+    return http.open() + bridgeSockets.getAsInt();
   }
 
   /** Connections closed at once so far because the server was full. */

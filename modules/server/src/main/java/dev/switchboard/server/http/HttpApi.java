@@ -24,7 +24,6 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,11 +41,6 @@ public class HttpApi extends VerticleBase {
   private static final Logger AUDIT = LoggerFactory.getLogger("switchboard.audit");
   /** The largest definition accepted: far above any real one, far below what could hurt. */
   static final int MAX_BODY_BYTES = 64 * 1024;
-  /**
-   * How long a connection may have sent nothing before a full server closes it for a new one: a browser sends its
-   * request at once, so only a client that holds connections without asking waits this long.
-   */
-  static final Duration SILENT_EVICTABLE = Duration.ofSeconds(1);
 
   private final SwitchboardConfig config;
   private final String metricsRegistry;
@@ -128,11 +122,12 @@ public class HttpApi extends VerticleBase {
     BridgeRules rules = new BridgeRules(token, config.kinds());
     ConnectionCap.heapWarning(config.http().maxConnections(), Runtime.getRuntime().maxMemory()).ifPresent(LOG::warn);
     // Read when a connection or client comes, by then both exist: the cap bounds them, and they ask the cap.
-    connections = new ConnectionCap(config.http().maxConnections(), () -> fanout.socketCount(),
-        () -> fanout.socketCount() + sockJs.sessionCount(), () -> deadlines.takeOldestSilent(SILENT_EVICTABLE));
+    deadlines = new RequestDeadlines(vertx, config.http().timeouts().request());
+    connections = new ConnectionCap(config.http().maxConnections(), deadlines, () -> fanout.socketCount(),
+        () -> fanout.socketCount() + sockJs.sessionCount());
     fanout = new FanoutEndpoint(vertx, rules, config.http().bridge().fanout());
     fanout.boundClients(connections::roomForBridgeClient);
-    fanout.onUpgrade(connections::upgraded);
+    fanout.onUpgrade(deadlines::upgraded);
     router.get("/eventbus/websocket").handler(ctx -> fanout.handle(ctx.request()));
     router.get("/eventbus/:server/:session/websocket").handler(ctx -> fanout.handleSockJs(ctx.request()));
     registerFanoutMetrics();
@@ -163,7 +158,6 @@ public class HttpApi extends VerticleBase {
     });
     // Refusals are written once per address and interval (timers end with this verticle).
     vertx.setPeriodic(RefusalLog.INTERVAL.toMillis(), id -> token.refusals().summarize());
-    deadlines = new RequestDeadlines(vertx, config.http().timeouts().request());
     io.vertx.core.http.HttpServerOptions options = config.http().timeouts().applyTo(config.http().bridge().applyTo(
         new io.vertx.core.http.HttpServerOptions()));
     registerConnectionMetrics();
@@ -190,11 +184,8 @@ public class HttpApi extends VerticleBase {
       return;
     }
     deadlines.opened(connection);
-    // Not called once the bridge has taken the connection over: ConnectionCap counts it as a client then.
-    connection.closeHandler(v -> {
-      deadlines.closed(connection);
-      connections.closed(connection);
-    });
+    // Not called once the bridge has taken the connection over: it counts as a bridge socket then.
+    connection.closeHandler(v -> deadlines.closed(connection));
   }
 
   private void registerConnectionMetrics() {

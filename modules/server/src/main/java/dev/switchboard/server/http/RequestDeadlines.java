@@ -67,6 +67,16 @@ final class RequestDeadlines {
     silent.remove(connection);
   }
 
+  /** An opened connection taken over by the bridge: no longer HTTP, and its close no longer reaches it here. */
+  void upgraded(HttpConnection connection) {
+    closed(connection);
+  }
+
+  /** Connections open and still speaking HTTP. */
+  int open() {
+    return connections.size();
+  }
+
   /**
    * The connection open longest without sending a request, if that is at least {@code silentFor}: no longer
    * timed here, for the caller closes it. A client that connects and does not ask within a second is
@@ -106,7 +116,7 @@ final class RequestDeadlines {
       Waiting waiting = entry.getValue();
       HttpServerRequest latest = waiting.latest;
       if (latest != null && latest.response().ended() && latest.response().getStatusCode() == SWITCHING_PROTOCOLS) {
-        it.remove(); // upgraded: no longer HTTP, and its close no longer reaches the HTTP connection
+        it.remove(); // upgraded without being reported (upgraded() was not called): no longer HTTP
         silent.remove(entry.getKey());
         continue;
       }
