@@ -47,7 +47,8 @@ public class HomeAssistantKind implements ListenerKind {
       new StatusField("entities", "integer", "entities whose last-known state is kept", StatusField.Metric.GAUGE),
       StatusField.of("ha_version", "string", "the Home Assistant version, from auth_required and auth_ok"),
       StatusField.of("ha_state", "string", "Home Assistant's core state (get_config): RUNNING, or STARTING while it starts, "
-          + "when no entity missing from its snapshot is taken as removed; absent while not connected"),
+          + "or UNKNOWN while get_config fails, when no entity missing from its snapshot is taken as removed; "
+          + "absent while not connected"),
       StatusField.of("stale", "boolean", "subscribed, but no event for longer than staleAfter"));
 
   @Override

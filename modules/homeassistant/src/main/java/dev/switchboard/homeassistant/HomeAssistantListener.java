@@ -38,6 +38,8 @@ final class HomeAssistantListener extends WebSocketListener {
 
   /** Home Assistant's core state once it has started (get_config's {@code state}). */
   private static final String RUNNING = "RUNNING";
+  /** Our own word, not Home Assistant's: get_config failed, so whether it runs is not known. */
+  private static final String UNKNOWN = "UNKNOWN";
   /** How often a starting Home Assistant is asked whether it runs yet. */
   private static final long STARTING_POLL_MS = 1_000;
 
@@ -107,9 +109,11 @@ final class HomeAssistantListener extends WebSocketListener {
       log.info("Home Assistant did not enable coalesce_messages ({}); going on without it", err.getMessage());
       return Future.succeededFuture();
     });
+    // Not knowing whether it runs is taken as starting: a snapshot then only adds, never removes what may be an
+    // integration still loading, and get_config is asked again until it says RUNNING.
     Future<String> coreState = config.map(HomeAssistantListener::coreState).recover(err -> {
-      log.info("get_config failed ({}); taking Home Assistant as running", err.getMessage());
-      return Future.succeededFuture(RUNNING);
+      log.warn("get_config failed ({}): not known whether Home Assistant runs; asking again", err.getMessage());
+      return Future.succeededFuture(UNKNOWN);
     });
     return Future.all(subscribed)
         .compose(v -> coalescing)

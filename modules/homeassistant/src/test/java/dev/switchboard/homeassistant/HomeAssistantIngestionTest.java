@@ -282,6 +282,35 @@ class HomeAssistantIngestionTest {
     assertEquals(new JsonArray().add("switch.kitchen_plug"), seen.at(snapshot).get(1).getJsonObject("data").getJsonArray("removed"));
   }
 
+  @Test
+  @DisplayName("get_config failing: whether Home Assistant runs is unknown, so an entity missing from its snapshot is "
+      + "not removed; once get_config says RUNNING, the snapshot is read again and what is gone is removed")
+  void getConfigFailing() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    String snapshot = HomeAssistantAddresses.snapshot(NAME);
+    String plug = HomeAssistantAddresses.state(NAME, "switch.kitchen_plug");
+    startAndAwaitSubscribed();
+    assertEquals("stopped", control.stop(NAME));
+    sim.removeEntities("switch.kitchen_plug").await(); // gone for good, with no one connected to hear it
+    sim.failConfig(true).await();
+
+    Envelopes seen = Envelopes.on(vertx, snapshot, plug);
+    startAndAwaitSubscribed();
+    assertEquals("UNKNOWN", status().getString("ha_state"));
+    assertTrue(toMap(states().getJsonArray("states")).containsKey("switch.kitchen_plug"), "nothing removed on a guess");
+    Await.until(WAIT, "the first snapshot", () -> seen.at(snapshot).size() == 1);
+    assertEquals(new JsonArray(), seen.at(snapshot).get(0).getJsonObject("data").getJsonArray("removed"));
+    assertTrue(seen.at(plug).isEmpty(), "nothing published as removed: " + seen.at(plug));
+
+    sim.failConfig(false).await();
+    Await.until(WAIT, "running, snapshot read again", () -> "RUNNING".equals(status().getString("ha_state")));
+    Await.until(WAIT, "the states equal the simulator's", () -> toMap(states().getJsonArray("states")), sim.states()::equals);
+    assertEquals(List.of("removed"), seen.at(plug).stream().map(e -> e.getString("type")).toList());
+    Await.until(WAIT, "two snapshots on this connection", () -> seen.at(snapshot).size() == 2);
+    assertEquals(new JsonArray().add("switch.kitchen_plug"), seen.at(snapshot).get(1).getJsonObject("data").getJsonArray("removed"));
+  }
+
   private static Map<String, JsonObject> toMap(JsonArray states) {
     Map<String, JsonObject> out = new HashMap<>();
     states.forEach(s -> out.put(((JsonObject) s).getString("entity_id"), (JsonObject) s));

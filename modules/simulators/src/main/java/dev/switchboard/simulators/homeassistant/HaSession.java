@@ -280,7 +280,8 @@ final class HaSession {
         send(result(id, states), false);
         server.afterStatesQueued();
       }
-      case "get_config" -> send(result(id, home.config(server.coreState(), options.haVersion())), false);
+      case "get_config" -> send(server.failsConfig() ? error(id, "unknown_error", "Unknown error")
+          : result(id, home.config(server.coreState(), options.haVersion())), false);
       case "get_services" -> later(() -> send(result(id, home.services()), false));
       case "ping" -> send(new JsonObject().put("id", id).put("type", "pong").encode(), false);
       case "call_service" -> later(() -> callService(id, msg));

@@ -54,6 +54,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
   private volatile String token;
   private volatile String coreState = "RUNNING";
   private volatile boolean refuseSubscriptions;
+  private volatile boolean failConfig;
   /** A change to make right after the next get_states result is queued: {entity_id, state}, or null. */
   private volatile String[] changeAfterStates;
   private HttpServer server;
@@ -160,6 +161,10 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
     return refuseSubscriptions;
   }
 
+  boolean failsConfig() {
+    return failConfig;
+  }
+
   /** The home changes {@code rate} times a second, on average, whatever the timer's jitter. */
   private void tick() {
     if (rate <= 0) {
@@ -215,6 +220,14 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
    */
   public Future<Void> refuseSubscriptions(boolean on) {
     return onLoopRun(() -> refuseSubscriptions = on);
+  }
+
+  /**
+   * While on, {@code get_config} is answered with an {@code unknown_error}: what Home Assistant sends when a
+   * command's handler throws. A client cannot tell from it whether the core has finished starting.
+   */
+  public Future<Void> failConfig(boolean on) {
+    return onLoopRun(() -> failConfig = on);
   }
 
   /**
@@ -471,6 +484,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
         .put("max_concurrent", maxConcurrentConnections())
         .put("total_connections", totalConnections())
         .put("refusing_subscriptions", refuseSubscriptions)
+        .put("failing_config", failConfig)
         .put("recent_connections", connections);
   }
 
@@ -507,6 +521,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
       }
       case "POST /admin/rate" -> setRate(decimal(req, "per_second", 2, 10_000));
       case "POST /admin/refuse-subscribe" -> refuseSubscriptions(!"false".equals(req.getParam("on")));
+      case "POST /admin/fail-config" -> failConfig(!"false".equals(req.getParam("on")));
       case "POST /admin/malformed" -> sendMalformed();
       case "POST /admin/oversized" -> sendOversized(intParam(req, "bytes", 1_048_576, 0, MAX_ADMIN_BYTES));
       default -> {
@@ -520,7 +535,7 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
     req.response().setStatusCode(404).end("unknown admin command; try GET /admin/stats or POST /admin/"
         + "{drop?clean=true|false, stall, down?seconds=N, restart?down=S&starting=S, rotate-token?token=T,"
         + " remove?entity_id=a,b, set?entity_id=E&state=S, flood?count=N, rate?per_second=N,"
-        + " refuse-subscribe?on=true|false, malformed, oversized?bytes=N}\n");
+        + " refuse-subscribe?on=true|false, fail-config?on=true|false, malformed, oversized?bytes=N}\n");
   }
 
   private static String required(HttpServerRequest req, String name) {
