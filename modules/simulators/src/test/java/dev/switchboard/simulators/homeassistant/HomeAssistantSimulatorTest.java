@@ -418,6 +418,12 @@ class HomeAssistantSimulatorTest {
     assertEquals(1, stats.getInteger("connections"));
     admin(http, sim, HttpMethod.POST, "/admin/set?entity_id=light.kitchen&state=on");
     assertEquals("on", sim.state("light.kitchen").getString("state"));
+    assertTrue(admin(http, sim, HttpMethod.POST, "/admin/fail-config").getBoolean("failing_config"));
+    c.send(cmd(1, "get_config"));
+    assertEquals(error(1, "unknown_error", "Unknown error"), c.next());
+    assertFalse(admin(http, sim, HttpMethod.POST, "/admin/fail-config?on=false").getBoolean("failing_config"));
+    c.send(cmd(2, "get_config"));
+    assertEquals("RUNNING", c.next(2).getJsonObject("result").getString("state"));
     admin(http, sim, HttpMethod.POST, "/admin/drop?clean=true");
     Await.until(WAIT, "dropped", () -> c.closed);
     assertEquals((short) 1000, c.closeCode);
