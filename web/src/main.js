@@ -44,10 +44,13 @@ const cluster = new ClusterWatch(() => apiRequest('GET', '/api/cluster').then(({
   return body;
 }), () => refreshAll());
 let generation = 0;
+/** Whether the page has read the statuses once: from then on, a listener it has not seen is a change. */
+let everSynced = false;
 
 const ui = {
   connection: document.getElementById('connection'),
   connectionText: document.getElementById('connection-text'),
+  connectionSaid: document.getElementById('connection-said'),
   reconnect: document.getElementById('reconnect'),
   listeners: document.getElementById('listeners'),
   empty: document.getElementById('no-listeners'),
@@ -113,6 +116,7 @@ const resync = makeResync({
   store,
   generation: () => generation,
   onSynced: () => {
+    everSynced = true;
     refreshAll();
     // What was pushed on switchboard.definitions meanwhile is not replayed: an open edit form reads its listener again.
     editor.recheck();
@@ -120,7 +124,9 @@ const resync = makeResync({
 });
 
 function onStatus(name, status, old, how) {
-  log.record(name, status, old, how);
+  // The first snapshot tells how things stand, not what changed: logged, a listener up for days would seem to
+  // have connected just now, and a large install would push every real event out of the log.
+  if (old || everSynced) log.record(name, status, old, how);
   // An owner moved: a node may have left or joined, so the nodes present are read again now, not at the next poll.
   if (cluster.clustered && ownerChanged(status, old)) cluster.refresh();
   if (!status) {
@@ -195,13 +201,15 @@ function renderConnection() {
   const phase = conn.phase;
   ui.connection.dataset.phase = phase;
   ui.reconnect.hidden = phase === 'connected';
-  const text = {
+  const named = {
     connected: 'connected',
     connecting: 'connecting…',
     offline: 'offline: waiting for the network',
-  }[phase] || `reconnecting in ${duration(Math.max(0, (conn.retryAt - Date.now()) / 1000))} (attempt ${conn.attempt})`;
+  }[phase];
+  const countdown = `in ${duration(Math.max(0, (conn.retryAt - Date.now()) / 1000))} `;
   const why = phase !== 'connected' && conn.lostBecause ? ` — lost: ${conn.lostBecause}` : '';
-  setText(ui.connectionText, text + why);
+  setText(ui.connectionText, (named || `reconnecting ${countdown}(attempt ${conn.attempt})`) + why);
+  setText(ui.connectionSaid, (named || `reconnecting (attempt ${conn.attempt})`) + why);
   ui.connection.dataset.lost = phase === 'connected' ? '' : (conn.lostBecause || '');
   document.title = phase === 'connected' ? 'Switchboard' : `Switchboard (${phase})`;
   if (phase !== 'connected') refreshAll();

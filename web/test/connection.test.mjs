@@ -86,6 +86,25 @@ test('after a loss with the socket still open, the next connect waits until the 
   assert.equal(cleared.length, 1);
 });
 
+test('silence is a loss only when the check ran on time: a late check (a hidden tab, a machine asleep) pings and waits', () => {
+  const { conn, socket } = openConnection({ staleAfter: 15000 });
+  const t0 = conn.heardAt;
+  conn.checkedAt = t0;
+  for (let t = t0 + 1000; t <= t0 + 15000; t += 1000) conn.checkLiveness(t);
+  assert.equal(conn.phase, 'connected', 'heard 15 s ago: not yet stale');
+
+  // The browser ran the page's timers once in a minute: its own pings did not go either.
+  conn.checkLiveness(t0 + 75000);
+  assert.equal(conn.phase, 'connected', 'a late check proves nothing');
+  assert.deepEqual(socket().frames.filter((f) => f.type === 'ping').length, 1, 'pinged at once');
+  // No pong: from that check on the checks run on time, and 15 s later the connection is lost.
+  for (let t = t0 + 76000; t <= t0 + 90000; t += 1000) conn.checkLiveness(t);
+  assert.equal(conn.phase, 'connected');
+  conn.checkLiveness(t0 + 91000);
+  assert.equal(conn.phase, 'reconnecting');
+  assert.equal(conn.lostBecause, 'nothing heard from the server for 15 s');
+});
+
 test('clearDeadSockets puts a whole pool of requests out at once and aborts the unanswered ones', async () => {
   const asked = [];
   let aborted = 0;

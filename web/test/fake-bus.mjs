@@ -41,6 +41,11 @@ export class FakeSocket {
     this.closed = true;
   }
 
+  /** The library sends a ping as its pings are turned on. */
+  enablePing(on) {
+    if (on) this.frames.push({ type: 'ping' });
+  }
+
   /** How many of the page's handlers this socket holds for `address`. */
   handlerCount(address) {
     return (this.handlers.get(address) || []).length;

@@ -62,6 +62,21 @@ test('what a state adds (uptime and silence, the retry, why no node runs it) sha
   assert.equal(line.title, line.textContent);
 });
 
+test('the buttons of a card are named with its listener, its outcome is announced, and a reason no other line shows is said', () => {
+  const card = new ListenerCard('feed', { command: () => {}, remove: () => {} });
+  const buttons = [...Object.values(card.buttons), card.editButton, card.removeButton];
+  assert.deepEqual(buttons.map((b) => b.getAttribute('aria-label')), ['Start feed', 'Stop feed', 'Restart feed', 'Edit feed', 'Remove feed']);
+  assert.deepEqual(buttons.map((b) => b.textContent), ['Start', 'Stop', 'Restart', 'Edit', 'Remove']);
+  assert.equal(card.fields.result.getAttribute('role'), 'status');
+  const status = { name: 'feed', state: 'CONNECTED', is_active: true };
+  card.update(status, { synced: true, hasToken: true, cluster: { clustered: true, majority_present: false } });
+  assert.equal(card.buttons.stop.disabled, true);
+  assert.match(card.fields['control-note'].textContent, /^Buttons disabled: no majority of Switchboard nodes is present/);
+  card.update(status, { synced: true, hasToken: true, cluster: { clustered: true, majority_present: true } });
+  assert.equal(card.buttons.stop.disabled, false);
+  assert.equal(card.fields['control-note'].textContent, '');
+});
+
 test('a command whose answer was lost with the socket is not confirmed, not failed: the server may have done it', async () => {
   const card = new ListenerCard('feed', { command: () => Promise.reject(lostAnswer()) });
   card.update({ name: 'feed', state: 'CONNECTED', is_active: true }, { synced: true, hasToken: true, cluster: {} });

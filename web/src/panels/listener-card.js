@@ -58,6 +58,10 @@ export function errorLine(status, formatTime = (ms) => new Date(ms).toISOString(
   return { text: `${past ? 'earlier error, before this connection' : 'last error'}${code}: ${e.message}${when}`, past };
 }
 
+function capitalized(word) {
+  return word[0].toUpperCase() + word.slice(1);
+}
+
 export class ListenerCard {
   constructor(name, { command, edit = () => {}, remove = null, confirm = (text) => globalThis.confirm(text) }) {
     this.name = name;
@@ -72,10 +76,13 @@ export class ListenerCard {
     this.chart = new Sparkline();
     this.fields = {};
     const field = (key, tag = 'span', attrs = {}) => (this.fields[key] = h(tag, { ...attrs, dataset: { field: key } }));
-    this.buttons = Object.fromEntries(ACTIONS.map((action) => [action,
-      h('button', { type: 'button', dataset: { action }, onclick: () => this.run(action) }, action[0].toUpperCase() + action.slice(1))]));
-    this.editButton = h('button', { type: 'button', class: 'definition', disabled: true, dataset: { action: 'edit' }, onclick: () => this.edit(this.name) }, 'Edit');
-    this.removeButton = h('button', { type: 'button', class: 'definition danger', disabled: true, dataset: { action: 'remove' }, onclick: () => this.runRemove() }, 'Remove');
+    // Named with the listener: a screen reader's list of buttons would otherwise hold five of each.
+    const button = (action, attrs, onclick) => h('button', {
+      type: 'button', ...attrs, 'aria-label': `${capitalized(action)} ${name}`, dataset: { action }, onclick,
+    }, capitalized(action));
+    this.buttons = Object.fromEntries(ACTIONS.map((action) => [action, button(action, {}, () => this.run(action))]));
+    this.editButton = button('edit', { class: 'definition', disabled: true }, () => this.edit(this.name));
+    this.removeButton = button('remove', { class: 'definition danger', disabled: true }, () => this.runRemove());
     this.el = h('article', { class: 'card listener', dataset: { listener: name } },
       h('header', {},
         h('h3', {}, name, ' ', field('type', 'small')),
@@ -90,7 +97,7 @@ export class ListenerCard {
       h('div', { class: 'rate' }, h('span', {}, field('rate'), ' · ', field('rate-now')), this.chart.svg),
       field('counters', 'p', { class: 'counters' }),
       h('div', { class: 'controls' }, ...Object.values(this.buttons), h('span', { class: 'spacer' }), this.editButton, this.removeButton,
-        field('result', 'span', { class: 'result' })),
+        field('result', 'span', { class: 'result', role: 'status' })),
       field('control-note', 'p', { class: 'note' }));
   }
 
@@ -145,7 +152,9 @@ export class ListenerCard {
     this.editButton.title = blocked || `edit the definition of ${this.name}`;
     this.removeButton.disabled = blocked !== '' || !this.remove;
     this.removeButton.title = blocked || `remove ${this.name} and its definition`;
-    setText(f['control-note'], this.view.hasToken ? '' : 'Enter the control token (top right) to start, stop, restart, edit or remove.');
+    // A disabled button's title is not reached by keyboard or touch: a reason the card shows nowhere else is said here.
+    setText(f['control-note'], !this.view.hasToken ? 'Enter the control token (top right) to start, stop, restart, edit or remove.'
+      : blocked === NO_MAJORITY ? `Buttons disabled: ${NO_MAJORITY}.` : '');
     this.tick(Date.now(), false);
   }
 

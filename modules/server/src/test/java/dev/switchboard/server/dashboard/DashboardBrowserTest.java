@@ -100,6 +100,12 @@ class DashboardBrowserTest {
       page.waitFor("buttons follow the server", () -> !page.enabled("feed", "start") && page.enabled("feed", "stop"));
     }
     assertEquals("CONNECTED", demo.status("feed").getString("state"));
+    assertTrue(a.texts("#activity-log li[data-listener=\"feed\"]").size() >= 2, "the stop and the start are logged");
+
+    // A tab opened now has seen no change: how things stand is not logged as if it had just happened.
+    DashboardPage c = DashboardPage.openInNewTab(driver, demo.url());
+    c.waitFor("synced, feed shown connected", () -> c.synced() && "CONNECTED".equals(c.state("feed")));
+    assertEquals(List.of(), c.texts("#activity-log li[data-listener]"));
   }
 
   @Test
@@ -113,6 +119,11 @@ class DashboardBrowserTest {
     demo.stopServer();
     page.waitFor("the page counts down to its next attempt", () -> "reconnecting".equals(page.connectionPhase())
         && page.connectionText().matches("reconnecting in \\d+s \\(attempt \\d+\\) — lost: the server closed the connection"));
+    // Announced (a status region) without the countdown: a screen reader would read it out every second.
+    assertTrue(page.text("#connection-said").matches("reconnecting \\(attempt \\d+\\) — lost: the server closed the connection"),
+        page.text("#connection-said"));
+    assertEquals("status", page.attribute("#connection-said", "role"));
+    assertEquals("true", page.attribute("#connection-text", "aria-hidden"));
     assertFalse(page.enabled("feed", "stop"), "no control while the state is unknown");
     assertFalse(page.enabled("feed", "edit"), "no edit from a remembered state");
     assertFalse(page.enabled("feed", "remove"), "no removal from a remembered state");
