@@ -109,6 +109,14 @@ public final class ListenerKinds {
 
   private Read parse(String path, JsonObject source, JsonObject resolved, Placeholders placeholders, Path dataDir,
                      long version) {
+    // The name keys the listener's stored definition and the type picks the fields to mask: both are read from
+    // the definition as written, so each must be what it says.
+    ConfigSection written = new ConfigSection(path, source);
+    for (String field : List.of("name", "type")) {
+      if (source.getValue(field) instanceof String value && value.contains("${")) {
+        throw new ConfigException(written.field(field), "cannot be a placeholder (${...}): write it out");
+      }
+    }
     ConfigSection probe = new ConfigSection(path, resolved);
     String name = probe.requiredString("name");
     if (!NAME.matcher(name).matches()) {

@@ -115,6 +115,11 @@ class ConfigLoaderTest {
     assertEquals("defaultListener: must be a listener name: 1 to 40 letters, digits, '-' or '_'", refusal(c -> c.put("defaultListener", "no.pe")));
     assertTrue(refusal(c -> listener(c).put("type", "mqtt")).startsWith("listeners[0].type: unknown listener type 'mqtt'; known: "));
     assertTrue(refusal(c -> listener(c).put("name", "has.dot")).startsWith("listeners[0].name: must be 1 to 40 letters"));
+    // Both are read as written: to key the stored definition, and to find the fields to mask when it is shown.
+    assertEquals("listeners[0].name: cannot be a placeholder (${...}): write it out",
+        refusal(c -> listener(c).put("name", "${FEED_NAME:-feed}")));
+    assertEquals("listeners[0].type: cannot be a placeholder (${...}): write it out",
+        refusal(c -> listener(c).put("type", "${FEED_KIND:-upstream}")));
     assertEquals("listeners[1].name: duplicate listener name 'feed'",
         refusal(c -> c.getJsonArray("listeners").add(listener(c).copy())));
     assertEquals("http.controlToken: is required", refusal(c -> c.getJsonObject("http").remove("controlToken")));
