@@ -63,8 +63,7 @@ public final class DefinitionStore {
       try {
         JsonObject listeners = buffer.toJsonObject().getJsonObject("listeners");
         for (String name : listeners.fieldNames()) {
-          JsonObject entry = listeners.getJsonObject(name);
-          out.put(name, new Stored(entry.getLong("version"), entry.getJsonObject("definition").copy()));
+          out.put(name, stored(name, listeners.getJsonObject(name)));
         }
       } catch (RuntimeException e) {
         throw new IllegalStateException(file.path() + " is not a valid definitions file (" + e.getMessage()
@@ -73,6 +72,19 @@ public final class DefinitionStore {
       out.forEach((name, s) -> saved.put(name, entry(s.version(), s.definition())));
       return Optional.of(out);
     });
+  }
+
+  /** One entry of the file, checked: a hand edit that renamed only its key would make a removal miss it. */
+  private static Stored stored(String name, JsonObject entry) {
+    if (entry == null || !(entry.getValue("version") instanceof Number version) || entry.getJsonObject("definition") == null) {
+      throw new IllegalArgumentException("the entry '" + name + "' needs a version and a definition");
+    }
+    JsonObject definition = entry.getJsonObject("definition");
+    if (!name.equals(definition.getValue("name"))) {
+      throw new IllegalArgumentException("the entry '" + name + "' holds a definition named '" + definition.getValue("name")
+          + "'; an entry's key and its definition's name must be the same");
+    }
+    return new Stored(version.longValue(), definition.copy());
   }
 
   /** Stores these definitions (new or changed); once the future succeeds they are on disk, if it fails none is. */

@@ -132,6 +132,21 @@ class FeedPersistenceFailureTest {
     assertNotNull(truncated, "refused to start");
     assertTrue(truncated.getMessage().contains(dataDir.resolve("definitions.json").toString())
         && truncated.getMessage().contains("restore it from a backup"), truncated.getMessage());
+
+    // A hand edit that renamed only the key: a removal by the listener's name would miss the entry, and the
+    // listener would come back at the next start. An entry without its version is no definition either.
+    JsonObject definition = FeedFixture.feed(sim.url(), FeedFixture.fastPolicy()).source();
+    for (JsonObject entries : List.of(
+        new JsonObject().put("renamed", new JsonObject().put("version", 1).put("definition", definition)),
+        new JsonObject().put(NAME, new JsonObject().put("definition", definition)))) {
+      Files.writeString(dataDir.resolve("definitions.json"), new JsonObject().put("listeners", entries).encode());
+      Throwable refused = vertx.deployVerticle(Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+          List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())))).transform(ar -> Future.succeededFuture(ar.cause())).await();
+      assertNotNull(refused, entries + " refused to start");
+      assertTrue(refused.getMessage().contains(dataDir.resolve("definitions.json").toString())
+          && refused.getMessage().contains("restore it from a backup"), refused.getMessage());
+    }
+    assertTrue(Files.readString(dataDir.resolve("definitions.json")).contains("\"definition\""), "left as it was");
     assertEquals(0, sim.totalConnections());
   }
 
