@@ -54,8 +54,11 @@ public final class Switchboard {
   private String supervisorId;
   /** Everything deployed: the readiness probe's answer. */
   private volatile boolean ready;
+  /** This process's hold on its data directory, let go once Vert.x has closed. */
+  private final DataDirLock lock;
 
-  private Switchboard(Vertx vertx, SwitchboardConfig config, ClusteredVertx.Node node) {
+  private Switchboard(Vertx vertx, SwitchboardConfig config, ClusteredVertx.Node node, DataDirLock lock) {
+    this.lock = lock;
     this.vertx = vertx;
     this.config = config;
     this.clusterManager = node == null ? null : node.clusterManager();
@@ -74,6 +77,16 @@ public final class Switchboard {
 
   /** Builds Vert.x and deploys everything. Fails (and closes Vert.x) if any part fails to start. */
   public static Future<Switchboard> start(SwitchboardConfig config) {
+    DataDirLock lock;
+    try {
+      lock = DataDirLock.take(config.dataDir());
+    } catch (IllegalStateException e) {
+      return Future.failedFuture(e);
+    }
+    return start(config, lock).onFailure(err -> lock.close());
+  }
+
+  private static Future<Switchboard> start(SwitchboardConfig config, DataDirLock lock) {
     // One registry per instance: tests run several in one JVM, and registries are JVM-wide by name.
     String registry = "switchboard-" + INSTANCES.incrementAndGet();
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
@@ -89,8 +102,8 @@ public final class Switchboard {
     // jar): fewer system calls and allocations per message than Java's NIO selector. Elsewhere NIO.
     options.setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true);
     Future<Switchboard> built = config.cluster().enabled()
-        ? ClusteredVertx.start(config.cluster(), options).map(node -> new Switchboard(node.vertx(), config, node))
-        : Future.succeededFuture(new Switchboard(Vertx.builder().with(options).build(), config, null));
+        ? ClusteredVertx.start(config.cluster(), options).map(node -> new Switchboard(node.vertx(), config, node, lock))
+        : Future.succeededFuture(new Switchboard(Vertx.builder().with(options).build(), config, null, lock));
     return built.onSuccess(app -> logThreads(app.vertx, config)).compose(app -> app.deploy(registry)
         .map(app)
         .recover(err -> app.vertx.close().transform(v -> Future.failedFuture(err))));
@@ -236,7 +249,10 @@ public final class Switchboard {
         : leasesReleased.transform(ar -> supervisor.shutDown()).transform(ar -> vertx.undeploy(supervisorId));
     // Not a transform: that would complete on one of this Vert.x's event loops, which close() shuts down.
     Promise<Void> closed = Promise.promise();
-    listenersDown.onComplete(ar -> vertx.close().onComplete(closed));
+    listenersDown.onComplete(ar -> vertx.close().onComplete(closing -> {
+      lock.close();
+      closed.handle(closing);
+    }));
     return closed.future();
   }
 }

@@ -205,6 +205,18 @@ class MainProcessTest {
       });
       Await.until(Duration.ofSeconds(30), "the listener connected", () -> sim.concurrentConnections() == 1);
 
+      // A second process on the same data directory (another port) is refused before it runs anything: it would
+      // connect every listener a second time and overwrite the first one's files.
+      JsonObject second = config.copy();
+      second.getJsonObject("http").put("port", freePort());
+      Process refused = launch(write(second));
+      assertTrue(refused.waitFor(60, TimeUnit.SECONDS), "the second process ends");
+      List<String> why = lines(refused.getErrorStream());
+      assertEquals(1, refused.exitValue(), "stderr: " + why);
+      assertTrue(why.stream().anyMatch(line -> line.contains("switchboard: cannot start: dataDir '" + data.toAbsolutePath()
+          + "' is in use by another Switchboard process (pid " + process.pid() + ")")), String.join("\n", why));
+      assertEquals(1, sim.totalConnections(), "the second process connected nothing");
+
       // SIGHUP applies the edited file's listeners; the running one keeps its connection.
       write(config.copy().put("listeners", config.getJsonArray("listeners").copy()
           .add(ServerFixture.feedListener("second", sim.url(), true))));
