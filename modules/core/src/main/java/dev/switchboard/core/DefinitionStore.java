@@ -31,14 +31,19 @@ public final class DefinitionStore {
   public record Stored(long version, JsonObject definition) {
   }
 
-  /** A definition to store, or (null) a name to forget. */
-  private record Change(String name, ListenerDefinition definition) {
+  /** A definition to store, or (null) a name to forget at its last version. */
+  private record Change(String name, ListenerDefinition definition, long version) {
   }
 
   private final Vertx vertx;
   private final JsonFile file;
   /** What the file holds: changed only by a write that succeeded. */
   private Map<String, JsonObject> saved = new LinkedHashMap<>();
+  /**
+   * The last version of each listener removed and not defined again: one defined again under the name goes on from
+   * it, so that a version read before the removal ({@code If-Match}) never matches the new listener.
+   */
+  private Map<String, Long> savedRemoved = new LinkedHashMap<>();
   private List<Change> waiting = new ArrayList<>();
   private Promise<Void> nextWrite;
   private boolean writing;
@@ -61,9 +66,17 @@ public final class DefinitionStore {
       }
       Map<String, Stored> out = new LinkedHashMap<>();
       try {
-        JsonObject listeners = buffer.toJsonObject().getJsonObject("listeners");
+        JsonObject json = buffer.toJsonObject();
+        JsonObject listeners = json.getJsonObject("listeners");
         for (String name : listeners.fieldNames()) {
           out.put(name, stored(name, listeners.getJsonObject(name)));
+        }
+        JsonObject removed = json.getJsonObject("removed", new JsonObject()); // absent from files written before removals were kept
+        for (String name : removed.fieldNames()) {
+          if (!(removed.getValue(name) instanceof Number version)) {
+            throw new IllegalArgumentException("removed." + name + " must be the removed listener's last version");
+          }
+          savedRemoved.put(name, version.longValue());
         }
       } catch (RuntimeException e) {
         throw new IllegalStateException(file.path() + " is not a valid definitions file (" + e.getMessage()
@@ -89,12 +102,20 @@ public final class DefinitionStore {
 
   /** Stores these definitions (new or changed); once the future succeeds they are on disk, if it fails none is. */
   public Future<Void> put(Collection<ListenerDefinition> definitions) {
-    return change(definitions.stream().map(d -> new Change(d.name(), d)).toList());
+    return change(definitions.stream().map(d -> new Change(d.name(), d, d.version())).toList());
   }
 
-  /** Forgets a listener's definition, on disk once the future succeeds; if it fails the file still has it. */
-  public Future<Void> remove(String name) {
-    return change(List.of(new Change(name, null)));
+  /**
+   * Forgets a listener's definition, keeping its last {@code version}; on disk once the future succeeds, and if it
+   * fails the file still has the definition.
+   */
+  public Future<Void> remove(String name, long version) {
+    return change(List.of(new Change(name, null, version)));
+  }
+
+  /** The last version of {@code name} if it was removed and not defined again since; else 0. */
+  public long removedVersion(String name) {
+    return savedRemoved.getOrDefault(name, 0L);
   }
 
   /** Completes when every change so far has been written (or has failed to be). */
@@ -121,18 +142,24 @@ public final class DefinitionStore {
     waiting = new ArrayList<>();
     writing = true;
     Map<String, JsonObject> content = new LinkedHashMap<>(saved);
+    Map<String, Long> removed = new LinkedHashMap<>(savedRemoved);
     for (Change c : batch) {
       if (c.definition() == null) {
         content.remove(c.name());
+        removed.put(c.name(), c.version());
       } else {
         content.put(c.name(), entry(c.definition().version(), c.definition().source()));
+        removed.remove(c.name());
       }
     }
     JsonObject listeners = new JsonObject();
     content.forEach(listeners::put);
-    file.write(new JsonObject().put("listeners", listeners)).onComplete(ar -> {
+    JsonObject removedJson = new JsonObject();
+    removed.forEach(removedJson::put);
+    file.write(new JsonObject().put("listeners", listeners).put("removed", removedJson)).onComplete(ar -> {
       if (ar.succeeded()) {
         saved = content;
+        savedRemoved = removed;
       }
       writing = false;
       if (nextWrite != null) {

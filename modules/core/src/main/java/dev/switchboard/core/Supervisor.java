@@ -229,7 +229,15 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     for (Deployable companion : e.definition.factory().companions(e.spec(), e.stats)) {
       deployed.add(vertx.deployVerticle(companion, deployment).onSuccess(e.companions::add));
     }
-    return Future.all(deployed).mapEmpty();
+    return settled(deployed);
+  }
+
+  /**
+   * Fails if any deployment failed, but only once all have ended: what is undeployed after a failure must include a
+   * slower part that started after it (left behind, it would be taken for the whole set at the next start).
+   */
+  private static Future<Void> settled(List<Future<String>> deployments) {
+    return Future.join(deployments).mapEmpty();
   }
 
   /**
@@ -263,7 +271,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     for (Deployable part : e.definition.factory().everyNode(e.spec(), e.stats)) {
       deployed.add(vertx.deployVerticle(part, deployment).onSuccess(e.nodeParts::add));
     }
-    return Future.all(deployed).mapEmpty();
+    return settled(deployed);
   }
 
   private Future<Void> undeployNodeParts(ListenerEntry e) {
@@ -699,7 +707,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     }
     ListenerDefinition definition;
     try {
-      definition = kinds.read("", source, options.env(), options.dataDir(), existing == null ? 1 : existing.definition.version() + 1);
+      long version = existing != null ? existing.definition.version() + 1
+          : options.clustered() ? 1 : definitionStore.removedVersion(name) + 1; // the cluster numbers them in its records
+      definition = kinds.read("", source, options.env(), options.dataDir(), version);
     } catch (ConfigException e) {
       ControlException refused = ControlException.invalid(e);
       if (options.clustered() && existing != null) {
@@ -770,7 +780,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   }
 
   private Future<String> remove(ListenerEntry e) {
-    return storeDefinitions(store -> store.remove(e.name()))
+    return storeDefinitions(store -> store.remove(e.name(), e.definition.version()))
         .recover(err -> Future.failedFuture(new ControlException(500, "the removal could not be saved to "
             + definitionStore.file() + " (" + err.getMessage() + "); nothing changed")))
         .compose(v -> {
@@ -845,12 +855,17 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     e.taskStatus = "running";
     publish(e);
     log(e, "starting (attempt " + (e.attempt + 1) + ")");
-    ListenerVerticle instance = e.definition.factory().newInstance(e.spec(), e.stats);
     DeploymentOptions deployment = new DeploymentOptions().setConfig(new JsonObject()
         .put(ListenerVerticle.GENERATION, generation)
         .put(ListenerVerticle.LISTENER, e.name())
         .put(ListenerVerticle.EPOCH, e.epoch));
-    return vertx.deployVerticle(instance, deployment)
+    Future<String> deploying;
+    try {
+      deploying = vertx.deployVerticle(e.definition.factory().newInstance(e.spec(), e.stats), deployment);
+    } catch (RuntimeException err) {
+      deploying = Future.failedFuture(err); // a kind whose instance cannot even be made: retried like any failed start
+    }
+    return deploying
         .map(id -> {
           e.deploymentId = id;
           e.deployments++;
