@@ -28,7 +28,7 @@ public final class ListenerStats {
   private final AtomicBoolean changed = new AtomicBoolean();
   private volatile ConnectionEnd lastEnd;
 
-  /** When a connection of this listener ended (epoch millis), under which owner's epoch (0 in a single process). */
+  /** When a connection of this listener last heard its upstream before it ended (epoch millis), under which owner's epoch (0 in a single process). */
   public record ConnectionEnd(long at, long epoch) {
   }
 
@@ -67,11 +67,12 @@ public final class ListenerStats {
   }
 
   /**
-   * A connection ended now, under {@code epoch}. Kept here, with the seq, so that it outlives the
-   * instance and a change of the listener's definition: the next connection can say what it missed.
+   * A connection ended, under {@code epoch}, its upstream last heard at {@code lastHeardAt} (epoch millis): what it
+   * sent after that may be lost. Kept here, with the seq, so that it outlives the instance and a change of the
+   * listener's definition: the next connection can say what it missed.
    */
-  public void connectionEnded(long epoch) {
-    lastEnd = new ConnectionEnd(System.currentTimeMillis(), epoch);
+  public void connectionEnded(long lastHeardAt, long epoch) {
+    lastEnd = new ConnectionEnd(lastHeardAt, epoch);
   }
 
   /** The last connection's end; null before one ended. */

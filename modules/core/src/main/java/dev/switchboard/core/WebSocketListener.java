@@ -43,6 +43,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
   private WebSocketClient client;
   private ClientWebSocket socket;
   private boolean open;
+  private long heardAt;
   private Future<WebSocket> connecting = Future.succeededFuture();
   private long heartbeatTimer = -1;
   private long answerDeadline = -1;
@@ -108,6 +109,14 @@ public abstract class WebSocketListener extends ListenerVerticle {
     return true;
   }
 
+  /**
+   * When the upstream was last heard on this connection (any frame, a pong; the open itself), epoch millis; 0
+   * before it opened. A connection found dead by its heartbeat died about then, not when that was noticed.
+   */
+  protected final long lastHeardAt() {
+    return heardAt;
+  }
+
   /** The upstream is alive: the outstanding heartbeat is answered. */
   protected final void heartbeatAnswered() {
     if (answerDeadline >= 0) {
@@ -129,6 +138,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
         .frameHandler(this::receiveFrame)
         // The answer to our ping, or one sent unasked (RFC 6455 makes it a heartbeat), unless the protocol's own ping is the heartbeat.
         .pongHandler(pong -> {
+          heardAt = System.currentTimeMillis();
           if (pongAnswersHeartbeat()) {
             heartbeatAnswered();
           }
@@ -143,6 +153,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
             return Future.failedFuture("stopped while connecting");
           }
           open = true;
+          heardAt = System.currentTimeMillis();
           takeFrameRefusals(ws);
           log.info("socket open to {}", spec.url());
           return handshake();
@@ -212,6 +223,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
       // the status already says it is not connected, and the next connection's gap starts at the end.
       return;
     }
+    heardAt = System.currentTimeMillis();
     Buffer data = frame.binaryData();
     switch (frame.type()) {
       case TEXT, BINARY -> {

@@ -287,7 +287,8 @@ public class AlpacaListener extends WebSocketListener {
     // "ended" first: the registry then still holds the change in flight, and counts it as taken upstream;
     // the 503 after it finds the change gone and is ignored, where first it would have dropped the change.
     if (ready) {
-      vertx.eventBus().send(addresses.sessions(), new JsonObject().put("event", "ended").put("generation", generation), LOCAL);
+      vertx.eventBus().send(addresses.sessions(), new JsonObject().put("event", "ended").put("generation", generation)
+          .put("heard_at", lastHeardAt()), LOCAL);
     }
     answerChange(null, 503, "the connection ended before the upstream answered");
   }

@@ -208,7 +208,8 @@ public class MarketSubscriptions extends VerticleBase {
       }
       case "ended" -> {
         if (readyAt != 0) {
-          lastEndedAt = System.currentTimeMillis(); // only a stream that flowed can have a gap
+          // Only a stream that flowed can have a gap; it may have died before it was found dead (by the heartbeat).
+          lastEndedAt = report.getLong("heard_at", System.currentTimeMillis());
           readyAt = 0;
         }
         sync.ended(generation);

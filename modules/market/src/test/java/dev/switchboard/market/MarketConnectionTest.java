@@ -194,6 +194,29 @@ class MarketConnectionTest {
   }
 
   @Test
+  @DisplayName("a connection found dead by its heartbeat: the gap starts when the upstream was last heard, not when that was noticed")
+  void gapFromTheLastSignOfLife() {
+    // A connection cut without a close frame counts against the limit of one for no time (Alpaca: a while).
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withConnectionLimit(1, Duration.ZERO, false));
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    List<JsonObject> seen = collect(address("trades", "AAPL"), "market." + NAME + ".gap");
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    Await.until(WAIT, "trades flowing", () -> seen.size() >= 5);
+
+    sim.stall().await();
+    Instant stalled = Instant.now();
+    Await.until(WAIT, "the stalled connection found dead", () -> "heartbeat".equals(lastErrorCode(control.status(NAME))));
+    sim.drop(false).await(); // the upstream lets the stalled session go, as Alpaca's server does in time
+    JsonObject gap = Await.until(WAIT, "the gap after the heartbeat's reconnect",
+        () -> seen.stream().filter(e -> "gap".equals(e.getString("type"))).findFirst().orElse(null), g -> g != null);
+    Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
+    // The heartbeat (every 300 ms, 300 ms to answer) notices 300 to 600 ms after the stall.
+    assertTrue(!from.isAfter(stalled.plusMillis(5)), "from the last sign of life, before the stall: " + gap.encode() + ", stalled at " + stalled);
+  }
+
+  @Test
   @DisplayName("a connected stream with nothing subscribed is never stale")
   void nothingSubscribedIsNotStale() {
     AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());

@@ -119,7 +119,7 @@ public class FeedListener extends WebSocketListener {
   @Override
   protected void onEnded() {
     if (connectedAt > 0) {
-      stats.connectionEnded(epoch());
+      stats.connectionEnded(lastHeardAt(), epoch());
     }
     if (settings.staleAfter().toMillis() > 0) {
       stats.put("stale", false); // not connected: "stale" speaks of a live connection only

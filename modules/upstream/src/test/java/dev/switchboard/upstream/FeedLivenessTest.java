@@ -94,7 +94,28 @@ class FeedLivenessTest {
         .put("headers", new JsonObject().put("X-Version", "2"))).await().outcome());
     JsonObject gap = awaitGap(envelopes, "the change");
     Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
-    assertFalse(from.isBefore(changedAt.minusMillis(5)), "from the old connection's end, not earlier: " + gap.encode());
+    // At 50 messages a second, the old connection's last message came at most 20 ms before the change.
+    assertFalse(from.isBefore(changedAt.minusMillis(25)), "from the old connection's end, not earlier: " + gap.encode());
+    JsonObject lastBefore = envelopes.get(envelopes.indexOf(gap) - 1);
+    assertFalse(from.isBefore(Instant.ofEpochMilli(lastBefore.getLong("ts"))), "nothing received after it: " + gap.encode());
+  }
+
+  @Test
+  @DisplayName("a connection found dead by its heartbeat: its gap starts when the upstream was last heard, not when that was noticed")
+  void gapFromTheLastSignOfLife(Vertx vertx) {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 100);
+    Streaming feed = streaming(vertx, sim);
+    List<JsonObject> envelopes = feed.envelopes();
+    sim.stall().await();
+    Instant stalled = Instant.now();
+
+    JsonObject gap = awaitGap(envelopes, "the heartbeat's reconnect");
+    assertEquals("heartbeat", feed.control().status(NAME).getJsonObject("last_error").getString("code"));
+    Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
+    JsonObject lastBefore = envelopes.get(envelopes.indexOf(gap) - 1);
+    assertFalse(from.isBefore(Instant.ofEpochMilli(lastBefore.getLong("ts"))), gap.encode());
+    // The heartbeat (every 200 ms, 200 ms to answer) notices 200 to 400 ms after the stall.
+    assertFalse(from.isAfter(stalled.plusMillis(5)), "from the last sign of life, before the stall: " + gap.encode() + ", stalled at " + stalled);
   }
 
   @Test

@@ -268,6 +268,14 @@ public class AlpacaSimulator extends SimulatorVerticle {
     return eachSession(s -> s.muted = true);
   }
 
+  /** Freezes the live connections below WebSocket: no data, no pongs, no close; TCP stays open. New ones are not affected. */
+  public Future<Void> stall() {
+    return onLoop(() -> {
+      gate.blackhole();
+      return Future.succeededFuture();
+    });
+  }
+
   /** Every connection cut, the port closed for {@code downFor}, then open again (a fresh server: no ghosts). */
   public Future<Void> down(Duration downFor) {
     return onLoop(() -> {
