@@ -26,7 +26,7 @@ public class FeedListener extends WebSocketListener {
   private final String messages;
   /** Checks each message with one parser for this instance's life. */
   private final StrictJson strictJson = new StrictJson();
-  /** Epoch millis when this connection's handshake was done; 0 until then. */
+  /** Epoch millis when this connection opened (its gap is published then, before its first frame is read); 0 until then. */
   private long connectedAt;
 
   public FeedListener(ListenerSpec spec, ListenerStats stats, FeedSettings settings) {
@@ -51,6 +51,10 @@ public class FeedListener extends WebSocketListener {
   @Override
   protected Future<Void> handshake() {
     JsonEnvelopeCodec.register(vertx);
+    // The gap first, in this same turn: the new connection's frames are read from the next turn on, and large
+    // onConnect messages can take several turns to write.
+    connectedAt = System.currentTimeMillis();
+    announceGap();
     Future<Void> sent = Future.succeededFuture();
     for (String message : settings.onConnect()) {
       sent = sent.compose(v -> sendText(message));
@@ -60,8 +64,6 @@ public class FeedListener extends WebSocketListener {
       // Registered on this instance's context: undeploy unregisters it. Until then, and when no instance
       // is deployed at all, a sender gets a failure (503), never silence.
       vertx.eventBus().localConsumer(FeedAddresses.connectionSend(spec.name()), this::onSend);
-      connectedAt = System.currentTimeMillis();
-      announceGap();
       watchForSilence();
     });
   }
@@ -79,7 +81,7 @@ public class FeedListener extends WebSocketListener {
       JsonObject window = new JsonObject().putNull("from").put("to", to);
       stats.put("last_gap", window);
       publish("gap", window.copy().put("reason", "this node took the listener over (epoch " + epoch()
-          + "): messages the upstream sent between the two owners were not received"));
+          + "): messages the upstream sent between the two owners were not received"), connectedAt);
       return;
     }
     if (ended == null) {
@@ -89,7 +91,7 @@ public class FeedListener extends WebSocketListener {
         .put("from", java.time.Instant.ofEpochMilli(ended.at()).toString())
         .put("to", to);
     stats.put("last_gap", window);
-    publish("gap", window.copy().put("reason", "reconnected: messages the upstream sent in between were not received"));
+    publish("gap", window.copy().put("reason", "reconnected: messages the upstream sent in between were not received"), connectedAt);
   }
 
   /** With staleAfter, a connection that stays up but says nothing is stale: reported, or renewed. */
@@ -149,7 +151,7 @@ public class FeedListener extends WebSocketListener {
     if (strictJson.isPlainContainer(utf8)) {
       // Plain JSON, checked without building it or decoding its text: published as the upstream's own
       // bytes, parsed only by a consumer that reads the data. Anything else takes onText, which decides.
-      vertx.eventBus().publish(messages, new JsonEnvelope(stats.nextSeq(), System.currentTimeMillis(), spec.name(), "json", epoch(), utf8));
+      vertx.eventBus().publish(messages, new JsonEnvelope(stats.nextSeq(), lastHeardAt(), spec.name(), "json", epoch(), utf8));
       return;
     }
     super.onTextUtf8(utf8);
@@ -172,7 +174,7 @@ public class FeedListener extends WebSocketListener {
       data = new JsonObject().put("text", text);
       type = "text";
     }
-    publish(type, data);
+    publish(type, data, lastHeardAt());
   }
 
   @Override
@@ -180,13 +182,14 @@ public class FeedListener extends WebSocketListener {
     if (settings.heartbeatPayload() != null) {
       heartbeatAnswered();
     }
-    publish("binary", new JsonObject().put("base64", Base64.getEncoder().encodeToString(data.getBytes())));
+    publish("binary", new JsonObject().put("base64", Base64.getEncoder().encodeToString(data.getBytes())), lastHeardAt());
   }
 
-  private void publish(String type, Object data) {
+  /** @param ts when it was received: the time its last frame arrived, the one the next gap would start from */
+  private void publish(String type, Object data, long ts) {
     JsonObject envelope = new JsonObject()
         .put("seq", stats.nextSeq())
-        .put("ts", System.currentTimeMillis())
+        .put("ts", ts)
         .put("source", spec.name())
         .put("type", type)
         .put("data", data);

@@ -8,6 +8,7 @@ import dev.switchboard.core.testing.Control;
 import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.simulators.feed.FeedSimulator;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.DisplayName;
@@ -98,6 +99,33 @@ class FeedLivenessTest {
     assertFalse(from.isBefore(changedAt.minusMillis(25)), "from the old connection's end, not earlier: " + gap.encode());
     JsonObject lastBefore = envelopes.get(envelopes.indexOf(gap) - 1);
     assertFalse(from.isBefore(Instant.ofEpochMilli(lastBefore.getLong("ts"))), "nothing received after it: " + gap.encode());
+  }
+
+  @Test
+  @DisplayName("the gap comes before anything the new connection receives, while long onConnect messages are still being written")
+  void gapBeforeTheNewConnectionsMessages(Vertx vertx) {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 1000);
+    // Large enough to fill the socket's buffers: their writes then finish over several turns of the event loop,
+    // while the feed's messages come in.
+    JsonArray onConnect = new JsonArray();
+    for (int i = 0; i < 300; i++) {
+      onConnect.add("c-" + i + " " + "x".repeat(60_000));
+    }
+    deploy(vertx, sim, new JsonObject().put("onConnect", onConnect));
+    List<JsonObject> envelopes = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(FeedAddresses.messages(NAME), m -> envelopes.add(m.body())).completion().await();
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Await.until(WAIT, "messages before", () -> envelopes.size() > 5);
+
+    sim.dropAll().await();
+    JsonObject gap = awaitGap(envelopes, "the reconnect");
+    long from = Instant.parse(gap.getJsonObject("data").getString("from")).toEpochMilli();
+    List<JsonObject> before = List.copyOf(envelopes.subList(0, envelopes.indexOf(gap)));
+    assertTrue(before.stream().allMatch(e -> e.getLong("ts") <= from),
+        "nothing of the new connection before its gap: " + before.stream().filter(e -> e.getLong("ts") > from).toList() + " " + gap.encode());
+    Await.until(WAIT, "messages of the new connection", () -> envelopes.size() > before.size() + 5);
   }
 
   @Test
