@@ -376,6 +376,14 @@ public abstract class WebSocketListener extends ListenerVerticle {
     return open && !ended() && closedByUs == null && !upstreamClosed && !socket.isClosed();
   }
 
+  /**
+   * Whether the upstream has stopped reading what is written to it: more is queued for it than the socket's
+   * high-water mark. A message written now would only add to the queue.
+   */
+  protected final boolean upstreamNotReading() {
+    return socket.writeQueueFull();
+  }
+
   @Override
   protected final Future<Void> disconnect() {
     if (heartbeatTimer >= 0) {

@@ -198,6 +198,12 @@ public class FeedListener extends WebSocketListener {
 
   private void onSend(Message<Object> msg) {
     Object body = msg.body();
+    if (isOpen() && upstreamNotReading()) {
+      // Connected, and in message mode its messages prove it alive, but it reads nothing: refused, not queued
+      // without end (and not answered 'sent' half a minute later, or never).
+      msg.fail(503, "listener '" + spec.name() + "': the upstream is not reading what is sent to it; nothing was sent");
+      return;
+    }
     String text;
     if (body instanceof String s) {
       text = s;

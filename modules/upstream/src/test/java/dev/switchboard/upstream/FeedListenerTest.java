@@ -4,8 +4,10 @@ import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Control;
 import dev.switchboard.simulators.feed.FeedSimulator;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -219,5 +221,25 @@ class FeedListenerTest {
     assertEquals("CONNECTED", status.getString("state"));
     assertEquals(1, status.getLong("deployments"));
     assertEquals(1, sim.totalConnections());
+  }
+
+  @Test
+  @DisplayName("a feed that keeps talking but stops reading: sends are refused (503, nothing sent) once its socket backs up, "
+      + "not queued without end")
+  void upstreamThatStopsReading() {
+    FeedSimulator sim = connected(new JsonObject().put("heartbeat",
+        new JsonObject().put("mode", "message").put("payload", "ping")), 50);
+    sim.stopReading().await();
+    // 24 MB the upstream never reads, all at once: the first fill the socket's buffers, the rest must be refused.
+    String large = "x".repeat(60_000);
+    List<Future<Message<Object>>> sends = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      sends.add(vertx.eventBus().request("upstream.feed.send", large));
+    }
+    Throwable refusal = Await.until(WAIT, "a send refused", () -> sends.stream().filter(Future::failed).map(Future::cause)
+        .findFirst().orElse(null), cause -> cause != null);
+    assertEquals(503, ((ReplyException) refusal).failureCode(), refusal.getMessage());
+    assertTrue(refusal.getMessage().contains("the upstream is not reading what is sent to it; nothing was sent"), refusal.getMessage());
+    assertEquals("CONNECTED", control.status(NAME).getString("state"), "still alive: its messages answer the heartbeat");
   }
 }

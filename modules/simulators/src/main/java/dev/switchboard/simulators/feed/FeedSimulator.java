@@ -217,6 +217,17 @@ public class FeedSimulator extends SimulatorVerticle {
     });
   }
 
+  /**
+   * The live connections stop reading what the client sends (its frames, its pings) while their messages still
+   * go out: the client's writes back up in its socket.
+   */
+  public Future<Void> stopReading() {
+    return onLoop(() -> {
+      sockets.keySet().forEach(ServerWebSocket::pause);
+      return Future.succeededFuture();
+    });
+  }
+
   /** Freezes the live connections: no more data and no pongs, but the TCP connection stays open. */
   public Future<Void> stall() {
     return onLoop(() -> {
