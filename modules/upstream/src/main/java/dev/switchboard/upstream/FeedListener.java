@@ -216,11 +216,31 @@ public class FeedListener extends WebSocketListener {
       msg.fail(400, "a message to send must be a string, a JSON object or array, or a buffer");
       return;
     }
+    int unpaired = unpairedSurrogate(text);
+    if (unpaired >= 0) {
+      // A WebSocket text is UTF-8, which cannot carry half a character: it would go out as '?', told 'sent'.
+      msg.fail(400, "a message to send must be valid Unicode: it holds half of a character (an unpaired surrogate, \\u"
+          + Integer.toHexString(text.charAt(unpaired)) + ") at index " + unpaired + "; nothing was sent");
+      return;
+    }
     if (!isOpen()) {
       msg.fail(503, "listener '" + spec.name() + "' is not connected yet; nothing was sent");
       return;
     }
     sendText(text).onComplete(ar -> answer(msg, ar.failed() ? ar.cause() : null));
+  }
+
+  /** The index of the first surrogate that is not half of a pair, or -1. */
+  private static int unpairedSurrogate(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static void answer(Message<Object> msg, Throwable failure) {

@@ -169,6 +169,17 @@ class FeedListenerTest {
         () -> { control.start(NAME); control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
           vertx.eventBus().request("upstream.feed.send", 42).await(); });
     assertEquals(400, badBody.failureCode());
+
+    // Half a character (as a browser's JSON.stringify escapes it, "\ud800") cannot go in UTF-8: refused, not sent as '?'.
+    ReplyException half = assertThrows(ReplyException.class,
+        () -> vertx.eventBus().request("upstream.feed.send", new JsonObject().put("s", "a\uD800b")).await());
+    assertEquals(400, half.failureCode(), half.getMessage());
+    assertTrue(half.getMessage().contains("unpaired surrogate, \\ud800) at index 7"), half.getMessage());
+    assertEquals(400, assertThrows(ReplyException.class,
+        () -> vertx.eventBus().request("upstream.feed.send", "end \uDC00").await()).failureCode());
+    assertEquals(true, vertx.eventBus().<JsonObject>request("upstream.feed.send", "whole \uD83D\uDE00").await().body().getBoolean("sent"));
+    Await.until(WAIT, "a whole pair at the upstream", () -> sim.received().contains("whole \uD83D\uDE00"));
+    assertTrue(sim.received().stream().noneMatch(m -> m.contains("?")), sim.received().toString());
   }
 
   @Test
