@@ -160,15 +160,49 @@ test('after a gap answer with nothing kept, or a history that did not answer, th
   }
 });
 
-test('a list that has seen nothing asks no history after a reconnect: a quiet address is not shown old messages as new', async () => {
+test('a list that has seen nothing asks for everything kept, on its first attach and after a reconnect: what a quiet address published while the page was away is shown', async () => {
+  const { MessageList } = await import('../src/panels/message-list.js');
+  const { conn, socket, reconnect } = openConnection();
+  const history = () => socket().requests.filter((r) => r.address === 'switchboard.history');
+  const list = new MessageList();
+  list.attach(conn, 'upstream.feed.message');
+  assert.deepEqual(history().map((r) => r.body), [{ address: 'upstream.feed.message', after: 0 }]);
+  history()[0].callback(null, { body: { mode: 'gap', oldest: null, messages: [] } }); // a quiet address, older ones dropped
+  await until('the answer applied', () => list.held === null);
+  assert.deepEqual(list.el.children, [], 'nothing kept, and no marker: this page missed nothing');
+
+  // Quiet still; the socket is lost, and the address publishes meanwhile.
+  reconnect();
+  list.attach(conn, 'upstream.feed.message');
+  assert.deepEqual(history().map((r) => r.body), [{ address: 'upstream.feed.message', after: 0 }]);
+  history()[0].callback(null, { body: { mode: 'messages', address: 'upstream.feed.message', messages: [
+    { seq: 7, ts: 1767366300000, type: 'json', data: { n: 7 } }] } });
+  await until('the message sent meanwhile shown', () => list.lastSeq === 7);
+  assert.deepEqual(list.el.children.map((li) => String(li.dataset.seq)), ['7']);
+
+  // A history the server does not keep for an address (404): no marker on a list that knew no place.
+  const other = new MessageList();
+  other.attach(conn, 'tick.t1.quote');
+  history().at(-1).callback({ failureCode: 404, message: 'no history for tick.t1.quote' });
+  await until('the refusal applied', () => other.held === null);
+  assert.deepEqual(other.el.children, []);
+});
+
+test('a history answer to an attach whose socket was lost does not release what the next attach holds', async () => {
   const { MessageList } = await import('../src/panels/message-list.js');
   const { conn, socket, reconnect } = openConnection();
   const list = new MessageList();
   list.attach(conn, 'upstream.feed.message');
-  reconnect();
+  list.receive({ seq: 41, ts: 1767366245123, type: 'json', data: {} });
+  reconnect(); // the first attach's history request fails with its socket
   list.attach(conn, 'upstream.feed.message');
-  assert.deepEqual(socket().requests.filter((r) => r.address === 'switchboard.history'), []);
-  assert.deepEqual(list.el.children.filter((li) => li.dataset.gap), [], 'no marker');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.notEqual(list.held, null, 'still held until the answer to this attach');
+  socket().handlers.get('upstream.feed.message')[0](null, { body: { seq: 45, ts: 1767366245500, type: 'json', data: {} } });
+  const asked = socket().requests.find((r) => r.address === 'switchboard.history');
+  asked.callback(null, { body: { mode: 'messages', messages: [42, 43, 44].map((seq) => ({ seq, ts: 1767366245200 + seq, type: 'json', data: {} })) } });
+  await until('applied', () => list.held === null);
+  assert.deepEqual(list.el.children.filter((li) => li.dataset.seq).map((li) => String(li.dataset.seq)), ['45', '44', '43', '42', '41']);
 });
 
 test('the generic panel marks no hole in the seqs as missed messages: its kind numbers all its data addresses in one count', async () => {
@@ -176,6 +210,9 @@ test('the generic panel marks no hole in the seqs as missed messages: its kind n
   const panel = new GenericPanel('t1', 'ticker', { catalog: new KindCatalog(async () => kindsJson) });
   await until('the kind is known', () => panel.kind !== null);
   panel.attach(conn);
+  // Each list first asks what its address keeps: nothing yet.
+  socket().requests.filter((r) => r.address === 'switchboard.history').forEach((r) => r.callback(null, { body: { mode: 'messages', messages: [] } }));
+  await until('the answers applied', () => [...panel.lists.values()].every((list) => list.held === null));
   const deliver = (address, seq) => socket().handlers.get(address).forEach((fn) => fn(null, { body: { seq, ts: 1767366300000 + seq, type: 'tick', data: {} } }));
   deliver('tick.t1.tick', 5);
   deliver('tick.t1.quote', 6);

@@ -41,12 +41,9 @@ export class MessageList {
     this.holesMeanLoss = holesMeanLoss;
     this.lastSeq = null;
     this.lastTs = null;
-    /**
-     * Where it stood is lost (a gap answer, or a history that did not answer, with nothing since): the
-     * next attach asks for everything the server keeps. A list that has seen nothing yet starts from now.
-     */
-    this.lostPlace = false;
     this.held = null;
+    /** Attaches so far: each one's history answer counts only while it is the latest. */
+    this.attempts = 0;
     this.registration = null;
     this.address = null;
     this.el = h('ol', { class: 'messages', dataset: { field: 'messages', ...dataset } });
@@ -60,32 +57,34 @@ export class MessageList {
     this.address = address;
     this.held = [];
     this.registration = conn.register(address, (envelope) => (this.held ? this.held.push(envelope) : this.receive(envelope)));
-    // Nothing seen yet (the first attach, or a quiet address): the list starts with what comes from now on.
-    if (this.lastSeq === null && !this.lostPlace) {
-      this.release();
-      return;
-    }
     // With the last envelope's ts, the server tells a seq of its own count from one of a count before a restart.
-    // Its place lost: everything it keeps, which it answers as a gap when some were dropped.
-    const since = this.lastSeq === null ? { address, after: 0 }
+    // Nothing seen yet (the page has just loaded, a quiet address, a place lost): everything the server keeps, so
+    // that what a quiet address published while the page was away is shown, not lost without a word.
+    const knew = this.lastSeq !== null;
+    const since = !knew ? { address, after: 0 }
       : this.lastTs === null ? { address, after: this.lastSeq } : { address, after: this.lastSeq, ts: this.lastTs };
+    // An answer to an earlier attach (its socket lost meanwhile) must not release what this one holds.
+    const attempt = ++this.attempts;
+    const current = () => attempt === this.attempts;
     conn.request('switchboard.history', since, { timeout: 5000 })
       .then((reply) => {
-        if (!reply || reply.mode !== 'messages') {
+        if (!current()) return;
+        if (knew && (!reply || reply.mode !== 'messages')) {
           // Some are lost (too old, or the server restarted and counts again): say so, then show what is kept.
           this.marker('messages missed while this page was away');
           this.lastSeq = null;
-          this.lostPlace = true;
         }
         for (const envelope of (reply && reply.messages) || []) this.receive(envelope);
       })
       .catch(() => {
-        // No history on this server: what came meanwhile is unknown, and a restarted server counts again.
+        if (!current() || !knew) return; // no history on this server (or none yet for it): the list starts from now
+        // What came meanwhile is unknown, and a restarted server counts again.
         this.marker('messages sent while this page was away are not shown');
         this.lastSeq = null;
-        this.lostPlace = true;
       })
-      .finally(() => this.release());
+      .finally(() => {
+        if (current()) this.release();
+      });
   }
 
   /** Stops listening (the listener is gone, or its kind changed). */
