@@ -44,8 +44,6 @@ const cluster = new ClusterWatch(() => apiRequest('GET', '/api/cluster').then(({
   return body;
 }), () => refreshAll());
 let generation = 0;
-/** Whether the page has read the statuses once: from then on, a listener it has not seen is a change. */
-let everSynced = false;
 
 const ui = {
   connection: document.getElementById('connection'),
@@ -116,7 +114,6 @@ const resync = makeResync({
   store,
   generation: () => generation,
   onSynced: () => {
-    everSynced = true;
     refreshAll();
     // What was pushed on switchboard.definitions meanwhile is not replayed: an open edit form reads its listener again.
     editor.recheck();
@@ -126,7 +123,7 @@ const resync = makeResync({
 function onStatus(name, status, old, how) {
   // The first snapshot tells how things stand, not what changed: logged, a listener up for days would seem to
   // have connected just now, and a large install would push every real event out of the log.
-  if (old || everSynced) log.record(name, status, old, how);
+  if (old || store.snapshots > 0) log.record(name, status, old, how);
   // An owner moved: a node may have left or joined, so the nodes present are read again now, not at the next poll.
   if (cluster.clustered && ownerChanged(status, old)) cluster.refresh();
   if (!status) {

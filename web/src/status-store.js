@@ -32,6 +32,8 @@ export class StatusStore {
     this.held = [];
     /** The pushes held during the last resync skipped a seq: what fell in between was never seen. */
     this.gap = false;
+    /** Snapshots applied so far: during the first, onChange tells how things stand, not what changed. */
+    this.snapshots = 0;
   }
 
   /** The socket is new (or a gap was seen): hold pushes until a snapshot or the deltas come. */
@@ -72,6 +74,7 @@ export class StatusStore {
     for (const [name, status] of this.listeners) {
       if (!before.has(name)) this.onChange(name, status, null, 'snapshot');
     }
+    this.snapshots += 1;
     this.release();
   }
 

@@ -132,7 +132,7 @@ test('after a reconnect, the history is asked from the last seq seen with its ts
   assert.equal(list.lastTs, 1767366300000);
 });
 
-test('after a gap answer with nothing kept, or a history that did not answer, the next reconnect asks for everything the server keeps', async () => {
+test('after a gap answer with nothing kept, or a history that did not answer, the next reconnect asks for what the server keeps, the newest it shows', async () => {
   const { MessageList } = await import('../src/panels/message-list.js');
   for (const lost of [
     (request) => request.callback(null, { body: { mode: 'gap', oldest: null, messages: [] } }),
@@ -152,7 +152,7 @@ test('after a gap answer with nothing kept, or a history that did not answer, th
     // Nothing came since; the socket is lost again while the server keeps what is published.
     reconnect();
     list.attach(conn, 'upstream.feed.message');
-    assert.deepEqual(history().map((r) => r.body), [{ address: 'upstream.feed.message', after: 0 }]);
+    assert.deepEqual(history().map((r) => r.body), [{ address: 'upstream.feed.message', after: 0, last: 50 }]);
     history()[0].callback(null, { body: { mode: 'messages', address: 'upstream.feed.message', messages: [
       { seq: 1, ts: 1767366300000, type: 'json', data: { n: 1 } }, { seq: 2, ts: 1767366300100, type: 'json', data: { n: 2 } }] } });
     await until('the kept messages shown', () => list.lastSeq === 2);
@@ -166,7 +166,7 @@ test('a list that has seen nothing asks for everything kept, on its first attach
   const history = () => socket().requests.filter((r) => r.address === 'switchboard.history');
   const list = new MessageList();
   list.attach(conn, 'upstream.feed.message');
-  assert.deepEqual(history().map((r) => r.body), [{ address: 'upstream.feed.message', after: 0 }]);
+  assert.deepEqual(history().map((r) => r.body), [{ address: 'upstream.feed.message', after: 0, last: 50 }]);
   history()[0].callback(null, { body: { mode: 'gap', oldest: null, messages: [] } }); // a quiet address, older ones dropped
   await until('the answer applied', () => list.held === null);
   assert.deepEqual(list.el.children, [], 'nothing kept, and no marker: this page missed nothing');
@@ -174,11 +174,19 @@ test('a list that has seen nothing asks for everything kept, on its first attach
   // Quiet still; the socket is lost, and the address publishes meanwhile.
   reconnect();
   list.attach(conn, 'upstream.feed.message');
-  assert.deepEqual(history().map((r) => r.body), [{ address: 'upstream.feed.message', after: 0 }]);
+  assert.deepEqual(history().map((r) => r.body), [{ address: 'upstream.feed.message', after: 0, last: 50 }]);
   history()[0].callback(null, { body: { mode: 'messages', address: 'upstream.feed.message', messages: [
     { seq: 7, ts: 1767366300000, type: 'json', data: { n: 7 } }] } });
   await until('the message sent meanwhile shown', () => list.lastSeq === 7);
   assert.deepEqual(list.el.children.map((li) => String(li.dataset.seq)), ['7']);
+
+  // Removed meanwhile (detached): an answer still on its way draws nothing.
+  const gone = new MessageList();
+  gone.attach(conn, 'upstream.gone.message');
+  gone.detach(conn);
+  history().at(-1).callback(null, { body: { mode: 'messages', messages: [{ seq: 3, ts: 1767366300000, type: 'json', data: {} }] } });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(gone.el.children, []);
 
   // A history the server does not keep for an address (404): no marker on a list that knew no place.
   const other = new MessageList();

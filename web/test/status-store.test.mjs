@@ -243,3 +243,17 @@ test('pushes held during a resync that skip a seq past its answer are applied, a
   s.push({ seq: 29, status: status('feed', 'STARTING') });
   assert.equal(s.release(), false);
 });
+
+test('while the first snapshot is applied, its changes are told as how things stand (snapshots 0); every later one counts', () => {
+  const seenAt = [];
+  const store = new StatusStore((name, status, old) => seenAt.push({ name, old: Boolean(old), snapshots: store.snapshots }));
+  store.beginResync();
+  store.applySnapshot({ seq: 3, listeners: [{ name: 'feed', state: 'CONNECTED' }] });
+  store.beginResync();
+  store.applySnapshot({ seq: 9, listeners: [{ name: 'feed', state: 'CONNECTED' }, { name: 'home', state: 'STARTING' }] });
+  assert.deepEqual(seenAt, [
+    { name: 'feed', old: false, snapshots: 0 },
+    { name: 'feed', old: true, snapshots: 1 },
+    { name: 'home', old: false, snapshots: 1 },
+  ]);
+});

@@ -434,7 +434,7 @@ export class ListenerEditor {
 
   /**
    * A push on `switchboard.definitions`: say so when the listener being edited changed or went
-   * elsewhere. Any other version is a change: one removed and made again starts over at version 1.
+   * elsewhere. Any other version is a change (one removed and made again goes on from its last version).
    */
   definitionChanged(change) {
     if (!change || !this.editing(change.name)) return;

@@ -61,7 +61,7 @@ export class MessageList {
     // Nothing seen yet (the page has just loaded, a quiet address, a place lost): everything the server keeps, so
     // that what a quiet address published while the page was away is shown, not lost without a word.
     const knew = this.lastSeq !== null;
-    const since = !knew ? { address, after: 0 }
+    const since = !knew ? { address, after: 0, last: this.shown }
       : this.lastTs === null ? { address, after: this.lastSeq } : { address, after: this.lastSeq, ts: this.lastTs };
     // An answer to an earlier attach (its socket lost meanwhile) must not release what this one holds.
     const attempt = ++this.attempts;
@@ -89,6 +89,7 @@ export class MessageList {
 
   /** Stops listening (the listener is gone, or its kind changed). */
   detach(conn) {
+    this.attempts += 1; // a history answer still on its way draws nothing
     if (conn && this.registration) conn.unregister(this.registration);
     this.registration = null;
     this.held = null;

@@ -44,6 +44,8 @@ public abstract class WebSocketListener extends ListenerVerticle {
   private ClientWebSocket socket;
   private boolean open;
   private long heardAt;
+  /** nanoTime when the write queue was first seen full, 0 while it is not (see {@link #backedUpMillis()}). */
+  private long backedUpSince;
   private Future<WebSocket> connecting = Future.succeededFuture();
   private long heartbeatTimer = -1;
   private long answerDeadline = -1;
@@ -377,11 +379,20 @@ public abstract class WebSocketListener extends ListenerVerticle {
   }
 
   /**
-   * Whether the upstream has stopped reading what is written to it: more is queued for it than the socket's
-   * high-water mark. A message written now would only add to the queue.
+   * For how long (milliseconds) more has been queued for the upstream than the socket's high-water mark, with no
+   * drain since: 0 while it is not. A moment of it is a burst; a long one, an upstream that does not read.
    */
-  protected final boolean upstreamNotReading() {
-    return socket.writeQueueFull();
+  protected final long backedUpMillis() {
+    if (!socket.writeQueueFull()) {
+      backedUpSince = 0;
+      return 0;
+    }
+    long now = System.nanoTime();
+    if (backedUpSince == 0) {
+      backedUpSince = now;
+      socket.drainHandler(v -> backedUpSince = 0);
+    }
+    return (now - backedUpSince) / 1_000_000;
   }
 
   @Override

@@ -181,9 +181,7 @@ final class HomeAssistantListener extends WebSocketListener {
         return;
       }
       if (ar.failed() || !RUNNING.equals(ar.result())) {
-        if (ar.succeeded()) {
-          stats.put("ha_state", ar.result());
-        }
+        stats.put("ha_state", ar.succeeded() ? ar.result() : UNKNOWN);
         vertx.setTimer(STARTING_POLL_MS, id -> askWhetherRunning());
         return;
       }

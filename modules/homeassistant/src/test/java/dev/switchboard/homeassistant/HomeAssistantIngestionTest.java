@@ -311,6 +311,26 @@ class HomeAssistantIngestionTest {
     assertEquals(new JsonArray().add("switch.kitchen_plug"), seen.at(snapshot).get(1).getJsonObject("data").getJsonArray("removed"));
   }
 
+  @Test
+  @DisplayName("get_config failing while Home Assistant starts: its state is UNKNOWN then, not the STARTING it said before")
+  void getConfigFailingWhileStarting() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    startAndAwaitSubscribed();
+    assertEquals("stopped", control.stop(NAME));
+    io.vertx.core.Promise<Void> integrationsLoaded = io.vertx.core.Promise.promise();
+    Future<Void> restarted = sim.restart(Duration.ofMillis(50), integrationsLoaded.future(), "light.kitchen");
+    Await.until(WAIT, "Home Assistant starting", () -> sim.coreState().equals("STARTING"));
+    startAndAwaitSubscribed();
+    assertEquals("STARTING", status().getString("ha_state"));
+    sim.failConfig(true).await();
+    Await.until(WAIT, "asked again, and failed", () -> "UNKNOWN".equals(status().getString("ha_state")));
+    sim.failConfig(false).await();
+    integrationsLoaded.complete();
+    restarted.await();
+    Await.until(WAIT, "running", () -> "RUNNING".equals(status().getString("ha_state")));
+  }
+
   private static Map<String, JsonObject> toMap(JsonArray states) {
     Map<String, JsonObject> out = new HashMap<>();
     states.forEach(s -> out.put(((JsonObject) s).getString("entity_id"), (JsonObject) s));

@@ -212,8 +212,9 @@ class MarketConnectionTest {
     JsonObject gap = Await.until(WAIT, "the gap after the heartbeat's reconnect",
         () -> seen.stream().filter(e -> "gap".equals(e.getString("type"))).findFirst().orElse(null), g -> g != null);
     Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
-    // The heartbeat (every 300 ms, 300 ms to answer) notices 300 to 600 ms after the stall.
-    assertTrue(!from.isAfter(stalled.plusMillis(5)), "from the last sign of life, before the stall: " + gap.encode() + ", stalled at " + stalled);
+    // The heartbeat (every 300 ms, 300 ms to answer) notices 300 to 600 ms after the stall; bytes already on their
+    // way when it began may still be read a little after it.
+    assertTrue(!from.isAfter(stalled.plusMillis(100)), "from the last sign of life, before the stall: " + gap.encode() + ", stalled at " + stalled);
   }
 
   @Test

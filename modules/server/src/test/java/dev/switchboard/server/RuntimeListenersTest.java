@@ -261,8 +261,8 @@ class RuntimeListenersTest {
   }
 
   @Test
-  @DisplayName("checking a definition: placeholders need the token, no error shows an environment value even cut short, "
-      + "nor tells which of the sender's own words is a secret, a check keeps nothing, a secret sent back masked stands for the stored one, numbers past 64 bits are refused")
+  @DisplayName("checking a definition: placeholders need the token, a name cannot be one (and its refusal shows no environment "
+      + "value), no error tells which of the sender's own words is a secret, a check keeps nothing, a secret sent back masked stands for the stored one, numbers past 64 bits are refused")
   void checkingADefinition(Vertx vertx) {
     FeedSimulator sim = simulator(vertx, 0);
     start(vertx, ServerFixture.config(dataDir));

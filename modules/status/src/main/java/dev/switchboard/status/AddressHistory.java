@@ -61,14 +61,15 @@ final class AddressHistory {
    * {@code {mode: messages, address, messages}}, or {@code {mode: gap, address, oldest, messages}} when
    * some after {@code after} are lost. {@code ts} (null: not given) is the client's envelope's: with it,
    * a seq of another count (the server restarted, the listener was defined again) is told from ours.
+   * At most the newest {@code last} messages are answered: a page that shows 50 need not download 1,000.
    */
-  JsonObject after(long after, Long ts, long now) {
+  JsonObject after(long after, Long ts, long last, long now) {
     dropOld(now);
     // A seq above any we received is from before a restart: the client must start over too. One within
     // what we keep names an envelope we hold, or it was counted by another life of the source.
     boolean gap = after < droppedUpTo || after > lastSeq || (after > droppedUpTo && !holds(after, ts));
     JsonArray messages = new JsonArray();
-    for (int i = 0; i < kept.size(); i++) {
+    for (int i = (int) Math.max(0, kept.size() - Math.min(last, kept.size())); i < kept.size(); i++) {
       if (gap || kept.seq(i) > after) {
         messages.add(kept.json(i));
       }

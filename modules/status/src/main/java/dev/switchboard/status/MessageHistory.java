@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  */
 public final class MessageHistory extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MessageHistory.class);
-  private static final String SHAPE = "{address, after: <the last seq you saw>, ts: <its ts, optional>}";
+  private static final String SHAPE = "{address, after: <the last seq you saw>, ts: <its ts, optional>, last: <at most this many, the newest; optional>}";
 
   private final List<HistoryRule> rules;
   private final Map<String, AddressHistory> histories = new LinkedHashMap<>();
@@ -121,12 +121,16 @@ public final class MessageHistory extends VerticleBase {
     if (after < 0 || (ts != null && ts < 0)) {
       return;
     }
+    Long last = Requests.optionalSequence(msg, body, "last", SHAPE);
+    if (last != null && last < 0) {
+      return;
+    }
     AddressHistory history = histories.get(address);
     if (history == null) {
       msg.fail(Requests.NOT_FOUND, unknown(address));
       return;
     }
-    msg.reply(history.after(after, ts, System.currentTimeMillis()));
+    msg.reply(history.after(after, ts, last == null ? Long.MAX_VALUE : last, System.currentTimeMillis()));
   }
 
   private String unknown(String address) {

@@ -29,11 +29,19 @@ class AddressHistoryTest {
       sent.add(envelope.copy());
       history.add(seq, envelope, 0);
     }
-    JsonObject answer = history.after(0, null, 0);
+    JsonObject answer = history.after(0, null, Long.MAX_VALUE, 0);
     assertEquals("gap", answer.getString("mode"), "seqs 1 and 2 were dropped for the count");
     assertEquals(3L, answer.getLong("oldest"));
     assertEquals(new JsonArray(sent.subList(2, 12)), answer.getJsonArray("messages"));
-    assertEquals(new JsonArray(sent.subList(9, 12)), history.after(9, null, 0).getJsonArray("messages"));
+    assertEquals(new JsonArray(sent.subList(9, 12)), history.after(9, null, Long.MAX_VALUE, 0).getJsonArray("messages"));
+    // At most the newest 'last': a page that shows a few need not download everything kept.
+    JsonObject newest = history.after(0, null, 2, 0);
+    assertEquals("gap", newest.getString("mode"));
+    assertEquals(3L, newest.getLong("oldest"), "the oldest kept, whatever is answered");
+    assertEquals(new JsonArray(sent.subList(10, 12)), newest.getJsonArray("messages"));
+    assertEquals(new JsonArray(sent.subList(10, 12)), history.after(5, null, 2, 0).getJsonArray("messages"));
+    assertEquals(new JsonArray(sent.subList(11, 12)), history.after(11, null, 5, 0).getJsonArray("messages"));
+    assertEquals(new JsonArray(), history.after(0, null, 0, 0).getJsonArray("messages"));
   }
 
   @Test
@@ -43,7 +51,7 @@ class AddressHistoryTest {
     for (int seq = 1; seq <= 10; seq++) {
       history.add(seq, new JsonObject().put("seq", seq).put("ts", 1_000L + seq), 0);
     }
-    JsonObject same = history.after(5, 1_005L, 0);
+    JsonObject same = history.after(5, 1_005L, Long.MAX_VALUE, 0);
     assertEquals("messages", same.getString("mode"));
     assertEquals(5, same.getJsonArray("messages").size());
 
@@ -51,17 +59,17 @@ class AddressHistoryTest {
     for (int seq = 1; seq <= 20; seq++) {
       history.add(seq, new JsonObject().put("seq", seq).put("ts", 5_000L + seq), 0);
     }
-    JsonObject other = history.after(5, 1_005L, 0);
+    JsonObject other = history.after(5, 1_005L, Long.MAX_VALUE, 0);
     assertEquals("gap", other.getString("mode"), "seq 5 of the old count is not ours");
     assertEquals(20, other.getJsonArray("messages").size(), "everything kept");
-    assertEquals("messages", history.after(5, 5_005L, 0).getString("mode"));
+    assertEquals("messages", history.after(5, 5_005L, Long.MAX_VALUE, 0).getString("mode"));
 
     // Seqs of one address need not be consecutive; one within the kept range that was never kept is another count's.
     AddressHistory sparse = new AddressHistory("market.m.trades.AAPL", new HistoryRule("market.m.trades.AAPL", 100, Duration.ofMinutes(5)));
     for (int seq : new int[] {3, 7, 12}) {
       sparse.add(seq, new JsonObject().put("seq", seq).put("ts", 1_000L + seq), 0);
     }
-    assertEquals("messages", sparse.after(7, null, 0).getString("mode"));
-    assertEquals("gap", sparse.after(8, null, 0).getString("mode"));
+    assertEquals("messages", sparse.after(7, null, Long.MAX_VALUE, 0).getString("mode"));
+    assertEquals("gap", sparse.after(8, null, Long.MAX_VALUE, 0).getString("mode"));
   }
 }

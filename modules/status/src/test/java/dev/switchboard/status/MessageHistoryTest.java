@@ -205,6 +205,8 @@ class MessageHistoryTest {
     assertTrue(refusal(vertx, h, new JsonObject().put("address", CUSTOM).put("after", -3), 400).contains("\"after\" must be a whole number >= 0, not -3"));
     assertTrue(refusal(vertx, h, new JsonObject().put("address", CUSTOM).put("after", new java.math.BigInteger("9223372036854775808")), 400)
         .contains("\"after\" must be a whole number >= 0"));
+    assertTrue(refusal(vertx, h, new JsonObject().put("address", CUSTOM).put("after", 0).put("last", "50"), 400)
+        .contains("\"last\" must be a whole number >= 0, not \"50\""));
     assertEquals("messages", history(CUSTOM, 0).getString("mode"), "and good ones are still answered");
   }
 }

@@ -22,6 +22,8 @@ import java.util.Base64;
  * {@code upstream.<name>.message} as an envelope; {@code upstream.<name>.send} writes to the feed.
  */
 public class FeedListener extends WebSocketListener {
+  /** How long the upstream may leave its socket backed up before a send is refused. */
+  private static final long BACKED_UP_LIMIT_MS = 1_000;
   private final FeedSettings settings;
   private final String messages;
   /** Checks each message with one parser for this instance's life. */
@@ -198,10 +200,11 @@ public class FeedListener extends WebSocketListener {
 
   private void onSend(Message<Object> msg) {
     Object body = msg.body();
-    if (isOpen() && upstreamNotReading()) {
-      // Connected, and in message mode its messages prove it alive, but it reads nothing: refused, not queued
-      // without end (and not answered 'sent' half a minute later, or never).
-      msg.fail(503, "listener '" + spec.name() + "': the upstream is not reading what is sent to it; nothing was sent");
+    if (isOpen() && backedUpMillis() > BACKED_UP_LIMIT_MS) {
+      // Connected, and in message mode its messages prove it alive, but it has read nothing for a while: refused,
+      // not queued without end (and answered 'sent' much later, or never). A short burst is only queued.
+      msg.fail(503, "listener '" + spec.name() + "': the upstream has not read what is sent to it for over "
+          + BACKED_UP_LIMIT_MS + " ms; nothing was sent");
       return;
     }
     String text;

@@ -235,22 +235,28 @@ class FeedListenerTest {
   }
 
   @Test
-  @DisplayName("a feed that keeps talking but stops reading: sends are refused (503, nothing sent) once its socket backs up, "
-      + "not queued without end")
+  @DisplayName("a feed that keeps talking but stops reading: once its socket has stayed backed up for a second, sends are "
+      + "refused (503, nothing sent), not queued without end")
   void upstreamThatStopsReading() {
     FeedSimulator sim = connected(new JsonObject().put("heartbeat",
         new JsonObject().put("mode", "message").put("payload", "ping")), 50);
     sim.stopReading().await();
-    // 24 MB the upstream never reads, all at once: the first fill the socket's buffers, the rest must be refused.
+    // 24 MB the upstream never reads, all at once: a burst, queued; then a small send at each look.
     String large = "x".repeat(60_000);
-    List<Future<Message<Object>>> sends = new ArrayList<>();
+    long burstAt = System.nanoTime(); // before the socket can back up
     for (int i = 0; i < 400; i++) {
-      sends.add(vertx.eventBus().request("upstream.feed.send", large));
+      vertx.eventBus().request("upstream.feed.send", large);
     }
-    Throwable refusal = Await.until(WAIT, "a send refused", () -> sends.stream().filter(Future::failed).map(Future::cause)
-        .findFirst().orElse(null), cause -> cause != null);
+    List<Future<Message<Object>>> probes = new ArrayList<>();
+    Throwable refusal = Await.until(WAIT, "a send refused", () -> {
+      probes.add(vertx.eventBus().request("upstream.feed.send", "probe"));
+      return probes.stream().filter(Future::failed).map(Future::cause).findFirst().orElse(null);
+    }, cause -> cause != null);
+    long refusedAfter = (System.nanoTime() - burstAt) / 1_000_000;
     assertEquals(503, ((ReplyException) refusal).failureCode(), refusal.getMessage());
-    assertTrue(refusal.getMessage().contains("the upstream is not reading what is sent to it; nothing was sent"), refusal.getMessage());
+    assertTrue(refusal.getMessage().contains("the upstream has not read what is sent to it for over 1000 ms; nothing was sent"),
+        refusal.getMessage());
+    assertTrue(refusedAfter >= 1_000, "a burst is not refused: the first refusal came " + refusedAfter + " ms after it");
     assertEquals("CONNECTED", control.status(NAME).getString("state"), "still alive: its messages answer the heartbeat");
   }
 }

@@ -95,8 +95,8 @@ class FeedLivenessTest {
         .put("headers", new JsonObject().put("X-Version", "2"))).await().outcome());
     JsonObject gap = awaitGap(envelopes, "the change");
     Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
-    // At 50 messages a second, the old connection's last message came at most 20 ms before the change.
-    assertFalse(from.isBefore(changedAt.minusMillis(25)), "from the old connection's end, not earlier: " + gap.encode());
+    // At 50 messages a second, the old connection's last message came about 20 ms before the change (a slow host: more).
+    assertFalse(from.isBefore(changedAt.minusMillis(100)), "from the old connection's end, not earlier: " + gap.encode());
     JsonObject lastBefore = envelopes.get(envelopes.indexOf(gap) - 1);
     assertFalse(from.isBefore(Instant.ofEpochMilli(lastBefore.getLong("ts"))), "nothing received after it: " + gap.encode());
   }
@@ -142,8 +142,9 @@ class FeedLivenessTest {
     Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
     JsonObject lastBefore = envelopes.get(envelopes.indexOf(gap) - 1);
     assertFalse(from.isBefore(Instant.ofEpochMilli(lastBefore.getLong("ts"))), gap.encode());
-    // The heartbeat (every 200 ms, 200 ms to answer) notices 200 to 400 ms after the stall.
-    assertFalse(from.isAfter(stalled.plusMillis(5)), "from the last sign of life, before the stall: " + gap.encode() + ", stalled at " + stalled);
+    // The heartbeat (every 200 ms, 200 ms to answer) notices 200 to 400 ms after the stall; bytes already on their
+    // way when it began may still be read a little after it.
+    assertFalse(from.isAfter(stalled.plusMillis(100)), "from the last sign of life, before the stall: " + gap.encode() + ", stalled at " + stalled);
   }
 
   @Test

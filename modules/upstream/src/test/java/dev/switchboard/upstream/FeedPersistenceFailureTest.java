@@ -134,7 +134,7 @@ class FeedPersistenceFailureTest {
         && truncated.getMessage().contains("restore it from a backup"), truncated.getMessage());
 
     // A hand edit that renamed only the key: a removal by the listener's name would miss the entry, and the
-    // listener would come back at the next start. An entry without its version is no definition either.
+    // listener would come back at the next start. (An entry without its version was refused before too.)
     JsonObject definition = FeedFixture.feed(sim.url(), FeedFixture.fastPolicy()).source();
     for (JsonObject entries : List.of(
         new JsonObject().put("renamed", new JsonObject().put("version", 1).put("definition", definition)),
