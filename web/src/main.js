@@ -172,9 +172,12 @@ function act(address, body, timeout = 10000) {
   return conn.request(address, body, { headers: token.headers(), timeout });
 }
 
+/** The cluster facts a card is given before any are known: one object, so that a card can tell nothing changed. */
+const NO_FACTS = Object.freeze({});
+
 function refreshAll() {
   const synced = conn.open && store.synced;
-  const facts = cluster.facts || {};
+  const facts = cluster.facts || NO_FACTS;
   for (const [name, card] of cards) {
     const status = store.get(name);
     if (status) card.update(status, { synced, hasToken: token.present, cluster: facts });

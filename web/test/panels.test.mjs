@@ -259,3 +259,33 @@ test('activity: rows stay in the order of their names as channels come and go', 
   panel.push(change(10, 'b0', 'thinking', true, 'set'));
   assert.deepEqual(rows(), ['a', 'ab', 'b', 'b0', 'c']);
 });
+
+test('a refresh for another listener leaves a card and the Home Assistant rows as they are; a change of theirs renders them', () => {
+  const card = new ListenerCard('feed', { command: () => {} });
+  let renders = 0;
+  const render = card.render.bind(card);
+  card.render = () => { renders++; render(); };
+  const status = { name: 'feed', state: 'CONNECTED', is_active: true };
+  const facts = {};
+  card.update(status, { synced: true, hasToken: true, cluster: facts });
+  card.update(status, { synced: true, hasToken: true, cluster: facts });
+  assert.equal(renders, 1, 'the same status and view: nothing to draw');
+  card.update({ ...status, messages_in: 1 }, { synced: true, hasToken: true, cluster: facts });
+  card.update({ ...status, messages_in: 1 }, { synced: false, hasToken: true, cluster: facts });
+  assert.equal(renders, 3);
+  assert.match(card.fields.counters.textContent, /^in 1 /);
+
+  const panel = new HomeAssistantPanel('home', { call: () => Promise.resolve() });
+  panel.update({ open: true, status: null, hasToken: false });
+  panel.change('light.kitchen', { entity_id: 'light.kitchen', state: 'on', attributes: {} });
+  const row = panel.rows.get('light.kitchen');
+  let rowRenders = 0;
+  const renderRow = panel.renderRow.bind(panel);
+  panel.renderRow = (r) => { rowRenders++; renderRow(r); };
+  panel.update({ open: true, status: { subscribed: true, entities: 1 }, hasToken: false });
+  assert.equal(rowRenders, 0, 'its own counters moved: the rows did not');
+  assert.equal(row.toggle.disabled, true);
+  panel.update({ open: true, status: { subscribed: true, entities: 1 }, hasToken: true });
+  assert.equal(rowRenders, 1);
+  assert.equal(row.toggle.disabled, false, 'the token came: Toggle follows');
+});

@@ -179,6 +179,8 @@ export class HomeAssistantPanel {
   }
 
   update({ open, status, hasToken }) {
+    // The rows' Toggle depends on these two only: every other listener's push leaves them as they are.
+    const controlsChanged = open !== this.open || hasToken !== this.hasToken;
     this.open = open;
     this.hasToken = hasToken;
     if (status) {
@@ -193,6 +195,6 @@ export class HomeAssistantPanel {
       this.stats.dataset.subscribed = String(Boolean(status.subscribed));
     }
     this.showNote();
-    this.rows.forEach((row) => this.renderRow(row));
+    if (controlsChanged) this.rows.forEach((row) => this.renderRow(row));
   }
 }

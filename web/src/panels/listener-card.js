@@ -101,10 +101,13 @@ export class ListenerCard {
       field('control-note', 'p', { class: 'note' }));
   }
 
+  /** A push for another listener refreshes every card: one whose status and view are unchanged is left as it is. */
   update(status, view) {
+    const same = status === this.status && view.synced === this.view.synced && view.hasToken === this.view.hasToken
+      && view.cluster === this.view.cluster;
     this.status = status;
     this.view = view;
-    this.render();
+    if (!same) this.render();
   }
 
   render() {

@@ -1,5 +1,9 @@
 package dev.switchboard.server;
 
+import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -88,6 +92,20 @@ final class DataDirLock implements AutoCloseable {
     } catch (IOException ignored) {
       // nothing more to release
     }
+  }
+
+  /**
+   * A verticle that lets the directory go when it is undeployed: when its Vert.x closes, whether or not through
+   * {@link Switchboard#stop()} (a test that closes Vert.x itself, to play a crash).
+   */
+  Deployable releasedOnClose() {
+    return new VerticleBase() {
+      @Override
+      public Future<?> stop() {
+        close();
+        return Future.succeededFuture();
+      }
+    };
   }
 
   /** Lets the directory go: the next process may take it. Once only: by then another instance may hold it. */

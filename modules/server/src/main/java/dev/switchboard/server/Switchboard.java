@@ -121,7 +121,7 @@ public final class Switchboard {
   }
 
   private Future<Void> deploy(String registry) {
-    Future<Void> chain = Future.succeededFuture();
+    Future<Void> chain = vertx.deployVerticle(lock.releasedOnClose()).mapEmpty();
     for (SwitchboardConfig.Simulator simulator : config.simulators()) {
       chain = chain.compose(v -> vertx.deployVerticle(simulator.verticle())
           .recover(err -> Future.failedFuture(new IllegalStateException("simulator " + simulator.type() + " failed to start: " + err.getMessage(), err)))

@@ -342,6 +342,17 @@ class RuntimeListenersTest {
   }
 
   @Test
+  @DisplayName("a Vert.x closed without stop() (a crash played in a test) lets its data directory go")
+  void dataDirectoryLetGoWithVertx(Vertx vertx) {
+    JsonObject config = ServerFixture.config(dataDir);
+    start(vertx, config);
+    app.vertx().close().await();
+    app = null;
+    start(vertx, config);
+    assertEquals(200, http.get("/api/listeners").send().await().statusCode());
+  }
+
+  @Test
   @DisplayName("a runtime listener's desired state survives a restart of the process, whatever a later change made its autoStart")
   void desiredStateAfterAChange(Vertx vertx) {
     FeedSimulator sim = simulator(vertx, 20);

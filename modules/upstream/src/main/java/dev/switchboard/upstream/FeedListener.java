@@ -165,6 +165,10 @@ public class FeedListener extends WebSocketListener {
     String type;
     String trimmed = text.stripLeading();
     if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+      if (StrictJson.nestingDepth(text) > StrictJson.MAX_DEPTH) {
+        malformed("JSON nested deeper than " + StrictJson.MAX_DEPTH + " levels");
+        return;
+      }
       try {
         data = trimmed.startsWith("{") ? new JsonObject(text) : new JsonArray(text);
         type = "json";

@@ -93,6 +93,22 @@ class FeedListenerTest {
   }
 
   @Test
+  @DisplayName("JSON nested deeper than the envelope, a history reply and a bridge frame could carry is malformed, "
+      + "by either check; one level less is a message")
+  void jsonTooDeep() {
+    FeedSimulator sim = connected(new JsonObject());
+    int max = dev.switchboard.core.envelope.StrictJson.MAX_DEPTH;
+    sim.emitRaw("[".repeat(max + 1) + "]".repeat(max + 1)).await(); // plain JSON: the raw check
+    sim.emitRaw("{\"a\": /* a comment */ " + "[".repeat(max) + "]".repeat(max) + "}").await(); // not plain: parsed
+    sim.emitRaw("{\"a\":" + "[".repeat(max - 1) + "\"[[[\"" + "]".repeat(max - 1) + "}").await(); // brackets in a string: no level
+    sim.emitRaw("[".repeat(max) + "]".repeat(max)).await();
+    Await.until(WAIT, "two published", () -> envelopes.size() == 2);
+    assertEquals(2, control.status(NAME).getLong("malformed"));
+    assertTrue(envelopes.get(0).getJsonObject("data").getValue("a") instanceof JsonArray, envelopes.get(0).encode().substring(0, 100));
+    assertTrue(envelopes.get(1).getJsonArray("data").getValue(0) instanceof JsonArray, envelopes.get(1).encode().substring(0, 100));
+  }
+
+  @Test
   @DisplayName("a send while the onConnect messages go out is refused (503) until they are all written: never sent among them")
   void sendNeverAmongTheOnConnectMessages() {
     FeedSimulator sim = FeedFixture.simulator(vertx, 0);

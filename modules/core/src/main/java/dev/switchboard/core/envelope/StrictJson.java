@@ -35,11 +35,18 @@ public final class StrictJson {
    * Jackson's, bounded (a table grown past its limit is dropped) and guarded against hash floods.
    */
   private static final JsonFactory FACTORY;
+  /**
+   * How deep an upstream's JSON may nest: a few levels below Vert.x's own limit. Deeper, it could be read,
+   * but not written again inside the envelope, a history reply and a bridge frame, each a level more: a
+   * history that kept it could answer no request for its address.
+   */
+  public static final int MAX_DEPTH;
 
   static {
     try (JsonParser vertx = JacksonCodec.createParser("{}")) {
+      MAX_DEPTH = vertx.streamReadConstraints().getMaxNestingDepth() - 8;
       FACTORY = JsonFactory.builder()
-          .streamReadConstraints(vertx.streamReadConstraints())
+          .streamReadConstraints(vertx.streamReadConstraints().rebuild().maxNestingDepth(MAX_DEPTH).build())
           .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
           .disable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
           .build();
@@ -103,6 +110,30 @@ public final class StrictJson {
     } catch (IOException | RuntimeException e) {
       return discard();
     }
+  }
+
+  /** How deep {@code text} nests its objects and arrays, strings skipped: what {@link #MAX_DEPTH} bounds. */
+  public static int nestingDepth(String text) {
+    int depth = 0;
+    int deepest = 0;
+    boolean inString = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++; // the escaped character, a quote included
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{' || c == '[') {
+        deepest = Math.max(deepest, ++depth);
+      } else if (c == '}' || c == ']') {
+        depth--;
+      }
+    }
+    return deepest;
   }
 
   private boolean discard() {
