@@ -47,7 +47,11 @@ class FeedLivenessTest {
   }
 
   private Streaming streaming(Vertx vertx, FeedSimulator sim) {
-    Supervisor supervisor = deploy(vertx, sim, new JsonObject());
+    return streaming(vertx, sim, new JsonObject());
+  }
+
+  private Streaming streaming(Vertx vertx, FeedSimulator sim, JsonObject extra) {
+    Supervisor supervisor = deploy(vertx, sim, extra);
     List<JsonObject> envelopes = new CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>consumer(FeedAddresses.messages(NAME), m -> envelopes.add(m.body())).completion().await();
     Control control = new Control(vertx);
@@ -111,13 +115,7 @@ class FeedLivenessTest {
     for (int i = 0; i < 300; i++) {
       onConnect.add("c-" + i + " " + "x".repeat(60_000));
     }
-    deploy(vertx, sim, new JsonObject().put("onConnect", onConnect));
-    List<JsonObject> envelopes = new CopyOnWriteArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(FeedAddresses.messages(NAME), m -> envelopes.add(m.body())).completion().await();
-    Control control = new Control(vertx);
-    control.start(NAME);
-    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
-    Await.until(WAIT, "messages before", () -> envelopes.size() > 5);
+    List<JsonObject> envelopes = streaming(vertx, sim, new JsonObject().put("onConnect", onConnect)).envelopes();
 
     sim.dropAll().await();
     JsonObject gap = awaitGap(envelopes, "the reconnect");
