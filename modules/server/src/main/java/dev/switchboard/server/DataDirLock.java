@@ -69,12 +69,12 @@ final class DataDirLock implements AutoCloseable {
       closeQuietly(channel);
       HELD.remove(file);
       throw e instanceof IllegalStateException refusal ? refusal
-          : new IllegalStateException("dataDir '" + dataDir.toAbsolutePath() + "': cannot lock " + FILE + " (" + e.getMessage() + ")", e);
+          : new IllegalStateException("dataDir '" + dataDir.toAbsolutePath().normalize() + "': cannot lock " + FILE + " (" + e.getMessage() + ")", e);
     }
   }
 
   private static IllegalStateException inUse(Path dataDir, String holder) {
-    return new IllegalStateException("dataDir '" + dataDir.toAbsolutePath() + "' is in use by " + holder
+    return new IllegalStateException("dataDir '" + dataDir.toAbsolutePath().normalize() + "' is in use by " + holder
         + ": each process needs its own dataDir");
   }
 
