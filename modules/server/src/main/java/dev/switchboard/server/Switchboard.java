@@ -54,7 +54,7 @@ public final class Switchboard {
   private String supervisorId;
   /** Everything deployed: the readiness probe's answer. */
   private volatile boolean ready;
-  /** This process's hold on its data directory, let go once Vert.x has closed. */
+  /** This process's hold on its data directory, let go as Vert.x closes (its first verticle). */
   private final DataDirLock lock;
 
   private Switchboard(Vertx vertx, SwitchboardConfig config, ClusteredVertx.Node node, DataDirLock lock) {
@@ -249,10 +249,7 @@ public final class Switchboard {
         : leasesReleased.transform(ar -> supervisor.shutDown()).transform(ar -> vertx.undeploy(supervisorId));
     // Not a transform: that would complete on one of this Vert.x's event loops, which close() shuts down.
     Promise<Void> closed = Promise.promise();
-    listenersDown.onComplete(ar -> vertx.close().onComplete(closing -> {
-      lock.close();
-      closed.handle(closing);
-    }));
+    listenersDown.onComplete(ar -> vertx.close().onComplete(closed)); // the data directory goes with it (releasedOnClose)
     return closed.future();
   }
 }
