@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Timer;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientWebSocket;
@@ -302,7 +303,9 @@ public abstract class WebSocketListener extends ListenerVerticle {
     partial = null;
     closedByUs = ListenerFailure.retry(String.valueOf(status.code()),
         "switchboard closed the connection (code " + status.code() + ", " + status.reasonText().toLowerCase(Locale.ROOT) + "): " + why);
-    closing = socket.close((short) status.code(), status.reasonText()).recover(err -> Future.succeededFuture());
+    closing = withinClosingTimeout(socket.close((short) status.code(), status.reasonText()));
+    // A close frame stuck behind writes the upstream does not read never brings the close handler.
+    closing.onComplete(ar -> exit(closedByUs)); // a no-op once ended (the close handler came first)
   }
 
   private void onSocketError(Throwable err) {
@@ -415,8 +418,32 @@ public abstract class WebSocketListener extends ListenerVerticle {
       if (!connecting.succeeded() || socket.isClosed()) {
         return Future.succeededFuture();
       }
-      return socket.close((short) 1000, "switchboard: listener stopped").recover(err -> Future.succeededFuture());
+      return withinClosingTimeout(socket.close((short) 1000, "switchboard: listener stopped"));
     }).transform(ar -> closeClient());
+  }
+
+  /**
+   * A close that has had its time, then the TCP connection ended without it. Vert.x's closing timeout
+   * only starts once our close frame is written, and a close frame queued behind writes an upstream does
+   * not read is never written: nothing else would end that connection (a stop waited 30 s).
+   */
+  private Future<Void> withinClosingTimeout(Future<Void> close) {
+    Future<Void> closed = close.recover(err -> Future.succeededFuture());
+    Timer patience = vertx.timer(CLOSING_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    Future<?> first = Future.any(closed, patience);
+    first.onComplete(ar -> patience.cancel());
+    return first.transform(ar -> closed.isComplete() ? closed : abort());
+  }
+
+  /**
+   * Closes the channel below Vert.x's WebSocket handler, which would otherwise wait for its close frame
+   * to be written first. Vert.x's public API has no such close; its internal one does.
+   */
+  private Future<Void> abort() {
+    ChannelHandlerContext channel = ((WebSocketInternal) socket).channelHandlerContext();
+    Promise<Void> aborted = Promise.promise();
+    channel.close().addListener(done -> context.runOnContext(v -> aborted.complete()));
+    return aborted.future();
   }
 
   /**

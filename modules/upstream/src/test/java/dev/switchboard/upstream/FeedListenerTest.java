@@ -257,22 +257,55 @@ class FeedListenerTest {
     FeedSimulator sim = connected(new JsonObject().put("heartbeat",
         new JsonObject().put("mode", "message").put("payload", "ping")), 50);
     sim.stopReading().await();
-    // 24 MB the upstream never reads, all at once: a burst, queued; then a small send at each look.
+    BackedUp backedUp = sendUntilRefused();
+    assertEquals(503, ((ReplyException) backedUp.refusal()).failureCode(), backedUp.refusal().getMessage());
+    assertTrue(backedUp.refusal().getMessage().contains(
+        "the upstream has not read what is sent to it for over 1000 ms; nothing was sent"), backedUp.refusal().getMessage());
+    assertTrue(backedUp.refusedAfter() >= 1_000,
+        "a burst is not refused: the first refusal came " + backedUp.refusedAfter() + " ms after the burst that filled the socket");
+    assertTrue(backedUp.large().stream().noneMatch(Future::failed), "the burst that filled the socket was queued, not refused");
+    assertEquals("CONNECTED", control.status(NAME).getString("state"), "still alive: its messages answer the heartbeat");
+  }
+
+  @Test
+  @DisplayName("a feed that stops reading is stopped at once: its close frame, stuck behind unread writes, is not waited for")
+  void stopWhileTheUpstreamDoesNotRead() {
+    FeedSimulator sim = connected(new JsonObject().put("heartbeat",
+        new JsonObject().put("mode", "message").put("payload", "ping")), 50);
+    sim.stopReading().await();
+    sendUntilRefused();
+    long stopAt = System.nanoTime();
+    control.stop(NAME);
+    control.awaitState(NAME, ListenerState.STOPPED, WAIT);
+    Await.until(WAIT, "the upstream's connection closed", () -> sim.openTcpConnections() == 0);
+    long tookMs = (System.nanoTime() - stopAt) / 1_000_000;
+    // One second for the close handshake, then the connection is ended; it took 30 s.
+    assertTrue(tookMs < 5_000, "stopped after " + tookMs + " ms");
+  }
+
+  /** The large sends queued, the first refusal, and how long after the last burst of large sends it came. */
+  private record BackedUp(List<Future<Message<Object>>> large, Throwable refusal, long refusedAfter) {
+  }
+
+  /**
+   * Keeps the socket of an upstream that stopped reading full, whatever the kernel's buffers hold: a burst of
+   * large sends each time the last one was all written, a small send at each look, until a send is refused.
+   */
+  private BackedUp sendUntilRefused() {
     String large = "x".repeat(60_000);
-    long burstAt = System.nanoTime(); // before the socket can back up
-    for (int i = 0; i < 400; i++) {
-      vertx.eventBus().request("upstream.feed.send", large);
-    }
+    List<Future<Message<Object>>> bursts = new ArrayList<>();
     List<Future<Message<Object>>> probes = new ArrayList<>();
+    long[] lastBurstAt = {0};
     Throwable refusal = Await.until(WAIT, "a send refused", () -> {
+      if (bursts.stream().allMatch(Future::succeeded)) {
+        lastBurstAt[0] = System.nanoTime();
+        for (int i = 0; i < 32; i++) { // 1.9 MB
+          bursts.add(vertx.eventBus().request("upstream.feed.send", large));
+        }
+      }
       probes.add(vertx.eventBus().request("upstream.feed.send", "probe"));
       return probes.stream().filter(Future::failed).map(Future::cause).findFirst().orElse(null);
-    }, cause -> cause != null);
-    long refusedAfter = (System.nanoTime() - burstAt) / 1_000_000;
-    assertEquals(503, ((ReplyException) refusal).failureCode(), refusal.getMessage());
-    assertTrue(refusal.getMessage().contains("the upstream has not read what is sent to it for over 1000 ms; nothing was sent"),
-        refusal.getMessage());
-    assertTrue(refusedAfter >= 1_000, "a burst is not refused: the first refusal came " + refusedAfter + " ms after it");
-    assertEquals("CONNECTED", control.status(NAME).getString("state"), "still alive: its messages answer the heartbeat");
+    }, cause -> cause != null, () -> bursts.stream().filter(Future::succeeded).count() + " of " + bursts.size() + " large sends written");
+    return new BackedUp(bursts, refusal, (System.nanoTime() - lastBurstAt[0]) / 1_000_000);
   }
 }

@@ -99,6 +99,9 @@ public class FeedSimulator extends SimulatorVerticle {
       vertx.cancelTimer(emitter);
       emitter = -1;
     }
+    // A connection that stopped reading would not read the client's close frame: its close would wait out
+    // Vert.x's closing timeout (10 s).
+    sockets.keySet().forEach(ServerWebSocket::resume);
     Future<Void> gateClosed = gate == null ? Future.succeededFuture() : gate.close();
     Future<Void> serverClosed = server == null ? Future.succeededFuture() : server.close();
     return Future.join(gateClosed, serverClosed).mapEmpty();
