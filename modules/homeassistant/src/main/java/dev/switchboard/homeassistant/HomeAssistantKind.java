@@ -49,7 +49,8 @@ public class HomeAssistantKind implements ListenerKind {
       StatusField.of("ha_state", "string", "Home Assistant's core state (get_config): RUNNING, or STARTING while it starts, "
           + "or UNKNOWN while get_config fails, when no entity missing from its snapshot is taken as removed; "
           + "absent while not connected"),
-      StatusField.of("stale", "boolean", "subscribed, but no event for longer than staleAfter"));
+      StatusField.of("stale", "boolean", "subscribed, but no event for longer than staleAfter"),
+      StatusField.of("last_gap", "object", "{from, to}: the last outage, published on homeassistant.<name>.gap"));
 
   @Override
   public String type() {

@@ -143,9 +143,13 @@ final class HomeAssistantListener extends WebSocketListener {
   /** Subscribed and holding a fresh snapshot: tell consumers what they may have missed, then go live. */
   private void goLive(JsonArray snapshot, String coreState) {
     long now = System.currentTimeMillis();
-    publish(HomeAssistantAddresses.gap(name), "gap", new JsonObject()
+    JsonObject window = new JsonObject()
         .put("from", gapFrom == 0 ? null : Instant.ofEpochMilli(gapFrom).toString())
-        .put("to", Instant.ofEpochMilli(now).toString()));
+        .put("to", Instant.ofEpochMilli(now).toString());
+    publish(HomeAssistantAddresses.gap(name), "gap", window);
+    if (gapFrom != 0) {
+      stats.put("last_gap", window.copy()); // an outage; the first connection of all had nothing to miss
+    }
     phase = Phase.LIVE;
     home.heard(now);
     for (JsonObject event : held) {
@@ -161,8 +165,11 @@ final class HomeAssistantListener extends WebSocketListener {
     if (settings.reconnectWhenStale()) {
       // The same rule as the health check; here it renews the connection (the timer ends with this instance).
       vertx.setPeriodic(Math.max(20, settings.staleAfter().toMillis() / 4), id ->
-          HomeAssistantKind.healthProblem(settings, home, System.currentTimeMillis())
-              .ifPresent(why -> exit(ListenerFailure.retry("stale", why + ": connection renewed"))));
+          HomeAssistantKind.healthProblem(settings, home, System.currentTimeMillis()).ifPresent(why -> {
+            // Its pings were answered while no event came: the next connection's gap starts at the last event.
+            home.heard(Math.max(home.lastEventAt(), home.subscribedAt()));
+            exit(ListenerFailure.retry("stale", why + ": connection renewed"));
+          }));
     }
     log.info("subscribed to {} with {} entities", settings.eventTypes(), home.states().size());
     if (!running) {
@@ -220,7 +227,7 @@ final class HomeAssistantListener extends WebSocketListener {
     JsonArray removed = new JsonArray();
     before.keySet().stream().filter(id -> !fresh.containsKey(id)).forEach(removed::add);
     List<Map.Entry<String, JsonObject>> changed = fresh.entrySet().stream()
-        .filter(e -> !e.getValue().equals(before.get(e.getKey()))).toList();
+        .filter(e -> !sameState(e.getValue(), before.get(e.getKey()))).toList();
     home.replaceStates(fresh);
     publish(HomeAssistantAddresses.snapshot(name), "snapshot",
         new JsonObject().put("states", new JsonArray(new ArrayList<>(fresh.values()))).put("removed", removed));
@@ -230,6 +237,25 @@ final class HomeAssistantListener extends WebSocketListener {
     for (Map.Entry<String, JsonObject> e : changed) {
       publish(statePrefix + e.getKey(), "state", e.getValue());
     }
+  }
+
+  /**
+   * Whether two states of an entity say the same thing. {@code last_reported} moves when an integration
+   * writes an unchanged value again, which fires no {@code state_changed}: not a change to publish (the
+   * fresher state is kept all the same).
+   */
+  private static boolean sameState(JsonObject fresh, JsonObject known) {
+    if (known == null) {
+      return false;
+    }
+    if (fresh.equals(known)) {
+      return true;
+    }
+    JsonObject a = fresh.copy();
+    JsonObject b = known.copy();
+    a.remove("last_reported");
+    b.remove("last_reported");
+    return a.equals(b);
   }
 
   // ---- inbound ----------------------------------------------------------------------------------

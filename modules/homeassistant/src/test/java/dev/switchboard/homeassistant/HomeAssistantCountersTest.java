@@ -116,6 +116,30 @@ class HomeAssistantCountersTest {
   }
 
   @Test
+  @DisplayName("reconnectWhenStale: pings were answered while no event came, so the gap starts at the last event")
+  void staleGapFromTheLastEvent() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx); // quiet unless told to fire
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(),
+        dataDir, false, new JsonObject().put("staleAfter", "800ms").put("reconnectWhenStale", true)));
+    String kitchen = HomeAssistantAddresses.state(NAME, "light.kitchen");
+    String gap = HomeAssistantAddresses.gap(NAME);
+    Envelopes seen = Envelopes.on(vertx, kitchen, gap);
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    sim.setState("light.kitchen", "on", null).await();
+    JsonObject last = Await.until(WAIT, "the last event", () -> seen.at(kitchen).stream()
+        .filter(e -> "on".equals(e.getJsonObject("data").getString("state"))).findFirst().orElse(null), e -> e != null);
+    Await.until(WAIT, "the renewed connection's gap", () -> seen.at(gap).size() == 2);
+    assertEquals("stale", control.status(NAME).getJsonObject("last_error").getString("code"));
+    Instant from = Instant.parse(seen.at(gap).get(1).getJsonObject("data").getString("from"));
+    Instant lastAt = Instant.ofEpochMilli(last.getLong("ts"));
+    // The pings every 200 ms were answered through the 800 ms of silence: without this, from is the last pong.
+    assertTrue(!from.isBefore(lastAt.minusMillis(50)) && !from.isAfter(lastAt.plusMillis(50)),
+        "from the last event, at " + lastAt + ": " + seen.at(gap).get(1).encode());
+  }
+
+  @Test
   @DisplayName("event_rate_per_min tracks a known simulator rate within 10%")
   void eventRateTracksSimulator() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx, HomeAssistantFixture.options().withRate(40));

@@ -30,6 +30,7 @@ import static dev.switchboard.homeassistant.HomeAssistantFixture.TOKEN;
 import static dev.switchboard.homeassistant.HomeAssistantFixture.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -171,6 +172,7 @@ class HomeAssistantIngestionTest {
     assertEquals(sim.states(), toMap(states().getJsonArray("states")));
     JsonObject firstGap = seen.at(gap).get(0);
     assertNull(firstGap.getJsonObject("data").getValue("from"), "nothing was known before the first connection");
+    assertNull(status().getValue("last_gap"), "the first connection of all is no outage");
 
     long wentDown = System.currentTimeMillis();
     sim.down().await();
@@ -200,9 +202,40 @@ class HomeAssistantIngestionTest {
     assertEquals("on", kitchenOn.getJsonObject("data").getString("state"));
     assertEquals("removed", plugRemoved.getString("type"));
     assertEquals(new JsonArray().add("switch.kitchen_plug"), secondSnapshot.getJsonObject("data").getJsonArray("removed"));
+    assertEquals(secondGap.getJsonObject("data"), status().getJsonObject("last_gap"), "the status keeps the last outage");
     long gapSeq = secondGap.getLong("seq");
     assertTrue(gapSeq < secondSnapshot.getLong("seq") && gapSeq < kitchenOn.getLong("seq") && gapSeq < plugRemoved.getLong("seq"),
         "the gap comes before the fresh snapshot");
+  }
+
+  @Test
+  @DisplayName("an entity written again with the same state while away (last_reported moves, no state_changed) is no "
+      + "change after the reconnect: not published, though the kept state is the fresher one")
+  void unchangedReWriteIsNoChange() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim, dataDir));
+    String gap = HomeAssistantAddresses.gap(NAME);
+    String kitchen = HomeAssistantAddresses.state(NAME, "light.kitchen");
+    String sensor = HomeAssistantAddresses.state(NAME, "sensor.kitchen_temperature");
+    Envelopes seen = Envelopes.on(vertx, gap, kitchen, sensor);
+    startAndAwaitSubscribed();
+    JsonObject before = sim.state("sensor.kitchen_temperature");
+    Await.until(WAIT, "the first snapshot's state of the sensor", () -> seen.at(sensor).size() == 1);
+
+    sim.down().await();
+    Await.until(WAIT, "the listener noticed", () -> !status().getString("state").equals("CONNECTED"));
+    sim.setState("sensor.kitchen_temperature", before.getString("state"), null).await(); // a re-write
+    sim.setState("light.kitchen", "on", null).await(); // a change, to know when the reconnect's changes are out
+    JsonObject rewritten = sim.state("sensor.kitchen_temperature");
+    assertNotEquals(before.getString("last_reported"), rewritten.getString("last_reported"), "the simulator moved last_reported");
+    assertEquals(before.getString("last_updated"), rewritten.getString("last_updated"));
+    assertEquals(before.getJsonObject("context"), rewritten.getJsonObject("context"));
+    sim.up().await();
+    Await.until(WAIT, "the reconnect's gap and the kitchen's change", () -> seen.at(gap).size() == 2
+        && seen.at(kitchen).stream().anyMatch(e -> "on".equals(e.getJsonObject("data").getString("state"))));
+
+    assertEquals(1, seen.at(sensor).size(), "the re-written entity was not published as changed: " + seen.at(sensor));
+    assertEquals(rewritten, toMap(states().getJsonArray("states")).get("sensor.kitchen_temperature"), "the kept state is the fresher one");
   }
 
   @Test

@@ -45,6 +45,8 @@ public class AlpacaListener extends WebSocketListener {
   private final Set<Watch> wanted;
   private final Promise<Void> authenticated = Promise.promise();
   private final Map<Channel, Long> lastData = new EnumMap<>(Channel.class);
+  /** When the channel found mute went quiet (epoch millis); 0 unless this connection ended as stale. */
+  private long mutedSince;
   private final Map<Channel, Long> activeSince = new EnumMap<>(Channel.class);
   private long generation;
   private boolean socketReady;
@@ -288,7 +290,7 @@ public class AlpacaListener extends WebSocketListener {
     // the 503 after it finds the change gone and is ignored, where first it would have dropped the change.
     if (ready) {
       vertx.eventBus().send(addresses.sessions(), new JsonObject().put("event", "ended").put("generation", generation)
-          .put("heard_at", lastHeardAt()), LOCAL);
+          .put("heard_at", mutedSince > 0 ? mutedSince : lastHeardAt()), LOCAL);
     }
     answerChange(null, 503, "the connection ended before the upstream answered");
   }
@@ -309,6 +311,8 @@ public class AlpacaListener extends WebSocketListener {
         }
         long since = Math.max(lastData.getOrDefault(channel, 0L), activeSince.getOrDefault(channel, now));
         if (now - since > limit.toMillis()) {
+          // Pongs came since, but no data: what was lost starts at the last data, which the gap then says.
+          mutedSince = since;
           exit(ListenerFailure.retry("stale", "no " + channel.wire() + " for " + (now - since)
               + " ms while subscribed (staleAfter " + limit.toMillis() + " ms): the stream went mute"));
         }

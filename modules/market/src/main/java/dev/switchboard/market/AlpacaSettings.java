@@ -73,6 +73,15 @@ public record AlpacaSettings(
     return settings;
   }
 
+  /** The key and the secret never show: a record's own text would print both. */
+  @Override
+  public String toString() {
+    return "AlpacaSettings[url=" + url + ", key=***, secret=***, staleAfter=" + staleAfter + ", unsubscribeLinger="
+        + unsubscribeLinger + ", maxSymbolsPerClient=" + maxSymbolsPerClient + ", maxFrameSize=" + maxFrameSize
+        + ", connectionLimitBackoff=" + connectionLimitBackoff + ", subscriptionTimeout=" + subscriptionTimeout
+        + ", encoding=" + encoding + "]";
+  }
+
   private static Encoding encoding(ConfigSection s) {
     String wire = s.string("encoding");
     for (Encoding e : Encoding.values()) {

@@ -170,8 +170,6 @@ public class MarketSubscriptions extends VerticleBase {
 
   // ---- connection instances -------------------------------------------------------------------
 
-  /** Epoch millis when the last connection that was ready ended; 0 before one did. */
-  private long lastEndedAt;
   /** Epoch millis when the current connection became ready; 0 while none is. */
   private long readyAt;
 
@@ -181,13 +179,16 @@ public class MarketSubscriptions extends VerticleBase {
    */
   private void announceGap() {
     long epoch = config().getLong(ListenerVerticle.EPOCH, 0L);
-    boolean takenOver = lastEndedAt == 0 && epoch > 1; // this companion starts with each new owner
-    if (lastEndedAt == 0 && !takenOver) {
-      return;
+    // Kept in the stats, not here: this companion is replaced when the definition changes.
+    ListenerStats.ConnectionEnd ended = stats.lastConnectionEnd();
+    // In a cluster, the first stream under this owner: another node had it until a time this node does not know.
+    boolean takenOver = epoch > 1 && (ended == null || ended.epoch() != epoch);
+    if (ended == null && !takenOver) {
+      return; // the first stream of this process: there was none to miss
     }
     JsonObject window = new JsonObject()
-        .put("from", takenOver ? null : java.time.Instant.ofEpochMilli(lastEndedAt).toString())
-        .put("to", java.time.Instant.now().toString());
+        .put("from", takenOver ? null : java.time.Instant.ofEpochMilli(ended.at()).toString())
+        .put("to", java.time.Instant.ofEpochMilli(System.currentTimeMillis()).toString());
     stats.put("last_gap", window);
     String reason = takenOver
         ? "this node took the listener over (epoch " + epoch + "): market data sent between the two owners was not received"
@@ -209,7 +210,8 @@ public class MarketSubscriptions extends VerticleBase {
       case "ended" -> {
         if (readyAt != 0) {
           // Only a stream that flowed can have a gap; it may have died before it was found dead (by the heartbeat).
-          lastEndedAt = report.getLong("heard_at", System.currentTimeMillis());
+          stats.connectionEnded(report.getLong("heard_at", System.currentTimeMillis()),
+              config().getLong(ListenerVerticle.EPOCH, 0L));
           readyAt = 0;
         }
         sync.ended(generation);

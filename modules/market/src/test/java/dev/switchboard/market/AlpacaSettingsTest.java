@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,6 +37,14 @@ class AlpacaSettingsTest {
     dev.switchboard.core.ListenerKinds.of(new AlpacaKind()).read("listeners[2]", valid().put("name", "m").put("type", "alpaca"),
         java.util.Map.of(), java.nio.file.Path.of("data"), 1);
     assertEquals("secret=***", Secrets.global().redact("secret=s3cr3t-value"));
+  }
+
+  @Test
+  @DisplayName("the key and the secret never show in the settings' text")
+  void textHidesTheCredentials() {
+    String text = AlpacaSettings.from(new ConfigSection("l", valid(), AlpacaKind.FIELDS, java.util.Map.of())).toString();
+    assertFalse(text.contains("PKTEST") || text.contains("s3cr3t-value"), text);
+    assertTrue(text.contains("key=***") && text.contains("secret=***") && text.contains("encoding=MSGPACK"), text);
   }
 
   @Test

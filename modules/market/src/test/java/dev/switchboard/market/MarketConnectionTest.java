@@ -2,8 +2,10 @@ package dev.switchboard.market;
 
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.RestartPolicy;
+import dev.switchboard.core.Supervisor;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Control;
+import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.core.testing.StatusRecorder;
 import dev.switchboard.simulators.alpaca.AlpacaSimulator;
 import dev.switchboard.simulators.alpaca.AlpacaSimulatorOptions;
@@ -174,6 +176,7 @@ class MarketConnectionTest {
     AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
     deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject().put("staleAfter", new JsonObject().put("trades", "300ms")));
     List<JsonObject> seen = collect(address("trades", "AAPL"));
+    List<JsonObject> gaps = collect("market." + NAME + ".gap");
     StatusRecorder recorder = new StatusRecorder(vertx);
     control.start(NAME);
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
@@ -191,6 +194,11 @@ class MarketConnectionTest {
     int before = seen.size();
     Await.until(WAIT, "trades again", () -> seen.size() >= before + 5);
     assertEquals(1, sim.maxConcurrentConnections());
+    // Pings and pongs went on while it was mute: the gap starts at the last trade, not at the last of those.
+    Await.until(WAIT, "the gap", () -> gaps.size() == 1);
+    Instant from = Instant.parse(gaps.get(0).getJsonObject("data").getString("from"));
+    assertTrue(!from.isAfter(Instant.ofEpochMilli(muted).plusMillis(100)), "from the last trade: " + gaps.get(0).encode()
+        + ", muted at " + Instant.ofEpochMilli(muted));
   }
 
   @Test
@@ -215,6 +223,35 @@ class MarketConnectionTest {
     // The heartbeat (every 300 ms, 300 ms to answer) notices 300 to 600 ms after the stall; bytes already on their
     // way when it began may still be read a little after it.
     assertTrue(!from.isAfter(stalled.plusMillis(100)), "from the last sign of life, before the stall: " + gap.encode() + ", stalled at " + stalled);
+  }
+
+  @Test
+  @DisplayName("a definition change is a new connection too: the gap is from the old stream's last sign of life, and in the status")
+  void gapAfterADefinitionChange() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
+    Supervisor supervisor = Definitions.supervisor(new AlpacaKind(), dataDir, Duration.ofMillis(50),
+        List.of(MarketFixture.alpaca(sim.url("iex"), MarketFixture.fastPolicy(), new JsonObject())));
+    vertx.deployVerticle(supervisor).await();
+    List<JsonObject> trades = collect(address("trades", "AAPL"));
+    List<JsonObject> gaps = collect("market." + NAME + ".gap");
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    Await.until(WAIT, "trades flowing", () -> trades.size() >= 5);
+
+    JsonObject changed = new JsonObject().put("type", "alpaca").put("url", sim.url("iex"))
+        .put("key", AlpacaSimulatorOptions.DEMO_KEY).put("secret", AlpacaSimulatorOptions.DEMO_SECRET).put("unsubscribeLinger", "2s");
+    Instant changedAt = Instant.now();
+    assertEquals("updated", supervisor.define(NAME, changed).await().outcome());
+    int before = trades.size();
+    Await.until(WAIT, "trades on the new connection", () -> trades.size() >= before + 5);
+    Await.until(WAIT, "the gap", () -> gaps.size() == 1);
+    JsonObject window = gaps.get(0).getJsonObject("data");
+    Instant from = Instant.parse(window.getString("from"));
+    // 20 ticks a second, and the simulator's pings every 100 ms: the old stream was heard just before the change.
+    assertTrue(!from.isAfter(changedAt.plusMillis(100)) && !from.isBefore(changedAt.minusMillis(500)), "from the old stream's end: " + window.encode());
+    assertEquals(window.getString("from"), control.status(NAME).getJsonObject("last_gap").getString("from"));
+    assertEquals(2, sim.totalConnections());
   }
 
   @Test

@@ -30,6 +30,8 @@ public class FeedListener extends WebSocketListener {
   private final StrictJson strictJson = new StrictJson();
   /** Epoch millis when this connection opened (its gap is published then, before its first frame is read); 0 until then. */
   private long connectedAt;
+  /** When the last message came (epoch millis), had this connection ended as stale; 0 otherwise. */
+  private long mutedSince;
 
   public FeedListener(ListenerSpec spec, ListenerStats stats, FeedSettings settings) {
     super(spec, stats);
@@ -115,6 +117,7 @@ public class FeedListener extends WebSocketListener {
         stats.put("stale", stale);
       }
       if (stale && settings.reconnectWhenStale()) {
+        mutedSince = since; // pongs may have come since, but no message: the gap starts at the last one
         exit(ListenerFailure.retry("stale", "no message for " + silent + " ms (staleAfter " + staleAfter + " ms): connection renewed"));
       }
     });
@@ -123,7 +126,7 @@ public class FeedListener extends WebSocketListener {
   @Override
   protected void onEnded() {
     if (connectedAt > 0) {
-      stats.connectionEnded(lastHeardAt(), epoch());
+      stats.connectionEnded(mutedSince > 0 ? mutedSince : lastHeardAt(), epoch());
     }
     if (settings.staleAfter().toMillis() > 0) {
       stats.put("stale", false); // not connected: "stale" speaks of a live connection only

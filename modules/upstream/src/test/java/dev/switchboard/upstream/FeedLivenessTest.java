@@ -183,6 +183,28 @@ class FeedLivenessTest {
   }
 
   @Test
+  @DisplayName("reconnectWhenStale: pongs still came while the feed said nothing, so the gap starts at its last message")
+  void staleGapFromTheLastMessage(Vertx vertx) {
+    FeedSimulator quiet = FeedFixture.simulator(vertx, 0);
+    // Pings every 200 ms, answered, through 800 ms of silence.
+    deploy(vertx, quiet, new JsonObject().put("staleAfter", "800ms").put("reconnectWhenStale", true));
+    List<JsonObject> envelopes = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(FeedAddresses.messages(NAME), m -> envelopes.add(m.body())).completion().await();
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    quiet.emit(new JsonObject().put("last", true)).await();
+    JsonObject gap = Await.until(WAIT, "the renewed connection's gap",
+        () -> envelopes.stream().filter(e -> "gap".equals(e.getString("type"))).findFirst().orElse(null), g -> g != null);
+    assertEquals("stale", control.status(NAME).getJsonObject("last_error").getString("code"));
+    JsonObject last = envelopes.get(0);
+    assertEquals(true, last.getJsonObject("data").getBoolean("last"));
+    Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
+    Instant lastAt = Instant.ofEpochMilli(last.getLong("ts"));
+    assertTrue(!from.isBefore(lastAt) && !from.isAfter(lastAt.plusMillis(50)), "from the last message, at " + lastAt + ": " + gap.encode());
+  }
+
+  @Test
   @DisplayName("an upstream that sends a close frame and then keeps the TCP connection open: ended within the closing time, "
       + "with the upstream's close code, not left CONNECTED until the heartbeat gives up")
   void closeFrameWithoutTcpClose(Vertx vertx) throws Exception {

@@ -82,8 +82,11 @@ final class SimulatedHome {
         ? new EntityState(entityId, state, attributes, now, now, now, context)
         : old.next(state, attributes, now, context);
     if (old != null && next.sameAs(old)) {
-      states.put(entityId, next); // a re-write: HA fires state_reported, which no websocket subscriber receives
-      return next;
+      // A re-write: only last_reported moves, the state keeps its context. HA fires state_reported, which no
+      // websocket subscriber receives.
+      EntityState reported = old.next(state, attributes, now, old.context);
+      states.put(entityId, reported);
+      return reported;
     }
     if (old == null) {
       ids.add(entityId);
