@@ -123,6 +123,11 @@ class ConfigLoaderTest {
     assertEquals("listeners[1].name: duplicate listener name 'feed'",
         refusal(c -> c.getJsonArray("listeners").add(listener(c).copy())));
     assertEquals("http.controlToken: is required", refusal(c -> c.getJsonObject("http").remove("controlToken")));
+    for (String token : new String[] {"a-long-enough-token\n", "pässwörd-of-mine", "two words token"}) {
+      String refused = refusal(c -> c.getJsonObject("http").put("controlToken", token));
+      assertTrue(refused.startsWith("http.controlToken: must be visible ASCII characters only"), refused);
+      assertFalse(refused.contains(token.strip()), "the token is not in the message: " + refused);
+    }
     assertTrue(refusal(c -> c.put("verticles", new JsonArray().add(new JsonObject().put("class", "no.such.Verticle"))))
         .startsWith("verticles[0].class: no class no.such.Verticle on the classpath"));
     assertTrue(refusal(c -> c.put("simulators", new JsonObject().put("mqtt", new JsonObject())))

@@ -151,14 +151,14 @@ class HttpApiTest {
     record Wrong(io.vertx.core.http.HttpMethod method, String path, String allow) {
     }
     for (Wrong wrong : List.of(
-        new Wrong(io.vertx.core.http.HttpMethod.DELETE, "/api/listeners", "GET"),
-        new Wrong(io.vertx.core.http.HttpMethod.POST, "/api/listeners/feed", "DELETE, GET, PUT"),
+        new Wrong(io.vertx.core.http.HttpMethod.DELETE, "/api/listeners", "GET, HEAD"),
+        new Wrong(io.vertx.core.http.HttpMethod.POST, "/api/listeners/feed", "DELETE, GET, HEAD, PUT"),
         new Wrong(io.vertx.core.http.HttpMethod.GET, "/api/reload", "POST"),
-        new Wrong(io.vertx.core.http.HttpMethod.PUT, "/api/kinds", "GET"),
+        new Wrong(io.vertx.core.http.HttpMethod.PUT, "/api/kinds", "GET, HEAD"),
         new Wrong(io.vertx.core.http.HttpMethod.GET, "/api/kinds/upstream/validate", "POST"),
         new Wrong(io.vertx.core.http.HttpMethod.GET, "/listener/stop", "POST"),
-        new Wrong(io.vertx.core.http.HttpMethod.POST, "/health", "GET"),
-        new Wrong(io.vertx.core.http.HttpMethod.DELETE, "/metrics", "GET"))) {
+        new Wrong(io.vertx.core.http.HttpMethod.POST, "/health", "GET, HEAD"),
+        new Wrong(io.vertx.core.http.HttpMethod.DELETE, "/metrics", "GET, HEAD"))) {
       HttpResponse<Buffer> answer = http.request(wrong.method(), wrong.path()).send().await();
       assertEquals(405, answer.statusCode(), wrong.toString());
       assertEquals(wrong.allow(), answer.getHeader("Allow"), wrong.toString());

@@ -122,6 +122,11 @@ public final class ConfigLoader {
     if (httpConfig.controlToken().length() < 8) {
       throw new ConfigException(http.field("controlToken"), "must be at least 8 characters");
     }
+    // HTTP trims a header's spaces and reads it as Latin-1: such a token would be refused on every request.
+    if (!httpConfig.controlToken().chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new ConfigException(http.field("controlToken"), "must be visible ASCII characters only (no space, newline or "
+          + "accented letter), as an HTTP header carries them: a secret made from a file often ends in a newline");
+    }
     // The demo's token is in the README: tolerable on loopback (with a warning at start), an open door elsewhere.
     if (ControlToken.isPublicDemo(httpConfig.controlToken()) && !AllowedHosts.isLoopback(host)) {
       throw new ConfigException(http.field("controlToken"), "is the public demo token, refused when http.host (" + host

@@ -76,6 +76,14 @@ final class ApiFallback implements Handler<RoutingContext> {
       HttpApi.error(ctx, 404, "no such API path: " + shown(path) + "; docs/api.md lists them");
       return;
     }
+    if (allowed.contains("GET")) {
+      if (ctx.request().method() == HttpMethod.HEAD) {
+        // HEAD is GET without the body (RFC 9110), as monitors probe /health; Vert.x leaves the body out itself.
+        ctx.reroute(HttpMethod.GET, ctx.request().uri());
+        return;
+      }
+      allowed.add("HEAD");
+    }
     ctx.response().putHeader("Allow", String.join(", ", allowed));
     HttpApi.error(ctx, 405, ctx.request().method() + " is not allowed on " + shown(path) + "; it takes " + String.join(", ", allowed));
   }

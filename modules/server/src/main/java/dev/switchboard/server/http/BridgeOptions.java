@@ -72,6 +72,8 @@ public record BridgeOptions(Duration pingTimeout, int maxHandlersPerSocket, int 
     return options
         .setPingTimeout(pingTimeout.toMillis())
         .setMaxHandlersPerSocket(maxHandlersPerSocket)
+        // The same bound as the fan-out path's (vertx-web's own is 200): an address works on both or neither.
+        .setMaxAddressLength(BridgeRules.MAX_ADDRESS_LENGTH)
         .setReplyTimeout(replyTimeout.toMillis());
   }
 

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.DecodeException;
@@ -85,10 +86,13 @@ public class HttpApi extends VerticleBase {
     Router router = Router.router(vertx);
     // First of all, on every answer (refusals included): what the browser may do with it.
     router.route().handler(new SecurityHeaders());
+    // A broken %-escape in the path or query is answered here, before a route trips on it with a stack trace.
+    router.route().handler(HttpApi::wellFormedUri);
     // Then: a request for a name this server is not (DNS rebinding) reaches nothing.
     router.route().handler(config.http().allowedHosts().handler(token.refusals()));
     // Nor does one with a token in its URL, on any path: it is refused, never taken.
     router.route().handler(token::refuseInUrl);
+    router.route("/api/*").handler(HttpApi::bodyIsJson);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.get("/api/listeners").handler(ctx -> answer(ctx, control.snapshot(), ControlPlane.Snapshot::toJson));
     router.get("/api/listeners/:name").handler(ctx -> answer(ctx, control.status(ctx.pathParam("name")), r -> r.listener().toJson()));
@@ -149,6 +153,12 @@ public class HttpApi extends VerticleBase {
     router.route().method(HttpMethod.GET).method(HttpMethod.HEAD).handler(new DashboardCaching());
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     router.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than " + MAX_BODY_BYTES + " bytes"));
+    // What vertx-web refuses itself: JSON as every answer, and no log line an anonymous client could write at will.
+    router.errorHandler(400, ctx -> {
+      LOG.debug("HTTP {} {}: bad request", ctx.request().method(), ctx.request().path(), ctx.failure());
+      String why = ctx.failure() == null ? null : ctx.failure().getMessage();
+      error(ctx, 400, "bad request" + (why == null ? "" : ": " + Secrets.excerpt(why)));
+    });
     // BodyHandler fails with 200 when the connection closes mid-body (a client gone, or one cut by the
     // request timeout): there is no one to answer, and a slow client must not write an error line each.
     router.errorHandler(200, ctx -> LOG.debug("HTTP {} {}: the connection closed before the body arrived", ctx.request().method(), ctx.request().path()));
@@ -389,6 +399,31 @@ public class HttpApi extends VerticleBase {
     } else {
       ctx.fail(err);
     }
+  }
+
+  /**
+   * curl's {@code -d}, as the docs use it, says {@code application/x-www-form-urlencoded}: the body is read as
+   * the JSON it is, not decoded as a form (whose decoder refuses a field over 1 KiB, or a '%').
+   */
+  private static void bodyIsJson(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    String lower = type == null ? "" : type.toLowerCase(java.util.Locale.ROOT);
+    if (lower.startsWith("application/x-www-form-urlencoded") || lower.startsWith("multipart/")) {
+      ctx.request().headers().set(HttpHeaders.CONTENT_TYPE, "application/json");
+    }
+    ctx.next();
+  }
+
+  private static void wellFormedUri(RoutingContext ctx) {
+    String uri = ctx.request().uri();
+    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        error(ctx, 400, "the path or query has a broken %-escape at '" + uri.substring(i, Math.min(uri.length(), i + 3))
+            + "': a '%' is followed by two hex digits");
+        return;
+      }
+    }
+    ctx.next();
   }
 
   static void json(RoutingContext ctx, int code, JsonObject body) {

@@ -29,6 +29,7 @@ public final class LoggingSetup {
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     if ("json".equals(logging.format())) {
       RedactingJsonEncoder json = new RedactingJsonEncoder();
+      json.setWithFormattedMessage(true); // the line as the text format says it, where log viewers look for it
       json.setContext(context);
       json.start();
       replaceConsole(context, root, json);

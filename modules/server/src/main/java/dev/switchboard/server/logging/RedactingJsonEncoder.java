@@ -3,14 +3,46 @@ package dev.switchboard.server.logging;
 import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.switchboard.core.Secrets;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
 
-/** logback's JSON encoder (one object a line), with every known secret masked in what it writes. */
+/**
+ * logback's JSON encoder (one object a line), with every known secret masked in what it writes. The mask is
+ * applied to the decoded strings, not to the line: logback escapes a secret's {@code /}, {@code "} or
+ * {@code \}, which no mask of the raw value would match.
+ */
 public class RedactingJsonEncoder extends JsonEncoder {
   @Override
   public byte[] encode(ILoggingEvent event) {
     String line = new String(super.encode(event), StandardCharsets.UTF_8);
-    return Secrets.global().redact(line).getBytes(StandardCharsets.UTF_8);
+    String masked;
+    try {
+      masked = ((JsonObject) redacted(new JsonObject(line))).encode() + "\n";
+    } catch (DecodeException e) {
+      masked = Secrets.global().redact(line); // not expected from logback; the raw mask is better than none
+    }
+    return masked.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static Object redacted(Object value) {
+    if (value instanceof String text) {
+      return Secrets.global().redact(text);
+    }
+    if (value instanceof JsonObject object) {
+      for (String field : java.util.List.copyOf(object.fieldNames())) {
+        object.put(field, redacted(object.getValue(field)));
+      }
+      return object;
+    }
+    if (value instanceof JsonArray array) {
+      for (int i = 0; i < array.size(); i++) {
+        array.set(i, redacted(array.getValue(i)));
+      }
+      return array;
+    }
+    return value;
   }
 }

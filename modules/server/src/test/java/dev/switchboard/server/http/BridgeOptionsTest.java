@@ -41,6 +41,7 @@ class BridgeOptionsTest {
     assertEquals(120_000, bridge.getPingTimeout());
     assertEquals(50, bridge.getMaxHandlersPerSocket());
     assertEquals(5_000, bridge.getReplyTimeout());
+    assertEquals(BridgeRules.MAX_ADDRESS_LENGTH, bridge.getMaxAddressLength(), "as on the fan-out path");
     HttpServerOptions server = options.applyTo(new HttpServerOptions());
     assertEquals(8192, server.getMaxWebSocketFrameSize());
     assertEquals(8192, server.getMaxWebSocketMessageSize());
