@@ -78,6 +78,16 @@ class MalformedRequestsTest {
   }
 
   @Test
+  @DisplayName("an HTTP/1.1 request without a Host header, which vertx-web refuses itself: 400 in JSON, with the security headers")
+  void noHostHeader() throws Exception {
+    String answer = RawHttp.exchange(app.httpPort(), "GET /api/listeners HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assertEquals(400, RawHttp.status(answer), answer);
+    assertTrue(new JsonObject(RawHttp.body(answer)).getString("error").contains("'Host' header is required"), answer);
+    assertTrue(answer.contains("X-Content-Type-Options: nosniff") && answer.contains("X-Frame-Options: DENY"), answer);
+    assertNoErrorLogged();
+  }
+
+  @Test
   @DisplayName("a path or query with a broken %-escape: 400 in JSON, with the reason, and nothing in the log")
   void brokenEscapes() throws Exception {
     for (String uri : new String[] {"/api/listeners/%zz", "/api/listeners?x=%zz", "/subscribe?address=%zz", "/eventbus/websocket?x=%zz"}) {

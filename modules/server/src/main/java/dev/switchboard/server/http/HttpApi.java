@@ -157,6 +157,7 @@ public class HttpApi extends VerticleBase {
     router.errorHandler(400, ctx -> {
       LOG.debug("HTTP {} {}: bad request", ctx.request().method(), ctx.request().path(), ctx.failure());
       String why = ctx.failure() == null ? null : ctx.failure().getMessage();
+      SecurityHeaders.addTo(ctx); // refused before any handler ran (no Host header): the same headers as every answer
       error(ctx, 400, "bad request" + (why == null ? "" : ": " + Secrets.excerpt(why)));
     });
     // BodyHandler fails with 200 when the connection closes mid-body (a client gone, or one cut by the

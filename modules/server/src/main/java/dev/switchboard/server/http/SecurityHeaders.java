@@ -30,12 +30,17 @@ final class SecurityHeaders implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    addTo(ctx);
+    ctx.next();
+  }
+
+  /** Sets the headers on {@code ctx}'s answer; also for an answer no handler gave (a request vertx-web refused). */
+  static void addTo(RoutingContext ctx) {
     MultiMap headers = ctx.response().headers();
     headers.set("Content-Security-Policy", policy(ctx.request().getHeader("Host")));
     headers.set("X-Content-Type-Options", "nosniff");
     headers.set("Referrer-Policy", "no-referrer");
     // frame-ancestors says the same to browsers that read CSP; this one is for those that do not.
     headers.set("X-Frame-Options", "DENY");
-    ctx.next();
   }
 }
