@@ -237,7 +237,7 @@ public final class ConfigLoader {
       try {
         Class.forName(className, false, ConfigLoader.class.getClassLoader());
       } catch (ClassNotFoundException | LinkageError e) {
-        throw new ConfigException(s.field("class"), "no class " + className + " on the classpath (add its jar with java -cp switchboard.jar:your.jar ...)");
+        throw new ConfigException(s.field("class"), "no class " + className + " on the classpath (add its jar: SWITCHBOARD_CLASSPATH=your.jar bin/switchboard ...)");
       }
       ConfigSection config = s.section("config");
       JsonObject configJson = config.raw();

@@ -188,6 +188,40 @@ class LauncherIT {
   }
 
   @Test
+  @DisplayName("SWITCHBOARD_CLASSPATH adds jars: the main class runs on the class path, with the manifest's Add-Opens as flags")
+  void extraClassPath() throws Exception {
+    Path fakeHome = fakeJavaHome("for a in \"$@\"; do echo \"$a\"; done");
+    ProcessBuilder extra = launcher(LAUNCHER, "--check", "my config.json");
+    extra.environment().put("JAVA_HOME", fakeHome.toString());
+    extra.environment().put("JAVA_OPTS", "-Xmx300m");
+    extra.environment().put("SWITCHBOARD_CLASSPATH", "/opt/kinds/my kind.jar:/opt/kinds/other.jar");
+    List<String> expected = new ArrayList<>(List.of("-Xmx300m"));
+    String opens;
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(JAR.toFile())) {
+      opens = jar.getManifest().getMainAttributes().getValue("Add-Opens");
+    }
+    for (String open : opens.trim().split("\\s+")) {
+      expected.add("--add-opens=" + open + "=ALL-UNNAMED");
+    }
+    expected.addAll(List.of("-cp", JAR.toRealPath() + ":/opt/kinds/my kind.jar:/opt/kinds/other.jar",
+        "dev.switchboard.server.Main", "--check", "my config.json"));
+    assertEquals(expected, run(extra).out());
+  }
+
+  @Test
+  @DisplayName("called by a relative path that CDPATH also finds, the launcher still finds its jar (a cd through CDPATH prints)")
+  void cdPathDoesNotMisleadTheLauncher() throws Exception {
+    Path fakeHome = fakeJavaHome("for a in \"$@\"; do echo \"$a\"; done");
+    Files.createSymbolicLink(dir.resolve("dist"), LAUNCHER.getParent().getParent());
+    ProcessBuilder relative = launcher(Path.of("dist/bin/switchboard"), "--version");
+    relative.environment().put("JAVA_HOME", fakeHome.toString());
+    relative.environment().put("CDPATH", dir.toString());
+    Run run = run(relative);
+    assertEquals(0, run.exitCode(), "out: " + run.out() + "; err: " + run.err());
+    assertEquals(List.of("-jar", JAR.toRealPath().toString(), "--version"), run.out().subList(run.out().size() - 3, run.out().size()));
+  }
+
+  @Test
   @DisplayName("the cluster demo exits 1, with the process's log, when a process it starts ends before it is up")
   void clusterDemoSaysWhenAProcessCannotStart() throws Exception {
     // A java that cannot start anything: the demo's first process, the simulators, ends at once.
