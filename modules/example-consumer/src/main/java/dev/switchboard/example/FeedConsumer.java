@@ -39,6 +39,12 @@ public final class FeedConsumer extends VerticleBase {
       JsonObject envelope = msg.body();
       long seq = envelope.getLong("seq", 0L);
       long epoch = envelope.getLong("epoch", 0L);
+      if (epoch < lastEpoch) {
+        // A late one from an owner before the current one (a failover): not news, and not a reason to think
+        // the current owner's seq jumped.
+        LOG.info("ignored a late envelope of an earlier owner: seq {} epoch {} (now {})", seq, epoch, lastEpoch);
+        return;
+      }
       if ("gap".equals(envelope.getString("type"))) {
         // The listener's own word after a reconnect (or a new owner): what the upstream sent between the two
         // connections never arrived. seq does not show it: it counts what the listener published.

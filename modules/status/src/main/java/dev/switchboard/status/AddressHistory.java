@@ -21,6 +21,11 @@ final class AddressHistory {
   private final long maxAgeMillis;
   /** Encoded: what a client is sent is what was received then, whoever holds the envelope since. */
   private final EnvelopeRing kept = new EnvelopeRing();
+  /**
+   * The most one answer carries, in encoded envelopes: it is one event-bus message, parsed, copied and
+   * encoded again on one event loop, and any browser may ask (1,000 kept envelopes of 64 KB were 64 MB).
+   */
+  static final int MAX_ANSWER_BYTES = 4 * 1024 * 1024;
   /** Where an envelope is encoded for the ring to copy: reused, so keeping one allocates nothing. */
   private final ByteBuf scratch = Unpooled.buffer(SCRATCH_BYTES);
   private final Buffer scratchBuffer = BufferInternal.buffer(scratch);
@@ -58,21 +63,32 @@ final class AddressHistory {
   }
 
   /**
-   * {@code {mode: messages, address, messages}}, or {@code {mode: gap, address, oldest, messages}} when
-   * some after {@code after} are lost. {@code ts} (null: not given) is the client's envelope's: with it,
-   * a seq of another count (the server restarted, the listener was defined again) is told from ours.
-   * At most the newest {@code last} messages are answered: a page that shows 50 need not download 1,000.
+   * {@code {mode: messages, address, messages}}: every kept envelope after {@code after}; or
+   * {@code {mode: gap, address, oldest, messages}} when the client does not get some after {@code after}:
+   * lost, or left out of this answer. {@code ts} (null: not given) is the client's envelope's: with it, a
+   * seq of another count (the server restarted, the listener was defined again) is told from ours. At most
+   * the newest {@code last} messages are answered (a page that shows 50 need not download 1,000), and at
+   * most {@link #MAX_ANSWER_BYTES} of them (always the newest one): an answer is one event-bus message.
    */
   JsonObject after(long after, Long ts, long last, long now) {
     dropOld(now);
     // A seq above any we received is from before a restart: the client must start over too. One within
     // what we keep names an envelope we hold, or it was counted by another life of the source.
     boolean gap = after < droppedUpTo || after > lastSeq || (after > droppedUpTo && !holds(after, ts));
+    int wanted = kept.size(); // the oldest of the envelopes the client should get
+    while (wanted > 0 && (gap || kept.seq(wanted - 1) > after)) {
+      wanted--;
+    }
+    int from = (int) Math.max(wanted, kept.size() - Math.min(last, kept.size()));
+    long bytes = 0;
+    int start = kept.size();
+    while (start > from && (start == kept.size() || bytes + kept.length(start - 1) <= MAX_ANSWER_BYTES)) {
+      bytes += kept.length(--start);
+    }
+    gap |= start > wanted;
     JsonArray messages = new JsonArray();
-    for (int i = (int) Math.max(0, kept.size() - Math.min(last, kept.size())); i < kept.size(); i++) {
-      if (gap || kept.seq(i) > after) {
-        messages.add(kept.json(i));
-      }
+    for (int i = start; i < kept.size(); i++) {
+      messages.add(kept.json(i));
     }
     JsonObject answer = new JsonObject().put("mode", gap ? "gap" : "messages").put("address", address);
     if (gap) {

@@ -41,6 +41,11 @@ final class EnvelopeRing {
     return times[slot(i)];
   }
 
+  /** The encoded size of the {@code i}th envelope, in bytes. */
+  int length(int i) {
+    return lengths[slot(i)];
+  }
+
   /** The {@code i}th envelope (0 is the oldest), parsed again. */
   JsonObject json(int i) {
     int s = slot(i);

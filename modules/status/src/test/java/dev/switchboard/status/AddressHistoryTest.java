@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AddressHistoryTest {
   @Test
@@ -39,9 +40,38 @@ class AddressHistoryTest {
     assertEquals("gap", newest.getString("mode"));
     assertEquals(3L, newest.getLong("oldest"), "the oldest kept, whatever is answered");
     assertEquals(new JsonArray(sent.subList(10, 12)), newest.getJsonArray("messages"));
-    assertEquals(new JsonArray(sent.subList(10, 12)), history.after(5, null, 2, 0).getJsonArray("messages"));
-    assertEquals(new JsonArray(sent.subList(11, 12)), history.after(11, null, 5, 0).getJsonArray("messages"));
+    JsonObject cut = history.after(5, null, 2, 0);
+    assertEquals(new JsonArray(sent.subList(10, 12)), cut.getJsonArray("messages"));
+    assertEquals("gap", cut.getString("mode"), "6 to 10 come after 5 and are not answered: not every message after it");
+    JsonObject whole = history.after(11, null, 5, 0);
+    assertEquals(new JsonArray(sent.subList(11, 12)), whole.getJsonArray("messages"));
+    assertEquals("messages", whole.getString("mode"), "every one after 11, within the 5 asked");
     assertEquals(new JsonArray(), history.after(0, null, 0, 0).getJsonArray("messages"));
+  }
+
+  @Test
+  @DisplayName("an answer carries at most 4 MB of envelopes, the newest (at least one); what it leaves out makes it a gap")
+  void answersAreBounded() {
+    AddressHistory history = new AddressHistory("upstream.feed.message", new HistoryRule("upstream.feed.message", 1_000, Duration.ofMinutes(5)));
+    String pad = "x".repeat(60_000);
+    for (long seq = 1; seq <= 200; seq++) {
+      history.add(seq, new JsonObject().put("seq", seq).put("ts", seq).put("data", pad), 0);
+    }
+    JsonObject answer = history.after(0, null, Long.MAX_VALUE, 0);
+    JsonArray messages = answer.getJsonArray("messages");
+    assertEquals("gap", answer.getString("mode"));
+    assertTrue(messages.encode().length() <= AddressHistory.MAX_ANSWER_BYTES + 2 * messages.size(), "bounded: " + messages.encode().length());
+    assertTrue(messages.size() >= 60 && messages.size() < 200, "as many as fit: " + messages.size());
+    assertEquals(200L, messages.getJsonObject(messages.size() - 1).getLong("seq"), "the newest last");
+    assertEquals(201L - messages.size(), messages.getJsonObject(0).getLong("seq"), "the newest ones, without a hole");
+    JsonObject recent = history.after(190, 190L, Long.MAX_VALUE, 0);
+    assertEquals("messages", recent.getString("mode"), "ten fit: every one after 190");
+    assertEquals(10, recent.getJsonArray("messages").size());
+
+    history.add(201, new JsonObject().put("seq", 201).put("ts", 201).put("data", "y".repeat(5 * 1024 * 1024)), 0);
+    JsonObject huge = history.after(200, 200L, Long.MAX_VALUE, 0);
+    assertEquals(1, huge.getJsonArray("messages").size(), "the newest, over the bound alone, is still answered");
+    assertEquals("messages", huge.getString("mode"));
   }
 
   @Test

@@ -145,11 +145,15 @@ public final class BridgeRules {
     if (address == null || address.length() > MAX_ADDRESS_LENGTH) {
       return Decision.NOT_PERMITTED;
     }
-    if (free.matcher(address).matches()) {
-      return Decision.ALLOWED;
-    }
+    // What acts needs the token even where a free pattern (another kind's, a broad one) matches it too.
     if (!acting.matcher(address).matches()) {
-      return Decision.NOT_PERMITTED;
+      if (!free.matcher(address).matches()) {
+        return Decision.NOT_PERMITTED;
+      }
+      // The history hands out what an address carried: only of an address the browser may receive.
+      boolean unreceivable = address.equals(StatusAddresses.HISTORY) && body instanceof JsonObject ask
+          && ask.getValue("address") instanceof String asked && !mayReceive(asked);
+      return unreceivable ? Decision.NOT_PERMITTED : Decision.ALLOWED;
     }
     if (presented == null) {
       token.refusals().refused(remote, refusal(socket, remote, "send", address, "no token"));
