@@ -436,13 +436,14 @@ public abstract class WebSocketListener extends ListenerVerticle {
   }
 
   /**
-   * Closes the channel below Vert.x's WebSocket handler, which would otherwise wait for its close frame
-   * to be written first. Vert.x's public API has no such close; its internal one does.
+   * Closes the socket below every handler of the channel: Vert.x's WebSocket handler would wait for its
+   * close frame to be written first, and a TLS handler would queue its own close behind the same unread
+   * writes (and wait 3 s). Vert.x's public API has no such close; its internal one gives the channel.
    */
   private Future<Void> abort() {
-    ChannelHandlerContext channel = ((WebSocketInternal) socket).channelHandlerContext();
+    ChannelHandlerContext below = ((WebSocketInternal) socket).channelHandlerContext().pipeline().firstContext();
     Promise<Void> aborted = Promise.promise();
-    channel.close().addListener(done -> context.runOnContext(v -> aborted.complete()));
+    below.close().addListener(done -> context.runOnContext(v -> aborted.complete()));
     return aborted.future();
   }
 

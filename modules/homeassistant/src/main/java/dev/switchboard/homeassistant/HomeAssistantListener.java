@@ -164,12 +164,7 @@ final class HomeAssistantListener extends WebSocketListener {
     vertx.eventBus().<JsonObject>localConsumer(HomeAssistantAddresses.connectionCall(name), this::onCall);
     if (settings.reconnectWhenStale()) {
       // The same rule as the health check; here it renews the connection (the timer ends with this instance).
-      vertx.setPeriodic(Math.max(20, settings.staleAfter().toMillis() / 4), id ->
-          HomeAssistantKind.healthProblem(settings, home, System.currentTimeMillis()).ifPresent(why -> {
-            // Its pings were answered while no event came: the next connection's gap starts at the last event.
-            home.heard(Math.max(home.lastEventAt(), home.subscribedAt()));
-            exit(ListenerFailure.retry("stale", why + ": connection renewed"));
-          }));
+      vertx.setPeriodic(Math.max(20, settings.staleAfter().toMillis() / 4), id -> renewIfStale());
     }
     log.info("subscribed to {} with {} entities", settings.eventTypes(), home.states().size());
     if (!running) {
@@ -204,6 +199,17 @@ final class HomeAssistantListener extends WebSocketListener {
         replaceStates(states.result(), true);
         log.info("Home Assistant runs: snapshot read again, {} entities", home.states().size());
       });
+    });
+  }
+
+  private void renewIfStale() {
+    if (ended()) {
+      return; // the timer outlives the end by the close handshake: "not subscribed" then is no staleness
+    }
+    HomeAssistantKind.healthProblem(settings, home, System.currentTimeMillis()).ifPresent(why -> {
+      // Its pings were answered while no event came: the next connection's gap starts at the last event.
+      home.heard(Math.max(home.lastEventAt(), home.subscribedAt()));
+      exit(ListenerFailure.retry("stale", why + ": connection renewed"));
     });
   }
 

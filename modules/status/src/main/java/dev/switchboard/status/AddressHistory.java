@@ -24,8 +24,9 @@ final class AddressHistory {
   /**
    * The most one answer carries, in encoded envelopes: it is one event-bus message, parsed, copied and
    * encoded again on one event loop, and any browser may ask (1,000 kept envelopes of 64 KB were 64 MB).
+   * Well under the bridge's default queue bound per client (4 MB), which a larger answer would pass.
    */
-  static final int MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+  static final int MAX_ANSWER_BYTES = 1024 * 1024;
   /** Where an envelope is encoded for the ring to copy: reused, so keeping one allocates nothing. */
   private final ByteBuf scratch = Unpooled.buffer(SCRATCH_BYTES);
   private final Buffer scratchBuffer = BufferInternal.buffer(scratch);

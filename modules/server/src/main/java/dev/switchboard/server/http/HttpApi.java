@@ -86,12 +86,12 @@ public class HttpApi extends VerticleBase {
     Router router = Router.router(vertx);
     // First of all, on every answer (refusals included): what the browser may do with it.
     router.route().handler(new SecurityHeaders());
-    // A broken %-escape in the path or query is answered here, before a route trips on it with a stack trace.
-    router.route().handler(HttpApi::wellFormedUri);
     // Then: a request for a name this server is not (DNS rebinding) reaches nothing.
     router.route().handler(config.http().allowedHosts().handler(token.refusals()));
     // Nor does one with a token in its URL, on any path: it is refused, never taken.
     router.route().handler(token::refuseInUrl);
+    // A broken %-escape in the path or query is answered here, before a route trips on it with a stack trace.
+    router.route().handler(HttpApi::wellFormedUri);
     router.route("/api/*").handler(HttpApi::bodyIsJson);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.get("/api/listeners").handler(ctx -> answer(ctx, control.snapshot(), ControlPlane.Snapshot::toJson));

@@ -32,10 +32,9 @@ public class RedactingJsonEncoder extends JsonEncoder {
       return Secrets.global().redact(text);
     }
     if (value instanceof JsonObject object) {
-      for (String field : java.util.List.copyOf(object.fieldNames())) {
-        object.put(field, redacted(object.getValue(field)));
-      }
-      return object;
+      JsonObject masked = new JsonObject(); // keys too: an MDC or key-value pair's name may hold one
+      object.forEach(field -> masked.put(Secrets.global().redact(field.getKey()), redacted(field.getValue())));
+      return masked;
     }
     if (value instanceof JsonArray array) {
       for (int i = 0; i < array.size(); i++) {

@@ -196,12 +196,15 @@ class LauncherIT {
     extra.environment().put("JAVA_OPTS", "-Xmx300m");
     extra.environment().put("SWITCHBOARD_CLASSPATH", "/opt/kinds/my kind.jar:/opt/kinds/other.jar");
     List<String> expected = new ArrayList<>(List.of("-Xmx300m"));
-    String opens;
+    java.util.jar.Attributes manifest;
     try (java.util.jar.JarFile jar = new java.util.jar.JarFile(JAR.toFile())) {
-      opens = jar.getManifest().getMainAttributes().getValue("Add-Opens");
+      manifest = jar.getManifest().getMainAttributes();
     }
-    for (String open : opens.trim().split("\\s+")) {
+    for (String open : manifest.getValue("Add-Opens").trim().split("\\s+")) {
       expected.add("--add-opens=" + open + "=ALL-UNNAMED");
+    }
+    for (String export : manifest.getValue("Add-Exports").trim().split("\\s+")) {
+      expected.add("--add-exports=" + export + "=ALL-UNNAMED");
     }
     expected.addAll(List.of("-cp", JAR.toRealPath() + ":/opt/kinds/my kind.jar:/opt/kinds/other.jar",
         "dev.switchboard.server.Main", "--check", "my config.json"));

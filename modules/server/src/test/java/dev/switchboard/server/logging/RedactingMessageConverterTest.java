@@ -18,5 +18,9 @@ class RedactingMessageConverterTest {
         new Object[] {"bye\r\n2026-12-03T10:00:00.000Z ERROR [feed] forged"});
     assertEquals("connection ended: connection closed by upstream (code 1000, bye\\r\\n2026-12-03T10:00:00.000Z ERROR [feed] forged)",
         new RedactingMessageConverter().convert(event));
+    LoggingEvent ansi = new LoggingEvent("test", context.getLogger("switchboard.listener.feed"), Level.INFO,
+        "reason: {}", null, new Object[] {"a\u001b[1A\u001b[2Kb\u2028c\td"});
+    assertEquals("reason: a\\u001b[1A\\u001b[2Kb\\u2028c\td", new RedactingMessageConverter().convert(ansi),
+        "a terminal's escapes and Unicode's line separator are written out; a tab stays");
   }
 }
