@@ -35,9 +35,20 @@ public final class ListenerKinds {
   private final Map<String, ListenerKind> kinds = new TreeMap<>();
 
   private ListenerKinds(Collection<ListenerKind> found) {
+    Set<String> namespaces = new java.util.HashSet<>();
     found.forEach(k -> {
       if (kinds.put(k.type(), k) != null) {
         throw new IllegalStateException("two listener kinds of type '" + k.type() + "' on the classpath");
+      }
+      if (!namespaces.add(k.namespace())) {
+        throw new IllegalStateException("two listener kinds with the namespace '" + k.namespace() + "' on the classpath: "
+            + "one's addresses would be the other's, and so would what a browser may do with them");
+      }
+      for (StatusField f : k.statusFields()) {
+        if (ListenerStatus.isCommonField(f.name()) || f.name().equals("removed")) {
+          throw new IllegalStateException("kind '" + k.type() + "': status field '" + f.name()
+              + "' is one every listener's status has: give the kind's own a name of its own");
+        }
       }
       KindAddresses a = k.addresses();
       for (String data : a.data()) {

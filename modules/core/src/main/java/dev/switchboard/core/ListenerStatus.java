@@ -86,6 +86,11 @@ public record ListenerStatus(
       "auto_start", "attempt", "next_retry_at", "last_error", "connected_since", "deployments", "messages_in",
       "messages_out", "bytes_in", "malformed", "last_message_at", "rate_1m", "connected_clients", "owner", "epoch");
 
+  /** Whether every listener's status has a field of this name (a kind's own field may not take it). */
+  public static boolean isCommonField(String name) {
+    return COMMON.contains(name);
+  }
+
   public static ListenerStatus fromJson(JsonObject json) {
     JsonObject kind = new JsonObject();
     json.forEach(e -> {

@@ -1,6 +1,7 @@
 package dev.switchboard.server;
 
 import dev.switchboard.core.Addresses;
+import dev.switchboard.core.ListenerKind;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.StatusField;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
 
@@ -35,7 +37,20 @@ public class ListenerMetrics extends VerticleBase {
   /** In a cluster, this node's name: only the listeners it owns are exported here, with a {@code node} label. */
   private final String node;
 
+  /** Every listener's meters, by their name after {@code switchboard_listener_} (as update() makes them). */
+  static final Set<String> BUILT_IN = Set.of("connected", "active", "state", "failed_attempts", "bridge_clients",
+      "last_message_timestamp_seconds", "messages_received", "messages_sent", "received_bytes", "malformed_frames", "deployments");
+
   public ListenerMetrics(String registryName, ListenerKinds kinds, String node) {
+    // Micrometer would hand a kind's meter of such a name the built-in one back: /metrics would show the wrong value.
+    for (ListenerKind kind : kinds.all()) {
+      for (StatusField f : kind.statusFields()) {
+        if (f.metric() != StatusField.Metric.NONE && BUILT_IN.contains(f.name())) {
+          throw new IllegalStateException("kind '" + kind.type() + "': status field '" + f.name() + "' would be exported as "
+              + "switchboard_listener_" + f.name() + ", one of every listener's meters: give it a name of its own");
+        }
+      }
+    }
     this.registryName = registryName;
     this.kinds = kinds;
     this.node = node;
