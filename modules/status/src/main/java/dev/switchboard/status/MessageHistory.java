@@ -96,7 +96,7 @@ public final class MessageHistory extends VerticleBase {
     histories.put(address, history);
     MessageConsumer<Object> consumer = vertx.eventBus().consumer(address, msg -> {
       if (msg.body() instanceof JsonObject envelope && envelope.getValue("seq") instanceof Number n && n.longValue() > 0) {
-        history.add(n.longValue(), envelope, System.currentTimeMillis());
+        history.add(n.longValue(), envelope, monotonicMillis());
       } else {
         badEnvelopes.warn("history of " + address + ": dropped a message that is not an envelope {seq, ...}");
       }
@@ -130,7 +130,7 @@ public final class MessageHistory extends VerticleBase {
       msg.fail(Requests.NOT_FOUND, unknown(address));
       return;
     }
-    msg.reply(history.after(after, ts, last == null ? Long.MAX_VALUE : last, System.currentTimeMillis()));
+    msg.reply(history.after(after, ts, last == null ? Long.MAX_VALUE : last, monotonicMillis()));
   }
 
   private String unknown(String address) {
@@ -143,5 +143,10 @@ public final class MessageHistory extends VerticleBase {
     }
     return "no history is kept for " + Requests.shown(address) + "; configured: "
         + (rules.isEmpty() ? "none" : rules.stream().map(HistoryRule::address).collect(Collectors.joining(", ")));
+  }
+
+  /** What ages the kept envelopes: a clock no NTP step or resumed VM moves (all of them would age at once). */
+  private static long monotonicMillis() {
+    return System.nanoTime() / 1_000_000;
   }
 }

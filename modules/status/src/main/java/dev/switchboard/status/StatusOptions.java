@@ -30,7 +30,8 @@ public record StatusOptions(int statusHistory, ActivityOptions activity, List<Hi
   /** Reads the section strictly; an absent section (or field) takes the defaults. {@code history}, when present, replaces the default list. */
   public static StatusOptions from(ConfigSection s) {
     StatusOptions d = defaults();
-    int statusHistory = s.integer("statusHistory", d.statusHistory, 0, 1_000_000);
+    // Each kept delta is a whole status (about 2 KB on the heap): 100,000 of them are some 200 MB.
+    int statusHistory = s.integer("statusHistory", d.statusHistory, 0, 100_000);
     ActivityOptions activity = ActivityOptions.from(s.section("activity"));
     List<HistoryRule> history = d.history;
     if (s.has("history")) {

@@ -77,7 +77,8 @@ class StatusOptionsTest {
   @DisplayName("bad values are refused with the field's path and what is wrong")
   void refusals() {
     assertEquals("status.colour: unknown field", refused("{\"colour\": 1}"));
-    assertEquals("status.statusHistory: must be between 0 and 1000000, not -1", refused("{\"statusHistory\": -1}"));
+    assertEquals("status.statusHistory: must be between 0 and 100000, not -1", refused("{\"statusHistory\": -1}"));
+    assertEquals("status.statusHistory: must be between 0 and 100000, not 1000000", refused("{\"statusHistory\": 1000000}"));
     assertEquals("status.activity.maxChannels: must be between 1 and 10000000, not 0", refused("{\"activity\": {\"maxChannels\": 0}}"));
     assertEquals("status.activity.forgetAfter: must be longer than zero", refused("{\"activity\": {\"forgetAfter\": \"0s\"}}"));
     assertEquals("status.activity.phases: must name at least one phase", refused("{\"activity\": {\"phases\": {}}}"));
