@@ -237,6 +237,10 @@ class HttpApiTest {
     assertTrue(text.contains("switchboard_listener_received_bytes_total{listener=\"feed\""), text);
     assertTrue(text.contains("switchboard_listener_connected{listener=\"feed\",type=\"upstream\"} 1.0"), text);
     assertTrue(text.contains("switchboard_listener_active{listener=\"dead\",type=\"upstream\"} 0.0"));
+    // The generic feed adds no meter of its own: what it exports is every listener's, the names a kind may not take.
+    java.util.Set<String> exported = java.util.regex.Pattern.compile("(?m)^switchboard_listener_([a-z_]+)\\{listener=\"feed\"")
+        .matcher(text).results().map(r -> r.group(1).replaceFirst("_total$", "")).collect(java.util.stream.Collectors.toSet());
+    assertEquals(ListenerMetrics.BUILT_IN, exported, text);
     assertTrue(text.contains("jvm_memory_used_bytes"));
   }
 

@@ -51,13 +51,19 @@ class FeedLivenessTest {
   }
 
   private Streaming streaming(Vertx vertx, FeedSimulator sim, JsonObject extra) {
+    Streaming feed = connected(vertx, sim, extra);
+    Await.until(WAIT, "messages before", () -> feed.envelopes().size() > 5);
+    return feed;
+  }
+
+  /** The feed started and connected, what it publishes collected from before its start. */
+  private Streaming connected(Vertx vertx, FeedSimulator sim, JsonObject extra) {
     Supervisor supervisor = deploy(vertx, sim, extra);
     List<JsonObject> envelopes = new CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>consumer(FeedAddresses.messages(NAME), m -> envelopes.add(m.body())).completion().await();
     Control control = new Control(vertx);
     control.start(NAME);
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
-    Await.until(WAIT, "messages before", () -> envelopes.size() > 5);
     return new Streaming(supervisor, control, envelopes);
   }
 
@@ -187,16 +193,11 @@ class FeedLivenessTest {
   void staleGapFromTheLastMessage(Vertx vertx) {
     FeedSimulator quiet = FeedFixture.simulator(vertx, 0);
     // Pings every 200 ms, answered, through 800 ms of silence.
-    deploy(vertx, quiet, new JsonObject().put("staleAfter", "800ms").put("reconnectWhenStale", true));
-    List<JsonObject> envelopes = new CopyOnWriteArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(FeedAddresses.messages(NAME), m -> envelopes.add(m.body())).completion().await();
-    Control control = new Control(vertx);
-    control.start(NAME);
-    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Streaming feed = connected(vertx, quiet, new JsonObject().put("staleAfter", "800ms").put("reconnectWhenStale", true));
+    List<JsonObject> envelopes = feed.envelopes();
     quiet.emit(new JsonObject().put("last", true)).await();
-    JsonObject gap = Await.until(WAIT, "the renewed connection's gap",
-        () -> envelopes.stream().filter(e -> "gap".equals(e.getString("type"))).findFirst().orElse(null), g -> g != null);
-    assertEquals("stale", control.status(NAME).getJsonObject("last_error").getString("code"));
+    JsonObject gap = awaitGap(envelopes, "the renewal");
+    assertEquals("stale", feed.control().status(NAME).getJsonObject("last_error").getString("code"));
     JsonObject last = envelopes.get(0);
     assertEquals(true, last.getJsonObject("data").getBoolean("last"));
     Instant from = Instant.parse(gap.getJsonObject("data").getString("from"));
