@@ -128,27 +128,23 @@ public abstract class WebSocketListener extends ListenerVerticle {
     }
   }
 
+  /** Which certificates a wss:// connection trusts: the JVM's by default. */
+  protected UpstreamTls tls() {
+    return UpstreamTls.JVM_DEFAULT;
+  }
+
   @Override
   protected final Future<Void> connect() {
     int timeout = (int) spec.policy().connectTimeout().toMillis();
     // Netty refuses a single frame over maxFrameSize; messages are assembled here (not by Vert.x, which
     // only reports an oversized message and keeps reading, and turns bad UTF-8 into U+FFFD).
-    client = vertx.createWebSocketClient(new WebSocketClientOptions()
+    WebSocketClientOptions options = new WebSocketClientOptions()
         .setConnectTimeout(timeout)
         .setMaxFrameSize(maxFrameSize())
-        .setClosingTimeout(CLOSING_TIMEOUT_SECONDS));
-    socket = client.webSocket()
-        .frameHandler(this::receiveFrame)
-        // The answer to our ping, or one sent unasked (RFC 6455 makes it a heartbeat), unless the protocol's own ping is the heartbeat.
-        .pongHandler(pong -> {
-          heardAt = System.currentTimeMillis();
-          if (pongAnswersHeartbeat()) {
-            heartbeatAnswered();
-          }
-        })
-        .exceptionHandler(this::onSocketError)
-        .closeHandler(v -> onClosed());
-    connecting = socket.connect(connectOptions().setTimeout(timeout));
+        .setClosingTimeout(CLOSING_TIMEOUT_SECONDS);
+    // The socket opens once the certificates to trust are read; a stop meanwhile waits for this whole step.
+    connecting = tls().applyTo(vertx, options)
+        .compose(trusted -> ended() ? Future.failedFuture("stopped while connecting") : openSocket(trusted, timeout));
     return connecting
         .recover(this::explainConnectFailure)
         .compose(ws -> {
@@ -162,6 +158,22 @@ public abstract class WebSocketListener extends ListenerVerticle {
           return handshake();
         })
         .onSuccess(v -> startHeartbeat());
+  }
+
+  private Future<WebSocket> openSocket(WebSocketClientOptions options, int timeout) {
+    client = vertx.createWebSocketClient(options);
+    socket = client.webSocket()
+        .frameHandler(this::receiveFrame)
+        // The answer to our ping, or one sent unasked (RFC 6455 makes it a heartbeat), unless the protocol's own ping is the heartbeat.
+        .pongHandler(pong -> {
+          heardAt = System.currentTimeMillis();
+          if (pongAnswersHeartbeat()) {
+            heartbeatAnswered();
+          }
+        })
+        .exceptionHandler(this::onSocketError)
+        .closeHandler(v -> onClosed());
+    return socket.connect(connectOptions().setTimeout(timeout));
   }
 
   /**
@@ -188,6 +200,9 @@ public abstract class WebSocketListener extends ListenerVerticle {
   }
 
   private Future<WebSocket> explainConnectFailure(Throwable err) {
+    if (err instanceof ListenerFailure said) {
+      return Future.failedFuture(said);
+    }
     if (err instanceof UpgradeRejectedException rejected) {
       int status = rejected.getStatus();
       String refused = "upstream refused the WebSocket upgrade with HTTP " + status;
@@ -197,7 +212,17 @@ public abstract class WebSocketListener extends ListenerVerticle {
           ? ListenerFailure.fatal("http_" + status, refused + " (credentials refused: not retried)")
           : ListenerFailure.retry("http_" + status, refused));
     }
-    return Future.failedFuture(ListenerFailure.retry(connectFailureCode(err), "connect failed: " + err.getMessage()));
+    String code = connectFailureCode(err);
+    String message = "connect failed: " + err.getMessage();
+    if (code.equals("tls")) {
+      // Vert.x's own message is only "Failed to create SSL connection": the reason is the root cause's.
+      Throwable root = err;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      message += (root == err ? "" : ": " + root.getMessage()) + " (the listener's tls field says which certificates to trust)";
+    }
+    return Future.failedFuture(ListenerFailure.retry(code, message));
   }
 
   /** Why a connection could not be made, as one of the documented last_error codes. */

@@ -11,6 +11,7 @@ import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.ListenerVerticle;
 import dev.switchboard.core.StatusField;
+import dev.switchboard.core.UpstreamTls;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,7 +35,8 @@ public class HomeAssistantKind implements ListenerKind {
           .withDefault(false),
       ConfigField.of("commandTimeout", Type.DURATION, "how long any command may wait for its answer").withDefault("10s"),
       ConfigField.of("maxFrameSize", Type.INTEGER, "the largest message accepted (get_states of a big home is several MB)")
-          .withDefault(HomeAssistantSettings.DEFAULT_MAX_FRAME_SIZE));
+          .withDefault(HomeAssistantSettings.DEFAULT_MAX_FRAME_SIZE),
+      UpstreamTls.FIELD);
 
   static final List<StatusField> STATUS_FIELDS = List.of(
       StatusField.of("subscribed", "boolean", "subscribed to every configured event type on the current connection"),

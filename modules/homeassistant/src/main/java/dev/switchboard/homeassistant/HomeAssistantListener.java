@@ -5,6 +5,7 @@ import dev.switchboard.core.Secrets;
 import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.WebSocketListener;
+import dev.switchboard.core.UpstreamTls;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.Message;
@@ -72,6 +73,11 @@ final class HomeAssistantListener extends WebSocketListener {
   @Override
   protected int maxFrameSize() {
     return settings.maxFrameSize();
+  }
+
+  @Override
+  protected UpstreamTls tls() {
+    return settings.tls();
   }
 
   // ---- handshake --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.switchboard.homeassistant;
 
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
+import dev.switchboard.core.UpstreamTls;
 
 import java.net.URI;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.Set;
  * @param reconnectWhenStale a stale connection is renewed rather than only reported
  * @param commandTimeout how long any command may wait for its answer
  * @param maxFrameSize   the largest message accepted ({@code get_states} of a big home is several MB)
+ * @param tls            which certificates a wss:// URL's Home Assistant may present (its own self-signed one, say)
  */
 public record HomeAssistantSettings(
     URI url,
@@ -27,7 +29,8 @@ public record HomeAssistantSettings(
     Duration staleAfter,
     boolean reconnectWhenStale,
     Duration commandTimeout,
-    int maxFrameSize) {
+    int maxFrameSize,
+    UpstreamTls tls) {
 
   public static final String PATH = "/api/websocket";
   public static final int DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
@@ -65,8 +68,9 @@ public record HomeAssistantSettings(
       throw new ConfigException(s.field("commandTimeout"), "must be longer than zero");
     }
     int maxFrameSize = s.integer("maxFrameSize", 1024, 256 * 1024 * 1024);
+    UpstreamTls tls = UpstreamTls.from(s, url);
     s.finish();
-    return new HomeAssistantSettings(url, token, eventTypes, staleAfter, reconnectWhenStale, commandTimeout, maxFrameSize);
+    return new HomeAssistantSettings(url, token, eventTypes, staleAfter, reconnectWhenStale, commandTimeout, maxFrameSize, tls);
   }
 
   public boolean staleCheck() {
@@ -77,6 +81,6 @@ public record HomeAssistantSettings(
   @Override
   public String toString() {
     return "HomeAssistantSettings[url=" + url + ", token=***, eventTypes=" + eventTypes + ", staleAfter=" + staleAfter
-        + ", commandTimeout=" + commandTimeout + ", maxFrameSize=" + maxFrameSize + "]";
+        + ", commandTimeout=" + commandTimeout + ", maxFrameSize=" + maxFrameSize + ", tls=" + tls + "]";
   }
 }

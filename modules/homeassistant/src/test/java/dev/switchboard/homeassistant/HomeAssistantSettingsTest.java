@@ -37,6 +37,7 @@ class HomeAssistantSettingsTest {
     assertFalse(s.staleCheck());
     assertEquals(Duration.ofSeconds(10), s.commandTimeout());
     assertEquals(16 * 1024 * 1024, s.maxFrameSize());
+    assertEquals(dev.switchboard.core.UpstreamTls.JVM_DEFAULT, s.tls());
   }
 
   @Test
@@ -44,8 +45,11 @@ class HomeAssistantSettingsTest {
   void allFields() {
     HomeAssistantSettings s = read(new JsonObject().put("url", "wss://ha.example.org/api/websocket").put("token", "abc")
         .put("eventTypes", new JsonArray().add("state_changed").add("call_service")).put("staleAfter", "5m")
-        .put("commandTimeout", "3s").put("maxFrameSize", 1_048_576));
+        .put("commandTimeout", "3s").put("maxFrameSize", 1_048_576)
+        .put("tls", new JsonObject().put("trustCertificates", "/etc/switchboard/ha-ca.pem").put("verifyHostname", false)));
     assertEquals(List.of("state_changed", "call_service"), s.eventTypes());
+    assertEquals(java.nio.file.Path.of("/etc/switchboard/ha-ca.pem"), s.tls().trustCertificates());
+    assertFalse(s.tls().verifyHostname());
     assertEquals(Duration.ofMinutes(5), s.staleAfter());
     assertEquals(Duration.ofSeconds(3), s.commandTimeout());
     assertEquals(1_048_576, s.maxFrameSize());

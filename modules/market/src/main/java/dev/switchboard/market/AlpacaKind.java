@@ -10,6 +10,7 @@ import dev.switchboard.core.ListenerSpec;
 import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.ListenerVerticle;
 import dev.switchboard.core.StatusField;
+import dev.switchboard.core.UpstreamTls;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -39,7 +40,8 @@ public class AlpacaKind implements ListenerKind {
           "no answer to a subscription change within this means the connection is dead").withDefault("5s"),
       ConfigField.of("encoding", Type.STRING,
           "\"msgpack\" (binary frames, as the official SDKs use; less CPU per message) or \"json\" (text frames);"
-              + " the published data is the same").withDefault("msgpack"));
+              + " the published data is the same").withDefault("msgpack"),
+      UpstreamTls.FIELD);
 
   static final List<StatusField> STATUS_FIELDS = List.of(
       StatusField.of(MarketStatus.CONNECTED, "boolean", "a connection is authenticated and subscriptions can change"),

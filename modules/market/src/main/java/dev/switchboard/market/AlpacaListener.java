@@ -8,6 +8,7 @@ import dev.switchboard.core.ListenerVerticle;
 import dev.switchboard.core.Msgpack;
 import dev.switchboard.core.Rfc3339;
 import dev.switchboard.core.WebSocketListener;
+import dev.switchboard.core.UpstreamTls;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -79,6 +80,11 @@ public class AlpacaListener extends WebSocketListener {
   @Override
   protected int maxFrameSize() {
     return settings.maxFrameSize();
+  }
+
+  @Override
+  protected UpstreamTls tls() {
+    return settings.tls();
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.switchboard.market;
 
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
+import dev.switchboard.core.UpstreamTls;
 
 import java.net.URI;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.Map;
  * @param connectionLimitBackoff the least wait after a 406 (the upstream keeps a dropped connection for ~90 s)
  * @param subscriptionTimeout    no answer to a subscription change within this means the connection is dead
  * @param encoding               what the frames are: JSON text, or msgpack binary (asked for at the upgrade)
+ * @param tls                    which certificates the stream may present (a proxy's, say)
  */
 public record AlpacaSettings(
     URI url,
@@ -29,7 +31,8 @@ public record AlpacaSettings(
     int maxFrameSize,
     Duration connectionLimitBackoff,
     Duration subscriptionTimeout,
-    Encoding encoding) {
+    Encoding encoding,
+    UpstreamTls tls) {
 
   /** The stream's two encodings; the upgrade's {@code Content-Type} chooses. */
   public enum Encoding {
@@ -68,7 +71,8 @@ public record AlpacaSettings(
         s.integer("maxFrameSize", 1024, 64 * 1024 * 1024),
         s.duration("connectionLimitBackoff"),
         positive(s, "subscriptionTimeout"),
-        encoding(s));
+        encoding(s),
+        UpstreamTls.from(s, url));
     s.finish();
     return settings;
   }
@@ -79,7 +83,7 @@ public record AlpacaSettings(
     return "AlpacaSettings[url=" + url + ", key=***, secret=***, staleAfter=" + staleAfter + ", unsubscribeLinger="
         + unsubscribeLinger + ", maxSymbolsPerClient=" + maxSymbolsPerClient + ", maxFrameSize=" + maxFrameSize
         + ", connectionLimitBackoff=" + connectionLimitBackoff + ", subscriptionTimeout=" + subscriptionTimeout
-        + ", encoding=" + encoding + "]";
+        + ", encoding=" + encoding + ", tls=" + tls + "]";
   }
 
   private static Encoding encoding(ConfigSection s) {

@@ -48,6 +48,17 @@ class AlpacaSettingsTest {
   }
 
   @Test
+  @DisplayName("tls: a proxy's certificates may be trusted; on a ws:// URL it is refused")
+  void tls() {
+    JsonObject tls = new JsonObject().put("trustCertificates", "proxy-ca.pem");
+    AlpacaSettings settings = AlpacaSettings.from(new ConfigSection("l", valid().put("tls", tls), AlpacaKind.FIELDS, java.util.Map.of()));
+    assertEquals(java.nio.file.Path.of("proxy-ca.pem").toAbsolutePath(), settings.tls().trustCertificates());
+    assertTrue(settings.tls().verifyHostname());
+    assertTrue(refusal(valid().put("url", "ws://localhost:9000/v2/iex").put("tls", tls))
+        .startsWith("listeners[2].tls: applies to a wss:// URL only"));
+  }
+
+  @Test
   @DisplayName("staleAfter per channel")
   void staleAfter() {
     AlpacaSettings settings = AlpacaSettings.from(new ConfigSection("l", valid().put("staleAfter", new JsonObject().put("quotes", "15s")), AlpacaKind.FIELDS, java.util.Map.of()));

@@ -11,6 +11,7 @@ import dev.switchboard.core.ListenerStats;
 import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.ListenerVerticle;
 import dev.switchboard.core.StatusField;
+import dev.switchboard.core.UpstreamTls;
 
 import io.vertx.core.Deployable;
 
@@ -36,7 +37,8 @@ public class FeedKind implements ListenerKind {
           "connected but no message for longer than this: stale, and unhealthy; 0 is off (a feed may be quiet by nature)")
           .withDefault("0s"),
       ConfigField.of("reconnectWhenStale", Type.BOOLEAN, "renew a stale connection instead of only reporting it (needs staleAfter)")
-          .withDefault(false));
+          .withDefault(false),
+      UpstreamTls.FIELD);
 
   static final List<StatusField> STATUS_FIELDS = List.of(
       StatusField.of("stale", "boolean", "connected, but silent for longer than staleAfter"),

@@ -8,6 +8,7 @@ import dev.switchboard.core.WebSocketListener;
 import dev.switchboard.core.envelope.JsonEnvelope;
 import dev.switchboard.core.envelope.JsonEnvelopeCodec;
 import dev.switchboard.core.envelope.StrictJson;
+import dev.switchboard.core.UpstreamTls;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
@@ -50,6 +51,11 @@ public class FeedListener extends WebSocketListener {
   @Override
   protected int maxFrameSize() {
     return settings.maxFrameSize();
+  }
+
+  @Override
+  protected UpstreamTls tls() {
+    return settings.tls();
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.switchboard.upstream;
 
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
+import dev.switchboard.core.UpstreamTls;
 
 import java.net.URI;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.Map;
  *                         heartbeat, with any inbound message counting as the answer
  * @param staleAfter       connected but no message for longer than this: stale (unhealthy); zero is off
  * @param reconnectWhenStale a stale connection is renewed rather than only reported
+ * @param tls              which certificates a wss:// URL's upstream may present
  */
 public record FeedSettings(
     URI url,
@@ -24,7 +26,8 @@ public record FeedSettings(
     String heartbeatPayload,
     int maxFrameSize,
     java.time.Duration staleAfter,
-    boolean reconnectWhenStale) {
+    boolean reconnectWhenStale,
+    UpstreamTls tls) {
 
   public static FeedSettings from(ConfigSection s) {
     URI url = s.webSocketUrl("url");
@@ -50,8 +53,9 @@ public record FeedSettings(
     if (reconnectWhenStale && staleAfter.isZero()) {
       throw new ConfigException(s.field("reconnectWhenStale"), "needs staleAfter: say after how long a silent connection is stale");
     }
+    UpstreamTls tls = UpstreamTls.from(s, url);
     s.finish();
-    return new FeedSettings(url, headers, subprotocols, onConnect, payload, maxFrameSize, staleAfter, reconnectWhenStale);
+    return new FeedSettings(url, headers, subprotocols, onConnect, payload, maxFrameSize, staleAfter, reconnectWhenStale, tls);
   }
 
   /** Strings are sent as they are; any other JSON value is sent encoded. */

@@ -3,7 +3,9 @@ package dev.switchboard.upstream;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Control;
+import dev.switchboard.core.testing.TestCertificate;
 import dev.switchboard.simulators.feed.FeedSimulator;
+import dev.switchboard.simulators.feed.FeedSimulatorOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -272,15 +274,39 @@ class FeedListenerTest {
   void stopWhileTheUpstreamDoesNotRead() {
     FeedSimulator sim = connected(new JsonObject().put("heartbeat",
         new JsonObject().put("mode", "message").put("payload", "ping")), 50);
+    // One second for the close handshake, then the connection is ended; it took 30 s.
+    long tookMs = stopWhenBackedUp(sim);
+    assertTrue(tookMs < 5_000, "stopped after " + tookMs + " ms");
+  }
+
+  @Test
+  @DisplayName("over wss:// too: the TLS layer's own close, stuck behind the same writes, is not waited for either")
+  void stopWhileTheUpstreamDoesNotReadOverTls(@TempDir Path certificates) {
+    TestCertificate certificate = TestCertificate.writeTo(certificates);
+    FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(50)
+        .withTls(certificate.certificate(), certificate.key()));
+    vertx.deployVerticle(sim).await();
+    JsonObject extra = new JsonObject()
+        .put("heartbeat", new JsonObject().put("mode", "message").put("payload", "ping"))
+        .put("tls", new JsonObject().put("trustCertificates", certificate.certificate().toString()));
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url().replace("127.0.0.1", "localhost"),
+        FeedFixture.fastPolicy(), false, extra));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    // A close through the TLS handler would wait 3 s more for its own close_notify to be written.
+    long tookMs = stopWhenBackedUp(sim);
+    assertTrue(tookMs < 3_000, "stopped after " + tookMs + " ms");
+  }
+
+  /** Stops the listener once its upstream reads nothing and its socket is full; how long the stop took, in ms. */
+  private long stopWhenBackedUp(FeedSimulator sim) {
     sim.stopReading().await();
     sendUntilRefused();
     long stopAt = System.nanoTime();
     control.stop(NAME);
     control.awaitState(NAME, ListenerState.STOPPED, WAIT);
     Await.until(WAIT, "the upstream's connection closed", () -> sim.openTcpConnections() == 0);
-    long tookMs = (System.nanoTime() - stopAt) / 1_000_000;
-    // One second for the close handshake, then the connection is ended; it took 30 s.
-    assertTrue(tookMs < 5_000, "stopped after " + tookMs + " ms");
+    return (System.nanoTime() - stopAt) / 1_000_000;
   }
 
   /** The large sends queued, the first refusal, and how long after the last burst of large sends it came. */

@@ -1,6 +1,7 @@
 package dev.switchboard.simulators.feed;
 
 import dev.switchboard.simulators.Recent;
+import dev.switchboard.simulators.SimulatorTls;
 import dev.switchboard.simulators.SimulatorVerticle;
 import dev.switchboard.simulators.TcpGate;
 import io.vertx.core.Future;
@@ -67,8 +68,8 @@ public class FeedSimulator extends SimulatorVerticle {
   }
 
   private Future<Void> listen(int port) {
-    server = vertx.createHttpServer(new HttpServerOptions().setMaxWebSocketFrameSize(16 * 1024 * 1024)
-            .setMaxWebSocketMessageSize(16 * 1024 * 1024).setWebSocketSubProtocols(options.subprotocols()))
+    server = vertx.createHttpServer(SimulatorTls.applyTo(options.tls(), new HttpServerOptions().setMaxWebSocketFrameSize(16 * 1024 * 1024)
+            .setMaxWebSocketMessageSize(16 * 1024 * 1024).setWebSocketSubProtocols(options.subprotocols())))
         .webSocketHandshakeHandler(handshake -> {
           if (refusing) {
             // Cut below HTTP, as a refused connection would be; admin requests are plain HTTP and still pass.
@@ -89,7 +90,7 @@ public class FeedSimulator extends SimulatorVerticle {
         .map(g -> {
           gate = g;
           startEmitting();
-          LOG.info("feed simulator on ws://{}:{}{} at {} msg/s", options.host(), g.port(), options.path(), options.ratePerSecond());
+          LOG.info("feed simulator on {} at {} msg/s", url(), options.ratePerSecond());
           return null;
         });
   }
@@ -160,7 +161,7 @@ public class FeedSimulator extends SimulatorVerticle {
   }
 
   public String url() {
-    return "ws://" + options.host() + ":" + port() + options.path();
+    return SimulatorTls.scheme(options.tls()) + "://" + options.host() + ":" + port() + options.path();
   }
 
   /** Sends one message to every connection now. */
