@@ -96,10 +96,8 @@ function onOpen() {
     if (status !== 200 || !body) throw new Error(failureMessage(status, body));
     return body;
   }), { onKnown: () => refreshAll() });
-  conn.register('switchboard.status', (push) => {
-    if (store.push(push)) resync();
-    else refreshAll();
-  });
+  // A push that shows a gap starts a resync, which redraws everything as not synced until it is done.
+  conn.register('switchboard.status', (push) => (store.push(push) ? resync() : refreshAll()));
   // Optional on the server: an open edit form then says when its listener changed elsewhere (and after a resync, reads it again).
   conn.register('switchboard.definitions', (change) => editor.definitionChanged(change));
   activity.attach(conn);
@@ -113,6 +111,7 @@ const resync = makeResync({
   conn,
   store,
   generation: () => generation,
+  onBegin: () => refreshAll(),
   onSynced: () => {
     refreshAll();
     // What was pushed on switchboard.definitions meanwhile is not replayed: an open edit form reads its listener again.

@@ -4,9 +4,10 @@
  * which runs one at a time (called while one runs, it returns that one).
  *
  * `generation()` names the socket: an answer that comes after the page reconnected belongs to the old
- * one. `onSynced()` runs after each resync that worked.
+ * one. `onBegin()` runs as each resync starts (the store no longer synced: what the page shows is the last
+ * known, and its buttons must say so), `onSynced()` after each resync that worked.
  */
-export function makeResync({ conn, store, generation, onSynced, retryDelay = 1000 }) {
+export function makeResync({ conn, store, generation, onBegin = () => {}, onSynced, retryDelay = 1000 }) {
   let running = null;
 
   function resync() {
@@ -16,6 +17,7 @@ export function makeResync({ conn, store, generation, onSynced, retryDelay = 100
     // The view names the stream the seq counts in: a server (or node) of another view answers a snapshot.
     const view = store.view;
     store.beginResync();
+    onBegin();
     const snapshot = () => conn.request('switchboard.status.snapshot', null).then((reply) => store.applySnapshot(reply));
     const asked = since === null ? snapshot()
       : conn.request('switchboard.status.since', view === null ? { seq: since } : { seq: since, view }, { timeout: 5000 })

@@ -11,8 +11,8 @@
  *
  * A listener removed at run time comes as a tombstone, `{name, type, removed: true}`, in pushes,
  * held pushes and deltas alike: it removes the listener (onChange(name, null, old, how)), and its
- * seq stays in `seqOf`, so that an older delta cannot bring the listener back. Snapshots simply no
- * longer list it.
+ * seq stays in `seqOf` until `seq` has passed it, so that an older delta cannot bring the listener
+ * back; from then on nothing at or before `seq` is applied anyway. Snapshots simply no longer list it.
  *
  * A seq counts in one stream, named by its `view` (one per process, or per cluster node): the same
  * seq from another view (a restart, another node behind the same address) says nothing about what was
@@ -25,6 +25,8 @@ export class StatusStore {
     this.onChange = onChange;
     this.listeners = new Map();
     this.seqOf = new Map();
+    /** Removed listeners whose tombstone's seq is still past `seq`: their `seqOf` is kept only until then. */
+    this.removed = new Map();
     this.seq = null;
     /** The view `seq` counts in; null when the server did not name one (then seq alone decides). */
     this.view = null;
@@ -50,9 +52,11 @@ export class StatusStore {
       return false;
     }
     if (!this.sameView(message.view)) return true; // another stream: its seq says nothing here, resync
+    // Seen already: a push can arrive after a snapshot or deltas that were sent later and include it.
+    if (this.seq !== null && message.seq <= this.seq) return false;
     const gap = this.seq !== null && message.seq > this.seq + 1;
     this.apply(message.seq, message.status);
-    if (!gap && (this.seq === null || message.seq === this.seq + 1)) this.seq = message.seq;
+    if (!gap) this.advance(message.seq);
     return gap;
   }
 
@@ -61,6 +65,7 @@ export class StatusStore {
     const before = new Map(this.listeners);
     this.listeners = new Map();
     this.seqOf = new Map();
+    this.removed = new Map();
     for (const status of snapshot.listeners || []) {
       if (!status || typeof status.name !== 'string' || isTombstone(status)) continue;
       this.listeners.set(status.name, status);
@@ -95,7 +100,7 @@ export class StatusStore {
     }
     const deltas = [...(reply.deltas || [])].sort((a, b) => a.seq - b.seq);
     for (const delta of deltas) this.apply(delta.seq, delta.status, 'resync');
-    this.seq = reply.seq;
+    this.advance(reply.seq);
     this.release();
     return true;
   }
@@ -114,7 +119,7 @@ export class StatusStore {
       // Pushes held from another view (sent before the server changed under the page) are not this stream's.
       if (message.seq > this.seq && this.sameView(message.view)) {
         this.apply(message.seq, message.status);
-        if (message.seq === this.seq + 1) this.seq = message.seq;
+        if (message.seq === this.seq + 1) this.advance(message.seq);
         else this.gap = true;
       }
     }
@@ -128,12 +133,28 @@ export class StatusStore {
     const old = this.listeners.get(status.name) || null;
     this.seqOf.set(status.name, seq);
     if (isTombstone(status)) {
+      this.removed.set(status.name, seq);
       this.listeners.delete(status.name);
       if (old) this.onChange(status.name, null, old, how);
       return;
     }
+    this.removed.delete(status.name);
     this.listeners.set(status.name, status);
     this.onChange(status.name, status, old, how);
+  }
+
+  /**
+   * Everything up to `seq` is seen. A removed listener's seq is forgotten once passed: nothing at or
+   * before it is applied any more, and a tab open for weeks would otherwise keep every name ever removed.
+   */
+  advance(seq) {
+    this.seq = seq;
+    for (const [name, removedAt] of this.removed) {
+      if (removedAt <= seq) {
+        this.removed.delete(name);
+        this.seqOf.delete(name);
+      }
+    }
   }
 
   /**

@@ -4,6 +4,9 @@
  * attributes, dataset, classList and listeners. No layout, no selectors, no events but the ones a
  * test dispatches itself. Importing it installs `document`, `Node` and `sessionStorage` globally.
  */
+/** Boolean attributes whose presence a browser's element shows in the property of the same name. */
+const REFLECTED = ['disabled', 'hidden'];
+
 class FakeNode {
   constructor() {
     this.parentNode = null;
@@ -62,6 +65,7 @@ class FakeElement extends FakeNode {
 
   setAttribute(name, value) {
     this.attributes.set(name, String(value));
+    if (REFLECTED.includes(name)) this[name] = true; // as a browser's element reflects them in its properties
   }
 
   getAttribute(name) {
@@ -70,6 +74,7 @@ class FakeElement extends FakeNode {
 
   removeAttribute(name) {
     this.attributes.delete(name);
+    if (REFLECTED.includes(name)) this[name] = false;
   }
 
   addEventListener(type, fn) {

@@ -240,3 +240,24 @@ test('the feed\'s list, whose address has its listener\'s count to itself, marks
   assert.equal(list.el.children[0].dataset.seq, 8);
   assert.equal(list.el.children[1].textContent, '— 2 message(s) missed —');
 });
+
+test('a history that did not answer, then one that does: what the list shows already is not drawn twice', async () => {
+  const { MessageList } = await import('../src/panels/message-list.js');
+  const { conn, socket, reconnect } = openConnection();
+  const history = () => socket().requests.filter((r) => r.address === 'switchboard.history');
+  const envelope = (seq) => ({ seq, ts: 1767366245000 + seq, type: 'json', data: { seq } });
+  const list = new MessageList();
+  list.attach(conn, 'upstream.feed.message');
+  history()[0].callback(null, { body: { mode: 'messages', messages: [40, 41].map(envelope) } });
+  await until('shown', () => list.lastSeq === 41);
+  reconnect();
+  list.attach(conn, 'upstream.feed.message');
+  history()[0].callback({ failureType: 'DISCONNECTED', message: 'the connection was lost before the reply' });
+  await until('the failure applied', () => list.held === null);
+  reconnect();
+  list.attach(conn, 'upstream.feed.message');
+  history()[0].callback(null, { body: { mode: 'messages', messages: [39, 40, 41, 42].map(envelope) } });
+  await until('the answer applied', () => list.lastSeq === 42);
+  const seqs = list.el.children.filter((li) => li.dataset.seq).map((li) => String(li.dataset.seq));
+  assert.deepEqual(seqs, ['42', '39', '41', '40'], 'each once: 39 and 42 were not shown before');
+});

@@ -4,6 +4,7 @@ import './fake-dom.mjs';
 import { allowedActions, errorLine, ListenerCard } from '../src/panels/listener-card.js';
 import { HomeAssistantPanel } from '../src/panels/homeassistant-panel.js';
 import { MarketPanel } from '../src/panels/market-panel.js';
+import { FeedPanel } from '../src/panels/feed-panel.js';
 import { openConnection } from './fake-bus.mjs';
 import { BusError } from '../src/connection.js';
 import { lifecycleEvent } from '../src/panels/activity-log.js';
@@ -43,6 +44,16 @@ test('a last error is shown as past once the listener is connected again', () =>
 });
 
 const lostAnswer = () => new BusError('the connection was lost before the reply', 'DISCONNECTED', -1);
+
+test('a card is made with every button disabled: until its first update, it does not know what the server allows', () => {
+  const card = new ListenerCard('feed', { command: () => {}, remove: () => {} });
+  for (const button of [...Object.values(card.buttons), card.editButton, card.removeButton]) {
+    assert.equal(button.disabled, true, `${button.dataset.action} is disabled`);
+  }
+  card.update({ name: 'feed', state: 'STOPPED', is_active: false }, { synced: true, hasToken: true, cluster: {} });
+  assert.equal(card.buttons.start.disabled, false);
+  assert.equal(card.buttons.stop.disabled, true);
+});
 
 test('what a state adds (uptime and silence, the retry, why no node runs it) shares one line, with all of it in its title', () => {
   const card = new ListenerCard('feed', { command: () => {} });
@@ -157,6 +168,35 @@ test('activity: a snapshot that got no answer after a reconnect forgets the old 
   t.mock.timers.tick(5000);
   assert.equal(socket().requests.length, first + 1, 'the snapshot is asked again');
   assert.equal(socket().requests.at(-1).address, 'switchboard.activity.snapshot');
+});
+
+test('activity: a snapshot lost with its socket says so, not that the server lacks the feature; the next connection asks again', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] }); // the panel's periodic refresh would keep the run alive
+  const { conn, socket, reconnect } = openConnection();
+  const panel = new ActivityPanel();
+  panel.attach(conn);
+  socket().requests[0].callback(lostAnswer());
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(panel.note.textContent, 'activity channels: the connection was lost before the snapshot; asked again once it is back');
+  reconnect();
+  panel.attach(conn);
+  assert.equal(socket().requests.at(-1).address, 'switchboard.activity.snapshot');
+  socket().requests.at(-1).callback(null, { body: { seq: 1, channels: [] } });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(panel.seq, 1);
+});
+
+test('the controls a panel repeats per row, and its inputs, are named with what they act on', () => {
+  const home = new HomeAssistantPanel('home', { call: () => Promise.resolve() });
+  home.change('light.kitchen', { entity_id: 'light.kitchen', state: 'on', attributes: {} });
+  assert.equal(home.rows.get('light.kitchen').toggle.getAttribute('aria-label'), 'Toggle light.kitchen');
+  assert.equal(home.filter.getAttribute('aria-label'), "Filter home's entities");
+  const market = new MarketPanel('alpaca');
+  market.input.value = 'aapl';
+  market.watchTyped();
+  assert.equal(market.symbols.get('AAPL').el.find('action', 'unwatch').getAttribute('aria-label'), 'Stop watching AAPL');
+  assert.equal(market.input.getAttribute('aria-label'), 'Symbol for alpaca to watch');
+  assert.equal(new FeedPanel('feed', { send: () => Promise.resolve() }).input.getAttribute('aria-label'), "Message for feed's upstream");
 });
 
 test('Home Assistant: a read of the states that failed after a reconnect is said at once and asked again, and its answer replaces the table', async (t) => {

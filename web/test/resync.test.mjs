@@ -72,3 +72,22 @@ test('a resync that fails with a hole still open is asked again only after the r
   generation = 2;
   socket().onclose();
 });
+
+test('every resync, a gap\'s second one too, tells the page first that the statuses are the last known', async () => {
+  const { conn, socket } = openConnection();
+  const store = new StatusStore();
+  store.applySnapshot({ seq: 10, view: 'v', listeners: [status('feed', 'CONNECTED')] });
+  const begun = [];
+  const resync = makeResync({ conn, store, generation: () => 1, onBegin: () => begun.push(store.synced), onSynced: () => {} });
+  const asked = () => socket().requests.filter((r) => r.address === 'switchboard.status.since');
+  resync();
+  assert.deepEqual(begun, [false]);
+  store.push({ seq: 12, view: 'v', status: status('feed', 'BACKOFF') });
+  asked()[0].callback(null, { body: { mode: 'deltas', seq: 10, view: 'v', deltas: [] } });
+  await until('the gap\'s resync begun', () => begun.length === 2);
+  assert.deepEqual(begun, [false, false]);
+  await until('asked again', () => asked().length === 2);
+  asked()[1].callback(null, { body: { mode: 'deltas', seq: 12, view: 'v', deltas: [
+    { seq: 11, view: 'v', status: status('feed', 'STOPPED') }, { seq: 12, view: 'v', status: status('feed', 'BACKOFF') }] } });
+  await until('synced', () => store.synced && !store.gap);
+});

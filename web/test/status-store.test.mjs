@@ -257,3 +257,30 @@ test('while the first snapshot is applied, its changes are told as how things st
     { name: 'home', old: false, snapshots: 1 },
   ]);
 });
+
+test('a push at or before the snapshot\'s seq is not applied: a listener removed before the snapshot does not come back', () => {
+  const { s } = store();
+  s.applySnapshot({ seq: 15, listeners: [status('home', 'CONNECTED')] });
+  assert.equal(s.push({ seq: 11, status: status('x', 'CONNECTED') }), false);
+  assert.equal(s.get('x'), null);
+  assert.equal(s.seq, 15);
+});
+
+test('a removed listener\'s seq is forgotten once seq has passed it: a long-lived tab does not keep every name removed', () => {
+  const { s } = store();
+  s.applySnapshot({ seq: 0, listeners: [] });
+  let seq = 0;
+  for (let i = 0; i < 10000; i += 1) {
+    s.push({ seq: ++seq, status: status(`l${i}`, 'STOPPED') });
+    s.push({ seq: ++seq, status: { name: `l${i}`, type: 'upstream', removed: true } });
+  }
+  assert.equal(s.seqOf.size, 0);
+  assert.equal(s.listeners.size, 0);
+  // Past a hole, the tombstone's seq is kept until the hole is filled: an older delta cannot bring it back.
+  s.push({ seq: seq + 2, status: { name: 'gone', type: 'upstream', removed: true } });
+  assert.equal(s.seqOf.get('gone'), seq + 2);
+  s.beginResync();
+  s.applySince({ mode: 'deltas', seq: seq + 2, deltas: [{ seq: seq + 1, status: status('gone', 'CONNECTED') }] });
+  assert.equal(s.get('gone'), null);
+  assert.equal(s.seqOf.size, 0);
+});

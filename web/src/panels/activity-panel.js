@@ -90,6 +90,11 @@ export class ActivityPanel {
       .catch((err) => {
         // The seq counts per server process: one kept from the server before a restart would drop the new one's pushes.
         this.seq = null;
+        if (err.failureType === 'DISCONNECTED' || err.failureType === 'NOT_CONNECTED') {
+          // The socket is gone, not the feature: the next connection asks again (attach).
+          setText(this.note, 'activity channels: the connection was lost before the snapshot; asked again once it is back');
+          return;
+        }
         if (err.failureType !== 'TIMEOUT') {
           setText(this.note, `activity channels are not available from this server (${err.message})`);
           return;

@@ -12,7 +12,8 @@ export class FeedPanel {
     this.hasToken = false;
     this.outbox = new Outbox((text) => send(name, text), () => this.renderOutbox());
     this.messages = new MessageList();
-    this.input = h('input', { type: 'text', placeholder: `a message for ${name}'s upstream`, dataset: { field: 'send-text' }, maxlength: 60000 });
+    this.input = h('input', { type: 'text', placeholder: `a message for ${name}'s upstream`, 'aria-label': `Message for ${name}'s upstream`,
+      dataset: { field: 'send-text' }, maxlength: 60000 });
     this.sendButton = h('button', { type: 'submit', dataset: { action: 'send' } }, 'Send');
     this.outboxCount = h('span', { class: 'outbox', dataset: { field: 'outbox' } });
     this.sent = h('ol', { class: 'sent', dataset: { field: 'sent' } });

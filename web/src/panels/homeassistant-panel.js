@@ -19,7 +19,7 @@ export class HomeAssistantPanel {
     this.open = false;
     this.statesError = null;
     this.held = null;
-    this.filter = h('input', { type: 'search', placeholder: 'filter: entity, name or state', dataset: { field: 'filter' },
+    this.filter = h('input', { type: 'search', placeholder: 'filter: entity, name or state', 'aria-label': `Filter ${name}'s entities`, dataset: { field: 'filter' },
       oninput: () => this.applyFilter() });
     this.stats = h('p', { class: 'stats', dataset: { field: 'stats' } });
     this.note = h('p', { class: 'note', dataset: { field: 'control-note' } });
@@ -135,7 +135,8 @@ export class HomeAssistantPanel {
       changed: h('time'),
       result: h('span', { class: 'result', dataset: { field: 'result' } }),
       toggle: TOGGLED.has(domain)
-        ? h('button', { type: 'button', dataset: { action: 'toggle' }, onclick: () => this.toggle(row) }, 'Toggle') : null,
+        ? h('button', { type: 'button', 'aria-label': `Toggle ${entityId}`, dataset: { action: 'toggle' }, onclick: () => this.toggle(row) }, 'Toggle')
+        : null,
       inFlight: false,
     };
     row.el = h('tr', { dataset: { entity: entityId } },

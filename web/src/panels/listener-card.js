@@ -80,7 +80,8 @@ export class ListenerCard {
     const button = (action, attrs, onclick) => h('button', {
       type: 'button', ...attrs, 'aria-label': `${capitalized(action)} ${name}`, dataset: { action }, onclick,
     }, capitalized(action));
-    this.buttons = Object.fromEntries(ACTIONS.map((action) => [action, button(action, {}, () => this.run(action))]));
+    // Disabled until the first update says what the server allows: a card is made before it is drawn.
+    this.buttons = Object.fromEntries(ACTIONS.map((action) => [action, button(action, { disabled: true }, () => this.run(action))]));
     this.editButton = button('edit', { class: 'definition', disabled: true }, () => this.edit(this.name));
     this.removeButton = button('remove', { class: 'definition danger', disabled: true }, () => this.runRemove());
     this.el = h('article', { class: 'card listener', dataset: { listener: name } },

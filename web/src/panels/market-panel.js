@@ -16,7 +16,7 @@ export class MarketPanel {
     this.storageKey = `switchboard.market.${name}.watching`;
     this.conn = null;
     this.symbols = new Map();
-    this.input = h('input', { type: 'text', placeholder: 'symbol, e.g. AAPL', dataset: { field: 'symbol' }, maxlength: 20 });
+    this.input = h('input', { type: 'text', placeholder: 'symbol, e.g. AAPL', 'aria-label': `Symbol for ${name} to watch`, dataset: { field: 'symbol' }, maxlength: 20 });
     this.message = h('span', { class: 'result', dataset: { field: 'watch-result' } });
     this.upstream = h('p', { class: 'stats', dataset: { field: 'upstream' } });
     this.body = h('tbody');
@@ -71,7 +71,8 @@ export class MarketPanel {
     };
     row.el = h('tr', { dataset: { symbol } },
       h('td', {}, h('b', {}, symbol), ' ', row.error), row.price, row.size, row.rate, row.at,
-      h('td', {}, h('button', { type: 'button', dataset: { action: 'unwatch' }, onclick: () => this.unwatch(symbol) }, 'Remove')));
+      h('td', {}, h('button', { type: 'button', 'aria-label': `Stop watching ${symbol}`, dataset: { action: 'unwatch' }, onclick: () => this.unwatch(symbol) },
+        'Remove')));
     this.symbols.set(symbol, row);
     this.body.append(row.el);
   }

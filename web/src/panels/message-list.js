@@ -41,6 +41,11 @@ export class MessageList {
     this.holesMeanLoss = holesMeanLoss;
     this.lastSeq = null;
     this.lastTs = null;
+    /**
+     * `seq:ts` of each envelope the list shows: after a history that did not answer, the place is
+     * given up (a restarted server counts again), and the next answer must not draw these twice.
+     */
+    this.keys = new Set();
     this.held = null;
     /** Attaches so far: each one's history answer counts only while it is the latest. */
     this.attempts = 0;
@@ -108,13 +113,16 @@ export class MessageList {
     if (step.missed > 0 && this.holesMeanLoss) this.marker(`${step.missed} message(s) missed`);
     this.lastSeq = envelope.seq;
     this.lastTs = Number.isInteger(envelope.ts) ? envelope.ts : null;
+    const key = `${envelope.seq}:${envelope.ts}`;
+    if (this.keys.has(key)) return; // shown already, before a place was given up
+    this.keys.add(key);
     if (envelope.type === 'gap') {
       // The upstream's own outage: what it sent between these times never reached the server.
       const d = envelope.data || {};
-      this.marker(`upstream reconnected: messages from ${d.from ? clock(Date.parse(d.from)) : '?'} to ${d.to ? clock(Date.parse(d.to)) : '?'} may be missing`);
+      this.marker(`upstream reconnected: messages from ${d.from ? clock(Date.parse(d.from)) : '?'} to ${d.to ? clock(Date.parse(d.to)) : '?'} may be missing`, key);
       return;
     }
-    this.el.prepend(h('li', { dataset: { seq: envelope.seq } },
+    this.el.prepend(h('li', { dataset: { seq: envelope.seq, key } },
       h('span', { class: 'seq' }, `#${envelope.seq}`), ' ',
       h('time', {}, clock(envelope.ts || Date.now())), ' ',
       h('span', { class: 'type' }, envelope.type), ' ',
@@ -122,12 +130,16 @@ export class MessageList {
     this.trim();
   }
 
-  marker(text) {
-    this.el.prepend(h('li', { class: 'gap', dataset: { gap: 'true' } }, `— ${text} —`));
+  marker(text, key) {
+    this.el.prepend(h('li', { class: 'gap', dataset: key ? { gap: 'true', key } : { gap: 'true' } }, `— ${text} —`));
     this.trim();
   }
 
   trim() {
-    while (this.el.children.length > this.shown) this.el.lastElementChild.remove();
+    while (this.el.children.length > this.shown) {
+      const last = this.el.lastElementChild;
+      if (last.dataset.key) this.keys.delete(last.dataset.key);
+      last.remove();
+    }
   }
 }
