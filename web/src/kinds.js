@@ -34,12 +34,18 @@ export function dataAddresses(kind, name) {
 
 /**
  * The kinds, read once per page load and kept. A failed read is tried again (with backoff) until
- * it works; whoever waits on `load()` or `onReady` hears when it does.
+ * it works; whoever waits on `load()` or `onReady` hears when it does. A listener of a type the
+ * kinds do not name (a kind added to a server that restarted under the page) has them read again,
+ * at most once per `rereadAfter`; `whenKnown` hears of it.
  */
 export class KindCatalog {
-  constructor(fetchKinds, { delay = refetchDelay } = {}) {
+  constructor(fetchKinds, { delay = refetchDelay, rereadAfter = 30000 } = {}) {
     this.fetchKinds = fetchKinds;
     this.delay = delay;
+    this.rereadAfter = rereadAfter;
+    this.rereadAt = -Infinity;
+    /** Called with the kind of a type once a read names it: `[type, fn]`. */
+    this.unknown = new Set();
     this.value = null;
     this.error = null;
     this.pending = null;
@@ -64,6 +70,7 @@ export class KindCatalog {
         this.value = indexKinds(json);
         this.error = null;
         this.pending = null;
+        this.tellKnown();
         const waiting = [...this.waiting];
         this.waiting.clear();
         waiting.forEach((fn) => fn(this.value));
@@ -101,5 +108,49 @@ export class KindCatalog {
 
   kind(type) {
     return this.value ? this.value.kinds.get(type) || null : null;
+  }
+
+  /**
+   * Calls `fn(kind)` once the kinds name `type`: at once if they do, else after a read that does (one is
+   * asked for now, unless one was within `rereadAfter`). Returns a function that stops waiting.
+   */
+  whenKnown(type, fn) {
+    const known = this.kind(type);
+    if (known) {
+      fn(known);
+      return () => {};
+    }
+    const entry = [type, fn];
+    this.unknown.add(entry);
+    this.reread();
+    return () => this.unknown.delete(entry);
+  }
+
+  /**
+   * Reads the kinds again (a type is unknown): at most once per `rereadAfter`, never beside a read under way,
+   * and only once they were read (until then the first read is still tried). The kinds known stay meanwhile.
+   */
+  reread() {
+    const now = Date.now();
+    if (!this.value || this.pending || now - this.rereadAt < this.rereadAfter) return;
+    this.rereadAt = now;
+    this.pending = Promise.resolve().then(() => this.fetchKinds()).then((json) => {
+      this.pending = null;
+      this.value = indexKinds(json);
+      this.tellKnown();
+    }, (err) => {
+      this.pending = null; // asked again at the next unknown type, rereadAfter from now
+      console.warn('reading the kinds again failed:', err && err.message);
+    });
+  }
+
+  tellKnown() {
+    for (const entry of [...this.unknown]) {
+      const kind = this.value.kinds.get(entry[0]);
+      if (kind) {
+        this.unknown.delete(entry);
+        entry[1](kind);
+      }
+    }
   }
 }

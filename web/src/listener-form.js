@@ -64,7 +64,8 @@ export function valueAt(definition, path) {
 }
 
 /**
- * The input a field gets: checkbox, number, text, password or json. A stored value the input
+ * The input a field gets: checkbox, number, text, password, json, or secret-json (JSON typed in a password
+ * input, on one line: a secret map such as the feed's headers is not shown on screen). A stored value the input
  * cannot hold (a `${ENV}` placeholder in a number or boolean field) gets a text input instead, so
  * that saving keeps it.
  */
@@ -77,7 +78,7 @@ export function controlFor(field, stored) {
     case 'string':
     case 'url':
     case 'duration': return field.secret ? 'password' : 'text';
-    default: return 'json';
+    default: return field.secret ? 'secret-json' : 'json';
   }
 }
 
@@ -107,6 +108,8 @@ export function initialValue(spec, stored, parentDefault) {
     value.raw = '';
   } else if (control === 'json') {
     value.raw = JSON.stringify(stored, null, 2);
+  } else if (control === 'secret-json') {
+    value.raw = JSON.stringify(stored);
   } else {
     value.raw = String(stored);
   }

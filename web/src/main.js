@@ -128,7 +128,7 @@ function onStatus(name, status, old, how) {
   if (!status) {
     cards.get(name)?.el.remove();
     cards.delete(name);
-    dropPanel(name);
+    dropPanel(name, 'the listener was removed');
     editor.listenerRemoved(name);
     return;
   }
@@ -142,7 +142,7 @@ function onStatus(name, status, old, how) {
     insertSorted(ui.listeners, cards, name, card.el);
   }
   // A listener redefined as another kind gets that kind's panel.
-  if (panels.has(name) && panels.get(name).forType !== status.type) dropPanel(name);
+  if (panels.has(name) && panels.get(name).forType !== status.type) dropPanel(name, `it is now of type ${status.type}`);
   if (!panels.has(name)) {
     const make = PANELS[status.type] || ((n, type) => new GenericPanel(n, type, { catalog }));
     const panel = make(name, status.type);
@@ -152,10 +152,11 @@ function onStatus(name, status, old, how) {
   }
 }
 
-function dropPanel(name) {
+function dropPanel(name, why) {
   const panel = panels.get(name);
   if (!panel) return;
-  if (panel.detach) panel.detach();
+  const unsent = panel.detach ? panel.detach() : 0;
+  if (unsent > 0) log.note(`${name}: ${unsent} message(s) waiting in the outbox were not sent: ${why}`);
   panel.el.remove();
   panels.delete(name);
 }

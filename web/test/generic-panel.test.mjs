@@ -261,3 +261,20 @@ test('a history that did not answer, then one that does: what the list shows alr
   const seqs = list.el.children.filter((li) => li.dataset.seq).map((li) => String(li.dataset.seq));
   assert.deepEqual(seqs, ['42', '39', '41', '40'], 'each once: 39 and 42 were not shown before');
 });
+
+test('a listener of a kind the page does not know has the kinds read again (once per rereadAfter), and its panel waits for it', async () => {
+  let reads = 0;
+  const later = { kinds: [...kindsJson.kinds, { type: 'newkind', namespace: 'nk', addresses: { data: ['tick'], receive: ['tick'] } }] };
+  const catalog = new KindCatalog(async () => (++reads === 1 ? kindsJson : later));
+  await catalog.load();
+  const panel = new GenericPanel('n1', 'newkind', { catalog });
+  await until('the kinds read again, and the panel set up', () => panel.kind !== null);
+  assert.equal(reads, 2);
+  assert.deepEqual([...panel.lists.keys()], ['nk.n1.tick']);
+  const other = new GenericPanel('x1', 'neverheardof', { catalog });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(reads, 2, 'not read again within rereadAfter');
+  assert.equal(other.note.textContent, 'the server does not describe the kind "neverheardof"');
+  other.detach();
+  assert.equal(catalog.unknown.size, 0, 'a panel dropped stops waiting');
+});

@@ -205,3 +205,23 @@ test('a lost save that changed only a secret is not taken as saved when the vers
   await editor.recheck();
   assert.notEqual(note().dataset.note, 'saved', 'still version 2: nothing says the new secret was stored');
 });
+
+test('a secret map (the feed\'s headers) is typed in a password input, as JSON on one line, and saved parsed', async () => {
+  const withHeaders = { kinds: [{ type: 'upstream', namespace: 'upstream', fields: [{ name: 'url', type: 'url', required: true },
+    { name: 'headers', type: 'map', secret: true }] }], common: [] };
+  const catalog = new KindCatalog(async () => withHeaders);
+  await catalog.load();
+  const sent = [];
+  const request = async (method, path, body) => {
+    sent.push({ method, path, body });
+    return method === 'GET' ? { status: 200, body: { name: 'feed', version: 2, definition: { name: 'feed', type: 'upstream', url: 'ws://a.test/feed',
+      headers: '***' } } } : { status: 200, body: { status: 'changed', version: 3 } };
+  };
+  const editor = new ListenerEditor({ catalog, request, token: { present: true, value: 'secret' }, addButton: document.createElement('button') });
+  await editor.openEdit('feed');
+  const headers = editor.inputs.get('headers');
+  assert.equal(headers.el.tagName, 'INPUT');
+  assert.equal(headers.el.getAttribute('type'), 'password');
+  assert.equal(headers.el.value, '', 'the stored secret is not shown: "unchanged"');
+  assert.equal(headers.el.getAttribute('placeholder'), 'unchanged');
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  formFields, formPaths, leaves, controlFor, initialValue, placeholderFor, buildDefinition, placeErrors, ancestry, valueAt, MASK, maskSecrets,
+  formFields, formPaths, leaves, controlFor, initialValue, readValue, placeholderFor, buildDefinition, placeErrors, ancestry, valueAt, MASK, maskSecrets,
 } from '../src/listener-form.js';
 import { failureMessage, apiRequest, listenerPath } from '../src/api.js';
 import { removeListener } from '../src/panels/listener-editor.js';
@@ -52,6 +52,7 @@ test('each type gets its input; a ${placeholder} in a number or boolean field ke
   assert.equal(controlFor({ type: 'duration' }), 'text');
   assert.equal(controlFor({ type: 'string', secret: true }), 'password');
   for (const type of ['string[]', 'map', 'any', 'object']) assert.equal(controlFor({ type }), 'json');
+  assert.equal(controlFor({ type: 'map', secret: true }), 'secret-json', 'the feed\'s headers are not shown as typed');
   assert.equal(controlFor({ type: 'integer' }, '${PORT}'), 'text');
   assert.equal(controlFor({ type: 'boolean' }, '${FLAG}'), 'text');
 });
@@ -206,4 +207,13 @@ test('a definition masked as the server shows it stored: secret fields, inside g
     { type: 'x', name: 'n', url: 'ws://a', headers: MASK, auth: { user: 'u', password: MASK }, apiKey: MASK });
   assert.equal(sent.auth.password, 'p', 'what was sent is left as it is');
   assert.deepEqual(maskSecrets({ url: 'ws://a' }, specs), { url: 'ws://a' }, 'a secret left out stays out');
+});
+
+test('a secret map is shown on one line when it is not masked, and read back as JSON', () => {
+  const spec = { field: { name: 'headers', type: 'map', secret: true }, path: 'headers' };
+  const initial = initialValue(spec, { Authorization: 'Bearer x' });
+  assert.equal(initial.control, 'secret-json');
+  assert.equal(initial.raw, '{"Authorization":"Bearer x"}');
+  assert.deepEqual(readValue(spec, { raw: '{"Authorization": "Bearer y"}', touched: true }, initial), { value: { Authorization: 'Bearer y' } });
+  assert.equal(initialValue(spec, MASK).storedSecret, true);
 });

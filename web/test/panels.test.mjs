@@ -329,3 +329,14 @@ test('a refresh for another listener leaves a card and the Home Assistant rows a
   assert.equal(rowRenders, 1);
   assert.equal(row.toggle.disabled, false, 'the token came: Toggle follows');
 });
+
+test('a feed panel dropped with messages still waiting says how many, so the page can tell they were never sent', () => {
+  const panel = new FeedPanel('feed', { send: () => Promise.resolve() });
+  panel.update({ open: false, status: null, hasToken: true, sizeKnown: true });
+  panel.input.value = 'one';
+  panel.submit();
+  panel.input.value = 'two';
+  panel.submit();
+  assert.equal(panel.outbox.waiting, 2);
+  assert.equal(panel.detach(), 2);
+});

@@ -41,10 +41,14 @@ export class FeedPanel {
     this.messages.attach(conn, this.address);
   }
 
-  /** The listener is gone: stop listening. */
+  /**
+   * The listener is gone (or now of another kind): stop listening. Returns how many messages were still
+   * waiting in the outbox: they are never sent, and the page says so rather than dropping them without a word.
+   */
   detach() {
     this.messages.detach(this.conn);
     this.outbox.setReady(false);
+    return this.outbox.items.filter((i) => i.state === 'waiting').length;
   }
 
   /**

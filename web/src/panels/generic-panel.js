@@ -45,20 +45,28 @@ export class GenericPanel {
 
   waitForKind() {
     setText(this.note, 'reading the kinds from the server…');
-    this.stopWaiting = this.catalog.onReady((value, err) => {
+    let ready = false;
+    const stop = this.catalog.onReady((value, err) => {
       if (!value) {
         setText(this.note, `could not read the kinds (${err && err.message}); trying again`);
         return;
       }
+      ready = true;
       this.stopWaiting = null;
-      this.setKind(this.catalog.kind(this.type));
+      this.setKind(this.catalog.kind(this.type)); // may wait again, for a kind the kinds do not name yet
     });
+    if (!ready) this.stopWaiting = stop; // called at once when the kinds are known: setKind's wait stands
   }
 
   setKind(kind) {
     this.kind = kind;
     if (!kind) {
+      // A kind added to a server that restarted under the page: the kinds are read again, and the panel waits.
       setText(this.note, `the server does not describe the kind "${this.type}"`);
+      this.stopWaiting = this.catalog.whenKnown(this.type, (known) => {
+        this.stopWaiting = null;
+        this.setKind(known);
+      });
       return;
     }
     const addresses = dataAddresses(kind, this.name);

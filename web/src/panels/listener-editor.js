@@ -255,6 +255,11 @@ export class ListenerEditor {
         el = h('textarea', { ...common, rows: 3, spellcheck: 'false', placeholder: placeholder || jsonExample(field.type) });
         el.value = initial.raw;
         break;
+      case 'secret-json':
+        el = h('input', { ...common, type: 'password', placeholder: placeholder || jsonExample(field.type), autocomplete: 'new-password',
+          spellcheck: 'false' });
+        el.value = initial.raw;
+        break;
       default:
         el = h('input', { ...common, type: initial.control === 'password' ? 'password' : 'text', placeholder,
           autocomplete: initial.control === 'password' ? 'new-password' : 'off', spellcheck: 'false' });
@@ -275,7 +280,7 @@ export class ListenerEditor {
     el.addEventListener('input', mark);
     el.addEventListener('change', mark);
     const hint = [field.doc, field.type === 'duration' ? 'e.g. 500ms, 5s, 2m, 1h' : '',
-      initial.control === 'json' ? `JSON (${field.type})` : ''].filter(Boolean).join(' · ');
+      initial.control === 'json' || initial.control === 'secret-json' ? `JSON (${field.type})` : ''].filter(Boolean).join(' · ');
     const r = this.row(path, field.name, el, hint, field.required);
     entry.slot = r.slot;
     this.inputs.set(path, entry);

@@ -68,6 +68,11 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
       throw new ConfigException(section.field("name"), "must be 1 to 40 letters, digits, '-' or '_'");
     }
     String host = section.optionalString("host", "127.0.0.1");
+    if (host.contains(":") || host.startsWith("[")) {
+      // Hazelcast's interface and public address, the event bus and the members check would each need it written
+      // another way (bracketed or not); not supported rather than half working.
+      throw new ConfigException(section.field("host"), "must be an IPv4 address or a host name; IPv6 is not supported, not \"" + host + "\"");
+    }
     int port = section.integer("port", 5701, 1, 65_535);
     List<String> members = members(section);
     ConfigSection eventBus = section.section("eventBus");

@@ -60,6 +60,8 @@ final class ClusterState {
   private final Map<String, ListenerRecord> known = new LinkedHashMap<>();
   /** Whether the periodic read of the records is still in flight. */
   private boolean reading;
+  /** This node found the cluster empty and seeds it with the config file's listeners: until it has, every retry does. */
+  private boolean seeding;
   /** Per listener, per node: the highest version that node has on disk. */
   private final Map<String, Map<String, Long>> saved = new HashMap<>();
   private final List<Consumer<String>> watchers = new ArrayList<>();
@@ -121,14 +123,20 @@ final class ClusterState {
       return; // a read still in flight (Hazelcast slow, during a merge): no second one queued behind it
     }
     reading = true;
-    vertx.executeBlocking(() -> new LinkedHashMap<>(map)).timeout(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(read -> {
-      reading = false;
+    // Unordered, and "reading" cleared only once the worker is done: a read that outlasts its timeout still holds a
+    // worker, and an ordered one would queue every later read behind it.
+    Future<Map<String, ListenerRecord>> whole = vertx.executeBlocking(() -> new LinkedHashMap<>(map), false);
+    whole.onComplete(done -> reading = false);
+    whole.timeout(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(read -> {
       if (read.succeeded()) {
         read.result().forEach(this::learn); // only a higher version changes anything
+      } else {
+        LOG.debug("re-reading the cluster's listeners failed (tried again in {} ms): {}", REOFFER_MS, read.cause().toString());
       }
       known.forEach((name, r) -> {
         if (r.version() > 0) {
-          HazelcastCalls.call(context, CALL_TIMEOUT_MS, () -> map.submitToKey(name, new KeepNewer(r)));
+          HazelcastCalls.call(context, CALL_TIMEOUT_MS, () -> map.submitToKey(name, new KeepNewer(r)))
+              .onFailure(err -> LOG.debug("[{}] offering version {} again failed: {}", name, r.version(), err.toString()));
         }
       });
     });
@@ -241,7 +249,10 @@ final class ClusterState {
         .compose(v -> offersFromMajority())
         .compose(v -> vertx.executeBlocking(() -> new LinkedHashMap<>(map)))
         .compose(all -> {
-          if (all.isEmpty() && fresh && !seeds.isEmpty()) {
+          // Once decided, every retry offers the seeds again: a seeding that failed part way leaves the map not
+          // empty, and the listeners it missed would otherwise never be defined (KeepNewer keeps any newer record).
+          if (!seeds.isEmpty() && (seeding || all.isEmpty() && fresh)) {
+            seeding = true;
             LOG.info("the cluster has no listeners yet: seeding it with the config file's {}", seeds.size());
             List<Future<ListenerRecord>> seeded = new ArrayList<>();
             for (ListenerDefinition d : seeds) {
@@ -317,7 +328,10 @@ final class ClusterState {
       return;
     }
     ListenerRecord before = known.get(name);
-    if (before != null && before.version() >= r.version() && !(r.removed() && r.version() == 0)) {
+    if (before != null && before.version() == r.version() && r.epoch() > before.epoch() && r.version() > 0) {
+      r = new ListenerRecord(before.definition(), before.active(), before.restarts(), before.version(), before.removed(),
+          r.epoch(), before.definitionVersion()); // the same version, a higher epoch (KeepNewer): only the epoch is taken
+    } else if (before != null && before.version() >= r.version() && !(r.removed() && r.version() == 0)) {
       return;
     }
     known.put(name, r);

@@ -232,7 +232,12 @@ public final class ClusterStatusView {
     List<String> heard = members.heard();
     Unassigned reason;
     String why;
-    if (heard.size() < members.majority()) {
+    List<String> disagreeing = heard.size() < members.majority() ? members.disagreeing() : List.of();
+    if (!disagreeing.isEmpty()) {
+      reason = Unassigned.NO_MAJORITY;
+      why = "no majority: " + String.join(", ", disagreeing) + " list other cluster members than this node, and no node counts"
+          + " another while the lists differ; nothing runs until every node lists the same";
+    } else if (heard.size() < members.majority()) {
       reason = Unassigned.NO_MAJORITY;
       why = "no majority: " + heard.size() + " of the " + settings.members().size() + " Switchboard nodes are present"
           + (heard.size() < nodes.size() ? " and heard from (" + (nodes.size() - heard.size()) + " more silent)" : "") + ", "
@@ -243,14 +248,15 @@ public final class ClusterStatusView {
     } else if (!lease.held()) {
       reason = Unassigned.RELEASED;
       why = lease.owner() + " released it (epoch " + lease.epoch() + "); the next node takes it now";
+    } else if (!nodes.contains(lease.owner())) {
+      // Before the renewals: a node that left has not renewed either, and "left" is what happened.
+      reason = Unassigned.OWNER_LEFT;
+      why = "its owner " + lease.owner() + " left (epoch " + lease.epoch() + "); another node takes it over once the lease has run out ("
+          + settings.lease().duration().toSeconds() + " s)";
     } else if (ownership.unrenewedFor(name) > settings.lease().renewDeadline().plus(settings.lease().renewInterval()).toNanos()) {
       reason = Unassigned.NOT_RENEWED;
       why = "its owner " + lease.owner() + " has not renewed its lease (epoch " + lease.epoch() + ") past the renew deadline, so it has"
           + " stopped the listener; another node takes it over once the lease has run out (" + settings.lease().duration().toSeconds() + " s)";
-    } else if (!nodes.contains(lease.owner())) {
-      reason = Unassigned.OWNER_LEFT;
-      why = "its owner " + lease.owner() + " left (epoch " + lease.epoch() + "); another node takes it over once the lease has run out ("
-          + settings.lease().duration().toSeconds() + " s)";
     } else if (r == null || r.epoch < lease.epoch()) {
       reason = Unassigned.STATUS_ON_ITS_WAY;
       why = lease.owner() + " has taken it (epoch " + lease.epoch() + "); its status is on its way";

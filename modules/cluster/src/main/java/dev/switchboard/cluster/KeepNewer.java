@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * Puts a node's copy of a record unless the cluster has one at least as new: at boot, the highest version wins.
- * The epoch never goes down: a newer version from a node that missed an epoch's write keeps the cluster's.
+ * The epoch never goes down: a newer version from a node that missed an epoch's write keeps the cluster's, and a
+ * copy of the same version with a higher epoch (an entry restored from an older copy, after a double fault) raises it.
  */
 record KeepNewer(ListenerRecord candidate) implements EntryProcessor<String, ListenerRecord, ListenerRecord> {
   @Override
@@ -18,6 +19,12 @@ record KeepNewer(ListenerRecord candidate) implements EntryProcessor<String, Lis
               candidate.removed(), current.epoch(), candidate.definitionVersion());
       entry.setValue(next);
       return next;
+    }
+    if (candidate.version() == current.version() && candidate.epoch() > current.epoch()) {
+      ListenerRecord raised = new ListenerRecord(current.definition(), current.active(), current.restarts(), current.version(),
+          current.removed(), candidate.epoch(), current.definitionVersion());
+      entry.setValue(raised);
+      return raised;
     }
     return current;
   }

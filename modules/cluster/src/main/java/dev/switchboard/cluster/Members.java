@@ -49,6 +49,14 @@ final class Members {
     return function.heard(hazelcast.getCluster().getMembers());
   }
 
+  /** The Switchboard nodes that count from other {@code members} than this one: none of them counts here. */
+  List<String> disagreeing() {
+    if (!hazelcast.getLifecycleService().isRunning()) {
+      return List.of();
+    }
+    return function.disagreeing(hazelcast.getCluster().getMembers());
+  }
+
   /** Since when (nanoTime) no majority has been heard from ({@link SwitchboardMajority#majorityHeardAt}); empty without one listed. */
   OptionalLong majorityHeardAt() {
     if (!hazelcast.getLifecycleService().isRunning()) {

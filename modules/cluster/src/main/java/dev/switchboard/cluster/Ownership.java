@@ -73,6 +73,8 @@ public final class Ownership {
   private final Map<String, Observed> observed = new HashMap<>();
   private final Map<String, Long> seen = new ConcurrentHashMap<>();
   private final Set<String> busy = new HashSet<>();
+  /** The held lease last seen of each listener whose entry then vanished: judged as that lease, unrenewed, until one comes back. */
+  private final Map<String, Lease> vanishedHeld = new HashMap<>();
   /** Listeners whose epoch is being written into their record: one write at a time each. */
   private final Set<String> recording = new HashSet<>();
   /** When (nanoTime) this node began to hear each other node, this time: how long one may still be starting. */
@@ -200,6 +202,7 @@ public final class Ownership {
       }
     }
     observed.keySet().retainAll(defined);
+    vanishedHeld.keySet().retainAll(defined);
   }
 
   /**
@@ -271,6 +274,18 @@ public final class Ownership {
   }
 
   private Future<Void> decide(String name, Lease lease) {
+    if (leaving) {
+      return Future.succeededFuture(); // releaseAll() has the leases now: a renewal sent now could race its release
+    }
+    // An entry is never deleted (a lease let go stays, released): one gone after this node saw it held was lost
+    // (every member holding a copy died at once), not never made, and its owner may still be connected.
+    Lease last = leases.get(name);
+    Lease gone = lease != null ? null : last != null && last.held() ? last : vanishedHeld.get(name);
+    if (gone != null) {
+      vanishedHeld.put(name, gone);
+    } else {
+      vanishedHeld.remove(name);
+    }
     if (lease == null) {
       leases.remove(name);
     } else {
@@ -278,6 +293,9 @@ public final class Ownership {
       saw(name, lease.epoch());
     }
     Held h = held.get(name);
+    if (lease == null && h != null && members.majorityPresent()) {
+      return restore(name, h); // this node still holds it: it writes its lease back, as a renewal
+    }
     boolean namesThisNode = lease != null && lease.heldBy(settings.node(), boot);
     if (namesThisNode && h != null && h.epoch != lease.epoch()) {
       // The map names this node under another epoch than the one it runs under (a later claim of its own whose
@@ -305,6 +323,14 @@ public final class Ownership {
     List<String> candidates = new ArrayList<>(members.heard());
     if (!members.majorityPresent()) {
       return Future.succeededFuture(); // a minority takes nothing (and its writes would fail anyway)
+    }
+    if (gone != null) {
+      // Judged as a held lease that stopped changing: its owner, if it lives, writes it back within a renewal.
+      candidates.remove(gone.owner());
+      long unchanged = unchangedFor(name, null);
+      boolean first = settings.node().equals(Placement.first(name, candidates));
+      return unchanged >= settings.lease().duration().toNanos() && (first || unchanged >= 2 * settings.lease().duration().toNanos())
+          ? claim(name, null) : Future.succeededFuture();
     }
     if (lease == null || !lease.held()) {
       if (lease != null && candidates.size() > 1) {
@@ -406,6 +432,29 @@ public final class Ownership {
     });
   }
 
+  /**
+   * Writes back the lease of a listener this node holds, lost from the map (every copy of its entry gone at once):
+   * the same owner and epoch, as a renewal would, so the others see a live owner again, not a free listener.
+   */
+  private Future<Void> restore(String name, Held h) {
+    long sent = System.nanoTime();
+    if (sent - h.renewedAt > settings.lease().renewDeadline().toNanos()) {
+      fenceOverdue();
+      return Future.succeededFuture();
+    }
+    Lease restored = new Lease(settings.node(), boot, h.epoch, 0, true);
+    return swap(name, null, restored).compose(now -> {
+      if (!restored.equals(now)) {
+        lose(name, "the lease is now " + describe(now));
+        return Future.succeededFuture();
+      }
+      LOG.warn("[{}] the lease map had lost this listener's lease (epoch {}): written back", name, h.epoch);
+      leases.put(name, now);
+      held.replace(name, h, new Held(h.epoch, sent));
+      return Future.succeededFuture();
+    });
+  }
+
   private Future<Void> renew(String name, Lease lease) {
     Lease next = lease.renewed();
     long sent = System.nanoTime();
@@ -425,6 +474,9 @@ public final class Ownership {
         }
         recordEpoch(name, next.epoch());
         return handOverIfSettled(name);
+      }
+      if (now == null && h != null && members.majorityPresent()) {
+        return restore(name, h); // the entry was lost while the renewal was on its way
       }
       lose(name, "the lease is now " + describe(now));
       return Future.succeededFuture();

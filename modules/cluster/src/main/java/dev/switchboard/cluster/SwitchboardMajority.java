@@ -31,11 +31,21 @@ import java.util.function.LongSupplier;
  * The same heartbeats tell {@link Ownership} since when a majority has not been heard from
  * ({@link #majorityHeardAt}): an owner cut off that long stops its listeners whatever its renewals say.
  * <p>
+ * Every node must count from the same {@code members}: each counts against its own list, and two lists can
+ * make two majorities at once (three nodes still on a list of three, two started on a list of five, and one of
+ * the three restarted on it: two of three on one side, three of five on the other). Each node publishes its
+ * list ({@link #MEMBERS_ATTRIBUTE}); while any Switchboard member lists other members than this node, this
+ * node counts only itself, and so does that member: nothing runs on either until the lists agree.
+ * <p>
  * Hazelcast calls {@link #apply}, {@link #onHeartbeat} and the membership events on one thread, {@code apply}
  * at least every heartbeat interval; {@link #heard} and {@link #majorityHeardAt} are read from any thread.
  */
 final class SwitchboardMajority implements SplitBrainProtectionFunction, HeartbeatAware, MembershipListener {
   static final String NODE_ATTRIBUTE = "switchboard.node";
+  /** The members this node counts from, sorted and joined: {@link #membersAttribute}. */
+  static final String MEMBERS_ATTRIBUTE = "switchboard.members";
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SwitchboardMajority.class);
+  private final String membersList;
   private final int majority;
   private final long withinNanos;
   /** System.nanoTime, but for tests. */
@@ -44,15 +54,16 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
   private final Map<Member, Long> heardAt = new ConcurrentHashMap<>();
 
   /**
-   * @param majority how many Switchboard nodes make a majority
-   * @param within   how recently another node must have been heard from to count
+   * @param members every Switchboard node's {@code host:port}: a majority of them must be heard
+   * @param within  how recently another node must have been heard from to count
    */
-  SwitchboardMajority(int majority, Duration within) {
-    this(majority, within, System::nanoTime);
+  SwitchboardMajority(List<String> members, Duration within) {
+    this(members, within, System::nanoTime);
   }
 
-  SwitchboardMajority(int majority, Duration within, LongSupplier clock) {
-    this.majority = majority;
+  SwitchboardMajority(List<String> members, Duration within, LongSupplier clock) {
+    this.membersList = membersAttribute(members);
+    this.majority = members.size() / 2 + 1;
     this.withinNanos = within.toNanos();
     this.clock = clock;
   }
@@ -75,10 +86,24 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
     return heard(members).size() >= majority;
   }
 
-  /** The Switchboard nodes among {@code members} that count now: this one, and the others heard from recently. */
+  /** What a node publishes as {@link #MEMBERS_ATTRIBUTE}: its members, sorted, comma-separated. */
+  static String membersAttribute(List<String> members) {
+    return String.join(",", members.stream().sorted().toList());
+  }
+
+  /**
+   * The Switchboard nodes among {@code members} that count now: this one, and the others heard from recently;
+   * this one alone while any of them lists other members ({@link #disagreeing}).
+   */
   List<String> heard(Collection<Member> members) {
     long now = clock.getAsLong();
-    return Members.names(members.stream().filter(m -> m.localMember() || now - lastHeard(m, now) < withinNanos).toList());
+    boolean agreed = disagreeing(members).isEmpty();
+    return Members.names(members.stream().filter(m -> m.localMember() || agreed && now - lastHeard(m, now) < withinNanos).toList());
+  }
+
+  /** The Switchboard nodes among {@code members} that count from other members than this node does, sorted. */
+  List<String> disagreeing(Collection<Member> members) {
+    return Members.names(members.stream().filter(m -> !m.localMember() && !membersList.equals(m.getAttribute(MEMBERS_ATTRIBUTE))).toList());
   }
 
   /**
@@ -92,6 +117,9 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
     int others = majority - 1;
     if (others <= 0) {
       return OptionalLong.of(now);
+    }
+    if (!disagreeing(members).isEmpty()) {
+      return OptionalLong.empty(); // no other node counts: the majority is plainly absent
     }
     Map<String, Long> byNode = new HashMap<>();
     members.stream().filter(m -> !m.localMember() && Members.node(m) != null)
@@ -115,6 +143,13 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
   @Override
   public void memberAdded(MembershipEvent event) {
     heardAt.put(event.getMember(), clock.getAsLong());
+    Member member = event.getMember();
+    String theirs = member.getAttribute(MEMBERS_ATTRIBUTE);
+    if (Members.node(member) != null && !membersList.equals(theirs)) {
+      LOG.error("node {} ({}) counts its majority from other members than this node: [{}] against [{}]. No node counts "
+              + "another while they differ, so nothing runs on either: give every node the same cluster.members",
+          Members.node(member), member.getAddress(), theirs, membersList);
+    }
   }
 
   @Override

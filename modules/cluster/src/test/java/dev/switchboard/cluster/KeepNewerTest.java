@@ -25,9 +25,16 @@ class KeepNewerTest {
   @Test
   void aNewerVersionWinsAndAnOlderOrEqualOneDoesNot() {
     assertEquals(record(6, 4), offer(record(5, 3), record(6, 4)));
-    assertEquals(record(5, 3), offer(record(5, 3), record(5, 9)));
+    assertEquals(record(5, 3), offer(record(5, 3), record(5, 2)));
     assertEquals(record(5, 3), offer(record(5, 3), record(4, 9)));
     assertEquals(record(1, 0), offer(null, record(1, 0)));
+  }
+
+  @Test
+  void theSameVersionWithAHigherEpochRaisesTheEpochOnly() {
+    ListenerRecord stopped = new ListenerRecord(DEFINITION, false, 0, 5, false, 3, 1);
+    assertEquals(new ListenerRecord(DEFINITION, false, 0, 5, false, 9, 1), offer(stopped, record(5, 9)),
+        "the cluster's record kept, with the epoch that was granted since (an entry restored from an older copy)");
   }
 
   @Test

@@ -28,15 +28,19 @@ class SwitchboardMajorityTest {
   /** Where nanoTime wraps within the tests' few seconds: ages must be compared, never raw values. */
   private final AtomicLong now = new AtomicLong(Long.MAX_VALUE - 3 * S);
   private int port = 5701;
+  private static final List<String> THREE = List.of("127.0.0.1:5701", "127.0.0.1:5702", "127.0.0.1:5703");
+  private static final List<String> FIVE = List.of("127.0.0.1:5701", "127.0.0.1:5702", "127.0.0.1:5703", "127.0.0.1:5704", "127.0.0.1:5705");
+  /** The members list every member the tests make publishes, unless a test says otherwise. */
+  private List<String> listed = THREE;
 
   @Test
   @DisplayName("another node counts while heard from within three heartbeats; this node always; a lite member never")
   void whoCounts() throws Exception {
-    SwitchboardMajority majority = new SwitchboardMajority(2, Duration.ofSeconds(3), now::get);
+    SwitchboardMajority majority = new SwitchboardMajority(THREE, Duration.ofSeconds(3), now::get);
     Member a = member("node-a", true, false);
     Member b = member("node-b", false, false);
     Member c = member("node-c", false, false);
-    Member lite = member(null, false, true);
+    Member lite = member("node-d", false, true); // named like a node: only being lite keeps it out
     List<Member> members = List.of(a, b, c, lite);
     assertEquals(List.of("node-a", "node-b", "node-c"), majority.heard(members), "not yet seen: just heard, as it joined");
     assertTrue(majority.apply(members));
@@ -58,7 +62,8 @@ class SwitchboardMajorityTest {
   @DisplayName("since when a majority has been heard from: the heartbeat that completes it, a node counted once under its name")
   void majorityHeardAt() throws Exception {
     // Five nodes: this one and two others make a majority.
-    SwitchboardMajority majority = new SwitchboardMajority(3, Duration.ofSeconds(3), now::get);
+    SwitchboardMajority majority = new SwitchboardMajority(FIVE, Duration.ofSeconds(3), now::get);
+    listed = FIVE;
     Member a = member("node-a", true, false);
     Member b = member("node-b", false, false);
     Member c = member("node-c", false, false);
@@ -81,10 +86,13 @@ class SwitchboardMajorityTest {
   @Test
   @DisplayName("a majority of one is always heard; a member no longer listed is forgotten")
   void aloneAndRemoved() throws Exception {
+    listed = List.of("127.0.0.1:5701");
     Member a = member("node-a", true, false);
-    assertEquals(OptionalLong.of(now.get()), new SwitchboardMajority(1, Duration.ofSeconds(3), now::get).majorityHeardAt(List.of(a)));
+    assertEquals(OptionalLong.of(now.get()), new SwitchboardMajority(List.of("127.0.0.1:5701"), Duration.ofSeconds(3), now::get).majorityHeardAt(List.of(a)));
 
-    SwitchboardMajority majority = new SwitchboardMajority(2, Duration.ofSeconds(3), now::get);
+    SwitchboardMajority majority = new SwitchboardMajority(THREE, Duration.ofSeconds(3), now::get);
+    listed = THREE;
+    a = member("node-a", true, false);
     Member b = member("node-b", false, false);
     majority.apply(List.of(a, b));
     advance(4);
@@ -99,6 +107,34 @@ class SwitchboardMajorityTest {
 
   private Member member(String node, boolean local, boolean lite) throws UnknownHostException {
     return new MemberImpl.Builder(new Address("127.0.0.1", port++)).uuid(UUID.randomUUID()).localMember(local).liteMember(lite)
-        .attributes(node == null ? Map.of() : Map.of(SwitchboardMajority.NODE_ATTRIBUTE, node)).build();
+        .attributes(node == null ? Map.of() : Map.of(SwitchboardMajority.NODE_ATTRIBUTE, node,
+            SwitchboardMajority.MEMBERS_ATTRIBUTE, SwitchboardMajority.membersAttribute(listed))).build();
+  }
+
+  @Test
+  @DisplayName("while any node lists other members, no node counts another: two lists cannot make two majorities")
+  void membersListsDisagree() throws Exception {
+    // Three nodes on a list of three; node-d started on a list of five that holds them all, node-a restarted on it.
+    SwitchboardMajority onThree = new SwitchboardMajority(THREE, Duration.ofSeconds(3), now::get);
+    Member b = member("node-b", true, false);
+    Member c = member("node-c", false, false);
+    listed = FIVE;
+    Member a = member("node-a", false, false);
+    Member d = member("node-d", false, false);
+    List<Member> seenByB = List.of(a, b, c, d);
+    assertEquals(List.of("node-a", "node-d"), onThree.disagreeing(seenByB));
+    assertEquals(List.of("node-b"), onThree.heard(seenByB), "only itself");
+    assertFalse(onThree.apply(seenByB), "node-b and node-c alone would be two of three");
+    assertEquals(OptionalLong.empty(), onThree.majorityHeardAt(seenByB));
+
+    SwitchboardMajority onFive = new SwitchboardMajority(FIVE, Duration.ofSeconds(3), now::get);
+    Member aLocal = member("node-a", true, false);
+    listed = THREE;
+    Member b3 = member("node-b", false, false);
+    Member c3 = member("node-c", false, false);
+    assertFalse(onFive.apply(List.of(aLocal, b3, c3, d)), "node-a, node-d and another would be three of five");
+    listed = FIVE;
+    Member e = member("node-e", false, false);
+    assertTrue(onFive.apply(List.of(aLocal, d, e)), "once the nodes on the old list are gone, the lists agree: three of five");
   }
 }

@@ -438,6 +438,34 @@ class ClusterTest {
     assertEquals(1, upstream.maxConcurrentConnections(), "never two connections");
   }
 
+  @Test
+  void aLeaseLostFromTheMapIsWrittenBackByItsOwnerNotClaimedBesideIt() {
+    // Owned by node-a or node-b; node-c, which joins later and ranks first, would claim a free lease at once.
+    String name = rankedFirstOnNodeC();
+    listenerName = name;
+    startNodes(0, 1);
+    ListenerStatus running = Await.until(WAIT, "connected on a or b", () -> status(nodes.get(0).control(), name),
+        s -> s.state() == ListenerState.CONNECTED);
+    startNodes(2);
+    Switchboard nodeC = nodes.get(2);
+    Await.until(WAIT, "node-c takes leases", () -> nodeC.cluster().map(c -> c.facts().takesLeases()).orElse(false));
+    IMap<String, Lease> leases = anyHazelcast().getMap("switchboard.leases");
+    long renewals = leases.get(name).renewals();
+    Lease current = Await.until(WAIT, "renewed twice since: node-c has read it held", () -> leases.get(name),
+        l -> l.held() && l.epoch() == running.epoch() && l.renewals() >= renewals + 2);
+    // What losing every copy of the entry at once leaves (its members died together): no entry. Entries are never
+    // deleted otherwise, so no node may take it for a listener nobody ever held, and claim it at once.
+    leases.delete(name);
+    Lease back = Await.until(WAIT, "a lease in the map again", () -> leases.get(name), l -> l != null);
+    assertEquals(current.owner(), back.owner(), "written back by its owner: " + back);
+    assertEquals(running.epoch(), back.epoch(), "under the same epoch, not a new claim: " + back);
+    // node-c's view shows the lease it reads next: the same owner, still connected, under the same epoch.
+    ListenerStatus after = Await.until(WAIT, "shown connected on node-c", () -> status(nodeC.control(), name),
+        s -> s.state() == ListenerState.CONNECTED);
+    assertEquals(running.epoch(), after.epoch());
+    assertEquals(1, upstream.maxConcurrentConnections(), "never two connections");
+  }
+
   private long takeovers() {
     return nodes.stream().mapToLong(n -> n.cluster().map(c -> c.facts().takeovers()).orElse(0L)).sum();
   }

@@ -201,6 +201,8 @@ class ConfigLoaderTest {
     assertEquals(2, settings.majority());
     assertEquals(Duration.ofSeconds(10), settings.lease().duration());
     assertEquals("cluster.node: is required", refusal(c -> cluster(c).remove("node")));
+    assertEquals("cluster.host: must be an IPv4 address or a host name; IPv6 is not supported, not \"::1\"",
+        refusal(c -> cluster(c).put("host", "::1")));
     assertEquals("cluster.node: must be 1 to 40 letters, digits, '-' or '_'", refusal(c -> cluster(c).put("node", "a b")));
     assertTrue(refusal(c -> cluster(c).remove("members")).startsWith("cluster.members: is required"));
     assertEquals("cluster.members[1]: must be \"host:port\" (one port, no range), not \"127.0.0.1:5702-5703\"",
