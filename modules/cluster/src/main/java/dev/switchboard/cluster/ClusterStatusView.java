@@ -39,7 +39,7 @@ public final class ClusterStatusView {
    * the others last until something outside changes (a node comes back, a lease runs out).
    */
   enum Unassigned {
-    NO_MAJORITY(false), NOT_PLACED(true), RELEASED(true), NOT_RENEWED(false), OWNER_LEFT(false), STATUS_ON_ITS_WAY(true);
+    NO_MAJORITY(false), NOT_PLACED(true), LEASE_LOST(false), RELEASED(true), NOT_RENEWED(false), OWNER_LEFT(false), STATUS_ON_ITS_WAY(true);
 
     final boolean handOver;
 
@@ -242,6 +242,12 @@ public final class ClusterStatusView {
       why = "no majority: " + heard.size() + " of the " + settings.members().size() + " Switchboard nodes are present"
           + (heard.size() < nodes.size() ? " and heard from (" + (nodes.size() - heard.size()) + " more silent)" : "") + ", "
           + members.majority() + " are needed; nothing runs until they are";
+    } else if (lease == null && ownership.vanished(name) != null) {
+      Lease lost = ownership.vanished(name);
+      reason = Unassigned.LEASE_LOST;
+      why = "the lease map lost its lease (held by " + lost.owner() + ", epoch " + lost.epoch() + "): " + lost.owner()
+          + " writes it back if it is still running, else another node takes it over once the lease has run out ("
+          + settings.lease().duration().toSeconds() + " s)";
     } else if (lease == null) {
       reason = Unassigned.NOT_PLACED;
       why = "not placed yet: the first-ranked node takes it within " + settings.lease().renewInterval().toMillis() + " ms";

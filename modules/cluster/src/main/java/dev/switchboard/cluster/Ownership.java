@@ -74,7 +74,7 @@ public final class Ownership {
   private final Map<String, Long> seen = new ConcurrentHashMap<>();
   private final Set<String> busy = new HashSet<>();
   /** The held lease last seen of each listener whose entry then vanished: judged as that lease, unrenewed, until one comes back. */
-  private final Map<String, Lease> vanishedHeld = new HashMap<>();
+  private final Map<String, Lease> vanishedHeld = new ConcurrentHashMap<>(); // read by the status view too
   /** Listeners whose epoch is being written into their record: one write at a time each. */
   private final Set<String> recording = new HashSet<>();
   /** When (nanoTime) this node began to hear each other node, this time: how long one may still be starting. */
@@ -134,6 +134,11 @@ public final class Ownership {
   /** The lease as last read here; null when never read. */
   public Lease lease(String listener) {
     return leases.get(listener);
+  }
+
+  /** The held lease last seen here of a listener whose lease entry has since vanished from the map; null otherwise. */
+  Lease vanished(String listener) {
+    return vanishedHeld.get(listener);
   }
 
   /** How long (nanos) {@code listener}'s lease has been seen here unchanged: a live owner renews it every interval. */
@@ -557,8 +562,10 @@ public final class Ownership {
     return supervisor.disown(name, why)
         .onComplete(ar -> held.remove(name, h))
         .compose(v -> HazelcastCalls.call(context, callTimeout(), () -> map.getAsync(name)))
-        .compose(lease -> lease != null && lease.heldBy(settings.node(), boot) && lease.epoch() == h.epoch
-            ? swap(name, lease, lease.released()) : Future.succeededFuture(lease))
+        .compose(lease -> releaseIfOurs(name, lease, h.epoch))
+        // A renewal sent before the stop may land between the read and the swap: the swap then answers that
+        // renewed lease, still ours, and is made again on it (once is enough: nothing renews it any more).
+        .compose(lease -> releaseIfOurs(name, lease, h.epoch))
         .onSuccess(lease -> {
           if (lease != null && !lease.held()) { // not when another node had it already
             vertx.eventBus().publish(RELEASED, new JsonObject().put("name", name));
@@ -566,6 +573,12 @@ public final class Ownership {
         })
         .onFailure(err -> LOG.warn("[{}] could not release the lease ({}); another node takes it after the lease", name, err.getMessage()))
         .mapEmpty();
+  }
+
+  /** Marks {@code lease} released if it is still this node's under {@code epoch}; answers the lease as it is then. */
+  private Future<Lease> releaseIfOurs(String name, Lease lease, long epoch) {
+    return lease != null && lease.held() && lease.heldBy(settings.node(), boot) && lease.epoch() == epoch
+        ? swap(name, lease, lease.released()) : Future.succeededFuture(lease);
   }
 
   private Future<Lease> swap(String name, Lease expected, Lease next) {

@@ -47,7 +47,7 @@ public final class ConfigSchema {
             .put("enabled", typed("boolean", "true to join a cluster (default false)"))
             .put("node", typed("string", "this node's name, unique in the cluster (1 to 40 letters, digits, '-' or '_')"))
             .put("name", typed("string", "the cluster's name: nodes with another name never join it (default switchboard)"))
-            .put("host", typed("string", "the interface Hazelcast binds and advertises (default 127.0.0.1)"))
+            .put("host", typed("string", "the interface Hazelcast binds and advertises: an IPv4 address or a host name (default 127.0.0.1)"))
             .put("port", typed("integer", "Hazelcast's member port (default 5701)"))
             .put("members", new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"))
                 .put("description", "every Switchboard node's \"host:port\", this one included: a majority of them must be present"))
