@@ -44,6 +44,7 @@ export class KindCatalog {
     this.delay = delay;
     this.rereadAfter = rereadAfter;
     this.rereadAt = -Infinity;
+    this.rereadTimer = null;
     /** Called with the kind of a type once a read names it: `[type, fn]`. */
     this.unknown = new Set();
     this.value = null;
@@ -123,7 +124,13 @@ export class KindCatalog {
     const entry = [type, fn];
     this.unknown.add(entry);
     this.reread();
-    return () => this.unknown.delete(entry);
+    return () => {
+      this.unknown.delete(entry);
+      if (this.unknown.size === 0) {
+        clearTimeout(this.rereadTimer);
+        this.rereadTimer = null;
+      }
+    };
   }
 
   /**
@@ -131,17 +138,27 @@ export class KindCatalog {
    * and only once they were read (until then the first read is still tried). The kinds known stay meanwhile.
    */
   reread() {
-    const now = Date.now();
-    if (!this.value || this.pending || now - this.rereadAt < this.rereadAfter) return;
-    this.rereadAt = now;
+    if (!this.value || this.pending || this.unknown.size === 0) return;
+    const wait = this.rereadAt + this.rereadAfter - Date.now();
+    if (wait > 0) {
+      // Asked too soon after the last read: once that much later, if some type is still unknown.
+      if (!this.rereadTimer) {
+        this.rereadTimer = setTimeout(() => {
+          this.rereadTimer = null;
+          this.reread();
+        }, wait);
+      }
+      return;
+    }
+    this.rereadAt = Date.now();
     this.pending = Promise.resolve().then(() => this.fetchKinds()).then((json) => {
       this.pending = null;
       this.value = indexKinds(json);
       this.tellKnown();
     }, (err) => {
-      this.pending = null; // asked again at the next unknown type, rereadAfter from now
+      this.pending = null;
       console.warn('reading the kinds again failed:', err && err.message);
-    });
+    }).then(() => this.reread()); // a type still unknown (or a failure): again, rereadAfter from this read
   }
 
   tellKnown() {

@@ -156,7 +156,7 @@ function dropPanel(name, why) {
   const panel = panels.get(name);
   if (!panel) return;
   const unsent = panel.detach ? panel.detach() : 0;
-  if (unsent > 0) log.note(`${name}: ${unsent} message(s) waiting in the outbox were not sent: ${why}`);
+  if (unsent > 0) log.note(`${name}: ${unsent} message(s) in the outbox were not confirmed sent, and will not be: ${why}`);
   panel.el.remove();
   panels.delete(name);
 }

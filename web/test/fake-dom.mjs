@@ -91,6 +91,10 @@ class FakeElement extends FakeNode {
     return this.childNodes.filter((n) => n instanceof FakeElement);
   }
 
+  get firstElementChild() {
+    return this.children[0] || null;
+  }
+
   get lastElementChild() {
     const children = this.children;
     return children[children.length - 1] || null;

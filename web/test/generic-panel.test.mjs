@@ -259,7 +259,7 @@ test('a history that did not answer, then one that does: what the list shows alr
   history()[0].callback(null, { body: { mode: 'messages', messages: [39, 40, 41, 42].map(envelope) } });
   await until('the answer applied', () => list.lastSeq === 42);
   const seqs = list.el.children.filter((li) => li.dataset.seq).map((li) => String(li.dataset.seq));
-  assert.deepEqual(seqs, ['42', '39', '41', '40'], 'each once: 39 and 42 were not shown before');
+  assert.deepEqual(seqs, ['42', '41', '40', '39'], 'each once, newest first: 39 and 42 were not shown before');
 });
 
 test('a listener of a kind the page does not know has the kinds read again (once per rereadAfter), and its panel waits for it', async () => {
@@ -277,4 +277,18 @@ test('a listener of a kind the page does not know has the kinds read again (once
   assert.equal(other.note.textContent, 'the server does not describe the kind "neverheardof"');
   other.detach();
   assert.equal(catalog.unknown.size, 0, 'a panel dropped stops waiting');
+});
+
+test('a read of the kinds again that fails, or comes too soon, is made later while a kind is still unknown', async () => {
+  let reads = 0;
+  const later = { kinds: [{ type: 'newkind', namespace: 'nk', addresses: { data: ['tick'], receive: ['tick'] } }] };
+  const catalog = new KindCatalog(async () => {
+    reads += 1;
+    if (reads === 2) throw new Error('the server restarts');
+    return reads === 1 ? kindsJson : later;
+  }, { rereadAfter: 20 });
+  await catalog.load();
+  const panel = new GenericPanel('n1', 'newkind', { catalog });
+  await until('read again after the failure, and the panel set up', () => panel.kind !== null);
+  assert.equal(reads, 3);
 });

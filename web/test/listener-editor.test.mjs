@@ -212,8 +212,8 @@ test('a secret map (the feed\'s headers) is typed in a password input, as JSON o
   const catalog = new KindCatalog(async () => withHeaders);
   await catalog.load();
   const sent = [];
-  const request = async (method, path, body) => {
-    sent.push({ method, path, body });
+  const request = async (method, path, options) => {
+    sent.push({ method, path, body: options && options.body });
     return method === 'GET' ? { status: 200, body: { name: 'feed', version: 2, definition: { name: 'feed', type: 'upstream', url: 'ws://a.test/feed',
       headers: '***' } } } : { status: 200, body: { status: 'changed', version: 3 } };
   };
@@ -224,4 +224,9 @@ test('a secret map (the feed\'s headers) is typed in a password input, as JSON o
   assert.equal(headers.el.getAttribute('type'), 'password');
   assert.equal(headers.el.value, '', 'the stored secret is not shown: "unchanged"');
   assert.equal(headers.el.getAttribute('placeholder'), 'unchanged');
+  headers.el.value = '{"Authorization": "Bearer y"}';
+  headers.el.dispatch('input');
+  await editor.submit();
+  const put = sent.find((c) => c.method === 'PUT');
+  assert.deepEqual(put.body.headers, { Authorization: 'Bearer y' }, 'saved as the object typed');
 });

@@ -42,13 +42,14 @@ export class FeedPanel {
   }
 
   /**
-   * The listener is gone (or now of another kind): stop listening. Returns how many messages were still
-   * waiting in the outbox: they are never sent, and the page says so rather than dropping them without a word.
+   * The listener is gone (or now of another kind): stop listening. Returns how many messages were still in the
+   * outbox, waiting or on their way (one on its way to a listener just removed fails, and would wait again): none
+   * of them is sent from now on, and the page says so rather than dropping them without a word.
    */
   detach() {
     this.messages.detach(this.conn);
     this.outbox.setReady(false);
-    return this.outbox.items.filter((i) => i.state === 'waiting').length;
+    return this.outbox.waiting;
   }
 
   /**

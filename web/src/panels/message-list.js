@@ -122,12 +122,25 @@ export class MessageList {
       this.marker(`upstream reconnected: messages from ${d.from ? clock(Date.parse(d.from)) : '?'} to ${d.to ? clock(Date.parse(d.to)) : '?'} may be missing`, key);
       return;
     }
-    this.el.prepend(h('li', { dataset: { seq: envelope.seq, key } },
+    const li = h('li', { dataset: Number.isInteger(envelope.ts) ? { seq: envelope.seq, key, ts: envelope.ts } : { seq: envelope.seq, key } },
       h('span', { class: 'seq' }, `#${envelope.seq}`), ' ',
       h('time', {}, clock(envelope.ts || Date.now())), ' ',
       h('span', { class: 'type' }, envelope.type), ' ',
-      h('code', {}, summarize(envelope))));
+      h('code', {}, summarize(envelope)));
+    this.el.insertBefore(li, this.placeFor(envelope));
     this.trim();
+  }
+
+  /**
+   * The row a message goes above: the newest first, so the top, unless it is older than rows shown already (after a
+   * place was given up, a history answer brings older messages too): then below those, by time.
+   */
+  placeFor(envelope) {
+    const top = this.el.firstElementChild;
+    if (!Number.isInteger(envelope.ts)) return top;
+    const rows = Array.from(this.el.children).filter((row) => row.dataset.ts !== undefined); // not the markers
+    if (rows.length === 0 || Number(rows[0].dataset.ts) <= envelope.ts) return top; // the newest: on top, as it came
+    return rows.find((row) => Number(row.dataset.ts) <= envelope.ts) || null;
   }
 
   marker(text, key) {

@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * Puts a node's copy of a record unless the cluster has one at least as new: at boot, the highest version wins.
  * The epoch never goes down: a newer version from a node that missed an epoch's write keeps the cluster's, and a
- * copy of the same version with a higher epoch (an entry restored from an older copy, after a double fault) raises it.
+ * copy with a higher epoch raises the cluster's, whatever its version (an entry restored from an older copy, after a
+ * double fault, may have missed epochs that other copies hold).
  */
 record KeepNewer(ListenerRecord candidate) implements EntryProcessor<String, ListenerRecord, ListenerRecord> {
   @Override
@@ -20,7 +21,7 @@ record KeepNewer(ListenerRecord candidate) implements EntryProcessor<String, Lis
       entry.setValue(next);
       return next;
     }
-    if (candidate.version() == current.version() && candidate.epoch() > current.epoch()) {
+    if (candidate.epoch() > current.epoch()) {
       ListenerRecord raised = new ListenerRecord(current.definition(), current.active(), current.restarts(), current.version(),
           current.removed(), candidate.epoch(), current.definitionVersion());
       entry.setValue(raised);

@@ -287,7 +287,9 @@ public final class Ownership {
     Lease last = leases.get(name);
     Lease gone = lease != null ? null : last != null && last.held() ? last : vanishedHeld.get(name);
     if (gone != null) {
-      vanishedHeld.put(name, gone);
+      if (vanishedHeld.put(name, gone) == null) {
+        observed.remove(name); // the gap is timed from now: an Observed(null) from before this node's own claim is stale
+      }
     } else {
       vanishedHeld.remove(name);
     }

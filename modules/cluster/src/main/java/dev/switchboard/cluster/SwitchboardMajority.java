@@ -86,9 +86,9 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
     return heard(members).size() >= majority;
   }
 
-  /** What a node publishes as {@link #MEMBERS_ATTRIBUTE}: its members, sorted, comma-separated. */
+  /** What a node publishes as {@link #MEMBERS_ATTRIBUTE}: its members, in lower case (host names are), sorted, comma-separated. */
   static String membersAttribute(List<String> members) {
-    return String.join(",", members.stream().sorted().toList());
+    return String.join(",", members.stream().map(m -> m.toLowerCase(java.util.Locale.ROOT)).sorted().toList());
   }
 
   /**
@@ -101,9 +101,14 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
     return Members.names(members.stream().filter(m -> m.localMember() || agreed && now - lastHeard(m, now) < withinNanos).toList());
   }
 
-  /** The Switchboard nodes among {@code members} that count from other members than this node does, sorted. */
+  /**
+   * The Switchboard nodes among {@code members} that count from other members than this node does, sorted. A node that
+   * publishes no list runs a version from before it: it cannot be checked, and is counted as it was then (refusing it
+   * would leave every upgraded node without a majority until the last node of a rolling upgrade is upgraded).
+   */
   List<String> disagreeing(Collection<Member> members) {
-    return Members.names(members.stream().filter(m -> !m.localMember() && !membersList.equals(m.getAttribute(MEMBERS_ATTRIBUTE))).toList());
+    return Members.names(members.stream().filter(m -> !m.localMember() && m.getAttribute(MEMBERS_ATTRIBUTE) != null
+        && !membersList.equals(m.getAttribute(MEMBERS_ATTRIBUTE))).toList());
   }
 
   /**
@@ -145,7 +150,7 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
     heardAt.put(event.getMember(), clock.getAsLong());
     Member member = event.getMember();
     String theirs = member.getAttribute(MEMBERS_ATTRIBUTE);
-    if (Members.node(member) != null && !membersList.equals(theirs)) {
+    if (Members.node(member) != null && theirs != null && !membersList.equals(theirs)) {
       LOG.error("node {} ({}) counts its majority from other members than this node: [{}] against [{}]. No node counts "
               + "another while they differ, so nothing runs on either: give every node the same cluster.members",
           Members.node(member), member.getAddress(), theirs, membersList);

@@ -26,8 +26,14 @@ class KeepNewerTest {
   void aNewerVersionWinsAndAnOlderOrEqualOneDoesNot() {
     assertEquals(record(6, 4), offer(record(5, 3), record(6, 4)));
     assertEquals(record(5, 3), offer(record(5, 3), record(5, 2)));
-    assertEquals(record(5, 3), offer(record(5, 3), record(4, 9)));
+    assertEquals(record(5, 3), offer(record(5, 3), record(4, 2)));
     assertEquals(record(1, 0), offer(null, record(1, 0)));
+  }
+
+  @Test
+  void anOlderVersionWithAHigherEpochRaisesTheEpochOnly() {
+    ListenerRecord newer = new ListenerRecord(DEFINITION, false, 0, 7, false, 3, 1);
+    assertEquals(new ListenerRecord(DEFINITION, false, 0, 7, false, 9, 1), offer(newer, record(6, 9)));
   }
 
   @Test

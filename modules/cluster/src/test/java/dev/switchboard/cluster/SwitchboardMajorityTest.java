@@ -137,4 +137,15 @@ class SwitchboardMajorityTest {
     Member e = member("node-e", false, false);
     assertTrue(onFive.apply(List.of(aLocal, d, e)), "once the nodes on the old list are gone, the lists agree: three of five");
   }
+
+  @Test
+  @DisplayName("a node that publishes no members list (a version from before it, in a rolling upgrade) is counted as before")
+  void aNodeWithoutAListCounts() throws Exception {
+    SwitchboardMajority majority = new SwitchboardMajority(THREE, Duration.ofSeconds(3), now::get);
+    Member a = member("node-a", true, false);
+    Member old = new MemberImpl.Builder(new Address("127.0.0.1", port++)).uuid(UUID.randomUUID())
+        .attributes(Map.of(SwitchboardMajority.NODE_ATTRIBUTE, "node-b")).build();
+    assertEquals(List.of(), majority.disagreeing(List.of(a, old)));
+    assertTrue(majority.apply(List.of(a, old)));
+  }
 }
