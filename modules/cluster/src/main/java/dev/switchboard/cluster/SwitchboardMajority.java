@@ -6,11 +6,14 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.splitbrainprotection.HeartbeatAware;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,7 +47,7 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
   static final String NODE_ATTRIBUTE = "switchboard.node";
   /** The members this node counts from, sorted and joined: {@link #membersAttribute}. */
   static final String MEMBERS_ATTRIBUTE = "switchboard.members";
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SwitchboardMajority.class);
+  private static final Logger LOG = LoggerFactory.getLogger(SwitchboardMajority.class);
   private final String membersList;
   private final int majority;
   private final long withinNanos;
@@ -88,7 +91,7 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
 
   /** What a node publishes as {@link #MEMBERS_ATTRIBUTE}: its members, in lower case (host names are), sorted, comma-separated. */
   static String membersAttribute(List<String> members) {
-    return String.join(",", members.stream().map(m -> m.toLowerCase(java.util.Locale.ROOT)).sorted().toList());
+    return String.join(",", members.stream().map(m -> m.toLowerCase(Locale.ROOT)).sorted().toList());
   }
 
   /**

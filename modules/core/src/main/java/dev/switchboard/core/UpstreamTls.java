@@ -2,7 +2,6 @@ package dev.switchboard.core;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.net.PemTrustOptions;
 
@@ -46,7 +45,15 @@ public record UpstreamTls(Path trustCertificates, boolean verifyHostname) {
     if (!"wss".equals(url.getScheme())) {
       throw new ConfigException(definition.field("tls"), "applies to a wss:// URL only; the url is " + url.getScheme() + "://");
     }
-    return new UpstreamTls(trust == null ? null : Path.of(trust).toAbsolutePath().normalize(), verifyHostname);
+    return new UpstreamTls(trust == null ? null : path(s, trust), verifyHostname);
+  }
+
+  private static Path path(ConfigSection tls, String file) {
+    try {
+      return Path.of(file).toAbsolutePath().normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ConfigException(tls.field("trustCertificates"), "is not a file path (" + e.getReason() + ")");
+    }
   }
 
   /**
@@ -65,7 +72,7 @@ public record UpstreamTls(Path trustCertificates, boolean verifyHostname) {
           if (!pem.toString(StandardCharsets.US_ASCII).contains(PEM_CERTIFICATE)) {
             return Future.failedFuture(unusable("holds no PEM certificate (" + PEM_CERTIFICATE + ")"));
           }
-          return Future.succeededFuture(options.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(pem.getBytes()))));
+          return Future.succeededFuture(options.setTrustOptions(new PemTrustOptions().addCertValue(pem)));
         });
   }
 

@@ -138,5 +138,8 @@ class FeedTlsTest {
     ConfigException unknown = assertThrows(ConfigException.class, () -> FeedFixture.feed(url("localhost"), FeedFixture.fastPolicy(),
         false, new JsonObject().put("tls", new JsonObject().put("trustAll", true))));
     assertTrue(unknown.getMessage().contains("tls.trustAll"), unknown.getMessage());
+    ConfigException notAPath = assertThrows(ConfigException.class, () -> FeedFixture.feed(url("localhost"), FeedFixture.fastPolicy(),
+        false, new JsonObject().put("tls", new JsonObject().put("trustCertificates", "ca\u0000.pem"))));
+    assertTrue(notAPath.getMessage().endsWith("tls.trustCertificates: is not a file path (Nul character not allowed)"), notAPath.getMessage());
   }
 }
