@@ -288,7 +288,19 @@ class ClusterTest {
     // Cut off: the owner's member is gone from the cluster, its event loops and upstream socket live on.
     owner.clusterManager().getHazelcastInstance().getLifecycleService().terminate();
     Await.until(WAIT, "the cut-off owner closed its upstream connection", () -> upstream.concurrentConnections() == 0);
-    ListenerStatus next = connected(watcher, first.epoch());
+    // Every reason shown meanwhile: the owner left, and says so until the lease is taken over (past the renew
+    // deadline, "has not renewed" took its place: true, but not what happened).
+    java.util.Set<String> reasons = new java.util.LinkedHashSet<>();
+    ListenerStatus next = Await.until(WAIT, "connected again under a newer epoch", () -> {
+      ListenerStatus s = status(watcher.control());
+      String reason = s.kindFields().getString("unassigned_reason");
+      if (reason != null) {
+        reasons.add(reason);
+      }
+      return s;
+    }, s -> s.state() == ListenerState.CONNECTED && s.owner() != null && s.epoch() > first.epoch());
+    assertTrue(reasons.stream().anyMatch(r -> r.startsWith("its owner " + first.owner() + " left")), reasons.toString());
+    assertTrue(reasons.stream().noneMatch(r -> r.contains("has not renewed")), reasons.toString());
     assertNotEquals(first.owner(), next.owner());
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections");
     ControlException refused = assertControlFails(() -> owner.control().start("feed").await());
