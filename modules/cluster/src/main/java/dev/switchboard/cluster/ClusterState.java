@@ -329,8 +329,7 @@ final class ClusterState {
     }
     ListenerRecord before = known.get(name);
     if (before != null && before.version() >= r.version() && r.epoch() > before.epoch() && r.version() > 0) {
-      r = new ListenerRecord(before.definition(), before.active(), before.restarts(), before.version(), before.removed(),
-          r.epoch(), before.definitionVersion()); // not newer, but a higher epoch (KeepNewer raised it): only the epoch is taken
+      r = before.withEpoch(r.epoch()); // not newer, but a higher epoch (KeepNewer raised it): only the epoch is taken
     } else if (before != null && before.version() >= r.version() && !(r.removed() && r.version() == 0)) {
       return;
     }

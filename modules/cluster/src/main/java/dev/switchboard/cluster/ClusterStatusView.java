@@ -227,6 +227,7 @@ public final class ClusterStatusView {
   /** What to show of a listener now: its owner's status, or UNASSIGNED and why. */
   private Shown effective(String name, ListenerRecord record) {
     Lease lease = ownership.lease(name);
+    Lease lost = lease == null ? ownership.vanished(name) : null;
     Received r = received.get(name);
     List<String> nodes = members.nodes();
     List<String> heard = members.heard();
@@ -242,8 +243,7 @@ public final class ClusterStatusView {
       why = "no majority: " + heard.size() + " of the " + settings.members().size() + " Switchboard nodes are present"
           + (heard.size() < nodes.size() ? " and heard from (" + (nodes.size() - heard.size()) + " more silent)" : "") + ", "
           + members.majority() + " are needed; nothing runs until they are";
-    } else if (lease == null && ownership.vanished(name) != null) {
-      Lease lost = ownership.vanished(name);
+    } else if (lost != null) {
       reason = Unassigned.LEASE_LOST;
       why = "the lease map lost its lease (held by " + lost.owner() + ", epoch " + lost.epoch() + "): " + lost.owner()
           + " writes it back if it is still running, else another node takes it over once the lease has run out ("

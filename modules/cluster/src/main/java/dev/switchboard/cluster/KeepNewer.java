@@ -14,19 +14,17 @@ record KeepNewer(ListenerRecord candidate) implements EntryProcessor<String, Lis
   @Override
   public ListenerRecord process(Map.Entry<String, ListenerRecord> entry) {
     ListenerRecord current = entry.getValue();
-    if (current == null || candidate.version() > current.version()) {
-      ListenerRecord next = current == null || candidate.epoch() >= current.epoch() ? candidate
-          : new ListenerRecord(candidate.definition(), candidate.active(), candidate.restarts(), candidate.version(),
-              candidate.removed(), current.epoch(), candidate.definitionVersion());
-      entry.setValue(next);
-      return next;
+    ListenerRecord next;
+    if (current == null) {
+      next = candidate;
+    } else if (candidate.version() > current.version()) {
+      next = candidate.withEpoch(Math.max(candidate.epoch(), current.epoch()));
+    } else if (candidate.epoch() > current.epoch()) {
+      next = current.withEpoch(candidate.epoch());
+    } else {
+      return current;
     }
-    if (candidate.epoch() > current.epoch()) {
-      ListenerRecord raised = new ListenerRecord(current.definition(), current.active(), current.restarts(), current.version(),
-          current.removed(), candidate.epoch(), current.definitionVersion());
-      entry.setValue(raised);
-      return raised;
-    }
-    return current;
+    entry.setValue(next);
+    return next;
   }
 }

@@ -35,6 +35,11 @@ public record ListenerRecord(String definition, boolean active, long restarts, l
     return new ListenerRecord(definition, active, 0, version, false, 0, version);
   }
 
+  /** The same record with {@code epoch} in its place. */
+  ListenerRecord withEpoch(long epoch) {
+    return new ListenerRecord(definition, active, restarts, version, removed, epoch, definitionVersion);
+  }
+
   JsonObject definitionJson() {
     return new JsonObject(definition);
   }

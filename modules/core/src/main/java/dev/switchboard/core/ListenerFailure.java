@@ -46,6 +46,15 @@ public class ListenerFailure extends RuntimeException {
     return retry(message);
   }
 
+  /** The innermost cause of {@code err}: where a wrapped failure's own words are. */
+  public static Throwable rootCause(Throwable err) {
+    Throwable t = err;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
   /** The same failure, its message with every known secret masked: what may be shown and logged. */
   public ListenerFailure redacted() {
     String message = Secrets.global().redact(getMessage());

@@ -81,10 +81,7 @@ public record UpstreamTls(Path trustCertificates, boolean verifyHostname) {
   }
 
   private static String rootMessage(Throwable err) {
-    Throwable t = err;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
+    Throwable t = ListenerFailure.rootCause(err);
     return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : " " + t.getMessage());
   }
 }

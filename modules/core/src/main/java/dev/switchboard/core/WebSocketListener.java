@@ -216,10 +216,7 @@ public abstract class WebSocketListener extends ListenerVerticle {
     String message = "connect failed: " + err.getMessage();
     if (code.equals("tls")) {
       // Vert.x's own message is only "Failed to create SSL connection": the reason is the root cause's.
-      Throwable root = err;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
-      }
+      Throwable root = ListenerFailure.rootCause(err);
       message += (root == err ? "" : ": " + root.getMessage()) + " (the listener's tls field says which certificates to trust)";
     }
     return Future.failedFuture(ListenerFailure.retry(code, message));
