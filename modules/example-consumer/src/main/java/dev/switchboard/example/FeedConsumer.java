@@ -13,9 +13,10 @@ import java.time.Duration;
 /**
  * What your verticle does with a Switchboard feed, exactly as it would in the Switchboard process: it
  * consumes the listener's envelopes ({@code {seq, ts, source, type, data}}, plus the owner's
- * {@code epoch} in a cluster) and sends a message to the upstream every so often. Every send is
- * answered: {@code {"sent": true}}, or a failure with a code (503 while the listener is not connected,
- * for instance between two owners), after which this example simply sends again next time.
+ * {@code epoch} in a cluster) and sends a message to the upstream every so often. A send is answered
+ * {@code {"sent": true}}, or fails: 503 while the listener is not connected, -1 (no handlers) while no
+ * node owns it (between two owners), or a timeout, after which the message may or may not have gone
+ * out. This example simply sends its next message next time; retry only what may go out twice.
  */
 public final class FeedConsumer extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FeedConsumer.class);
@@ -35,31 +36,34 @@ public final class FeedConsumer extends VerticleBase {
   @Override
   public Future<?> start() {
     vertx.setPeriodic(sendEvery.toMillis(), id -> send());
-    return vertx.eventBus().<JsonObject>consumer("upstream." + listener + ".message", msg -> {
-      JsonObject envelope = msg.body();
-      long seq = envelope.getLong("seq", 0L);
-      long epoch = envelope.getLong("epoch", 0L);
-      if (epoch < lastEpoch) {
-        // A late one from an owner before the current one (a failover): not news, and not a reason to think
-        // the current owner's seq jumped.
-        LOG.info("ignored a late envelope of an earlier owner: seq {} epoch {} (now {})", seq, epoch, lastEpoch);
-        return;
-      }
-      if ("gap".equals(envelope.getString("type"))) {
-        // The listener's own word after a reconnect (or a new owner): what the upstream sent between the two
-        // connections never arrived. seq does not show it: it counts what the listener published.
-        JsonObject window = envelope.getJsonObject("data", new JsonObject());
-        LOG.info("the upstream's messages from {} to {} were not received: {}", window.getString("from"), window.getString("to"),
-            window.getString("reason"));
-      } else if (epoch == lastEpoch && lastSeq != 0 && seq != lastSeq + 1) {
-        // seq grows by one per envelope published under one owner: a jump means this consumer missed some.
-        LOG.info("missed envelopes: seq {} after {}", seq, lastSeq);
-      }
-      lastEpoch = Math.max(lastEpoch, epoch);
-      lastSeq = seq;
-      received++;
-      LOG.info("received upstream.{}.message seq={} epoch={} ({} so far)", listener, seq, epoch, received);
-    }).completion();
+    return vertx.eventBus().<JsonObject>consumer("upstream." + listener + ".message", msg -> onEnvelope(msg.body())).completion();
+  }
+
+  private void onEnvelope(JsonObject envelope) {
+    long seq = envelope.getLong("seq", 0L);
+    long epoch = envelope.getLong("epoch", 0L);
+    if (epoch < lastEpoch || epoch == lastEpoch && seq <= lastSeq) {
+      // A late one from an owner before the current one (a failover), or one already seen: not news, and not
+      // a reason to think the current owner's seq jumped.
+      LOG.info("ignored a late envelope: seq {} epoch {} (now seq {} epoch {})", seq, epoch, lastSeq, lastEpoch);
+      return;
+    }
+    // seq grows by one per envelope published under one owner, gap envelopes included: a jump means this
+    // consumer missed some. A new owner (a higher epoch) counts its own seq.
+    if (epoch == lastEpoch && lastSeq != 0 && seq != lastSeq + 1) {
+      LOG.info("missed envelopes: seq {} after {}", seq, lastSeq);
+    }
+    if ("gap".equals(envelope.getString("type"))) {
+      // The listener's own word after a reconnect (or a new owner): what the upstream sent between the two
+      // connections never arrived. seq does not show it: it counts what the listener published.
+      JsonObject window = envelope.getJsonObject("data", new JsonObject());
+      LOG.info("the upstream's messages from {} to {} were not received: {}", window.getString("from"), window.getString("to"),
+          window.getString("reason"));
+    }
+    lastEpoch = epoch;
+    lastSeq = seq;
+    received++;
+    LOG.info("received upstream.{}.message seq={} epoch={} ({} so far)", listener, seq, epoch, received);
   }
 
   private void send() {
