@@ -63,6 +63,7 @@ public final class FeedConsumer extends VerticleBase {
     lastEpoch = epoch;
     lastSeq = seq;
     received++;
+    // A line per message shows the example working; at a high rate, count instead (a log line costs more than the message).
     LOG.info("received upstream.{}.message seq={} epoch={} ({} so far)", listener, seq, epoch, received);
   }
 
