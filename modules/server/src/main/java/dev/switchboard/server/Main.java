@@ -4,6 +4,7 @@ import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.server.config.ConfigLoader;
 import dev.switchboard.server.config.ConfigSchema;
+import dev.switchboard.server.logging.JournalStream;
 import dev.switchboard.server.logging.LoggingSetup;
 import dev.switchboard.server.config.SwitchboardConfig;
 import org.slf4j.Logger;
@@ -53,7 +54,7 @@ public final class Main {
     SignalHandler before = Signal.handle(new Signal("HUP"), sig -> hup.signalled());
     Signal.handle(new Signal("TERM"), sig -> term.signalled());
     Signal.handle(new Signal("INT"), sig -> interrupt.signalled());
-    Starting result = start(args, System.out, System.err);
+    Starting result = start(args, System.out, JournalStream.errors(System.err));
     if (result.exitCode() != 0 || result.app() == null) {
       System.exit(result.exitCode());
     }

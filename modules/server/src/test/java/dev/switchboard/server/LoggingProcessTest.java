@@ -45,15 +45,20 @@ class LoggingProcessTest {
 
   /** Runs the process with {@code config} until {@code ready}, then SIGTERM; returns what it printed. */
   private List<String> run(JsonObject config, java.util.function.Predicate<List<String>> ready) throws Exception {
-    Path file = Files.writeString(dir.resolve("switchboard.json"), config.encodePrettily());
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    // The product's logback.xml, as in the jar (the test classpath has a logback-test.xml that would win).
-    String logback = Path.of(Main.class.getResource("/logback.xml").toURI()).toString();
-    ProcessBuilder builder = new ProcessBuilder(java, "-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
-        "dev.switchboard.server.Main", file.toString()).redirectErrorStream(true);
-    builder.environment().put("TEST_TOKEN", ServerFixture.TOKEN);
-    builder.environment().put("FEED_KEY", SECRET);
-    Process process = builder.start();
+    return run(config, ready, Journal.NONE);
+  }
+
+  /** What the process is told of systemd's journal. */
+  private enum Journal {
+    NONE,
+    /** JOURNAL_STREAM names its output, as systemd does for StandardOutput=journal. */
+    OUTPUT,
+    /** JOURNAL_STREAM names another stream: the process was started by a service, its output redirected. */
+    ELSEWHERE
+  }
+
+  private List<String> run(JsonObject config, java.util.function.Predicate<List<String>> ready, Journal journal) throws Exception {
+    Process process = start(config, journal);
     List<String> lines = new CopyOnWriteArrayList<>();
     Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(process.getInputStream())).lines().forEach(lines::add));
     reader.setDaemon(true);
@@ -69,6 +74,26 @@ class LoggingProcessTest {
     } finally {
       process.destroyForcibly();
     }
+  }
+
+  private Process start(JsonObject config, Journal journal) throws Exception {
+    Path file = Files.writeString(dir.resolve("switchboard.json"), config.encodePrettily());
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // The product's logback.xml, as in the jar (the test classpath has a logback-test.xml that would win).
+    String logback = Path.of(Main.class.getResource("/logback.xml").toURI()).toString();
+    List<String> command = new java.util.ArrayList<>();
+    if (journal != Journal.NONE) {
+      // systemd's JOURNAL_STREAM is the output stream's device:inode; here the pipe's, read by the shell that then
+      // becomes the process (or, ELSEWHERE, that of the shell's standard input).
+      String fd = journal == Journal.OUTPUT ? "1" : "0";
+      command.addAll(List.of("sh", "-c", "export JOURNAL_STREAM=$(stat -L -c %d:%i /proc/$$/fd/" + fd + "); exec \"$0\" \"$@\""));
+    }
+    command.addAll(List.of(java, "-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
+        "dev.switchboard.server.Main", file.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().put("TEST_TOKEN", ServerFixture.TOKEN);
+    builder.environment().put("FEED_KEY", SECRET);
+    return builder.start();
   }
 
   @Test
@@ -131,5 +156,40 @@ class LoggingProcessTest {
       assertFalse(line.contains(SECRET), line);
     }
     assertEquals(0, lines.stream().filter(l -> l.startsWith("20")).count(), "no text lines once JSON is on");
+  }
+
+  @Test
+  @DisplayName("systemd's journal: each line starts with its priority (<6> info, <4> warning); not when the journal is another stream")
+  void journalPriorities(Vertx vertx) throws Exception {
+    FeedSimulator sim = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
+    vertx.deployVerticle(sim).await();
+    JsonObject config = ServerFixture.config(dir.resolve("data"), ServerFixture.feedListener("feed", sim.url(), true));
+    List<String> lines = run(config, out -> {
+      if (sim.concurrentConnections() == 1 && out.stream().noneMatch(l -> l.contains("malformed frame dropped"))) {
+        sim.sendMalformed(); // a warning
+      }
+      return out.stream().anyMatch(l -> l.contains("malformed frame dropped"));
+    }, Journal.OUTPUT);
+    String record = "<([3467])>\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) (ERROR|WARN |INFO |DEBUG) .*";
+    for (String line : lines) {
+      assertTrue(line.startsWith("<"), "every line starts with a priority: " + line + "\nthe whole log:\n" + String.join("\n", lines));
+    }
+    String connected = lines.stream().filter(l -> l.endsWith("[feed] connected")).findFirst().orElseThrow(() -> new AssertionError(lines));
+    assertTrue(connected.matches(record) && connected.startsWith("<6>"), connected);
+    String warning = lines.stream().filter(l -> l.contains("malformed frame dropped")).findFirst().orElseThrow();
+    assertTrue(warning.matches(record) && warning.startsWith("<4>") && warning.contains(" WARN "), warning);
+
+    List<String> elsewhere = run(config, out -> out.stream().anyMatch(l -> l.endsWith("[feed] connected")), Journal.ELSEWHERE);
+    assertTrue(elsewhere.stream().noneMatch(l -> l.startsWith("<")), "no priority on a stream that is not the journal's: " + elsewhere);
+  }
+
+  @Test
+  @DisplayName("systemd's journal: a config error that stops the start is filed as an error")
+  void journalConfigError() throws Exception {
+    Process process = start(new JsonObject().put("http", "not an object"), Journal.OUTPUT);
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(2, process.exitValue(), output);
+    assertTrue(output.startsWith("<3>switchboard: config error in "), output);
   }
 }

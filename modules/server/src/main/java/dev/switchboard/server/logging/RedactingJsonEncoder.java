@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * logback's JSON encoder (one object a line), with every known secret masked in what it writes. The mask is
  * applied to the decoded strings, not to the line: logback escapes a secret's {@code /}, {@code "} or
- * {@code \}, which no mask of the raw value would match.
+ * {@code \}, which no mask of the raw value would match. Written to the journal, a line starts with its
+ * priority, which journald strips (see {@link JournalStream}).
  */
 public class RedactingJsonEncoder extends JsonEncoder {
   @Override
@@ -24,7 +25,7 @@ public class RedactingJsonEncoder extends JsonEncoder {
     } catch (DecodeException e) {
       masked = Secrets.global().redact(line); // not expected from logback; the raw mask is better than none
     }
-    return masked.getBytes(StandardCharsets.UTF_8);
+    return (JournalStream.stdout() ? JournalStream.prefix(event.getLevel()) + masked : masked).getBytes(StandardCharsets.UTF_8);
   }
 
   private static Object redacted(Object value) {
