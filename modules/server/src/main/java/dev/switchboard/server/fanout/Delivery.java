@@ -16,7 +16,7 @@ import io.vertx.core.json.JsonObject;
 final class Delivery {
   /** SockJS's heartbeat frame; it keeps proxies from closing an idle connection. */
   static final Delivery SOCKJS_HEARTBEAT = control(WebSocketFrames.TEXT, Buffer.buffer("h"));
-  /** The server's ping to a {@code /subscribe} client, which sends nothing else: its pong says it is there. */
+  /** The server's ping to every client: its pong says it is there, whatever else it sends (a subscription: nothing). */
   static final Delivery SERVER_PING = control(WebSocketFrames.PING, Buffer.buffer("sb"));
 
   private static final byte[] NOTHING = new byte[0];

@@ -183,8 +183,10 @@ public final class FanoutEndpoint {
     this.options = options;
     this.sweeper = vertx.setPeriodic(Math.max(50, options.pingTimeoutMs() / 4), id -> closeSilentClients());
     this.heartbeat = vertx.setPeriodic(options.sockJsHeartbeatMs(), id -> heartbeat());
-    // A subscription sends nothing of its own: pinged three times within the timeout, its pongs keep it.
-    this.pinger = vertx.setPeriodic(options.pingTimeoutMs() / 3, id -> pingSubscriptions());
+    // Every client is pinged three times within the timeout, and its pongs keep it: a subscription sends nothing
+    // of its own, and a bridge client in a background tab sends its pings when the browser lets its timers run
+    // (once a minute, after a few minutes hidden, in Chrome), where the browser answers pings at once.
+    this.pinger = vertx.setPeriodic(options.pingTimeoutMs() / 3, id -> pingClients());
   }
 
   /**
@@ -375,8 +377,8 @@ public final class FanoutEndpoint {
 
   /**
    * Takes the HTTP server's idle timeout off an upgraded connection: from here on the ping timeout
-   * decides when a client is gone, and a bridge client may ping as rarely as it allows (a background
-   * tab's timers are throttled), which the idle timeout may be shorter than.
+   * decides when a client is gone (its pongs to the server's pings count), which the idle timeout may be
+   * shorter than.
    */
   private static void exemptFromIdleTimeout(NetSocket socket) {
     if (socket instanceof NetSocketInternal internal) {
@@ -644,11 +646,9 @@ public final class FanoutEndpoint {
     }
   }
 
-  private void pingSubscriptions() {
-    for (FanoutClient client : List.copyOf(clients)) {
-      if (client.framing().subscription()) {
-        client.enqueue(Delivery.SERVER_PING);
-      }
+  private void pingClients() {
+    for (FanoutClient client : List.copyOf(clients)) { // a copy: a slow client closed by enqueue leaves the set
+      client.enqueue(Delivery.SERVER_PING);
     }
   }
 
@@ -656,9 +656,7 @@ public final class FanoutEndpoint {
     long limit = System.nanoTime() - options.pingTimeoutMs() * 1_000_000L;
     for (FanoutClient client : List.copyOf(clients)) {
       if (client.lastSeen < limit) {
-        client.close(CLOSE_PING_TIMEOUT, client.framing().subscription()
-            ? "no pong to the server's pings for " + options.pingTimeoutMs() + " ms"
-            : "nothing received for " + options.pingTimeoutMs() + " ms; send {\"type\":\"ping\"}");
+        client.close(CLOSE_PING_TIMEOUT, "no pong to the server's pings, nor any other frame, for " + options.pingTimeoutMs() + " ms");
       }
     }
   }

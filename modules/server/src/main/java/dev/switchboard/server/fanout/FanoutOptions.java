@@ -5,8 +5,8 @@ package dev.switchboard.server.fanout;
  *                            socket; past this the {@code slowClients} policy applies
  * @param slowClients         what to do with a client whose queue is full
  * @param maxBatch            most messages in one frame for a client that asked for batches ({@code ?batch=true})
- * @param pingTimeoutMs       a client that sends nothing (a bridge {@code ping} is enough; a subscription, which the
- *                            server pings every third of this, its pong) for this long is closed
+ * @param pingTimeoutMs       a client that sends nothing for this long (a pong to the server's pings, sent every
+ *                            third of this, is enough, as is a bridge {@code ping}) is closed
  * @param maxFrameBytes       largest message a client may send
  * @param replyTimeoutMs      how long a client's request waits for its reply
  * @param maxHandlersPerSocket registrations plus requests awaiting a reply, per client

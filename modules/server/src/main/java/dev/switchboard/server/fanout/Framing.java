@@ -22,7 +22,7 @@ enum Framing {
     return this != BATCH && this != SOCKJS;
   }
 
-  /** A {@code /subscribe} client: it sends nothing the server reads, and the server pings it. */
+  /** A {@code /subscribe} client: it sends nothing the server reads (its pongs aside). */
   boolean subscription() {
     return this == SUBSCRIBE_ENVELOPE || this == SUBSCRIBE_DATA;
   }

@@ -465,21 +465,50 @@ class FanoutEndpointTest {
   }
 
   @Test
-  @DisplayName("a client that sends nothing for the ping timeout is closed with 4002; one that pings stays")
-  void pingTimeout() {
+  @DisplayName("a bridge client is pinged: one that never sends a ping of its own but answers the server's (a background tab's) stays,"
+      + " as does one that pings; one that answers nothing is closed with 4002")
+  void pingTimeout() throws IOException {
     FanoutServer server = deploy(FanoutOptions.defaults().withPingTimeoutMs(300));
-    BridgeClient silent = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient answering = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket"); // Vert.x answers pings by itself
     BridgeClient pinging = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
     long pinger = vertx.setPeriodic(50, id -> pinging.socket.writeTextMessage("{\"type\":\"ping\"}"));
     try {
-      Await.until(WAIT, "the silent client closed", () -> silent.closeCode.get() != -1);
-      assertEquals(FanoutEndpoint.CLOSE_PING_TIMEOUT, silent.closeCode.get());
+      assertClosedForSilence(server, "/eventbus/websocket");
       long closedAt = System.nanoTime();
       Await.until(WAIT, "another timeout period", () -> System.nanoTime() - closedAt > 600_000_000L);
+      assertEquals(-1, answering.closeCode.get());
       assertEquals(-1, pinging.closeCode.get());
-      assertEquals(1, server.onLoop(server.endpoint::clientCount));
+      assertEquals(2, server.onLoop(server.endpoint::clientCount));
     } finally {
       vertx.cancelTimer(pinger);
+    }
+  }
+
+  /** Upgrades a raw socket on {@code path}, answers nothing, and asserts it was pinged, then closed with 4002. */
+  private static void assertClosedForSilence(FanoutServer server, String path) throws IOException {
+    try (Socket silent = new Socket("127.0.0.1", server.port())) {
+      silent.setSoTimeout(10_000);
+      OutputStream out = silent.getOutputStream();
+      out.write(RawUpgrade.request(path, "Connection: Upgrade\r\n"));
+      out.flush();
+      DataInputStream in = new DataInputStream(silent.getInputStream());
+      String head = RawUpgrade.readHead(in);
+      assertTrue(head.startsWith("HTTP/1.1 101"), head);
+      int pings = 0;
+      Buffer close = null;
+      while (close == null) { // reads what the server sends, and answers nothing
+        int opcode = in.readUnsignedByte() & 0x0F;
+        byte[] payload = new byte[in.readUnsignedByte()]; // a server's control frames: short, unmasked
+        in.readFully(payload);
+        if (opcode == WebSocketFrames.PING) {
+          pings++;
+        } else if (opcode == WebSocketFrames.CLOSE) {
+          close = Buffer.buffer(payload);
+        }
+      }
+      assertTrue(pings >= 1, "pinged before it was closed: " + pings);
+      assertEquals(FanoutEndpoint.CLOSE_PING_TIMEOUT, close.getUnsignedShort(0));
+      assertTrue(close.getString(2, close.length()).startsWith("no pong to the server's pings"), close.toString());
     }
   }
 
@@ -617,30 +646,7 @@ class FanoutEndpointTest {
   void subscriptionPings() throws IOException {
     FanoutServer server = deploy(FanoutOptions.defaults().withPingTimeoutMs(300));
     BridgeClient answering = BridgeClient.connect(vertx, server.port(), SUBSCRIBE_DATA); // Vert.x answers pings by itself
-    try (Socket silent = new Socket("127.0.0.1", server.port())) {
-      silent.setSoTimeout(10_000);
-      OutputStream out = silent.getOutputStream();
-      out.write(RawUpgrade.request(SUBSCRIBE_DATA, "Connection: Upgrade\r\n"));
-      out.flush();
-      DataInputStream in = new DataInputStream(silent.getInputStream());
-      String head = RawUpgrade.readHead(in);
-      assertTrue(head.startsWith("HTTP/1.1 101"), head);
-      int pings = 0;
-      Buffer close = null;
-      while (close == null) { // reads what the server sends, and answers nothing
-        int opcode = in.readUnsignedByte() & 0x0F;
-        byte[] payload = new byte[in.readUnsignedByte()]; // a server's control frames: short, unmasked
-        in.readFully(payload);
-        if (opcode == WebSocketFrames.PING) {
-          pings++;
-        } else if (opcode == WebSocketFrames.CLOSE) {
-          close = Buffer.buffer(payload);
-        }
-      }
-      assertTrue(pings >= 1, "pinged before it was closed: " + pings);
-      assertEquals(FanoutEndpoint.CLOSE_PING_TIMEOUT, close.getUnsignedShort(0));
-      assertTrue(close.getString(2, close.length()).startsWith("no pong to the server's pings"), close.toString());
-    }
+    assertClosedForSilence(server, SUBSCRIBE_DATA);
     long closedAt = System.nanoTime();
     Await.until(WAIT, "another timeout period", () -> System.nanoTime() - closedAt > 600_000_000L);
     assertEquals(-1, answering.closeCode.get());
