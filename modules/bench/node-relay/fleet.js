@@ -10,11 +10,15 @@
 // gt is the generator's System.nanoTime(), which on Linux is CLOCK_MONOTONIC, the clock of
 // process.hrtime, so send-to-receive latency can be computed here.
 //
+// A seq not above the last its client received is a duplicate: no delivery, and counted only if it is
+// one of the current window's seqs, so that each round reports its own.
+//
 // stdout, one line each: "connected <n>", then "d <delivered>" whenever the count changed (every 2 ms at
 // most: the generator's closed loop at max rate reads it), and the answer to each stdin command:
-//   window <first>  seqs from <first> on count towards loss and latency
+//   window <first>  a new window: seqs from <first> on count towards loss, duplicates and latency
 //   close <last>    the window ends at <last>
-//   stats           "stats {json}": delivered, duplicates, missing, lowestLast, allReceiving, connected
+//   stats           "stats {json}": delivered, duplicates (of the window), missing, lowestLast, allReceiving,
+//                   connected
 //   histogram       "histogram <bucket>:<count> ...": latencies in 10 µs buckets (as LatencyHistogram)
 'use strict';
 const { WebSocket } = require('ws');
@@ -34,6 +38,11 @@ const members = [];
 // generator passed <first> (stdin waits behind the messages), so what arrived in between is counted
 // from here, not lost. About a second of messages at every row's rate.
 const RING = Math.max(1024, Math.floor(65536 / clients));
+// The same for duplicates: the last seqs duplicated outside the current window, so that those of the next
+// window that arrive before its 'window' command count in it.
+const DUPLICATE_RING = 4096;
+const outsideDuplicates = new Float64Array(DUPLICATE_RING);
+let outsideCount = 0;
 
 function member() {
   return new Promise((resolve, reject) => {
@@ -54,11 +63,15 @@ function member() {
       if (typeof seq !== 'number') {
         return; // a pong, an error frame
       }
-      delivered++;
       if (seq <= m.last) {
-        duplicates++;
-        return;
+        if (seq >= windowFirst && seq <= windowLast) {
+          duplicates++;
+        } else {
+          outsideDuplicates[outsideCount++ % DUPLICATE_RING] = seq;
+        }
+        return; // no delivery: a relay must not gain deliveries/s by repeating itself
       }
+      delivered++;
       m.last = seq;
       m.ring[m.received++ % RING] = seq;
       if (seq >= windowFirst && seq <= windowLast) {
@@ -111,7 +124,12 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   if (command === 'window') {
     windowFirst = Number(value);
     windowLast = Infinity;
-    histogram.fill(0); // a new window: the last one's latencies were read
+    histogram.fill(0); // a new window: the last one's latencies and duplicates were read
+    duplicates = 0;
+    for (let i = 0; i < Math.min(outsideCount, DUPLICATE_RING); i++) {
+      if (outsideDuplicates[i] >= windowFirst) duplicates++;
+    }
+    outsideCount = 0;
     for (const m of members) {
       const kept = Math.min(m.received, RING);
       let early = 0;

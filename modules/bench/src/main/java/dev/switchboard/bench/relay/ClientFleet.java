@@ -11,15 +11,14 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * M Vert.x bridge clients on a relay's WebSocket endpoint (e.g. {@code /eventbus/websocket}). Each registers
  * on one address and pings every 5 s, as {@code vertx-eventbus.js} does. Each message carries the
- * generator's {@code gseq} and {@code gt}: the fleet counts deliveries, duplicates (a seq not above
- * the last one seen by that client), distinct seqs inside the measured window (for loss) and the
- * latency from send to receive.
+ * generator's {@code gseq} and {@code gt}: the fleet counts deliveries (seqs new to their client),
+ * and, in each round's {@link MeasuringWindow}, duplicates (a seq of the window not above the last
+ * one seen by that client), distinct seqs (for loss) and the latency from send to receive.
  */
 final class ClientFleet implements Clients {
   private static final byte[] SEQ_KEY = "\"gseq\":".getBytes(StandardCharsets.US_ASCII);
@@ -29,14 +28,7 @@ final class ClientFleet implements Clients {
   private final WebSocketClient client;
   private final List<Member> members = new ArrayList<>();
   private final LongAdder delivered = new LongAdder();
-  private final LongAdder duplicates = new LongAdder();
-  /** The latencies of the current window: one histogram per event loop, new ones for each window. */
-  private volatile List<LatencyHistogram> histograms = new CopyOnWriteArrayList<>();
-  private volatile ThreadLocal<LatencyHistogram> histogram = newHistograms(histograms);
-  /** Which window is open: a client's inWindow counts for it only if it was counted in this one. */
-  private volatile int window;
-  private volatile long windowFirst = Long.MAX_VALUE;
-  private volatile long windowLast = Long.MAX_VALUE;
+  private volatile MeasuringWindow window = MeasuringWindow.NONE;
   private long pinger = -1;
 
   ClientFleet(Vertx vertx, int size) {
@@ -64,7 +56,7 @@ final class ClientFleet implements Clients {
 
   @Override
   public boolean allReceiving() {
-    return members.stream().allMatch(m -> m.last > 0);
+    return members.stream().allMatch(m -> m.tally.last() > 0);
   }
 
   @Override
@@ -74,25 +66,12 @@ final class ClientFleet implements Clients {
 
   @Override
   public void openWindow(long first) {
-    List<LatencyHistogram> fresh = new CopyOnWriteArrayList<>();
-    histogram = newHistograms(fresh);
-    histograms = fresh;
-    windowLast = Long.MAX_VALUE;
-    windowFirst = first;
-    window++;
-  }
-
-  private static ThreadLocal<LatencyHistogram> newHistograms(List<LatencyHistogram> into) {
-    return ThreadLocal.withInitial(() -> {
-      LatencyHistogram h = new LatencyHistogram();
-      into.add(h);
-      return h;
-    });
+    window = new MeasuringWindow(first);
   }
 
   @Override
   public void closeWindow(long last) {
-    windowLast = last;
+    window.close(last);
   }
 
   @Override
@@ -102,25 +81,23 @@ final class ClientFleet implements Clients {
 
   @Override
   public long duplicates() {
-    return duplicates.sum();
+    return window.duplicates();
   }
 
   @Override
   public long missing() {
-    long expected = windowLast - windowFirst + 1;
-    return members.stream().mapToLong(m -> expected - (m.window == window ? m.inWindow : 0)).sum();
+    MeasuringWindow w = window;
+    return members.stream().mapToLong(m -> w.expectedPerClient() - m.tally.inWindow(w)).sum();
   }
 
   @Override
   public long lowestLast() {
-    return members.stream().mapToLong(m -> m.last).min().orElse(0);
+    return members.stream().mapToLong(m -> m.tally.last()).min().orElse(0);
   }
 
   @Override
   public LatencyHistogram latencies() {
-    LatencyHistogram all = new LatencyHistogram();
-    histograms.forEach(all::add);
-    return all;
+    return window.latencies();
   }
 
   @Override
@@ -136,12 +113,10 @@ final class ClientFleet implements Clients {
     return client.close();
   }
 
-  /** One client; its fields are touched only on its connection's event loop (count reads are racy but final). */
+  /** One client; its tally is touched only on its connection's event loop. */
   private final class Member {
     private volatile WebSocket socket;
-    private volatile long last;
-    private volatile long inWindow;
-    private volatile int window;
+    private final ClientTally tally = new ClientTally();
 
     Future<Void> connect(int port, String path, String register) {
       return client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path))
@@ -164,22 +139,8 @@ final class ClientFleet implements Clients {
       long now = System.nanoTime();
       long seq = numberAfter(data, SEQ_KEY);
       long sentAt = numberAfter(data, TIME_KEY);
-      if (seq < 0) {
-        return;
-      }
-      delivered.increment();
-      if (seq <= last) {
-        duplicates.increment();
-        return;
-      }
-      last = seq;
-      if (seq >= windowFirst && seq <= windowLast) {
-        if (window != ClientFleet.this.window) {
-          window = ClientFleet.this.window;
-          inWindow = 0;
-        }
-        inWindow++;
-        histogram.get().record(now - sentAt);
+      if (seq >= 0 && tally.receive(seq, now - sentAt, window)) {
+        delivered.increment(); // a duplicate is no delivery: a relay must not gain deliveries/s by repeating itself
       }
     }
   }

@@ -17,14 +17,18 @@ interface Clients {
 
   long connectedCount();
 
-  /** Seqs from {@code first} on count towards loss and latency. */
+  /** A new measured window: seqs from {@code first} on count towards loss, duplicates and latency. */
   void openWindow(long first);
 
   void closeWindow(long last);
 
-  /** Deliveries so far, all clients together (read often: the generator's closed loop at max rate uses it). */
+  /**
+   * Deliveries so far, all clients together: seqs new to their client, duplicates not counted (read
+   * often: the generator's closed loop at max rate uses it).
+   */
   long delivered();
 
+  /** Duplicates of the current window's seqs (a seq not above the last its client had), all clients together. */
   long duplicates();
 
   /** Expected deliveries of the window minus the distinct ones received. */

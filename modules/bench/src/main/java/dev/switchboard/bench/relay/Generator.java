@@ -29,6 +29,8 @@ final class Generator extends VerticleBase {
   private HttpServer server;
   private final Promise<Void> relayConnected = Promise.promise();
   private ServerWebSocket relay;
+  /** Connections the relay made to /feed so far: more than one in a round means its upstream dropped and came back. */
+  private volatile int connections;
   private volatile long sent;
   private boolean sending;
   /** Which sendAtMax the pump belongs to: a pump of an earlier round still scheduled stops instead of running beside it. */
@@ -50,6 +52,7 @@ final class Generator extends VerticleBase {
         return;
       }
       relay = ws;
+      connections++; // on the event loop only
       ws.closeHandler(v -> {
         if (relay == ws) {
           relay = null;
@@ -82,6 +85,11 @@ final class Generator extends VerticleBase {
 
   boolean relayPresent() {
     return relay != null;
+  }
+
+  /** How many times a relay has connected to /feed so far. */
+  int connections() {
+    return connections;
   }
 
   int port() {

@@ -43,6 +43,7 @@ public final class RecoveryBench {
     int cycles = Integer.parseInt(options.getOrDefault("cycles", "5"));
     List<String> relays = List.of(options.getOrDefault("relays", "node-ws,switchboard").split(","));
     Path workDir = Files.createDirectories(Path.of("modules/bench/target/relay-bench"));
+    ChildProcesses.stopOnExit(); // Ctrl-C must not leave a relay running
     System.out.printf("recovery benchmark: %d clients, upstream at %d msg/s killed and restarted after 2 s, %d times; load average: %s%n",
         clients, RATE, cycles, RelayBench.loadAverage());
     System.out.println("Switchboard's listener: restart initialDelay 100ms, maxDelay 500ms, jitter 0; the Node relay retries every 1 s.");

@@ -62,9 +62,15 @@ public final class RelayBench {
   /** How long a relay settles before its RSS is read: after its upstream connected (idle), after the clients connected. */
   static final long SETTLE_MS = 500;
 
+  /**
+   * One relay's figures for one round, or a row's aggregate of its rounds ({@link #median}). Loss and
+   * duplicates count the seqs of the measured window only; {@code rounds} is how many rounds it holds,
+   * of which {@code roundsCpuInTicks} had their CPU read in 10 ms ticks (no schedstat, or a relay thread
+   * exited) and {@code roundsUpstreamInterrupted} saw the relay's upstream connection made again.
+   */
   record Result(String relay, Scenario scenario, double deliveriesPerSecond, double p50, double p99, double p999,
                 long missing, long duplicates, double cpuPer100k, double rssIdle, double rssConnected, double rssLoaded,
-                double rssPeak, long stillConnected) {
+                double rssPeak, long stillConnected, int rounds, int roundsCpuInTicks, int roundsUpstreamInterrupted) {
     /** What the relay holds per connected client, before any traffic: (connected - idle) / M. */
     double kilobytesPerClient() {
       return (rssConnected - rssIdle) * 1024 / scenario.clients();
@@ -84,12 +90,18 @@ public final class RelayBench {
       System.out.print(RelayBenchOptions.USAGE);
       return;
     }
+    if (options.check()) {
+      return; // the options are well formed: run-relay-bench.sh asks before it installs the peers
+    }
     Path workDir = Files.createDirectories(Path.of("modules/bench/target/relay-bench"));
-    Path bench = options.nodeRelay().toAbsolutePath().getParent().getParent();
+    Path bench = options.benchDir().toAbsolutePath();
+    // Ctrl-C, or an error past the rows' own cleanup, must not leave relays or Node clients running.
+    ChildProcesses.stopOnExit();
 
     System.out.printf("relay benchmark: %s clients (%d Node processes), %d s measured after %d s warm-up per run, median of %d; switchboard-jar JVM options: %s; load average before: %s%n",
         options.clients(), options.fleetProcesses(), options.seconds(), options.warmup(), options.repeat(),
         options.jvmOptions().isEmpty() ? "none" : options.jvmOptions(), loadAverage());
+    System.out.printf("CPU: %s%n", ProcessProbe.cpuClock());
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     List<Result> results = new ArrayList<>();
     try {
@@ -111,15 +123,13 @@ public final class RelayBench {
             for (RelayUnderTest relay : row.values()) {
               Result r = relay.round(options.seconds(), options.warmup());
               runs.computeIfAbsent(r.relay(), k -> new ArrayList<>()).add(r);
-              System.out.printf("  %-16s %-12s %,10.0f deliveries/s  p99 %7.2f ms  CPU %6.2f s/100k  RSS peak %4.0f MB  missing %d  dup %d  connected %d/%d  load %s%n",
-                  r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.cpuPer100k(), r.rssPeak(), r.missing(), r.duplicates(),
-                  r.stillConnected(), scenario.clients(), loadAverage().split(" ")[0]);
+              System.out.printf("  %-16s %-12s %,10.0f deliveries/s  p99 %7.2f ms  CPU %6.2f s/100k%s  RSS peak %4.0f MB  missing %d  dup %d  connected %d/%d  load %s%n",
+                  r.relay(), scenario.label(), r.deliveriesPerSecond(), r.p99(), r.cpuPer100k(), r.roundsCpuInTicks() > 0 ? " (ticks)" : "",
+                  r.rssPeak(), r.missing(), r.duplicates(), r.stillConnected(), scenario.clients(), loadAverage().split(" ")[0]);
             }
           }
         } finally {
-          for (RelayUnderTest relay : row.values()) {
-            relay.close();
-          }
+          closeAll(row);
         }
         runs.values().forEach(r -> results.add(median(r)));
       }
@@ -128,11 +138,15 @@ public final class RelayBench {
     }
     System.out.println();
     System.out.println(table(results));
+    System.out.print(notes(results));
     System.out.printf("load average after: %s%n", loadAverage());
     System.exit(0);
   }
 
-  /** Each column's median over the runs; loss and duplicates are summed, since any is a failure. */
+  /**
+   * Each column's median over the runs; loss and duplicates are summed over the rounds' windows (each
+   * round counts its own window's seqs), since any is a failure.
+   */
   static Result median(List<Result> runs) {
     Result first = runs.get(0);
     return new Result(first.relay(), first.scenario(),
@@ -140,7 +154,23 @@ public final class RelayBench {
         runs.stream().mapToLong(Result::missing).sum(), runs.stream().mapToLong(Result::duplicates).sum(),
         median(runs, Result::cpuPer100k), median(runs, Result::rssIdle), median(runs, Result::rssConnected), median(runs, Result::rssLoaded),
         runs.stream().mapToDouble(Result::rssPeak).max().orElse(0),
-        runs.stream().mapToLong(Result::stillConnected).min().orElse(0));
+        runs.stream().mapToLong(Result::stillConnected).min().orElse(0),
+        runs.stream().mapToInt(Result::rounds).sum(), runs.stream().mapToInt(Result::roundsCpuInTicks).sum(),
+        runs.stream().mapToInt(Result::roundsUpstreamInterrupted).sum());
+  }
+
+  /**
+   * Closes every relay of a row, each in its own try: one that fails to close must not leave the others
+   * running. Failures are reported, not thrown, so that they do not hide the row's own error.
+   */
+  static void closeAll(Map<String, ? extends AutoCloseable> row) {
+    row.forEach((name, relay) -> {
+      try {
+        relay.close();
+      } catch (Exception e) {
+        System.err.println("relay benchmark: " + name + " did not close cleanly: " + e);
+      }
+    });
   }
 
   private static double median(List<Result> runs, java.util.function.ToDoubleFunction<Result> field) {
@@ -172,6 +202,24 @@ public final class RelayBench {
       out.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.0f / %.0f | %.0f | %s |%n",
           r.relay(), r.scenario().label(), r.deliveriesPerSecond(), r.p50(), r.p99(), r.p999(),
           r.missing(), r.duplicates(), r.cpuPer100k(), r.rssIdle(), r.rssPeak(), r.kilobytesPerClient(), ratio));
+    }
+    return out.toString();
+  }
+
+  /** How to read the table's counts, and the rows whose rounds are not like the others. */
+  static String notes(List<Result> results) {
+    StringBuilder out = new StringBuilder();
+    out.append("loss and dup: summed over each row's rounds, each round counting the seqs of its own measured window only.\n");
+    out.append("CPU s/100k: ").append(ProcessProbe.cpuClock()).append(".\n");
+    for (Result r : results) {
+      if (r.roundsCpuInTicks() > 0 && ProcessProbe.SCHEDSTAT) {
+        out.append(String.format(Locale.ROOT, "%s %s: CPU read in 10 ms ticks in %d of %d rounds (a relay thread exited)%n",
+            r.relay(), r.scenario().label(), r.roundsCpuInTicks(), r.rounds()));
+      }
+      if (r.roundsUpstreamInterrupted() > 0) {
+        out.append(String.format(Locale.ROOT, "%s %s: WARNING the relay's upstream reconnected in %d of %d rounds; their figures include the gap%n",
+            r.relay(), r.scenario().label(), r.roundsUpstreamInterrupted(), r.rounds()));
+      }
     }
     return out.toString();
   }

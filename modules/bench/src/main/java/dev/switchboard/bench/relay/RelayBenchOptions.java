@@ -12,9 +12,9 @@ import java.util.Set;
  * What a {@link RelayBench} run was asked to do, checked before anything starts: a misspelt option
  * or relay fails at once with what is wrong, instead of running the whole 14-minute matrix.
  */
-record RelayBenchOptions(Path jar, Path nodeRelay, List<RelayBench.Scenario> scenarios, List<String> relays,
+record RelayBenchOptions(Path jar, Path benchDir, List<RelayBench.Scenario> scenarios, List<String> relays,
                          String clients, int fleetProcesses, List<String> jvmOptions, int seconds, int warmup,
-                         int repeat, Integer eventLoops, boolean threads, boolean help) {
+                         int repeat, Integer eventLoops, boolean threads, boolean check, boolean help) {
 
   static final String USAGE = """
       usage: java -cp switchboard-bench.jar dev.switchboard.bench.relay.RelayBench [options]
@@ -33,16 +33,18 @@ record RelayBenchOptions(Path jar, Path nodeRelay, List<RelayBench.Scenario> sce
         --fleet-processes 2   Node processes the node clients are spread over
         --jvm "-Xmx256m"   JVM options of switchboard-jar (default none)
         --jar modules/server/target/switchboard.jar
-        --node-relay modules/bench/node-relay/relay.js
+        --bench-dir modules/bench   where the peers and the Node client fleet are (node-relay/, node-red/,
+                           python-relay/)
         --event-loops 4    Switchboard's eventLoops (default: the product's, one)
         --threads          after each round, each relay's CPU by thread name
+        --check            check the options and exit, running nothing (exit 2 and the reason if wrong)
         --help             this text
       """.formatted(RelayBench.MATRIX);
 
   static final List<String> RELAYS = List.of("node-ws", "node-red", "python", "switchboard", "switchboard-jar",
       "switchboard-subscribe");
-  private static final Set<String> FLAGS = Set.of("threads", "help");
-  private static final Set<String> NAMES = Set.of("jar", "node-relay", "scenarios", "relays", "clients",
+  private static final Set<String> FLAGS = Set.of("threads", "check", "help");
+  private static final Set<String> NAMES = Set.of("jar", "bench-dir", "scenarios", "relays", "clients",
       "fleet-processes", "jvm", "seconds", "warmup", "repeat", "event-loops");
 
   /** @throws IllegalArgumentException with what is wrong, for the first argument that is */
@@ -81,7 +83,7 @@ record RelayBenchOptions(Path jar, Path nodeRelay, List<RelayBench.Scenario> sce
     String jvm = given.getOrDefault("jvm", "").trim();
     return new RelayBenchOptions(
         Path.of(given.getOrDefault("jar", "modules/server/target/switchboard.jar")),
-        Path.of(given.getOrDefault("node-relay", "modules/bench/node-relay/relay.js")),
+        Path.of(given.getOrDefault("bench-dir", "modules/bench")),
         List.copyOf(scenarios), relays, clients,
         number(given, "fleet-processes", 2, 1, 64),
         jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")),
@@ -89,7 +91,7 @@ record RelayBenchOptions(Path jar, Path nodeRelay, List<RelayBench.Scenario> sce
         number(given, "warmup", 2, 0, 3_600),
         number(given, "repeat", 1, 1, 100),
         given.containsKey("event-loops") ? number(given, "event-loops", 1, 1, 1_024) : null,
-        given.containsKey("threads"), given.containsKey("help"));
+        given.containsKey("threads"), given.containsKey("check"), given.containsKey("help"));
   }
 
   private static int number(Map<String, String> given, String name, int fallback, int least, int most) {

@@ -58,7 +58,7 @@ final class RelayProcess {
   static RelayProcess switchboard(Launch launch, Path jar, List<String> jvmOptions, Integer eventLoops, int generatorPort,
                                   Path workDir) throws IOException {
     int port = freePort();
-    Path config = config(port, generatorPort, eventLoops, workDir);
+    Path config = config(launch.relayName, port, generatorPort, eventLoops, workDir);
     List<String> command = new java.util.ArrayList<>();
     if (launch != Launch.JAR) {
       // bin/switchboard execs the JVM (same pid), so /proc shows the JVM's own CPU and memory.
@@ -78,11 +78,17 @@ final class RelayProcess {
     return start(launch.relayName, builder, port, launch.clientPath, workDir);
   }
 
-  /** @param eventLoops the config's {@code eventLoops}; null: left out, the product's default */
-  private static Path config(int port, int generatorPort, Integer eventLoops, Path workDir) throws IOException {
+  /**
+   * The config and data dir of one Switchboard relay, {@code <workDir>/<relay>/}: two Switchboards in one
+   * row (switchboard and switchboard-jar) run side by side, and must not share a data dir.
+   *
+   * @param eventLoops the config's {@code eventLoops}; null: left out, the product's default
+   */
+  private static Path config(String relayName, int port, int generatorPort, Integer eventLoops, Path workDir) throws IOException {
+    Path home = Files.createDirectories(workDir.resolve(relayName));
     // A fresh data dir each run: a definitions.json left by the last run is the truth at start, and
     // names the last run's generator port.
-    Path data = workDir.resolve("data");
+    Path data = home.resolve("data");
     if (Files.isDirectory(data)) {
       try (var files = Files.walk(data)) {
         for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -90,7 +96,7 @@ final class RelayProcess {
         }
       }
     }
-    Path config = workDir.resolve("switchboard-bench.json");
+    Path config = home.resolve("switchboard-bench.json");
     Files.writeString(config, """
         {
           "http": { "host": "127.0.0.1", "port": %d, "controlToken": "bench-token" },

@@ -70,8 +70,12 @@ final class RelayUnderTest implements AutoCloseable {
     }
   }
 
-  /** Sends, warms up (at least {@code warmup} s, until every client has a message), measures {@code seconds} s, drains. */
+  /**
+   * Sends, warms up (at least {@code warmup} s, until every client has a message), measures {@code seconds} s, drains.
+   * A round in which the relay's upstream connection dropped says so: its figures include the gap.
+   */
   RelayBench.Result round(int seconds, int warmup) throws Exception {
+    int upstreamConnections = generator.connections();
     if (scenario.max()) {
       generator.sendAtMax(scenario.clients(), scenario.window(), fleet::delivered).await();
     } else {
@@ -93,16 +97,19 @@ final class RelayUnderTest implements AutoCloseable {
       RelayProcess.pause(1);
     }
     long d0 = fleet.delivered();
-    double cpu0 = relay.probe().cpuSeconds();
-    Map<String, Double> threads0 = showThreads ? relay.probe().threadCpuSeconds() : Map.of();
+    CpuSample cpu0 = relay.probe().cpu();
     long t0 = System.nanoTime();
     RelayProcess.pause(seconds * 1_000L);
     long d1 = fleet.delivered();
-    double cpu1 = relay.probe().cpuSeconds();
-    if (showThreads) {
-      printThreads(threads0, relay.probe().threadCpuSeconds(), d1 - d0);
-    }
+    CpuSample.CpuWindow cpu = cpu0.until(relay.probe().cpu());
     long t1 = System.nanoTime();
+    if (showThreads) {
+      printThreads(cpu, d1 - d0);
+    }
+    if (cpu.threadGone()) {
+      System.out.printf("  (%s %s: a relay thread exited during the window: its CPU is read in 10 ms ticks this round)%n",
+          name, scenario.label());
+    }
     long last = generator.stopSending().await();
     fleet.closeWindow(last);
     long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -114,34 +121,66 @@ final class RelayUnderTest implements AutoCloseable {
           name, scenario.label());
     }
     RelayProcess.pause(200); // let duplicates, if any, arrive
+    int reconnects = generator.connections() - upstreamConnections;
+    boolean upstreamDown = !generator.relayPresent();
+    boolean upstreamInterrupted = reconnects > 0 || upstreamDown;
+    if (upstreamInterrupted) {
+      String what = reconnects == 0 ? "dropped during this round and is down now"
+          : "connected again " + reconnects + " time(s) during this round" + (upstreamDown ? " and is down now" : "");
+      System.out.printf("  WARNING %s %s: the relay's upstream %s; its figures include the gap%n", name, scenario.label(), what);
+    }
     double rssLoaded = relay.probe().rssMegabytes();
     double rssPeak = relay.probe().peakRssMegabytes();
     LatencyHistogram latencies = fleet.latencies();
     double deliveries = d1 - d0;
     return new RelayBench.Result(name, scenario, deliveries / ((t1 - t0) / 1e9),
         latencies.quantileMillis(0.50), latencies.quantileMillis(0.99), latencies.quantileMillis(0.999),
-        fleet.missing(), fleet.duplicates(), (cpu1 - cpu0) / (deliveries / 100_000.0),
-        rssIdle, rssConnected, rssLoaded, rssPeak, fleet.connectedCount());
+        fleet.missing(), fleet.duplicates(), cpu.seconds() / (deliveries / 100_000.0),
+        rssIdle, rssConnected, rssLoaded, rssPeak, fleet.connectedCount(),
+        1, cpu.inTicks() ? 1 : 0, upstreamInterrupted ? 1 : 0);
   }
 
-  /** The window's CPU by thread, in CPU-seconds per 100k deliveries, the busiest first. */
-  private void printThreads(Map<String, Double> before, Map<String, Double> after, long deliveries) {
-    String line = after.entrySet().stream()
-        .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
-        .filter(e -> e.getValue() > 0)
+  /** The window's CPU by thread (from the same readings as the total), in CPU-seconds per 100k deliveries, the busiest first. */
+  private void printThreads(CpuSample.CpuWindow cpu, long deliveries) {
+    double per100k = deliveries / 100_000.0;
+    String line = cpu.byThread().entrySet().stream()
         .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-        .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue() / (deliveries / 100_000.0)))
+        .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue() / per100k))
         .collect(Collectors.joining(", "));
-    System.out.printf("    %s %s threads, CPU s/100k: %s%n", name, scenario.label(), line.isEmpty() ? "none" : line);
+    String gone = cpu.threadGone() ? String.format(Locale.ROOT, "; threads that exited %.2f", cpu.goneSeconds() / per100k) : "";
+    System.out.printf("    %s %s threads, CPU s/100k: %s%s%n", name, scenario.label(), line.isEmpty() ? "none" : line, gone);
   }
 
+  /** Closes the clients, stops the relay and the generator, each whatever the others did. */
   @Override
   public void close() throws Exception {
+    Exception failed = null;
     try {
       fleet.close().await(10, TimeUnit.SECONDS);
-    } finally {
-      relay.stop();
-      vertx.undeploy(deployment).await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      failed = e;
     }
+    try {
+      relay.stop();
+    } catch (Exception e) {
+      failed = also(failed, e);
+    }
+    try {
+      vertx.undeploy(deployment).await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      failed = also(failed, e);
+    }
+    if (failed != null) {
+      throw failed;
+    }
+  }
+
+  /** {@code failed} with {@code e} added: the first failure, the later ones suppressed in it. */
+  private static Exception also(Exception failed, Exception e) {
+    if (failed == null) {
+      return e;
+    }
+    failed.addSuppressed(e);
+    return failed;
   }
 }

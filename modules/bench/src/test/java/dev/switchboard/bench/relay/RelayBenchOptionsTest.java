@@ -27,7 +27,9 @@ class RelayBenchOptionsTest {
     assertEquals(2, options.fleetProcesses());
     assertEquals(List.of(), options.jvmOptions());
     assertNull(options.eventLoops());
+    assertEquals(Path.of("modules/bench"), options.benchDir());
     assertFalse(options.threads());
+    assertFalse(options.check());
     assertFalse(options.help());
   }
 
@@ -35,8 +37,8 @@ class RelayBenchOptionsTest {
   void everyOptionIsRead() {
     RelayBenchOptions options = RelayBenchOptions.parse("--scenarios", "100@max, 1000@30", "--relays", "switchboard-jar,node-ws,switchboard-subscribe",
         "--seconds", "3", "--warmup", "0", "--repeat", "3", "--clients", "java", "--fleet-processes", "4",
-        "--jvm", " -Xms16m  -XX:+UseSerialGC ", "--jar", "/tmp/s.jar", "--node-relay", "/tmp/relay.js",
-        "--event-loops", "4", "--threads", "--help");
+        "--jvm", " -Xms16m  -XX:+UseSerialGC ", "--jar", "/tmp/s.jar", "--bench-dir", "/tmp/bench",
+        "--event-loops", "4", "--threads", "--check", "--help");
     assertEquals(List.of(new RelayBench.Scenario(100, 0), new RelayBench.Scenario(1000, 30)), options.scenarios());
     assertEquals(List.of("switchboard-jar", "node-ws", "switchboard-subscribe"), options.relays());
     assertEquals(3, options.seconds());
@@ -46,9 +48,10 @@ class RelayBenchOptionsTest {
     assertEquals(4, options.fleetProcesses());
     assertEquals(List.of("-Xms16m", "-XX:+UseSerialGC"), options.jvmOptions());
     assertEquals(Path.of("/tmp/s.jar"), options.jar());
-    assertEquals(Path.of("/tmp/relay.js"), options.nodeRelay());
+    assertEquals(Path.of("/tmp/bench"), options.benchDir());
     assertEquals(4, options.eventLoops());
     assertTrue(options.threads());
+    assertTrue(options.check());
     assertTrue(options.help());
   }
 
@@ -56,6 +59,7 @@ class RelayBenchOptionsTest {
   void mistakesAreRefusedWithWhatIsWrong() {
     refused("unknown argument '--scenario'", "--scenario", "1@max");
     refused("unknown argument '100@max'", "100@max");
+    refused("unknown argument '--node-relay'", "--node-relay", "modules/bench/node-relay/relay.js");
     refused("--seconds needs a value", "--seconds");
     refused("--seconds is a whole number from 1 to 3600, not 'ten'", "--seconds", "ten");
     refused("--repeat is a whole number from 1 to 100, not '0'", "--repeat", "0");
@@ -73,7 +77,7 @@ class RelayBenchOptionsTest {
   @Test
   void usageNamesEveryOption() {
     for (String option : List.of("--scenarios", "--relays", "--seconds", "--warmup", "--repeat", "--clients",
-        "--fleet-processes", "--jvm", "--jar", "--node-relay", "--event-loops", "--threads", "--help")) {
+        "--fleet-processes", "--jvm", "--jar", "--bench-dir", "--event-loops", "--threads", "--check", "--help")) {
       assertTrue(RelayBenchOptions.USAGE.contains("  " + option + " "), option);
     }
     assertTrue(RelayBenchOptions.USAGE.contains(RelayBench.MATRIX));
