@@ -42,15 +42,19 @@ public final class FeedConsumer extends VerticleBase {
   private void onEnvelope(JsonObject envelope) {
     long seq = envelope.getLong("seq", 0L);
     long epoch = envelope.getLong("epoch", 0L);
-    if (epoch < lastEpoch || epoch == lastEpoch && seq <= lastSeq) {
-      // A late one from an owner before the current one (a failover), or one already seen: not news, and not
-      // a reason to think the current owner's seq jumped.
-      LOG.info("ignored a late envelope: seq {} epoch {} (now seq {} epoch {})", seq, epoch, lastSeq, lastEpoch);
+    if (epoch < lastEpoch) {
+      // A late one from an owner before the current one (a failover): not news, and not a reason to think
+      // the current owner's seq jumped.
+      LOG.info("ignored a late envelope of an earlier owner: seq {} epoch {} (now {})", seq, epoch, lastEpoch);
       return;
     }
     // seq grows by one per envelope published under one owner, gap envelopes included: a jump means this
-    // consumer missed some. A new owner (a higher epoch) counts its own seq.
-    if (epoch == lastEpoch && lastSeq != 0 && seq != lastSeq + 1) {
+    // consumer missed some. A new owner (a higher epoch) counts its own seq. One owner's events arrive in
+    // order, so a seq not above the last means the sequence began again (the listener was defined again, or
+    // its type changed, or, without a cluster, the process restarted).
+    if (epoch == lastEpoch && lastSeq != 0 && seq <= lastSeq) {
+      LOG.info("the listener's seq began again: {} after {}", seq, lastSeq);
+    } else if (epoch == lastEpoch && lastSeq != 0 && seq != lastSeq + 1) {
       LOG.info("missed envelopes: seq {} after {}", seq, lastSeq);
     }
     if ("gap".equals(envelope.getString("type"))) {
