@@ -308,6 +308,8 @@ class HomeAssistantIngestionTest {
     restarted.await();
     Await.until(WAIT, "running, snapshot read again", () -> "RUNNING".equals(status().getString("ha_state")));
     Await.until(WAIT, "the states equal the simulator's", () -> toMap(states().getJsonArray("states")), sim.states()::equals);
+    // The table answers before the publishes reach this test's consumer: they are waited for, then checked whole.
+    Await.until(WAIT, "the plug's and the light's envelopes", () -> !seen.at(plug).isEmpty() && !seen.at(kitchen).isEmpty());
     assertEquals(List.of("removed"), seen.at(plug).stream().map(e -> e.getString("type")).toList());
     assertEquals(List.of("state"), seen.at(kitchen).stream().map(e -> e.getString("type")).toList(), "the light came back, never left");
     Await.until(WAIT, "two snapshots on this connection", () -> seen.at(snapshot).size() == 2);
@@ -339,6 +341,8 @@ class HomeAssistantIngestionTest {
     sim.failConfig(false).await();
     Await.until(WAIT, "running, snapshot read again", () -> "RUNNING".equals(status().getString("ha_state")));
     Await.until(WAIT, "the states equal the simulator's", () -> toMap(states().getJsonArray("states")), sim.states()::equals);
+    // The table answers before the publish reaches this test's consumer: it is waited for, then checked whole.
+    Await.until(WAIT, "the plug's envelope", () -> !seen.at(plug).isEmpty());
     assertEquals(List.of("removed"), seen.at(plug).stream().map(e -> e.getString("type")).toList());
     Await.until(WAIT, "two snapshots on this connection", () -> seen.at(snapshot).size() == 2);
     assertEquals(new JsonArray().add("switch.kitchen_plug"), seen.at(snapshot).get(1).getJsonObject("data").getJsonArray("removed"));
