@@ -20,20 +20,22 @@ java -cp modules/bench/target/switchboard-bench.jar "$relay_bench" --check "$@" 
 case " $* " in
   *" --check "*) exit 0 ;;
 esac
-(cd modules/bench/node-relay && npm ci --no-audit --no-fund --loglevel=error)
-
 relays=""
+bench_dir="modules/bench" # where RelayBench looks for the peers: they are installed there
 prev=""
 for arg in "$@"; do
   [ "$prev" = "--relays" ] && relays=$arg
+  [ "$prev" = "--bench-dir" ] && bench_dir=$arg
   prev=$arg
 done
+(cd "$bench_dir/node-relay" && npm ci --no-audit --no-fund --loglevel=error)
+
 peers="node-ws"
 missing=""
-if (cd modules/bench/node-red && npm ci --no-audit --no-fund --loglevel=error); then
+if (cd "$bench_dir/node-red" && npm ci --no-audit --no-fund --loglevel=error); then
   peers="$peers,node-red"
 else
-  echo "run-relay-bench: Node-RED could not be installed (npm ci in modules/bench/node-red failed): left out" >&2
+  echo "run-relay-bench: Node-RED could not be installed (npm ci in $bench_dir/node-red failed): left out" >&2
   missing="$missing,node-red"
 fi
 if ! /usr/bin/python3 -c 'import websockets' 2>/dev/null; then

@@ -14,9 +14,10 @@ import java.time.Duration;
  * What your verticle does with a Switchboard feed, exactly as it would in the Switchboard process: it
  * consumes the listener's envelopes ({@code {seq, ts, source, type, data}}, plus the owner's
  * {@code epoch} in a cluster) and sends a message to the upstream every so often. A send is answered
- * {@code {"sent": true}}, or fails: 503 while the listener is not connected, -1 (no handlers) while no
- * node owns it (between two owners), or a timeout, after which the message may or may not have gone
- * out. This example simply sends its next message next time; retry only what may go out twice.
+ * {@code {"sent": true}}, or fails (a {@link ReplyException}): {@code RECIPIENT_FAILURE} 503 while the
+ * listener is not connected, {@code NO_HANDLERS} while no node owns it (between two owners), or
+ * {@code TIMEOUT}, after which the message may or may not have gone out (the last two both have code -1).
+ * This example simply sends its next message next time; retry only what may go out twice.
  */
 public final class FeedConsumer extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FeedConsumer.class);
@@ -44,7 +45,8 @@ public final class FeedConsumer extends VerticleBase {
     long epoch = envelope.getLong("epoch", 0L);
     if (epoch < lastEpoch) {
       // A late one from an owner before the current one (a failover): not news, and not a reason to think
-      // the current owner's seq jumped.
+      // the current owner's seq jumped. (A cluster started again from empty data directories counts epochs
+      // from 1 again: restart this consumer with it.)
       LOG.info("ignored a late envelope of an earlier owner: seq {} epoch {} (now {})", seq, epoch, lastEpoch);
       return;
     }
@@ -76,6 +78,6 @@ public final class FeedConsumer extends VerticleBase {
     vertx.eventBus().<JsonObject>request("upstream." + listener + ".send", message, new DeliveryOptions().setSendTimeout(5_000))
         .onSuccess(reply -> LOG.info("sent {}: {}", message.encode(), reply.body().encode()))
         .onFailure(err -> LOG.info("send {} failed: {}", message.encode(),
-            err instanceof ReplyException r ? r.failureCode() + " " + r.getMessage() : err.toString()));
+            err instanceof ReplyException r ? r.failureType() + " " + r.failureCode() + " " + r.getMessage() : err.toString()));
   }
 }

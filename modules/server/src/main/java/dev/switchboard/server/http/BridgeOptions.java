@@ -18,8 +18,9 @@ import java.time.Duration;
  *            "maxQueuedBytes": 4194304, "slowClients": "disconnect"}
  * </pre>
  *
- * @param pingTimeout          a socket that sent no ping for this long is closed (the browser client pings every 5 s;
- *                             background tabs throttle their timers, so keep this generous)
+ * @param pingTimeout          a socket from which nothing came for this long is closed; every WebSocket is pinged every
+ *                             third of it and its pongs count (a background tab's own pings, every 5 s, may be held
+ *                             back to one a minute); the HTTP fallback transports have only the client's pings
  * @param maxHandlersPerSocket registrations plus requests awaiting a reply, per socket
  * @param maxMessageSize       the largest message a browser may send, in bytes (WebSocket frames and messages,
  *                             and the bodies of the HTTP fallback transports)

@@ -52,9 +52,9 @@ public final class JournalStream {
     };
   }
 
-  /** {@code text}'s every line, each starting with {@code level}'s priority. */
+  /** {@code text}'s every line, each starting with {@code level}'s priority. Lines end at {@code \n} only, as journald's do. */
   public static String prefixLines(String text, Level level) {
-    return text.replaceAll("(?m)^(?=.)", prefix(level));
+    return text.replaceAll("(?dm)^(?=.)", prefix(level));
   }
 
   static boolean isJournal(String journalStream, Path stream) {

@@ -35,6 +35,9 @@ class JournalStreamTest {
     assertEquals("<3>java.lang.IllegalStateException: x\n<3>\tat a.B.c(B.java:1)\n<3>\tat d.E.f(E.java:2)\n",
         JournalStream.prefixLines(trace, Level.ERROR));
     assertEquals("", JournalStream.prefixLines("", Level.WARN), "no trace, no line");
+    assertEquals("<4>java.io.IOException: a\rb\u2028c\n<4>\tat a.B.c(B.java:1)\n",
+        JournalStream.prefixLines("java.io.IOException: a\rb\u2028c\n\tat a.B.c(B.java:1)\n", Level.WARN),
+        "a carriage return or a Unicode line separator in a message is no line break to journald");
     assertEquals("<4>", JournalStream.prefix(Level.WARN));
     assertEquals("<6>", JournalStream.prefix(Level.INFO));
     assertEquals("<7>", JournalStream.prefix(Level.DEBUG));
