@@ -10,8 +10,9 @@ import java.util.regex.Pattern;
 
 /**
  * The {@code cluster} section of the config file. Off unless {@code enabled}; then every Switchboard
- * node of the cluster lists the same {@code members} (their Hazelcast {@code host:port}), and a
- * majority of them must be present for anything to run.
+ * node of the cluster lists the same {@code members} (their Hazelcast {@code host:port}) and has the same
+ * {@code heartbeat}, {@code maxSilence} and {@code lease} ({@link SwitchboardMajority} counts no node that
+ * differs), and a majority of them must be present for anything to run.
  *
  * @param node          this node's name, unique in the cluster: it is the {@code owner} in every status
  * @param name          the cluster's name: nodes with another name never join it
@@ -152,7 +153,7 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
   }
 
   /** "8.5 s", "10 s". */
-  private static String seconds(Duration d) {
+  static String seconds(Duration d) {
     return java.math.BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString() + " s";
   }
 

@@ -233,11 +233,11 @@ public final class ClusterStatusView {
     List<String> heard = members.heard();
     Unassigned reason;
     String why;
-    List<String> disagreeing = heard.size() < members.majority() ? members.disagreeing() : List.of();
-    if (!disagreeing.isEmpty()) {
+    List<String> disagreements = heard.size() < members.majority() ? members.disagreements() : List.of();
+    if (!disagreements.isEmpty()) {
       reason = Unassigned.NO_MAJORITY;
-      why = "no majority: " + String.join(", ", disagreeing) + " list other cluster members than this node, and no node counts"
-          + " another while the lists differ; nothing runs until every node lists the same";
+      why = "no majority: " + String.join("; ", disagreements) + ". No node counts another while they differ; nothing runs"
+          + " until every node has the same cluster.members, heartbeat, maxSilence and lease";
     } else if (heard.size() < members.majority()) {
       reason = Unassigned.NO_MAJORITY;
       why = "no majority: " + heard.size() + " of the " + settings.members().size() + " Switchboard nodes are present"

@@ -69,6 +69,7 @@ public final class ClusteredVertx {
     join.getTcpIpConfig().setEnabled(true).setMembers(settings.members());
     config.getMemberAttributeConfig().setAttribute(SwitchboardMajority.NODE_ATTRIBUTE, settings.node());
     config.getMemberAttributeConfig().setAttribute(SwitchboardMajority.MEMBERS_ATTRIBUTE, SwitchboardMajority.membersAttribute(settings.members()));
+    config.getMemberAttributeConfig().setAttribute(SwitchboardMajority.TIMING_ATTRIBUTE, SwitchboardMajority.timingAttribute(settings));
     long heartbeat = settings.heartbeat().toSeconds();
     long silence = settings.maxSilence().toSeconds();
     config.setProperty("hazelcast.phone.home.enabled", "false");
@@ -88,7 +89,8 @@ public final class ClusteredVertx {
     config.setProperty("hazelcast.shutdownhook.enabled", "false"); // Switchboard leaves the cluster itself, in order
     config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MAJORITY, true, settings.majority())
         .setProtectOn(SplitBrainProtectionOn.READ_WRITE)
-        .setFunctionImplementation(new SwitchboardMajority(settings.members(), SwitchboardMajority.within(settings.heartbeat()))));
+        .setFunctionImplementation(new SwitchboardMajority(settings.members(), SwitchboardMajority.timingAttribute(settings),
+            SwitchboardMajority.within(settings.heartbeat()))));
     config.addMapConfig(new MapConfig(PROTECTED_MAPS).setBackupCount(Math.min(2, settings.members().size() - 1))
         .setSplitBrainProtectionName(MAJORITY));
     return config;

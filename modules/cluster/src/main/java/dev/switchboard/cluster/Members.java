@@ -49,12 +49,15 @@ final class Members {
     return function.heard(hazelcast.getCluster().getMembers());
   }
 
-  /** The Switchboard nodes that count from other {@code members} than this one: none of them counts here. */
-  List<String> disagreeing() {
+  /**
+   * How the Switchboard nodes that count from other {@code members}, or time the cluster otherwise, differ from this one,
+   * in words: none of them counts here.
+   */
+  List<String> disagreements() {
     if (!hazelcast.getLifecycleService().isRunning()) {
       return List.of();
     }
-    return function.disagreeing(hazelcast.getCluster().getMembers());
+    return function.disagreements(hazelcast.getCluster().getMembers());
   }
 
   /** Since when (nanoTime) no majority has been heard from ({@link SwitchboardMajority#majorityHeardAt}); empty without one listed. */

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -36,9 +37,12 @@ import java.util.function.LongSupplier;
  * <p>
  * Every node must count from the same {@code members}: each counts against its own list, and two lists can
  * make two majorities at once (three nodes still on a list of three, two started on a list of five, and one of
- * the three restarted on it: two of three on one side, three of five on the other). Each node publishes its
- * list ({@link #MEMBERS_ATTRIBUTE}); while any Switchboard member lists other members than this node, this
- * node counts only itself, and so does that member: nothing runs on either until the lists agree.
+ * the three restarted on it: two of three on one side, three of five on the other). Every node must time the
+ * cluster alike too: an owner stops its listener in time for the lease {@code duration} of <em>another</em> node,
+ * and a node drops members silent for its own {@code maxSilence}, which must allow for their heartbeat. Each node
+ * publishes its list ({@link #MEMBERS_ATTRIBUTE}) and its timing ({@link #TIMING_ATTRIBUTE}); while any
+ * Switchboard member has another list or timing than this node, this node counts only itself, and so does that
+ * member: nothing runs on either until they agree.
  * <p>
  * Hazelcast calls {@link #apply}, {@link #onHeartbeat} and the membership events on one thread, {@code apply}
  * at least every heartbeat interval; {@link #heard} and {@link #majorityHeardAt} are read from any thread.
@@ -47,8 +51,11 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
   static final String NODE_ATTRIBUTE = "switchboard.node";
   /** The members this node counts from, sorted and joined: {@link #membersAttribute}. */
   static final String MEMBERS_ATTRIBUTE = "switchboard.members";
+  /** The cluster's timing as this node has it: {@link #timingAttribute}. */
+  static final String TIMING_ATTRIBUTE = "switchboard.timing";
   private static final Logger LOG = LoggerFactory.getLogger(SwitchboardMajority.class);
   private final String membersList;
+  private final String timing;
   private final int majority;
   private final long withinNanos;
   /** System.nanoTime, but for tests. */
@@ -58,14 +65,16 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
 
   /**
    * @param members every Switchboard node's {@code host:port}: a majority of them must be heard
+   * @param timing  this node's {@link #timingAttribute}: a node timed otherwise does not count
    * @param within  how recently another node must have been heard from to count
    */
-  SwitchboardMajority(List<String> members, Duration within) {
-    this(members, within, System::nanoTime);
+  SwitchboardMajority(List<String> members, String timing, Duration within) {
+    this(members, timing, within, System::nanoTime);
   }
 
-  SwitchboardMajority(List<String> members, Duration within, LongSupplier clock) {
+  SwitchboardMajority(List<String> members, String timing, Duration within, LongSupplier clock) {
     this.membersList = membersAttribute(members);
+    this.timing = timing;
     this.majority = members.size() / 2 + 1;
     this.withinNanos = within.toNanos();
     this.clock = clock;
@@ -95,8 +104,21 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
   }
 
   /**
+   * What a node publishes as {@link #TIMING_ATTRIBUTE}: every setting whose value the other nodes' safety rests on
+   * ({@code heartbeat=1 s,maxSilence=5 s,lease.renewInterval=1 s,...}). {@code rebalanceAfter} is left out: it only
+   * decides when this node moves a listener it runs.
+   */
+  static String timingAttribute(ClusterSettings settings) {
+    return String.join(",", "heartbeat=" + ClusterSettings.seconds(settings.heartbeat()),
+        "maxSilence=" + ClusterSettings.seconds(settings.maxSilence()),
+        "lease.renewInterval=" + ClusterSettings.seconds(settings.lease().renewInterval()),
+        "lease.renewDeadline=" + ClusterSettings.seconds(settings.lease().renewDeadline()),
+        "lease.duration=" + ClusterSettings.seconds(settings.lease().duration()));
+  }
+
+  /**
    * The Switchboard nodes among {@code members} that count now: this one, and the others heard from recently;
-   * this one alone while any of them lists other members ({@link #disagreeing}).
+   * this one alone while any of them has another members list or timing ({@link #disagreeing}).
    */
   List<String> heard(Collection<Member> members) {
     long now = clock.getAsLong();
@@ -104,14 +126,48 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
     return Members.names(members.stream().filter(m -> m.localMember() || agreed && now - lastHeard(m, now) < withinNanos).toList());
   }
 
-  /**
-   * The Switchboard nodes among {@code members} that count from other members than this node does, sorted. A node that
-   * publishes no list runs a version from before it: it cannot be checked, and is counted as it was then (refusing it
-   * would leave every upgraded node without a majority until the last node of a rolling upgrade is upgraded).
-   */
+  /** The Switchboard nodes among {@code members} that count from other members, or time the cluster otherwise, than this node, sorted. */
   List<String> disagreeing(Collection<Member> members) {
-    return Members.names(members.stream().filter(m -> !m.localMember() && m.getAttribute(MEMBERS_ATTRIBUTE) != null
-        && !membersList.equals(m.getAttribute(MEMBERS_ATTRIBUTE))).toList());
+    return Members.names(members.stream().filter(m -> !m.localMember() && disagreement(m) != null).toList());
+  }
+
+  /**
+   * How each Switchboard node among {@code members} that {@link #disagreeing disagrees} differs from this one, in words
+   * ({@code node-b has lease.duration=5 s where this node has 10 s}), sorted by node.
+   */
+  List<String> disagreements(Collection<Member> members) {
+    return members.stream().filter(m -> !m.localMember() && Members.node(m) != null).map(this::disagreement)
+        .filter(d -> d != null).sorted().distinct().toList();
+  }
+
+  /**
+   * How {@code member} differs from this node, or null. A node that publishes no list, or no timing, runs a version from
+   * before that check: it cannot be checked, and is counted as it was then (refusing it would leave every upgraded
+   * node without a majority until the last node of a rolling upgrade is upgraded).
+   */
+  private String disagreement(Member member) {
+    String node = Members.node(member);
+    if (node == null) {
+      return null;
+    }
+    String theirMembers = member.getAttribute(MEMBERS_ATTRIBUTE);
+    if (theirMembers != null && !membersList.equals(theirMembers)) {
+      return node + " lists other cluster.members: [" + theirMembers + "] where this node has [" + membersList + "]";
+    }
+    String theirTiming = member.getAttribute(TIMING_ATTRIBUTE);
+    if (theirTiming != null && !timing.equals(theirTiming)) {
+      List<String> ours = List.of(timing.split(","));
+      List<String> differ = new ArrayList<>();
+      for (String theirs : theirTiming.split(",")) {
+        if (!ours.contains(theirs)) {
+          String key = theirs.substring(0, theirs.indexOf('=') + 1);
+          String mine = ours.stream().filter(o -> o.startsWith(key)).findFirst().map(o -> o.substring(key.length())).orElse("nothing");
+          differ.add(theirs + " where this node has " + mine);
+        }
+      }
+      return node + " has " + (differ.isEmpty() ? "another timing: " + theirTiming : String.join(", ", differ));
+    }
+    return null;
   }
 
   /**
@@ -152,11 +208,10 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
   public void memberAdded(MembershipEvent event) {
     heardAt.put(event.getMember(), clock.getAsLong());
     Member member = event.getMember();
-    String theirs = member.getAttribute(MEMBERS_ATTRIBUTE);
-    if (Members.node(member) != null && theirs != null && !membersList.equals(theirs)) {
-      LOG.error("node {} ({}) counts its majority from other members than this node: [{}] against [{}]. No node counts "
-              + "another while they differ, so nothing runs on either: give every node the same cluster.members",
-          Members.node(member), member.getAddress(), theirs, membersList);
+    String disagreement = disagreement(member);
+    if (disagreement != null) {
+      LOG.error("{} ({}). No node counts another while they differ, so nothing runs on either: give every node the same "
+          + "cluster.members, heartbeat, maxSilence and lease", disagreement, member.getAddress());
     }
   }
 

@@ -32,11 +32,14 @@ class SwitchboardMajorityTest {
   private static final List<String> FIVE = List.of("127.0.0.1:5701", "127.0.0.1:5702", "127.0.0.1:5703", "127.0.0.1:5704", "127.0.0.1:5705");
   /** The members list every member the tests make publishes, unless a test says otherwise. */
   private List<String> listed = THREE;
+  private static final String DEFAULT_TIMING = SwitchboardMajority.timingAttribute(LoopbackSettings.of("node-a", "t", 5701, THREE));
+  /** The timing every member the tests make publishes, unless a test says otherwise. */
+  private String timed = DEFAULT_TIMING;
 
   @Test
   @DisplayName("another node counts while heard from within three heartbeats; this node always; a lite member never")
   void whoCounts() throws Exception {
-    SwitchboardMajority majority = new SwitchboardMajority(THREE, Duration.ofSeconds(3), now::get);
+    SwitchboardMajority majority = new SwitchboardMajority(THREE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
     Member a = member("node-a", true, false);
     Member b = member("node-b", false, false);
     Member c = member("node-c", false, false);
@@ -62,7 +65,7 @@ class SwitchboardMajorityTest {
   @DisplayName("since when a majority has been heard from: the heartbeat that completes it, a node counted once under its name")
   void majorityHeardAt() throws Exception {
     // Five nodes: this one and two others make a majority.
-    SwitchboardMajority majority = new SwitchboardMajority(FIVE, Duration.ofSeconds(3), now::get);
+    SwitchboardMajority majority = new SwitchboardMajority(FIVE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
     listed = FIVE;
     Member a = member("node-a", true, false);
     Member b = member("node-b", false, false);
@@ -88,9 +91,9 @@ class SwitchboardMajorityTest {
   void aloneAndRemoved() throws Exception {
     listed = List.of("127.0.0.1:5701");
     Member a = member("node-a", true, false);
-    assertEquals(OptionalLong.of(now.get()), new SwitchboardMajority(List.of("127.0.0.1:5701"), Duration.ofSeconds(3), now::get).majorityHeardAt(List.of(a)));
+    assertEquals(OptionalLong.of(now.get()), new SwitchboardMajority(List.of("127.0.0.1:5701"), DEFAULT_TIMING, Duration.ofSeconds(3), now::get).majorityHeardAt(List.of(a)));
 
-    SwitchboardMajority majority = new SwitchboardMajority(THREE, Duration.ofSeconds(3), now::get);
+    SwitchboardMajority majority = new SwitchboardMajority(THREE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
     listed = THREE;
     a = member("node-a", true, false);
     Member b = member("node-b", false, false);
@@ -108,14 +111,15 @@ class SwitchboardMajorityTest {
   private Member member(String node, boolean local, boolean lite) throws UnknownHostException {
     return new MemberImpl.Builder(new Address("127.0.0.1", port++)).uuid(UUID.randomUUID()).localMember(local).liteMember(lite)
         .attributes(node == null ? Map.of() : Map.of(SwitchboardMajority.NODE_ATTRIBUTE, node,
-            SwitchboardMajority.MEMBERS_ATTRIBUTE, SwitchboardMajority.membersAttribute(listed))).build();
+            SwitchboardMajority.MEMBERS_ATTRIBUTE, SwitchboardMajority.membersAttribute(listed),
+            SwitchboardMajority.TIMING_ATTRIBUTE, timed)).build();
   }
 
   @Test
   @DisplayName("while any node lists other members, no node counts another: two lists cannot make two majorities")
   void membersListsDisagree() throws Exception {
     // Three nodes on a list of three; node-d started on a list of five that holds them all, node-a restarted on it.
-    SwitchboardMajority onThree = new SwitchboardMajority(THREE, Duration.ofSeconds(3), now::get);
+    SwitchboardMajority onThree = new SwitchboardMajority(THREE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
     Member b = member("node-b", true, false);
     Member c = member("node-c", false, false);
     listed = FIVE;
@@ -127,7 +131,7 @@ class SwitchboardMajorityTest {
     assertFalse(onThree.apply(seenByB), "node-b and node-c alone would be two of three");
     assertEquals(OptionalLong.empty(), onThree.majorityHeardAt(seenByB));
 
-    SwitchboardMajority onFive = new SwitchboardMajority(FIVE, Duration.ofSeconds(3), now::get);
+    SwitchboardMajority onFive = new SwitchboardMajority(FIVE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
     Member aLocal = member("node-a", true, false);
     listed = THREE;
     Member b3 = member("node-b", false, false);
@@ -141,11 +145,50 @@ class SwitchboardMajorityTest {
   @Test
   @DisplayName("a node that publishes no members list (a version from before it, in a rolling upgrade) is counted as before")
   void aNodeWithoutAListCounts() throws Exception {
-    SwitchboardMajority majority = new SwitchboardMajority(THREE, Duration.ofSeconds(3), now::get);
+    SwitchboardMajority majority = new SwitchboardMajority(THREE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
     Member a = member("node-a", true, false);
     Member old = new MemberImpl.Builder(new Address("127.0.0.1", port++)).uuid(UUID.randomUUID())
         .attributes(Map.of(SwitchboardMajority.NODE_ATTRIBUTE, "node-b")).build();
     assertEquals(List.of(), majority.disagreeing(List.of(a, old)));
+    assertTrue(majority.apply(List.of(a, old)));
+  }
+
+  @Test
+  @DisplayName("while any node times the cluster otherwise (a lease taken sooner than this owner stops), no node counts another")
+  void timingsDisagree() throws Exception {
+    assertEquals("heartbeat=1 s,maxSilence=5 s,lease.renewInterval=1 s,lease.renewDeadline=4 s,lease.duration=10 s", DEFAULT_TIMING);
+    SwitchboardMajority majority = new SwitchboardMajority(THREE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
+    Member a = member("node-a", true, false);
+    Member b = member("node-b", false, false);
+    ClusterSettings defaults = LoopbackSettings.of("node-c", "t", 5703, THREE);
+    timed = SwitchboardMajority.timingAttribute(new ClusterSettings(true, "node-c", "t", "127.0.0.1", 5703, THREE, "127.0.0.1", 0,
+        new ClusterSettings.LeaseTiming(defaults.lease().renewInterval(), defaults.lease().renewDeadline(), Duration.ofMillis(8_500)),
+        defaults.heartbeat(), defaults.maxSilence(), defaults.rebalanceAfter()));
+    Member c = member("node-c", false, false);
+    List<Member> all = List.of(a, b, c);
+    assertEquals(List.of("node-c"), majority.disagreeing(all));
+    assertEquals(List.of("node-c has lease.duration=8.5 s where this node has 10 s"), majority.disagreements(all));
+    assertEquals(List.of("node-a"), majority.heard(all), "only itself");
+    assertFalse(majority.apply(all), "node-a and node-b would be two of three");
+    assertEquals(OptionalLong.empty(), majority.majorityHeardAt(all));
+    assertTrue(majority.apply(List.of(a, b)), "once node-c is gone, the others agree");
+
+    listed = FIVE;
+    Member d = member("node-d", false, false);
+    assertEquals(List.of("node-c has lease.duration=8.5 s where this node has 10 s",
+        "node-d lists other cluster.members: [" + SwitchboardMajority.membersAttribute(FIVE) + "] where this node has ["
+            + SwitchboardMajority.membersAttribute(THREE) + "]"), majority.disagreements(List.of(a, b, c, d)));
+  }
+
+  @Test
+  @DisplayName("a node that publishes a members list but no timing (the version before the timing check) is counted as before")
+  void aNodeWithoutATimingCounts() throws Exception {
+    SwitchboardMajority majority = new SwitchboardMajority(THREE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
+    Member a = member("node-a", true, false);
+    Member old = new MemberImpl.Builder(new Address("127.0.0.1", port++)).uuid(UUID.randomUUID())
+        .attributes(Map.of(SwitchboardMajority.NODE_ATTRIBUTE, "node-b", SwitchboardMajority.MEMBERS_ATTRIBUTE,
+            SwitchboardMajority.membersAttribute(THREE))).build();
+    assertEquals(List.of(), majority.disagreements(List.of(a, old)));
     assertTrue(majority.apply(List.of(a, old)));
   }
 }

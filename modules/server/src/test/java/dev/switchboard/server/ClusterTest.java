@@ -535,6 +535,31 @@ class ClusterTest {
   }
 
   @Test
+  void nodesThatTimeTheClusterDifferentlyNeverCountEachOther() {
+    // node-b would take a lease 1 s later than node-a: node-a, as an owner, stops in time for its own duration only.
+    try (LogCapture log = LogCapture.of("dev.switchboard.cluster.SwitchboardMajority")) {
+      startNodes(0);
+      JsonObject otherTiming = nodeConfig(1);
+      otherTiming.getJsonObject("cluster").getJsonObject("lease").put("duration", "5s");
+      nodes.add(ServerFixture.start(otherTiming));
+      ListenerStatus onA = Await.until(WAIT, "node-a shows why nothing runs", () -> status(nodes.get(0).control()),
+          s -> s.kindFields().getString("unassigned_reason", "").contains("node-b has lease.duration=5 s where this node has 4 s"));
+      assertEquals(ListenerState.UNASSIGNED, onA.state());
+      Await.until(WAIT, "node-b shows why nothing runs", () -> status(nodes.get(1).control()),
+          s -> s.kindFields().getString("unassigned_reason", "").contains("node-a has lease.duration=4 s where this node has 5 s"));
+      assertFalse(nodes.get(0).cluster().orElseThrow().ready());
+      assertFalse(nodes.get(1).cluster().orElseThrow().ready());
+      assertEquals(0, upstream.totalConnections(), "two nodes that disagree on the timing started nothing");
+      assertTrue(log.list().stream().anyMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR
+          && e.getFormattedMessage().contains("node-b has lease.duration=5 s where this node has 4 s")), "node-a logs it");
+
+      nodes.remove(1).stop().await();
+      startNodes(1);
+      connected(nodes.get(0), 0);
+    }
+  }
+
+  @Test
   void theDesiredStateSurvivesARestartOfEveryNode() {
     startNodes(0, 1, 2);
     connected(nodes.get(0), 0);
