@@ -43,9 +43,24 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
   public record LeaseTiming(Duration renewInterval, Duration renewDeadline, Duration duration) {
   }
 
+  /**
+   * The defaults. {@code renewDeadline} rides out a member that stops answering while it keeps leases of listeners other
+   * nodes run ({@link #silentMemberWait()}: 8 s); the lease lasts past it by the margins {@link #from} requires.
+   */
   public static final ClusterSettings OFF = new ClusterSettings(false, null, "switchboard", "127.0.0.1", 5701, List.of(),
-      "127.0.0.1", 0, new LeaseTiming(Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ofSeconds(10)),
+      "127.0.0.1", 0, new LeaseTiming(Duration.ofSeconds(1), Duration.ofSeconds(8), Duration.ofSeconds(12)),
       Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60));
+
+  /**
+   * How long a lease call may wait on a member that stopped answering (frozen, or its machine gone without closing its
+   * connections) which keeps the lease, as Hazelcast's primary copy, of a listener this node runs: until the others
+   * remove it ({@code maxSilence}, checked every heartbeat) and the copy on a live member answers, then up to two
+   * renewal intervals for the next renewal to be sent. A {@code renewDeadline} shorter than this stops such listeners
+   * along with the silent member's own.
+   */
+  public Duration silentMemberWait() {
+    return maxSilence.plus(heartbeat).plus(lease.renewInterval().multipliedBy(2));
+  }
 
   /** How many Switchboard nodes make a majority: nothing runs, and nothing is acknowledged, with fewer. */
   public int majority() {
@@ -81,8 +96,8 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
     int eventBusPort = eventBus.integer("port", 0, 0, 65_535);
     eventBus.finish();
     LeaseTiming lease = lease(section.section("lease"));
-    Duration heartbeat = wholeSeconds(section, "heartbeat", Duration.ofSeconds(1));
-    Duration maxSilence = wholeSeconds(section, "maxSilence", Duration.ofSeconds(5));
+    Duration heartbeat = wholeSeconds(section, "heartbeat", OFF.heartbeat);
+    Duration maxSilence = wholeSeconds(section, "maxSilence", OFF.maxSilence);
     if (maxSilence.compareTo(heartbeat.multipliedBy(2)) < 0) {
       throw new ConfigException(section.field("maxSilence"), "must be at least twice heartbeat (" + heartbeat.toSeconds() + " s)");
     }
@@ -104,7 +119,7 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
           + seconds(stopped) + "): an owner that is frozen, or cut off from the others, must have stopped by itself before another node"
           + " can take its lease");
     }
-    Duration rebalanceAfter = section.duration("rebalanceAfter", Duration.ofSeconds(60));
+    Duration rebalanceAfter = section.duration("rebalanceAfter", OFF.rebalanceAfter);
     section.finish();
     String self = host + ":" + port;
     if (!members.contains(self)) {
@@ -139,9 +154,9 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
   }
 
   private static LeaseTiming lease(ConfigSection section) {
-    Duration renewInterval = section.duration("renewInterval", Duration.ofSeconds(1));
-    Duration renewDeadline = section.duration("renewDeadline", Duration.ofSeconds(4));
-    Duration duration = section.duration("duration", Duration.ofSeconds(10));
+    Duration renewInterval = section.duration("renewInterval", OFF.lease.renewInterval());
+    Duration renewDeadline = section.duration("renewDeadline", OFF.lease.renewDeadline());
+    Duration duration = section.duration("duration", OFF.lease.duration());
     section.finish();
     if (renewInterval.toMillis() < 50) {
       throw new ConfigException(section.field("renewInterval"), "must be at least 50ms");

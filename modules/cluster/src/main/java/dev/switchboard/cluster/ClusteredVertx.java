@@ -12,6 +12,8 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds a clustered Vert.x on Vert.x's Hazelcast cluster manager from {@link ClusterSettings}: TCP-IP
@@ -22,6 +24,7 @@ public final class ClusteredVertx {
   /** Leases and listener records: a minority can neither read nor write them. */
   static final String PROTECTED_MAPS = "switchboard.*";
   static final String MAJORITY = "switchboard-majority";
+  private static final Logger LOG = LoggerFactory.getLogger(ClusteredVertx.class);
   /** How long one Hazelcast call may wait; ours add their own, shorter, timeouts on top. */
   private static final String CALL_TIMEOUT_MS = "5000";
 
@@ -36,6 +39,12 @@ public final class ClusteredVertx {
   }
 
   public static Future<Node> start(ClusterSettings settings, VertxOptions options) {
+    if (settings.lease().renewDeadline().compareTo(settings.silentMemberWait()) < 0) {
+      LOG.warn("cluster.lease.renewDeadline ({}) is shorter than maxSilence + heartbeat + 2 x renewInterval ({}): a node that stops"
+              + " answering (frozen, or its machine gone) stops, until the others remove it, the listeners of other nodes whose leases"
+              + " it keeps as well as its own. Raise renewDeadline, and lease.duration with it, to ride that out",
+          ClusterSettings.seconds(settings.lease().renewDeadline()), ClusterSettings.seconds(settings.silentMemberWait()));
+    }
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings));
     RouteRefreshingClusterManager routes = new RouteRefreshingClusterManager(manager);
     options.setEventBusOptions(new EventBusOptions().setHost(settings.eventBusHost()).setPort(settings.eventBusPort()));
@@ -83,9 +92,10 @@ public final class ClusteredVertx {
     config.setProperty("hazelcast.operation.call.timeout.millis", CALL_TIMEOUT_MS);
     // A write waits for its backups' acknowledgements; one whose backup was on a member that just died
     // would wait 5 s by default, and a lease renewal that late fences a healthy owner. The write itself
-    // is done on the primary: waiting a quarter of the renew deadline for the backups is enough.
-    config.setProperty("hazelcast.operation.backup.timeout.millis",
-        String.valueOf(Math.max(250, settings.lease().renewDeadline().toMillis() / 4)));
+    // is done on the primary: waiting a quarter of the renew deadline for the backups is enough, and no longer than
+    // one renewal interval (half the time Ownership gives a lease call).
+    config.setProperty("hazelcast.operation.backup.timeout.millis", String.valueOf(Math.max(250,
+        Math.min(settings.lease().renewDeadline().toMillis() / 4, settings.lease().renewInterval().toMillis()))));
     config.setProperty("hazelcast.shutdownhook.enabled", "false"); // Switchboard leaves the cluster itself, in order
     config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MAJORITY, true, settings.majority())
         .setProtectOn(SplitBrainProtectionOn.READ_WRITE)

@@ -478,6 +478,12 @@ public final class Ownership {
         leases.put(name, now);
         if (h != null && h.epoch == next.epoch()) {
           held.replace(name, h, new Held(h.epoch, sent));
+          long since = sent - h.renewedAt;
+          if (since > settings.lease().renewInterval().toNanos() * 3) {
+            // In time, but late: the map was slow to answer (a member silent, a loaded machine). Near a fencing.
+            LOG.warn("[{}] lease (epoch {}) renewed {} ms after the renewal before it (renewDeadline {} ms): the lease map was slow to"
+                + " answer", name, h.epoch, since / 1_000_000, settings.lease().renewDeadline().toMillis());
+          }
         }
         recordEpoch(name, next.epoch());
         return handOverIfSettled(name);

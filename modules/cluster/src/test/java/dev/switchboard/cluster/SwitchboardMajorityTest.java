@@ -156,18 +156,18 @@ class SwitchboardMajorityTest {
   @Test
   @DisplayName("while any node times the cluster otherwise (a lease taken sooner than this owner stops), no node counts another")
   void timingsDisagree() throws Exception {
-    assertEquals("heartbeat=1 s,maxSilence=5 s,lease.renewInterval=1 s,lease.renewDeadline=4 s,lease.duration=10 s", DEFAULT_TIMING);
+    assertEquals("heartbeat=1 s,maxSilence=5 s,lease.renewInterval=1 s,lease.renewDeadline=8 s,lease.duration=12 s", DEFAULT_TIMING);
     SwitchboardMajority majority = new SwitchboardMajority(THREE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
     Member a = member("node-a", true, false);
     Member b = member("node-b", false, false);
     ClusterSettings defaults = LoopbackSettings.of("node-c", "t", 5703, THREE);
     timed = SwitchboardMajority.timingAttribute(new ClusterSettings(true, "node-c", "t", "127.0.0.1", 5703, THREE, "127.0.0.1", 0,
-        new ClusterSettings.LeaseTiming(defaults.lease().renewInterval(), defaults.lease().renewDeadline(), Duration.ofMillis(8_500)),
+        new ClusterSettings.LeaseTiming(defaults.lease().renewInterval(), defaults.lease().renewDeadline(), Duration.ofSeconds(13)),
         defaults.heartbeat(), defaults.maxSilence(), defaults.rebalanceAfter()));
     Member c = member("node-c", false, false);
     List<Member> all = List.of(a, b, c);
     assertEquals(List.of("node-c"), majority.disagreeing(all));
-    assertEquals(List.of("node-c has lease.duration=8.5 s where this node has 10 s"), majority.disagreements(all));
+    assertEquals(List.of("node-c has lease.duration=13 s where this node has 12 s"), majority.disagreements(all));
     assertEquals(List.of("node-a"), majority.heard(all), "only itself");
     assertFalse(majority.apply(all), "node-a and node-b would be two of three");
     assertEquals(OptionalLong.empty(), majority.majorityHeardAt(all));
@@ -175,7 +175,7 @@ class SwitchboardMajorityTest {
 
     listed = FIVE;
     Member d = member("node-d", false, false);
-    assertEquals(List.of("node-c has lease.duration=8.5 s where this node has 10 s",
+    assertEquals(List.of("node-c has lease.duration=13 s where this node has 12 s",
         "node-d lists other cluster.members: [" + SwitchboardMajority.membersAttribute(FIVE) + "] where this node has ["
             + SwitchboardMajority.membersAttribute(THREE) + "]"), majority.disagreements(List.of(a, b, c, d)));
   }

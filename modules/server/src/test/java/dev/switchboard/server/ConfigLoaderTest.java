@@ -199,7 +199,9 @@ class ConfigLoaderTest {
     cluster(on);
     var settings = new ConfigLoader(ENV).parse(on).cluster();
     assertEquals(2, settings.majority());
-    assertEquals(Duration.ofSeconds(10), settings.lease().duration());
+    assertEquals(Duration.ofSeconds(12), settings.lease().duration());
+    assertEquals(Duration.ofSeconds(8), settings.lease().renewDeadline());
+    assertEquals(settings.lease().renewDeadline(), settings.silentMemberWait(), "the defaults ride out a silent member");
     assertEquals("cluster.node: is required", refusal(c -> cluster(c).remove("node")));
     assertEquals("cluster.host: must be an IPv4 address or a host name; IPv6 is not supported, not \"::1\"",
         refusal(c -> cluster(c).put("host", "::1")));
@@ -212,7 +214,7 @@ class ConfigLoaderTest {
         .startsWith("cluster.lease.renewDeadline: must be at least twice renewInterval"));
     assertTrue(refusal(c -> cluster(c).put("lease", new JsonObject().put("duration", "5s")))
         .startsWith("cluster.lease.duration: must be longer than maxSilence (5 s)"));
-    assertEquals("cluster.lease.duration: must be longer than renewDeadline + heartbeat + 2 x renewInterval (7 s): an owner that is "
+    assertEquals("cluster.lease.duration: must be longer than renewDeadline + heartbeat + 2 x renewInterval (11 s): an owner that is "
         + "frozen, or cut off from the others, must have stopped by itself before another node can take its lease",
         refusal(c -> cluster(c).put("maxSilence", "2s").put("lease", new JsonObject().put("duration", "7s"))));
     assertTrue(refusal(c -> cluster(c).put("maxSilence", "2s").put("lease", new JsonObject().put("renewInterval", "250ms")

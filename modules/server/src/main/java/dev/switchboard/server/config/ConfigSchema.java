@@ -56,9 +56,10 @@ public final class ConfigSchema {
                 .put("port", typed("integer", "default 0: any free port, advertised through the cluster"))))
             .put("lease", object("ownership timing", new JsonObject()
                 .put("renewInterval", duration("how often an owner renews its leases (default 1s)"))
-                .put("renewDeadline", duration("an owner that could not renew for this long stops the listener (default 4s); at least twice"
-                    + " heartbeat"))
-                .put("duration", duration("how long a lease must look abandoned before another node takes it (default 10s); longer than"
+                .put("renewDeadline", duration("an owner that could not renew for this long stops the listener (default 8s); at least twice"
+                    + " heartbeat; below maxSilence + heartbeat + 2 x renewInterval, a node that stops answering stops other nodes'"
+                    + " listeners whose leases it keeps (a warning at start)"))
+                .put("duration", duration("how long a lease must look abandoned before another node takes it (default 12s); longer than"
                     + " renewDeadline + heartbeat + 2 x renewInterval, and than maxSilence"))))
             .put("heartbeat", duration("how often members say they are alive, whole seconds (default 1s); a node not heard from"
                 + " for three heartbeats no longer counts toward the majority"))
