@@ -172,6 +172,10 @@ public final class TcpGate {
       relay(back, front);
       front.closeHandler(v -> close());
       back.closeHandler(v -> close());
+      // A reset (a client's process killed, the cluster demo's kill -9) ends a link as a close does, and its close
+      // handler follows: not an error to log (Vert.x logs one at ERROR when no handler takes it).
+      front.exceptionHandler(err -> close());
+      back.exceptionHandler(err -> close());
     }
 
     private void relay(NetSocket from, NetSocket to) {
