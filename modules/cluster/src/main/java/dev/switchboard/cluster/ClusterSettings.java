@@ -106,9 +106,11 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
           + " s): a frozen owner is removed from the cluster before its lease is taken");
     }
     // Ownership stops a listener once its lease has not been renewed for renewDeadline, or once no majority has been heard
-    // from for renewDeadline + heartbeat (a node cut off by the network, whose renewals of leases on its own partitions
-    // succeed until its majority is counted gone). The others count the lease from the last renewal they saw, a
-    // renewInterval or so before the cut; the second renewInterval is the slack of the check, and of a late renewal.
+    // from for renewDeadline + heartbeat, or maxSilence if shorter (a node cut off by the network, whose renewals of
+    // leases on its own partitions succeed until its majority is counted gone). The others count the lease from the last
+    // renewal they saw, a renewInterval or so before the cut; the second renewInterval is the slack of the check, and of a
+    // late renewal. (A cut one way only is covered when the lease is longer than 2 x maxSilence + renewInterval, as the
+    // defaults are: docs/cluster.md. Not enforced: a test's long maxSilence would need a far longer lease.)
     if (lease.renewDeadline().compareTo(heartbeat.multipliedBy(2)) < 0) {
       throw new ConfigException(section.field("lease") + ".renewDeadline", "must be at least twice heartbeat (" + seconds(heartbeat)
           + "): one late heartbeat must not stop a listener");

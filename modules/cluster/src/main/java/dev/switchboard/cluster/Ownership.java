@@ -233,10 +233,13 @@ public final class Ownership {
 
   /**
    * Stops every listener whose lease this node could not renew in time, and every one it holds while it has heard from
-   * no majority for {@code renewDeadline} and a heartbeat. Cut off by the network, a node's renewals of leases kept
-   * on its own partitions go on succeeding until its majority is counted gone, which Hazelcast re-checks only every
-   * heartbeat and which a slow renewal may outlast: the second rule stops it at a time fixed from the last heartbeat
-   * it had, whatever its renewals did ({@link ClusterSettings} requires the lease to last longer).
+   * no majority for {@code maxSilence}, or {@code renewDeadline} and a heartbeat if that is shorter. Cut off by the
+   * network, a node's renewals of leases kept on its own partitions go on succeeding until its majority is counted
+   * gone, which Hazelcast re-checks only every heartbeat and which a slow renewal may outlast: the second rule stops it
+   * at a time fixed from the last heartbeat it had, whatever its renewals did ({@link ClusterSettings} requires the
+   * lease to last longer). {@code maxSilence} is for a cut one way only (this node heard, the others not hearing it):
+   * it hears them until they remove it, {@code maxSilence} into the cut, and from then on they count its lease as
+   * unrenewed since the cut; so it must not wait a whole {@code renewDeadline} (8 s by default) more.
    */
   private void fenceOverdue() {
     if (held.isEmpty()) {
@@ -246,7 +249,7 @@ public final class Ownership {
     long deadline = settings.lease().renewDeadline().toNanos();
     // Without enough nodes listed to make a majority, the renewals fail and the first rule applies.
     long silence = members.majorityHeardAt().stream().map(at -> now - at).findFirst().orElse(0);
-    long silenceLimit = deadline + settings.heartbeat().toNanos();
+    long silenceLimit = Math.min(settings.maxSilence().toNanos(), deadline + settings.heartbeat().toNanos());
     held.forEach((name, h) -> {
       boolean late = now - h.renewedAt > deadline;
       if ((late || silence > silenceLimit) && held.remove(name, h)) {
@@ -255,7 +258,7 @@ public final class Ownership {
           LOG.warn("[{}] lease (epoch {}) not renewed for {} ms (renewDeadline {} ms): stopping the listener here",
               name, h.epoch, (now - h.renewedAt) / 1_000_000, deadline / 1_000_000);
         } else {
-          LOG.warn("[{}] lease (epoch {}) held while no majority of nodes was heard from for {} ms (renewDeadline + heartbeat {} ms):"
+          LOG.warn("[{}] lease (epoch {}) held while no majority of nodes was heard from for {} ms (the limit {} ms):"
               + " stopping the listener here", name, h.epoch, silence / 1_000_000, silenceLimit / 1_000_000);
         }
         supervisor.disown(name, late ? "lease not renewed in time" : "no majority of nodes heard from");

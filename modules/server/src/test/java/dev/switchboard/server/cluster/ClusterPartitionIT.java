@@ -28,13 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * it. Hazelcast keeps them in its member list for {@code maxSilence}, and meanwhile the owner's renewals
  * of a lease kept on its own map partition succeed until its majority is counted gone (a lease kept on a
  * frozen node fails to renew at once, and fences the owner after {@code renewDeadline} anyway): the
- * listener is named so that its lease is kept on the node that runs it. {@code maxSilence}
- * is 15 s here, longer than the owner may run, so that the member list cannot be what stops it; the
- * lease is 17 s (it must be longer than {@code maxSilence}).
+ * listener is named so that its lease is kept on the node that runs it. In the first test {@code maxSilence}
+ * is 15 s, longer than the owner may run, so that the member list cannot be what stops it (the lease is 17 s: it
+ * must be longer than {@code maxSilence}); the second runs the default timing.
  */
 class ClusterPartitionIT {
-  private static final Duration LEASE = Duration.ofSeconds(17);
-  private static final Duration MAX_SILENCE = Duration.ofSeconds(15);
   private static final Duration RENEW_INTERVAL = Duration.ofSeconds(1);
   private static final List<String> NODES = List.of(ClusterProcesses.name(0), ClusterProcesses.name(1), ClusterProcesses.name(2));
 
@@ -50,9 +48,6 @@ class ClusterPartitionIT {
     vertx = Vertx.vertx();
     upstream = new FeedSimulator(FeedSimulatorOptions.defaults().withRate(20));
     vertx.deployVerticle(upstream).await();
-    JsonObject timing = new JsonObject().put("maxSilence", MAX_SILENCE.toSeconds() + "s")
-        .put("lease", new JsonObject().put("duration", LEASE.toSeconds() + "s"));
-    nodes = ClusterProcesses.withTiming(ClusterProcesses.workDir("partition"), timing);
   }
 
   @AfterEach
@@ -72,6 +67,36 @@ class ClusterPartitionIT {
   @DisplayName("an owner that hears from no other node stops its listener before any other node may take the lease, though"
       + " Hazelcast still lists them; the cluster comes back with one connection")
   void ownerCutOffStopsBeforeTheLeaseCanBeTaken() throws Exception {
+    Duration maxSilence = Duration.ofSeconds(15);
+    Duration lease = Duration.ofSeconds(17);
+    long closedMs = cutOffOwner(maxSilence, lease);
+    assertTrue(closedMs < lease.minus(RENEW_INTERVAL).toMillis(), "the cut-off owner closed its connection " + closedMs + " ms into"
+        + " the cut: the others may take the lease " + lease.minus(RENEW_INTERVAL).toMillis() + " ms into it");
+  }
+
+  @Test
+  @DisplayName("with the default timing, an owner that hears from no other node stops its listener maxSilence after its last"
+      + " heartbeat (so that, cut off one way, it stops before the others may take the lease), not renewDeadline later")
+  void ownerCutOffStopsAfterMaxSilenceWithTheDefaults() throws Exception {
+    // maxSilence 5 s, the limit of the silence rule here (renewDeadline + heartbeat is 9 s); its checks every 250 ms, and the
+    // three heartbeats that make "heard" set the slack.
+    long closedMs = cutOffOwner(null, null);
+    assertTrue(closedMs < 7_000, "the cut-off owner closed its connection " + closedMs + " ms into the cut: not by the maxSilence rule");
+  }
+
+  /**
+   * Cuts off the owner of a listener whose lease is kept where it runs (the two other nodes frozen), checks that it says it
+   * has no majority while it still lists them (with a {@code maxSilence} long enough for that), stops the listener for want
+   * of one and closes its connection, then thaws them and checks the cluster agrees on one owner, one connection. Returns
+   * how long after the cut the owner's upstream connection closed. Null timings are the defaults.
+   */
+  private long cutOffOwner(Duration maxSilence, Duration lease) throws Exception {
+    JsonObject timing = new JsonObject();
+    if (maxSilence != null) {
+      timing.put("maxSilence", maxSilence.toSeconds() + "s").put("lease", new JsonObject().put("duration", lease.toSeconds() + "s"));
+    }
+    nodes = ClusterProcesses.withTiming(ClusterProcesses.workDir("partition"), timing);
+    Duration takeable = (lease == null ? Duration.ofSeconds(12) : lease).minus(RENEW_INTERVAL);
     for (int i = 0; i < 3; i++) {
       nodes.start(i);
     }
@@ -90,22 +115,24 @@ class ClusterPartitionIT {
     upstream.resetMaxConcurrent();
 
     long cut = System.nanoTime();
+    long closedMs;
     others.forEach(this::freeze);
     try {
       JsonObject facts = Await.until(Duration.ofSeconds(30), before.getString("owner") + " says it has no majority",
           () -> nodes.cluster(owner), f -> f != null && !f.getBoolean("majority_present"), () -> clusterNow(listener));
       long lostMs = (System.nanoTime() - cut) / 1_000_000;
-      assertEquals(3, facts.getJsonArray("nodes").size(), "the frozen nodes are still members (maxSilence " + MAX_SILENCE.toSeconds()
-          + " s): the majority went with their heartbeats, " + lostMs + " ms into the cut: " + facts.encode());
+      if (maxSilence != null) {
+        assertEquals(3, facts.getJsonArray("nodes").size(), "the frozen nodes are still members (maxSilence " + maxSilence.toSeconds()
+            + " s): the majority went with their heartbeats, " + lostMs + " ms into the cut: " + facts.encode());
+      }
       assertEquals(new JsonArray().add(before.getString("owner")), facts.getJsonArray("heard"), facts.encode());
 
-      Await.until(LEASE, "the cut-off owner closed its upstream connection", () -> upstream.concurrentConnections() == 0,
+      Await.until(takeable, "the cut-off owner closed its upstream connection", () -> upstream.concurrentConnections() == 0,
           () -> clusterNow(listener));
-      long closedMs = (System.nanoTime() - cut) / 1_000_000;
+      closedMs = (System.nanoTime() - cut) / 1_000_000;
       // The others count the lease from the last renewal they saw, up to one renew interval before the cut.
-      long takeable = LEASE.minus(RENEW_INTERVAL).toMillis();
-      assertTrue(closedMs < takeable, "the cut-off owner closed its connection " + closedMs + " ms into the cut: the others may take"
-          + " the lease " + takeable + " ms into it");
+      assertTrue(closedMs < takeable.toMillis(), "the cut-off owner closed its connection " + closedMs + " ms into the cut: the others"
+          + " may take the lease " + takeable.toMillis() + " ms into it");
       // Which of the owner's two rules stops it first depends on how long its renewals after the cut waited for their
       // backups (SwitchboardMajorityTest has the second rule's arithmetic); either must come before the lease.
       String log = nodes.log(owner, "");
@@ -116,9 +143,9 @@ class ClusterPartitionIT {
       assertEquals("UNASSIGNED", shown.getString("state"), shown.encode());
       assertTrue(shown.getString("unassigned_reason").startsWith("no majority: 1 of the 3 Switchboard nodes are present and heard from"
           + " (2 more silent)"), shown.encode());
-      System.out.printf("owner cut off: no majority after %d ms, its upstream connection closed after %d ms, stopped for %s (lease %d s,"
-          + " maxSilence %d s)%n", lostMs, closedMs, silentMajority ? "a silent majority" : "a late renewal", LEASE.toSeconds(),
-          MAX_SILENCE.toSeconds());
+      System.out.printf("owner cut off: no majority after %d ms, its upstream connection closed after %d ms, stopped for %s (%s)%n",
+          lostMs, closedMs, silentMajority ? "a silent majority" : "a late renewal", maxSilence == null ? "the default timing"
+              : "lease " + lease.toSeconds() + " s, maxSilence " + maxSilence.toSeconds() + " s");
     } finally {
       others.forEach(this::thaw);
     }
@@ -128,6 +155,7 @@ class ClusterPartitionIT {
     assertEquals(1, upstream.concurrentConnections(), "one connection to the upstream");
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
     System.out.printf("after the cut: %s runs %s (epoch %d -> %d)%n", after.getString("owner"), listener, epoch, after.getLong("epoch"));
+    return closedMs;
   }
 
   /**
