@@ -52,6 +52,21 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
       Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60));
 
   /**
+   * How long an owner that has heard from no majority keeps its listeners: {@code maxSilence} less one heartbeat, so
+   * that cut off one way (the others drop it up to {@code maxSilence} and a heartbeat into the cut, and count its lease
+   * unrenewed from the cut) it still stops before they may take the lease; never under the three heartbeats within
+   * which a node counts as heard ({@link SwitchboardMajority#within}); and no longer than {@code renewDeadline} and a
+   * heartbeat, which {@link #from} makes the lease outlast. 4 s with the defaults.
+   */
+  public Duration majoritySilenceLimit() {
+    Duration oneWay = maxSilence.minus(heartbeat);
+    Duration heard = SwitchboardMajority.within(heartbeat);
+    Duration floor = oneWay.compareTo(heard) < 0 ? heard : oneWay;
+    Duration ceiling = lease.renewDeadline().plus(heartbeat);
+    return floor.compareTo(ceiling) < 0 ? floor : ceiling;
+  }
+
+  /**
    * How long a lease call may wait on a member that stopped answering (frozen, or its machine gone without closing its
    * connections) which keeps the lease, as Hazelcast's primary copy, of a listener this node runs: until the others
    * remove it ({@code maxSilence}, checked every heartbeat) and the copy on a live member answers, then up to two
@@ -106,11 +121,12 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
           + " s): a frozen owner is removed from the cluster before its lease is taken");
     }
     // Ownership stops a listener once its lease has not been renewed for renewDeadline, or once no majority has been heard
-    // from for renewDeadline + heartbeat, or maxSilence if shorter (a node cut off by the network, whose renewals of
+    // from for majoritySilenceLimit(), at most renewDeadline + heartbeat (a node cut off by the network, whose renewals of
     // leases on its own partitions succeed until its majority is counted gone). The others count the lease from the last
     // renewal they saw, a renewInterval or so before the cut; the second renewInterval is the slack of the check, and of a
-    // late renewal. (A cut one way only is covered when the lease is longer than 2 x maxSilence + renewInterval, as the
-    // defaults are: docs/cluster.md. Not enforced: a test's long maxSilence would need a far longer lease.)
+    // late renewal. (A cut one way only is covered when the lease is longer than maxSilence + heartbeat +
+    // majoritySilenceLimit() + renewInterval, as the defaults' is: docs/cluster.md. Not enforced: a test's long maxSilence
+    // would need a far longer lease.)
     if (lease.renewDeadline().compareTo(heartbeat.multipliedBy(2)) < 0) {
       throw new ConfigException(section.field("lease") + ".renewDeadline", "must be at least twice heartbeat (" + seconds(heartbeat)
           + "): one late heartbeat must not stop a listener");

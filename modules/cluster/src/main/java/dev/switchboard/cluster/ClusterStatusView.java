@@ -237,7 +237,7 @@ public final class ClusterStatusView {
     if (!disagreements.isEmpty()) {
       reason = Unassigned.NO_MAJORITY;
       why = "no majority: " + String.join("; ", disagreements) + ". No node counts another while they differ; nothing runs"
-          + " until every node has the same cluster.members, heartbeat, maxSilence and lease";
+          + " until every node has the same cluster.members, cluster.heartbeat, cluster.maxSilence and cluster.lease";
     } else if (heard.size() < members.majority()) {
       reason = Unassigned.NO_MAJORITY;
       why = "no majority: " + heard.size() + " of the " + settings.members().size() + " Switchboard nodes are present"

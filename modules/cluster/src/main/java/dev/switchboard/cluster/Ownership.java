@@ -19,10 +19,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   {@code renewDeadline} (a monotonic clock, never the wall clock of another node) stops the listener
  *   by itself, and everything the listener still publishes under that epoch is dropped
  *   ({@link #valid}, checked on the data path). So does one that has heard from no majority for
- *   {@code renewDeadline} and a heartbeat, whatever its renewals say.</li>
+ *   {@link ClusterSettings#majoritySilenceLimit()}, whatever its renewals say.</li>
  *   <li>A candidate takes a lease at once when it is free or released, and otherwise only after it has
  *   seen the same record, unrenewed, for a whole {@code duration}: by then the owner has stopped.</li>
  *   <li>Placement: rendezvous hashing over the Switchboard nodes heard from; the first-ranked node claims (a
@@ -53,6 +55,12 @@ public final class Ownership {
   /** A lease this node holds: the epoch, and when (nanoTime) its last successful renewal was sent. */
   private record Held(long epoch, long renewedAt) {
   }
+
+  /**
+   * When (nanoTime) this node last heard from a majority, as {@link #fenceOverdue} last saw it; null before it ever did.
+   * Kept while no majority is heard, and when Hazelcast drops the silent members (which leaves nothing to measure from).
+   */
+  private Long majorityLastHeard;
 
   /** A lease as this node first saw it unchanged, and when. */
   private record Observed(Lease lease, long since) {
@@ -233,23 +241,26 @@ public final class Ownership {
 
   /**
    * Stops every listener whose lease this node could not renew in time, and every one it holds while it has heard from
-   * no majority for {@code maxSilence}, or {@code renewDeadline} and a heartbeat if that is shorter. Cut off by the
-   * network, a node's renewals of leases kept on its own partitions go on succeeding until its majority is counted
-   * gone, which Hazelcast re-checks only every heartbeat and which a slow renewal may outlast: the second rule stops it
-   * at a time fixed from the last heartbeat it had, whatever its renewals did ({@link ClusterSettings} requires the
-   * lease to last longer). {@code maxSilence} is for a cut one way only (this node heard, the others not hearing it):
-   * it hears them until they remove it, {@code maxSilence} into the cut, and from then on they count its lease as
-   * unrenewed since the cut; so it must not wait a whole {@code renewDeadline} (8 s by default) more.
+   * no majority for {@link ClusterSettings#majoritySilenceLimit()}. Cut off by the network, a node's renewals of leases
+   * kept on its own partitions go on succeeding until its majority is counted gone, which Hazelcast re-checks only every
+   * heartbeat and which a slow renewal may outlast: the second rule stops it at a time fixed from the last heartbeat it
+   * had, whatever its renewals did ({@link ClusterSettings} requires the lease to last longer). The silence is counted
+   * from the last time a majority was heard, also once Hazelcast has dropped the silent members from this node's list
+   * (then {@link Members#majorityHeardAt} has nothing to measure from, and the renewals, failing from then on, would
+   * stop the listener only {@code renewDeadline} after the last one that worked: too late).
    */
   private void fenceOverdue() {
+    long now = System.nanoTime();
+    OptionalLong heardAt = members.majorityHeardAt();
+    if (heardAt.isPresent() && (majorityLastHeard == null || heardAt.getAsLong() - majorityLastHeard > 0)) {
+      majorityLastHeard = heardAt.getAsLong(); // compared as a difference: nanoTime may wrap
+    }
     if (held.isEmpty()) {
       return;
     }
-    long now = System.nanoTime();
     long deadline = settings.lease().renewDeadline().toNanos();
-    // Without enough nodes listed to make a majority, the renewals fail and the first rule applies.
-    long silence = members.majorityHeardAt().stream().map(at -> now - at).findFirst().orElse(0);
-    long silenceLimit = Math.min(settings.maxSilence().toNanos(), deadline + settings.heartbeat().toNanos());
+    long silence = majorityLastHeard == null ? 0 : now - majorityLastHeard;
+    long silenceLimit = settings.majoritySilenceLimit().toNanos();
     held.forEach((name, h) -> {
       boolean late = now - h.renewedAt > deadline;
       if ((late || silence > silenceLimit) && held.remove(name, h)) {
@@ -277,6 +288,12 @@ public final class Ownership {
           busy.remove(name);
           if (ar.failed()) {
             LOG.debug("[{}] lease check failed: {}", name, ar.cause().toString());
+            if (ar.cause() instanceof TimeoutException && held.containsKey(name)) {
+              // A call on a held lease that timed out is made again at once, not at the next tick: when it waited on a
+              // member that stopped answering, a call is then under way when Hazelcast drops that member and a backup
+              // answers, and the renewal comes a tick sooner (ClusterSettings#silentMemberWait counts on it).
+              context.runOnContext(v -> evaluate(name));
+            }
           }
         });
   }
@@ -452,7 +469,11 @@ public final class Ownership {
       fenceOverdue();
       return Future.succeededFuture();
     }
-    Lease restored = new Lease(settings.node(), boot, h.epoch, 0, true);
+    // Its renewals go on from the last one seen: a taker whose reads failed across the loss must not find the record it saw
+    // at the claim (renewals 0) again, and count the lease as unchanged since then.
+    Lease seen = vanishedHeld.containsKey(name) ? vanishedHeld.get(name) : leases.get(name);
+    long renewals = seen != null && seen.epoch() == h.epoch ? seen.renewals() + 1 : 1;
+    Lease restored = new Lease(settings.node(), boot, h.epoch, renewals, true);
     return swap(name, null, restored).compose(now -> {
       if (!restored.equals(now)) {
         lose(name, "the lease is now " + describe(now));

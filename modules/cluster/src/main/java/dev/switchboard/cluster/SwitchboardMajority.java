@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -133,7 +134,7 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
 
   /**
    * How each Switchboard node among {@code members} that {@link #disagreeing disagrees} differs from this one, in words
-   * ({@code node-b has lease.duration=5 s where this node has 10 s}), sorted by node.
+   * ({@code node-b has lease.duration=15 s where this node has 12 s}), sorted by node.
    */
   List<String> disagreements(Collection<Member> members) {
     return members.stream().filter(m -> !m.localMember() && Members.node(m) != null).map(this::disagreement)
@@ -156,16 +157,18 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
     }
     String theirTiming = member.getAttribute(TIMING_ATTRIBUTE);
     if (theirTiming != null && !timing.equals(theirTiming)) {
-      List<String> ours = List.of(timing.split(","));
+      // Setting by setting, and only those both publish: a later version may publish more, and a rolling upgrade to it
+      // must not find every old node disagreeing.
+      Map<String, String> ours = settingsOf(timing);
       List<String> differ = new ArrayList<>();
-      for (String theirs : theirTiming.split(",")) {
-        if (!ours.contains(theirs)) {
-          String key = theirs.substring(0, theirs.indexOf('=') + 1);
-          String mine = ours.stream().filter(o -> o.startsWith(key)).findFirst().map(o -> o.substring(key.length())).orElse("nothing");
-          differ.add(theirs + " where this node has " + mine);
+      settingsOf(theirTiming).forEach((key, value) -> {
+        if (ours.containsKey(key) && !ours.get(key).equals(value)) {
+          differ.add(key + "=" + value + " where this node has " + ours.get(key));
         }
+      });
+      if (!differ.isEmpty()) {
+        return node + " has " + String.join(", ", differ);
       }
-      return node + " has " + (differ.isEmpty() ? "another timing: " + theirTiming : String.join(", ", differ));
     }
     return null;
   }
@@ -198,6 +201,18 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
     return heardAt.getOrDefault(member, now);
   }
 
+  /** {@code heartbeat=1 s,maxSilence=5 s,...} as a map, in order. */
+  private static Map<String, String> settingsOf(String timing) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    for (String setting : timing.split(",")) {
+      int eq = setting.indexOf('=');
+      if (eq > 0) {
+        settings.put(setting.substring(0, eq), setting.substring(eq + 1));
+      }
+    }
+    return settings;
+  }
+
   @Override
   public void onHeartbeat(Member member, long timestamp) {
     // The sender's timestamp is its own clock's: receipt on this node's monotonic clock is what counts.
@@ -210,8 +225,13 @@ final class SwitchboardMajority implements SplitBrainProtectionFunction, Heartbe
     Member member = event.getMember();
     String disagreement = disagreement(member);
     if (disagreement != null) {
-      LOG.error("{} ({}). No node counts another while they differ, so nothing runs on either: give every node the same "
-          + "cluster.members, heartbeat, maxSilence and lease", disagreement, member.getAddress());
+      LOG.error("{} (at {}). No node counts another while they differ, so nothing runs on either: give every node the same "
+          + "cluster.members, cluster.heartbeat, cluster.maxSilence and cluster.lease", disagreement, member.getAddress());
+    } else if (Members.node(member) != null && member.getAttribute(MEMBERS_ATTRIBUTE) != null
+        && member.getAttribute(TIMING_ATTRIBUTE) == null) {
+      LOG.warn("node {} (at {}) runs a version that does not publish its timing: it is counted, but nothing checks that its "
+          + "cluster.heartbeat, cluster.maxSilence and cluster.lease are this node's ({}); versions before 3 Dec 2026 default to "
+          + "lease.renewDeadline 4 s and lease.duration 10 s", Members.node(member), member.getAddress(), timing);
     }
   }
 

@@ -181,6 +181,18 @@ class SwitchboardMajorityTest {
   }
 
   @Test
+  @DisplayName("timings are compared setting by setting, over the settings both publish: a later version's extra setting is no disagreement")
+  void timingsComparedOverWhatBothPublish() throws Exception {
+    SwitchboardMajority majority = new SwitchboardMajority(THREE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);
+    Member a = member("node-a", true, false);
+    timed = DEFAULT_TIMING + ",lease.somethingNew=3 s";
+    Member b = member("node-b", false, false);
+    timed = DEFAULT_TIMING.replace("heartbeat=1 s", "heartbeat=2 s") + ",lease.somethingNew=3 s";
+    Member c = member("node-c", false, false);
+    assertEquals(List.of("node-c has heartbeat=2 s where this node has 1 s"), majority.disagreements(List.of(a, b, c)));
+  }
+
+  @Test
   @DisplayName("a node that publishes a members list but no timing (the version before the timing check) is counted as before")
   void aNodeWithoutATimingCounts() throws Exception {
     SwitchboardMajority majority = new SwitchboardMajority(THREE, DEFAULT_TIMING, Duration.ofSeconds(3), now::get);

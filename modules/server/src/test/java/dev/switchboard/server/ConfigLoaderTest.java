@@ -202,6 +202,14 @@ class ConfigLoaderTest {
     assertEquals(Duration.ofSeconds(12), settings.lease().duration());
     assertEquals(Duration.ofSeconds(8), settings.lease().renewDeadline());
     assertEquals(settings.lease().renewDeadline(), settings.silentMemberWait(), "the defaults ride out a silent member");
+    // The silence limit: maxSilence less a heartbeat, at least three heartbeats, at most renewDeadline and a heartbeat.
+    assertEquals(Duration.ofSeconds(4), settings.majoritySilenceLimit());
+    JsonObject shortSilence = valid();
+    cluster(shortSilence).put("maxSilence", "2s");
+    assertEquals(Duration.ofSeconds(3), new ConfigLoader(ENV).parse(shortSilence).cluster().majoritySilenceLimit());
+    JsonObject longSilence = valid();
+    cluster(longSilence).put("maxSilence", "15s").put("lease", new JsonObject().put("duration", "17s"));
+    assertEquals(Duration.ofSeconds(9), new ConfigLoader(ENV).parse(longSilence).cluster().majoritySilenceLimit());
     assertEquals("cluster.node: is required", refusal(c -> cluster(c).remove("node")));
     assertEquals("cluster.host: must be an IPv4 address or a host name; IPv6 is not supported, not \"::1\"",
         refusal(c -> cluster(c).put("host", "::1")));

@@ -7,6 +7,8 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * of what the gate does to the others: it is never frozen nor cut, so an admin call always answers.
  */
 public final class TcpGate {
+  private static final Logger LOG = LoggerFactory.getLogger(TcpGate.class);
   /** How long a given port that is taken is tried again, and how often. */
   private static final java.time.Duration REBIND_PATIENCE = java.time.Duration.ofSeconds(5);
   private static final long REBIND_RETRY_MS = 50;
@@ -174,8 +177,14 @@ public final class TcpGate {
       back.closeHandler(v -> close());
       // A reset (a client's process killed, the cluster demo's kill -9) ends a link as a close does, and its close
       // handler follows: not an error to log (Vert.x logs one at ERROR when no handler takes it).
-      front.exceptionHandler(err -> close());
-      back.exceptionHandler(err -> close());
+      front.exceptionHandler(err -> {
+        LOG.debug("gate: the client side failed: {}", err.toString());
+        close();
+      });
+      back.exceptionHandler(err -> {
+        LOG.debug("gate: the server side failed: {}", err.toString());
+        close();
+      });
     }
 
     private void relay(NetSocket from, NetSocket to) {

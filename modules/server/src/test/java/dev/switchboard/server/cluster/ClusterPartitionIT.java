@@ -67,42 +67,61 @@ class ClusterPartitionIT {
   @DisplayName("an owner that hears from no other node stops its listener before any other node may take the lease, though"
       + " Hazelcast still lists them; the cluster comes back with one connection")
   void ownerCutOffStopsBeforeTheLeaseCanBeTaken() throws Exception {
-    Duration maxSilence = Duration.ofSeconds(15);
     Duration lease = Duration.ofSeconds(17);
-    long closedMs = cutOffOwner(maxSilence, lease);
-    assertTrue(closedMs < lease.minus(RENEW_INTERVAL).toMillis(), "the cut-off owner closed its connection " + closedMs + " ms into"
-        + " the cut: the others may take the lease " + lease.minus(RENEW_INTERVAL).toMillis() + " ms into it");
+    Cut cut = cutOffOwner(new JsonObject().put("maxSilence", "15s").put("lease", new JsonObject().put("duration", "17s")), lease, false);
+    assertTrue(cut.closedMs < lease.minus(RENEW_INTERVAL).toMillis(), "the cut-off owner closed its connection " + cut.closedMs
+        + " ms into the cut: the others may take the lease " + lease.minus(RENEW_INTERVAL).toMillis() + " ms into it");
   }
 
   @Test
-  @DisplayName("with the default timing, an owner that hears from no other node stops its listener maxSilence after its last"
-      + " heartbeat (so that, cut off one way, it stops before the others may take the lease), not renewDeadline later")
-  void ownerCutOffStopsAfterMaxSilenceWithTheDefaults() throws Exception {
-    // maxSilence 5 s, the limit of the silence rule here (renewDeadline + heartbeat is 9 s); its checks every 250 ms, and the
-    // three heartbeats that make "heard" set the slack.
-    long closedMs = cutOffOwner(null, null);
-    assertTrue(closedMs < 7_000, "the cut-off owner closed its connection " + closedMs + " ms into the cut: not by the maxSilence rule");
+  @DisplayName("with the default timing, an owner that hears from no other node stops its listener for want of a majority after"
+      + " maxSilence less a heartbeat (4 s), not renewDeadline and a heartbeat (9 s) later")
+  void ownerCutOffStopsWithinTheSilenceLimitWithTheDefaults() throws Exception {
+    // The limit runs from the last heartbeat the owner had, before the cut; then a check (every 250 ms) and the close.
+    Cut cut = cutOffOwner(new JsonObject(), Duration.ofSeconds(12), false);
+    assertTrue(cut.silentMajority, "stopped for want of a majority, not by its renewals");
+    assertTrue(cut.closedMs < 6_000, "the cut-off owner closed its connection " + cut.closedMs + " ms into the cut: not by the 4 s limit");
+  }
+
+  @Test
+  @DisplayName("an owner that is Hazelcast's master drops the silent nodes from its member list before its silence limit: it still"
+      + " stops for want of a majority, counted from the last time it heard one")
+  void aMasterThatDropsTheSilentNodesStillStopsOnTheSilenceLimit() throws Exception {
+    // maxSilence 2 s, so the limit is three heartbeats (3 s): the master drops the frozen nodes 2 to 3 s into the cut, and
+    // from then on has no member to measure the silence from. Its renewals fail from then on, and alone would stop the
+    // listener only renewDeadline (8 s) after the last that worked, some 10 s into the cut, against a lease takeable at 11 s.
+    Cut cut = cutOffOwner(new JsonObject().put("maxSilence", "2s"), Duration.ofSeconds(12), true);
+    assertTrue(cut.silentMajority, "stopped for want of a majority, not by its renewals");
+    assertTrue(cut.closedMs < 6_000, "the cut-off owner closed its connection " + cut.closedMs + " ms into the cut");
+    assertEquals(1, cut.listedAtTheStop, "the owner had dropped the frozen nodes from its member list by then");
+  }
+
+  /** How the owner stopped: when its upstream connection closed, whether for want of a majority, and how many nodes it listed. */
+  private record Cut(long closedMs, boolean silentMajority, int listedAtTheStop) {
   }
 
   /**
-   * Cuts off the owner of a listener whose lease is kept where it runs (the two other nodes frozen), checks that it says it
-   * has no majority while it still lists them (with a {@code maxSilence} long enough for that), stops the listener for want
-   * of one and closes its connection, then thaws them and checks the cluster agrees on one owner, one connection. Returns
-   * how long after the cut the owner's upstream connection closed. Null timings are the defaults.
+   * Cuts off the owner of a listener whose lease is kept where it runs (the two other nodes frozen): it says it has no
+   * majority, stops the listener for want of one or for its last renewal, and closes its connection before the lease can be
+   * taken; then thaws them and checks the cluster agrees on one owner, one connection.
+   *
+   * @param timing       the cluster settings besides the defaults; with a {@code maxSilence} of 10 s or more the owner must
+   *                     still list the frozen nodes when it says it has no majority
+   * @param lease        the lease duration the timing gives
+   * @param ownerIsMaster the listener is named so that it runs on node-a, which starts first and so is Hazelcast's master:
+   *                     the member that drops the silent ones
    */
-  private long cutOffOwner(Duration maxSilence, Duration lease) throws Exception {
-    JsonObject timing = new JsonObject();
-    if (maxSilence != null) {
-      timing.put("maxSilence", maxSilence.toSeconds() + "s").put("lease", new JsonObject().put("duration", lease.toSeconds() + "s"));
-    }
+  private Cut cutOffOwner(JsonObject timing, Duration lease, boolean ownerIsMaster) throws Exception {
+    boolean membersKept = timing.containsKey("maxSilence") && Duration.parse("PT" + timing.getString("maxSilence").toUpperCase())
+        .compareTo(Duration.ofSeconds(10)) >= 0;
     nodes = ClusterProcesses.withTiming(ClusterProcesses.workDir("partition"), timing);
-    Duration takeable = (lease == null ? Duration.ofSeconds(12) : lease).minus(RENEW_INTERVAL);
+    Duration takeable = lease.minus(RENEW_INTERVAL);
     for (int i = 0; i < 3; i++) {
       nodes.start(i);
     }
     // Settled first: where an entry is kept may still change while partitions move after the last join.
     Await.until(Duration.ofSeconds(60), "every node finds the cluster safe", () -> IntStream.range(0, 3).allMatch(nodes::safe));
-    String listener = listenerKeptWhereItRuns();
+    String listener = listenerKeptWhereItRuns(ownerIsMaster);
     assertEquals(201, nodes.put(0, "/api/listeners/" + listener, ClusterProcesses.feed(listener, upstream.url())).statusCode());
     JsonObject before = Await.until(Duration.ofSeconds(90), "every node shows " + listener + " connected by one owner, the cluster safe",
         () -> nodes.agreed(listener, 0), Objects::nonNull, () -> clusterNow(listener));
@@ -116,14 +135,16 @@ class ClusterPartitionIT {
 
     long cut = System.nanoTime();
     long closedMs;
+    boolean silentMajority;
+    int listed;
     others.forEach(this::freeze);
     try {
       JsonObject facts = Await.until(Duration.ofSeconds(30), before.getString("owner") + " says it has no majority",
           () -> nodes.cluster(owner), f -> f != null && !f.getBoolean("majority_present"), () -> clusterNow(listener));
       long lostMs = (System.nanoTime() - cut) / 1_000_000;
-      if (maxSilence != null) {
-        assertEquals(3, facts.getJsonArray("nodes").size(), "the frozen nodes are still members (maxSilence " + maxSilence.toSeconds()
-            + " s): the majority went with their heartbeats, " + lostMs + " ms into the cut: " + facts.encode());
+      if (membersKept) {
+        assertEquals(3, facts.getJsonArray("nodes").size(), "the frozen nodes are still members (maxSilence " + timing.getString("maxSilence")
+            + "): the majority went with their heartbeats, " + lostMs + " ms into the cut: " + facts.encode());
       }
       assertEquals(new JsonArray().add(before.getString("owner")), facts.getJsonArray("heard"), facts.encode());
 
@@ -137,15 +158,18 @@ class ClusterPartitionIT {
       // backups (SwitchboardMajorityTest has the second rule's arithmetic); either must come before the lease.
       String log = nodes.log(owner, "");
       String fence = "[" + listener + "] lease (epoch " + epoch + ") ";
-      boolean silentMajority = log.contains(fence + "held while no majority of nodes was heard from");
+      silentMajority = log.contains(fence + "held while no majority of nodes was heard from");
       assertTrue(silentMajority || log.contains(fence + "not renewed"), "it fenced itself:" + nodes.tail(owner));
       JsonObject shown = nodes.status(owner, listener);
       assertEquals("UNASSIGNED", shown.getString("state"), shown.encode());
-      assertTrue(shown.getString("unassigned_reason").startsWith("no majority: 1 of the 3 Switchboard nodes are present and heard from"
-          + " (2 more silent)"), shown.encode());
-      System.out.printf("owner cut off: no majority after %d ms, its upstream connection closed after %d ms, stopped for %s (%s)%n",
-          lostMs, closedMs, silentMajority ? "a silent majority" : "a late renewal", maxSilence == null ? "the default timing"
-              : "lease " + lease.toSeconds() + " s, maxSilence " + maxSilence.toSeconds() + " s");
+      // While it still lists the frozen nodes: "... present and heard from (2 more silent)"; once it dropped them, "... present, 2 are needed".
+      assertTrue(shown.getString("unassigned_reason").startsWith(membersKept
+          ? "no majority: 1 of the 3 Switchboard nodes are present and heard from (2 more silent)"
+          : "no majority: 1 of the 3 Switchboard nodes are present"), shown.encode());
+      listed = nodes.cluster(owner).getJsonArray("nodes").size();
+      System.out.printf("owner cut off: no majority after %d ms, its upstream connection closed after %d ms, stopped for %s, listing %d"
+          + " node(s) (%s)%n", lostMs, closedMs, silentMajority ? "a silent majority" : "a late renewal", listed, timing.isEmpty()
+          ? "the default timing" : timing.encode());
     } finally {
       others.forEach(this::thaw);
     }
@@ -155,24 +179,30 @@ class ClusterPartitionIT {
     assertEquals(1, upstream.concurrentConnections(), "one connection to the upstream");
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
     System.out.printf("after the cut: %s runs %s (epoch %d -> %d)%n", after.getString("owner"), listener, epoch, after.getLong("epoch"));
-    return closedMs;
+    return new Cut(closedMs, silentMajority, listed);
   }
 
   /**
    * A listener name whose lease the cluster keeps on the node that will run it (the first-ranked of the three), asked
-   * of a lite member joined for the question. Names are tried in turn; about one in three fits.
+   * of a lite member joined for the question; when {@code onTheMaster}, that node is Hazelcast's master too (its oldest
+   * member). Names are tried in turn; about one in three fits, one in nine on the master.
    */
-  private String listenerKeptWhereItRuns() {
+  private String listenerKeptWhereItRuns(boolean onTheMaster) {
     // Kept until the end: a member leaving makes Hazelcast's cluster-safety check retry against it for up to two minutes.
     lite = nodes.liteMember();
+    // A member that has just joined learns the partition table a moment later: until then no partition has an owner.
+    Await.until(Duration.ofSeconds(30), "the lite member knows where every partition is kept",
+        () -> lite.getPartitionService().getPartitions().stream().allMatch(p -> p.getOwner() != null));
     for (int n = 0; n < 100; n++) {
       String name = "feed-" + n;
       Member primary = lite.getPartitionService().getPartition(name).getOwner();
-      if (primary != null && Placement.first(name, NODES).equals(primary.getAttribute("switchboard.node"))) {
+      String master = lite.getCluster().getMembers().iterator().next().getAttribute("switchboard.node");
+      if (primary != null && Placement.first(name, NODES).equals(primary.getAttribute("switchboard.node"))
+          && (!onTheMaster || Placement.first(name, NODES).equals(master))) {
         return name;
       }
     }
-    throw new AssertionError("no listener name among 100 has its lease kept where it runs");
+    throw new AssertionError("no listener name among 100 has its lease kept where it runs" + (onTheMaster ? ", on the master" : ""));
   }
 
   private void freeze(int i) {

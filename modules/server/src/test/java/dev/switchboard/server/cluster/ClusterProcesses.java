@@ -270,6 +270,11 @@ final class ClusterProcesses implements AutoCloseable {
     config.getAdvancedNetworkConfig().setEnabled(true).setMemberEndpointConfig(member);
     config.setProperty("hazelcast.socket.server.bind.any", "false");
     config.setProperty("hazelcast.phone.home.enabled", "false");
+    // The nodes' heartbeat and maxSilence (docs/cluster.md, Join as a lite member): with Hazelcast's 5 s heartbeat, nodes
+    // whose maxSilence is that short or shorter drop this member, and it joins again, over and over.
+    String maxSilence = timing.getString("maxSilence", "5s");
+    config.setProperty("hazelcast.heartbeat.interval.seconds", timing.getString("heartbeat", "1s").replace("s", ""));
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", maxSilence.replace("s", ""));
     JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);

@@ -21,6 +21,7 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -72,6 +73,9 @@ class FrozenBystanderIT {
     }
     Await.until(Duration.ofSeconds(60), "every node finds the cluster safe", () -> IntStream.range(0, 3).allMatch(nodes::safe));
     lite = nodes.liteMember();
+    // A member that has just joined learns the partition table a moment later: until then no partition has an owner.
+    Await.until(Duration.ofSeconds(30), "the lite member knows where every partition is kept",
+        () -> lite.getPartitionService().getPartitions().stream().allMatch(p -> p.getOwner() != null));
     String listener = null;
     for (int n = 0; n < 100 && listener == null; n++) {
       String name = "feed-" + n;
@@ -97,6 +101,7 @@ class FrozenBystanderIT {
       long removed = 0;
       while (removed == 0 || System.nanoTime() - removed < REMOVED_FOR.toNanos()) {
         JsonObject during = nodes.status(owner, name);
+        assertNotNull(during, "the owner did not answer " + (System.nanoTime() - frozen) / 1_000_000 + " ms into the freeze");
         assertEquals("CONNECTED", during.getString("state"), "the owner stopped its listener "
             + (System.nanoTime() - frozen) / 1_000_000 + " ms into the freeze: " + during.encode() + nodes.tail(owner));
         assertEquals(before.getLong("epoch"), during.getLong("epoch"), during.encode());
