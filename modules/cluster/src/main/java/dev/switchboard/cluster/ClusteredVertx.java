@@ -93,7 +93,8 @@ public final class ClusteredVertx {
     // A write waits for its backups' acknowledgements; one whose backup was on a member that just died
     // would wait 5 s by default, and a lease renewal that late fences a healthy owner. The write itself
     // is done on the primary: waiting a quarter of the renew deadline for the backups is enough, and no longer than
-    // one renewal interval (half the time Ownership gives a lease call).
+    // one renewal interval (Hazelcast looks for overdue backups once a second, so a write may wait up to a second
+    // more: within the two intervals Ownership gives a lease call, with the defaults).
     config.setProperty("hazelcast.operation.backup.timeout.millis", String.valueOf(Math.max(250,
         Math.min(settings.lease().renewDeadline().toMillis() / 4, settings.lease().renewInterval().toMillis()))));
     config.setProperty("hazelcast.shutdownhook.enabled", "false"); // Switchboard leaves the cluster itself, in order
