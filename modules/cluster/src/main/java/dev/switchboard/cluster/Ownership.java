@@ -2,6 +2,7 @@ package dev.switchboard.cluster;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import dev.switchboard.core.BurstLog;
 import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.ListenerStatus;
 import dev.switchboard.core.Supervisor;
@@ -56,12 +57,6 @@ public final class Ownership {
   private record Held(long epoch, long renewedAt) {
   }
 
-  /**
-   * When (nanoTime) this node last heard from a majority, as {@link #fenceOverdue} last saw it; null before it ever did.
-   * Kept while no majority is heard, and when Hazelcast drops the silent members (which leaves nothing to measure from).
-   */
-  private Long majorityLastHeard;
-
   /** A lease as this node first saw it unchanged, and when. */
   private record Observed(Lease lease, long since) {
   }
@@ -89,6 +84,12 @@ public final class Ownership {
   private final Map<String, Long> heardSince = new HashMap<>();
   private final AtomicLong takeovers = new AtomicLong();
   private final AtomicLong fenced = new AtomicLong();
+  /**
+   * When (nanoTime) this node last heard from a majority, as {@link #fenceOverdue} last saw it; null before it ever did.
+   * Kept while no majority is heard, and when Hazelcast drops the silent members (which leaves nothing to measure from).
+   */
+  private Long majorityLastHeard;
+  private final BurstLog lateRenewals = new BurstLog(LOG, TimeUnit.SECONDS.toMillis(10));
   private IMap<String, Lease> map;
   /** Read from other threads too ({@link #takesLeases()}, for {@code /api/cluster} and metrics). */
   private volatile boolean leaving;
@@ -505,8 +506,9 @@ public final class Ownership {
           long since = sent - h.renewedAt;
           if (since > settings.lease().renewInterval().toNanos() * 3) {
             // In time, but late: the map was slow to answer (a member silent, a loaded machine). Near a fencing.
-            LOG.warn("[{}] lease (epoch {}) renewed {} ms after the renewal before it (renewDeadline {} ms): the lease map was slow to"
-                + " answer", name, h.epoch, since / 1_000_000, settings.lease().renewDeadline().toMillis());
+            // Once per burst: a member gone silent delays the renewals of every lease it kept, a third of them in a cluster of three.
+            lateRenewals.warn("[" + name + "] lease (epoch " + h.epoch + ") renewed " + since / 1_000_000 + " ms after the renewal"
+                + " before it (renewDeadline " + settings.lease().renewDeadline().toMillis() + " ms): the lease map was slow to answer");
           }
         }
         recordEpoch(name, next.epoch());
