@@ -281,7 +281,11 @@ final class ClusterProcesses implements AutoCloseable {
     for (int p : hazelcastPorts) {
       join.getTcpIpConfig().setEnabled(true).addMember("127.0.0.1:" + p);
     }
-    return Hazelcast.newHazelcastInstance(config);
+    HazelcastInstance lite = Hazelcast.newHazelcastInstance(config);
+    // A member that has just joined learns the partition table a moment later: until then no partition has an owner.
+    Await.until(Duration.ofSeconds(30), "the lite member knows where every partition is kept",
+        () -> lite.getPartitionService().getPartitions().stream().allMatch(p -> p.getOwner() != null));
+    return lite;
   }
 
   /**
