@@ -36,8 +36,8 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
 
   /**
    * @param renewInterval how often the owner renews each lease it holds
-   * @param renewDeadline an owner that has not renewed for this long stops its listener by itself (and one that has heard
-   *                      from no majority for this long and a heartbeat)
+   * @param renewDeadline an owner that has not renewed for this long stops its listener by itself (one that has heard from
+   *                      no majority stops after {@link ClusterSettings#majoritySilenceLimit()}, at most this and a heartbeat)
    * @param duration      how long a lease must look abandoned (unchanged) before another node takes it
    */
   public record LeaseTiming(Duration renewInterval, Duration renewDeadline, Duration duration) {
@@ -125,8 +125,8 @@ public record ClusterSettings(boolean enabled, String node, String name, String 
     // leases on its own partitions succeed until its majority is counted gone). The others count the lease from the last
     // renewal they saw, a renewInterval or so before the cut; the second renewInterval is the slack of the check, and of a
     // late renewal. (A cut one way only is covered when the lease is longer than maxSilence + heartbeat +
-    // majoritySilenceLimit() + renewInterval, as the defaults' is: docs/cluster.md. Not enforced: a test's long maxSilence
-    // would need a far longer lease.)
+    // majoritySilenceLimit() + renewInterval and a check, as the defaults' is: docs/cluster.md. Warned about at start, not
+    // refused: a test's long maxSilence would need a far longer lease.)
     if (lease.renewDeadline().compareTo(heartbeat.multipliedBy(2)) < 0) {
       throw new ConfigException(section.field("lease") + ".renewDeadline", "must be at least twice heartbeat (" + seconds(heartbeat)
           + "): one late heartbeat must not stop a listener");

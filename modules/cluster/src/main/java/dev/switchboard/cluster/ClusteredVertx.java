@@ -15,6 +15,8 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+
 /**
  * Builds a clustered Vert.x on Vert.x's Hazelcast cluster manager from {@link ClusterSettings}: TCP-IP
  * join with the listed members only (no multicast, no auto-detection), bound to one interface, failure
@@ -44,6 +46,14 @@ public final class ClusteredVertx {
               + " answering (frozen, or its machine gone) stops, until the others remove it, the listeners of other nodes whose leases"
               + " it keeps as well as its own. Raise renewDeadline, and lease.duration with it, to ride that out",
           ClusterSettings.seconds(settings.lease().renewDeadline()), ClusterSettings.seconds(settings.silentMemberWait()));
+    }
+    Duration oneWay = settings.maxSilence().plus(settings.heartbeat()).plus(settings.majoritySilenceLimit())
+        .plus(settings.lease().renewInterval());
+    if (settings.lease().duration().compareTo(oneWay) <= 0) {
+      LOG.warn("cluster.lease.duration ({}) is not longer than maxSilence + heartbeat + the silence limit + renewInterval ({}): an owner"
+              + " cut off one way (it hears the others, they do not hear it) may still run its listeners when another node takes"
+              + " their leases (docs/cluster.md, A network partition that cuts the owner off)",
+          ClusterSettings.seconds(settings.lease().duration()), ClusterSettings.seconds(oneWay));
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(settings));
     RouteRefreshingClusterManager routes = new RouteRefreshingClusterManager(manager);
@@ -94,7 +104,7 @@ public final class ClusteredVertx {
     // would wait 5 s by default, and a lease renewal that late fences a healthy owner. The write itself
     // is done on the primary: waiting a quarter of the renew deadline for the backups is enough, and no longer than
     // one renewal interval (Hazelcast looks for overdue backups once a second, so a write may wait up to a second
-    // more: within the two intervals Ownership gives a lease call, with the defaults).
+    // more: up to the two intervals Ownership gives a lease call, with the defaults; one that times out is made again).
     config.setProperty("hazelcast.operation.backup.timeout.millis", String.valueOf(Math.max(250,
         Math.min(settings.lease().renewDeadline().toMillis() / 4, settings.lease().renewInterval().toMillis()))));
     config.setProperty("hazelcast.shutdownhook.enabled", "false"); // Switchboard leaves the cluster itself, in order

@@ -470,10 +470,11 @@ public final class Ownership {
       fenceOverdue();
       return Future.succeededFuture();
     }
-    // Its renewals go on from the last one seen: a taker whose reads failed across the loss must not find the record it saw
-    // at the claim (renewals 0) again, and count the lease as unchanged since then.
-    Lease seen = vanishedHeld.containsKey(name) ? vanishedHeld.get(name) : leases.get(name);
-    long renewals = seen != null && seen.epoch() == h.epoch ? seen.renewals() + 1 : 1;
+    // Its renewals go on past the last one seen: a taker whose reads failed across the loss must not find a record it saw
+    // before (the claim's, renewals 0, or one renewal further than this node read: a renewal whose answer timed out may
+    // have landed), and count the lease as unchanged since then.
+    Lease seen = vanishedHeld.getOrDefault(name, leases.get(name));
+    long renewals = seen != null && seen.epoch() == h.epoch ? seen.renewals() + 2 : 2;
     Lease restored = new Lease(settings.node(), boot, h.epoch, renewals, true);
     return swap(name, null, restored).compose(now -> {
       if (!restored.equals(now)) {

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * An owner cut off from the other nodes, as a network partition cuts it off: it keeps running, and hears
@@ -93,13 +94,17 @@ class ClusterPartitionIT {
   @DisplayName("an owner that is Hazelcast's master drops the silent nodes from its member list before its silence limit: it still"
       + " stops for want of a majority, counted from the last time it heard one")
   void aMasterThatDropsTheSilentNodesStillStopsOnTheSilenceLimit() throws Exception {
-    // maxSilence 2 s, so the limit is three heartbeats (3 s): the master drops the frozen nodes 2 to 3 s into the cut, and
-    // from then on has no member to measure the silence from. Its renewals fail from then on, and alone would stop the
-    // listener only renewDeadline (8 s) after the last that worked, some 10 s into the cut, against a lease takeable at 11 s.
+    // maxSilence 2 s, so the limit is three heartbeats (3 s): the master drops the frozen nodes 2 to 3 s after their last
+    // heartbeat (1 to 3 s into the cut), and from then on has no member to measure the silence from. Its renewals fail from
+    // then on, and alone would stop the listener only renewDeadline (8 s) after the last that worked, some 10 s into the
+    // cut, against a lease takeable at 11 s.
     Cut cut = cutOffOwner(new JsonObject().put("maxSilence", "2s"), Duration.ofSeconds(12), true);
+    // The case this test is for: the drop came first. On a loaded machine it may come after the stop: then the run says
+    // nothing about it (the rule fires from the members still listed, with or without the fix), and is skipped.
+    assumeTrue(cut.droppedMs >= 0 && cut.droppedMs < cut.closedMs, "the owner dropped the frozen nodes " + cut.droppedMs
+        + " ms into the cut, not before it stopped (" + cut.closedMs + " ms)");
     assertTrue(cut.silentMajority, "stopped for want of a majority, not by its renewals");
     assertTrue(cut.closedMs < 6_000, "the cut-off owner closed its connection " + cut.closedMs + " ms into the cut");
-    assertEquals(1, cut.listedAtTheStop, "the owner had dropped the frozen nodes from its member list by then");
   }
 
   /**
@@ -135,6 +140,7 @@ class ClusterPartitionIT {
     assertFalse(owner == keeper, "the lease is kept off its owner");
     long connections = upstream.totalConnections();
 
+    int logBefore = nodes.log(owner, "").length();
     long frozen = System.nanoTime();
     nodes.signal(keeper, "STOP");
     try {
@@ -172,12 +178,15 @@ class ClusterPartitionIT {
       assertFalse(nodes.log(i, "").contains("No Invocation found"), ClusterProcesses.name(i) + " logged late answers");
     }
     // The case was met: the owner's renewals waited on the frozen node (and says so), and came in time.
-    assertTrue(log.contains(lease + "renewed "), "no late renewal logged: the renewals never waited on the frozen node?"
-        + nodes.tail(owner));
+    assertTrue(log.substring(logBefore).contains(lease + "renewed "), "no late renewal logged since the freeze: the renewals never"
+        + " waited on the frozen node?" + nodes.tail(owner));
   }
 
-  /** How the owner stopped: when its upstream connection closed, whether for want of a majority, and how many nodes it listed. */
-  private record Cut(long closedMs, boolean silentMajority, int listedAtTheStop) {
+  /**
+   * How the owner stopped: when its upstream connection closed, whether for want of a majority, and when it listed itself
+   * alone (the frozen nodes dropped; -1 if not seen by the stop).
+   */
+  private record Cut(long closedMs, boolean silentMajority, long droppedMs) {
   }
 
   /**
@@ -188,8 +197,8 @@ class ClusterPartitionIT {
    * @param timing       the cluster settings besides the defaults; with a {@code maxSilence} of 10 s or more the owner must
    *                     still list the frozen nodes when it says it has no majority
    * @param lease        the lease duration the timing gives
-   * @param ownerIsMaster the listener is named so that it runs on node-a, which starts first and so is Hazelcast's master:
-   *                     the member that drops the silent ones
+   * @param ownerIsMaster the listener is named so that it runs on Hazelcast's master (the oldest member, node-a unless the
+   *                     cluster changed since it started): the member that drops the silent ones
    */
   private Cut cutOffOwner(JsonObject timing, Duration lease, boolean ownerIsMaster) throws Exception {
     boolean membersKept = timing.containsKey("maxSilence") && Duration.parse("PT" + timing.getString("maxSilence").toUpperCase())
@@ -211,12 +220,16 @@ class ClusterPartitionIT {
     int owner = ClusterProcesses.index(before.getString("owner"));
     long epoch = before.getLong("epoch");
     List<Integer> others = List.of((owner + 1) % 3, (owner + 2) % 3);
+    if (ownerIsMaster) {
+      assertEquals(before.getString("owner"), lite.getCluster().getMembers().iterator().next().getAttribute("switchboard.node"),
+          "the owner is still Hazelcast's master");
+    }
     upstream.resetMaxConcurrent();
 
     long cut = System.nanoTime();
     long closedMs;
     boolean silentMajority;
-    int listed;
+    long[] droppedMs = {-1};
     others.forEach(this::freeze);
     try {
       JsonObject facts = Await.until(Duration.ofSeconds(30), before.getString("owner") + " says it has no majority",
@@ -228,8 +241,15 @@ class ClusterPartitionIT {
       }
       assertEquals(new JsonArray().add(before.getString("owner")), facts.getJsonArray("heard"), facts.encode());
 
-      Await.until(takeable, "the cut-off owner closed its upstream connection", () -> upstream.concurrentConnections() == 0,
-          () -> clusterNow(listener));
+      Await.until(takeable, "the cut-off owner closed its upstream connection", () -> {
+        if (droppedMs[0] < 0) {
+          JsonObject now = nodes.cluster(owner);
+          if (now != null && now.getJsonArray("nodes").size() == 1) {
+            droppedMs[0] = (System.nanoTime() - cut) / 1_000_000;
+          }
+        }
+        return upstream.concurrentConnections() == 0;
+      }, () -> clusterNow(listener));
       closedMs = (System.nanoTime() - cut) / 1_000_000;
       // The others count the lease from the last renewal they saw, up to one renew interval before the cut.
       assertTrue(closedMs < takeable.toMillis(), "the cut-off owner closed its connection " + closedMs + " ms into the cut: the others"
@@ -247,10 +267,9 @@ class ClusterPartitionIT {
       assertTrue(shown.getString("unassigned_reason").startsWith(membersKept
           ? "no majority: 1 of the 3 Switchboard nodes are present and heard from (2 more silent)"
           : "no majority: 1 of the 3 Switchboard nodes are present"), shown.encode());
-      listed = nodes.cluster(owner).getJsonArray("nodes").size();
-      System.out.printf("owner cut off: no majority after %d ms, its upstream connection closed after %d ms, stopped for %s, listing %d"
-          + " node(s) (%s)%n", lostMs, closedMs, silentMajority ? "a silent majority" : "a late renewal", listed, timing.isEmpty()
-          ? "the default timing" : timing.encode());
+      System.out.printf("owner cut off: no majority after %d ms, its upstream connection closed after %d ms, stopped for %s, the frozen"
+          + " nodes dropped %s (%s)%n", lostMs, closedMs, silentMajority ? "a silent majority" : "a late renewal",
+          droppedMs[0] < 0 ? "later" : "after " + droppedMs[0] + " ms", timing.isEmpty() ? "the default timing" : timing.encode());
     } finally {
       others.forEach(this::thaw);
     }
@@ -260,7 +279,7 @@ class ClusterPartitionIT {
     assertEquals(1, upstream.concurrentConnections(), "one connection to the upstream");
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
     System.out.printf("after the cut: %s runs %s (epoch %d -> %d)%n", after.getString("owner"), listener, epoch, after.getLong("epoch"));
-    return new Cut(closedMs, silentMajority, listed);
+    return new Cut(closedMs, silentMajority, droppedMs[0]);
   }
 
   /**
@@ -271,10 +290,10 @@ class ClusterPartitionIT {
   private String listenerKeptWhereItRuns(boolean onTheMaster) {
     // Kept until the end: a member leaving makes Hazelcast's cluster-safety check retry against it for up to two minutes.
     lite = nodes.liteMember();
+    String master = lite.getCluster().getMembers().iterator().next().getAttribute("switchboard.node");
     for (int n = 0; n < 100; n++) {
       String name = "feed-" + n;
       Member primary = lite.getPartitionService().getPartition(name).getOwner();
-      String master = lite.getCluster().getMembers().iterator().next().getAttribute("switchboard.node");
       if (primary != null && Placement.first(name, NODES).equals(primary.getAttribute("switchboard.node"))
           && (!onTheMaster || Placement.first(name, NODES).equals(master))) {
         return name;
