@@ -2,6 +2,7 @@ package dev.switchboard.server;
 
 import ch.qos.logback.classic.Level;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.server.fanout.RawUpgrade;
 import dev.switchboard.simulators.alpaca.AlpacaSimulator;
 import dev.switchboard.simulators.alpaca.AlpacaSimulatorOptions;
 import dev.switchboard.simulators.feed.FeedSimulator;
@@ -119,15 +120,10 @@ class ConnectionResetTest {
     try (Socket socket = new Socket(url.getHost(), url.getPort())) {
       socket.setSoTimeout(10_000);
       String target = url.getRawQuery() == null ? url.getPath() : url.getPath() + "?" + url.getRawQuery();
-      socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(RawUpgrade.request(target, "Connection: Upgrade\r\n"));
       DataInputStream in = new DataInputStream(socket.getInputStream());
-      StringBuilder head = new StringBuilder();
-      while (!head.toString().endsWith("\r\n\r\n")) {
-        head.append((char) in.readUnsignedByte());
-      }
-      assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
+      String head = RawUpgrade.readHead(in);
+      assertTrue(head.startsWith("HTTP/1.1 101"), head);
       if (firstText != null) {
         socket.getOutputStream().write(maskedText(firstText));
         Await.until(Duration.ofSeconds(10), "the client registered", () -> open.getAsInt() == 1);
