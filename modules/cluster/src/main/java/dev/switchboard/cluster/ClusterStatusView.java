@@ -224,6 +224,10 @@ public final class ClusterStatusView {
     changes.forEach(c -> c.accept(name));
   }
 
+  private static Shown asOwnerSays(Received r, ListenerRecord record) {
+    return new Shown(r.status.copy().put("is_active", record.active()), null);
+  }
+
   /** What to show of a listener now: its owner's status, or UNASSIGNED and why. */
   private Shown effective(String name, ListenerRecord record) {
     Lease lease = ownership.lease(name);
@@ -243,6 +247,10 @@ public final class ClusterStatusView {
       why = "no majority: " + heard.size() + " of the " + settings.members().size() + " Switchboard nodes are present"
           + (heard.size() < nodes.size() ? " and heard from (" + (nodes.size() - heard.size()) + " more silent)" : "") + ", "
           + members.majority() + " are needed; nothing runs until they are";
+    } else if (r != null && r.epoch > (lease != null ? lease.epoch() : lost != null ? lost.epoch() : 0)) {
+      // The owner's status is newer news of the lease than this node's last read of it (one renew interval old at
+      // most): an epoch is only ever given by a claim the map accepted, so a node that took over is shown at once.
+      return asOwnerSays(r, record);
     } else if (lost != null) {
       reason = Unassigned.LEASE_LOST;
       why = "the lease map lost its lease (held by " + lost.owner() + ", epoch " + lost.epoch() + "): " + lost.owner()
@@ -267,7 +275,7 @@ public final class ClusterStatusView {
       reason = Unassigned.STATUS_ON_ITS_WAY;
       why = lease.owner() + " has taken it (epoch " + lease.epoch() + "); its status is on its way";
     } else {
-      return new Shown(r.status.copy().put("is_active", record.active()), null);
+      return asOwnerSays(r, record);
     }
     JsonObject base = r != null ? r.status : local.get(name);
     if (base == null) {

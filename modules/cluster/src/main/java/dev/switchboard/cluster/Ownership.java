@@ -369,12 +369,25 @@ public final class Ownership {
     }
     long unchanged = unchangedFor(name, lease);
     if (unchanged < settings.lease().duration().toNanos()) {
+      checkAgainWhenRunOut(name, settings.lease().duration().toNanos() - unchanged);
       return Future.succeededFuture(); // a live owner, or not abandoned for long enough to be sure
     }
     candidates.remove(lease.owner());
     boolean first = settings.node().equals(Placement.first(name, candidates));
     // Should the first-ranked candidate be unable to take it, any other does one lease later.
     return first || unchanged >= 2 * settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture();
+  }
+
+  /**
+   * Checks {@code name} again the moment its lease has been unchanged for a whole duration, when that comes before the
+   * next tick: the ticks are not in phase with the count, and waiting for the next one made every takeover up to a
+   * renew interval later (measured: 12.9-13.0 s unchanged at the claim with a 12 s lease).
+   */
+  private void checkAgainWhenRunOut(String name, long remainingNanos) {
+    long tick = settings.lease().renewInterval().toNanos();
+    if (remainingNanos < tick) {
+      vertx.setTimer(remainingNanos / 1_000_000 + 1, id -> evaluate(name));
+    }
   }
 
   /**
@@ -451,8 +464,10 @@ public final class Ownership {
       recordEpoch(name, next.epoch());
       if (previous != null && previous.held()) {
         takeovers.incrementAndGet();
-        LOG.info("[{}] took over from {} (epoch {} -> {}): its lease was not renewed for {} ms", name, previous.owner(),
-            previous.epoch(), next.epoch(), settings.lease().duration().toMillis());
+        Observed o = observed.get(name);
+        LOG.info("[{}] took over from {} (epoch {} -> {}): its lease was seen here unrenewed for {} ms (lease.duration {} ms)",
+            name, previous.owner(), previous.epoch(), next.epoch(), o == null ? "?" : (sent - o.since) / 1_000_000,
+            settings.lease().duration().toMillis());
       } else {
         LOG.info("[{}] owned here from now (epoch {})", name, next.epoch());
       }

@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
@@ -55,6 +56,8 @@ class ClusterTest {
   /** The one listener every node's config file defines. */
   private String listenerName = "feed";
   private String rebalanceAfter = "60s";
+  /** A shorter lease than the default: the tests' faults take seconds, not a minute. */
+  private JsonObject lease = new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "4s");
 
   @BeforeEach
   void setUp() {
@@ -270,6 +273,40 @@ class ClusterTest {
   }
 
   @Test
+  void aCrashedOwnersLeaseIsTakenOnceItRunsOutAndEveryNodeShowsTheNewOwnerAsSoonAsItDoes() {
+    // Each node reads the lease map once a renew interval: a long one shows whether the claim waits for the next read
+    // after the lease ran out, and whether a node's view of a takeover waits for its own read or follows the new
+    // owner's status as it arrives.
+    lease = new JsonObject().put("renewInterval", "2s").put("renewDeadline", "4s").put("duration", "10s");
+    startNodes(0, 1, 2);
+    ListenerStatus first = connected(nodes.get(0), 0);
+    Switchboard owner = owner(first);
+    List<Switchboard> others = nodes.stream().filter(n -> n != owner).toList();
+    long[] shownAt = new long[2];
+    try (LogCapture ownership = LogCapture.of("dev.switchboard.cluster.Ownership")) {
+      cutOff(owner); // as after a crash: a clean stop hands over at once, and every node reads the lease as it does
+      Await.until(WAIT, "both other nodes show the feed connected under a new epoch", () -> {
+        for (int i = 0; i < 2; i++) {
+          if (shownAt[i] == 0 && state(others.get(i), first.epoch()) == ListenerState.CONNECTED) {
+            shownAt[i] = System.nanoTime();
+          }
+        }
+        return shownAt[0] != 0 && shownAt[1] != 0;
+      }, done -> done);
+      String tookOver = ownership.list().stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("took over from"))
+          .findFirst().orElseThrow();
+      java.util.regex.Matcher unrenewed = java.util.regex.Pattern.compile("unrenewed for (\\d+) ms").matcher(tookOver);
+      assertTrue(unrenewed.find(), tookOver);
+      // Measured: 10,003-10,009 ms; 11,994-11,995 ms when the claim waited for the next tick.
+      assertTrue(Long.parseLong(unrenewed.group(1)) < 10_300, "claimed a lease of 10 s once: " + tookOver);
+    }
+    long apartMs = Math.abs(shownAt[0] - shownAt[1]) / 1_000_000;
+    // Measured: 0-5 ms; 414-501 ms when a node waited for its own read of the lease.
+    assertTrue(apartMs < 200, "the two nodes showed the new owner connected " + apartMs + " ms apart (renew interval 2 s)");
+    assertEquals(1, upstream.maxConcurrentConnections(), "the upstream never saw two connections");
+  }
+
+  @Test
   void anOwnerCutOffStopsByItselfAndIsReplacedAndItsDataNeverArrives() {
     startNodes(0, 1, 2);
     ListenerStatus first = connected(nodes.get(0), 0);
@@ -282,11 +319,7 @@ class ClusterTest {
     Await.until(WAIT, "envelopes arrive on another node", () -> !epochs.isEmpty());
     assertEquals(first.epoch(), epochs.get(0), "a data envelope carries its owner's epoch");
 
-    // Not while partitions still migrate after the last join: losing a member then is a double fault.
-    Await.until(WAIT, "the cluster is safe", () -> nodes.stream()
-        .allMatch(n -> n.clusterManager().getHazelcastInstance().getPartitionService().isClusterSafe()));
-    // Cut off: the owner's member is gone from the cluster, its event loops and upstream socket live on.
-    owner.clusterManager().getHazelcastInstance().getLifecycleService().terminate();
+    cutOff(owner);
     Await.until(WAIT, "the cut-off owner closed its upstream connection", () -> upstream.concurrentConnections() == 0);
     // Every reason shown meanwhile: the owner left, and says so until the lease is taken over (past the renew
     // deadline, "has not renewed" took its place: true, but not what happened).
@@ -640,6 +673,22 @@ class ClusterTest {
     return node.cluster().map(c -> c.facts().node().equals(s.owner())).orElse(false);
   }
 
+  /**
+   * Cuts {@code node} off: its member is gone from the cluster, its event loops and upstream socket live on. Not while
+   * partitions still migrate after the last join: losing a member then is a double fault.
+   */
+  private void cutOff(Switchboard node) {
+    Await.until(WAIT, "the cluster is safe", () -> nodes.stream()
+        .allMatch(n -> n.clusterManager().getHazelcastInstance().getPartitionService().isClusterSafe()));
+    node.clusterManager().getHazelcastInstance().getLifecycleService().terminate();
+  }
+
+  /** The feed's state on {@code node} if its epoch is above {@code after}, else null. */
+  private static ListenerState state(Switchboard node, long after) {
+    ListenerStatus s = status(node.control());
+    return s.epoch() > after ? s.state() : null;
+  }
+
   private static ListenerState state(Switchboard node, String name) {
     try {
       return node.control().status(name).await().listener().state();
@@ -669,14 +718,14 @@ class ClusterTest {
     throw new AssertionError("the command succeeded");
   }
 
-  /** ClusterFixture's node config, with this test's listener, its rebalance time and a shorter lease. */
+  /** ClusterFixture's node config, with this test's listener, its rebalance time and its lease. */
   private JsonObject nodeConfig(int i) {
     if (fixture == null) {
       fixture = new ClusterFixture(dir, 3, ServerFixture.feedListener(listenerName, upstream.url(), true));
     }
     JsonObject config = fixture.config(i);
     config.getJsonObject("cluster").put("rebalanceAfter", rebalanceAfter)
-        .put("lease", new JsonObject().put("renewInterval", "250ms").put("renewDeadline", "2s").put("duration", "4s"));
+        .put("lease", lease.copy());
     return config;
   }
 }

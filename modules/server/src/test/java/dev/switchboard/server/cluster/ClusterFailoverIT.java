@@ -45,6 +45,12 @@ class ClusterFailoverIT {
   private static final Duration LEASE = Duration.ofSeconds(12);
   /** The owner renews this often (the default), so its last renewal came up to this long before a pause. */
   private static final Duration RENEW_INTERVAL = Duration.ofSeconds(1);
+  /**
+   * The longest a kill -9 may cost: a taker first reads the owner's last renewal up to one renew interval after the
+   * kill and claims once it has seen it unchanged for a whole lease, then deploys, connects and publishes the status:
+   * 3 s for that on a loaded machine with two cores (measured: 0.5-1 s on an idle one).
+   */
+  private static final Duration KILL_NINE_TAKEOVER = LEASE.plus(RENEW_INTERVAL).plusSeconds(3);
 
   private Vertx vertx;
   private FeedSimulator upstream;
@@ -101,7 +107,7 @@ class ClusterFailoverIT {
 
   @Test
   @Order(1)
-  @DisplayName("kill -9 of the owner: another node is CONNECTED to the upstream within 15 s; never two connections")
+  @DisplayName("kill -9 of the owner: another node is CONNECTED to the upstream within a lease, a renew interval and 3 s (16 s); never two connections")
   void killNine() throws Exception {
     JsonObject before = allUp();
     int owner = owner(before);
@@ -116,7 +122,8 @@ class ClusterFailoverIT {
 
     assertNotEquals(before.getString("owner"), after.getString("owner"));
     assertEquals(before.getLong("epoch") + 1, after.getLong("epoch"), "one takeover, one epoch");
-    assertTrue(ms <= 15_000, "connected through " + after.getString("owner") + " " + ms + " ms after kill -9 (at most 15 s)");
+    assertTrue(ms <= KILL_NINE_TAKEOVER.toMillis(), () -> "connected through " + after.getString("owner") + " " + ms
+        + " ms after kill -9 (at most " + KILL_NINE_TAKEOVER.toMillis() + " ms); " + clusterNow());
     assertEquals(1, upstream.concurrentConnections());
     assertEquals(1, upstream.maxConcurrentConnections(), "the upstream saw two connections at once");
     System.out.printf("kill -9 -> connected on %s: %d ms%n", after.getString("owner"), ms);
