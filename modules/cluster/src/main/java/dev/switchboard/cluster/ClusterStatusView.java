@@ -247,9 +247,11 @@ public final class ClusterStatusView {
       why = "no majority: " + heard.size() + " of the " + settings.members().size() + " Switchboard nodes are present"
           + (heard.size() < nodes.size() ? " and heard from (" + (nodes.size() - heard.size()) + " more silent)" : "") + ", "
           + members.majority() + " are needed; nothing runs until they are";
-    } else if (r != null && r.epoch > (lease != null ? lease.epoch() : lost != null ? lost.epoch() : 0)) {
-      // The owner's status is newer news of the lease than this node's last read of it (one renew interval old at
-      // most): an epoch is only ever given by a claim the map accepted, so a node that took over is shown at once.
+    } else if (r != null && r.epoch > (lease != null ? lease.epoch() : lost != null ? lost.epoch() : 0) && nodes.contains(r.node)
+        && !ListenerState.UNASSIGNED.name().equals(r.status.getString("state"))) {
+      // A takeover, told by the new owner's status before this node's next read of the lease map (a renew interval
+      // away, or more while reads fail): an epoch is only ever given by a claim the map accepted. Not from a node that
+      // has left since, nor the "stopped it" an owner says last: those wait for the read, as before.
       return asOwnerSays(r, record);
     } else if (lost != null) {
       reason = Unassigned.LEASE_LOST;

@@ -368,20 +368,21 @@ public final class Ownership {
           || unchangedFor(name, lease) >= settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture());
     }
     long unchanged = unchangedFor(name, lease);
-    if (unchanged < settings.lease().duration().toNanos()) {
-      checkAgainWhenRunOut(name, settings.lease().duration().toNanos() - unchanged);
+    candidates.remove(lease.owner());
+    // Should the first-ranked candidate be unable to take it, any other does one lease later.
+    long wait = (settings.node().equals(Placement.first(name, candidates)) ? 1 : 2) * settings.lease().duration().toNanos();
+    if (unchanged < wait) {
+      checkAgainWhenRunOut(name, wait - unchanged);
       return Future.succeededFuture(); // a live owner, or not abandoned for long enough to be sure
     }
-    candidates.remove(lease.owner());
-    boolean first = settings.node().equals(Placement.first(name, candidates));
-    // Should the first-ranked candidate be unable to take it, any other does one lease later.
-    return first || unchanged >= 2 * settings.lease().duration().toNanos() ? claim(name, lease) : Future.succeededFuture();
+    return claim(name, lease);
   }
 
   /**
-   * Checks {@code name} again the moment its lease has been unchanged for a whole duration, when that comes before the
-   * next tick: the ticks are not in phase with the count, and waiting for the next one made every takeover up to a
-   * renew interval later (measured: 12.9-13.0 s unchanged at the claim with a 12 s lease).
+   * Checks {@code name} again the moment its lease will have been unchanged for long enough, when that comes before the
+   * next tick. The count starts at a tick's read, and the read at the tick a whole lease later usually finds it a few
+   * milliseconds short (the reads take differently long): waiting for the next tick made nearly every takeover a renew
+   * interval late (a build that logged it without this: 12.9-13.0 s unchanged at the claim with a 12 s lease).
    */
   private void checkAgainWhenRunOut(String name, long remainingNanos) {
     long tick = settings.lease().renewInterval().toNanos();
