@@ -8,6 +8,7 @@ import com.hazelcast.map.listener.EntryMergedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import dev.switchboard.core.ControlException;
 import dev.switchboard.core.JsonFile;
+import dev.switchboard.core.JsonSyntax;
 import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.Supervisor;
 import io.vertx.core.Future;
@@ -101,7 +102,7 @@ final class ClusterState {
           known.forEach(this::learn);
           joinWhenMajority(fresh ? Map.of() : mine, fresh);
         })
-        .recover(err -> Future.failedFuture(new IllegalStateException("cannot read " + file + ": " + err.getMessage()
+        .recover(err -> Future.failedFuture(new IllegalStateException("cannot read " + file + ": " + JsonSyntax.describe(err)
             + " (move it away to let this node take the cluster's state as it is)", err)))
         .mapEmpty();
   }

@@ -79,7 +79,7 @@ public final class DefinitionStore {
           savedRemoved.put(name, version.longValue());
         }
       } catch (RuntimeException e) {
-        throw new IllegalStateException(file.path() + " is not a valid definitions file (" + e.getMessage()
+        throw new IllegalStateException(file.path() + " is not a valid definitions file (" + JsonSyntax.describe(e)
             + "); restore it from a backup, or delete it to start again from the config file's listeners", e);
       }
       out.forEach((name, s) -> saved.put(name, entry(s.version(), s.definition())));

@@ -34,7 +34,7 @@ public final class DesiredStateStore {
             try {
               listeners = buffer.toJsonObject().getValue("listeners", new JsonObject());
             } catch (RuntimeException e) {
-              throw new IllegalStateException("state file " + file.path() + " is not valid JSON: " + e.getMessage(), e);
+              throw new IllegalStateException("state file " + file.path() + " is not valid JSON: " + JsonSyntax.describe(e), e);
             }
             if (!(listeners instanceof JsonObject entries)) {
               throw notAnEntry("\"listeners\" is not an object");

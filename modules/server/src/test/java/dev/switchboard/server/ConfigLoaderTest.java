@@ -44,6 +44,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("a file that is not JSON is refused with where the mistake is, and one that is not an object says so")
+  void fileNotJson(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path typo = java.nio.file.Files.writeString(dir.resolve("typo.json"), "{\"http\": {\"port\": 8080,\n  \"host\": tru}}");
+    String refused = assertThrows(ConfigException.class, () -> new ConfigLoader(ENV).load(typo)).getMessage();
+    assertTrue(refused.startsWith(typo + ": is not valid JSON: line 2, column 14: Unrecognized token 'tru'"), refused);
+    assertFalse(refused.contains("Source"), "the parser's note on its source says nothing to the reader: " + refused);
+    Path array = java.nio.file.Files.writeString(dir.resolve("array.json"), "[{\"http\": {}}]");
+    assertEquals(array + ": must hold one JSON object ({ ... }), not an array",
+        assertThrows(ConfigException.class, () -> new ConfigLoader(ENV).load(array)).getMessage());
+  }
+
+  @Test
   @DisplayName("a valid config is read with its defaults, placeholders resolved and their values kept secret")
   void validConfig() {
     SwitchboardConfig config = new ConfigLoader(ENV).parse(valid());

@@ -3,6 +3,7 @@ package dev.switchboard.server.config;
 import dev.switchboard.cluster.ClusterSettings;
 import dev.switchboard.core.ConfigException;
 import dev.switchboard.core.ConfigSection;
+import dev.switchboard.core.JsonSyntax;
 import dev.switchboard.core.ListenerDefinition;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.core.Placeholders;
@@ -17,6 +18,7 @@ import dev.switchboard.server.http.HttpTimeouts;
 import dev.switchboard.status.StatusOptions;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -62,11 +64,15 @@ public final class ConfigLoader {
     } catch (IOException e) {
       throw new ConfigException(file.toString(), "cannot be read: " + e.getMessage());
     }
-    JsonObject json;
+    Object parsed;
     try {
-      json = new JsonObject(text);
+      parsed = Json.decodeValue(text);
     } catch (DecodeException e) {
-      throw new ConfigException(file.toString(), "is not valid JSON: " + e.getMessage());
+      throw new ConfigException(file.toString(), "is not valid JSON: " + JsonSyntax.describe(e));
+    }
+    if (!(parsed instanceof JsonObject json)) {
+      throw new ConfigException(file.toString(), "must hold one JSON object ({ ... }), not " + (parsed == null ? "null"
+          : parsed instanceof JsonArray ? "an array" : "a single value"));
     }
     return parse(json).withFile(file);
   }

@@ -2,6 +2,7 @@ package dev.switchboard.server.http;
 
 import dev.switchboard.core.ControlException;
 import dev.switchboard.core.ControlPlane;
+import dev.switchboard.core.JsonSyntax;
 import dev.switchboard.core.Secrets;
 import dev.switchboard.server.config.SwitchboardConfig;
 import dev.switchboard.server.fanout.FanoutEndpoint;
@@ -365,7 +366,7 @@ public class HttpApi extends VerticleBase {
       }
       error(ctx, 400, "the body must be a JSON object");
     } catch (DecodeException e) {
-      error(ctx, 400, "the body is not valid JSON: " + e.getMessage());
+      error(ctx, 400, "the body is not valid JSON: " + JsonSyntax.describe(e));
     }
     return null;
   }
