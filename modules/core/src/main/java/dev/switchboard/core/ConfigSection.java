@@ -251,15 +251,25 @@ public final class ConfigSection {
     secrets.addAll(fromPlaceholder.getOrDefault(field(key), List.of()));
     try {
       URI uri = new URI(value);
-      String scheme = uri.getScheme();
-      if (scheme == null || !(scheme.equals("ws") || scheme.equals("wss"))) {
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+      if (!(scheme.equals("ws") || scheme.equals("wss"))) {
         throw new ConfigException(field(key), "must be a ws:// or wss:// URL");
       }
-      if (uri.getHost() == null || uri.getHost().isEmpty()) {
-        throw new ConfigException(field(key), "has no host");
+      if (!scheme.equals(uri.getScheme())) {
+        uri = new URI(scheme + value.substring(scheme.length()));
       }
-      if (uri.getPort() > 65_535) {
-        throw new ConfigException(field(key), "has port " + uri.getPort() + "; a port is at most 65535");
+      if (uri.getHost() == null || uri.getHost().isEmpty()) {
+        // java.net.URI keeps an authority it cannot read as host[:port] (an '_' in the name, a port of
+        // -1) and reports no host: say what is wrong with it, without echoing it (it may hold a secret).
+        throw new ConfigException(field(key), uri.getRawAuthority() == null ? "has no host"
+            : "has no valid host[:port]: a host name is letters, digits, '-' and '.', a port 1 to 65535");
+      }
+      if (uri.getRawUserInfo() != null) {
+        throw new ConfigException(field(key),
+            "carries a user:password@, which the WebSocket client never sends; give credentials in the kind's own fields");
+      }
+      if (uri.getPort() == 0 || uri.getPort() > 65_535) {
+        throw new ConfigException(field(key), "has port " + uri.getPort() + "; a port is 1 to 65535");
       }
       return uri;
     } catch (URISyntaxException e) {
@@ -284,6 +294,19 @@ public final class ConfigSection {
     }
     if (!(value instanceof JsonArray a)) {
       throw new ConfigException(field(key), "must be an array, not " + typeName(value));
+    }
+    if (schema != null && declared(key).secret()) {
+      // A secret list (messages that log in, say): its strings, and what placeholders put anywhere in it.
+      a.forEach(item -> {
+        if (item instanceof String s) {
+          secrets.add(s);
+        }
+      });
+      fromPlaceholder.forEach((at, values) -> {
+        if (at.startsWith(field(key) + "[")) {
+          secrets.addAll(values);
+        }
+      });
     }
     return a;
   }
@@ -313,6 +336,42 @@ public final class ConfigSection {
       out.add(s);
     }
     return out;
+  }
+
+  /**
+   * HTTP headers: names that are HTTP tokens, values without line breaks or other control characters
+   * (a header that cannot be sent would fail every connect, forever).
+   */
+  public Map<String, String> httpHeaders(String key) {
+    Map<String, String> headers = stringMap(key);
+    headers.forEach((name, value) -> {
+      if (!isHttpToken(name)) {
+        throw new ConfigException(field(key), "has " + io.vertx.core.json.Json.encode(name)
+            + ", which is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)");
+      }
+      if (value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f)) {
+        throw new ConfigException(field(key) + "." + name, "must not hold line breaks or other control characters");
+      }
+    });
+    return headers;
+  }
+
+  /** A list of HTTP tokens, such as WebSocket sub-protocols. */
+  public List<String> httpTokens(String key) {
+    List<String> tokens = strings(key);
+    for (int i = 0; i < tokens.size(); i++) {
+      if (!isHttpToken(tokens.get(i))) {
+        throw new ConfigException(field(key) + "[" + i + "]",
+            "must be a token: letters, digits and !#$%&'*+-.^_`|~, no spaces or commas");
+      }
+    }
+    return tokens;
+  }
+
+  /** RFC 9110's token: what a header name and a WebSocket sub-protocol are made of. */
+  private static boolean isHttpToken(String s) {
+    return !s.isEmpty() && s.chars().allMatch(c -> c < 0x7f
+        && (Character.isLetterOrDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0));
   }
 
   /** An object whose values are all strings, such as HTTP headers. */

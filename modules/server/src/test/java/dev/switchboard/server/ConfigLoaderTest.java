@@ -119,6 +119,45 @@ class ConfigLoaderTest {
   void badUrl() {
     assertEquals("listeners[0].url: must be a ws:// or wss:// URL", refusal(c -> listener(c).put("url", "http://127.0.0.1/x")));
     assertTrue(refusal(c -> listener(c).put("url", "ws://bad host/x")).startsWith("listeners[0].url: is not a valid URL"));
+    // The WebSocket client drops a user:password@ without a word: a login that never arrives.
+    assertEquals("listeners[0].url: carries a user:password@, which the WebSocket client never sends; give credentials in the kind's own fields",
+        refusal(c -> listener(c).put("url", "ws://user:${FEED_KEY}@127.0.0.1/x")));
+    assertEquals("listeners[0].url: has port 0; a port is 1 to 65535", refusal(c -> listener(c).put("url", "ws://127.0.0.1:0/x")));
+    // java.net.URI reads these as an authority without a host: the error says why, not "has no host".
+    String noHost = "listeners[0].url: has no valid host[:port]: a host name is letters, digits, '-' and '.', a port 1 to 65535";
+    assertEquals(noHost, refusal(c -> listener(c).put("url", "ws://node_red:1880/x")));
+    assertEquals(noHost, refusal(c -> listener(c).put("url", "ws://127.0.0.1:-1/x")));
+    assertEquals("listeners[0].url: has no host", refusal(c -> listener(c).put("url", "ws:///x")));
+    // A scheme is case-insensitive: read as the lower-case one.
+    JsonObject upper = valid();
+    listener(upper).put("url", "WS://127.0.0.1:1880/x");
+    assertEquals("ws://127.0.0.1:1880/x", new ConfigLoader(ENV).parse(upper).listeners().get(0).spec().url());
+  }
+
+  @Test
+  @DisplayName("headers and sub-protocols are what HTTP can send: a bad one is refused, not retried forever")
+  void headersAndSubprotocols() {
+    assertEquals("listeners[0].headers: has \"Bad Header\\n\", which is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
+        refusal(c -> listener(c).put("headers", new JsonObject().put("Bad Header\n", "v"))));
+    assertEquals("listeners[0].headers.X-Key: must not hold line breaks or other control characters",
+        refusal(c -> listener(c).put("headers", new JsonObject().put("X-Key", "a\r\nInjected: 1"))));
+    assertEquals("listeners[0].subprotocols[1]: must be a token: letters, digits and !#$%&'*+-.^_`|~, no spaces or commas",
+        refusal(c -> listener(c).put("subprotocols", new JsonArray().add("v1.json").add("a b"))));
+    JsonObject fine = valid();
+    listener(fine).put("headers", new JsonObject().put("Authorization", "Bearer a\tb ~!").put("X-Api_Key.2", ""))
+        .put("subprotocols", new JsonArray().add("v1.json").add("mqtt"));
+    new ConfigLoader(ENV).parse(fine);
+  }
+
+  @Test
+  @DisplayName("onConnect is a secret: its strings and what placeholders put in it are redacted from logs")
+  void onConnectSecret() {
+    JsonObject config = valid();
+    listener(config).put("onConnect", new JsonArray().add("LOGIN op pa55-literal-789")
+        .add(new JsonObject().put("action", "auth").put("key", "${FEED_KEY}")));
+    new ConfigLoader(ENV).parse(config);
+    assertEquals("sent *** and {\"key\":\"***\"}",
+        Secrets.global().redact("sent LOGIN op pa55-literal-789 and {\"key\":\"k3y-from-env\"}"));
   }
 
   @Test

@@ -157,6 +157,10 @@ class HttpApiTest {
         new Wrong(io.vertx.core.http.HttpMethod.PUT, "/api/kinds", "GET, HEAD"),
         new Wrong(io.vertx.core.http.HttpMethod.GET, "/api/kinds/upstream/validate", "POST"),
         new Wrong(io.vertx.core.http.HttpMethod.GET, "/listener/stop", "POST"),
+        // A POST to a path that is not an action (with or without a token) is a wrong method, not an unknown action.
+        new Wrong(io.vertx.core.http.HttpMethod.POST, "/api/listeners/feed/config", "GET, HEAD"),
+        new Wrong(io.vertx.core.http.HttpMethod.DELETE, "/api/listeners/feed/config", "GET, HEAD"),
+        new Wrong(io.vertx.core.http.HttpMethod.POST, "/listener/status", "GET, HEAD"),
         new Wrong(io.vertx.core.http.HttpMethod.POST, "/health", "GET, HEAD"),
         new Wrong(io.vertx.core.http.HttpMethod.DELETE, "/metrics", "GET, HEAD"))) {
       HttpResponse<Buffer> answer = http.request(wrong.method(), wrong.path()).send().await();
@@ -177,7 +181,8 @@ class HttpApiTest {
     assertEquals(404, get("/api/listeners/nope").statusCode());
     HttpResponse<Buffer> badAction = post("/api/listeners/feed/explode", ServerFixture.TOKEN);
     assertEquals(404, badAction.statusCode());
-    assertTrue(badAction.bodyAsJsonObject().getString("error").contains("unknown action 'explode'"));
+    assertEquals("unknown action 'explode'; use start, stop or restart", badAction.bodyAsJsonObject().getString("error"));
+    assertEquals(404, post("/listener/explode", ServerFixture.TOKEN).statusCode());
   }
 
   @Test

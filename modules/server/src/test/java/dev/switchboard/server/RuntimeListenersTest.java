@@ -327,13 +327,18 @@ class RuntimeListenersTest {
     start(vertx, ServerFixture.config(dataDir));
     JsonObject definition = feed(sim.url(), true)
         .put("maxFrameSize", "${FRAME_SIZE:-4096}")
-        .put("headers", new JsonObject().put("Authorization", "Bearer literal-secret-123"));
+        .put("headers", new JsonObject().put("Authorization", "Bearer literal-secret-123"))
+        .put("onConnect", new JsonArray().add("LOGIN operator pa55-literal-456"));
     HttpResponse<Buffer> created = put("secretive", definition);
     assertEquals(201, created.statusCode(), created.bodyAsString());
     Await.until(WAIT, "connected", () -> "CONNECTED".equals(state("secretive")));
     assertEquals("Bearer literal-secret-123", sim.lastHandshake().headers().get("Authorization"));
-    JsonObject shown = send(HttpMethod.GET, "/api/listeners/secretive/config", null).bodyAsJsonObject().getJsonObject("definition");
+    Await.until(WAIT, "the login sent", () -> sim.received().contains("LOGIN operator pa55-literal-456"));
+    HttpResponse<Buffer> config = send(HttpMethod.GET, "/api/listeners/secretive/config", null);
+    JsonObject shown = config.bodyAsJsonObject().getJsonObject("definition");
     assertEquals("***", shown.getValue("headers"));
+    assertEquals("***", shown.getValue("onConnect"), "onConnect may log in: masked like headers");
+    assertFalse(config.bodyAsString().contains("pa55-literal"), config.bodyAsString());
     assertEquals("${FRAME_SIZE:-4096}", shown.getValue("maxFrameSize"), "a placeholder in a field that is not secret is shown as written");
     Path file = dataDir.resolve("definitions.json");
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));

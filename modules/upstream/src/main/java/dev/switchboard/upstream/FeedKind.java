@@ -26,7 +26,9 @@ public class FeedKind implements ListenerKind {
       ConfigField.of("headers", Type.STRING_MAP,
           "HTTP headers of the upgrade request, e.g. {\"Authorization\": \"Bearer ${FEED_TOKEN}\"}; shown masked").asSecret(),
       ConfigField.of("subprotocols", Type.STRING_LIST, "WebSocket sub-protocols to offer"),
-      ConfigField.of("onConnect", Type.ANY, "messages sent right after every connect, in order (strings as they are, JSON encoded)"),
+      ConfigField.of("onConnect", Type.ANY,
+          "messages sent right after every connect, in order (strings as they are, JSON encoded); shown masked, as it may log in")
+          .asSecret(),
       ConfigField.object("heartbeat", "how the connection is checked", List.of(
           ConfigField.of("mode", Type.STRING,
               "ping: WebSocket ping frames; message: send heartbeat.payload, any inbound message counts as the answer").withDefault("ping"),

@@ -31,8 +31,8 @@ public record FeedSettings(
 
   public static FeedSettings from(ConfigSection s) {
     URI url = s.webSocketUrl("url");
-    Map<String, String> headers = s.stringMap("headers");
-    List<String> subprotocols = s.strings("subprotocols");
+    Map<String, String> headers = s.httpHeaders("headers");
+    List<String> subprotocols = s.httpTokens("subprotocols");
     List<String> onConnect = s.array("onConnect").stream().map(FeedSettings::asText).toList();
     ConfigSection heartbeat = s.section("heartbeat");
     String mode = heartbeat.string("mode");

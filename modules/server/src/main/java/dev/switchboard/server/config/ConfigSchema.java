@@ -22,7 +22,7 @@ public final class ConfigSchema {
             .put("port", typed("integer", "its port (default 8080; 0: any free port)"))
             .put("controlToken", typed("string", "the token every control action needs (8+ characters); put it in the environment"))
             .put("idleTimeout", duration("a connection with no traffic for this long is closed (default 60s, at least 1s)"))
-            .put("requestTimeout", duration("a whole request must arrive within this (default 30s, at least 1s)"))
+            .put("requestTimeout", duration("a request's headers must arrive within this, and its body within this again (default 30s, at least 1s)"))
             .put("maxConnections", typed("integer", "the most connections open at once (10 or more; default 5000); past it a new one is closed at once. The bridge's clients (WebSockets, /subscribe, SockJS sessions) may take all but a tenth of them"))
             .put("allowedHosts", new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"))
                 .put("description", "the names accepted in the Host header, any port (default: localhost, 127.0.0.1, [::1] and host; \"*\": any)"))

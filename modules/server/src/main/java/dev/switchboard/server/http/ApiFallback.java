@@ -30,11 +30,15 @@ final class ApiFallback implements Handler<RoutingContext> {
   /** A route with a path and methods: {@code /api/listeners/:name} with GET, say. */
   record Endpoint(String path, Pattern pattern, Set<HttpMethod> methods) {
     static Endpoint of(Route route) {
-      // ":name" is one path segment, as the router matches it.
-      String regex = route.getPath().replaceAll(":[A-Za-z0-9_]+", "\0").replace(".", "\\.").replace("\0", "[^/]+");
+      // ":name" is one path segment, as the router matches it; ":action" only the actions there are.
+      String regex = route.getPath().replace(":action", "\1").replaceAll(":[A-Za-z0-9_]+", "\0").replace(".", "\\.")
+          .replace("\0", "[^/]+").replace("\1", "(?:" + String.join("|", ACTIONS) + ")");
       return new Endpoint(route.getPath(), Pattern.compile(regex), route.methods());
     }
   }
+
+  /** What a {@code :action} segment may be: a POST to another word is no route of the API. */
+  static final Set<String> ACTIONS = Set.of("start", "stop", "restart");
 
   ApiFallback(Router router) {
     this.router = router;
@@ -59,6 +63,31 @@ final class ApiFallback implements Handler<RoutingContext> {
     return endpoints;
   }
 
+  /**
+   * The first handler of a route with an {@code :action}: a known action goes on (to the token check);
+   * another word is answered here, 405 where the path has other routes ({@code POST .../config}), else 404.
+   */
+  void knownAction(RoutingContext ctx) {
+    String action = ctx.pathParam("action");
+    if (ACTIONS.contains(action)) {
+      ctx.next();
+    } else if (allowed(ctx.normalizedPath()).isEmpty()) {
+      HttpApi.error(ctx, 404, "unknown action '" + (action.matches("[A-Za-z0-9_-]{1,40}") ? action : "?") + "'; use start, stop or restart");
+    } else {
+      handle(ctx);
+    }
+  }
+
+  private Set<String> allowed(String path) {
+    Set<String> allowed = new TreeSet<>();
+    for (Endpoint endpoint : endpoints()) {
+      if (endpoint.pattern().matcher(path).matches()) {
+        endpoint.methods().forEach(m -> allowed.add(m.name()));
+      }
+    }
+    return allowed;
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
     String path = ctx.normalizedPath();
@@ -66,12 +95,7 @@ final class ApiFallback implements Handler<RoutingContext> {
       ctx.next();
       return;
     }
-    Set<String> allowed = new TreeSet<>();
-    for (Endpoint endpoint : endpoints()) {
-      if (endpoint.pattern().matcher(path).matches()) {
-        endpoint.methods().forEach(m -> allowed.add(m.name()));
-      }
-    }
+    Set<String> allowed = allowed(path);
     if (allowed.isEmpty()) {
       HttpApi.error(ctx, 404, "no such API path: " + shown(path) + "; docs/api.md lists them");
       return;

@@ -95,12 +95,16 @@ public class HttpApi extends VerticleBase {
     router.route().handler(HttpApi::wellFormedUri);
     router.route("/api/*").handler(HttpApi::bodyIsJson);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    // Whatever the routes below do not take on their paths: JSON 404, or 405 with Allow, never HTML (it
+    // reads the routes when first asked, once they are all registered).
+    apiFallback = new ApiFallback(router);
     router.get("/api/listeners").handler(ctx -> answer(ctx, control.snapshot(), ControlPlane.Snapshot::toJson));
     router.get("/api/listeners/:name").handler(ctx -> answer(ctx, control.status(ctx.pathParam("name")), r -> r.listener().toJson()));
     router.get("/api/listeners/:name/config").handler(this::config);
     router.put("/api/listeners/:name").handler(token::check).handler(this::define);
     router.delete("/api/listeners/:name").handler(token::check).handler(this::remove);
-    router.post("/api/listeners/:name/:action").handler(token::check).handler(ctx -> command(ctx, ctx.pathParam("action"), ctx.pathParam("name")));
+    router.post("/api/listeners/:name/:action").handler(apiFallback::knownAction).handler(token::check)
+        .handler(ctx -> command(ctx, ctx.pathParam("action"), ctx.pathParam("name")));
     router.get("/api/kinds").handler(ctx -> json(ctx, 200, config.kinds().describe()));
     router.get("/api/cluster").handler(ctx -> json(ctx, 200, cluster.get()));
     router.get("/api/bridge").handler(ctx -> json(ctx, 200, config.http().bridge().limits()));
@@ -108,7 +112,8 @@ public class HttpApi extends VerticleBase {
     router.post("/api/reload").handler(token::check).handler(this::reload);
     // The routes of the single-listener services, acting on defaultListener, so their scripts keep working.
     router.get("/listener/status").handler(ctx -> onDefault(ctx, name -> answer(ctx, control.status(name), r -> r.listener().toJson())));
-    router.post("/listener/:action").handler(token::check).handler(ctx -> onDefault(ctx, name -> command(ctx, ctx.pathParam("action"), name)));
+    router.post("/listener/:action").handler(apiFallback::knownAction).handler(token::check)
+        .handler(ctx -> onDefault(ctx, name -> command(ctx, ctx.pathParam("action"), name)));
     Probes probes = new Probes(vertx, control, ready);
     router.get("/health/live").handler(probes.live());
     router.get("/health/ready").handler(probes.ready());
@@ -116,8 +121,6 @@ public class HttpApi extends VerticleBase {
         .onSuccess(report -> json(ctx, report.healthy() ? 200 : 503, report.toJson()))
         .onFailure(ctx::fail));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
-    // Whatever the routes above did not take on their paths: JSON 404, or 405 with Allow, never HTML.
-    apiFallback = new ApiFallback(router);
     router.route().handler(apiFallback);
     // The bridge, on every transport: only pages of this server's own origin, or of one allowed.
     router.route("/eventbus/*").handler(config.http().allowedOrigins().handler(token.refusals()));
@@ -261,12 +264,8 @@ public class HttpApi extends VerticleBase {
       case "start" -> control.start(name);
       case "stop" -> control.stop(name);
       case "restart" -> control.restart(name);
-      default -> null;
+      default -> throw new IllegalStateException("not an action: " + action); // ApiFallback.knownAction let it through
     };
-    if (result == null) {
-      error(ctx, 404, "unknown action '" + (action.matches("[A-Za-z0-9_-]{1,40}") ? action : "?") + "'; use start, stop or restart");
-      return;
-    }
     answer(ctx, audited(ctx, action, name, result), ControlPlane.Result::toJson);
   }
 

@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
  *
  * @param idle    a connection with no bytes either way for this long is closed ({@code http.idleTimeout});
  *                the bridge's WebSockets are exempt, its ping timeout ends the silent ones
- * @param request a whole request (headers and body) must arrive within this, counted from the
- *                connection's opening or the previous answer's end ({@code http.requestTimeout}); see
- *                {@link RequestDeadlines}
+ * @param request a request's headers must arrive within this of the connection's opening or the
+ *                previous answer's end, and its body within this again of the headers
+ *                ({@code http.requestTimeout}); see {@link RequestDeadlines}
  */
 public record HttpTimeouts(Duration idle, Duration request) {
   public static final HttpTimeouts DEFAULTS = new HttpTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(30));
