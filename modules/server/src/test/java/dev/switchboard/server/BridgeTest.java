@@ -73,6 +73,35 @@ class BridgeTest {
   }
 
   @Test
+  @DisplayName("SockJS's HTTP transports: a session that keeps asking and never polls is closed once its answers wait unread; one that polls stays")
+  void sockJsSessionThatNeverReadsIsClosed() {
+    io.vertx.ext.web.client.WebClient http = io.vertx.ext.web.client.WebClient.create(vertx,
+        new io.vertx.ext.web.client.WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort())
+            .setKeepAlive(false)); // SockJS closes a poll's connection once it has answered
+    java.util.function.BiFunction<String, Integer, Integer> ask = (session, n) -> http.post("/eventbus/000/" + session + "/xhr_send")
+        .sendBuffer(io.vertx.core.buffer.Buffer.buffer(new io.vertx.core.json.JsonArray().add(new JsonObject().put("type", "send")
+            .put("address", Addresses.STATUS_SNAPSHOT).put("replyAddress", "r-" + n).put("body", new JsonObject()).encode()).encode()))
+        .await().statusCode();
+    java.util.function.Function<String, String> poll = session -> http.post("/eventbus/000/" + session + "/xhr").send().await().bodyAsString();
+
+    assertEquals("o\n", poll.apply("reader"));
+    for (int i = 0; i < 300; i++) {
+      assertEquals(204, ask.apply("reader", i), "a session that reads its answers may ask on");
+      String answers = poll.apply("reader");
+      assertTrue(answers.contains("r-" + i), answers);
+    }
+
+    assertEquals("o\n", poll.apply("asker"));
+    int asked = 0;
+    while (asked < 2_000 && ask.apply("asker", asked) == 204) {
+      asked++;
+    }
+    // Each answer is a status snapshot of some 1 KB: SockJS's 64 Ki characters are full after a few dozen.
+    assertTrue(asked < 300, "still open after " + asked + " unread answers");
+    assertTrue(poll.apply("asker").contains("c[3000,"), "the session is closed");
+  }
+
+  @Test
   @DisplayName("addresses outside the permitted ones are refused, and control without the token (see BridgePermissionsTest)")
   void permissions() {
     BridgeClient browser = connect();

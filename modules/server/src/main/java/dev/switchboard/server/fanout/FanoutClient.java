@@ -41,6 +41,8 @@ final class FanoutClient {
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
   private final ClientFrameDecoder decoder;
   private long queuedBytes;
+  /** Handed to the socket and not yet written to the network: a client that reads nothing holds them too. */
+  private long unsentBytes;
   private boolean closed;
 
   FanoutClient(String id, FanoutEndpoint endpoint, NetSocket socket, Framing framing, FanoutOptions options, long now) {
@@ -103,12 +105,23 @@ final class FanoutClient {
       }
     }
     queue.add(delivery);
-    queuedBytes += size;
+    queued(size);
     if (queuedBytes >= FLUSH_AT_BYTES) {
       flush(); // enough for one large write; don't wait for the end of the turn
     } else {
       endpoint.markDirty(this);
     }
+    endpoint.withinBudget();
+  }
+
+  /** What this client holds: queued, and handed to the socket but not yet written. */
+  long heldBytes() {
+    return queuedBytes + unsentBytes;
+  }
+
+  private void queued(long bytes) {
+    queuedBytes += bytes;
+    endpoint.held(bytes);
   }
 
   /** Writes everything queued in one socket write, unless the socket is still busy with the last one. */
@@ -134,8 +147,17 @@ final class FanoutClient {
         }
       }
     }
+    // Still held, by the socket now, until written to the network: what the endpoint's budget counts.
+    int length = out.length();
+    endpoint.held(length - queuedBytes);
     queuedBytes = 0;
-    socket.write(out);
+    unsentBytes += length;
+    socket.write(out).onComplete(ar -> {
+      if (!closed) { // a closed client gave its bytes back at once
+        unsentBytes -= length;
+        endpoint.held(-length);
+      }
+    });
   }
 
   /** Up to maxBatch queued messages as one array: {@code [frame,...]}, or SockJS's {@code a["frame",...]}. */
@@ -162,9 +184,8 @@ final class FanoutClient {
     if (closed) {
       return;
     }
-    closed = true;
-    queue.clear();
-    queuedBytes = 0;
+    // Given back now: the socket is cut within CLOSE_GRACE_MS, and the budget is for the clients that stay.
+    release();
     Buffer goodbye = WebSocketFrames.close(code, reason);
     if (framing == Framing.SOCKJS) {
       // SockJS clients read the code and reason from its own close frame, and the WebSocket closes normally.
@@ -174,6 +195,21 @@ final class FanoutClient {
     socket.write(goodbye).onComplete(ar -> socket.close());
     endpoint.closeLater(socket);
     endpoint.removed(this);
+  }
+
+  /** The connection closed, from either side: nothing more is delivered, and what it held is given back. */
+  void connectionClosed() {
+    if (!closed) {
+      release();
+    }
+  }
+
+  private void release() {
+    closed = true;
+    queue.clear();
+    endpoint.held(-heldBytes());
+    queuedBytes = 0;
+    unsentBytes = 0;
   }
 
   private int size(Delivery d) {
@@ -204,7 +240,7 @@ final class FanoutClient {
         Delivery queued = it.next();
         if (address.equals(queued.address)) {
           it.remove();
-          queuedBytes -= size(queued);
+          queued(-size(queued));
         }
       }
     }
@@ -212,7 +248,7 @@ final class FanoutClient {
       Delivery queued = it.next();
       if (queued.address != null) {
         it.remove();
-        queuedBytes -= size(queued);
+        queued(-size(queued));
       }
     }
     endpoint.conflated();

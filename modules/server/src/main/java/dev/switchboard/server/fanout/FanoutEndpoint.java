@@ -118,6 +118,13 @@ public final class FanoutEndpoint {
   private boolean flushScheduled;
   private long conflations;
   private long slowClientCloses;
+  /**
+   * The most bytes all clients together may hold unsent (queued, or handed to their sockets): each client's
+   * own bound times many clients that read nothing would be more than the heap.
+   */
+  private final long maxHeldBytes;
+  private long heldBytes;
+  private long budgetCloses;
   private final long sweeper;
   private final long heartbeat;
   private final long pinger;
@@ -167,12 +174,13 @@ public final class FanoutEndpoint {
   }
 
   public FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options) {
-    this(vertx, rules, options, MAX_REGISTERED_BYTES);
+    this(vertx, rules, options, MAX_REGISTERED_BYTES, heldBudget(Runtime.getRuntime().maxMemory()));
   }
 
-  FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options, long maxRegisteredBytes) {
+  FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options, long maxRegisteredBytes, long maxHeldBytes) {
     LocalCodec.register(vertx, BridgeActivity.class);
     this.maxRegisteredBytes = maxRegisteredBytes;
+    this.maxHeldBytes = maxHeldBytes;
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     if (!Context.isOnEventLoopThread()) {
@@ -302,9 +310,51 @@ public final class FanoutEndpoint {
     return conflations;
   }
 
-  /** Clients closed with {@link #CLOSE_SLOW_CLIENT} so far. */
+  /** Clients closed with {@link #CLOSE_SLOW_CLIENT} so far, by their own bound or by the budget of all. */
   public long slowClientCloses() {
     return slowClientCloses;
+  }
+
+  /** Of those, the clients closed because all clients together held more than the budget. */
+  public long budgetCloses() {
+    return budgetCloses;
+  }
+
+  /** Bytes all clients hold now, queued or handed to their sockets and not yet written. */
+  public long heldBytes() {
+    return heldBytes;
+  }
+
+  /** Half the heap: the rest is for everything else (listeners, their stores, the registrations). */
+  static long heldBudget(long maxHeapBytes) {
+    return maxHeapBytes / 2;
+  }
+
+  void held(long bytes) {
+    heldBytes += bytes;
+  }
+
+  /**
+   * Past the budget, closes the client that holds the most (it reads least, or asks most) with 4001, until
+   * the rest are within it: many clients that never read cannot take the heap, however many there are.
+   */
+  void withinBudget() {
+    while (heldBytes > maxHeldBytes) {
+      FanoutClient largest = null;
+      for (FanoutClient client : clients) {
+        if (largest == null || client.heldBytes() > largest.heldBytes()) {
+          largest = client;
+        }
+      }
+      if (largest == null || largest.heldBytes() == 0) {
+        return;
+      }
+      budgetCloses++;
+      slowClientCloses++;
+      LOG.info("bridge socket {}: closed as slow: the bridge's clients hold {} bytes unsent, more than the {} they may in all;"
+          + " this one held the most, {}", largest.id, heldBytes, maxHeldBytes, largest.heldBytes());
+      largest.close(CLOSE_SLOW_CLIENT, "slow client: the bridge's clients hold more than they may in all, and this one the most");
+    }
   }
 
   /** Closes every client with 1001 and drops the consumers. */
@@ -366,6 +416,7 @@ public final class FanoutEndpoint {
     openSockets++;
     socket.closeHandler(v -> {
       openSockets--;
+      client.connectionClosed();
       removed(client);
     });
     activity(BridgeActivity.Kind.SOCKET_CREATED, client.id, null);

@@ -171,6 +171,14 @@ public final class BrowserBridge {
     JsonObject raw = event.getRawMessage();
     JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : null;
     SockJSSocket socket = event.socket();
+    if (raw.getValue("replyAddress") != null && socket.writeQueueFull()) {
+      // SockJS keeps what a session has not polled for yet without a bound: a client that asks and never
+      // reads would fill the heap with its answers. Its queue (64 Ki characters) is full: it is not reading.
+      LOG.info("bridge socket {}: closed: it keeps asking while its answers wait unread", socketId(event));
+      event.complete(false);
+      socket.close();
+      return;
+    }
     BridgeRules.Decision decision = rules.send(socketId(event), remote(socket), raw.getString("address"), headers, raw.getValue("body"));
     BridgeRules.Verdict verdict = decision.verdict();
     if (verdict == BridgeRules.Verdict.ALLOWED || verdict == BridgeRules.Verdict.NOT_PERMITTED) {

@@ -229,7 +229,11 @@ public class HttpApi extends VerticleBase {
     Gauge.builder("switchboard_bridge_websocket_clients", fanout, FanoutEndpoint::clientCount)
         .description("bridge clients on the fan-out path: raw WebSockets and SockJS's websocket transport").register(registry);
     FunctionCounter.builder("switchboard_bridge_slow_client_closes", fanout, FanoutEndpoint::slowClientCloses)
-        .description("clients closed with 4001 because their queue was full (slowClients: disconnect)").register(registry);
+        .description("clients closed with 4001 because their queue was full (slowClients: disconnect), or all clients' were").register(registry);
+    FunctionCounter.builder("switchboard_bridge_budget_closes", fanout, FanoutEndpoint::budgetCloses)
+        .description("of those, clients closed because all clients together held more than half the heap unsent").register(registry);
+    Gauge.builder("switchboard_bridge_held_bytes", fanout, FanoutEndpoint::heldBytes)
+        .description("bytes the fan-out path's clients hold now: queued, or handed to their sockets and not yet written").register(registry);
     FunctionCounter.builder("switchboard_bridge_conflations", fanout, FanoutEndpoint::conflations)
         .description("times a full client queue was conflated (slowClients: conflate)").register(registry);
   }

@@ -67,6 +67,7 @@ class FanoutEndpointTest {
   static final class FanoutServer extends VerticleBase {
     private final FanoutOptions options;
     private final long maxRegisteredBytes;
+    private final long maxHeldBytes;
     FanoutEndpoint endpoint;
     private HttpServer server;
 
@@ -75,13 +76,18 @@ class FanoutEndpointTest {
     }
 
     FanoutServer(FanoutOptions options, long maxRegisteredBytes) {
+      this(options, maxRegisteredBytes, FanoutEndpoint.heldBudget(Runtime.getRuntime().maxMemory()));
+    }
+
+    FanoutServer(FanoutOptions options, long maxRegisteredBytes, long maxHeldBytes) {
       this.options = options;
       this.maxRegisteredBytes = maxRegisteredBytes;
+      this.maxHeldBytes = maxHeldBytes;
     }
 
     @Override
     public Future<?> start() {
-      endpoint = new FanoutEndpoint(vertx, new BridgeRules(new ControlToken(TOKEN), ListenerKinds.discover()), options, maxRegisteredBytes);
+      endpoint = new FanoutEndpoint(vertx, new BridgeRules(new ControlToken(TOKEN), ListenerKinds.discover()), options, maxRegisteredBytes, maxHeldBytes);
       Router router = Router.router(vertx);
       router.get("/eventbus/websocket").handler(ctx -> endpoint.handle(ctx.request()));
       router.get("/eventbus/:server/:session/websocket").handler(ctx -> endpoint.handleSockJs(ctx.request()));
@@ -384,6 +390,49 @@ class FanoutEndpointTest {
     assertEquals(FanoutEndpoint.CLOSE_SLOW_CLIENT, slow.closeCode.get());
     List<Integer> got = slow.numbers();
     assertEquals(IntStream.range(0, got.size()).boxed().toList(), got, "what the slow client got is a gap-free prefix");
+  }
+
+  @Test
+  @DisplayName("all clients together hold at most the budget: past it the one holding the most is closed with 4001, the reader keeps every message")
+  void clientsTogetherAreBounded() {
+    // Each client may queue 16 MB, far more than the 6 MB budget of all: only the budget can close one.
+    long budget = 6L * 1024 * 1024;
+    FanoutServer server = new FanoutServer(FanoutOptions.defaults().withMaxQueuedBytes(16 * 1024 * 1024),
+        FanoutEndpoint.MAX_REGISTERED_BYTES, budget);
+    vertx.deployVerticle(server).await();
+    BridgeClient fast = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    fast.register(FEED);
+    List<BridgeClient> stalled = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      BridgeClient client = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+      client.register(FEED);
+      stalled.add(client);
+    }
+    Await.until(WAIT, "4 registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 4);
+    stalled.forEach(c -> c.socket.pause());
+
+    int sent = 0;
+    long most = 0;
+    while (server.onLoop(server.endpoint::budgetCloses) == 0 && sent < 200_000) {
+      publish(sent, sent + 500, FEED, 1_000);
+      sent += 500;
+      most = Math.max(most, server.onLoop(server.endpoint::heldBytes));
+    }
+    assertTrue(server.onLoop(server.endpoint::budgetCloses) > 0, "no client closed by the budget after " + sent + " messages");
+    // Checked at every message: never more than the budget and the one message that passed it.
+    assertTrue(most <= budget + 2_000, "held " + most + " bytes, budget " + budget);
+    assertEquals(server.onLoop(server.endpoint::budgetCloses), server.onLoop(server.endpoint::slowClientCloses),
+        "no client reached its own 16 MB bound");
+    int total = sent;
+    Await.until(WAIT, "the reading client gets every message", () -> fast.numbers().size() >= total);
+    assertEquals(IntStream.range(0, total).boxed().toList(), fast.numbers());
+    assertEquals(-1, fast.closeCode.get(), "the reader holds nothing: never the one closed");
+
+    stalled.forEach(c -> c.socket.resume());
+    Await.until(WAIT, "a stalled client sees the close", () -> stalled.stream().anyMatch(c -> c.closeCode.get() != -1));
+    assertEquals(FanoutEndpoint.CLOSE_SLOW_CLIENT, stalled.stream().mapToInt(c -> c.closeCode.get()).filter(c -> c != -1).findFirst().getAsInt());
+    // What the closed clients held was given back: the rest hold what they hold, within the budget.
+    Await.until(WAIT, "the survivors drain", () -> server.onLoop(server.endpoint::heldBytes) == 0);
   }
 
   @Test
