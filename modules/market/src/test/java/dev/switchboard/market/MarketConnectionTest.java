@@ -171,6 +171,27 @@ class MarketConnectionTest {
   }
 
   @Test
+  @DisplayName("408 v2 not enabled and 411 insufficient scope (no access to the stream): FAILED, no retry")
+  void noAccessIsFatal() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    int connections = 0;
+    for (int code : new int[] {408, 411}) {
+      control.start(NAME);
+      control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+      connections++;
+      sim.sendRaw("[{\"T\":\"error\",\"code\":" + code + ",\"msg\":\"no access " + code + "\"}]").await();
+      JsonObject failed = control.awaitState(NAME, ListenerState.FAILED, WAIT);
+      assertEquals(String.valueOf(code), lastErrorCode(failed));
+      assertTrue(failed.getJsonObject("last_error").getString("message").contains("no access " + code), failed.encode());
+      Instant failedAt = Instant.now();
+      Await.until(WAIT, "well past any retry delay", () -> Instant.now().isAfter(failedAt.plusMillis(500)));
+      assertEquals("FAILED", control.status(NAME).getString("state"));
+      assertEquals(connections, sim.totalConnections(), "no retry after " + code);
+    }
+  }
+
+  @Test
   @DisplayName("a mute stream (pongs, no data) with staleAfter: detected, reconnected, data again")
   void muteStreamReconnects() {
     AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions());

@@ -216,7 +216,7 @@ final class HaSession {
     Object idValue = msg.getValue("id");
     Object typeValue = msg.getValue("type");
     if (!CommandSchema.isInt(idValue) || ((Number) idValue).longValue() == 0
-        || !(typeValue instanceof String type) || type.isEmpty()) {
+        || !(typeValue instanceof String type)) { // "" is a string: an unknown command, as HA answers it
       send(error(idValue, "invalid_format", "Message incorrectly formatted."), false);
       return;
     }
@@ -287,6 +287,10 @@ final class HaSession {
       case "call_service" -> later(() -> callService(id, msg));
       case "subscribe_entities" -> subscribeEntities(id, msg);
       case "fire_event" -> {
+        if (server.refusesSubscriptions()) {
+          send(error(id, "unauthorized", "Unauthorized"), false); // an admin-only command, as subscribe_trigger
+          return;
+        }
         JsonObject ctx = home.context(SimulatedHome.USER_ID);
         home.fire(msg.getString("event_type"), msg.getJsonObject("event_data", new JsonObject()), ctx);
         send(result(id, new JsonObject().put("context", ctx)), false);
@@ -392,7 +396,7 @@ final class HaSession {
     if (pending > options.pendingPeak() && peakTimer < 0) {
       peakTimer = vertx.setTimer(options.pendingPeakTime().toMillis(), id -> {
         peakTimer = -1;
-        if (outbox.size() > options.pendingPeak()) {
+        if (outbox.size() >= options.pendingPeak()) { // HA: still at or above the peak
           cancel("Client unable to keep up with pending messages. Stayed over " + options.pendingPeak()
               + " for " + options.pendingPeakTime().toMillis() + " ms");
         }

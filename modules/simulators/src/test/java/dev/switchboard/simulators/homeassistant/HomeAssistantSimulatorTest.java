@@ -135,6 +135,8 @@ class HomeAssistantSimulatorTest {
     assertEquals(error(6, "invalid_format", "Message incorrectly formatted."), c.next());
     c.send(cmd(20, "no_such_command"));
     assertEquals(error(20, "unknown_command", "Unknown command."), c.next());
+    c.send(cmd(21, ""));
+    assertEquals(error(21, "unknown_command", "Unknown command."), c.next(), "an empty type is a string: unknown, not malformed");
     // Rejections before a handler is found do not advance the last id...
     c.send(cmd(7, "ping").put("foo", "bar"));
     assertEquals(error(7, "invalid_format", "extra keys not allowed @ data['foo']. Got 'bar'"), c.next());
@@ -380,6 +382,8 @@ class HomeAssistantSimulatorTest {
     assertEquals("unauthorized", c.next(2).getJsonObject("error").getString("code"));
     c.send(cmd(3, "subscribe_events").put("event_type", "call_service"));
     assertEquals("unauthorized", c.next(3).getJsonObject("error").getString("code"));
+    c.send(cmd(4, "fire_event").put("event_type", "switchboard_test"));
+    assertEquals("unauthorized", c.next(4).getJsonObject("error").getString("code"), "fire_event is for admins only");
   }
 
   @Test
