@@ -112,6 +112,13 @@ class ConfigLoaderTest {
   void missingVariable() {
     assertEquals("listeners[0].url: environment variable NOT_SET is not set",
         refusal(c -> listener(c).put("url", "ws://h/${NOT_SET}")));
+    // Set to "" counts as unset, as the shell's ${VAR:-default} takes it: the default, or the same refusal.
+    JsonObject empty = valid();
+    listener(empty).put("url", "ws://h/${EMPTY}");
+    assertEquals("listeners[0].url: environment variable EMPTY is not set",
+        assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of("TOKEN", "s3cret-control-token", "EMPTY", "")).parse(empty)).getMessage());
+    listener(empty).put("url", "ws://h/${EMPTY:-x}");
+    assertEquals("ws://h/x", new ConfigLoader(Map.of("TOKEN", "s3cret-control-token", "EMPTY", "")).parse(empty).listeners().get(0).spec().url());
   }
 
   @Test

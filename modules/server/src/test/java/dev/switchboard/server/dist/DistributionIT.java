@@ -69,6 +69,30 @@ class DistributionIT {
   }
 
   @Test
+  @DisplayName("every file the README and the docs in the archive link to within docs/ and conf/ (the dashboard's picture, another doc) is in it too")
+  void linkedFilesAreThere() throws Exception {
+    Map<String, Entry> files = files(archive);
+    String top = "switchboard-" + version + "/";
+    java.util.regex.Pattern link = java.util.regex.Pattern.compile("\\]\\(([^)#:\\s]+)(#[^)]*)?\\)");
+    int checked = 0;
+    for (Map.Entry<String, Entry> file : files.entrySet()) {
+      if (!file.getKey().endsWith(".md")) {
+        continue;
+      }
+      Path page = Path.of(file.getKey().substring(top.length()));
+      java.util.regex.Matcher m = link.matcher(new String(file.getValue().content(), StandardCharsets.UTF_8));
+      while (m.find()) {
+        Path target = (page.getParent() == null ? Path.of(m.group(1)) : page.getParent().resolve(m.group(1))).normalize();
+        if ((target.startsWith("docs") || target.startsWith("conf")) && Files.exists(REPO.resolve(target))) {
+          assertTrue(files.containsKey(top + target), page + " links to " + target + ", which the archive lacks");
+          checked++;
+        }
+      }
+    }
+    assertTrue(checked > 20, "only " + checked + " links checked");
+  }
+
+  @Test
   @DisplayName("unpacked, bin/switchboard finds lib/switchboard.jar: --version, and --check of the demo config from the top directory")
   void runsUnpacked() throws Exception {
     for (Map.Entry<String, Entry> file : files(archive).entrySet()) {
