@@ -436,17 +436,17 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   @Override
   public Future<Result> start(String name) {
-    return lifecycle(name, true, this::start);
+    return lifecycle(name, Lifecycle.START);
   }
 
   @Override
   public Future<Result> stop(String name) {
-    return lifecycle(name, false, this::stop);
+    return lifecycle(name, Lifecycle.STOP);
   }
 
   @Override
   public Future<Result> restart(String name) {
-    return lifecycle(name, true, this::restart);
+    return lifecycle(name, Lifecycle.RESTART);
   }
 
   @Override
@@ -547,13 +547,17 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     return LoopCall.on(context, action);
   }
 
+  private enum Lifecycle { START, STOP, RESTART }
+
   /**
    * A start, stop or restart. Queued ones coalesce: when its turn comes, a command behind which a later
    * start, stop or restart of the same listener waits does nothing and answers {@code superseded} (a
-   * stop after 40 queued restarts does not wait for 40 connections). The last one decides. One that
-   * {@code starts} something and whose turn comes during the shutdown is refused: nothing would run.
+   * stop after 40 queued restarts does not wait for 40 connections). The last one decides; a start that
+   * comes after a superseded stop does what the two asked, and restarts a running listener (a script's
+   * "stop; start" sent at once still renews the connection). One that starts something and whose turn
+   * comes during the shutdown is refused: nothing would run.
    */
-  private Future<Result> lifecycle(String name, boolean starts, Function<ListenerEntry, Future<String>> action) {
+  private Future<Result> lifecycle(String name, Lifecycle command) {
     return onLoop(() -> {
       if (shuttingDown) {
         return Future.failedFuture(shuttingDownRefusal());
@@ -565,12 +569,20 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           return Future.failedFuture(notFound(name));
         }
         if (ticket != lifecycleTickets.get(name)) {
+          e.stopSuperseded |= command == Lifecycle.STOP;
           return Future.succeededFuture(result("superseded", e));
         }
-        if (starts && shuttingDown) {
+        if (command != Lifecycle.STOP && shuttingDown) {
           return Future.failedFuture(shuttingDownRefusal()); // queued before the shutdown began, due after
         }
-        return action.apply(e).map(outcome -> result(outcome, e));
+        boolean stopSkipped = e.stopSuperseded;
+        e.stopSuperseded = false;
+        Future<String> done = switch (command) {
+          case START -> stopSkipped && isActive(e) ? restart(e) : start(e);
+          case STOP -> stop(e);
+          case RESTART -> restart(e);
+        };
+        return done.map(outcome -> result(outcome, e));
       });
     });
   }
@@ -629,8 +641,12 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   // status say, whatever the disk does. A failed save is reported (desired_persisted false, /health),
   // and retried by the next command or the periodic retry; it never leaves an instance behind.
 
+  private static boolean isActive(ListenerEntry e) {
+    return e.desired && e.state != ListenerState.FAILED && e.state != ListenerState.STOPPED;
+  }
+
   private Future<String> start(ListenerEntry e) {
-    if (e.desired && e.state != ListenerState.FAILED && e.state != ListenerState.STOPPED) {
+    if (isActive(e)) {
       return retrySave(e).map("already_active");
     }
     e.desired = true;

@@ -97,6 +97,32 @@ class SupervisorCommandOrderTest {
   }
 
   @Test
+  @DisplayName("a stop and a start sent at once, the stop superseded while a restart runs: the start renews the connection, as the two asked")
+  void stopThenStartAtOnce(Vertx vertx) {
+    Supervisor supervisor = held(vertx);
+    supervisor.startListeners();
+    Await.until(WAIT, "connected", () -> status(supervisor).state() == ListenerState.CONNECTED);
+    assertEquals(1, sim.totalConnections());
+
+    Future<Result> restart = supervisor.restart("feed");
+    Future<Result> stop = supervisor.stop("feed");
+    Future<Result> start = supervisor.start("feed");
+    assertEquals("restarted", restart.await().outcome());
+    assertEquals("superseded", stop.await().outcome());
+    assertEquals("restarted", start.await().outcome(), "a stop then a start: a new connection, not 'already_active'");
+    assertEquals(3, status(supervisor).deployments());
+    Await.until(WAIT, "connected again", () -> status(supervisor).state() == ListenerState.CONNECTED);
+    Await.until(WAIT, "three connections", () -> sim.totalConnections() == 3);
+
+    // A start alone, or after a superseded start, changes nothing.
+    Future<Result> first = supervisor.start("feed");
+    Future<Result> second = supervisor.start("feed");
+    assertEquals("already_active", second.await().outcome());
+    assertTrue(List.of("already_active", "superseded").contains(first.await().outcome()));
+    assertEquals(3, status(supervisor).deployments());
+  }
+
+  @Test
   @DisplayName("once the shutdown began, start, stop, restart, define and remove are refused with 503, and nothing is deployed")
   void commandsDuringTheShutdown(Vertx vertx) {
     Supervisor supervisor = held(vertx);
