@@ -768,6 +768,13 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   private Future<Result> replace(ListenerEntry e, ListenerDefinition definition) {
     cancelTimers(e);
     e.nextRetryAt = null;
+    ListenerKind kind = kinds.kind(e.spec().type()).orElseThrow();
+    Future<ChangingAddresses> held = options.clustered() ? Future.succeededFuture(ChangingAddresses.NONE)
+        : ChangingAddresses.hold(vertx, kind.namespace(), e.name(), kind.addresses());
+    return held.compose(h -> redeploy(e, definition, h).eventually(h::release));
+  }
+
+  private Future<Result> redeploy(ListenerEntry e, ListenerDefinition definition, ChangingAddresses held) {
     return undeployCurrent(e)
         .compose(v -> undeployCompanions(e))
         .compose(v -> undeployNodeParts(e))
@@ -779,7 +786,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           e.definition = definition;
           log(e, "definition changed (version " + definition.version() + ")");
           publishDefinition(e.name(), "defined", definition.version());
-          return deployParts(e);
+          return deployParts(e).eventually(held::release); // the new parts answer from here on
         })
         .compose(v -> {
           if (e.desired) {

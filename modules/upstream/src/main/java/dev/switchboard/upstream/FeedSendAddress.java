@@ -29,11 +29,19 @@ final class FeedSendAddress extends VerticleBase {
         .onFailure(err -> {
           if (err instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
             msg.fail(r.failureCode(), r.getMessage());
-          } else if (err instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+          } else if (err instanceof ReplyException r && (r.failureType() == ReplyFailure.NO_HANDLERS || discarded(r))) {
             msg.fail(503, "listener '" + listener + "' is not connected; nothing was sent");
           } else {
             msg.fail(504, "no answer from the connection of '" + listener + "': " + err.getMessage());
           }
         });
+  }
+
+  /**
+   * Queued for a connection that stopped before taking it: the event bus fails it at once with this
+   * text (and the TIMEOUT type). It was never written, as with no connection at all.
+   */
+  private static boolean discarded(ReplyException e) {
+    return e.failureType() == ReplyFailure.TIMEOUT && e.getMessage() != null && e.getMessage().startsWith("Discarded the request");
   }
 }

@@ -158,6 +158,37 @@ class FeedListenerTest {
   }
 
   @Test
+  @DisplayName("while a definition change redeploys the listener, a send is answered (503 'being changed' or 'not connected'), never NO_HANDLERS")
+  void sendDuringAChange() {
+    FeedSimulator sim = connected(new JsonObject());
+    java.util.Map<String, Integer> answers = new java.util.concurrent.ConcurrentHashMap<>();
+    // Five sends every millisecond, each counted by how it was answered.
+    long sender = vertx.setPeriodic(1, id -> {
+      for (int i = 0; i < 5; i++) {
+        vertx.eventBus().request("upstream.feed.send", "x").onComplete(ar -> answers.merge(ar.succeeded() ? "sent"
+            : ar.cause() instanceof ReplyException r && r.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS ? "NO_HANDLERS"
+            : ar.cause() instanceof ReplyException r && r.failureCode() == 503 && r.getMessage().contains("being changed") ? "being changed"
+            : ar.cause() instanceof ReplyException r && r.failureCode() == 503 ? "not connected"
+            // Already queued at the old parts when they stopped: the event bus fails it at once.
+            : ar.cause() instanceof ReplyException r && r.getMessage().startsWith("Discarded the request") ? "discarded"
+            : String.valueOf(ar.cause()), 1, Integer::sum));
+      }
+    });
+    for (int change = 1; change <= 5; change++) {
+      JsonObject definition = new JsonObject().put("type", "upstream").put("url", sim.url()).put("maxFrameSize", 70_000 + change)
+          .put("restart", new JsonObject().put("initialDelay", "20ms").put("maxDelay", "100ms"));
+      JsonObject answer = vertx.eventBus().<JsonObject>request(dev.switchboard.core.Addresses.CONTROL,
+          new JsonObject().put("action", "define").put("name", NAME).put("definition", definition)).await().body();
+      assertEquals("updated", answer.getString("status"), answer.encode());
+      control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    }
+    vertx.cancelTimer(sender);
+    assertEquals(0, answers.getOrDefault("NO_HANDLERS", 0), answers.toString());
+    assertTrue(answers.getOrDefault("being changed", 0) > 0, "the changes were seen: " + answers);
+    assertTrue(java.util.Set.of("sent", "being changed", "not connected", "discarded").containsAll(answers.keySet()), answers.toString());
+  }
+
+  @Test
   @DisplayName("a send while connected reaches the upstream; while not connected it fails, never silently")
   void sendReachesUpstreamOrFails() {
     FeedSimulator sim = connected(new JsonObject());
