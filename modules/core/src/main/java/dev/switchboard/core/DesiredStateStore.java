@@ -1,6 +1,7 @@
 package dev.switchboard.core;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -16,6 +17,10 @@ import java.util.Map;
 public final class DesiredStateStore {
   private final JsonFile file;
   private final Map<String, Boolean> active = new HashMap<>();
+  /** The write under way; null when none is. */
+  private Future<Void> writing;
+  /** The one write that follows it, with every change made meanwhile; null when nothing changed since. */
+  private Promise<Void> next;
 
   public DesiredStateStore(Vertx vertx, Path dataDir) {
     this.file = new JsonFile(vertx, dataDir.resolve("listeners.json"));
@@ -56,16 +61,38 @@ public final class DesiredStateStore {
         + "; fix it, or delete it to start every listener as its autoStart says");
   }
 
-  /** Records a listener's desired state; writes are serialized, the last one wins. */
+  /**
+   * Records a listener's desired state; the future completes once a write that holds it is on disk. One
+   * write at a time: the changes made while one is under way go together in the next, so that a slow or
+   * hung disk queues one write more, not one per change.
+   */
   public Future<Void> save(String name, boolean isActive) {
     active.put(name, isActive);
     return write();
   }
 
   private Future<Void> write() {
+    if (writing != null) {
+      if (next == null) {
+        next = Promise.promise();
+      }
+      return next.future();
+    }
     JsonObject listeners = new JsonObject();
     active.forEach((k, v) -> listeners.put(k, new JsonObject().put("active", v)));
-    return file.write(new JsonObject().put("listeners", listeners));
+    // Marked under way before the write starts: a write that fails at once completes before a listener is added.
+    Promise<Void> written = Promise.promise();
+    writing = written.future();
+    file.write(new JsonObject().put("listeners", listeners)).onComplete(ar -> {
+      writing = null;
+      if (next != null) {
+        Promise<Void> following = next;
+        next = null;
+        write().onComplete(following);
+      }
+      written.handle(ar);
+    });
+    return written.future();
   }
 
   /** Forgets a listener that was removed. */
@@ -76,6 +103,6 @@ public final class DesiredStateStore {
 
   /** Completes when every write so far is on disk. */
   public Future<Void> flush() {
-    return file.flush();
+    return next != null ? next.future() : writing != null ? writing : file.flush();
   }
 }

@@ -49,6 +49,8 @@ final class ListenerEntry {
   long restarts;
   /** Why the desired state is not on disk; null when it is. */
   String persistError;
+  /** The desired state changed (or was set) by a command whose answer has yet to save it. */
+  boolean unsaved;
   /** A stop was superseded since the last command that ran: a start now stands for the stop and the start. */
   boolean stopSuperseded;
 

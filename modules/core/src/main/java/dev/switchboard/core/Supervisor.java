@@ -209,7 +209,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           return e.undeploying.compose(v -> undeployCurrent(e));
         }));
       }
-      return Future.join(down).otherwiseEmpty().mapEmpty();
+      // And the saves of the desired states those commands changed: their answers wait for them.
+      return Future.join(down).otherwiseEmpty()
+          .compose(v -> desiredStore == null ? Future.succeededFuture() : desiredStore.flush().otherwiseEmpty()).mapEmpty();
     });
   }
 
@@ -474,7 +476,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
   @Override
   public Future<Result> define(String name, JsonObject definition, long expected) {
     return onLoop(() -> shuttingDown ? Future.failedFuture(shuttingDownRefusal())
-        : enqueue(name, () -> shuttingDown ? Future.failedFuture(shuttingDownRefusal()) : applyDefinition(name, definition, expected)));
+        : answerOnceSaved(name, enqueue(name, () -> shuttingDown ? Future.failedFuture(shuttingDownRefusal())
+            : applyDefinition(name, definition, expected))));
   }
 
   @Override
@@ -563,7 +566,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         return Future.failedFuture(shuttingDownRefusal());
       }
       long ticket = lifecycleTickets.merge(name, 1L, Long::sum);
-      return enqueue(name, () -> {
+      return answerOnceSaved(name, enqueue(name, () -> {
         ListenerEntry e = entries.get(name);
         if (e == null) {
           return Future.failedFuture(notFound(name));
@@ -583,7 +586,24 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           case RESTART -> restart(e);
         };
         return done.map(outcome -> result(outcome, e));
-      });
+      }));
+    });
+  }
+
+  /**
+   * The answer of a command, once the desired state it changed is saved (or its save failed, which the
+   * answer says). The save is not a step of the listener's queue: a slow or hung disk delays answers,
+   * never the next command nor the exit report of a connection that died, which must reconnect.
+   */
+  private Future<Result> answerOnceSaved(String name, Future<Result> acted) {
+    return acted.transform(ar -> {
+      ListenerEntry e = entries.get(name);
+      if (e == null || !(e.unsaved || e.persistError != null)) {
+        return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
+      }
+      e.unsaved = false; // saved even when the command failed (a start whose deploy failed is still wanted)
+      return persistDesired(e).transform(v -> ar.succeeded() ? Future.succeededFuture(result(ar.result().outcome(), e))
+          : Future.failedFuture(ar.cause()));
     });
   }
 
@@ -647,25 +667,28 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   private Future<String> start(ListenerEntry e) {
     if (isActive(e)) {
-      return retrySave(e).map("already_active");
+      return Future.succeededFuture("already_active"); // a failed save is tried again all the same
     }
     e.desired = true;
+    e.unsaved = true;
     e.attempt = 0;
-    return deployParts(e).compose(v -> deploy(e)).eventually(() -> persistDesired(e)).map("started");
+    return deployParts(e).compose(v -> deploy(e)).map("started");
   }
 
   private Future<String> stop(ListenerEntry e) {
     if (!e.desired && e.state == ListenerState.STOPPED) {
-      return retrySave(e).map("already_inactive");
+      return Future.succeededFuture("already_inactive");
     }
     e.desired = false;
-    return halt(e, "cancelled").compose(v -> persistDesired(e)).map("stopped");
+    e.unsaved = true;
+    return halt(e, "cancelled").map("stopped");
   }
 
   private Future<String> restart(ListenerEntry e) {
     e.desired = true;
+    e.unsaved = true;
     e.attempt = 0;
-    return deployParts(e).compose(v -> deploy(e)).eventually(() -> persistDesired(e)).map("restarted");
+    return deployParts(e).compose(v -> deploy(e)).map("restarted");
   }
 
   /** Saves the entry's desired state; a failure is recorded in its status, not thrown. */
@@ -692,14 +715,12 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     });
   }
 
-  private Future<Void> retrySave(ListenerEntry e) {
-    return e.persistError == null ? Future.succeededFuture() : persistDesired(e);
-  }
-
-  /** Saves again every desired state whose save failed: once the disk is back, the status says so. */
+  /**
+   * Saves again every desired state whose save failed: once the disk is back, the status says so. Not in
+   * the queues, and the store writes at most once more behind a write still under way (a hung disk).
+   */
   private void retryUnsaved() {
-    entries.values().stream().filter(e -> e.persistError != null)
-        .forEach(e -> enqueue(e.name(), () -> entries.get(e.name()) == e ? persistDesired(e) : Future.succeededFuture()));
+    entries.values().stream().filter(e -> e.persistError != null).forEach(this::persistDesired);
   }
 
   /** Creates or changes a listener; what is answered is on disk first. */
@@ -757,10 +778,10 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     log(e, "defined (version " + definition.version() + ")");
     publish(e);
     publishDefinition(e.name(), "defined", definition.version());
+    // Saved from the start (once answered): what runs now is what runs after a restart, whatever autoStart says later.
+    e.unsaved = true;
     return deployParts(e)
         .compose(v -> e.desired ? deploy(e) : Future.succeededFuture())
-        // Saved from the start: what runs now is what runs after a restart, whatever autoStart says later.
-        .compose(v -> persistDesired(e))
         .map(v -> result("created", e));
   }
 
@@ -798,8 +819,10 @@ public class Supervisor extends VerticleBase implements ControlPlane {
           publish(e);
           return Future.succeededFuture();
         })
-        .compose(v -> persistDesired(e)) // the desired state stays through a change, and after a restart
-        .map(v -> result("updated", e));
+        .map(v -> {
+          e.unsaved = true; // the desired state stays through a change, and after a restart
+          return result("updated", e);
+        });
   }
 
   private Future<String> remove(ListenerEntry e) {

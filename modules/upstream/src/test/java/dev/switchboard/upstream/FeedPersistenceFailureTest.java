@@ -180,6 +180,56 @@ class FeedPersistenceFailureTest {
   }
 
   @Test
+  @DisplayName("a hung disk holds the answers, never the listener: a dead connection reconnects and a stop stops while the save waits")
+  void hungDiskHoldsOnlyTheAnswers() throws Exception {
+    // One worker thread, held by the test: every file write waits for it, as on a disk that stopped answering.
+    Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(1));
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      FeedSimulator sim = FeedFixture.simulator(vertx, 20);
+      Path dataDir = dir.resolve("data");
+      Supervisor supervisor = Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
+          List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())));
+      vertx.deployVerticle(supervisor).await();
+      Control control = new Control(vertx);
+      control.start(NAME);
+      control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+
+      CountDownLatch holding = new CountDownLatch(1);
+      vertx.executeBlocking(() -> {
+        holding.countDown();
+        release.await();
+        return null;
+      });
+      assertTrue(holding.await(10, TimeUnit.SECONDS), "the worker is held");
+
+      Future<ControlPlane.Result> restart = supervisor.restart(NAME);
+      Await.until(WAIT, "restarted: a second connection", () -> sim.totalConnections() == 2
+          && control.state(NAME) == ListenerState.CONNECTED);
+      assertFalse(restart.isComplete(), "its answer waits for the save");
+      // The upstream drops the connection: the exit report is not queued behind the save.
+      sim.dropAll().await();
+      Await.until(WAIT, "reconnected while the disk hangs", () -> sim.totalConnections() == 3
+          && control.state(NAME) == ListenerState.CONNECTED);
+      Future<ControlPlane.Result> stop = supervisor.stop(NAME);
+      Await.until(WAIT, "stopped while the disk hangs", () -> control.state(NAME) == ListenerState.STOPPED
+          && sim.concurrentConnections() == 0);
+
+      release.countDown();
+      assertEquals("restarted", restart.await().outcome());
+      ControlPlane.Result stopped = stop.await();
+      assertEquals("stopped", stopped.outcome());
+      assertEquals(null, stopped.warning(), "saved once the disk came back");
+      JsonObject saved = new JsonObject(Files.readString(dataDir.resolve("listeners.json")));
+      assertEquals(false, saved.getJsonObject("listeners").getJsonObject(NAME).getBoolean("active"), "the last state wins");
+      assertEquals(1, sim.maxConcurrentConnections());
+    } finally {
+      release.countDown();
+      vertx.close().await();
+    }
+  }
+
+  @Test
   @DisplayName("a definition whose save failed never reaches the disk with another name's save that follows it")
   void failedDefinitionNotCarriedByAnotherSave() throws Exception {
     // One worker thread, so that the test decides the order of the disk writes: its own tasks queue with them.
