@@ -1,6 +1,7 @@
 package dev.switchboard.server.fanout;
 
 import dev.switchboard.core.envelope.BufferBytes;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -41,7 +42,10 @@ final class FanoutClient {
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
   private final ClientFrameDecoder decoder;
   private long queuedBytes;
-  /** Handed to the socket and not yet written to the network: a client that reads nothing holds them too. */
+  /**
+   * Handed to the socket and not yet written to the network, counted from a write that left the socket
+   * over its high-water mark: a client that reads nothing holds them too.
+   */
   private long unsentBytes;
   private boolean closed;
 
@@ -147,12 +151,20 @@ final class FanoutClient {
         }
       }
     }
-    // Still held, by the socket now, until written to the network: what the endpoint's budget counts.
-    int length = out.length();
-    endpoint.held(length - queuedBytes);
+    long queued = queuedBytes;
     queuedBytes = 0;
+    Future<Void> written = socket.write(out);
+    if (!socket.writeQueueFull()) {
+      // On its way: what the socket holds is under its high-water mark (64 KiB), and not counted.
+      endpoint.held(-queued);
+      return;
+    }
+    // The socket holds more than it passes on: still held until written to the network, and counted.
+    // (Only then a listener: one per write would cost the many clients that read fine.)
+    int length = out.length();
+    endpoint.held(length - queued);
     unsentBytes += length;
-    socket.write(out).onComplete(ar -> {
+    written.onComplete(ar -> {
       if (!closed) { // a closed client gave its bytes back at once
         unsentBytes -= length;
         endpoint.held(-length);
