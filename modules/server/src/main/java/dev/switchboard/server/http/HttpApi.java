@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
@@ -435,7 +436,10 @@ public class HttpApi extends VerticleBase {
     if (ctx.response().ended()) {
       return;
     }
-    ctx.response().setStatusCode(code).putHeader("content-type", "application/json").end(body.encodePrettily() + "\n");
+    Buffer bytes = Buffer.buffer(body.encodePrettily() + "\n");
+    // Set here, not left to the server: a HEAD answer (GET's without the body) would lose it.
+    ctx.response().setStatusCode(code).putHeader("content-type", "application/json")
+        .putHeader("content-length", String.valueOf(bytes.length())).end(bytes);
   }
 
   static void error(RoutingContext ctx, int code, String message) {
