@@ -47,6 +47,9 @@ final class ChangingAddresses {
 
   /** The new parts are deployed and answer now (or the change failed). Once; later calls do nothing. */
   Future<Void> release() {
+    if (consumers.isEmpty()) {
+      return Future.succeededFuture(); // NONE among them: shared, never changed
+    }
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     consumers.clear();
     return Future.join(unregistered).mapEmpty();

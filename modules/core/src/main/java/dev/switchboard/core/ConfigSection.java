@@ -296,12 +296,8 @@ public final class ConfigSection {
       throw new ConfigException(field(key), "must be an array, not " + typeName(value));
     }
     if (schema != null && declared(key).secret()) {
-      // A secret list (messages that log in, say): its strings, and what placeholders put anywhere in it.
-      a.forEach(item -> {
-        if (item instanceof String s) {
-          secrets.add(s);
-        }
-      });
+      // A secret list (messages that log in, say): what placeholders put anywhere in it. Not its literal
+      // strings: a "ping" or "subscribe" would be masked in every log line of the process.
       fromPlaceholder.forEach((at, values) -> {
         if (at.startsWith(field(key) + "[")) {
           secrets.addAll(values);

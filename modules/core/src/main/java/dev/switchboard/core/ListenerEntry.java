@@ -51,6 +51,8 @@ final class ListenerEntry {
   String persistError;
   /** The desired state changed (or was set) by a command whose answer has yet to save it. */
   boolean unsaved;
+  /** A save of its desired state is under way. */
+  boolean saving;
   /** A stop was superseded since the last command that ran: a start now stands for the stop and the start. */
   boolean stopSuperseded;
 

@@ -73,6 +73,13 @@ public record ListenerStatus(
         .put("epoch", epoch);
   }
 
+  /** The same status, saying whether the desired state is saved: a command's answer, once its save is done. */
+  public ListenerStatus withDesiredPersisted(boolean saved) {
+    return new ListenerStatus(name, type, state, active, saved, taskStatus, websocketUrl, autoStart, attempt, nextRetryAt,
+        lastError, connectedSince, deployments, messagesIn, messagesOut, bytesIn, malformed, lastMessageAt, rate1m,
+        connectedClients, kindFields, owner, epoch);
+  }
+
   /** The same status, with another state and owner: what a cluster node shows of a listener between owners. */
   public ListenerStatus unassigned(String why) {
     JsonObject fields = kindFields == null ? new JsonObject() : kindFields.copy();

@@ -602,7 +602,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
       }
       e.unsaved = false; // saved even when the command failed (a start whose deploy failed is still wanted)
-      return persistDesired(e).transform(v -> ar.succeeded() ? Future.succeededFuture(result(ar.result().outcome(), e))
+      // The status as the command left it (what ran), with what the save says.
+      return persistDesired(e).transform(v -> ar.succeeded() ? Future.succeededFuture(withSave(ar.result(), e))
           : Future.failedFuture(ar.cause()));
     });
   }
@@ -644,6 +645,10 @@ public class Supervisor extends VerticleBase implements ControlPlane {
 
   private static ControlException notFound(String name) {
     return ControlException.notFound(name.length() > 60 ? name.substring(0, 60) + "..." : name);
+  }
+
+  private static Result withSave(Result r, ListenerEntry e) {
+    return new Result(r.outcome(), r.seq(), r.listener().withDesiredPersisted(e.persistError == null), r.version(), e.persistError);
   }
 
   private Result result(String outcome, ListenerEntry e) {
@@ -697,7 +702,9 @@ public class Supervisor extends VerticleBase implements ControlPlane {
       return Future.succeededFuture(); // the cluster's state is the desired state, and it keeps it
     }
     boolean wanted = e.desired;
+    e.saving = true;
     return desiredStore.save(e.name(), wanted).transform(ar -> {
+      e.saving = false;
       String before = e.persistError;
       if (ar.succeeded()) {
         e.persistError = null;
@@ -720,7 +727,7 @@ public class Supervisor extends VerticleBase implements ControlPlane {
    * the queues, and the store writes at most once more behind a write still under way (a hung disk).
    */
   private void retryUnsaved() {
-    entries.values().stream().filter(e -> e.persistError != null).forEach(this::persistDesired);
+    entries.values().stream().filter(e -> e.persistError != null && !e.saving).forEach(this::persistDesired);
   }
 
   /** Creates or changes a listener; what is answered is on disk first. */
@@ -790,14 +797,15 @@ public class Supervisor extends VerticleBase implements ControlPlane {
     cancelTimers(e);
     e.nextRetryAt = null;
     ListenerKind kind = kinds.kind(e.spec().type()).orElseThrow();
-    Future<ChangingAddresses> held = options.clustered() ? Future.succeededFuture(ChangingAddresses.NONE)
-        : ChangingAddresses.hold(vertx, kind.namespace(), e.name(), kind.addresses());
-    return held.compose(h -> redeploy(e, definition, h).eventually(h::release));
+    // Held once the connection is gone, before its companions go: until then they answer as they always do.
+    return undeployCurrent(e)
+        .compose(v -> options.clustered() ? Future.succeededFuture(ChangingAddresses.NONE)
+            : ChangingAddresses.hold(vertx, kind.namespace(), e.name(), kind.addresses()))
+        .compose(held -> redeploy(e, definition, held).eventually(held::release));
   }
 
   private Future<Result> redeploy(ListenerEntry e, ListenerDefinition definition, ChangingAddresses held) {
-    return undeployCurrent(e)
-        .compose(v -> undeployCompanions(e))
+    return undeployCompanions(e)
         .compose(v -> undeployNodeParts(e))
         .compose(v -> {
           if (!e.spec().type().equals(definition.spec().type())) {
@@ -832,6 +840,8 @@ public class Supervisor extends VerticleBase implements ControlPlane {
         .compose(v -> {
           defined.remove(e.name());
           e.desired = false;
+          e.persistError = null; // nothing more to save for it: the periodic retry must not write it back
+          e.unsaved = false;
           return halt(e, "cancelled");
         })
         .compose(v -> undeployCompanions(e))

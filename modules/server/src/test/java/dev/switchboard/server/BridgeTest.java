@@ -92,12 +92,20 @@ class BridgeTest {
     }
 
     assertEquals("o\n", poll.apply("asker"));
+    // Each answer is a status snapshot of some 700 characters: SockJS's 64 Ki characters are full after about 90,
+    // and the asks after that are refused (429, some 170 characters) instead of answered.
+    for (int i = 0; i < 150; i++) {
+      assertEquals(204, ask.apply("asker", i));
+    }
+    String answers = poll.apply("asker");
+    assertTrue(answers.contains("failureCode\\\":429") && answers.contains("poll, then ask again"), answers.length() + " characters");
+    assertTrue(answers.length() < 64 * 1024 + 20_000, "what waited is bounded: " + answers.length() + " characters");
+    // One that keeps asking and never polls is closed once maxHandlersPerSocket asks in a row were refused.
     int asked = 0;
-    while (asked < 2_000 && ask.apply("asker", asked) == 204) {
+    while (asked < 3_000 && ask.apply("asker", 100 + asked) == 204) {
       asked++;
     }
-    // Each answer is a status snapshot of some 1 KB: SockJS's 64 Ki characters are full after a few dozen.
-    assertTrue(asked < 300, "still open after " + asked + " unread answers");
+    assertTrue(asked < 3_000, "still open after " + asked + " unread answers");
     assertTrue(poll.apply("asker").contains("c[3000,"), "the session is closed");
   }
 

@@ -47,6 +47,8 @@ final class FanoutClient {
    * over its high-water mark: a client that reads nothing holds them too.
    */
   private long unsentBytes;
+  /** When its socket last filled up without draining since (System.nanoTime()); 0 while it takes what it is given. */
+  private long fullSince;
   private boolean closed;
 
   FanoutClient(String id, FanoutEndpoint endpoint, NetSocket socket, Framing framing, FanoutOptions options, long now) {
@@ -123,6 +125,23 @@ final class FanoutClient {
     return queuedBytes + unsentBytes;
   }
 
+  private void filledUp() {
+    if (fullSince == 0) {
+      fullSince = System.nanoTime();
+    }
+  }
+
+  /** Its socket takes data again: it reads. */
+  void drained() {
+    fullSince = 0;
+    flush();
+  }
+
+  /** How long its socket has been full without draining, in nanoseconds; 0 when it is not. */
+  long fullFor(long now) {
+    return fullSince == 0 ? 0 : now - fullSince;
+  }
+
   private void queued(long bytes) {
     queuedBytes += bytes;
     endpoint.held(bytes);
@@ -130,7 +149,11 @@ final class FanoutClient {
 
   /** Writes everything queued in one socket write, unless the socket is still busy with the last one. */
   void flush() {
-    if (closed || queue.isEmpty() || socket.writeQueueFull()) {
+    if (closed || queue.isEmpty()) {
+      return;
+    }
+    if (socket.writeQueueFull()) {
+      filledUp();
       return; // a full socket calls back through its drain handler
     }
     Buffer out;
@@ -161,6 +184,7 @@ final class FanoutClient {
     }
     // The socket holds more than it passes on: still held until written to the network, and counted.
     // (Only then a listener: one per write would cost the many clients that read fine.)
+    filledUp();
     int length = out.length();
     endpoint.held(length - queued);
     unsentBytes += length;

@@ -123,6 +123,12 @@ public final class FanoutEndpoint {
    * own bound times many clients that read nothing would be more than the heap.
    */
   private final long maxHeldBytes;
+  /**
+   * Only a client whose socket has taken nothing for this long may be closed for the budget: clients that read
+   * but are handed one burst together (one shared message, counted once per client) are not slow.
+   */
+  private final long stalledNanos;
+  private long nextBudgetScan = System.nanoTime();
   private long heldBytes;
   private long budgetCloses;
   private final long sweeper;
@@ -174,13 +180,15 @@ public final class FanoutEndpoint {
   }
 
   public FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options) {
-    this(vertx, rules, options, MAX_REGISTERED_BYTES, heldBudget(Runtime.getRuntime().maxMemory()));
+    this(vertx, rules, options, MAX_REGISTERED_BYTES, heldBudget(Runtime.getRuntime().maxMemory()), STALLED_FOR_BUDGET_MS);
   }
 
-  FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options, long maxRegisteredBytes, long maxHeldBytes) {
+  FanoutEndpoint(Vertx vertx, BridgeRules rules, FanoutOptions options, long maxRegisteredBytes, long maxHeldBytes,
+                 long stalledForBudgetMs) {
     LocalCodec.register(vertx, BridgeActivity.class);
     this.maxRegisteredBytes = maxRegisteredBytes;
     this.maxHeldBytes = maxHeldBytes;
+    this.stalledNanos = TimeUnit.MILLISECONDS.toNanos(stalledForBudgetMs);
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     if (!Context.isOnEventLoopThread()) {
@@ -325,6 +333,9 @@ public final class FanoutEndpoint {
     return heldBytes;
   }
 
+  /** How long a client's socket must have taken nothing before the budget may close it. */
+  static final long STALLED_FOR_BUDGET_MS = 1_000;
+
   /** Half the heap: the rest is for everything else (listeners, their stores, the registrations). */
   static long heldBudget(long maxHeapBytes) {
     return maxHeapBytes / 2;
@@ -335,18 +346,27 @@ public final class FanoutEndpoint {
   }
 
   /**
-   * Past the budget, closes the client that holds the most (it reads least, or asks most) with 4001, until
-   * the rest are within it: many clients that never read cannot take the heap, however many there are.
+   * Past the budget, closes the stalled client that holds the most (its socket has taken nothing for a second:
+   * it reads least, or asks most) with 4001, until the rest are within it: many clients that never read cannot
+   * take the heap, however many there are. Clients that read are left alone, whatever they were just handed.
    */
   void withinBudget() {
+    if (heldBytes <= maxHeldBytes) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now - nextBudgetScan < 0) {
+      return; // none was stalled long enough a moment ago: not a scan of every client for every message
+    }
     while (heldBytes > maxHeldBytes) {
       FanoutClient largest = null;
       for (FanoutClient client : clients) {
-        if (largest == null || client.heldBytes() > largest.heldBytes()) {
+        if (client.fullFor(now) >= stalledNanos && (largest == null || client.heldBytes() > largest.heldBytes())) {
           largest = client;
         }
       }
       if (largest == null || largest.heldBytes() == 0) {
+        nextBudgetScan = now + TimeUnit.MILLISECONDS.toNanos(10);
         return;
       }
       budgetCloses++;
@@ -411,7 +431,7 @@ public final class FanoutEndpoint {
       socket.write(SOCKJS_OPEN);
     }
     socket.handler(data -> client.onData(data, System.nanoTime()));
-    socket.drainHandler(v -> client.flush());
+    socket.drainHandler(v -> client.drained());
     socket.exceptionHandler(err -> LOG.debug("fan-out client {}: {}", client.id, err.toString()));
     openSockets++;
     socket.closeHandler(v -> {

@@ -49,6 +49,8 @@ public final class BrowserBridge {
   private final Map<String, Set<String>> held = new HashMap<>();
   /** Refusals held back by the token throttle, per socket: bounded like its pending replies. */
   private final Map<SockJSSocket, Integer> heldBack = new HashMap<>();
+  /** Asks refused in a row per session because its answers waited unread: bounded by maxHandlersPerSocket. */
+  private final Map<SockJSSocket, Integer> unread = new HashMap<>();
   private final BooleanSupplier roomForSession;
 
   /**
@@ -150,6 +152,7 @@ public final class BrowserBridge {
       }
       case SOCKET_CLOSED -> {
         heldBack.remove(socket);
+        unread.remove(socket);
         String id = ids.remove(socket);
         if (id != null) {
           held.remove(id).forEach(address -> publish(BridgeActivity.Kind.UNREGISTER, id, address));
@@ -173,12 +176,20 @@ public final class BrowserBridge {
     SockJSSocket socket = event.socket();
     if (raw.getValue("replyAddress") != null && socket.writeQueueFull()) {
       // SockJS keeps what a session has not polled for yet without a bound: a client that asks and never
-      // reads would fill the heap with its answers. Its queue (64 Ki characters) is full: it is not reading.
-      LOG.info("bridge socket {}: closed: it keeps asking while its answers wait unread", socketId(event));
+      // reads would fill the heap with its answers. While its queue (64 Ki characters) is full, an ask gets
+      // a short refusal instead of its answer; past maxHandlersPerSocket of them in a row, it is closed.
+      int refused = unread.merge(socket, 1, Integer::sum);
       event.complete(false);
-      socket.close();
+      if (refused > options.maxHandlersPerSocket()) {
+        LOG.info("bridge socket {}: closed: it keeps asking while its answers wait unread", socketId(event));
+        unread.remove(socket);
+        socket.close();
+      } else {
+        answer(socket, raw.getString("replyAddress"), 429, "this session's answers wait unread: poll, then ask again");
+      }
       return;
     }
+    unread.remove(socket);
     BridgeRules.Decision decision = rules.send(socketId(event), remote(socket), raw.getString("address"), headers, raw.getValue("body"));
     BridgeRules.Verdict verdict = decision.verdict();
     if (verdict == BridgeRules.Verdict.ALLOWED || verdict == BridgeRules.Verdict.NOT_PERMITTED) {
@@ -218,14 +229,17 @@ public final class BrowserBridge {
    * only writes an unaddressed "rejected", which the browser cannot tie to its send.
    */
   private static void answerRefusal(BridgeEvent event, BridgeRules.Verdict verdict) {
-    String replyAddress = event.getRawMessage().getString("replyAddress");
+    answer(event.socket(), event.getRawMessage().getString("replyAddress"), verdict.failureCode, verdict.message);
+  }
+
+  private static void answer(SockJSSocket socket, String replyAddress, int failureCode, String message) {
     if (replyAddress != null && replyAddress.length() <= 36) {
-      event.socket().write(Buffer.buffer(new JsonObject()
+      socket.write(Buffer.buffer(new JsonObject()
           .put("type", "err")
           .put("address", replyAddress)
-          .put("failureCode", verdict.failureCode)
+          .put("failureCode", failureCode)
           .put("failureType", ReplyFailure.RECIPIENT_FAILURE.name())
-          .put("message", verdict.message)
+          .put("message", message)
           .encode()));
     }
   }
