@@ -54,17 +54,35 @@ class FeedPersistenceFailureTest {
     Files.writeString(dataDir, "not a directory"); // every write under it fails, even for root
   }
 
-  @Test
-  @DisplayName("data dir gone: stop still stops (no zombie), says it is not persisted, /health says so; start makes one connection; the save recovers")
-  void unwritableDataDir(Vertx vertx) throws IOException {
-    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
-    Path dataDir = dir.resolve("data");
+  /** A supervisor of the one feed listener, on {@code sim}, started and connected. */
+  private static Supervisor connected(Vertx vertx, FeedSimulator sim, Path dataDir) {
     Supervisor supervisor = Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
         List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())));
     vertx.deployVerticle(supervisor).await();
     Control control = new Control(vertx);
     control.start(NAME);
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    return supervisor;
+  }
+
+  /** Takes the only worker thread until {@code release}: every file write waits for it. */
+  private static void holdTheWorker(Vertx vertx, CountDownLatch release) throws InterruptedException {
+    CountDownLatch holding = new CountDownLatch(1);
+    vertx.executeBlocking(() -> {
+      holding.countDown();
+      release.await();
+      return null;
+    });
+    assertTrue(holding.await(10, TimeUnit.SECONDS), "the worker is held");
+  }
+
+  @Test
+  @DisplayName("data dir gone: stop still stops (no zombie), says it is not persisted, /health says so; start makes one connection; the save recovers")
+  void unwritableDataDir(Vertx vertx) throws IOException {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    Path dataDir = dir.resolve("data");
+    Supervisor supervisor = connected(vertx, sim, dataDir);
+    Control control = new Control(vertx);
 
     replaceWithFile(dataDir);
     JsonObject stopped = control.send("stop", NAME);
@@ -188,20 +206,9 @@ class FeedPersistenceFailureTest {
     try {
       FeedSimulator sim = FeedFixture.simulator(vertx, 20);
       Path dataDir = dir.resolve("data");
-      Supervisor supervisor = Definitions.supervisor(new FeedKind(), dataDir, Duration.ofMillis(50),
-          List.of(FeedFixture.feed(sim.url(), FeedFixture.fastPolicy())));
-      vertx.deployVerticle(supervisor).await();
+      Supervisor supervisor = connected(vertx, sim, dataDir);
       Control control = new Control(vertx);
-      control.start(NAME);
-      control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
-
-      CountDownLatch holding = new CountDownLatch(1);
-      vertx.executeBlocking(() -> {
-        holding.countDown();
-        release.await();
-        return null;
-      });
-      assertTrue(holding.await(10, TimeUnit.SECONDS), "the worker is held");
+      holdTheWorker(vertx, release);
 
       Future<ControlPlane.Result> restart = supervisor.restart(NAME);
       Await.until(WAIT, "restarted: a second connection", () -> sim.totalConnections() == 2
@@ -242,14 +249,8 @@ class FeedPersistenceFailureTest {
       Path definitions = dataDir.resolve("definitions.json");
       Path blocker = definitions.resolveSibling("blocked-save");
 
-      CountDownLatch holding = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
-      vertx.executeBlocking(() -> {
-        holding.countDown();
-        release.await();
-        return null;
-      });
-      assertTrue(holding.await(10, TimeUnit.SECONDS), "the worker is held");
+      holdTheWorker(vertx, release);
       // The file becomes a directory with something in it: the save's rename over it fails.
       Files.move(definitions, blocker);
       Files.createDirectories(definitions.resolve("in-the-way"));
