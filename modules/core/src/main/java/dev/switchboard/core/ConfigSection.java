@@ -343,7 +343,7 @@ public final class ConfigSection {
     headers.forEach((name, value) -> {
       if (!isHttpToken(name)) {
         throw new ConfigException(field(key), "has " + io.vertx.core.json.Json.encode(name)
-            + ", which is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)");
+            + ", which is not an HTTP header name (letters, digits and " + TOKEN_PUNCTUATION + ")");
       }
       if (value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f)) {
         throw new ConfigException(field(key) + "." + name, "must not hold line breaks or other control characters");
@@ -358,16 +358,19 @@ public final class ConfigSection {
     for (int i = 0; i < tokens.size(); i++) {
       if (!isHttpToken(tokens.get(i))) {
         throw new ConfigException(field(key) + "[" + i + "]",
-            "must be a token: letters, digits and !#$%&'*+-.^_`|~, no spaces or commas");
+            "must be a token: letters, digits and " + TOKEN_PUNCTUATION + ", no spaces or commas");
       }
     }
     return tokens;
   }
 
+  /** Besides ASCII letters and digits, what RFC 9110's token may hold. */
+  private static final String TOKEN_PUNCTUATION = "!#$%&'*+-.^_`|~";
+
   /** RFC 9110's token: what a header name and a WebSocket sub-protocol are made of. */
   private static boolean isHttpToken(String s) {
     return !s.isEmpty() && s.chars().allMatch(c -> c < 0x7f
-        && (Character.isLetterOrDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0));
+        && (Character.isLetterOrDigit(c) || TOKEN_PUNCTUATION.indexOf(c) >= 0));
   }
 
   /** An object whose values are all strings, such as HTTP headers. */
