@@ -24,7 +24,10 @@ import java.util.Map;
  * drives.
  */
 public final class ClusterNode extends VerticleBase {
-  /** Every route the event bus has cached is read again this often: a lost registration report mends within it. */
+  /**
+   * Every route the event bus has cached, and every consumer of this node's, is read again this often: a lost
+   * registration report, or a registration the registry lost, mends within it.
+   */
   private static final long ROUTE_REFRESH_MS = 10_000;
 
   private final ClusterSettings settings;
@@ -56,7 +59,8 @@ public final class ClusterNode extends VerticleBase {
    * @param safe         every partition has its backup and none is migrating: another node may stop now
    * @param takesLeases  this node takes listeners: it has started, is not leaving, and has told the others so
    * @param staleDropped messages of a replaced owner's epoch dropped here (sent or received)
-   * @param routesMended event-bus routes a refresh found stale and mended ({@link RouteRefreshingClusterManager})
+   * @param routesMended event-bus routes a refresh found stale and mended, and consumers of this node's (or its entry)
+   *                     it put back into the registry ({@link RouteRefreshingClusterManager})
    */
   public record Facts(String node, List<String> nodes, List<String> heard, int configured, int majority, boolean majorityPresent,
                       boolean safe, boolean takesLeases, int leasesHeld, long takeovers, long fenced, long staleDropped, long routesMended) {

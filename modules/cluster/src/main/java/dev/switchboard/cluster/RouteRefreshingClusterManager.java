@@ -1,5 +1,6 @@
 package dev.switchboard.cluster;
 
+import com.hazelcast.map.IMap;
 import io.vertx.core.Completable;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -17,6 +18,7 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Hazelcast's cluster manager as the event bus sees it, with one addition: {@link #refresh} reads again
- * the consumers of every address the event bus has cached.
+ * the consumers of every address the event bus has cached, and of every address this node consumes.
  * <p>
  * The clustered event bus keeps, per address it sends to, the nodes that consume it, and changes that
  * only when Hazelcast reports a change to the address's registrations. Such a report can go missing
@@ -35,11 +37,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * while Hazelcast listed all three. A refresh does what the missing report would have done, for every
  * cached address; the stressed tests since log what it finds ("event-bus route to
  * switchboard.cluster.status was stale: 2 consumer(s) on record, 3 in the cluster; mended").
+ * <p>
+ * A node's own registrations can go from Hazelcast's registry too, and then no report will ever bring
+ * them back. A node that merges back after a partition drops its copy of the registry, and Hazelcast's
+ * cluster manager is meant to register the node's consumers again. In the partition and failover
+ * process tests it did not always: a node that had been cut off or frozen came back with neither its
+ * consumers nor its entry in the registry of nodes, and so never heard its own statuses, nor anyone
+ * else's. One cause is known (its membership handling fails, "Null key is not allowed", once a member
+ * that did not join through Vert.x has been in the cluster); a frozen node lost them without one. So a
+ * refresh also puts back this node's entry and any consumer of this node's that the registry lacks.
  */
 public final class RouteRefreshingClusterManager implements ClusterManager {
   private static final Logger LOG = LoggerFactory.getLogger(RouteRefreshingClusterManager.class);
   /** A route given to the event bus more recently than this may differ from a read only by a report still on its way. */
   private static final long SETTLED_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** Where Vert.x's Hazelcast cluster manager keeps each node's event-bus address, by node id. */
+  static final String NODE_REGISTRY = "__vertx.nodeInfo";
 
   /** The consumers of an address as the event bus was last given them, and when. */
   private record Route(Set<RegistrationInfo> consumers, long at) {
@@ -51,6 +64,11 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   private final HazelcastClusterManager hazelcast;
   /** Every address the event bus has looked up (what it may have cached), with what it was given. */
   private final Map<String, Route> routes = new ConcurrentHashMap<>();
+  /**
+   * This node's consumers that Hazelcast holds (local-only ones never reach it), each with when it was
+   * handed to Hazelcast: noted when the event bus asks, so that a removal asked for next is never undone.
+   */
+  private final Map<String, Map<RegistrationInfo, Long>> own = new ConcurrentHashMap<>();
   private final AtomicLong mended = new AtomicLong();
   private volatile RegistrationListener eventBus;
   /** Where Hazelcast reports registration changes: each route is noted, then handed to the event bus. */
@@ -77,43 +95,111 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   }
 
   /**
-   * Reads the consumers of every address the event bus has cached, one address at a time, and hands
-   * each list to the event bus as a registration change would. Completes with how many were read; an
-   * address that fails to read keeps what it had until the next refresh.
+   * Puts this node's own entry back into the cluster's registry of nodes if it is gone, then reads the
+   * consumers of every address the event bus has cached or this node consumes, one address at a time:
+   * hands each list to the event bus as a registration change would, and registers again any consumer of
+   * this node's the list lacks. Completes with how many addresses were read; an address that fails to read
+   * keeps what it had until the next refresh.
    */
   public Future<Integer> refresh() {
     RegistrationListener listener = eventBus;
-    Future<Integer> done = Future.succeededFuture(0);
     if (listener == null) {
-      return done;
+      return Future.succeededFuture(0);
     }
-    for (String address : List.copyOf(routes.keySet())) {
-      // Removed first, then kept if still cached: a lookup racing with this check puts it back itself.
-      Route before = routes.remove(address);
-      if (!listener.wantsUpdatesFor(address)) {
-        continue;
-      }
-      if (before != null) { // null: a refresh running alongside (a resend) has it in hand too
-        routes.putIfAbsent(address, before);
-      }
+    Future<Integer> done = putBackNodeInfoIfLost().map(0);
+    Set<String> addresses = new LinkedHashSet<>(routes.keySet());
+    addresses.addAll(own.keySet());
+    for (String address : addresses) {
+      boolean cached = stillCached(address, listener);
       done = done.compose(n -> {
         Promise<List<RegistrationInfo>> read = Promise.promise();
         hazelcast.getRegistrations(address, read);
         return read.future()
-            .map(consumers -> {
-              Route now = Route.of(consumers);
-              noteIfMended(address, now);
-              routes.put(address, now);
-              listener.registrationsUpdated(new RegistrationUpdateEvent(address, consumers));
-              return n + 1;
+            .compose(consumers -> {
+              if (cached) {
+                Route now = Route.of(consumers);
+                noteIfMended(address, now);
+                routes.put(address, now);
+                listener.registrationsUpdated(new RegistrationUpdateEvent(address, consumers));
+              }
+              return registerAgainIfLost(address, consumers);
             })
+            .map(n + 1)
             .otherwise(n);
       });
     }
     return done;
   }
 
-  /** How many routes a refresh found stale and mended since this node started. */
+  /** True if the event bus still caches {@code address}; one it no longer wants is forgotten here too. */
+  private boolean stillCached(String address, RegistrationListener listener) {
+    // Removed first, then kept if still cached: a lookup racing with this check puts it back itself.
+    Route before = routes.remove(address);
+    if (!listener.wantsUpdatesFor(address)) {
+      return false;
+    }
+    if (before != null) { // null: a refresh running alongside (a resend) has it in hand too
+      routes.putIfAbsent(address, before);
+    }
+    return true;
+  }
+
+  /**
+   * Puts this node's entry (where its event bus listens) back into the cluster's registry of nodes if the
+   * registry lacks it: it goes with the consumers (above), and without it no other node can reach this one.
+   */
+  private Future<Void> putBackNodeInfoIfLost() {
+    NodeInfo mine = hazelcast.getNodeInfo();
+    if (mine == null) { // not joined yet
+      return Future.succeededFuture();
+    }
+    IMap<String, Object> nodes = hazelcast.getHazelcastInstance().getMap(NODE_REGISTRY);
+    return Future.fromCompletionStage(nodes.getAsync(getNodeId())).compose(entry -> {
+      if (entry != null) {
+        return Future.<Void>succeededFuture();
+      }
+      Promise<Void> put = Promise.promise();
+      hazelcast.setNodeInfo(mine, put);
+      return put.future().onSuccess(v -> {
+        mended.incrementAndGet();
+        LOG.warn("this node's entry in the cluster's registry of nodes had gone (lost in a merge after a partition); put back");
+      });
+    }).otherwiseEmpty();
+  }
+
+  /** Registers again each consumer of this node's at {@code address} that {@code consumers}, read from Hazelcast, lacks. */
+  private Future<Void> registerAgainIfLost(String address, List<RegistrationInfo> consumers) {
+    Future<Void> done = Future.succeededFuture();
+    for (Map.Entry<RegistrationInfo, Long> mine : Map.copyOf(own.getOrDefault(address, Map.of())).entrySet()) {
+      // A registration younger than that may still be on its way into the registry.
+      if (!consumers.contains(mine.getKey()) && System.nanoTime() - mine.getValue() > SETTLED_NANOS) {
+        done = done.compose(v -> registerAgain(address, mine.getKey()));
+      }
+    }
+    return done;
+  }
+
+  private Future<Void> registerAgain(String address, RegistrationInfo registration) {
+    Promise<Void> added = Promise.promise();
+    hazelcast.addRegistration(address, registration, added);
+    return added.future().compose(v -> {
+      if (!own.getOrDefault(address, Map.of()).containsKey(registration)) {
+        // Unregistered while this was on its way: taken out again.
+        Promise<Void> removed = Promise.promise();
+        hazelcast.removeRegistration(address, registration, removed);
+        return removed.future();
+      }
+      mended.incrementAndGet();
+      LOG.warn("this node's consumer of {} had gone from the cluster's registry (lost in a merge after a partition);"
+          + " registered again", address);
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * How many routes a refresh found stale and mended since this node started: cached routes that differed
+   * from Hazelcast's, and consumers of this node's, or its own entry, that Hazelcast had lost.
+   */
   public long mended() {
     return mended.get();
   }
@@ -125,6 +211,12 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
       LOG.info("event-bus route to {} was stale: {} consumer(s) on record, {} in the cluster; mended", address,
           given.consumers.size(), now.consumers.size());
     }
+  }
+
+  /** The consumers of {@code address} as the event bus was last given them; empty if it has none cached. */
+  Set<RegistrationInfo> onRecord(String address) {
+    Route route = routes.get(address);
+    return route == null ? Set.of() : route.consumers;
   }
 
   /** Where Hazelcast's reports of registration changes arrive: noted, then handed to the event bus. */
@@ -228,11 +320,22 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
 
   @Override
   public void addRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+    if (!registrationInfo.localOnly()) {
+      own.compute(address, (a, mine) -> {
+        Map<RegistrationInfo, Long> registrations = mine == null ? new ConcurrentHashMap<>() : mine;
+        registrations.put(registrationInfo, System.nanoTime());
+        return registrations;
+      });
+    }
     hazelcast.addRegistration(address, registrationInfo, promise);
   }
 
   @Override
   public void removeRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+    own.computeIfPresent(address, (a, mine) -> {
+      mine.remove(registrationInfo);
+      return mine.isEmpty() ? null : mine;
+    });
     hazelcast.removeRegistration(address, registrationInfo, promise);
   }
 

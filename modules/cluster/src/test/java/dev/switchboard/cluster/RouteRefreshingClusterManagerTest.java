@@ -2,7 +2,11 @@ package dev.switchboard.cluster;
 
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.FreePorts;
+import com.hazelcast.map.IMap;
+import com.hazelcast.multimap.MultiMap;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
 import org.junit.jupiter.api.AfterEach;
@@ -17,6 +21,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Two clustered Vert.x nodes on loopback, built as Switchboard builds them. The event bus's cached route
@@ -74,6 +80,66 @@ class RouteRefreshingClusterManagerTest {
     assertEquals(List.of("before", "after"), received);
     assertEquals(1, read, "the one cached address was read");
     assertEquals(1, a.routes().mended(), "the stale route counted as mended");
+  }
+
+  @Test
+  @DisplayName("a consumer of this node's that the cluster's registry lost (a member's clean-up after a partition) is"
+      + " registered again by refresh(), and counted; one unregistered meanwhile is not")
+  void refreshRegistersAgainWhatTheRegistryLost() {
+    List<String> received = new CopyOnWriteArrayList<>();
+    b.vertx().eventBus().<String>consumer(ADDRESS, msg -> received.add(msg.body())).completion().await();
+    MessageConsumer<String> gone = b.vertx().eventBus().consumer(ADDRESS, msg -> received.add("unregistered got " + msg.body()));
+    gone.completion().await();
+    gone.unregister().await();
+    a.vertx().eventBus().publish(ADDRESS, "before");
+    Await.until(Duration.ofSeconds(10), "node-b receives what node-a publishes", () -> received.contains("before"));
+
+    // What a member that dropped node-b does to the registry (vertx-hazelcast's clean-up of a removed
+    // member), landing after the two are one cluster again.
+    MultiMap<String, Object> registry = a.clusterManager().getHazelcastInstance().getMultiMap("__vertx.subs");
+    registry.get(ADDRESS).forEach(registration -> registry.remove(ADDRESS, registration));
+    Await.until(Duration.ofSeconds(10), "node-a's event bus hears that nobody consumes the address",
+        () -> a.routes().onRecord(ADDRESS).isEmpty());
+    a.vertx().eventBus().publish(ADDRESS, "lost");
+
+    // A registration is judged only once it has stood for a while: it may still be on its way.
+    Await.until(Duration.ofSeconds(10), "node-b's refresh registers its consumer again",
+        () -> b.routes().refresh().await() > 0 && b.routes().mended() > 0, () -> "registry: " + registry.get(ADDRESS));
+    // node-a's event bus dropped the address when it had no consumers: its next publish reads the registry.
+    a.vertx().eventBus().publish(ADDRESS, "after");
+    Await.until(Duration.ofSeconds(10), "node-b receives what node-a publishes after the refresh", () -> received.contains("after"),
+        () -> "node-b received " + received);
+
+    assertEquals(List.of("before", "after"), received, "\"lost\" had no consumer on record; the unregistered consumer got nothing");
+    assertEquals(1, registry.get(ADDRESS).size(), "the one live consumer is registered, not the unregistered one: " + registry.get(ADDRESS));
+    assertEquals(1, b.routes().mended(), "the lost registration counted once");
+    assertEquals(1, b.routes().refresh().await(), "the next refresh reads the one address node-b consumes");
+    assertEquals(1, b.routes().mended(), "a registration that is there is not registered again");
+  }
+
+  @Test
+  @DisplayName("this node's entry in the cluster's registry of nodes, lost, is put back by refresh(): the others reach it again")
+  void refreshPutsBackALostNodeEntry() {
+    List<String> received = new CopyOnWriteArrayList<>();
+    b.vertx().eventBus().<String>consumer(ADDRESS, msg -> {
+      received.add(msg.body());
+      msg.reply("pong " + msg.body());
+    }).completion().await();
+    // Lost as a merge loses it; node-a has not yet connected to node-b, so it must look node-b up.
+    IMap<String, Object> nodes = a.clusterManager().getHazelcastInstance().getMap(RouteRefreshingClusterManager.NODE_REGISTRY);
+    assertNotNull(nodes.remove(b.routes().getNodeId()), "node-b was in the registry of nodes");
+    Throwable unreachable = assertThrows(Throwable.class,
+        () -> a.vertx().eventBus().request(ADDRESS, "one", new DeliveryOptions().setSendTimeout(2_000)).await(),
+        "node-b cannot be reached without its entry");
+
+    assertEquals(1, b.routes().refresh().await(), "node-b's refresh reads the one address it consumes");
+    assertEquals(1, b.routes().mended(), "the lost entry counted");
+    assertNotNull(nodes.get(b.routes().getNodeId()), "node-b is in the registry of nodes again");
+    assertEquals("pong two", a.vertx().eventBus().<String>request(ADDRESS, "two").await().body(),
+        "node-a reaches node-b again (before the refresh: " + unreachable + ")");
+    assertEquals(List.of("two"), received, "the first request never reached node-b");
+    b.routes().refresh().await();
+    assertEquals(1, b.routes().mended(), "an entry that is there is not put back");
   }
 
   @Test
