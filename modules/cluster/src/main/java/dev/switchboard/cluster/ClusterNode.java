@@ -47,7 +47,6 @@ public final class ClusterNode extends VerticleBase {
   private NodeEvents nodeEvents;
   private PartitionSafety safety;
   private long routeRefresh;
-  private boolean refreshingRoutes;
 
   /**
    * What {@code /metrics}, {@code /api/cluster} and the dashboard read of this node.
@@ -100,20 +99,12 @@ public final class ClusterNode extends VerticleBase {
     nodeEvents.start();
     safety = new PartitionSafety(vertx, hazelcast, settings.lease().renewInterval().toMillis());
     ClusterStatusView view = new ClusterStatusView(context, settings, members, state, ownership, guard, supervisor, routes);
-    routeRefresh = vertx.setPeriodic(ROUTE_REFRESH_MS, id -> refreshRoutes());
+    routeRefresh = vertx.setPeriodic(ROUTE_REFRESH_MS, id -> routes.refresh()); // one at a time: a refresh under way is shared
     control = new ClusterControl(context, state, view, kinds, env, dataDir);
     // Any node takes any command: the control address is served here as on every other node.
     vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(control)::handle);
     // Vert.x calls no stop() after a failed start: what registered with Hazelcast goes here.
     return view.start().compose(v -> state.start()).compose(v -> ownership.start()).onFailure(err -> stop());
-  }
-
-  /** One refresh at a time: with many addresses a refresh may outlast the interval on a loaded machine. */
-  private void refreshRoutes() {
-    if (!refreshingRoutes) {
-      refreshingRoutes = true;
-      routes.refresh().onComplete(ar -> refreshingRoutes = false);
-    }
   }
 
   @Override

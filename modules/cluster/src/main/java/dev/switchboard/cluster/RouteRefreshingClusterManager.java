@@ -45,7 +45,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * consumers nor its entry in the registry of nodes, and so never heard its own statuses, nor anyone
  * else's. One cause is known (its membership handling fails, "Null key is not allowed", once a member
  * that did not join through Vert.x has been in the cluster); a frozen node lost them without one. So a
- * refresh also puts back this node's entry and any consumer of this node's that the registry lacks.
+ * refresh also puts back this node's entry and any consumer of this node's that the registry lacks, and
+ * takes out any registration of this node's with no consumer behind it.
  */
 public final class RouteRefreshingClusterManager implements ClusterManager {
   private static final Logger LOG = LoggerFactory.getLogger(RouteRefreshingClusterManager.class);
@@ -65,11 +66,21 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   /** Every address the event bus has looked up (what it may have cached), with what it was given. */
   private final Map<String, Route> routes = new ConcurrentHashMap<>();
   /**
-   * This node's consumers that Hazelcast holds (local-only ones never reach it), each with when it was
-   * handed to Hazelcast: noted when the event bus asks, so that a removal asked for next is never undone.
+   * This node's consumers that Hazelcast holds (local-only ones never reach it), each with when Hazelcast
+   * had it ({@link #PENDING} until then). Noted when the event bus asks to add one and forgotten when it
+   * asks to remove one, before Hazelcast is told: so a registration of this node's that is not here is
+   * one the event bus removed, and a refresh never undoes a removal.
    */
   private final Map<String, Map<RegistrationInfo, Long>> own = new ConcurrentHashMap<>();
+  private static final long PENDING = Long.MAX_VALUE;
+  /** This node's entry in the registry of nodes, as given to Hazelcast, whose own getter waits for its membership handling. */
+  private volatile NodeInfo nodeInfo;
   private final AtomicLong mended = new AtomicLong();
+  /** The last refresh started or queued; one asked for while it runs waits for it (guarded by this). */
+  private Future<Integer> last = Future.succeededFuture(0);
+  /** The refresh queued behind the one under way, which every caller until it starts shares (guarded by this). */
+  private Future<Integer> waiting;
+  private Vertx vertx;
   private volatile RegistrationListener eventBus;
   /** Where Hazelcast reports registration changes: each route is noted, then handed to the event bus. */
   private final RegistrationListener reports = new RegistrationListener() {
@@ -97,11 +108,46 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   /**
    * Puts this node's own entry back into the cluster's registry of nodes if it is gone, then reads the
    * consumers of every address the event bus has cached or this node consumes, one address at a time:
-   * hands each list to the event bus as a registration change would, and registers again any consumer of
-   * this node's the list lacks. Completes with how many addresses were read; an address that fails to read
-   * keeps what it had until the next refresh.
+   * hands each list to the event bus as a registration change would, registers again any consumer of this
+   * node's the list lacks, and takes out any of this node's the event bus has removed. Completes with how
+   * many addresses were read; an address that fails to read keeps what it had until the next refresh. One
+   * at a time: a call while a refresh is under way gets the next, which starts when it ends and which every
+   * call until then shares.
    */
   public Future<Integer> refresh() {
+    Promise<Integer> next = Promise.promise();
+    Future<Integer> before;
+    synchronized (this) {
+      if (waiting != null) {
+        return waiting;
+      }
+      before = last;
+      last = next.future();
+      if (!before.isComplete()) {
+        waiting = next.future();
+      }
+    }
+    // Outside the lock: a future that completes at once runs its callbacks here.
+    before.onComplete(ar -> {
+      synchronized (this) {
+        if (waiting == next.future()) { // it starts now: a later call waits for it
+          waiting = null;
+        }
+      }
+      refreshOnce().onComplete(next);
+    });
+    return next.future();
+  }
+
+  private Future<Integer> refreshOnce() {
+    try {
+      return readAll();
+    } catch (RuntimeException e) { // Hazelcast throws at once when it is shutting down
+      return Future.failedFuture(e);
+    }
+  }
+
+  private Future<Integer> readAll() {
     RegistrationListener listener = eventBus;
     if (listener == null) {
       return Future.succeededFuture(0);
@@ -112,6 +158,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     for (String address : addresses) {
       boolean cached = stillCached(address, listener);
       done = done.compose(n -> {
+        long readAt = System.nanoTime();
         Promise<List<RegistrationInfo>> read = Promise.promise();
         hazelcast.getRegistrations(address, read);
         return read.future()
@@ -122,7 +169,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
                 routes.put(address, now);
                 listener.registrationsUpdated(new RegistrationUpdateEvent(address, consumers));
               }
-              return registerAgainIfLost(address, consumers);
+              return matchOwn(address, consumers, readAt);
             })
             .map(n + 1)
             .otherwise(n);
@@ -146,10 +193,10 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
 
   /**
    * Puts this node's entry (where its event bus listens) back into the cluster's registry of nodes if the
-   * registry lacks it: it goes with the consumers (above), and without it no other node can reach this one.
+   * registry lacks it: it goes with the consumers (below), and without it no other node can reach this one.
    */
   private Future<Void> putBackNodeInfoIfLost() {
-    NodeInfo mine = hazelcast.getNodeInfo();
+    NodeInfo mine = nodeInfo;
     if (mine == null) { // not joined yet
       return Future.succeededFuture();
     }
@@ -158,8 +205,12 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
       if (entry != null) {
         return Future.<Void>succeededFuture();
       }
+      // On a worker: Hazelcast's manager holds its lock while it handles a change of members, which a merge brings.
       Promise<Void> put = Promise.promise();
-      hazelcast.setNodeInfo(mine, put);
+      vertx.executeBlocking(() -> {
+        hazelcast.setNodeInfo(mine, put);
+        return null;
+      });
       return put.future().onSuccess(v -> {
         mended.incrementAndGet();
         LOG.warn("this node's entry in the cluster's registry of nodes had gone (lost in a merge after a partition); put back");
@@ -167,13 +218,22 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     }).otherwiseEmpty();
   }
 
-  /** Registers again each consumer of this node's at {@code address} that {@code consumers}, read from Hazelcast, lacks. */
-  private Future<Void> registerAgainIfLost(String address, List<RegistrationInfo> consumers) {
+  /**
+   * Makes the registry's consumers of {@code address}, read at {@code readAt}, agree with this node's own: registers
+   * again each that Hazelcast had before the read and the read lacks, and takes out each of this node's that the event
+   * bus has removed.
+   */
+  private Future<Void> matchOwn(String address, List<RegistrationInfo> consumers, long readAt) {
+    Map<RegistrationInfo, Long> mine = Map.copyOf(own.getOrDefault(address, Map.of()));
     Future<Void> done = Future.succeededFuture();
-    for (Map.Entry<RegistrationInfo, Long> mine : Map.copyOf(own.getOrDefault(address, Map.of())).entrySet()) {
-      // A registration younger than that may still be on its way into the registry.
-      if (!consumers.contains(mine.getKey()) && System.nanoTime() - mine.getValue() > SETTLED_NANOS) {
-        done = done.compose(v -> registerAgain(address, mine.getKey()));
+    for (Map.Entry<RegistrationInfo, Long> registration : mine.entrySet()) {
+      if (registration.getValue() < readAt && !consumers.contains(registration.getKey())) {
+        done = done.compose(v -> registerAgain(address, registration.getKey()));
+      }
+    }
+    for (RegistrationInfo registration : consumers) {
+      if (registration.nodeId().equals(getNodeId()) && !registration.localOnly() && !isOwn(address, registration)) {
+        done = done.compose(v -> takeOut(address, registration));
       }
     }
     return done;
@@ -182,18 +242,34 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   private Future<Void> registerAgain(String address, RegistrationInfo registration) {
     Promise<Void> added = Promise.promise();
     hazelcast.addRegistration(address, registration, added);
-    return added.future().compose(v -> {
-      if (!own.getOrDefault(address, Map.of()).containsKey(registration)) {
-        // Unregistered while this was on its way: taken out again.
+    return added.future().transform(ar -> {
+      if (!isOwn(address, registration)) { // removed while this was on its way (or the add failed): out again
         Promise<Void> removed = Promise.promise();
         hazelcast.removeRegistration(address, registration, removed);
         return removed.future();
+      }
+      if (ar.failed()) {
+        return Future.failedFuture(ar.cause()); // tried again at the next refresh
       }
       mended.incrementAndGet();
       LOG.warn("this node's consumer of {} had gone from the cluster's registry (lost in a merge after a partition);"
           + " registered again", address);
       return Future.succeededFuture();
     });
+  }
+
+  /** Takes out a registration of this node's that the event bus removed and the registry still has: no handler is behind it. */
+  private Future<Void> takeOut(String address, RegistrationInfo registration) {
+    Promise<Void> removed = Promise.promise();
+    hazelcast.removeRegistration(address, registration, removed);
+    return removed.future().onSuccess(v -> {
+      mended.incrementAndGet();
+      LOG.warn("a consumer of {} this node no longer has was still in the cluster's registry; taken out", address);
+    });
+  }
+
+  private boolean isOwn(String address, RegistrationInfo registration) {
+    return own.getOrDefault(address, Map.of()).containsKey(registration);
   }
 
   /**
@@ -250,6 +326,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
 
   @Override
   public void init(Vertx vertx) {
+    this.vertx = vertx;
     hazelcast.init(vertx);
   }
 
@@ -290,12 +367,14 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
 
   @Override
   public void setNodeInfo(NodeInfo nodeInfo, Completable<Void> promise) {
+    this.nodeInfo = nodeInfo;
     hazelcast.setNodeInfo(nodeInfo, promise);
   }
 
   @Override
   public NodeInfo getNodeInfo() {
-    return hazelcast.getNodeInfo();
+    NodeInfo mine = nodeInfo;
+    return mine != null ? mine : hazelcast.getNodeInfo();
   }
 
   @Override
@@ -320,14 +399,23 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
 
   @Override
   public void addRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
-    if (!registrationInfo.localOnly()) {
-      own.compute(address, (a, mine) -> {
-        Map<RegistrationInfo, Long> registrations = mine == null ? new ConcurrentHashMap<>() : mine;
-        registrations.put(registrationInfo, System.nanoTime());
-        return registrations;
-      });
+    if (registrationInfo.localOnly()) {
+      hazelcast.addRegistration(address, registrationInfo, promise);
+      return;
     }
-    hazelcast.addRegistration(address, registrationInfo, promise);
+    own.compute(address, (a, mine) -> {
+      Map<RegistrationInfo, Long> registrations = mine == null ? new ConcurrentHashMap<>() : mine;
+      registrations.put(registrationInfo, PENDING);
+      return registrations;
+    });
+    hazelcast.addRegistration(address, registrationInfo, (v, err) -> {
+      // Kept only if still wanted: a removal asked for meanwhile has forgotten it.
+      own.computeIfPresent(address, (a, mine) -> {
+        mine.computeIfPresent(registrationInfo, (r, at) -> System.nanoTime());
+        return mine;
+      });
+      promise.complete(v, err);
+    });
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.FreePorts;
 import com.hazelcast.map.IMap;
 import com.hazelcast.multimap.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -31,6 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  */
 class RouteRefreshingClusterManagerTest {
   private static final String ADDRESS = "test.route";
+  /** vertx-hazelcast's registry of consumers: address -> the registrations of every node. */
+  private static final String SUBSCRIPTIONS = "__vertx.subs";
 
   private ClusteredVertx.Node a;
   private ClusteredVertx.Node b;
@@ -83,8 +86,8 @@ class RouteRefreshingClusterManagerTest {
   }
 
   @Test
-  @DisplayName("a consumer of this node's that the cluster's registry lost (a member's clean-up after a partition) is"
-      + " registered again by refresh(), and counted; one unregistered meanwhile is not")
+  @DisplayName("a consumer of this node's that the cluster's registry lost (as in a merge after a partition) is registered"
+      + " again by refresh(), and counted; one unregistered before is not")
   void refreshRegistersAgainWhatTheRegistryLost() {
     List<String> received = new CopyOnWriteArrayList<>();
     b.vertx().eventBus().<String>consumer(ADDRESS, msg -> received.add(msg.body())).completion().await();
@@ -94,17 +97,15 @@ class RouteRefreshingClusterManagerTest {
     a.vertx().eventBus().publish(ADDRESS, "before");
     Await.until(Duration.ofSeconds(10), "node-b receives what node-a publishes", () -> received.contains("before"));
 
-    // What a member that dropped node-b does to the registry (vertx-hazelcast's clean-up of a removed
-    // member), landing after the two are one cluster again.
-    MultiMap<String, Object> registry = a.clusterManager().getHazelcastInstance().getMultiMap("__vertx.subs");
+    // What a member's clean-up of a node it dropped does to the registry (vertx-hazelcast's).
+    MultiMap<String, Object> registry = a.clusterManager().getHazelcastInstance().getMultiMap(SUBSCRIPTIONS);
     registry.get(ADDRESS).forEach(registration -> registry.remove(ADDRESS, registration));
-    Await.until(Duration.ofSeconds(10), "node-a's event bus hears that nobody consumes the address",
-        () -> a.routes().onRecord(ADDRESS).isEmpty());
+    Await.until(Duration.ofSeconds(10), "node-a's event bus hears that nobody consumes the address (and drops it)",
+        () -> a.routes().onRecord(ADDRESS).isEmpty() && !a.routes().reports().wantsUpdatesFor(ADDRESS));
     a.vertx().eventBus().publish(ADDRESS, "lost");
 
-    // A registration is judged only once it has stood for a while: it may still be on its way.
-    Await.until(Duration.ofSeconds(10), "node-b's refresh registers its consumer again",
-        () -> b.routes().refresh().await() > 0 && b.routes().mended() > 0, () -> "registry: " + registry.get(ADDRESS));
+    assertEquals(1, b.routes().refresh().await(), "node-b's refresh reads the one address it consumes");
+    assertEquals(1, b.routes().mended(), "the lost registration counted; registry: " + registry.get(ADDRESS));
     // node-a's event bus dropped the address when it had no consumers: its next publish reads the registry.
     a.vertx().eventBus().publish(ADDRESS, "after");
     Await.until(Duration.ofSeconds(10), "node-b receives what node-a publishes after the refresh", () -> received.contains("after"),
@@ -112,9 +113,28 @@ class RouteRefreshingClusterManagerTest {
 
     assertEquals(List.of("before", "after"), received, "\"lost\" had no consumer on record; the unregistered consumer got nothing");
     assertEquals(1, registry.get(ADDRESS).size(), "the one live consumer is registered, not the unregistered one: " + registry.get(ADDRESS));
-    assertEquals(1, b.routes().mended(), "the lost registration counted once");
     assertEquals(1, b.routes().refresh().await(), "the next refresh reads the one address node-b consumes");
     assertEquals(1, b.routes().mended(), "a registration that is there is not registered again");
+  }
+
+  @Test
+  @DisplayName("a registration of this node's that its event bus does not have (no handler behind it) is taken out by refresh()")
+  void refreshTakesOutARegistrationWithNoConsumer() {
+    b.vertx().eventBus().<String>consumer(ADDRESS, msg -> { }).completion().await();
+    // Past the event bus, as a registration whose removal failed, or a re-registration that lost a race, is left.
+    RegistrationInfo ghost = new RegistrationInfo(b.routes().getNodeId(), 1_000_000, false);
+    Promise<Void> added = Promise.promise();
+    b.clusterManager().addRegistration(ADDRESS, ghost, added);
+    added.future().await();
+    MultiMap<String, Object> registry = a.clusterManager().getHazelcastInstance().getMultiMap(SUBSCRIPTIONS);
+    assertEquals(2, registry.get(ADDRESS).size(), "the live consumer and the ghost are registered");
+
+    assertEquals(1, b.routes().refresh().await());
+    assertEquals(1, registry.get(ADDRESS).size(), "the ghost is gone, the live consumer kept: " + registry.get(ADDRESS));
+    assertEquals(1, b.routes().mended(), "the ghost counted");
+    b.routes().refresh().await();
+    assertEquals(1, registry.get(ADDRESS).size(), "the live consumer is still registered");
+    assertEquals(1, b.routes().mended(), "nothing more to mend");
   }
 
   @Test
@@ -143,11 +163,13 @@ class RouteRefreshingClusterManagerTest {
   }
 
   @Test
-  @DisplayName("refresh() reads only what the event bus caches, completes on a node that has sent nothing, and counts"
-      + " nothing when the routes were right")
-  void refreshReadsOnlyCachedRoutes() {
-    assertEquals(0, b.routes().refresh().await(), "node-b has looked nothing up");
+  @DisplayName("refresh() reads what the event bus caches and what this node consumes, completes on a node that has neither,"
+      + " and counts nothing when all is right, even just after a consumer registered")
+  void refreshReadsCachedRoutesAndOwnConsumers() {
+    assertEquals(0, b.routes().refresh().await(), "node-b has looked nothing up and consumes nothing");
     b.vertx().eventBus().<String>consumer(ADDRESS, msg -> { }).completion().await();
+    assertEquals(1, b.routes().refresh().await(), "node-b consumes one address");
+    assertEquals(0, b.routes().mended(), "a consumer just registered is not counted as lost");
     a.vertx().eventBus().publish(ADDRESS, "one");
     Await.until(Duration.ofSeconds(10), "node-a has cached the route", () -> a.routes().reports().wantsUpdatesFor(ADDRESS));
     Await.until(Duration.ofSeconds(10), "the route has stood long enough to be judged", () -> a.routes().settled(ADDRESS));

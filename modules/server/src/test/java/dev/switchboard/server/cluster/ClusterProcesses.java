@@ -375,7 +375,7 @@ final class ClusterProcesses implements AutoCloseable {
    * wait quotes it.
    */
   String timeline(int lines) {
-    Pattern wanted = Pattern.compile("^---- start|Ownership|Supervisor|event-bus route|consumer of .* registered again|is suspected|is merging");
+    Pattern wanted = Pattern.compile("^---- start|Ownership|Supervisor|RouteRefreshingClusterManager|is suspected|is merging");
     List<String[]> merged = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       for (String line : log(i, "").split("\n")) {
