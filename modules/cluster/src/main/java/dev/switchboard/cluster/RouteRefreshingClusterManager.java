@@ -73,6 +73,12 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
    */
   private final Map<String, Map<RegistrationInfo, Long>> own = new ConcurrentHashMap<>();
   private static final long PENDING = Long.MAX_VALUE;
+  /** A registration of this node's that the registry has and the event bus does not: no consumer is behind it. */
+  private record Ghost(String address, RegistrationInfo registration) {
+  }
+  /** The ghosts the last refresh saw, and those this one has seen so far (one refresh runs at a time). */
+  private volatile Set<Ghost> ghostsBefore = Set.of();
+  private volatile Set<Ghost> ghostsNow = Set.of();
   /** This node's entry in the registry of nodes, as given to Hazelcast, whose own getter waits for its membership handling. */
   private volatile NodeInfo nodeInfo;
   private final AtomicLong mended = new AtomicLong();
@@ -109,7 +115,8 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
    * Puts this node's own entry back into the cluster's registry of nodes if it is gone, then reads the
    * consumers of every address the event bus has cached or this node consumes, one address at a time:
    * hands each list to the event bus as a registration change would, registers again any consumer of this
-   * node's the list lacks, and takes out any of this node's the event bus has removed. Completes with how
+   * node's the list lacks, and takes out any of this node's the event bus has removed (seen by the refresh
+   * before too). Completes with how
    * many addresses were read; an address that fails to read keeps what it had until the next refresh. One
    * at a time: a call while a refresh is under way gets the next, which starts when it ends and which every
    * call until then shares.
@@ -152,6 +159,8 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     if (listener == null) {
       return Future.succeededFuture(0);
     }
+    ghostsBefore = ghostsNow;
+    ghostsNow = ConcurrentHashMap.newKeySet();
     Future<Integer> done = putBackNodeInfoIfLost().map(0);
     Set<String> addresses = new LinkedHashSet<>(routes.keySet());
     addresses.addAll(own.keySet());
@@ -221,7 +230,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   /**
    * Makes the registry's consumers of {@code address}, read at {@code readAt}, agree with this node's own: registers
    * again each that Hazelcast had before the read and the read lacks, and takes out each of this node's that the event
-   * bus has removed.
+   * bus has removed, once two refreshes in a row have read it.
    */
   private Future<Void> matchOwn(String address, List<RegistrationInfo> consumers, long readAt) {
     Map<RegistrationInfo, Long> mine = Map.copyOf(own.getOrDefault(address, Map.of()));
@@ -233,7 +242,12 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     }
     for (RegistrationInfo registration : consumers) {
       if (registration.nodeId().equals(getNodeId()) && !registration.localOnly() && !isOwn(address, registration)) {
-        done = done.compose(v -> takeOut(address, registration));
+        // One whose removal is on its way looks the same for a moment: taken out only if the last refresh saw it too.
+        Ghost ghost = new Ghost(address, registration);
+        ghostsNow.add(ghost);
+        if (ghostsBefore.contains(ghost)) {
+          done = done.compose(v -> takeOut(address, registration));
+        }
       }
     }
     return done;

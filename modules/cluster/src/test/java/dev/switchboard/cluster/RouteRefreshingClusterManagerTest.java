@@ -118,7 +118,8 @@ class RouteRefreshingClusterManagerTest {
   }
 
   @Test
-  @DisplayName("a registration of this node's that its event bus does not have (no handler behind it) is taken out by refresh()")
+  @DisplayName("a registration of this node's that its event bus does not have (no handler behind it), seen by two refreshes in a"
+      + " row, is taken out")
   void refreshTakesOutARegistrationWithNoConsumer() {
     b.vertx().eventBus().<String>consumer(ADDRESS, msg -> { }).completion().await();
     // Past the event bus, as a registration whose removal failed, or a re-registration that lost a race, is left.
@@ -130,7 +131,10 @@ class RouteRefreshingClusterManagerTest {
     assertEquals(2, registry.get(ADDRESS).size(), "the live consumer and the ghost are registered");
 
     assertEquals(1, b.routes().refresh().await());
-    assertEquals(1, registry.get(ADDRESS).size(), "the ghost is gone, the live consumer kept: " + registry.get(ADDRESS));
+    assertEquals(2, registry.get(ADDRESS).size(), "seen once, the ghost may be a removal on its way: kept");
+    assertEquals(0, b.routes().mended());
+    assertEquals(1, b.routes().refresh().await());
+    assertEquals(1, registry.get(ADDRESS).size(), "seen twice, the ghost is gone, the live consumer kept: " + registry.get(ADDRESS));
     assertEquals(1, b.routes().mended(), "the ghost counted");
     b.routes().refresh().await();
     assertEquals(1, registry.get(ADDRESS).size(), "the live consumer is still registered");
