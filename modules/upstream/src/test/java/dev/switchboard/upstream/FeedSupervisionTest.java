@@ -123,6 +123,47 @@ class FeedSupervisionTest {
   }
 
   @Test
+  @DisplayName("resetAfter: a connection that stays up that long earns a fresh attempt count (not sooner); one that drops"
+      + " sooner keeps counting")
+  void resetAfterClearsTheAttemptCount() {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 50);
+    long resetAfter = 1_500;
+    RestartPolicy policy = new RestartPolicy(Duration.ofMillis(20), Duration.ofMillis(40), 2.0, 0.0, 0,
+        Duration.ofMillis(resetAfter), Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1));
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), policy));
+    StatusRecorder recorder = new StatusRecorder(vertx);
+    sim.refuse(true).await();
+    control.start(NAME);
+    Await.until(WAIT, "three refused attempts", () -> control.status(NAME).getInteger("attempt") >= 3);
+    sim.refuse(false).await();
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    int refused = control.status(NAME).getInteger("attempt");
+    assertTrue(refused >= 3, "the count holds while the connection is young: " + refused);
+
+    // Dropped at once, well inside resetAfter: the next attempt goes on from the count.
+    sim.dropAll().await();
+    Await.until(WAIT, "a BACKOFF after the drop", () -> recorder.of(NAME).stream().anyMatch(
+        seen -> seen.state().equals("BACKOFF") && seen.status().getInteger("attempt") > refused));
+    assertEquals(List.of(refused + 1), recorder.of(NAME).stream().filter(seen -> seen.state().equals("BACKOFF")
+        && seen.status().getInteger("attempt") > refused).map(seen -> seen.status().getInteger("attempt")).distinct().toList());
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    Instant connectedSince = Instant.parse(control.status(NAME).getString("connected_since"));
+    recorder.clear(); // what follows is this connection's
+
+    Await.until(WAIT, "the attempt count reset", () -> recorder.of(NAME).stream().anyMatch(seen -> seen.status().getInteger("attempt") == 0));
+    StatusRecorder.Seen reset = recorder.of(NAME).stream().filter(seen -> seen.status().getInteger("attempt") == 0).findFirst().orElseThrow();
+    long heldFor = reset.at() - connectedSince.toEpochMilli();
+    assertTrue(heldFor >= resetAfter, "reset " + heldFor + " ms after connecting, before resetAfter (" + resetAfter + " ms)");
+    assertEquals("CONNECTED", reset.state());
+
+    recorder.clear();
+    sim.dropAll().await();
+    Await.until(WAIT, "a BACKOFF after the second drop", () -> recorder.states(NAME).contains("BACKOFF"));
+    JsonObject backoff = recorder.of(NAME).stream().filter(seen -> seen.state().equals("BACKOFF")).findFirst().orElseThrow().status();
+    assertEquals(1, backoff.getInteger("attempt"), "counted from the fresh start: " + backoff.encode());
+  }
+
+  @Test
   @DisplayName("the upstream drops the connection: the listener reconnects and seq continues without a reset")
   void dropReconnectsAndSeqContinues() {
     FeedSimulator sim = FeedFixture.simulator(vertx, 100);
