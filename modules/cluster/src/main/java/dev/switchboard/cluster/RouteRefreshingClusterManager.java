@@ -222,7 +222,8 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
       });
       return put.future().onSuccess(v -> {
         mended.incrementAndGet();
-        LOG.warn("this node's entry in the cluster's registry of nodes had gone (lost in a merge after a partition); put back");
+        LOG.warn("this node's entry in the cluster's registry of nodes had gone (dropped while this node was cut off or frozen,"
+            + " or lost in a merge); put back");
       });
     }).otherwiseEmpty();
   }
@@ -266,8 +267,8 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
         return Future.failedFuture(ar.cause()); // tried again at the next refresh
       }
       mended.incrementAndGet();
-      LOG.warn("this node's consumer of {} had gone from the cluster's registry (lost in a merge after a partition);"
-          + " registered again", address);
+      LOG.warn("this node's consumer of {} had gone from the cluster's registry (dropped while this node was cut off or frozen,"
+          + " or lost in a merge); registered again", address);
       return Future.succeededFuture();
     });
   }
