@@ -25,8 +25,9 @@ import java.util.Map;
  */
 public final class ClusterNode extends VerticleBase {
   /**
-   * Every route the event bus has cached, and every consumer of this node's, is read again this often: a lost
-   * registration report, or a registration the registry lost, mends within it.
+   * Every route the event bus has cached, and every consumer of this node's, is read again this often (and a
+   * second after each change of members): a lost registration report, or a registration the registry lost, mends
+   * within it.
    */
   private static final long ROUTE_REFRESH_MS = 10_000;
 

@@ -1,5 +1,9 @@
 package dev.switchboard.cluster;
 
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import io.vertx.core.Completable;
 import io.vertx.core.Future;
@@ -52,6 +56,8 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   private static final Logger LOG = LoggerFactory.getLogger(RouteRefreshingClusterManager.class);
   /** A route given to the event bus more recently than this may differ from a read only by a report still on its way. */
   private static final long SETTLED_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** How long after a change of members the refresh it brings comes: Hazelcast's manager registers again first. */
+  static final long AFTER_CHANGE_OF_MEMBERS_MS = 1_000;
   /** Where Vert.x's Hazelcast cluster manager keeps each node's event-bus address, by node id. */
   static final String NODE_REGISTRY = "__vertx.nodeInfo";
 
@@ -82,6 +88,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   /** This node's entry in the registry of nodes, as given to Hazelcast, whose own getter waits for its membership handling. */
   private volatile NodeInfo nodeInfo;
   private final AtomicLong mended = new AtomicLong();
+  private final AtomicLong refreshes = new AtomicLong();
   /** The last refresh started or queued; one asked for while it runs waits for it (guarded by this). */
   private Future<Integer> last = Future.succeededFuture(0);
   /** The refresh queued behind the one under way, which every caller until it starts shares (guarded by this). */
@@ -147,11 +154,13 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   }
 
   private Future<Integer> refreshOnce() {
+    Future<Integer> done;
     try {
-      return readAll();
+      done = readAll();
     } catch (RuntimeException e) { // Hazelcast throws at once when it is shutting down
-      return Future.failedFuture(e);
+      done = Future.failedFuture(e);
     }
+    return done.onComplete(ar -> refreshes.incrementAndGet());
   }
 
   private Future<Integer> readAll() {
@@ -304,6 +313,11 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     }
   }
 
+  /** How many refreshes have ended since this node started. */
+  long refreshes() {
+    return refreshes.get();
+  }
+
   /** The consumers of {@code address} as the event bus was last given them; empty if it has none cached. */
   Set<RegistrationInfo> onRecord(String address) {
     Route route = routes.get(address);
@@ -399,7 +413,43 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
 
   @Override
   public void join(Completable<Void> promise) {
-    hazelcast.join(promise);
+    hazelcast.join((v, err) -> {
+      if (err == null) {
+        refreshOnChangesOfMembers();
+      }
+      promise.complete(v, err);
+    });
+  }
+
+  /**
+   * A change of members is when registrations go (the others drop a node's when they drop it; a merge loses
+   * them): a refresh follows each, a moment later, instead of at the next periodic one.
+   */
+  private void refreshOnChangesOfMembers() {
+    HazelcastInstance instance = hazelcast.getHazelcastInstance();
+    instance.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        refreshSoon();
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        refreshSoon();
+      }
+    });
+    instance.getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+        refreshSoon();
+      }
+    });
+  }
+
+  /** Called on a Hazelcast thread. */
+  private void refreshSoon() {
+    if (hazelcast.isActive()) {
+      vertx.setTimer(AFTER_CHANGE_OF_MEMBERS_MS, id -> refresh());
+    }
   }
 
   @Override

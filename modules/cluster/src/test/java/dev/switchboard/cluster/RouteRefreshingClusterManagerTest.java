@@ -16,6 +16,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -37,19 +38,25 @@ class RouteRefreshingClusterManagerTest {
 
   private ClusteredVertx.Node a;
   private ClusteredVertx.Node b;
+  private ClusteredVertx.Node c;
+  private String clusterName;
+  private List<String> members;
 
   @BeforeEach
   void cluster() {
     int[] ports = FreePorts.take(2);
-    List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]);
+    members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]);
     String name = "routes-" + UUID.randomUUID().toString().substring(0, 8);
     a = ClusteredVertx.start(LoopbackSettings.of("node-a", name, ports[0], members), new VertxOptions()).await();
     b = ClusteredVertx.start(LoopbackSettings.of("node-b", name, ports[1], members), new VertxOptions()).await();
+    clusterName = name;
+    // node-b's joining brings a refresh on node-a a moment later: the tests below begin after it.
+    Await.until(Duration.ofSeconds(10), "node-a's refresh after node-b joined", () -> a.routes().refreshes() >= 1);
   }
 
   @AfterEach
   void close() {
-    for (ClusteredVertx.Node node : new ClusteredVertx.Node[] {b, a}) {
+    for (ClusteredVertx.Node node : new ClusteredVertx.Node[] {c, b, a}) {
       if (node != null) {
         node.vertx().close().await();
       }
@@ -115,6 +122,24 @@ class RouteRefreshingClusterManagerTest {
     assertEquals(1, registry.get(ADDRESS).size(), "the one live consumer is registered, not the unregistered one: " + registry.get(ADDRESS));
     assertEquals(1, b.routes().refresh().await(), "the next refresh reads the one address node-b consumes");
     assertEquals(1, b.routes().mended(), "a registration that is there is not registered again");
+  }
+
+  @Test
+  @DisplayName("a change of members brings a refresh a moment later: a lost consumer is registered again without waiting for"
+      + " the periodic one")
+  void aChangeOfMembersBringsARefresh() {
+    b.vertx().eventBus().<String>consumer(ADDRESS, msg -> { }).completion().await();
+    MultiMap<String, Object> registry = a.clusterManager().getHazelcastInstance().getMultiMap(SUBSCRIPTIONS);
+    registry.get(ADDRESS).forEach(registration -> registry.remove(ADDRESS, registration));
+    long before = b.routes().refreshes();
+
+    int port = FreePorts.take(1)[0];
+    List<String> members = new ArrayList<>(this.members);
+    members.add("127.0.0.1:" + port);
+    c = ClusteredVertx.start(LoopbackSettings.of("node-c", clusterName, port, members), new VertxOptions()).await();
+    Await.until(Duration.ofSeconds(10), "node-b's refresh registers its consumer again",
+        () -> registry.get(ADDRESS).size() == 1 && b.routes().mended() == 1,
+        () -> "registry: " + registry.get(ADDRESS) + ", node-b's refreshes since: " + (b.routes().refreshes() - before));
   }
 
   @Test
