@@ -59,8 +59,8 @@ public final class ClusterNode extends VerticleBase {
    * @param safe         every partition has its backup and none is migrating: another node may stop now
    * @param takesLeases  this node takes listeners: it has started, is not leaving, and has told the others so
    * @param staleDropped messages of a replaced owner's epoch dropped here (sent or received)
-   * @param routesMended event-bus routes a refresh found stale and mended, and consumers of this node's (or its entry)
-   *                     it put back into the registry ({@link RouteRefreshingClusterManager})
+   * @param routesMended event-bus routes a refresh found stale and mended, consumers of this node's (or its entry) it put
+   *                     back into the registry, and ghost registrations it took out ({@link RouteRefreshingClusterManager})
    */
   public record Facts(String node, List<String> nodes, List<String> heard, int configured, int majority, boolean majorityPresent,
                       boolean safe, boolean takesLeases, int leasesHeld, long takeovers, long fenced, long staleDropped, long routesMended) {

@@ -26,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -82,9 +83,14 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   /** A registration of this node's that the registry has and the event bus does not: no consumer is behind it. */
   private record Ghost(String address, RegistrationInfo registration) {
   }
-  /** The ghosts the last refresh saw, and those this one has seen so far (one refresh runs at a time). */
-  private volatile Set<Ghost> ghostsBefore = Set.of();
-  private volatile Set<Ghost> ghostsNow = Set.of();
+  /**
+   * The ghosts refreshes have read, with when one first did. One whose removal is on its way looks the same for a
+   * moment, and refreshes may run back to back: a ghost is taken out only when read again this long after.
+   */
+  private final Map<Ghost, Long> ghosts = new ConcurrentHashMap<>();
+  static final long GHOST_AFTER_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /** A refresh that has not ended by then is given up: the next one must not wait behind it for ever. */
+  private static final long REFRESH_TIMEOUT_MS = 30_000;
   /** This node's entry in the registry of nodes, as given to Hazelcast, whose own getter waits for its membership handling. */
   private volatile NodeInfo nodeInfo;
   private final AtomicLong mended = new AtomicLong();
@@ -94,6 +100,9 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   /** The refresh queued behind the one under way, which every caller until it starts shares (guarded by this). */
   private Future<Integer> waiting;
   private Vertx vertx;
+  /** The listeners that bring a refresh after a change of members, removed when this node leaves. */
+  private UUID membersWatch;
+  private UUID mergesWatch;
   private volatile RegistrationListener eventBus;
   /** Where Hazelcast reports registration changes: each route is noted, then handed to the event bus. */
   private final RegistrationListener reports = new RegistrationListener() {
@@ -122,8 +131,8 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
    * Puts this node's own entry back into the cluster's registry of nodes if it is gone, then reads the
    * consumers of every address the event bus has cached or this node consumes, one address at a time:
    * hands each list to the event bus as a registration change would, registers again any consumer of this
-   * node's the list lacks, and takes out any of this node's the event bus has removed (seen by the refresh
-   * before too). Completes with how
+   * node's the list lacks, and takes out any of this node's the event bus has removed (read for 5 s).
+   * Completes with how
    * many addresses were read; an address that fails to read keeps what it had until the next refresh. One
    * at a time: a call while a refresh is under way gets the next, which starts when it ends and which every
    * call until then shares.
@@ -160,7 +169,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     } catch (RuntimeException e) { // Hazelcast throws at once when it is shutting down
       done = Future.failedFuture(e);
     }
-    return done.onComplete(ar -> refreshes.incrementAndGet());
+    return done.timeout(REFRESH_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> refreshes.incrementAndGet());
   }
 
   private Future<Integer> readAll() {
@@ -168,8 +177,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     if (listener == null) {
       return Future.succeededFuture(0);
     }
-    ghostsBefore = ghostsNow;
-    ghostsNow = ConcurrentHashMap.newKeySet();
+    Set<Ghost> ghostsRead = ConcurrentHashMap.newKeySet();
     Future<Integer> done = putBackNodeInfoIfLost().map(0);
     Set<String> addresses = new LinkedHashSet<>(routes.keySet());
     addresses.addAll(own.keySet());
@@ -187,13 +195,14 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
                 routes.put(address, now);
                 listener.registrationsUpdated(new RegistrationUpdateEvent(address, consumers));
               }
-              return matchOwn(address, consumers, readAt);
+              return matchOwn(address, consumers, readAt, ghostsRead);
             })
             .map(n + 1)
             .otherwise(n);
       });
     }
-    return done;
+    // A ghost this refresh did not read is gone: its clock starts again should it come back.
+    return done.onComplete(ar -> ghosts.keySet().retainAll(ghostsRead));
   }
 
   /** True if the event bus still caches {@code address}; one it no longer wants is forgotten here too. */
@@ -203,7 +212,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     if (!listener.wantsUpdatesFor(address)) {
       return false;
     }
-    if (before != null) { // null: a refresh running alongside (a resend) has it in hand too
+    if (before != null) { // null: the event bus is looking it up now, and puts it back itself
       routes.putIfAbsent(address, before);
     }
     return true;
@@ -228,7 +237,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
       vertx.executeBlocking(() -> {
         hazelcast.setNodeInfo(mine, put);
         return null;
-      });
+      }).onFailure(put::tryFail);
       return put.future().onSuccess(v -> {
         mended.incrementAndGet();
         LOG.warn("this node's entry in the cluster's registry of nodes had gone (dropped while this node was cut off or frozen,"
@@ -240,9 +249,9 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   /**
    * Makes the registry's consumers of {@code address}, read at {@code readAt}, agree with this node's own: registers
    * again each that Hazelcast had before the read and the read lacks, and takes out each of this node's that the event
-   * bus has removed, once two refreshes in a row have read it.
+   * bus has removed, once refreshes have read it for {@link #GHOST_AFTER_NANOS}.
    */
-  private Future<Void> matchOwn(String address, List<RegistrationInfo> consumers, long readAt) {
+  private Future<Void> matchOwn(String address, List<RegistrationInfo> consumers, long readAt, Set<Ghost> ghostsRead) {
     Map<RegistrationInfo, Long> mine = Map.copyOf(own.getOrDefault(address, Map.of()));
     Future<Void> done = Future.succeededFuture();
     for (Map.Entry<RegistrationInfo, Long> registration : mine.entrySet()) {
@@ -252,10 +261,10 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     }
     for (RegistrationInfo registration : consumers) {
       if (registration.nodeId().equals(getNodeId()) && !registration.localOnly() && !isOwn(address, registration)) {
-        // One whose removal is on its way looks the same for a moment: taken out only if the last refresh saw it too.
         Ghost ghost = new Ghost(address, registration);
-        ghostsNow.add(ghost);
-        if (ghostsBefore.contains(ghost)) {
+        ghostsRead.add(ghost);
+        long firstRead = ghosts.computeIfAbsent(ghost, g -> readAt);
+        if (readAt - firstRead >= GHOST_AFTER_NANOS) {
           done = done.compose(v -> takeOut(address, registration));
         }
       }
@@ -298,7 +307,8 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
 
   /**
    * How many routes a refresh found stale and mended since this node started: cached routes that differed
-   * from Hazelcast's, and consumers of this node's, or its own entry, that Hazelcast had lost.
+   * from Hazelcast's, consumers of this node's, or its own entry, that Hazelcast had lost, and registrations
+   * of this node's with no consumer behind them.
    */
   public long mended() {
     return mended.get();
@@ -427,7 +437,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
    */
   private void refreshOnChangesOfMembers() {
     HazelcastInstance instance = hazelcast.getHazelcastInstance();
-    instance.getCluster().addMembershipListener(new MembershipListener() {
+    membersWatch = instance.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
         refreshSoon();
@@ -438,7 +448,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
         refreshSoon();
       }
     });
-    instance.getLifecycleService().addLifecycleListener(event -> {
+    mergesWatch = instance.getLifecycleService().addLifecycleListener(event -> {
       if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
         refreshSoon();
       }
@@ -447,13 +457,21 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
 
   /** Called on a Hazelcast thread. */
   private void refreshSoon() {
-    if (hazelcast.isActive()) {
+    try {
       vertx.setTimer(AFTER_CHANGE_OF_MEMBERS_MS, id -> refresh());
+    } catch (RuntimeException closed) {
+      LOG.debug("no refresh after a change of members: Vert.x is closing", closed);
     }
   }
 
   @Override
   public void leave(Completable<Void> promise) {
+    HazelcastInstance instance = hazelcast.getHazelcastInstance();
+    if (instance != null && membersWatch != null && instance.getLifecycleService().isRunning()) {
+      // A Hazelcast instance of one's own may outlive this Vert.x: nothing of it calls back here after.
+      instance.getCluster().removeMembershipListener(membersWatch);
+      instance.getLifecycleService().removeLifecycleListener(mergesWatch);
+    }
     hazelcast.leave(promise);
   }
 

@@ -4,6 +4,7 @@ import dev.switchboard.core.testing.Await;
 import dev.switchboard.simulators.FreePorts;
 import com.hazelcast.map.IMap;
 import com.hazelcast.multimap.MultiMap;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -24,6 +25,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
@@ -143,10 +147,11 @@ class RouteRefreshingClusterManagerTest {
   }
 
   @Test
-  @DisplayName("a registration of this node's that its event bus does not have (no handler behind it), seen by two refreshes in a"
-      + " row, is taken out")
+  @DisplayName("a registration of this node's that its event bus does not have (no handler behind it) is taken out once"
+      + " refreshes have read it for 5 s, not at once")
   void refreshTakesOutARegistrationWithNoConsumer() {
-    b.vertx().eventBus().<String>consumer(ADDRESS, msg -> { }).completion().await();
+    MessageConsumer<String> live = b.vertx().eventBus().consumer(ADDRESS, msg -> { });
+    live.completion().await();
     // Past the event bus, as a registration whose removal failed, or a re-registration that lost a race, is left.
     RegistrationInfo ghost = new RegistrationInfo(b.routes().getNodeId(), 1_000_000, false);
     Promise<Void> added = Promise.promise();
@@ -155,15 +160,21 @@ class RouteRefreshingClusterManagerTest {
     MultiMap<String, Object> registry = a.clusterManager().getHazelcastInstance().getMultiMap(SUBSCRIPTIONS);
     assertEquals(2, registry.get(ADDRESS).size(), "the live consumer and the ghost are registered");
 
+    long firstRead = System.nanoTime();
     assertEquals(1, b.routes().refresh().await());
-    assertEquals(2, registry.get(ADDRESS).size(), "seen once, the ghost may be a removal on its way: kept");
+    assertEquals(1, b.routes().refresh().await());
+    assertEquals(2, registry.get(ADDRESS).size(), "read just now, the ghost may be a removal on its way: kept");
     assertEquals(0, b.routes().mended());
-    assertEquals(1, b.routes().refresh().await());
-    assertEquals(1, registry.get(ADDRESS).size(), "seen twice, the ghost is gone, the live consumer kept: " + registry.get(ADDRESS));
+    Await.until(Duration.ofSeconds(15), "a refresh takes the ghost out", () -> b.routes().refresh().await() == 1
+        && registry.get(ADDRESS).size() == 1, () -> "registry: " + registry.get(ADDRESS));
+    assertTrue(System.nanoTime() - firstRead >= RouteRefreshingClusterManager.GHOST_AFTER_NANOS, "taken out before it was"
+        + " read for " + RouteRefreshingClusterManager.GHOST_AFTER_NANOS / 1_000_000 + " ms");
     assertEquals(1, b.routes().mended(), "the ghost counted");
     b.routes().refresh().await();
     assertEquals(1, registry.get(ADDRESS).size(), "the live consumer is still registered");
     assertEquals(1, b.routes().mended(), "nothing more to mend");
+    live.unregister().await();
+    assertEquals(0, registry.get(ADDRESS).size(), "what was kept was the live consumer's registration: " + registry.get(ADDRESS));
   }
 
   @Test
@@ -189,6 +200,23 @@ class RouteRefreshingClusterManagerTest {
     assertEquals(List.of("two"), received, "the first request never reached node-b");
     b.routes().refresh().await();
     assertEquals(1, b.routes().mended(), "an entry that is there is not put back");
+  }
+
+  @Test
+  @DisplayName("one refresh at a time: a call while one runs gets the next, which every call until it starts shares")
+  void refreshesRunOneAtATime() {
+    // Fifty addresses, read one at a time: the first refresh is still running when the next calls come.
+    for (int i = 0; i < 50; i++) {
+      b.vertx().eventBus().<String>consumer(ADDRESS + "." + i, msg -> { }).completion().await();
+    }
+    long before = b.routes().refreshes();
+    Future<Integer> running = b.routes().refresh();
+    Future<Integer> next = b.routes().refresh();
+    assertSame(next, b.routes().refresh(), "a third call shares the one queued");
+    assertNotSame(running, next);
+    assertEquals(50, next.await());
+    assertTrue(running.isComplete(), "the queued refresh ran after the one under way");
+    assertEquals(before + 2, b.routes().refreshes(), "two refreshes ran, not three");
   }
 
   @Test

@@ -35,8 +35,9 @@ final class ClusterMetrics {
     FunctionCounter.builder("switchboard_cluster_stale_messages_dropped", cluster, c -> c.facts().staleDropped())
         .description("messages under a replaced owner's epoch dropped here").tags(tags).register(registry);
     FunctionCounter.builder("switchboard_cluster_routes_mended", cluster, c -> c.facts().routesMended())
-        .description("event-bus routes found stale (a registration report lost) and mended by a refresh, and this node's"
-            + " consumers and entry that the registry lost and a refresh put back").tags(tags).register(registry);
+        .description("event-bus routes found stale (a registration report lost) and mended by a refresh, this node's"
+            + " consumers and entry that the registry lost and a refresh put back, and its registrations with no consumer"
+            + " that a refresh took out").tags(tags).register(registry);
     return Future.succeededFuture();
   }
 }

@@ -127,7 +127,7 @@ class FeedSupervisionTest {
       + " sooner keeps counting")
   void resetAfterClearsTheAttemptCount() {
     FeedSimulator sim = FeedFixture.simulator(vertx, 50);
-    long resetAfter = 1_500;
+    long resetAfter = 3_000; // all between the connect and the first drop happens well inside it
     RestartPolicy policy = new RestartPolicy(Duration.ofMillis(20), Duration.ofMillis(40), 2.0, 0.0, 0,
         Duration.ofMillis(resetAfter), Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1));
     FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), policy));
