@@ -101,8 +101,8 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
   private Future<Integer> waiting;
   private Vertx vertx;
   /** The listeners that bring a refresh after a change of members, removed when this node leaves. */
-  private UUID membersWatch;
-  private UUID mergesWatch;
+  private volatile UUID membersWatch;
+  private volatile UUID mergesWatch;
   private volatile RegistrationListener eventBus;
   /** Where Hazelcast reports registration changes: each route is noted, then handed to the event bus. */
   private final RegistrationListener reports = new RegistrationListener() {
@@ -132,10 +132,9 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
    * consumers of every address the event bus has cached or this node consumes, one address at a time:
    * hands each list to the event bus as a registration change would, registers again any consumer of this
    * node's the list lacks, and takes out any of this node's the event bus has removed (read for 5 s).
-   * Completes with how
-   * many addresses were read; an address that fails to read keeps what it had until the next refresh. One
-   * at a time: a call while a refresh is under way gets the next, which starts when it ends and which every
-   * call until then shares.
+   * Completes with how many addresses were read; an address that fails to read keeps what it had until the
+   * next refresh. One at a time: a call while a refresh is under way gets the next, which starts when it
+   * ends and which every call until then shares.
    */
   public Future<Integer> refresh() {
     Promise<Integer> next = Promise.promise();
