@@ -100,7 +100,7 @@ public final class ClusterNode extends VerticleBase {
     nodeEvents.start();
     safety = new PartitionSafety(vertx, hazelcast, settings.lease().renewInterval().toMillis());
     ClusterStatusView view = new ClusterStatusView(context, settings, members, state, ownership, guard, supervisor, routes);
-    routeRefresh = vertx.setPeriodic(ROUTE_REFRESH_MS, id -> routes.refresh()); // one at a time: a refresh under way is shared
+    routeRefresh = vertx.setPeriodic(ROUTE_REFRESH_MS, id -> routes.refresh()); // one at a time: at most one waits behind
     control = new ClusterControl(context, state, view, kinds, env, dataDir);
     // Any node takes any command: the control address is served here as on every other node.
     vertx.eventBus().<Object>consumer(Addresses.CONTROL, new ControlEndpoint(control)::handle);
