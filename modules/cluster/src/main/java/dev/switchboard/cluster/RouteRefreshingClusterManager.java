@@ -276,9 +276,7 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
     hazelcast.addRegistration(address, registration, added);
     return added.future().transform(ar -> {
       if (!isOwn(address, registration)) { // removed while this was on its way (or the add failed): out again
-        Promise<Void> removed = Promise.promise();
-        hazelcast.removeRegistration(address, registration, removed);
-        return removed.future();
+        return removeFromRegistry(address, registration);
       }
       if (ar.failed()) {
         return Future.failedFuture(ar.cause()); // tried again at the next refresh
@@ -292,12 +290,17 @@ public final class RouteRefreshingClusterManager implements ClusterManager {
 
   /** Takes out a registration of this node's that the event bus removed and the registry still has: no handler is behind it. */
   private Future<Void> takeOut(String address, RegistrationInfo registration) {
-    Promise<Void> removed = Promise.promise();
-    hazelcast.removeRegistration(address, registration, removed);
-    return removed.future().onSuccess(v -> {
+    return removeFromRegistry(address, registration).onSuccess(v -> {
       mended.incrementAndGet();
       LOG.warn("a consumer of {} this node no longer has was still in the cluster's registry; taken out", address);
     });
+  }
+
+  /** Straight to Hazelcast's manager: the event bus asked for no removal, so {@link #own} has nothing to forget. */
+  private Future<Void> removeFromRegistry(String address, RegistrationInfo registration) {
+    Promise<Void> removed = Promise.promise();
+    hazelcast.removeRegistration(address, registration, removed);
+    return removed.future();
   }
 
   private boolean isOwn(String address, RegistrationInfo registration) {

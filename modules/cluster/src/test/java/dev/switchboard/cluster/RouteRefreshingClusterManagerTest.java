@@ -67,6 +67,16 @@ class RouteRefreshingClusterManagerTest {
     }
   }
 
+  /** vertx-hazelcast's registry of consumers, as node-a's Hazelcast sees it: address -> the registrations of every node. */
+  private MultiMap<String, Object> registry() {
+    return a.clusterManager().getHazelcastInstance().getMultiMap(SUBSCRIPTIONS);
+  }
+
+  /** What a member's clean-up of a node it dropped does to the registry (vertx-hazelcast's): the address's consumers go. */
+  private static void loseRegistrations(MultiMap<String, Object> registry) {
+    registry.get(ADDRESS).forEach(registration -> registry.remove(ADDRESS, registration));
+  }
+
   @Test
   @DisplayName("a route left stale by a registration report: published messages miss the consumer until refresh() reads it"
       + " again, and the mended route is counted")
@@ -108,9 +118,8 @@ class RouteRefreshingClusterManagerTest {
     a.vertx().eventBus().publish(ADDRESS, "before");
     Await.until(Duration.ofSeconds(10), "node-b receives what node-a publishes", () -> received.contains("before"));
 
-    // What a member's clean-up of a node it dropped does to the registry (vertx-hazelcast's).
-    MultiMap<String, Object> registry = a.clusterManager().getHazelcastInstance().getMultiMap(SUBSCRIPTIONS);
-    registry.get(ADDRESS).forEach(registration -> registry.remove(ADDRESS, registration));
+    MultiMap<String, Object> registry = registry();
+    loseRegistrations(registry);
     Await.until(Duration.ofSeconds(10), "node-a's event bus hears that nobody consumes the address (and drops it)",
         () -> a.routes().onRecord(ADDRESS).isEmpty() && !a.routes().reports().wantsUpdatesFor(ADDRESS));
     a.vertx().eventBus().publish(ADDRESS, "lost");
@@ -133,8 +142,8 @@ class RouteRefreshingClusterManagerTest {
       + " the periodic one")
   void aChangeOfMembersBringsARefresh() {
     b.vertx().eventBus().<String>consumer(ADDRESS, msg -> { }).completion().await();
-    MultiMap<String, Object> registry = a.clusterManager().getHazelcastInstance().getMultiMap(SUBSCRIPTIONS);
-    registry.get(ADDRESS).forEach(registration -> registry.remove(ADDRESS, registration));
+    MultiMap<String, Object> registry = registry();
+    loseRegistrations(registry);
     long before = b.routes().refreshes();
 
     int port = FreePorts.take(1)[0];
@@ -157,7 +166,7 @@ class RouteRefreshingClusterManagerTest {
     Promise<Void> added = Promise.promise();
     b.clusterManager().addRegistration(ADDRESS, ghost, added);
     added.future().await();
-    MultiMap<String, Object> registry = a.clusterManager().getHazelcastInstance().getMultiMap(SUBSCRIPTIONS);
+    MultiMap<String, Object> registry = registry();
     assertEquals(2, registry.get(ADDRESS).size(), "the live consumer and the ghost are registered");
 
     long firstRead = System.nanoTime();
