@@ -83,7 +83,8 @@ class MarketConnectionTest {
     MarketFixture.bridge(vertx, dev.switchboard.core.BridgeActivity.Kind.REGISTER, "tab", address("bars", "SPY"));
     Map<String, TreeSet<String>> wanted = set("AAPL", "MSFT", "SPY");
     Await.until(WAIT, "subscribed", () -> upstream(sim), wanted::equals);
-    Await.until(WAIT, "data of every channel", () -> seen.stream().map(e -> e.getString("type")).distinct().count() == 3);
+    Await.until(WAIT, "data of every channel", () -> seen.stream().map(e -> e.getString("type")).toList()
+        .containsAll(List.of("trade", "quote", "bar")));
 
     sim.drop(true).await();
     Await.until(WAIT, "a second connection", () -> sim.totalConnections() == 2);
@@ -336,7 +337,8 @@ class MarketConnectionTest {
     long other = stats.getLong(encoding.equals("msgpack") ? "client_text_frames" : "client_binary_frames");
     assertTrue(ours >= 2, "the auth and the changes in " + encoding + ": " + stats.encode());
     assertEquals(0, other, "nothing in the other encoding: " + stats.encode());
-    Await.until(WAIT, "data of every channel", () -> seen.stream().map(e -> e.getString("type")).distinct().count() == 3);
+    Await.until(WAIT, "data of every channel", () -> seen.stream().map(e -> e.getString("type")).toList()
+        .containsAll(List.of("trade", "quote", "bar")));
     for (JsonObject envelope : seen) {
       Object t = envelope.getJsonObject("data").getValue("t");
       assertTrue(t instanceof String time && time.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{0,8}[1-9])?Z"),
@@ -358,6 +360,53 @@ class MarketConnectionTest {
     JsonObject status = Await.until(WAIT, "the broken frame counted", () -> control.status(NAME), st -> st.getLong("malformed") == 1);
     assertEquals("CONNECTED", status.getString("state"));
     assertEquals(1, sim.totalConnections());
+  }
+
+  @Test
+  @DisplayName("what follows a trades subscription unasked (corrections, cancel/errors, statuses, LULD bands) goes to the trades' watchers; updated and daily bars to the bars'")
+  void everyKindGoesWhereItsChannelGoes() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withData(100, Duration.ZERO));
+    deploy(sim, "iex", MarketFixture.fastPolicy(), new JsonObject());
+    List<JsonObject> trades = collect(address("trades", "AAPL"));
+    List<JsonObject> bars = collect(address("bars", "SPY"));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    MarketFixture.watch(vertx, "v", "bars", "SPY");
+    Await.until(WAIT, "subscribed", () -> upstream(sim), set("AAPL", "", "SPY")::equals);
+
+    // The simulator's own stream corrects and cancels trades it sent before.
+    JsonObject correction = Await.until(WAIT, "a correction", () -> ofType(trades, "correction"), e -> e != null);
+    JsonObject cancel = Await.until(WAIT, "a cancel/error", () -> ofType(trades, "cancelError"), e -> e != null);
+    assertTrue(data(trades, "AAPL", correction.getJsonObject("data").getLong("oi")) != null, "the corrected trade came first: " + correction.encode());
+    assertTrue(data(trades, "AAPL", cancel.getJsonObject("data").getLong("i")) != null, "the cancelled trade came first: " + cancel.encode());
+    assertEquals("c", correction.getJsonObject("data").getString("T"));
+    assertEquals("x", cancel.getJsonObject("data").getString("T"));
+
+    // The channels the listener never asks for, should Alpaca send them anyway.
+    JsonObject status = new JsonObject().put("T", "s").put("S", "AAPL").put("sc", "H").put("sm", "Trading Halt").put("rc", "T12")
+        .put("rm", "Trading Halted").put("t", "2026-01-02T15:04:05Z").put("z", "C");
+    JsonObject luld = new JsonObject().put("T", "l").put("S", "AAPL").put("u", 3.24).put("d", 2.65).put("i", "B")
+        .put("t", "2026-01-02T15:04:05.5Z").put("z", "C");
+    JsonObject updated = new JsonObject().put("T", "u").put("S", "SPY").put("o", 1.5).put("h", 2.5).put("l", 1.25).put("c", 2.0)
+        .put("v", 10).put("t", "2026-01-02T15:04:00Z").put("n", 3).put("vw", 2.1);
+    JsonObject daily = updated.copy().put("T", "d").put("t", "2026-01-02T05:00:00Z");
+    sim.send(new JsonArray().add(status).add(luld).add(updated).add(daily)).await();
+    assertEquals(status, Await.until(WAIT, "the status", () -> ofType(trades, "status"), e -> e != null).getJsonObject("data"));
+    assertEquals(luld, Await.until(WAIT, "the LULD band", () -> ofType(trades, "luld"), e -> e != null).getJsonObject("data"));
+    assertEquals(updated, Await.until(WAIT, "the updated bar", () -> ofType(bars, "updatedBar"), e -> e != null).getJsonObject("data"));
+    assertEquals(daily, Await.until(WAIT, "the daily bar", () -> ofType(bars, "dailyBar"), e -> e != null).getJsonObject("data"));
+    assertTrue(bars.stream().map(e -> e.getString("type")).allMatch(Set.of("updatedBar", "dailyBar")::contains),
+        "nothing of the trades on the bars' address: " + bars);
+    assertTrue(trades.stream().map(e -> e.getString("type")).allMatch(Set.of("trade", "correction", "cancelError", "status", "luld")::contains),
+        "nothing else on the trades' address");
+    JsonObject counters = control.status(NAME);
+    assertEquals(0L, counters.getLong("unknown_types"), counters.encode());
+    assertEquals(0L, counters.getLong("unknown_fields"), counters.encode());
+  }
+
+  private static JsonObject ofType(List<JsonObject> seen, String type) {
+    return seen.stream().filter(e -> type.equals(e.getString("type"))).findFirst().orElse(null);
   }
 
   private static JsonObject data(List<JsonObject> seen, String symbol, long tradeId) {

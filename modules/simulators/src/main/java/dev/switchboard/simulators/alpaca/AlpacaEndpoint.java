@@ -21,6 +21,8 @@ record AlpacaEndpoint(String path, String feed, boolean crypto, List<String> cha
       List.of("trades", "quotes", "orderbooks", "bars", "updatedBars", "dailyBars");
   /** Channels that follow {@code trades} on their own and cannot be asked for. */
   static final List<String> AUTOMATIC = List.of("corrections", "cancelErrors");
+  /** What {@code "*"} stands for on the crypto endpoints: pairs, never the stock symbols. */
+  static final List<String> CRYPTO_UNIVERSE = List.of("BTC/USD", "ETH/USD", "LTC/USD", "SOL/USD", "DOGE/USD");
 
   static Optional<AlpacaEndpoint> of(String path) {
     if (path.startsWith("/v2/")) {
@@ -35,6 +37,11 @@ record AlpacaEndpoint(String path, String feed, boolean crypto, List<String> cha
       }
     }
     return Optional.empty();
+  }
+
+  /** The symbols {@code "*"} stands for here: the configured stock universe, or the crypto pairs. */
+  List<String> universe(List<String> stocks) {
+    return crypto ? CRYPTO_UNIVERSE : stocks;
   }
 
   /** A channel some endpoint has, but not this one: 410 rather than 400. */

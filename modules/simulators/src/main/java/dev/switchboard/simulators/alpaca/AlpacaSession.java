@@ -31,6 +31,11 @@ final class AlpacaSession {
   /** At most 20 characters, as the market listener allows (its Symbols.MAX_LENGTH). */
   static final Pattern SYMBOL = Pattern.compile("[A-Z0-9][A-Z0-9./-]{0,19}");
   private static final int MAX_BATCH = 100;
+  /**
+   * On the stock endpoints, every this many trades of a symbol the next is corrected, and halfway between, one is
+   * cancelled: Alpaca sends both with every trades subscription, so a client sees them without asking.
+   */
+  static final int CORRECT_EVERY = 40;
   /** In msgpack, {@code t} is a Timestamp extension: alpaca-py calls {@code to_datetime()} on it, the Go SDK {@code DecodeTime()}. */
   private static final Set<String> TIMESTAMP_KEYS = Set.of("t");
 
@@ -45,6 +50,8 @@ final class AlpacaSession {
   /** "channel:symbol" -> until when data still comes after an unsubscribe. */
   private final Map<String, Long> late = new HashMap<>();
   private final List<Runnable> beforeWelcome = new ArrayList<>();
+  /** Trades sent per symbol: when to send a correction or a cancel/error (stock endpoints only). */
+  private final Map<String, Long> tradesSent = new HashMap<>();
   /** The upgrade asked for msgpack: every frame to this client is binary msgpack. */
   final boolean msgpack;
   private boolean welcomed;
@@ -320,7 +327,16 @@ final class AlpacaSession {
     }
     JsonArray batch = new JsonArray();
     for (String symbol : symbolsFor("trades")) {
-      batch.add(data.trade(symbol, endpoint.crypto()));
+      JsonObject trade = data.trade(symbol, endpoint.crypto());
+      batch.add(trade);
+      if (!endpoint.crypto()) {
+        long n = tradesSent.merge(symbol, 1L, Long::sum);
+        if (n % CORRECT_EVERY == 0) {
+          batch.add(data.correction(trade));
+        } else if (n % CORRECT_EVERY == CORRECT_EVERY / 2) {
+          batch.add(data.cancelError(trade));
+        }
+      }
     }
     for (String symbol : symbolsFor("quotes")) {
       batch.add(data.quote(symbol, endpoint.crypto()));
@@ -341,7 +357,7 @@ final class AlpacaSession {
     Set<String> out = new LinkedHashSet<>();
     Set<String> subscribed = subscriptions.get(channel);
     if (subscribed.contains("*")) {
-      out.addAll(options.universe());
+      out.addAll(endpoint.universe(options.universe()));
     }
     subscribed.stream().filter(s -> !s.equals("*")).forEach(out::add);
     if (!late.isEmpty()) {

@@ -27,7 +27,7 @@ import java.util.Set;
  * @param lateDelivery      how long data keeps coming for a symbol after its unsubscribe (server-side buffering)
  * @param welcomeDelay      how long after the upgrade {@code connected} is sent (a client may auth before it)
  * @param maxOutboundBytes  a session whose unsent data exceeds this is a slow client: 407, then closed
- * @param universe          the symbols {@code "*"} stands for
+ * @param universe          the stock symbols {@code "*"} stands for (on the crypto endpoints, a fixed set of pairs)
  */
 public record AlpacaSimulatorOptions(
     String host,

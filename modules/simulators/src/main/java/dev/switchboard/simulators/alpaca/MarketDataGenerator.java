@@ -44,6 +44,23 @@ final class MarketDataGenerator {
         .put("c", new JsonArray().add("@")).put("z", "C");
   }
 
+  /** A correction of a stock trade sent earlier: its price and size amended, under a new trade id. */
+  JsonObject correction(JsonObject trade) {
+    double price = trade.getDouble("p");
+    double corrected = Math.max(0.01, Math.round((price + (random.nextBoolean() ? 0.01 : -0.01)) * 100) / 100.0);
+    return new JsonObject().put("T", "c").put("S", trade.getString("S")).put("x", trade.getString("x"))
+        .put("oi", trade.getLong("i")).put("op", price).put("os", trade.getInteger("s")).put("oc", trade.getJsonArray("c").copy())
+        .put("ci", ++tradeId).put("cp", corrected).put("cs", trade.getInteger("s")).put("cc", trade.getJsonArray("c").copy())
+        .put("z", trade.getString("z")).put("t", nanos());
+  }
+
+  /** A cancel ({@code "a":"C"}) or, one time in four, an error ({@code "E"}) of a stock trade sent earlier. */
+  JsonObject cancelError(JsonObject trade) {
+    return new JsonObject().put("T", "x").put("S", trade.getString("S")).put("i", trade.getLong("i"))
+        .put("x", trade.getString("x")).put("p", trade.getDouble("p")).put("s", trade.getInteger("s"))
+        .put("a", random.nextInt(4) == 0 ? "E" : "C").put("z", trade.getString("z")).put("t", nanos());
+  }
+
   JsonObject quote(String symbol, boolean crypto) {
     double mid = step(symbol);
     double bid = Math.round((mid - 0.01) * 100) / 100.0;

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -234,6 +235,56 @@ class AlpacaSimulatorTest {
         .map(m -> m.getString("S")).distinct().count() == AlpacaSimulatorOptions.defaults().universe().size());
     assertTrue(peer.messages.stream().filter(m -> "t".equals(m.getString("T"))).allMatch(m -> "ZVZZT".equals(m.getString("S"))));
     Await.until(WAIT, "server pings", () -> peer.pings.get() >= 2);
+  }
+
+  @Test
+  @DisplayName("a trades subscription brings corrections and cancel/errors of trades sent earlier, unasked, in the protocol's fields")
+  void correctionsAndCancelsFollowTrades() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(200, Duration.ZERO));
+    Peer peer = new Peer(sim, "/v2/iex");
+    peer.send(auth());
+    peer.awaitMsg("authenticated");
+    peer.send(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("AAPL")));
+    JsonObject correction = peer.await("a correction", m -> "c".equals(m.getString("T")));
+    JsonObject cancel = peer.await("a cancel/error", m -> "x".equals(m.getString("T")));
+
+    List<JsonObject> seen = List.copyOf(peer.messages);
+    Map<Long, JsonObject> trades = new java.util.HashMap<>();
+    seen.stream().filter(m -> "t".equals(m.getString("T"))).forEach(t -> trades.put(t.getLong("i"), t));
+    assertEquals(Set.of("T", "S", "x", "oi", "op", "os", "oc", "ci", "cp", "cs", "cc", "z", "t"), correction.fieldNames());
+    JsonObject corrected = trades.get(correction.getLong("oi"));
+    assertTrue(corrected != null, "the correction names a trade sent before it: " + correction.encode());
+    assertEquals(corrected.getDouble("p"), correction.getDouble("op"));
+    assertEquals(corrected.getInteger("s"), correction.getInteger("os"));
+    assertEquals("AAPL", correction.getString("S"));
+    assertTrue(correction.getLong("ci") > correction.getLong("oi"), "the corrected trade has a new id");
+    assertEquals(Set.of("T", "S", "i", "x", "p", "s", "a", "z", "t"), cancel.fieldNames());
+    JsonObject cancelled = trades.get(cancel.getLong("i"));
+    assertTrue(cancelled != null, "the cancel names a trade sent before it: " + cancel.encode());
+    assertEquals(cancelled.getDouble("p"), cancel.getDouble("p"));
+    assertTrue(Set.of("C", "E").contains(cancel.getString("a")), cancel.encode());
+    long amendments = seen.stream().filter(m -> "c".equals(m.getString("T")) || "x".equals(m.getString("T"))).count();
+    assertTrue(amendments <= 2L * trades.size() / AlpacaSession.CORRECT_EVERY + 1,
+        "now and then, not per trade: " + amendments + " for " + trades.size() + " trades");
+  }
+
+  @Test
+  @DisplayName("on a crypto endpoint '*' stands for crypto pairs, never the stock universe; no corrections there")
+  void cryptoWildcardMeansPairs() {
+    AlpacaSimulator sim = simulator(AlpacaSimulatorOptions.defaults().withData(200, Duration.ZERO));
+    Peer peer = new Peer(sim, "/v1beta3/crypto/us");
+    peer.send(auth());
+    peer.awaitMsg("authenticated");
+    peer.send(new JsonObject().put("action", "subscribe").put("trades", new JsonArray().add("*")));
+    Await.until(WAIT, "trades of every pair", () -> peer.messages.stream().filter(m -> "t".equals(m.getString("T")))
+        .map(m -> m.getString("S")).distinct().count() == AlpacaEndpoint.CRYPTO_UNIVERSE.size());
+    Await.until(WAIT, "enough trades for a stock stream's corrections", () -> peer.messages.stream()
+        .filter(m -> "t".equals(m.getString("T")) && "BTC/USD".equals(m.getString("S"))).count() > AlpacaSession.CORRECT_EVERY);
+    Set<String> symbols = new java.util.TreeSet<>();
+    peer.messages.stream().filter(m -> m.getString("S") != null).forEach(m -> symbols.add(m.getString("S")));
+    assertEquals(new java.util.TreeSet<>(AlpacaEndpoint.CRYPTO_UNIVERSE), symbols);
+    assertTrue(peer.messages.stream().noneMatch(m -> "c".equals(m.getString("T")) || "x".equals(m.getString("T"))),
+        "crypto has no corrections or cancel/errors");
   }
 
   @Test
