@@ -173,6 +173,30 @@ class HttpApiTest {
   }
 
   @Test
+  @DisplayName("outside the API too: a path nothing serves is a JSON 404, a wrong method on /subscribe or /monitor a JSON 405 with Allow")
+  void otherPathsAnswerJsonToo() {
+    for (String path : new String[] {"/nope", "/app-00000000.js", "/eventbus/nope/deeper", "/subscribe/more"}) {
+      HttpResponse<Buffer> missing = get(path);
+      assertEquals(404, missing.statusCode(), path);
+      assertTrue(missing.getHeader("Content-Type").startsWith("application/json"), path + ": " + missing.getHeader("Content-Type"));
+      assertTrue(missing.bodyAsJsonObject().getString("error").contains("the dashboard is at /"), missing.bodyAsString());
+      assertEquals(null, missing.getHeader("Cache-Control"), "a missing file is not kept: " + path);
+    }
+    HttpResponse<Buffer> post = http.post("/").send().await();
+    assertEquals(404, post.statusCode());
+    assertTrue(post.getHeader("Content-Type").startsWith("application/json"), post.getHeader("Content-Type"));
+    for (String path : new String[] {"/subscribe", "/monitor"}) {
+      HttpResponse<Buffer> answer = http.request(io.vertx.core.http.HttpMethod.POST, path).send().await();
+      assertEquals(405, answer.statusCode(), path);
+      assertEquals("GET, HEAD", answer.getHeader("Allow"), path);
+      assertTrue(answer.getHeader("Content-Type").startsWith("application/json"), path);
+      assertTrue(answer.bodyAsJsonObject().getString("error").contains("POST is not allowed"), answer.bodyAsString());
+    }
+    assertEquals(200, get("/").statusCode(), "the dashboard is still served");
+    assertTrue(get("/").getHeader("Content-Type").startsWith("text/html"));
+  }
+
+  @Test
   @DisplayName("unknown listeners and actions get 404 with a clear message")
   void notFound() {
     HttpResponse<Buffer> unknown = post("/api/listeners/nope/start", ServerFixture.TOKEN);

@@ -13,11 +13,11 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * The answer of the API's paths when no route took the request: {@code 405} with an {@code Allow}
- * header when a route has that path for other methods, {@code 404} otherwise; JSON either way, as
- * every other API answer (a script should never have to parse the router's HTML). The methods come
- * from the router itself, so they cannot drift from the routes. Other paths are left to what follows
- * (the bridge, the dashboard).
+ * The answer when no route took the request: {@code 405} with an {@code Allow} header when a route has
+ * that path for other methods, {@code 404} otherwise; JSON either way, as every other answer (a script
+ * should never have to parse the router's HTML). The methods come from the router itself, so they
+ * cannot drift from the routes. On the API's paths it answers before the bridge and the dashboard see
+ * the request ({@link #handle}); on the others, after them ({@link #lastResort}).
  */
 final class ApiFallback implements Handler<RoutingContext> {
   /** The API's paths: the REST API, the single-listener routes, health and metrics. */
@@ -25,7 +25,7 @@ final class ApiFallback implements Handler<RoutingContext> {
 
   private final Router router;
   /** Read on first use, once every route is registered; written once, read from the tests' thread too. */
-  private volatile List<Endpoint> endpoints;
+  private volatile List<Endpoint> routes;
 
   /** A route with a path and methods: {@code /api/listeners/:name} with GET, say. */
   record Endpoint(String path, Pattern pattern, Set<HttpMethod> methods) {
@@ -50,17 +50,21 @@ final class ApiFallback implements Handler<RoutingContext> {
 
   /** Every route of the API's paths with its methods, as the router has them: the API's one list. */
   List<Endpoint> endpoints() {
-    if (endpoints == null) {
+    return routes().stream().filter(endpoint -> isApiPath(endpoint.path())).toList();
+  }
+
+  /** Every route with one path and its methods: the API's, the bridge's WebSocket, {@code /subscribe}, {@code /monitor}. */
+  private List<Endpoint> routes() {
+    if (routes == null) {
       List<Endpoint> found = new ArrayList<>();
       for (Route route : router.getRoutes()) {
-        if (route.getPath() != null && route.isExactPath() && route.methods() != null && !route.methods().isEmpty()
-            && isApiPath(route.getPath())) {
+        if (route.getPath() != null && route.isExactPath() && route.methods() != null && !route.methods().isEmpty()) {
           found.add(Endpoint.of(route));
         }
       }
-      endpoints = List.copyOf(found);
+      routes = List.copyOf(found);
     }
-    return endpoints;
+    return routes;
   }
 
   /**
@@ -80,7 +84,7 @@ final class ApiFallback implements Handler<RoutingContext> {
 
   private Set<String> allowed(String path) {
     Set<String> allowed = new TreeSet<>();
-    for (Endpoint endpoint : endpoints()) {
+    for (Endpoint endpoint : routes()) {
       if (endpoint.pattern().matcher(path).matches()) {
         endpoint.methods().forEach(m -> allowed.add(m.name()));
       }
@@ -88,16 +92,26 @@ final class ApiFallback implements Handler<RoutingContext> {
     return allowed;
   }
 
+  /** Before the bridge and the dashboard: a request on an API path that no API route took. */
   @Override
   public void handle(RoutingContext ctx) {
-    String path = ctx.normalizedPath();
-    if (!isApiPath(path)) {
+    if (isApiPath(ctx.normalizedPath())) {
+      answer(ctx);
+    } else {
       ctx.next();
-      return;
     }
+  }
+
+  /** The router's last handler: a request on any other path that nothing took (the dashboard has no such file). */
+  void lastResort(RoutingContext ctx) {
+    answer(ctx);
+  }
+
+  private void answer(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
     Set<String> allowed = allowed(path);
-    if (allowed.isEmpty()) {
-      HttpApi.error(ctx, 404, "no such API path: " + shown(path) + "; docs/api.md lists them");
+    if (allowed.isEmpty() || allowed.contains(ctx.request().method().name())) {
+      notFound(ctx);
       return;
     }
     if (allowed.contains("GET")) {
@@ -110,6 +124,13 @@ final class ApiFallback implements Handler<RoutingContext> {
     }
     ctx.response().putHeader("Allow", String.join(", ", allowed));
     HttpApi.error(ctx, 405, ctx.request().method() + " is not allowed on " + shown(path) + "; it takes " + String.join(", ", allowed));
+  }
+
+  /** 404, saying where things are. */
+  private static void notFound(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    HttpApi.error(ctx, 404, isApiPath(path) ? "no such API path: " + shown(path) + "; docs/api.md lists them"
+        : "nothing at " + shown(path) + "; the dashboard is at /, the API under /api (docs/api.md lists it)");
   }
 
   /** A path in an answer: only a plain one, and not a long one. */

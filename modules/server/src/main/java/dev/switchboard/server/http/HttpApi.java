@@ -96,7 +96,7 @@ public class HttpApi extends VerticleBase {
     router.route().handler(HttpApi::wellFormedUri);
     router.route("/api/*").handler(HttpApi::bodyIsJson);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
-    // Whatever the routes below do not take on their paths: JSON 404, or 405 with Allow, never HTML (it
+    // Whatever the API's routes below do not take on its paths: JSON 404, or 405 with Allow, never HTML (it
     // reads the routes when first asked, once they are all registered).
     apiFallback = new ApiFallback(router);
     router.get("/api/listeners").handler(ctx -> answer(ctx, control.snapshot(), ControlPlane.Snapshot::toJson));
@@ -157,6 +157,8 @@ public class HttpApi extends VerticleBase {
     router.get("/monitor").handler(ctx -> ctx.redirect("/"));
     router.route().method(HttpMethod.GET).method(HttpMethod.HEAD).handler(new DashboardCaching());
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
+    // What nothing took, on any other path (POST /subscribe, a file the dashboard does not have): JSON too.
+    router.route().handler(apiFallback::lastResort);
     router.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than " + MAX_BODY_BYTES + " bytes"));
     // What vertx-web refuses itself: JSON as every answer, and no log line an anonymous client could write at will.
     router.errorHandler(400, ctx -> {
