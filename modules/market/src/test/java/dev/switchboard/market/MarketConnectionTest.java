@@ -4,6 +4,7 @@ import dev.switchboard.core.ListenerState;
 import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.Supervisor;
 import dev.switchboard.core.testing.Await;
+import dev.switchboard.core.testing.Census;
 import dev.switchboard.core.testing.Control;
 import dev.switchboard.core.testing.Definitions;
 import dev.switchboard.core.testing.StatusRecorder;
@@ -103,6 +104,50 @@ class MarketConnectionTest {
     assertEquals(1, resubscribes, "the whole set in one subscribe on the new connection");
     assertEquals("1001", lastErrorCode(control.status(NAME)));
     assertEquals(1, sim.maxConcurrentConnections());
+  }
+
+  @Test
+  @DisplayName("100 reconnects the upstream caused (close frames and TCP cuts in turn): the watched set subscribed once on each, nothing left behind")
+  void reconnectsLeaveNothingBehind() {
+    AlpacaSimulator sim = MarketFixture.simulator(vertx, MarketFixture.simulatorOptions().withConnectionLimit(1, Duration.ZERO, false));
+    RestartPolicy quick = new RestartPolicy(Duration.ofMillis(10), Duration.ofMillis(30), 2.0, 0.2, 0,
+        Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofMillis(300));
+    deploy(sim, "iex", quick, new JsonObject());
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    MarketFixture.watch(vertx, "v", "trades", "AAPL");
+    MarketFixture.bridge(vertx, dev.switchboard.core.BridgeActivity.Kind.REGISTER, "tab", address("bars", "SPY"));
+    Map<String, TreeSet<String>> wanted = set("AAPL", "", "SPY");
+    Await.until(WAIT, "subscribed", () -> upstream(sim), wanted::equals);
+
+    Census baseline = null;
+    for (int i = 0; i < 100; i++) {
+      if (i == 10) {
+        baseline = settledCensus(sim); // after a warm-up: threads and pools grow lazily
+      }
+      // CONNECTED comes with the auth; the set follows it: a drop before then would leave nothing to count.
+      int newest = sim.auths().stream().mapToInt(AlpacaSimulator.AuthOutcome::session).max().orElseThrow();
+      Await.until(WAIT, "the set subscribed on connection " + newest, () -> sim.changes().stream().anyMatch(c -> c.session() == newest));
+      long before = sim.totalConnections();
+      sim.drop(i % 2 == 0).await();
+      Await.until(WAIT, "reconnect " + (i + 1), () -> sim.totalConnections() == before + 1);
+      control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    }
+    Await.until(WAIT, "the same set subscribed again", () -> upstream(sim), wanted::equals);
+    Census before = baseline;
+    Await.until(WAIT, "the census back to " + before, () -> settledCensus(sim), c -> c.nothingMoreThan(before));
+    assertEquals(1, sim.maxConcurrentConnections(), "never two connections at once");
+    Map<Integer, Long> changesPerSession = new java.util.TreeMap<>();
+    sim.changes().forEach(c -> changesPerSession.merge(c.session(), 1L, Long::sum));
+    assertEquals(101, changesPerSession.size(), "every connection subscribed: " + changesPerSession);
+    assertTrue(changesPerSession.entrySet().stream().skip(1).allMatch(e -> e.getValue() == 1),
+        "the whole set in one subscribe on each new connection: " + changesPerSession);
+  }
+
+  /** The census with one connection up and the ones before it fully gone, two readings in a row agreeing. */
+  private Census settledCensus(AlpacaSimulator sim) {
+    Await.until(WAIT, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
+    return Census.steady(vertx, WAIT);
   }
 
   @Test

@@ -25,6 +25,8 @@ public abstract class SimulatorVerticle extends VerticleBase {
   private final AtomicInteger concurrent = new AtomicInteger();
   private final AtomicInteger maxConcurrent = new AtomicInteger();
   private final AtomicLong total = new AtomicLong();
+  /** The relay in front of the server, through which faults are done to the clients' TCP connections; null while down. */
+  protected volatile TcpGate gate;
 
   /** Counts a new connection; returns its number, from 1. */
   protected final long connectionOpened() {
@@ -167,5 +169,11 @@ public abstract class SimulatorVerticle extends VerticleBase {
 
   public long totalConnections() {
     return total.get();
+  }
+
+  /** TCP connections still open through the simulator's relay (a closing one counts until it is gone). */
+  public int openTcpConnections() {
+    TcpGate current = gate;
+    return current == null ? 0 : current.liveConnections();
   }
 }

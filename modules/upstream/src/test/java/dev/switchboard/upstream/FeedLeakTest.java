@@ -1,6 +1,7 @@
 package dev.switchboard.upstream;
 
 import dev.switchboard.core.ListenerState;
+import dev.switchboard.core.RestartPolicy;
 import dev.switchboard.core.testing.Await;
 import dev.switchboard.core.testing.Census;
 import dev.switchboard.core.testing.Control;
@@ -18,7 +19,7 @@ import java.time.Duration;
 import static dev.switchboard.upstream.FeedFixture.NAME;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Design invariant 3: undeploy leaves nothing behind, however many times it happens. */
+/** Design invariant 3: undeploy leaves nothing behind, however many times it happens, and whoever causes it. */
 @ExtendWith(VertxExtension.class)
 class FeedLeakTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
@@ -44,17 +45,45 @@ class FeedLeakTest {
     assertEquals(1_040, sim.totalConnections());
   }
 
+  @Test
+  @DisplayName("after 200 reconnects the upstream caused (close frames and TCP cuts in turn), the census is where it was, connected")
+  void upstreamReconnectsLeaveNothingBehind(Vertx vertx) {
+    FeedSimulator sim = FeedFixture.simulator(vertx, 100);
+    RestartPolicy quick = new RestartPolicy(Duration.ofMillis(10), Duration.ofMillis(30), 2.0, 0.2, 0,
+        Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMillis(200), Duration.ofMillis(200));
+    FeedFixture.deploySupervisor(vertx, dataDir, FeedFixture.feed(sim.url(), quick));
+    Control control = new Control(vertx);
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    reconnects(sim, control, 20); // warm-up, as above
+    Census baseline = settledConnected(vertx, sim);
+
+    reconnects(sim, control, 200);
+
+    Await.until(WAIT, "the census back to " + baseline, () -> settledConnected(vertx, sim), c -> c.nothingMoreThan(baseline));
+    assertEquals(1, sim.maxConcurrentConnections(), "never two connections at once");
+    assertEquals(221, sim.totalConnections());
+  }
+
+  private static void reconnects(FeedSimulator sim, Control control, int n) {
+    for (int i = 0; i < n; i++) {
+      long before = sim.totalConnections();
+      (i % 2 == 0 ? sim.dropAll() : sim.cutAll()).await();
+      Await.until(WAIT, "reconnect " + (i + 1), () -> sim.totalConnections() == before + 1);
+      control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+    }
+  }
+
+  /** The census with one connection up and the ones before it fully gone, two readings in a row agreeing. */
+  private static Census settledConnected(Vertx vertx, FeedSimulator sim) {
+    Await.until(WAIT, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
+    return Census.steady(vertx, WAIT);
+  }
+
   /** The census once the last connection is fully gone, and two readings in a row agree. */
   private static Census settled(Vertx vertx, FeedSimulator sim) {
     Await.until(WAIT, "the last connection gone", () -> sim.concurrentConnections() == 0 && sim.openTcpConnections() == 0);
-    Census[] last = {Census.of(vertx)};
-    Await.until(WAIT, "a steady census", () -> {
-      Census now = Census.of(vertx);
-      boolean steady = now.equals(last[0]);
-      last[0] = now;
-      return steady;
-    });
-    return last[0];
+    return Census.steady(vertx, WAIT);
   }
 
   private static void cycles(Control control, int n) {

@@ -12,14 +12,39 @@ import java.util.stream.Stream;
 
 /**
  * A count of what a Vert.x process holds: deployments, event-bus consumers, timers, open sockets and
- * live threads. Vert.x has no public count of consumers or timers, so those are read from its
+ * live threads (outside Vert.x's worker pools). Vert.x has no public count of consumers or timers, so those are read from its
  * internals by reflection: a test-only look, so a leak cannot hide.
  */
 public record Census(int deployments, int consumers, int timers, long sockets, int threads) {
 
   public static Census of(Vertx vertx) {
-    return new Census(vertx.deploymentIDs().size(), consumers(vertx), timers(vertx), openSockets(),
-        ManagementFactory.getThreadMXBean().getThreadCount());
+    return new Census(vertx.deploymentIDs().size(), consumers(vertx), timers(vertx), openSockets(), threadsOutsideWorkerPools());
+  }
+
+  /**
+   * Vert.x's worker pools start threads as blocking work overlaps, up to their fixed size (20 each by default),
+   * whenever that first happens: growth there is no leak, and a pool cannot grow past its size.
+   */
+  private static int threadsOutsideWorkerPools() {
+    int count = 0;
+    for (java.lang.management.ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
+      String name = info.getThreadName();
+      if (!name.startsWith("vert.x-worker-thread-") && !name.startsWith("vert.x-internal-blocking-")) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** The census once two readings in a row agree: what was closing has closed. */
+  public static Census steady(Vertx vertx, java.time.Duration timeout) {
+    Census[] last = {of(vertx)};
+    return Await.until(timeout, "a steady census", () -> {
+      Census now = of(vertx);
+      Census previous = last[0];
+      last[0] = now;
+      return now.equals(previous) ? now : null;
+    }, census -> census != null);
   }
 
   /**

@@ -77,7 +77,6 @@ public class AlpacaSimulator extends SimulatorVerticle {
   private volatile AlpacaError changeFailure;
   private volatile boolean up;
   private HttpServer server;
-  private TcpGate gate;
   private int port;
   /** Sessions of an earlier life of the server (before a restart) leave no ghosts. */
   private int epoch;

@@ -43,7 +43,6 @@ public class FeedSimulator extends SimulatorVerticle {
   private final Recent<String> received = new Recent<>(KEPT);
   private final Recent<Short> closeCodes = new Recent<>(KEPT);
   private HttpServer server;
-  private TcpGate gate;
   private long emitter = -1;
   private volatile boolean refusing;
   private volatile int rejectingWith;
@@ -323,11 +322,6 @@ public class FeedSimulator extends SimulatorVerticle {
 
   public long messagesSent() {
     return sent.get();
-  }
-
-  /** TCP connections still open through the simulator's relay (a closing one counts until it is gone). */
-  public int openTcpConnections() {
-    return gate.liveConnections();
   }
 
   public Handshake lastHandshake() {

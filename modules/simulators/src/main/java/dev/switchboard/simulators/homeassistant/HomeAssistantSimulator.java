@@ -58,7 +58,6 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
   /** A change to make right after the next get_states result is queued: {entity_id, state}, or null. */
   private volatile String[] changeAfterStates;
   private HttpServer server;
-  private TcpGate gate;
   private volatile int publicPort;
   private double rate;
   private long rateSince;
