@@ -413,6 +413,11 @@ public final class ConfigSection {
     return this;
   }
 
+  /** The fields asked for so far, present or not: with an empty section, every field a reader knows (its schema's test). */
+  public Set<String> fieldsRead() {
+    return Set.copyOf(read);
+  }
+
   /** Refuses any field that no getter asked for. */
   public void finish() {
     for (String name : json.fieldNames()) {

@@ -105,10 +105,8 @@ class HomeAssistantReconnectTest {
     }
   }
 
-  /** The census with one connection up and the ones before it fully gone, two readings in a row agreeing. */
   private Census settledCensus(HomeAssistantSimulator sim) {
-    Await.until(WAIT, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
-    return Census.steady(vertx, WAIT);
+    return Census.restingAfter(vertx, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
   }
 
   @Test

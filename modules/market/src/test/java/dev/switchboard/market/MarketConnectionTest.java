@@ -122,12 +122,12 @@ class MarketConnectionTest {
 
     Census baseline = null;
     for (int i = 0; i < 100; i++) {
-      if (i == 10) {
-        baseline = settledCensus(sim); // after a warm-up: threads and pools grow lazily
-      }
       // CONNECTED comes with the auth; the set follows it: a drop before then would leave nothing to count.
       int newest = sim.auths().stream().mapToInt(AlpacaSimulator.AuthOutcome::session).max().orElseThrow();
       Await.until(WAIT, "the set subscribed on connection " + newest, () -> sim.changes().stream().anyMatch(c -> c.session() == newest));
+      if (i == 10) {
+        baseline = settledCensus(sim); // after a warm-up: threads and pools grow lazily
+      }
       long before = sim.totalConnections();
       sim.drop(i % 2 == 0).await();
       Await.until(WAIT, "reconnect " + (i + 1), () -> sim.totalConnections() == before + 1);
@@ -144,10 +144,8 @@ class MarketConnectionTest {
         "the whole set in one subscribe on each new connection: " + changesPerSession);
   }
 
-  /** The census with one connection up and the ones before it fully gone, two readings in a row agreeing. */
   private Census settledCensus(AlpacaSimulator sim) {
-    Await.until(WAIT, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
-    return Census.steady(vertx, WAIT);
+    return Census.restingAfter(vertx, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
   }
 
   @Test
@@ -396,7 +394,7 @@ class MarketConnectionTest {
     JsonObject bar = new JsonObject().put("T", "b").put("S", "SPY").put("o", 132.65).put("h", 136.0).put("l", 132.12).put("c", 134.65)
         .put("v", 205).put("t", "2026-01-02T15:04:00Z").put("n", 16).put("vw", 133.7);
     sim.send(new JsonArray().add(trade).add(bar)).await();
-    JsonObject sentTrade = Await.until(WAIT, "the trade", () -> data(seen, "AAPL", 52983525033527L), d -> d != null);
+    JsonObject sentTrade = Await.until(WAIT, "the trade", () -> trade(seen, "AAPL", 52983525033527L), d -> d != null);
     assertEquals(trade, sentTrade);
     assertEquals(bar, Await.until(WAIT, "the bar", () -> seen.stream().map(e -> e.getJsonObject("data"))
         .filter(d -> "2026-01-02T15:04:00Z".equals(d.getString("t"))).findFirst().orElse(null), d -> d != null));
@@ -423,8 +421,8 @@ class MarketConnectionTest {
     // The simulator's own stream corrects and cancels trades it sent before.
     JsonObject correction = Await.until(WAIT, "a correction", () -> ofType(trades, "correction"), e -> e != null);
     JsonObject cancel = Await.until(WAIT, "a cancel/error", () -> ofType(trades, "cancelError"), e -> e != null);
-    assertTrue(data(trades, "AAPL", correction.getJsonObject("data").getLong("oi")) != null, "the corrected trade came first: " + correction.encode());
-    assertTrue(data(trades, "AAPL", cancel.getJsonObject("data").getLong("i")) != null, "the cancelled trade came first: " + cancel.encode());
+    assertTrue(trade(trades, "AAPL", correction.getJsonObject("data").getLong("oi")) != null, "the corrected trade came first: " + correction.encode());
+    assertTrue(trade(trades, "AAPL", cancel.getJsonObject("data").getLong("i")) != null, "the cancelled trade came first: " + cancel.encode());
     assertEquals("c", correction.getJsonObject("data").getString("T"));
     assertEquals("x", cancel.getJsonObject("data").getString("T"));
 
@@ -454,9 +452,11 @@ class MarketConnectionTest {
     return seen.stream().filter(e -> type.equals(e.getString("type"))).findFirst().orElse(null);
   }
 
-  private static JsonObject data(List<JsonObject> seen, String symbol, long tradeId) {
+  /** The trade with this id (a cancel/error names its trade by the same {@code i}). */
+  private static JsonObject trade(List<JsonObject> seen, String symbol, long tradeId) {
     return seen.stream().map(e -> e.getJsonObject("data"))
-        .filter(d -> symbol.equals(d.getString("S")) && Long.valueOf(tradeId).equals(d.getLong("i"))).findFirst().orElse(null);
+        .filter(d -> "t".equals(d.getString("T")) && symbol.equals(d.getString("S")) && Long.valueOf(tradeId).equals(d.getLong("i")))
+        .findFirst().orElse(null);
   }
 
   @Test

@@ -1,9 +1,14 @@
 package dev.switchboard.server;
 
 import dev.switchboard.core.ConfigException;
+import dev.switchboard.core.ConfigSection;
 import dev.switchboard.core.ListenerKinds;
 import dev.switchboard.server.config.ConfigLoader;
 import dev.switchboard.server.config.ConfigSchema;
+import dev.switchboard.server.http.BridgeOptions;
+import dev.switchboard.status.ActivityOptions;
+import dev.switchboard.status.HistoryRule;
+import dev.switchboard.status.StatusOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -13,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,11 +35,7 @@ class ConfigSchemaTest {
     ListenerKinds product = ListenerKinds.discover().without(k -> k.getClass().getName().startsWith("dev.switchboard.examples."));
     assertEquals(List.of("alpaca", "homeassistant", "upstream"), product.all().stream().map(k -> k.type()).toList());
     JsonObject generated = ConfigSchema.of(product);
-    Path root = Path.of("").toAbsolutePath();
-    while (!Files.exists(root.resolve("docs")) && root.getParent() != null) {
-      root = root.getParent();
-    }
-    Path published = root.resolve("docs/switchboard.schema.json");
+    Path published = repository().resolve("docs/switchboard.schema.json");
     if (Boolean.getBoolean("switchboard.writeSchema")) {
       Files.writeString(published, generated.encodePrettily() + "\n");
     }
@@ -62,5 +65,62 @@ class ConfigSchemaTest {
     ConfigException refused = assertThrows(ConfigException.class,
         () -> new ConfigLoader(Map.of("TEST_TOKEN", ServerFixture.TOKEN)).parse(config));
     assertTrue(refused.getMessage().contains("autoStart: must be true or false"), refused.getMessage());
+  }
+
+  @Test
+  @DisplayName("the schema's http.bridge and status sections name exactly the fields their readers read, and no others")
+  void bridgeAndStatusNameWhatTheirReadersRead() {
+    JsonObject properties = ConfigSchema.of(ListenerKinds.discover()).getJsonObject("properties");
+    JsonObject bridge = properties.getJsonObject("http").getJsonObject("properties").getJsonObject("bridge");
+    JsonObject status = properties.getJsonObject("status");
+    JsonObject activity = status.getJsonObject("properties").getJsonObject("activity");
+    JsonObject rule = status.getJsonObject("properties").getJsonObject("history").getJsonObject("items");
+    assertEquals(fieldsRead(BridgeOptions::from, new JsonObject()), keys(bridge));
+    assertEquals(fieldsRead(StatusOptions::from, new JsonObject()), keys(status));
+    assertEquals(fieldsRead(ActivityOptions::from, new JsonObject()), keys(activity));
+    assertEquals(fieldsRead(HistoryRule::from, new JsonObject().put("address", "upstream.*.message")), keys(rule));
+    for (JsonObject section : List.of(bridge, status, activity, rule)) {
+      assertEquals(false, section.getValue("additionalProperties"), "an unknown field is refused, as the reader refuses it: " + section);
+    }
+  }
+
+  @Test
+  @DisplayName("every config in conf/ fits the published schema; a misspelt field under status fits neither it nor the loader")
+  void shippedConfigsFitTheSchema() throws IOException {
+    JsonObject schema = new JsonObject(Files.readString(repository().resolve("docs/switchboard.schema.json")));
+    JsonSchemaSubset checker = new JsonSchemaSubset(schema);
+    List<Path> configs;
+    try (var files = Files.walk(repository().resolve("conf"))) {
+      configs = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+    }
+    assertTrue(configs.size() >= 8, configs.toString());
+    for (Path config : configs) {
+      assertEquals(List.of(), checker.problems(new JsonObject(Files.readString(config)), schema), config.toString());
+    }
+    JsonObject typo = new JsonObject(Files.readString(repository().resolve("conf/switchboard.json")));
+    typo.getJsonObject("status").getJsonObject("activity").put("maxChanels", 100);
+    assertEquals(List.of("$.status.activity: has no property 'maxChanels'"), checker.problems(typo, schema));
+    ConfigException refused = assertThrows(ConfigException.class,
+        () -> new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", ServerFixture.TOKEN)).parse(typo));
+    assertTrue(refused.getMessage().contains("status.activity.maxChanels: unknown field"), refused.getMessage());
+  }
+
+  private static Path repository() {
+    Path root = Path.of("").toAbsolutePath();
+    while (!Files.exists(root.resolve("docs")) && root.getParent() != null) {
+      root = root.getParent();
+    }
+    return root;
+  }
+
+  /** What a reader asks for of a section: every field it knows, when the section leaves them out. */
+  private static Set<String> fieldsRead(Function<ConfigSection, ?> reader, JsonObject json) {
+    ConfigSection section = new ConfigSection("section", json);
+    reader.apply(section);
+    return section.fieldsRead();
+  }
+
+  private static Set<String> keys(JsonObject objectSchema) {
+    return objectSchema.getJsonObject("properties").fieldNames();
   }
 }

@@ -192,6 +192,10 @@ class HttpApiTest {
       assertTrue(answer.getHeader("Content-Type").startsWith("application/json"), path);
       assertTrue(answer.bodyAsJsonObject().getString("error").contains("POST is not allowed"), answer.bodyAsString());
     }
+    HttpResponse<Buffer> pastTheEnd = http.get("/favicon.svg").putHeader("Range", "bytes=999999-").send().await();
+    assertEquals(416, pastTheEnd.statusCode());
+    assertTrue(pastTheEnd.getHeader("Content-Type").startsWith("application/json"), pastTheEnd.getHeader("Content-Type"));
+    assertTrue(pastTheEnd.getHeader("Content-Range").startsWith("bytes */"), "the file's size, as HTTP asks");
     assertEquals(200, get("/").statusCode(), "the dashboard is still served");
     assertTrue(get("/").getHeader("Content-Type").startsWith("text/html"));
   }

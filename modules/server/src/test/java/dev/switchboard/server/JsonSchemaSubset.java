@@ -9,14 +9,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A checker for the part of JSON Schema that docs/openapi.json uses: {@code type} (one or a list),
- * {@code required}, {@code properties}, {@code additionalProperties} (a schema), {@code items},
- * {@code enum} and {@code const} (of strings, booleans and null), and {@code $ref} to {@code #/components/schemas/...}. Any other keyword
- * is refused, so the document cannot start relying on one that is silently not checked.
+ * A checker for the part of JSON Schema that docs/openapi.json and docs/switchboard.schema.json use:
+ * {@code type} (one or a list), {@code required}, {@code properties}, {@code additionalProperties} (a
+ * schema, or false), {@code items}, {@code enum} and {@code const} (of strings, booleans and null),
+ * {@code pattern} and {@code minLength} (of strings), {@code oneOf}, and {@code $ref} to
+ * {@code #/components/schemas/...}. Any other keyword is refused, so a document cannot start relying on
+ * one that is silently not checked.
  */
 final class JsonSchemaSubset {
   private static final Set<String> KNOWN = Set.of("type", "required", "properties", "additionalProperties", "items", "enum", "const",
-      "$ref", "description", "example");
+      "pattern", "minLength", "oneOf", "$ref", "description", "example", "title", "default", "$schema");
 
   private final JsonObject document;
 
@@ -65,6 +67,27 @@ final class JsonSchemaSubset {
     if (schema.containsKey("const") && !java.util.Objects.equals(schema.getValue("const"), value)) {
       out.add(path + ": " + value + " is not " + schema.getValue("const"));
     }
+    if (value instanceof String text) {
+      // JSON Schema's patterns are not anchored: they match anywhere in the string.
+      if (schema.containsKey("pattern") && !java.util.regex.Pattern.compile(schema.getString("pattern")).matcher(text).find()) {
+        out.add(path + ": \"" + text + "\" does not match " + schema.getString("pattern"));
+      }
+      if (text.length() < schema.getInteger("minLength", 0)) {
+        out.add(path + ": shorter than " + schema.getInteger("minLength"));
+      }
+    }
+    if (schema.containsKey("oneOf")) {
+      List<List<String>> each = new ArrayList<>();
+      for (Object option : schema.getJsonArray("oneOf")) {
+        List<String> problems = new ArrayList<>();
+        check(value, (JsonObject) option, path, problems);
+        each.add(problems);
+      }
+      long fitting = each.stream().filter(List::isEmpty).count();
+      if (fitting != 1) {
+        out.add(path + ": fits " + fitting + " of oneOf's " + each.size() + " (" + each + ")");
+      }
+    }
     if (value instanceof JsonObject object) {
       for (Object name : schema.getJsonArray("required", new JsonArray())) {
         if (!object.containsKey((String) name)) {
@@ -78,6 +101,8 @@ final class JsonSchemaSubset {
           check(entry.getValue(), properties.getJsonObject(entry.getKey()), path + "." + entry.getKey(), out);
         } else if (others != null) {
           check(entry.getValue(), others, path + "." + entry.getKey(), out);
+        } else if (Boolean.FALSE.equals(schema.getValue("additionalProperties"))) {
+          out.add(path + ": has no property '" + entry.getKey() + "'");
         }
       }
     }

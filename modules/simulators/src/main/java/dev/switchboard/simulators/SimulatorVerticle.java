@@ -25,7 +25,7 @@ public abstract class SimulatorVerticle extends VerticleBase {
   private final AtomicInteger concurrent = new AtomicInteger();
   private final AtomicInteger maxConcurrent = new AtomicInteger();
   private final AtomicLong total = new AtomicLong();
-  /** The relay in front of the server, through which faults are done to the clients' TCP connections; null while down. */
+  /** The relay in front of the server, through which faults are done to the clients' TCP connections; null until it listens. */
   protected volatile TcpGate gate;
 
   /** Counts a new connection; returns its number, from 1. */

@@ -55,7 +55,7 @@ public record HistoryRule(String address, int maxMessages, Duration maxAge) {
     return Optional.ofNullable(listener).filter(l -> !l.isEmpty());
   }
 
-  static HistoryRule from(ConfigSection s) {
+  public static HistoryRule from(ConfigSection s) {
     String address = s.requiredString("address");
     if (address.chars().anyMatch(Character::isWhitespace)) {
       throw new ConfigException(s.field("address"), "must not contain spaces");

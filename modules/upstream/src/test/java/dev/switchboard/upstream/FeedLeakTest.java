@@ -74,16 +74,12 @@ class FeedLeakTest {
     }
   }
 
-  /** The census with one connection up and the ones before it fully gone, two readings in a row agreeing. */
   private static Census settledConnected(Vertx vertx, FeedSimulator sim) {
-    Await.until(WAIT, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
-    return Census.steady(vertx, WAIT);
+    return Census.restingAfter(vertx, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
   }
 
-  /** The census once the last connection is fully gone, and two readings in a row agree. */
   private static Census settled(Vertx vertx, FeedSimulator sim) {
-    Await.until(WAIT, "the last connection gone", () -> sim.concurrentConnections() == 0 && sim.openTcpConnections() == 0);
-    return Census.steady(vertx, WAIT);
+    return Census.restingAfter(vertx, "the last connection gone", () -> sim.concurrentConnections() == 0 && sim.openTcpConnections() == 0);
   }
 
   private static void cycles(Control control, int n) {

@@ -26,25 +26,46 @@ public record Census(int deployments, int consumers, int timers, long sockets, i
    * whenever that first happens: growth there is no leak, and a pool cannot grow past its size.
    */
   private static int threadsOutsideWorkerPools() {
+    java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     int count = 0;
-    for (java.lang.management.ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
-      String name = info.getThreadName();
-      if (!name.startsWith("vert.x-worker-thread-") && !name.startsWith("vert.x-internal-blocking-")) {
+    for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds(), 0)) { // names, no stacks
+      if (info != null && !info.getThreadName().startsWith("vert.x-worker-thread-")
+          && !info.getThreadName().startsWith("vert.x-internal-blocking-")) {
         count++;
       }
     }
     return count;
   }
 
-  /** The census once two readings in a row agree: what was closing has closed. */
-  public static Census steady(Vertx vertx, java.time.Duration timeout) {
-    Census[] last = {of(vertx)};
-    return Await.until(timeout, "a steady census", () -> {
+  /** Longer than the tests' heartbeats (200-300 ms): a window with a moment free of each. */
+  private static final java.time.Duration REST = java.time.Duration.ofMillis(500);
+
+  /** Once {@code condition} holds (the connections that were to go are gone), the census at rest. */
+  public static Census restingAfter(Vertx vertx, String what, java.util.function.BooleanSupplier condition) {
+    Await.until(java.time.Duration.ofSeconds(10), what, condition);
+    return resting(vertx, REST);
+  }
+
+  /**
+   * The census at rest: the least of each count over {@code window}, read every 10 ms. What comes and goes
+   * (a heartbeat's deadline, a request's reply consumer) is left out, and a window longer than the
+   * heartbeat sees a moment without it; a leak is there in every reading.
+   */
+  public static Census resting(Vertx vertx, java.time.Duration window) {
+    Census least = of(vertx);
+    long end = System.nanoTime() + window.toNanos();
+    while (System.nanoTime() < end) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
       Census now = of(vertx);
-      Census previous = last[0];
-      last[0] = now;
-      return now.equals(previous) ? now : null;
-    }, census -> census != null);
+      least = new Census(Math.min(least.deployments, now.deployments), Math.min(least.consumers, now.consumers),
+          Math.min(least.timers, now.timers), Math.min(least.sockets, now.sockets), Math.min(least.threads, now.threads));
+    }
+    return least;
   }
 
   /**

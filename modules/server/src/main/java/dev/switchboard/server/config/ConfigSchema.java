@@ -28,7 +28,7 @@ public final class ConfigSchema {
                 .put("description", "the names accepted in the Host header, any port (default: localhost, 127.0.0.1, [::1] and host; \"*\": any)"))
             .put("allowedOrigins", new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"))
                 .put("description", "origins (scheme://host[:port]) whose pages may use the bridge besides the server's own (default: none; \"*\": any)"))
-            .put("bridge", new JsonObject().put("type", "object").put("description", "the bridge's bounds: see docs/configuration.md")))
+            .put("bridge", bridge()))
             .put("required", new JsonArray().add("controlToken")))
         .put("dataDir", typed("string", "where definitions, desired state and kind counters are kept (default ./data)"))
         .put("statusInterval", duration("how often changed counters are pushed (default 1s)"))
@@ -37,7 +37,7 @@ public final class ConfigSchema {
         .put("listeners", new JsonObject().put("type", "array")
             .put("description", "the listeners defined on the first start; afterwards the data dir is the truth (see docs/configuration.md)")
             .put("items", kinds.listenerSchema()))
-        .put("status", new JsonObject().put("type", "object").put("description", "the status fan-out: see docs/status.md"))
+        .put("status", status())
         .put("logging", object("the log: one line an event", new JsonObject()
             .put("format", new JsonObject().put("enum", new JsonArray().add("text").add("json"))
                 .put("description", "text (default): ISO 8601 time, level, source, message; json: one JSON object a line"))
@@ -76,6 +76,47 @@ public final class ConfigSchema {
         .put("$schema", "https://json-schema.org/draft/2020-12/schema")
         .put("title", "Switchboard configuration")
         .put("required", new JsonArray().add("http"));
+  }
+
+  /** {@code http.bridge}: its keys are BridgeOptions.from's (a test compares them). */
+  static JsonObject bridge() {
+    return object("the bridge's bounds, on every transport and /subscribe: see docs/configuration.md", new JsonObject()
+        .put("pingTimeout", duration("a WebSocket client is pinged every third of it, and closed when nothing came from it for this long,"
+            + " not even a pong (default 60s, at least 10s)"))
+        .put("maxHandlersPerSocket", typed("integer", "registrations plus pending replies per bridge socket (1 to 100000; default 500)"))
+        .put("maxMessageSize", typed("integer", "the largest message a browser may send; a larger one closes its socket"
+            + " (1024 to 16777216; default 65536)"))
+        .put("replyTimeout", duration("how long a browser's request waits for its reply (default 30s)"))
+        .put("maxQueuedBytes", typed("integer", "bytes queued for one WebSocket client before slowClients applies"
+            + " (16384 to 1073741824; default 4194304)"))
+        .put("slowClients", new JsonObject().put("enum", new JsonArray().add("disconnect").add("conflate"))
+            .put("description", "disconnect (default): close a client whose queue is full with 4001; conflate: keep it,"
+                + " dropping its older queued messages (same address first)")));
+  }
+
+  /** {@code status}: its keys are StatusOptions.from's, ActivityOptions.from's and HistoryRule.from's (a test compares them). */
+  static JsonObject status() {
+    JsonObject phase = object("one phase: the flag it sets", new JsonObject()
+        .put("start", typed("string", "the report type that sets the flag (unique across phases)"))
+        .put("end", typed("string", "the report type that clears it (unique across phases)"))
+        .put("staleAfter", duration("a flag set this long is cleared by itself, as stale (default 60s)")))
+        .put("required", new JsonArray().add("start").add("end"));
+    JsonObject rule = object("the envelopes kept for one address", new JsonObject()
+        .put("address", typed("string", "exact, or with one '*' segment that stands for a listener name (upstream.*.message)"))
+        .put("maxMessages", typed("integer", "the most envelopes kept (1 to 1000000; default 1000)"))
+        .put("maxAge", duration("none older than this is kept (default 5m)")))
+        .put("required", new JsonArray().add("address"));
+    return object("the status fan-out, activity channels and the history of data addresses: see docs/status.md", new JsonObject()
+        .put("statusHistory", typed("integer", "status deltas kept for clients that resync (0 to 100000; default 1000)"))
+        .put("activity", object("activity channels", new JsonObject()
+            .put("phases", new JsonObject().put("type", "object").put("additionalProperties", phase)
+                .put("description", "the flags by name, in the order they are shown; when given, it replaces the default"
+                    + " phases (thinking, extraction, summary) as a whole"))
+            .put("forgetAfter", duration("how long a channel with no flag set is remembered (default 10m)"))
+            .put("maxChannels", typed("integer", "the most channels kept (1 to 10000000; default 10000)"))))
+        .put("history", new JsonObject().put("type", "array").put("items", rule)
+            .put("description", "the addresses whose envelopes are kept; when given, it replaces the default"
+                + " (upstream.*.message, 1000 messages, 5m); [] keeps none")));
   }
 
   private static JsonObject object(String description, JsonObject properties) {

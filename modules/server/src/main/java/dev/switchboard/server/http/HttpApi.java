@@ -159,6 +159,8 @@ public class HttpApi extends VerticleBase {
     router.route().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     // What nothing took, on any other path (POST /subscribe, a file the dashboard does not have): JSON too.
     router.route().handler(apiFallback::lastResort);
+    // The dashboard's files refuse a Range past their end themselves (with Content-Range): JSON too.
+    router.errorHandler(416, ctx -> error(ctx, 416, "the range asked for is not in the file"));
     router.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than " + MAX_BODY_BYTES + " bytes"));
     // What vertx-web refuses itself: JSON as every answer, and no log line an anonymous client could write at will.
     router.errorHandler(400, ctx -> {

@@ -32,8 +32,8 @@ final class AlpacaSession {
   static final Pattern SYMBOL = Pattern.compile("[A-Z0-9][A-Z0-9./-]{0,19}");
   private static final int MAX_BATCH = 100;
   /**
-   * On the stock endpoints, every this many trades of a symbol the next is corrected, and halfway between, one is
-   * cancelled: Alpaca sends both with every trades subscription, so a client sees them without asking.
+   * On the stock endpoints, every this many trades of a symbol that trade is corrected, and halfway between, one is
+   * cancelled (each right after it, in the same frame): Alpaca sends both with every trades subscription, unasked.
    */
   static final int CORRECT_EVERY = 40;
   /** In msgpack, {@code t} is a Timestamp extension: alpaca-py calls {@code to_datetime()} on it, the Go SDK {@code DecodeTime()}. */

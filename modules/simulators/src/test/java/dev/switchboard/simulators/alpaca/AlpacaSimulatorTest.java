@@ -18,9 +18,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -249,7 +251,7 @@ class AlpacaSimulatorTest {
     JsonObject cancel = peer.await("a cancel/error", m -> "x".equals(m.getString("T")));
 
     List<JsonObject> seen = List.copyOf(peer.messages);
-    Map<Long, JsonObject> trades = new java.util.HashMap<>();
+    Map<Long, JsonObject> trades = new HashMap<>();
     seen.stream().filter(m -> "t".equals(m.getString("T"))).forEach(t -> trades.put(t.getLong("i"), t));
     assertEquals(Set.of("T", "S", "x", "oi", "op", "os", "oc", "ci", "cp", "cs", "cc", "z", "t"), correction.fieldNames());
     JsonObject corrected = trades.get(correction.getLong("oi"));
@@ -280,9 +282,9 @@ class AlpacaSimulatorTest {
         .map(m -> m.getString("S")).distinct().count() == AlpacaEndpoint.CRYPTO_UNIVERSE.size());
     Await.until(WAIT, "enough trades for a stock stream's corrections", () -> peer.messages.stream()
         .filter(m -> "t".equals(m.getString("T")) && "BTC/USD".equals(m.getString("S"))).count() > AlpacaSession.CORRECT_EVERY);
-    Set<String> symbols = new java.util.TreeSet<>();
+    Set<String> symbols = new TreeSet<>();
     peer.messages.stream().filter(m -> m.getString("S") != null).forEach(m -> symbols.add(m.getString("S")));
-    assertEquals(new java.util.TreeSet<>(AlpacaEndpoint.CRYPTO_UNIVERSE), symbols);
+    assertEquals(new TreeSet<>(AlpacaEndpoint.CRYPTO_UNIVERSE), symbols);
     assertTrue(peer.messages.stream().noneMatch(m -> "c".equals(m.getString("T")) || "x".equals(m.getString("T"))),
         "crypto has no corrections or cancel/errors");
   }
