@@ -15,9 +15,11 @@ import java.util.List;
  * @param defaultValue the default as a user would write it in JSON (null: no default)
  * @param secret       masked wherever the definition is shown, and kept out of logs
  * @param fields       the sub-fields of an {@link Type#OBJECT} field
+ * @param narrower     JSON Schema keywords that narrow the type's schema to what the validation takes (a pattern, say);
+ *                     empty for none
  */
 public record ConfigField(String name, Type type, Object defaultValue, boolean required, boolean secret, String doc,
-                          List<ConfigField> fields) {
+                          List<ConfigField> fields, JsonObject narrower) {
   /** A JSON Schema pattern: text holding a {@code ${VAR}} placeholder (a pattern applies to strings only). */
   public static final String PLACEHOLDER = "\\$\\{";
   /** A JSON Schema pattern: a duration such as 500ms, 30s, 5m or 1h, or a placeholder. */
@@ -37,26 +39,51 @@ public record ConfigField(String name, Type type, Object defaultValue, boolean r
 
   public ConfigField {
     fields = fields == null ? List.of() : List.copyOf(fields);
+    narrower = narrower == null ? new JsonObject() : narrower.copy();
+  }
+
+  @Override
+  public JsonObject narrower() {
+    return narrower.copy();
   }
 
   public static ConfigField of(String name, Type type, String doc) {
-    return new ConfigField(name, type, null, false, false, doc, List.of());
+    return new ConfigField(name, type, null, false, false, doc, List.of(), null);
   }
 
   public static ConfigField object(String name, String doc, List<ConfigField> fields) {
-    return new ConfigField(name, Type.OBJECT, null, false, false, doc, fields);
+    return new ConfigField(name, Type.OBJECT, null, false, false, doc, fields, null);
   }
 
   public ConfigField asRequired() {
-    return new ConfigField(name, type, defaultValue, true, secret, doc, fields);
+    return new ConfigField(name, type, defaultValue, true, secret, doc, fields, narrower);
   }
 
   public ConfigField asSecret() {
-    return new ConfigField(name, type, defaultValue, required, true, doc, fields);
+    return new ConfigField(name, type, defaultValue, required, true, doc, fields, narrower);
   }
 
   public ConfigField withDefault(Object value) {
-    return new ConfigField(name, type, value, required, secret, doc, fields);
+    return new ConfigField(name, type, value, required, secret, doc, fields, narrower);
+  }
+
+  /** A string field that takes one of these words (or a placeholder), as its reader checks. */
+  public ConfigField oneOf(String... words) {
+    return matching("^(" + String.join("|", words) + ")$");
+  }
+
+  /** A string field whose value must match {@code regex} (or hold a placeholder), as its reader checks. */
+  public ConfigField matching(String regex) {
+    return narrowedBy(new JsonObject().put("pattern", regex + "|" + PLACEHOLDER));
+  }
+
+  /** An {@link Type#ANY} field that is, more narrowly, an array of anything. */
+  public ConfigField anArray() {
+    return narrowedBy(new JsonObject().put("type", "array"));
+  }
+
+  private ConfigField narrowedBy(JsonObject keywords) {
+    return new ConfigField(name, type, defaultValue, required, secret, doc, fields, narrower.copy().mergeIn(keywords));
   }
 
   /** As {@code GET /api/kinds} shows it. */
@@ -81,12 +108,15 @@ public record ConfigField(String name, Type type, Object defaultValue, boolean r
       case BOOLEAN -> new JsonObject().put("type", new JsonArray().add("boolean").add("string")).put("pattern", PLACEHOLDER);
       case INTEGER -> new JsonObject().put("type", new JsonArray().add("integer").add("string")).put("pattern", PLACEHOLDER);
       case NUMBER -> new JsonObject().put("type", new JsonArray().add("number").add("string")).put("pattern", PLACEHOLDER);
-      case DURATION -> new JsonObject().put("type", new JsonArray().add("string").add("integer")).put("pattern", DURATION_PATTERN);
+      // A number is milliseconds, never negative.
+      case DURATION -> new JsonObject().put("type", new JsonArray().add("string").add("integer")).put("pattern", DURATION_PATTERN)
+          .put("minimum", 0);
       case STRING_LIST -> new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "string"));
       case STRING_MAP -> new JsonObject().put("type", "object").put("additionalProperties", new JsonObject().put("type", "string"));
       case OBJECT -> objectSchema(fields);
       case ANY -> new JsonObject();
     };
+    schema.mergeIn(narrower);
     schema.put("description", doc);
     if (defaultValue != null) {
       schema.put("default", defaultValue);

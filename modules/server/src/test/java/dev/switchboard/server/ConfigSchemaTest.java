@@ -9,6 +9,7 @@ import dev.switchboard.server.http.BridgeOptions;
 import dev.switchboard.status.ActivityOptions;
 import dev.switchboard.status.HistoryRule;
 import dev.switchboard.status.StatusOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -103,6 +104,38 @@ class ConfigSchemaTest {
     ConfigException refused = assertThrows(ConfigException.class,
         () -> new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", ServerFixture.TOKEN)).parse(typo));
     assertTrue(refused.getMessage().contains("status.activity.maxChanels: unknown field"), refused.getMessage());
+  }
+
+  @Test
+  @DisplayName("a listener's name, its enumerated and array fields, a negative duration and Home Assistant's URL path: what the loader refuses, the schema refuses")
+  void listenerFieldsAreAsNarrowAsTheirReaders() throws IOException {
+    JsonObject schema = new JsonObject(Files.readString(repository().resolve("docs/switchboard.schema.json")));
+    JsonSchemaSubset checker = new JsonSchemaSubset(schema);
+    JsonObject demo = new JsonObject(Files.readString(repository().resolve("conf/switchboard.json")));
+    record Wrong(String listener, String message, java.util.function.Consumer<JsonObject> change) {
+    }
+    for (Wrong wrong : List.of(
+        new Wrong("feed", "name", l -> l.put("name", "two words")),
+        new Wrong("feed", "heartbeat.mode", l -> l.put("heartbeat", new JsonObject().put("mode", "pong"))),
+        new Wrong("feed", "onConnect", l -> l.put("onConnect", "subscribe")),
+        new Wrong("feed", "staleAfter", l -> l.put("staleAfter", -5)),
+        new Wrong("market", "encoding", l -> l.put("encoding", "xml")),
+        new Wrong("home", "url", l -> l.put("url", "ws://127.0.0.1:8123/websocket")))) {
+      JsonObject config = demo.copy();
+      JsonObject listener = config.getJsonArray("listeners").stream().map(JsonObject.class::cast)
+          .filter(l -> wrong.listener().equals(l.getString("name"))).findFirst().orElseThrow();
+      wrong.change().accept(listener);
+      assertFalse(checker.problems(config, schema).isEmpty(), "the schema lets through " + listener.encode());
+      ConfigException refused = assertThrows(ConfigException.class,
+          () -> new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", ServerFixture.TOKEN)).parse(config), listener.encode());
+      assertTrue(refused.getMessage().contains(wrong.message()), refused.getMessage());
+    }
+    // And the same fields as they should be, placeholders included, fit.
+    JsonObject config = demo.copy();
+    JsonObject feed = config.getJsonArray("listeners").getJsonObject(0);
+    feed.put("heartbeat", new JsonObject().put("mode", "${HEARTBEAT_MODE:-ping}")).put("onConnect", new JsonArray().add("hello"))
+        .put("staleAfter", 0);
+    assertEquals(List.of(), checker.problems(config, schema));
   }
 
   private static Path repository() {

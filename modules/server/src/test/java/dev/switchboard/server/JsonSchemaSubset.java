@@ -12,13 +12,13 @@ import java.util.Set;
  * A checker for the part of JSON Schema that docs/openapi.json and docs/switchboard.schema.json use:
  * {@code type} (one or a list), {@code required}, {@code properties}, {@code additionalProperties} (a
  * schema, or false), {@code items}, {@code enum} and {@code const} (of strings, booleans and null),
- * {@code pattern} and {@code minLength} (of strings), {@code oneOf}, and {@code $ref} to
+ * {@code pattern} and {@code minLength} (of strings), {@code minimum} (of numbers), {@code oneOf}, and {@code $ref} to
  * {@code #/components/schemas/...}. Any other keyword is refused, so a document cannot start relying on
  * one that is silently not checked.
  */
 final class JsonSchemaSubset {
   private static final Set<String> KNOWN = Set.of("type", "required", "properties", "additionalProperties", "items", "enum", "const",
-      "pattern", "minLength", "oneOf", "$ref", "description", "example", "title", "default", "$schema");
+      "pattern", "minLength", "minimum", "oneOf", "$ref", "description", "example", "title", "default", "$schema");
 
   private final JsonObject document;
 
@@ -75,6 +75,9 @@ final class JsonSchemaSubset {
       if (text.length() < schema.getInteger("minLength", 0)) {
         out.add(path + ": shorter than " + schema.getInteger("minLength"));
       }
+    }
+    if (value instanceof Number number && schema.containsKey("minimum") && number.doubleValue() < schema.getDouble("minimum")) {
+      out.add(path + ": " + number + " is below " + schema.getValue("minimum"));
     }
     if (schema.containsKey("oneOf")) {
       List<List<String>> each = new ArrayList<>();

@@ -28,10 +28,11 @@ public class FeedKind implements ListenerKind {
       ConfigField.of("subprotocols", Type.STRING_LIST, "WebSocket sub-protocols to offer"),
       ConfigField.of("onConnect", Type.ANY,
           "messages sent right after every connect, in order (strings as they are, JSON encoded); shown masked, as it may log in")
-          .asSecret(),
+          .asSecret().anArray(),
       ConfigField.object("heartbeat", "how the connection is checked", List.of(
           ConfigField.of("mode", Type.STRING,
-              "ping: WebSocket ping frames; message: send heartbeat.payload, any inbound message counts as the answer").withDefault("ping"),
+              "ping: WebSocket ping frames; message: send heartbeat.payload, any inbound message counts as the answer").withDefault("ping")
+              .oneOf("ping", "message"),
           ConfigField.of("payload", Type.ANY, "the heartbeat message; required with mode message"))),
       ConfigField.of("maxFrameSize", Type.INTEGER, "larger frames are counted as malformed and the connection renewed (125 to 67108864)")
           .withDefault(65_536),

@@ -126,7 +126,7 @@ public final class ConfigSchema {
 
   private static JsonObject duration(String description) {
     return new JsonObject().put("type", new JsonArray().add("string").add("integer")).put("pattern", ConfigField.DURATION_PATTERN)
-        .put("description", description + "; a number is milliseconds");
+        .put("minimum", 0).put("description", description + "; a number is milliseconds");
   }
 
   private static JsonObject typed(String type, String description) {
