@@ -68,13 +68,23 @@ public record ConfigField(String name, Type type, Object defaultValue, boolean r
   }
 
   /** A string field that takes one of these words (or a placeholder), as its reader checks. */
-  public ConfigField oneOf(String... words) {
+  public ConfigField oneOfWords(String... words) {
+    for (String word : words) {
+      if (!word.matches("[A-Za-z0-9_-]+")) {
+        throw new IllegalArgumentException("not a plain word: " + word);
+      }
+    }
     return matching("^(" + String.join("|", words) + ")$");
   }
 
   /** A string field whose value must match {@code regex} (or hold a placeholder), as its reader checks. */
   public ConfigField matching(String regex) {
-    return narrowedBy(new JsonObject().put("pattern", regex + "|" + PLACEHOLDER));
+    return matchingOnly(regex + "|" + PLACEHOLDER);
+  }
+
+  /** A string field whose value must match {@code regex}, a placeholder or not (the listener's name is never one). */
+  public ConfigField matchingOnly(String regex) {
+    return narrowedBy(new JsonObject().put("pattern", regex));
   }
 
   /** An {@link Type#ANY} field that is, more narrowly, an array of anything. */
@@ -103,7 +113,7 @@ public record ConfigField(String name, Type type, Object defaultValue, boolean r
   public JsonObject toJsonSchema() {
     JsonObject schema = switch (type) {
       case STRING -> new JsonObject().put("type", "string").put("minLength", 1);
-      case URL -> new JsonObject().put("type", "string").put("pattern", "^(wss?://|.*\\$\\{)");
+      case URL -> new JsonObject().put("type", "string").put("pattern", "^([Ww][Ss][Ss]?://|.*\\$\\{)"); // the scheme in any case
       // As text only with a placeholder: "true" or "5" in quotes is refused by the validation too.
       case BOOLEAN -> new JsonObject().put("type", new JsonArray().add("boolean").add("string")).put("pattern", PLACEHOLDER);
       case INTEGER -> new JsonObject().put("type", new JsonArray().add("integer").add("string")).put("pattern", PLACEHOLDER);

@@ -27,7 +27,7 @@ public final class ListenerKinds {
   public static final List<ConfigField> COMMON = List.of(
       ConfigField.of("name", ConfigField.Type.STRING,
           "1 to 40 letters, digits, '-' or '_'; it is part of the listener's event-bus addresses").asRequired()
-          .matching("^" + NAME.pattern() + "$"),
+          .matchingOnly("^" + NAME.pattern() + "$"),
       ConfigField.of("type", ConfigField.Type.STRING, "the listener's kind: see GET /api/kinds").asRequired(),
       ConfigField.of("autoStart", ConfigField.Type.BOOLEAN,
           "start when the listener is defined or the process starts, unless a start or stop has been persisted since").withDefault(false),

@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public class HomeAssistantKind implements ListenerKind {
   static final List<ConfigField> FIELDS = List.of(
       ConfigField.of("url", Type.URL, "ws(s)://host:port" + HomeAssistantSettings.PATH + ", where Home Assistant serves its WebSocket API").asRequired()
-          .matching("^wss?://[^/?#]+[^?#]*" + HomeAssistantSettings.PATH + "([?#].*)?$"),
+          .matching("^[Ww][Ss][Ss]?://[^/?#]+[^?#]*" + HomeAssistantSettings.PATH + "([?#].*)?$"),
       ConfigField.of("token", Type.STRING, "a long-lived access token; put it in the environment: \"${HA_TOKEN}\"").asRequired().asSecret(),
       ConfigField.of("eventTypes", Type.STRING_LIST, "one subscribe_events per type; \"*\" alone is every event")
           .withDefault(new io.vertx.core.json.JsonArray().add("state_changed")),

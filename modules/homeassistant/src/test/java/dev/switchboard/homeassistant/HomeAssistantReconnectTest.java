@@ -80,7 +80,8 @@ class HomeAssistantReconnectTest {
     int seen = events.size();
     Await.until(WAIT, "events flowing after the last reconnect", () -> events.size() > seen);
     Census before = baseline;
-    Await.until(WAIT, "the census back to " + before, () -> settledCensus(sim), c -> c.nothingMoreThan(before));
+    Await.until(WAIT, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
+    Await.until(WAIT, "the census back to " + before, () -> Census.of(vertx), c -> c.nothingMoreThan(before)); // at one moment
 
     assertEquals(1L, sim.liveSubscriptions("state_changed").await(), "exactly one live subscription");
     assertEquals(1, sim.maxConcurrentConnections(), "never two connections at once");

@@ -40,7 +40,7 @@ public class AlpacaKind implements ListenerKind {
           "no answer to a subscription change within this means the connection is dead").withDefault("5s"),
       ConfigField.of("encoding", Type.STRING,
           "\"msgpack\" (binary frames, as the official SDKs use; less CPU per message) or \"json\" (text frames);"
-              + " the published data is the same").withDefault("msgpack").oneOf("json", "msgpack"),
+              + " the published data is the same").withDefault("msgpack").oneOfWords("json", "msgpack"),
       UpstreamTls.FIELD);
 
   static final List<StatusField> STATUS_FIELDS = List.of(

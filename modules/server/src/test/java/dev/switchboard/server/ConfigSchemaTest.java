@@ -116,6 +116,7 @@ class ConfigSchemaTest {
     }
     for (Wrong wrong : List.of(
         new Wrong("feed", "name", l -> l.put("name", "two words")),
+        new Wrong("feed", "cannot be a placeholder", l -> l.put("name", "${FEED_NAME:-feed}")),
         new Wrong("feed", "heartbeat.mode", l -> l.put("heartbeat", new JsonObject().put("mode", "pong"))),
         new Wrong("feed", "onConnect", l -> l.put("onConnect", "subscribe")),
         new Wrong("feed", "staleAfter", l -> l.put("staleAfter", -5)),
@@ -135,7 +136,9 @@ class ConfigSchemaTest {
     JsonObject feed = config.getJsonArray("listeners").getJsonObject(0);
     feed.put("heartbeat", new JsonObject().put("mode", "${HEARTBEAT_MODE:-ping}")).put("onConnect", new JsonArray().add("hello"))
         .put("staleAfter", 0);
+    config.getJsonArray("listeners").getJsonObject(1).put("url", "WS://127.0.0.1:8123/api/websocket?from=schema");
     assertEquals(List.of(), checker.problems(config, schema));
+    new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", ServerFixture.TOKEN)).parse(config); // and the loader takes them too
   }
 
   private static Path repository() {

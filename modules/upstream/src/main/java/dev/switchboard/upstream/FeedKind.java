@@ -32,7 +32,7 @@ public class FeedKind implements ListenerKind {
       ConfigField.object("heartbeat", "how the connection is checked", List.of(
           ConfigField.of("mode", Type.STRING,
               "ping: WebSocket ping frames; message: send heartbeat.payload, any inbound message counts as the answer").withDefault("ping")
-              .oneOf("ping", "message"),
+              .oneOfWords("ping", "message"),
           ConfigField.of("payload", Type.ANY, "the heartbeat message; required with mode message"))),
       ConfigField.of("maxFrameSize", Type.INTEGER, "larger frames are counted as malformed and the connection renewed (125 to 67108864)")
           .withDefault(65_536),

@@ -37,7 +37,10 @@ public record Census(int deployments, int consumers, int timers, long sockets, i
     return count;
   }
 
-  /** Longer than the tests' heartbeats (200-300 ms): a window with a moment free of each. */
+  /**
+   * Long enough to see a moment between the comings and goings of a live connection (a heartbeat's deadline
+   * lasts until its answer: milliseconds on loopback).
+   */
   private static final java.time.Duration REST = java.time.Duration.ofMillis(500);
 
   /** Once {@code condition} holds (the connections that were to go are gone), the census at rest. */
@@ -47,9 +50,9 @@ public record Census(int deployments, int consumers, int timers, long sockets, i
   }
 
   /**
-   * The census at rest: the least of each count over {@code window}, read every 10 ms. What comes and goes
-   * (a heartbeat's deadline, a request's reply consumer) is left out, and a window longer than the
-   * heartbeat sees a moment without it; a leak is there in every reading.
+   * The census at rest, for a baseline: the least of each count over {@code window}, read every 10 ms. What comes
+   * and goes (a heartbeat's deadline, a request's reply consumer) is left out. The counts may come from different
+   * moments, so compare against it with single readings ({@link #of}), where a leak cannot hide between them.
    */
   public static Census resting(Vertx vertx, java.time.Duration window) {
     Census least = of(vertx);
