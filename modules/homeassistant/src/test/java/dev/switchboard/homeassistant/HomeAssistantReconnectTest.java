@@ -68,7 +68,7 @@ class HomeAssistantReconnectTest {
     Census baseline = null;
     for (int i = 0; i < 100; i++) {
       if (i == 10) {
-        baseline = settledCensus(sim); // after a warm-up: threads and pools grow lazily
+        baseline = Census.restingAfter(vertx, "one connection left", () -> sim.settledAt(1)); // after a warm-up: pools grow lazily
       }
       long before = sim.totalConnections();
       int seen = events.size();
@@ -79,9 +79,7 @@ class HomeAssistantReconnectTest {
     }
     int seen = events.size();
     Await.until(WAIT, "events flowing after the last reconnect", () -> events.size() > seen);
-    Census before = baseline;
-    Await.until(WAIT, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
-    Await.until(WAIT, "the census back to " + before, () -> Census.of(vertx), c -> c.nothingMoreThan(before)); // at one moment
+    Census.awaitBackTo(baseline, vertx, "one connection left", () -> sim.settledAt(1));
 
     assertEquals(1L, sim.liveSubscriptions("state_changed").await(), "exactly one live subscription");
     assertEquals(1, sim.maxConcurrentConnections(), "never two connections at once");
@@ -104,10 +102,6 @@ class HomeAssistantReconnectTest {
     for (int i = 1; i < seqs.size(); i++) {
       assertTrue(seqs.get(i) > seqs.get(i - 1), "seq grows across reconnects");
     }
-  }
-
-  private Census settledCensus(HomeAssistantSimulator sim) {
-    return Census.restingAfter(vertx, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
   }
 
   @Test

@@ -126,7 +126,7 @@ class MarketConnectionTest {
       int newest = sim.auths().stream().mapToInt(AlpacaSimulator.AuthOutcome::session).max().orElseThrow();
       Await.until(WAIT, "the set subscribed on connection " + newest, () -> sim.changes().stream().anyMatch(c -> c.session() == newest));
       if (i == 10) {
-        baseline = settledCensus(sim); // after a warm-up: threads and pools grow lazily
+        baseline = Census.restingAfter(vertx, "one connection left", () -> sim.settledAt(1)); // after a warm-up: pools grow lazily
       }
       long before = sim.totalConnections();
       sim.drop(i % 2 == 0).await();
@@ -134,19 +134,13 @@ class MarketConnectionTest {
       control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
     }
     Await.until(WAIT, "the same set subscribed again", () -> upstream(sim), wanted::equals);
-    Census before = baseline;
-    Await.until(WAIT, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
-    Await.until(WAIT, "the census back to " + before, () -> Census.of(vertx), c -> c.nothingMoreThan(before)); // at one moment
+    Census.awaitBackTo(baseline, vertx, "one connection left", () -> sim.settledAt(1));
     assertEquals(1, sim.maxConcurrentConnections(), "never two connections at once");
     Map<Integer, Long> changesPerSession = new java.util.TreeMap<>();
     sim.changes().forEach(c -> changesPerSession.merge(c.session(), 1L, Long::sum));
     assertEquals(101, changesPerSession.size(), "every connection subscribed: " + changesPerSession);
     assertTrue(changesPerSession.entrySet().stream().skip(1).allMatch(e -> e.getValue() == 1),
         "the whole set in one subscribe on each new connection: " + changesPerSession);
-  }
-
-  private Census settledCensus(AlpacaSimulator sim) {
-    return Census.restingAfter(vertx, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
   }
 
   @Test

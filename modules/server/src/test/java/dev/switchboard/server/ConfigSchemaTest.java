@@ -88,7 +88,7 @@ class ConfigSchemaTest {
   @Test
   @DisplayName("every config in conf/ fits the published schema; a misspelt field under status fits neither it nor the loader")
   void shippedConfigsFitTheSchema() throws IOException {
-    JsonObject schema = new JsonObject(Files.readString(repository().resolve("docs/switchboard.schema.json")));
+    JsonObject schema = file("docs/switchboard.schema.json");
     JsonSchemaSubset checker = new JsonSchemaSubset(schema);
     List<Path> configs;
     try (var files = Files.walk(repository().resolve("conf"))) {
@@ -98,20 +98,20 @@ class ConfigSchemaTest {
     for (Path config : configs) {
       assertEquals(List.of(), checker.problems(new JsonObject(Files.readString(config)), schema), config.toString());
     }
-    JsonObject typo = new JsonObject(Files.readString(repository().resolve("conf/switchboard.json")));
+    JsonObject typo = file("conf/switchboard.json");
     typo.getJsonObject("status").getJsonObject("activity").put("maxChanels", 100);
     assertEquals(List.of("$.status.activity: has no property 'maxChanels'"), checker.problems(typo, schema));
     ConfigException refused = assertThrows(ConfigException.class,
-        () -> new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", ServerFixture.TOKEN)).parse(typo));
+        () -> demoLoader().parse(typo));
     assertTrue(refused.getMessage().contains("status.activity.maxChanels: unknown field"), refused.getMessage());
   }
 
   @Test
   @DisplayName("a listener's name, its enumerated and array fields, a negative duration and Home Assistant's URL path: what the loader refuses, the schema refuses")
   void listenerFieldsAreAsNarrowAsTheirReaders() throws IOException {
-    JsonObject schema = new JsonObject(Files.readString(repository().resolve("docs/switchboard.schema.json")));
+    JsonObject schema = file("docs/switchboard.schema.json");
     JsonSchemaSubset checker = new JsonSchemaSubset(schema);
-    JsonObject demo = new JsonObject(Files.readString(repository().resolve("conf/switchboard.json")));
+    JsonObject demo = file("conf/switchboard.json");
     record Wrong(String listener, String message, java.util.function.Consumer<JsonObject> change) {
     }
     for (Wrong wrong : List.of(
@@ -128,7 +128,7 @@ class ConfigSchemaTest {
       wrong.change().accept(listener);
       assertFalse(checker.problems(config, schema).isEmpty(), "the schema lets through " + listener.encode());
       ConfigException refused = assertThrows(ConfigException.class,
-          () -> new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", ServerFixture.TOKEN)).parse(config), listener.encode());
+          () -> demoLoader().parse(config), listener.encode());
       assertTrue(refused.getMessage().contains(wrong.message()), refused.getMessage());
     }
     // And the same fields as they should be, placeholders included, fit.
@@ -138,7 +138,16 @@ class ConfigSchemaTest {
         .put("staleAfter", 0);
     config.getJsonArray("listeners").getJsonObject(1).put("url", "WS://127.0.0.1:8123/api/websocket?from=schema");
     assertEquals(List.of(), checker.problems(config, schema));
-    new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", ServerFixture.TOKEN)).parse(config); // and the loader takes them too
+    demoLoader().parse(config); // and the loader takes them too
+  }
+
+  private static JsonObject file(String path) throws IOException {
+    return new JsonObject(Files.readString(repository().resolve(path)));
+  }
+
+  /** What the demo config needs of the environment. */
+  private static ConfigLoader demoLoader() {
+    return new ConfigLoader(Map.of("SWITCHBOARD_TOKEN", ServerFixture.TOKEN));
   }
 
   private static Path repository() {

@@ -176,4 +176,9 @@ public abstract class SimulatorVerticle extends VerticleBase {
     TcpGate current = gate;
     return current == null ? 0 : current.liveConnections();
   }
+
+  /** Exactly this many connections, and none still closing underneath: what a test waits for before it counts. */
+  public boolean settledAt(int connections) {
+    return concurrentConnections() == connections && openTcpConnections() == connections;
+  }
 }

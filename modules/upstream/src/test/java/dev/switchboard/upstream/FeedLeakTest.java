@@ -56,13 +56,11 @@ class FeedLeakTest {
     control.start(NAME);
     control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
     reconnects(sim, control, 20); // warm-up, as above
-    Census baseline = settledConnected(vertx, sim);
+    Census baseline = Census.restingAfter(vertx, "one connection left", () -> sim.settledAt(1));
 
     reconnects(sim, control, 200);
 
-    // Against single readings: a leak must be gone at one moment, not count by count at different ones.
-    Await.until(WAIT, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
-    Await.until(WAIT, "the census back to " + baseline, () -> Census.of(vertx), c -> c.nothingMoreThan(baseline));
+    Census.awaitBackTo(baseline, vertx, "one connection left", () -> sim.settledAt(1));
     assertEquals(1, sim.maxConcurrentConnections(), "never two connections at once");
     assertEquals(221, sim.totalConnections());
   }
@@ -76,12 +74,8 @@ class FeedLeakTest {
     }
   }
 
-  private static Census settledConnected(Vertx vertx, FeedSimulator sim) {
-    return Census.restingAfter(vertx, "one connection left", () -> sim.concurrentConnections() == 1 && sim.openTcpConnections() == 1);
-  }
-
   private static Census settled(Vertx vertx, FeedSimulator sim) {
-    return Census.restingAfter(vertx, "the last connection gone", () -> sim.concurrentConnections() == 0 && sim.openTcpConnections() == 0);
+    return Census.restingAfter(vertx, "the last connection gone", () -> sim.settledAt(0));
   }
 
   private static void cycles(Control control, int n) {

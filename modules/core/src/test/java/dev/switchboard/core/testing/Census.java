@@ -43,18 +43,29 @@ public record Census(int deployments, int consumers, int timers, long sockets, i
    */
   private static final java.time.Duration REST = java.time.Duration.ofMillis(500);
 
-  /** Once {@code condition} holds (the connections that were to go are gone), the census at rest. */
+  private static final java.time.Duration WAIT = java.time.Duration.ofSeconds(10);
+
+  /** Once {@code condition} holds (the connections that were to go are gone), the census at rest: a baseline. */
   public static Census restingAfter(Vertx vertx, String what, java.util.function.BooleanSupplier condition) {
-    Await.until(java.time.Duration.ofSeconds(10), what, condition);
+    Await.until(WAIT, what, condition);
     return resting(vertx, REST);
+  }
+
+  /**
+   * Waits until {@code condition} holds and then for one reading with nothing more than {@code baseline}: a leak
+   * must be gone at one moment, not count by count at different ones.
+   */
+  public static void awaitBackTo(Census baseline, Vertx vertx, String what, java.util.function.BooleanSupplier condition) {
+    Await.until(WAIT, what, condition);
+    Await.until(WAIT, "the census back to " + baseline, () -> of(vertx), c -> c.nothingMoreThan(baseline));
   }
 
   /**
    * The census at rest, for a baseline: the least of each count over {@code window}, read every 10 ms. What comes
    * and goes (a heartbeat's deadline, a request's reply consumer) is left out. The counts may come from different
-   * moments, so compare against it with single readings ({@link #of}), where a leak cannot hide between them.
+   * moments, so compare against it with single readings ({@link #awaitBackTo}), where a leak cannot hide between them.
    */
-  public static Census resting(Vertx vertx, java.time.Duration window) {
+  private static Census resting(Vertx vertx, java.time.Duration window) {
     Census least = of(vertx);
     long end = System.nanoTime() + window.toNanos();
     while (System.nanoTime() < end) {

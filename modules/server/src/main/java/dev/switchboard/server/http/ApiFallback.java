@@ -96,18 +96,14 @@ final class ApiFallback implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     if (isApiPath(ctx.normalizedPath())) {
-      answer(ctx);
+      lastResort(ctx);
     } else {
       ctx.next();
     }
   }
 
-  /** The router's last handler: a request on any other path that nothing took (the dashboard has no such file). */
+  /** The router's last handler, on any other path: a request that nothing took (the dashboard has no such file). */
   void lastResort(RoutingContext ctx) {
-    answer(ctx);
-  }
-
-  private void answer(RoutingContext ctx) {
     String path = ctx.normalizedPath();
     Set<String> allowed = allowed(path);
     if (allowed.isEmpty() || allowed.contains(ctx.request().method().name())) {
