@@ -122,6 +122,9 @@ class ClusterKindsTest {
     Await.until(WAIT, "5 more counted on the new owner", () -> kindField(HOME, "events_total"), n -> n == 35L);
 
     // The last watcher of AAPL leaves: unsubscribed after the linger; MSFT stays, its Java client still watches.
+    // (If Home Assistant's owner owned the market too, the market moved again: AAPL must be back upstream first,
+    // or its absence would be the new connection's, not the unsubscribe's.)
+    Await.until(WAIT, "AAPL subscribed upstream before the browser leaves", () -> upstream().get("trades").contains("AAPL"));
     long left = System.currentTimeMillis();
     browser.socket.close().await();
     Await.until(WAIT, "AAPL unsubscribed", () -> !upstream().get("trades").contains("AAPL"));
