@@ -15,6 +15,7 @@ import { KindCatalog } from './kinds.js';
 import { apiRequest, failureMessage } from './api.js';
 import { ClusterWatch, ownerChanged } from './cluster.js';
 import { ClusterPanel } from './panels/cluster-panel.js';
+import { DropNotices } from './drop-notices.js';
 
 /** The panel a kind of listener gets beside its card, where it has one of its own; any other gets the generic panel. */
 const PANELS = {
@@ -44,6 +45,18 @@ const cluster = new ClusterWatch(() => apiRequest('GET', '/api/cluster').then(({
   return body;
 }), () => refreshAll());
 let generation = 0;
+/**
+ * The server's notices of messages it dropped for this page: the views built from those addresses read their
+ * state again (the statuses and activity channels see the hole in their own seq and resync by themselves), and the
+ * log says so, once in a while however often they come.
+ */
+const dropped = new DropNotices({
+  onAddresses: (addresses) => {
+    if (addresses.includes('switchboard.definitions')) editor.recheck();
+    panels.forEach((panel) => panel.missed && panel.missed(addresses));
+  },
+  note: (text) => log.note(text),
+});
 
 const ui = {
   connection: document.getElementById('connection'),
@@ -100,6 +113,8 @@ function onOpen() {
   conn.register('switchboard.status', (push) => (store.push(push) ? resync() : refreshAll()));
   // Optional on the server: an open edit form then says when its listener changed elsewhere (and after a resync, reads it again).
   conn.register('switchboard.definitions', (change) => editor.definitionChanged(change));
+  // What the server dropped for this page when it read too slowly (slowClients: "conflate").
+  conn.register('switchboard.bridge.dropped', (notice) => dropped.tell(notice));
   activity.attach(conn);
   resync();
   // The page may now be served by another node (or a restarted one): read its facts again.

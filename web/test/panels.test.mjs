@@ -340,3 +340,27 @@ test('a feed panel dropped with messages still waiting says how many, so the pag
   assert.equal(panel.outbox.waiting, 2);
   assert.equal(panel.detach(), 2);
 });
+
+test('Home Assistant: told that its messages were dropped, the panel reads every state again, once more after a read on its way', async () => {
+  const { conn, socket } = openConnection();
+  const panel = new HomeAssistantPanel('home', { call: () => Promise.resolve() });
+  panel.attach(conn);
+  const states = () => socket().requests.filter((r) => r.address === 'homeassistant.home.states');
+  const answer = async (n, state) => {
+    states()[n].callback(null, { body: { states: [{ entity_id: 'light.kitchen', state, attributes: {} }] } });
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  await answer(0, 'off');
+  // A kitchen light switched on while the page read too slowly: its state_changed was dropped.
+  panel.missed(['upstream.feed.message', 'homeassistant.other.event.state_changed']);
+  assert.equal(states().length, 1, 'not its addresses: nothing to read');
+  panel.missed(['homeassistant.home.event.state_changed']);
+  assert.equal(states().length, 2, 'read again');
+  panel.missed(['homeassistant.home.event.state_changed']); // while that read is on its way
+  assert.equal(states().length, 2, 'one read at a time');
+  await answer(1, 'off');
+  assert.equal(states().length, 3, 'and once more after it: its answer may be older than the second drop');
+  await answer(2, 'on');
+  assert.equal(panel.entities.get('light.kitchen').state, 'on');
+  assert.equal(states().length, 3);
+});

@@ -54,6 +54,7 @@ export class HomeAssistantPanel {
    */
   readStates() {
     const attached = this.attached;
+    this.readAgain = false;
     this.held = this.held || [];
     this.conn.request(`homeassistant.${this.name}.states`, {}, { timeout: 10000 })
       .then((reply) => {
@@ -71,7 +72,19 @@ export class HomeAssistantPanel {
         this.held = null;
         held.forEach((d) => this.change(d.entity_id, d.new_state));
         this.showNote();
+        if (this.readAgain && this.attached === attached && this.conn.open) this.readStates();
       });
+  }
+
+  /**
+   * The server dropped messages of these addresses for this page, which read too slowly (`slowClients:
+   * "conflate"`): a state change of this listener among them leaves a row out of date, so every state is read
+   * again, once more after a read already on its way (its answer may be older than the drop).
+   */
+  missed(addresses) {
+    if (!this.conn || !addresses.some((a) => a.startsWith(`homeassistant.${this.name}.`))) return;
+    if (this.held) this.readAgain = true;
+    else this.readStates();
   }
 
   showNote() {

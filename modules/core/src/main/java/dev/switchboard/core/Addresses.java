@@ -16,6 +16,12 @@ public final class Addresses {
   /** Publish (local): bridge sockets created/closed, registers/unregisters, as {@link BridgeActivity}. */
   public static final String BRIDGE_EVENTS = "switchboard.bridge.events";
   /**
+   * A bridge client registers here to be told what the server dropped for it ({@code slowClients: conflate}):
+   * {@code {dropped: {<address>: <count>, ...}}}, sent to that client alone, after the newer messages that took
+   * their place. Not an event-bus address: nothing is published here.
+   */
+  public static final String BRIDGE_DROPPED = "switchboard.bridge.dropped";
+  /**
    * Request (local): a listener's name; the answer, the bridge registrations on this node of that listener's
    * addresses, {@code [{socket, address}]}: what a part that starts after the clients registered (a
    * definition changed) needs to know.

@@ -1,5 +1,6 @@
 package dev.switchboard.server;
 
+import dev.switchboard.core.Addresses;
 import dev.switchboard.core.testing.Await;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientWebSocket;
@@ -94,9 +95,9 @@ public final class BridgeClient {
     return messages().stream().filter(f -> "err".equals(f.getString("type")) && body.equals(f.getString("body"))).count();
   }
 
-  /** The {@code n} of every message received, in order. */
+  /** The {@code n} of every message received, in order (not the server's notices of what it dropped). */
   public List<Integer> numbers() {
-    return messages().stream().filter(m -> "rec".equals(m.getString("type")))
+    return messages().stream().filter(m -> "rec".equals(m.getString("type")) && !Addresses.BRIDGE_DROPPED.equals(m.getString("address")))
         .map(m -> m.getJsonObject("body").getInteger("n")).toList();
   }
 }

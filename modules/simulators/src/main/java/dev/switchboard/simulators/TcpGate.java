@@ -1,5 +1,6 @@
 package dev.switchboard.simulators;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -91,6 +92,15 @@ public final class TcpGate {
     links.stream().filter(link -> !link.spared).forEach(link -> link.blackholed = true);
   }
 
+  /**
+   * Stops reading what the backend sends on every live connection but the spared ones (and resumes it with
+   * false): the backend's writes back up as they do to a client that reads too slowly, a busy browser tab's, while
+   * the client's own bytes still reach the backend. Completes once every connection has it.
+   */
+  public Future<Void> hold(boolean on) {
+    return Future.all(links.stream().filter(link -> !link.spared).map(link -> link.hold(on)).toList()).mapEmpty();
+  }
+
   /** Closes every live connection but the spared ones abruptly (no WebSocket close frame). */
   public void cutAll() {
     links.stream().filter(link -> !link.spared).forEach(Link::close);
@@ -151,7 +161,7 @@ public final class TcpGate {
         front.close();
         return;
       }
-      Link link = new Link(front, ar.result());
+      Link link = new Link(front, ar.result(), vertx.getOrCreateContext());
       links.add(link);
       link.wire();
       front.resume();
@@ -162,12 +172,31 @@ public final class TcpGate {
     final NetSocket front;
     final NetSocket back;
     final Promise<Void> closed = Promise.promise();
+    /** The context both sockets run on: where they are paused and resumed. */
+    final Context context;
     volatile boolean blackholed;
     volatile boolean spared;
+    /** Whether what the backend sends is not read (see {@link TcpGate#hold}); touched on {@link #context} only. */
+    private boolean held;
 
-    Link(NetSocket front, NetSocket back) {
+    Link(NetSocket front, NetSocket back, Context context) {
       this.front = front;
       this.back = back;
+      this.context = context;
+    }
+
+    Future<Void> hold(boolean on) {
+      Promise<Void> done = Promise.promise();
+      context.runOnContext(v -> {
+        held = on;
+        if (on) {
+          back.pause();
+        } else {
+          back.resume();
+        }
+        done.complete();
+      });
+      return done.future();
     }
 
     void wire() {
@@ -195,7 +224,11 @@ public final class TcpGate {
         to.write(data);
         if (to.writeQueueFull()) {
           from.pause();
-          to.drainHandler(v -> from.resume());
+          to.drainHandler(v -> {
+            if (from != back || !held) {
+              from.resume();
+            }
+          });
         }
       });
     }

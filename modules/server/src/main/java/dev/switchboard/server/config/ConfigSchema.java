@@ -82,7 +82,7 @@ public final class ConfigSchema {
   static JsonObject bridge() {
     return object("the bridge's bounds, on every transport and /subscribe: see docs/configuration.md", new JsonObject()
         .put("pingTimeout", duration("a WebSocket client is pinged every third of it, and closed when nothing came from it for this long,"
-            + " not even a pong (default 60s, at least 10s)"))
+            + " not even a pong, or when a message it began did not arrive whole within it (default 60s, at least 10s)"))
         .put("maxHandlersPerSocket", typed("integer", "registrations plus pending replies per bridge socket (1 to 100000; default 500)"))
         .put("maxMessageSize", typed("integer", "the largest message a browser may send; a larger one closes its socket"
             + " (1024 to 16777216; default 65536)"))
@@ -91,7 +91,8 @@ public final class ConfigSchema {
             + " (16384 to 1073741824; default 4194304)"))
         .put("slowClients", new JsonObject().put("enum", new JsonArray().add("disconnect").add("conflate"))
             .put("description", "disconnect (default): close a client whose queue is full with 4001; conflate: keep it,"
-                + " dropping its older queued messages (same address first)")));
+                + " dropping its older queued messages (same address first), and telling it what it lost on switchboard.bridge.dropped"
+                + " when it registered there")));
   }
 
   /** {@code status}: its keys are StatusOptions.from's, ActivityOptions.from's and HistoryRule.from's (a test compares them). */

@@ -29,13 +29,19 @@ final class ClientFrameDecoder {
   private Buffer pending = Buffer.buffer();
   private int fragmentedOpcode = -1;
   private Buffer fragments;
+  /** When the message not yet whole began to arrive (System.nanoTime()); 0 while none is unfinished. */
+  private long unfinishedSince;
+  /** Whether a whole message (not a control frame) was delivered during the current {@link #feed}. */
+  private boolean delivered;
 
   ClientFrameDecoder(int maxMessageBytes, Sink sink) {
     this.maxMessageBytes = maxMessageBytes;
     this.sink = sink;
   }
 
-  void feed(Buffer data) {
+  /** Reads what came at {@code now} (System.nanoTime()). */
+  void feed(Buffer data, long now) {
+    delivered = false;
     pending.appendBuffer(data);
     int length = pending.length();
     int pos = 0;
@@ -86,6 +92,23 @@ final class ClientFrameDecoder {
     // Nothing read: keep appending to the same buffer. A copy of what waits on every read would cost a frame sent
     // a byte at a time the square of its size.
     pending = pos == length ? Buffer.buffer() : pos == 0 ? pending : pending.getBuffer(pos, length);
+    // Control frames between the pieces of a message (a pong to the server's ping) are no progress on it: a
+    // client that trickles a message, or never ends one, is not kept alive by them.
+    if (unfinishedBytes() == 0) {
+      unfinishedSince = 0;
+    } else if (unfinishedSince == 0 || delivered) {
+      unfinishedSince = now; // what waits began after the last whole message
+    }
+  }
+
+  /** Bytes held of a message (or frame) not yet whole: a part frame, and the pieces of a fragmented message. */
+  int unfinishedBytes() {
+    return pending.length() + (fragments == null ? 0 : fragments.length());
+  }
+
+  /** When the message not yet whole began to arrive (System.nanoTime()); 0 when none is unfinished. */
+  long unfinishedSince() {
+    return unfinishedSince;
   }
 
   private void dispatch(boolean fin, int opcode, Buffer payload) {
@@ -128,6 +151,7 @@ final class ClientFrameDecoder {
   }
 
   private void deliver(int opcode, Buffer message) {
+    delivered = true;
     if (opcode == WebSocketFrames.TEXT && !BufferBytes.isUtf8(message)) {
       throw new ProtocolError(1007, "a text message that is not valid UTF-8");
     }

@@ -1,5 +1,6 @@
 package dev.switchboard.server.fanout;
 
+import dev.switchboard.core.Addresses;
 import dev.switchboard.core.envelope.BufferBytes;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -13,7 +14,9 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -50,6 +53,13 @@ final class FanoutClient {
   /** When its socket last filled up without draining since (System.nanoTime()); 0 while it takes what it is given. */
   private long fullSince;
   private boolean closed;
+  /** What its decoder holds of a message not yet whole, as last counted in the endpoint's total. */
+  private int unfinishedBytes;
+  /**
+   * What conflation dropped since the client was last told, by address, for a client registered on
+   * {@link Addresses#BRIDGE_DROPPED}; null when nothing was.
+   */
+  private Map<String, Integer> dropped;
 
   FanoutClient(String id, FanoutEndpoint endpoint, NetSocket socket, Framing framing, FanoutOptions options, long now) {
     this.id = id;
@@ -81,11 +91,28 @@ final class FanoutClient {
     }
     lastSeen = now;
     try {
-      decoder.feed(data);
+      decoder.feed(data, now);
     } catch (ClientFrameDecoder.ProtocolError e) {
       LOG.info("bridge socket {}: closed with {}: {}", id, e.closeCode, e.getMessage());
       close(e.closeCode, e.getMessage());
+      return;
     }
+    int unfinished = decoder.unfinishedBytes();
+    if (!closed && unfinished != unfinishedBytes) { // closed by one of its messages: it gave everything back
+      int grown = unfinished - unfinishedBytes;
+      unfinishedBytes = unfinished;
+      endpoint.unfinished(grown);
+    }
+  }
+
+  /** Bytes held of a message it has not finished sending. */
+  int unfinishedBytes() {
+    return unfinishedBytes;
+  }
+
+  /** When the message it has not finished sending began to arrive (System.nanoTime()); 0 when there is none. */
+  long unfinishedSince() {
+    return decoder.unfinishedSince();
   }
 
   /** Queues a message; applies the slow-client policy when the queue is full. */
@@ -155,6 +182,9 @@ final class FanoutClient {
     if (socket.writeQueueFull()) {
       filledUp();
       return; // a full socket calls back through its drain handler
+    }
+    if (dropped != null) {
+      queueDropNotice();
     }
     Buffer out;
     if (framing.framePerMessage() && queue.size() == 1) {
@@ -246,6 +276,8 @@ final class FanoutClient {
     endpoint.held(-heldBytes());
     queuedBytes = 0;
     unsentBytes = 0;
+    endpoint.unfinished(-unfinishedBytes);
+    unfinishedBytes = 0;
   }
 
   private int size(Delivery d) {
@@ -271,24 +303,49 @@ final class FanoutClient {
    * reads): then false, and the client is closed as slow.
    */
   private boolean conflate(String address, int size) {
+    int before = queue.size();
     if (address != null) {
       for (Iterator<Delivery> it = queue.iterator(); it.hasNext(); ) {
         Delivery queued = it.next();
         if (address.equals(queued.address)) {
-          it.remove();
-          queued(-size(queued));
+          drop(it, queued);
         }
       }
     }
     for (Iterator<Delivery> it = queue.iterator(); queuedBytes + size > options.maxQueuedBytes() && it.hasNext(); ) {
       Delivery queued = it.next();
       if (queued.address != null) {
-        it.remove();
-        queued(-size(queued));
+        drop(it, queued);
       }
     }
-    endpoint.conflated();
+    endpoint.conflated(before - queue.size());
     return queuedBytes < options.maxQueuedBytes(); // what is left is replies only when over the bound
+  }
+
+  private void drop(Iterator<Delivery> it, Delivery queued) {
+    it.remove();
+    queued(-size(queued));
+    if (addresses.contains(Addresses.BRIDGE_DROPPED)) {
+      if (dropped == null) {
+        dropped = new LinkedHashMap<>();
+      }
+      dropped.merge(queued.address, 1, Integer::sum);
+    }
+  }
+
+  /**
+   * Tells the client what was dropped since it was last told, after the messages queued now (newer than the
+   * dropped ones): a view built from an address's messages (Home Assistant's table of states) reads its state
+   * again. A reply: never dropped itself.
+   */
+  private void queueDropNotice() {
+    JsonObject counts = new JsonObject();
+    dropped.forEach(counts::put);
+    dropped = null;
+    Delivery notice = Delivery.of(null, new JsonObject().put("type", "rec").put("address", Addresses.BRIDGE_DROPPED)
+        .put("body", new JsonObject().put("dropped", counts)).toBuffer());
+    queue.add(notice);
+    queued(size(notice));
   }
 
   private void onFrame(int opcode, Buffer payload) {

@@ -117,6 +117,7 @@ public final class FanoutEndpoint {
   private List<FanoutClient> flushing = new ArrayList<>();
   private boolean flushScheduled;
   private long conflations;
+  private long conflatedMessages;
   private long slowClientCloses;
   /**
    * The most bytes all clients together may hold unsent (queued, or handed to their sockets): each client's
@@ -131,6 +132,10 @@ public final class FanoutEndpoint {
   private long nextBudgetScan = System.nanoTime();
   private long heldBytes;
   private long budgetCloses;
+  /** What all clients hold of messages they have not finished sending, and the most they may. */
+  private long unfinishedBytes;
+  private final long maxUnfinishedBytes;
+  private long unfinishedCloses;
   private final long sweeper;
   private final long heartbeat;
   private final long pinger;
@@ -188,6 +193,7 @@ public final class FanoutEndpoint {
     LocalCodec.register(vertx, BridgeActivity.class);
     this.maxRegisteredBytes = maxRegisteredBytes;
     this.maxHeldBytes = maxHeldBytes;
+    this.maxUnfinishedBytes = maxHeldBytes / 4;
     this.stalledNanos = TimeUnit.MILLISECONDS.toNanos(stalledForBudgetMs);
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
@@ -318,6 +324,11 @@ public final class FanoutEndpoint {
     return conflations;
   }
 
+  /** Messages a client did not get because its full queue was conflated. */
+  public long conflatedMessages() {
+    return conflatedMessages;
+  }
+
   /** Clients closed with {@link #CLOSE_SLOW_CLIENT} so far, by their own bound or by the budget of all. */
   public long slowClientCloses() {
     return slowClientCloses;
@@ -331,6 +342,40 @@ public final class FanoutEndpoint {
   /** Bytes all clients hold now, queued or handed to their sockets and not yet written. */
   public long heldBytes() {
     return heldBytes;
+  }
+
+  /** Bytes all clients hold of messages they have not finished sending. */
+  public long unfinishedBytes() {
+    return unfinishedBytes;
+  }
+
+  /** Clients closed with 1008 for a message they did not finish: too slowly, or holding the most past the bound of all. */
+  public long unfinishedCloses() {
+    return unfinishedCloses;
+  }
+
+  /**
+   * Counts what a client holds of a message it has not finished sending. Past the bound of all clients (an eighth
+   * of the heap), the one that holds the most is closed: clients that each begin a large message and never end it
+   * cannot take the heap, however many there are.
+   */
+  void unfinished(long bytes) {
+    unfinishedBytes += bytes;
+    while (bytes > 0 && unfinishedBytes > maxUnfinishedBytes) {
+      FanoutClient largest = null;
+      for (FanoutClient client : clients) {
+        if (largest == null || client.unfinishedBytes() > largest.unfinishedBytes()) {
+          largest = client;
+        }
+      }
+      if (largest == null || largest.unfinishedBytes() == 0) {
+        return;
+      }
+      unfinishedCloses++;
+      LOG.info("bridge socket {}: closed: the bridge's clients hold {} bytes of messages they have not finished sending, more than"
+          + " the {} they may in all; this one held the most, {}", largest.id, unfinishedBytes, maxUnfinishedBytes, largest.unfinishedBytes());
+      largest.close(CLOSE_POLICY_VIOLATION, "the server holds as many unfinished messages as it may, and this one's is the largest");
+    }
   }
 
   /** How long a client's socket must have taken nothing before the budget may close it. */
@@ -505,11 +550,13 @@ public final class FanoutEndpoint {
   private void add(FanoutClient client, String address) {
     if (client.addresses.add(address)) {
       registeredBytes += cost(address);
-      routes.computeIfAbsent(address, a -> {
-        Route route = new Route(a);
-        route.consumer = vertx.eventBus().consumer(a, msg -> deliver(route, a, msg.body()));
-        return route;
-      }).add(client);
+      if (!address.equals(Addresses.BRIDGE_DROPPED)) { // the client's own notices: nothing comes from the event bus
+        routes.computeIfAbsent(address, a -> {
+          Route route = new Route(a);
+          route.consumer = vertx.eventBus().consumer(a, msg -> deliver(route, a, msg.body()));
+          return route;
+        }).add(client);
+      }
       activity(BridgeActivity.Kind.REGISTER, client.id, address);
     }
   }
@@ -667,8 +714,9 @@ public final class FanoutEndpoint {
     vertx.setTimer(CLOSE_GRACE_MS, id -> socket.close());
   }
 
-  void conflated() {
+  void conflated(int messages) {
     conflations++;
+    conflatedMessages += messages;
   }
 
   void slowClientClosed() {
@@ -726,8 +774,15 @@ public final class FanoutEndpoint {
   private void closeSilentClients() {
     long limit = System.nanoTime() - options.pingTimeoutMs() * 1_000_000L;
     for (FanoutClient client : List.copyOf(clients)) {
+      long unfinishedSince = client.unfinishedSince();
       if (client.lastSeen < limit) {
         client.close(CLOSE_PING_TIMEOUT, "no pong to the server's pings, nor any other frame, for " + options.pingTimeoutMs() + " ms");
+      } else if (unfinishedSince != 0 && unfinishedSince < limit) {
+        // Its pongs keep it from the check above; what it holds of a message it never ends would stay for good.
+        unfinishedCloses++;
+        LOG.info("bridge socket {}: closed: a message not finished within {} ms ({} bytes of it held)", client.id,
+            options.pingTimeoutMs(), client.unfinishedBytes());
+        client.close(CLOSE_POLICY_VIOLATION, "a message not finished within " + options.pingTimeoutMs() + " ms");
       }
     }
   }

@@ -31,6 +31,7 @@ public final class BridgeRules {
   private static final List<String> OWN_RECEIVE = List.of(
       Pattern.quote(Addresses.STATUS),
       Pattern.quote(Addresses.DEFINITIONS),
+      Pattern.quote(Addresses.BRIDGE_DROPPED),
       Pattern.quote(StatusAddresses.ACTIVITY));
   /** Switchboard's own addresses a browser may ask without the token: nothing here changes anything. */
   private static final List<String> OWN_ASK = List.of(

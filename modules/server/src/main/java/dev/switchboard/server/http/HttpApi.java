@@ -241,6 +241,13 @@ public class HttpApi extends VerticleBase {
         .description("bytes the fan-out path's clients hold now: queued, or handed to their sockets and not yet written").register(registry);
     FunctionCounter.builder("switchboard_bridge_conflations", fanout, FanoutEndpoint::conflations)
         .description("times a full client queue was conflated (slowClients: conflate)").register(registry);
+    FunctionCounter.builder("switchboard_bridge_conflated_messages", fanout, FanoutEndpoint::conflatedMessages)
+        .description("messages a client did not get because its full queue was conflated (slowClients: conflate)").register(registry);
+    Gauge.builder("switchboard_bridge_unfinished_bytes", fanout, FanoutEndpoint::unfinishedBytes)
+        .description("bytes the fan-out path's clients have sent of messages they have not finished").register(registry);
+    FunctionCounter.builder("switchboard_bridge_unfinished_closes", fanout, FanoutEndpoint::unfinishedCloses)
+        .description("clients closed with 1008 for a message not finished within http.bridge.pingTimeout, or for holding the most"
+            + " when all clients together held more than an eighth of the heap of unfinished messages").register(registry);
   }
 
   public int port() {

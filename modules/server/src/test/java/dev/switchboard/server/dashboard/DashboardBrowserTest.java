@@ -328,6 +328,59 @@ class DashboardBrowserTest {
   }
 
   @Test
+  @DisplayName("a page that reads too slowly (slowClients: conflate) is told what the server dropped for it: it says so, and reads the"
+      + " Home Assistant states again, so its table shows every state the simulator has, the changes dropped on the way too")
+  void droppedStateChangesAreReadAgain(Vertx vertx) {
+    demo.stopServer();
+    JsonObject config = demo.config(dataDir.resolve("a"), true);
+    config.getJsonObject("http").put("bridge", new JsonObject().put("slowClients", "conflate").put("maxQueuedBytes", 64 * 1024));
+    demo.startServer(config);
+    demo.home.setRate(0).await();
+    // The page reaches the server through a gate that can stop reading what the server sends it, as a busy tab does.
+    TcpGate gate = TcpGate.open(vertx, "127.0.0.1", 0, demo.httpPort).await();
+    DashboardPage page = DashboardPage.open(driver, "http://127.0.0.1:" + gate.port() + "/");
+    page.waitFor("the table as the simulator has it", () -> tableShowsTheSimulatorsStates(page));
+
+    gate.hold(true).await();
+    long started = System.nanoTime();
+    // State changes until the server has dropped many for the page: its socket's buffers, which grow for a while, hold
+    // all they will, and nothing more leaves the page's queue until the gate reads again.
+    while (demo.metric("switchboard_bridge_conflated_messages_total") < 10_000 && System.nanoTime() - started < LiveDemo.WAIT.toNanos()) {
+      demo.home.burst(2_000).await();
+    }
+    assertTrue(demo.metric("switchboard_bridge_conflated_messages_total") >= 10_000, "the page's queue did not fill");
+    // While it is full: a light becomes unavailable (nothing else makes one so), then a sensor changes many times.
+    // The sensor's changes take the place of the light's, which the page is never sent.
+    String light = firstOf("light.");
+    String sensor = firstOf("sensor.");
+    demo.home.setState(light, "unavailable", demo.home.state(light).getJsonObject("attributes")).await();
+    JsonObject sensorAttributes = demo.home.state(sensor).getJsonObject("attributes");
+    for (int i = 0; i < 300; i++) {
+      demo.home.setState(sensor, Integer.toString(i), sensorAttributes).await();
+    }
+    gate.hold(false).await();
+
+    page.waitFor("the log says the server dropped messages", () -> page.texts("#activity-log li").stream()
+        .anyMatch(line -> line.contains("the server dropped") && line.contains("homeassistant.home.event.state_changed")));
+    page.waitFor("every state the simulator has, on the page", () -> tableShowsTheSimulatorsStates(page));
+    gate.close().await();
+  }
+
+  private String firstOf(String domain) {
+    return demo.home.states().keySet().stream().filter(id -> id.startsWith(domain)).sorted().findFirst().orElseThrow();
+  }
+
+  /** Whether each row of the Home Assistant table shows the state the simulator has for its entity, and no other row is there. */
+  private boolean tableShowsTheSimulatorsStates(DashboardPage page) {
+    Map<String, String> expected = new java.util.TreeMap<>();
+    demo.home.states().forEach((id, state) -> expected.put(id, state.getString("state")));
+    Object shown = page.js("const rows = {};"
+        + " document.querySelectorAll('[data-homeassistant=\"home\"] tr[data-entity]').forEach((r) =>"
+        + " { rows[r.dataset.entity] = r.querySelector('[data-field=\"state\"]').dataset.state; }); return rows;");
+    return expected.equals(shown instanceof Map<?, ?> rows ? new java.util.TreeMap<>(rows) : null);
+  }
+
+  @Test
   @DisplayName("an activity flag left set past its stale timeout is cleared on the page, with the reason shown")
   void staleActivityFlag() {
     demo.stopServer();

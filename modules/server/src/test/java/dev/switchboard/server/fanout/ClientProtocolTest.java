@@ -21,9 +21,14 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -167,6 +172,74 @@ class ClientProtocolTest {
     assertEquals(-1, client.closeCode.get());
     assertEquals(0L, small.onLoop(small.endpoint::slowClientCloses));
     assertFalse(client.socket.isClosed());
+  }
+
+  @Test
+  @DisplayName("a message never finished closes its client with 1008 within the ping timeout, though the client keeps sending pongs;"
+      + " a client that sends only pongs stays")
+  void aMessageNeverFinishedClosesItsClient(Vertx vertx) throws IOException {
+    FanoutEndpointTest.FanoutServer server = new FanoutEndpointTest.FanoutServer(FanoutOptions.defaults().withPingTimeoutMs(300));
+    vertx.deployVerticle(server).await();
+    ScheduledExecutorService pongs = Executors.newSingleThreadScheduledExecutor();
+    try (RawClient trickling = RawClient.open(server.port(), BRIDGE); RawClient answering = RawClient.open(server.port(), BRIDGE)) {
+      long began = System.nanoTime();
+      trickling.frame(false, WebSocketFrames.TEXT, "{\"type\":\"ping\",\"pad\":\"".getBytes(StandardCharsets.UTF_8));
+      // Unasked pongs, as RFC 6455 allows: each one is a frame from the client, which the ping timeout counts.
+      pongs.scheduleAtFixedRate(() -> {
+        for (RawClient client : List.of(trickling, answering)) {
+          try {
+            client.frame(true, WebSocketFrames.PONG, new byte[0]);
+          } catch (IOException closed) {
+            // the server closed it
+          }
+        }
+      }, 0, 50, TimeUnit.MILLISECONDS);
+
+      // The server's pings keep the socket's reads from timing out: bounded here.
+      assertEquals(FanoutEndpoint.CLOSE_POLICY_VIOLATION, assertTimeoutPreemptively(Duration.ofSeconds(15), trickling::closeCode));
+      assertTrue(System.nanoTime() - began >= TimeUnit.MILLISECONDS.toNanos(300), "not before the ping timeout");
+      assertEquals(1L, server.onLoop(server.endpoint::unfinishedCloses));
+      assertEquals(0L, server.onLoop(server.endpoint::unfinishedBytes), "what it held was given back");
+      long closedAt = System.nanoTime();
+      Await.until(Duration.ofSeconds(15), "two more timeout periods", () -> System.nanoTime() - closedAt > TimeUnit.MILLISECONDS.toNanos(600));
+      assertEquals(1, server.onLoop(server.endpoint::clientCount), "the client that sends only pongs is still there");
+    } finally {
+      pongs.shutdownNow();
+    }
+  }
+
+  @Test
+  @DisplayName("all clients together hold at most a quarter of the fan-out's budget of messages they have not finished: past it"
+      + " the one holding the most is closed with 1008, and the others finish theirs")
+  void unfinishedMessagesHaveABoundOfAll(Vertx vertx) throws IOException {
+    long budget = 400 * 1024; // the clients' unfinished messages: at most 102,400 bytes in all
+    FanoutEndpointTest.FanoutServer server = new FanoutEndpointTest.FanoutServer(FanoutOptions.defaults(), FanoutEndpoint.MAX_REGISTERED_BYTES, budget);
+    vertx.deployVerticle(server).await();
+    try (RawClient small = RawClient.open(server.port(), BRIDGE); RawClient large = RawClient.open(server.port(), BRIDGE);
+         RawClient last = RawClient.open(server.port(), BRIDGE)) {
+      small.frame(false, WebSocketFrames.TEXT, pingStart(30_000));
+      large.frame(false, WebSocketFrames.TEXT, pingStart(60_000));
+      Await.until(Duration.ofSeconds(15), "90,000 bytes held", () -> server.onLoop(server.endpoint::unfinishedBytes) == 90_000L);
+      assertEquals(0L, server.onLoop(server.endpoint::unfinishedCloses), "within the bound");
+
+      last.frame(false, WebSocketFrames.TEXT, pingStart(20_000));
+      assertEquals(FanoutEndpoint.CLOSE_POLICY_VIOLATION, large.closeCode(), "the one holding the most");
+      Await.until(Duration.ofSeconds(15), "50,000 bytes held", () -> server.onLoop(server.endpoint::unfinishedBytes) == 50_000L);
+      for (RawClient client : List.of(small, last)) {
+        client.frame(true, WebSocketFrames.CONTINUATION, "\"}".getBytes(StandardCharsets.UTF_8));
+        assertEquals("{\"type\":\"pong\"}", client.nextText(), "its message read whole");
+      }
+      assertEquals(0L, server.onLoop(server.endpoint::unfinishedBytes));
+      assertEquals(1L, server.onLoop(server.endpoint::unfinishedCloses));
+    }
+  }
+
+  /** The first {@code length} bytes of a bridge ping with a long pad: the pad's closing {@code "}} still to come. */
+  private static byte[] pingStart(int length) {
+    byte[] start = "{\"type\":\"ping\",\"pad\":\"".getBytes(StandardCharsets.UTF_8);
+    byte[] out = Arrays.copyOf(start, length);
+    Arrays.fill(out, start.length, length, (byte) 'x');
+    return out;
   }
 
   private int closeAnsweredWith(byte[] payload) throws IOException {

@@ -468,6 +468,60 @@ class FanoutEndpointTest {
   }
 
   @Test
+  @DisplayName("under CONFLATE a client registered on switchboard.bridge.dropped is told, after the newer messages, how many of each"
+      + " address it did not get: with what it got, every message sent; a client not registered there is told nothing")
+  void conflatedClientIsToldWhatItMissed() {
+    FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(64 * 1024).withSlowClients(SlowClientPolicy.CONFLATE));
+    String other = "upstream.other.message";
+    BridgeClient told = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    BridgeClient untold = BridgeClient.connect(vertx, server.port(), "/eventbus/websocket");
+    for (BridgeClient client : List.of(told, untold)) {
+      client.register(FEED);
+      client.register(other);
+    }
+    told.register(Addresses.BRIDGE_DROPPED);
+    Await.until(WAIT, "registrations", () -> registrations(BridgeActivity.Kind.REGISTER) == 5);
+    assertEquals(2, server.onLoop(server.endpoint::consumerCount), "no event-bus consumer for the notices");
+    told.socket.pause();
+    untold.socket.pause();
+
+    int sent = 0;
+    while (server.onLoop(server.endpoint::conflations) == 0 && sent < 200_000) {
+      publish(sent, sent + 250, FEED, 1_000);
+      publish(sent + 250, sent + 500, other, 1_000);
+      sent += 500;
+    }
+    assertTrue(server.onLoop(server.endpoint::conflations) > 0, "the queues filled after " + sent + " messages");
+    publish(sent, sent + 500, FEED, 1_000); // a megabyte more, past both clients' queues
+    publish(sent + 500, sent + 1_000, other, 1_000);
+    int total = sent + 1_000;
+    told.socket.resume();
+    untold.socket.resume();
+    int perAddress = total / 2;
+    Await.until(WAIT, "every message got or told of", () -> received(told, FEED) + dropped(told, FEED) == perAddress
+        && received(told, other) + dropped(told, other) == perAddress);
+    assertTrue(dropped(told, FEED) + dropped(told, other) > 0, "some were dropped");
+    List<JsonObject> messages = told.messages();
+    JsonObject lastNotice = messages.stream().filter(m -> Addresses.BRIDGE_DROPPED.equals(m.getString("address"))).reduce((a, b) -> b).get();
+    assertTrue(messages.indexOf(lastNotice) > 0, "after the messages that took the dropped ones' place");
+    Await.until(WAIT, "the other client's newest message", () -> untold.numbers().contains(total - 1));
+    assertEquals(0, untold.messages().stream().filter(m -> Addresses.BRIDGE_DROPPED.equals(m.getString("address"))).count());
+    assertTrue(untold.numbers().size() < total, "it lost some too");
+    assertEquals(2L * total - told.numbers().size() - untold.numbers().size(), (long) server.onLoop(server.endpoint::conflatedMessages),
+        "the metric counts what both did not get");
+  }
+
+  private static int received(BridgeClient client, String address) {
+    return (int) client.messages().stream().filter(m -> address.equals(m.getString("address"))).count();
+  }
+
+  /** What the notices to this client say it did not get of {@code address}. */
+  private static int dropped(BridgeClient client, String address) {
+    return client.messages().stream().filter(m -> Addresses.BRIDGE_DROPPED.equals(m.getString("address")))
+        .mapToInt(m -> m.getJsonObject("body").getJsonObject("dropped").getInteger(address, 0)).sum();
+  }
+
+  @Test
   @DisplayName("under CONFLATE a reply queued behind data is never dropped to make room: its request gets it once the client reads")
   void conflationKeepsReplies() {
     FanoutServer server = deploy(FanoutOptions.defaults().withMaxQueuedBytes(16 * 1024).withSlowClients(SlowClientPolicy.CONFLATE));
