@@ -380,6 +380,10 @@ final class HomeAssistantListener extends WebSocketListener {
       malformed("state_changed without data.entity_id");
       return;
     }
+    if (!d.containsKey("new_state")) {
+      malformed("state_changed without data.new_state"); // only new_state null removes an entity
+      return;
+    }
     Object newState = d.getValue("new_state");
     if (newState instanceof JsonObject state) {
       home.putState(entityId, state);

@@ -190,6 +190,26 @@ class HomeAssistantReconnectTest {
   }
 
   @Test
+  @DisplayName("a state_changed whose data has no new_state is malformed: counted, and the entity is kept (only a new_state of null removes one)")
+  void stateChangedWithoutNewStateKeepsTheEntity() {
+    HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);
+    HomeAssistantFixture.deploySupervisor(vertx, dataDir, HomeAssistantFixture.listener(sim.url(), HomeAssistantFixture.fastPolicy(),
+        dataDir, false, new JsonObject()));
+    Envelopes changes = Envelopes.on(vertx, HomeAssistantAddresses.state(NAME, "light.kitchen"));
+    control.start(NAME);
+    control.awaitState(NAME, ListenerState.CONNECTED, WAIT);
+
+    sim.sendStateChangedWithoutNewState("light.kitchen").await();
+    Await.until(WAIT, "counted as malformed", () -> status().getLong("malformed") == 1);
+    JsonObject states = vertx.eventBus().<JsonObject>request(HomeAssistantAddresses.states(NAME), new JsonObject()).await().body();
+    assertTrue(states.getJsonArray("states").stream().anyMatch(st -> "light.kitchen".equals(((JsonObject) st).getString("entity_id"))),
+        "still among the states");
+    sim.setState("light.kitchen", "on", null).await(); // a real change after it: the only envelope on its address
+    Await.until(WAIT, "the real change", () -> changes.size() == 1);
+    assertEquals("state", changes.bySeq().get(0).getString("type"), "never a removal");
+  }
+
+  @Test
   @DisplayName("a 20 MB message, over the default 16 MiB maxFrameSize in 4 MiB frames: malformed, closed by Switchboard with 1009, renewed")
   void messageOverMaxFrameSizeRenewsTheConnection() {
     HomeAssistantSimulator sim = HomeAssistantFixture.simulator(vertx);

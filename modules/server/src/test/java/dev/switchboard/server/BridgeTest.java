@@ -110,6 +110,32 @@ class BridgeTest {
   }
 
   @Test
+  @DisplayName("SockJS's HTTP transports: a send whose headers are not an object of strings is refused with 400 and the reason,"
+      + " and logs no error")
+  void sockJsSendWithBadHeadersIsRefused() {
+    io.vertx.ext.web.client.WebClient http = io.vertx.ext.web.client.WebClient.create(vertx,
+        new io.vertx.ext.web.client.WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort()).setKeepAlive(false));
+    java.util.function.Function<String, String> poll = session -> http.post("/eventbus/000/" + session + "/xhr").send().await().bodyAsString();
+    assertEquals("o\n", poll.apply("s"));
+    io.vertx.core.json.JsonArray sends = new io.vertx.core.json.JsonArray();
+    List<Object> badHeaders = List.of(1, "token", new io.vertx.core.json.JsonArray(), new JsonObject().putNull("a"), new JsonObject().put("a", 1));
+    for (int i = 0; i < badHeaders.size(); i++) {
+      sends.add(new JsonObject().put("type", "send").put("address", Addresses.STATUS_SNAPSHOT).put("replyAddress", "r-" + i)
+          .put("headers", badHeaders.get(i)).put("body", new JsonObject()).encode());
+    }
+    try (LogCapture vertxLog = LogCapture.of("io.vertx")) {
+      assertEquals(204, http.post("/eventbus/000/s/xhr_send").sendBuffer(io.vertx.core.buffer.Buffer.buffer(sends.encode())).await().statusCode());
+      String answers = poll.apply("s");
+      for (int i = 0; i < badHeaders.size(); i++) {
+        assertTrue(answers.contains("\\\"address\\\":\\\"r-" + i + "\\\",\\\"failureCode\\\":400"), "r-" + i + " refused: " + answers);
+      }
+      assertTrue(answers.contains("headers must be an object of strings"), answers);
+      assertEquals(List.of(), vertxLog.list().stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR)
+          .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList());
+    }
+  }
+
+  @Test
   @DisplayName("addresses outside the permitted ones are refused, and control without the token (see BridgePermissionsTest)")
   void permissions() {
     BridgeClient browser = connect();

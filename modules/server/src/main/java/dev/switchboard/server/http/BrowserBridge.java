@@ -88,8 +88,11 @@ public final class BrowserBridge {
     // This CORS policy takes their place: the origins http.allowedOrigins lets through may read,
     // never with credentials. The server's own pages are not affected: CORS applies to other origins only.
     router.route().order(-2).handler(CorsHandler.create().allowCredentials(false));
-    // The HTTP fallback transports post their messages: they need a body, bounded like a WebSocket message.
-    router.post().order(-1).handler(BodyHandler.create(false).setBodyLimit(options.maxMessageSize()));
+    // The HTTP fallback transports post their messages (xhr_send, jsonp_send): those need a body, bounded like a
+    // WebSocket message. Their other posts (a poll, a stream) carry none, and a body there is not read: vertx-web
+    // keeps the request that opened a session for the session's life, and with it any body read. (No capture group:
+    // vertx-web takes a route's first group for the session's id.)
+    router.postWithRegex(".*/(?:xhr_send|jsonp_send)$").order(-1).handler(BodyHandler.create(false).setBodyLimit(options.maxMessageSize()));
     return router;
   }
 
@@ -172,8 +175,15 @@ public final class BrowserBridge {
    */
   private void decideSend(BridgeEvent event) {
     JsonObject raw = event.getRawMessage();
-    JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : null;
     SockJSSocket socket = event.socket();
+    Object headerValue = raw.getValue("headers");
+    if (headerValue != null && !(headerValue instanceof JsonObject h && h.stream().allMatch(e -> e.getValue() instanceof String))) {
+      // The bridge would take it and then throw on it (an error and a stack trace in the log for each such message).
+      answer(socket, raw.getString("replyAddress"), 400, "headers must be an object of strings");
+      event.complete(false);
+      return;
+    }
+    JsonObject headers = (JsonObject) headerValue;
     if (raw.getValue("replyAddress") != null && socket.writeQueueFull()) {
       // SockJS keeps what a session has not polled for yet without a bound: a client that asks and never
       // reads would fill the heap with its answers. While its queue (64 Ki characters) is full, an ask gets
@@ -211,6 +221,10 @@ public final class BrowserBridge {
       socket.close();
       return;
     }
+    // Only its reply address is needed to answer it: what it carried is not kept for the delay (a guesser's
+    // large bodies, held by the hundred, would be).
+    raw.remove("body");
+    raw.remove("headers");
     vertx.setTimer(decision.delayMs(), id -> {
       heldBack.computeIfPresent(socket, (s, n) -> n > 1 ? n - 1 : null);
       if (ids.containsKey(socket)) { // still open

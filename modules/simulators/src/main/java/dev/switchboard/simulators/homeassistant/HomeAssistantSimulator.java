@@ -429,6 +429,19 @@ public class HomeAssistantSimulator extends SimulatorVerticle {
     }));
   }
 
+  /** A {@code state_changed} event for {@code entityId} whose data lacks {@code new_state} (not null: absent), on each client's first subscription. */
+  public Future<Void> sendStateChangedWithoutNewState(String entityId) {
+    return onLoopRun(() -> sessions.forEach(s -> {
+      JsonObject event = new JsonObject()
+          .put("event_type", "state_changed")
+          .put("data", new JsonObject().put("entity_id", entityId))
+          .put("origin", "LOCAL")
+          .put("time_fired", HaTime.iso(java.time.Instant.now()))
+          .put("context", home.context(null));
+      s.sendRaw(new JsonObject().put("id", s.firstEventSubscription()).put("type", "event").put("event", event).encode());
+    }));
+  }
+
   // ---- what happened --------------------------------------------------------------------------
 
   /** An entity's current state as {@code get_states} shows it, or null. */
