@@ -58,6 +58,7 @@ public class HttpApi extends VerticleBase {
   private RequestDeadlines deadlines;
   private ConnectionCap connections;
   private ApiFallback apiFallback;
+  private BodyBudget bodies;
 
   /**
    * @param reload re-reads the config file and applies its listeners (the answer per listener)
@@ -85,6 +86,8 @@ public class HttpApi extends VerticleBase {
       LOG.warn("http.controlToken is shorter than {} characters: many connections together can try many guesses a second."
           + " Use a long random one (openssl rand -hex 32)", ControlToken.RECOMMENDED_LENGTH);
     }
+    bodies = new BodyBudget(BodyBudget.forHeap(Runtime.getRuntime().maxMemory()),
+        Math.max(MAX_BODY_BYTES, config.http().bridge().maxMessageSize()));
     Router router = Router.router(vertx);
     // First of all, on every answer (refusals included): what the browser may do with it.
     router.route().handler(new SecurityHeaders());
@@ -94,6 +97,8 @@ public class HttpApi extends VerticleBase {
     router.route().handler(token::refuseInUrl);
     // A broken %-escape in the path or query is answered here, before a route trips on it with a stack trace.
     router.route().handler(HttpApi::wellFormedUri);
+    // Bodies are read below (the API's, SockJS's sends): all of them together within a share of the heap.
+    router.route().handler(bodies);
     router.route("/api/*").handler(HttpApi::bodyIsJson);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     // Whatever the API's routes below do not take on its paths: JSON 404, or 405 with Allow, never HTML (it
@@ -215,6 +220,8 @@ public class HttpApi extends VerticleBase {
     }
     Gauge.builder("switchboard_http_connections", connections, ConnectionCap::open)
         .description("connections open to the HTTP server, the bridge's WebSockets among them (at most http.maxConnections)").register(registry);
+    FunctionCounter.builder("switchboard_http_bodies_refused", bodies, BodyBudget::refused)
+        .description("requests answered 503 because the bodies being read claimed their share of the heap already").register(registry);
     FunctionCounter.builder("switchboard_http_connections_refused", connections, ConnectionCap::refused)
         .description("connections closed at once because http.maxConnections were open").register(registry);
     FunctionCounter.builder("switchboard_http_connections_evicted", connections, ConnectionCap::evicted)
