@@ -364,3 +364,17 @@ test('Home Assistant: told that its messages were dropped, the panel reads every
   assert.equal(panel.entities.get('light.kitchen').state, 'on');
   assert.equal(states().length, 3);
 });
+
+test('Home Assistant: a state_changed without new_state changes no row (the server counts it as malformed); one with null removes it', async () => {
+  const { conn, socket } = openConnection();
+  const panel = new HomeAssistantPanel('home', { call: () => Promise.resolve() });
+  panel.attach(conn);
+  socket().requests[0].callback(null, { body: { states: [{ entity_id: 'light.kitchen', state: 'on', attributes: {} }] } });
+  await new Promise((resolve) => setImmediate(resolve));
+  const event = (data) => socket().handlers.get('homeassistant.home.event.state_changed')
+    .forEach((handler) => handler(null, { body: { seq: 1, type: 'event', data: { event_type: 'state_changed', data } } }));
+  event({ entity_id: 'light.kitchen' });
+  assert.deepEqual([...panel.entities.keys()], ['light.kitchen'], 'kept');
+  event({ entity_id: 'light.kitchen', new_state: null });
+  assert.deepEqual([...panel.entities.keys()], [], 'removed');
+});

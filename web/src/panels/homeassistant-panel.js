@@ -35,7 +35,8 @@ export class HomeAssistantPanel {
     this.held = [];
     const onEvent = (envelope) => {
       const data = envelope && envelope.data && envelope.data.data;
-      if (!data || !data.entity_id) return;
+      // Without new_state the server changed nothing either (it counts it as malformed); only null removes an entity.
+      if (!data || !data.entity_id || !('new_state' in data)) return;
       if (this.held) this.held.push(data);
       else this.change(data.entity_id, data.new_state);
     };

@@ -259,6 +259,28 @@ class HttpApiTest {
   }
 
   @Test
+  @DisplayName("a request body being read claims its length until its connection ends; a WebSocket upgrade, or a body posted where"
+      + " none is read, claims nothing")
+  void bodiesClaimTheirLengthWhileRead() throws java.io.IOException {
+    // Upgrades with a Content-Length: the fan-out path takes them, and no answer of theirs ever ends as a request's does.
+    assertEquals(101, RawHttp.upgradeStatus(app.httpPort(), "/eventbus/websocket", "Content-Length: 65536\r\n"));
+    assertEquals(101, RawHttp.upgradeStatus(app.httpPort(), "/subscribe?address=upstream.feed.message", "Content-Length: 65536\r\n"));
+    try (java.net.Socket put = new java.net.Socket("127.0.0.1", app.httpPort())) {
+      put.getOutputStream().write(("PUT /api/listeners/late HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 60000\r\n\r\n{\"type\":\"upstream\",").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      put.getOutputStream().flush();
+      Await.until(WAIT, "the body being read claims its length", () -> metric("switchboard_http_body_bytes") == 60_000);
+    }
+    Await.until(WAIT, "given back when its connection ends", () -> metric("switchboard_http_body_bytes") == 0);
+  }
+
+  /** One unlabelled value from /metrics. */
+  private double metric(String name) {
+    return get("/metrics").bodyAsString().lines().filter(line -> line.startsWith(name + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1))).findFirst().orElse(Double.NaN);
+  }
+
+  @Test
   @DisplayName("/metrics has every listener's meters in Prometheus text")
   void metrics() {
     Await.until(WAIT, "messages counted", () -> get("/metrics").bodyAsString()

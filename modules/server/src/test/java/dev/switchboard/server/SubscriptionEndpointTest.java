@@ -139,6 +139,8 @@ class SubscriptionEndpointTest {
     assertEquals(403, RawHttp.upgradeStatus(app.httpPort(), "/subscribe?address=switchboard.control", ""));
     assertEquals(400, RawHttp.upgradeStatus(app.httpPort(), "/subscribe", ""));
     assertEquals(400, RawHttp.upgradeStatus(app.httpPort(), "/subscribe?address=upstream.feed.message&format=xml", ""));
+    // The notices of what a bridge client did not get are bridge frames: never mixed into a subscription's stream.
+    assertEquals(400, RawHttp.upgradeStatus(app.httpPort(), "/subscribe?address=upstream.feed.message&address=switchboard.bridge.dropped", ""));
     var plain = io.vertx.ext.web.client.WebClient.create(app.vertx()).get(app.httpPort(), "127.0.0.1", "/subscribe?address=upstream.feed.message")
         .send().await();
     assertEquals(400, plain.statusCode(), "a plain GET, no upgrade");

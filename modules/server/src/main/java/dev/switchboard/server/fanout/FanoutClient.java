@@ -183,8 +183,10 @@ final class FanoutClient {
       filledUp();
       return; // a full socket calls back through its drain handler
     }
-    if (dropped != null) {
+    if (dropped != null && addresses.contains(Addresses.BRIDGE_DROPPED)) {
       queueDropNotice();
+    } else {
+      dropped = null; // unregistered since: told nothing more
     }
     Buffer out;
     if (framing.framePerMessage() && queue.size() == 1) {

@@ -58,6 +58,9 @@ final class BodyBudget implements Handler<RoutingContext> {
   }
 
   private long claimOf(HttpServerRequest request) {
+    if (request.headers().contains(HttpHeaders.UPGRADE)) {
+      return 0; // a WebSocket's: no body is read, and its answer never ends the way a request's does
+    }
     String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length != null) {
       try {

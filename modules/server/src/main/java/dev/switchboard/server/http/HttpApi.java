@@ -97,8 +97,9 @@ public class HttpApi extends VerticleBase {
     router.route().handler(token::refuseInUrl);
     // A broken %-escape in the path or query is answered here, before a route trips on it with a stack trace.
     router.route().handler(HttpApi::wellFormedUri);
-    // Bodies are read below (the API's, SockJS's sends): all of them together within a share of the heap.
-    router.route().handler(bodies);
+    // Bodies are read on these routes only (the API's, SockJS's sends): all of them together within a share of the heap.
+    router.route("/api/*").handler(bodies);
+    router.postWithRegex("/eventbus/.*/(?:xhr_send|jsonp_send)$").handler(bodies);
     router.route("/api/*").handler(HttpApi::bodyIsJson);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     // Whatever the API's routes below do not take on its paths: JSON 404, or 405 with Allow, never HTML (it
@@ -220,6 +221,8 @@ public class HttpApi extends VerticleBase {
     }
     Gauge.builder("switchboard_http_connections", connections, ConnectionCap::open)
         .description("connections open to the HTTP server, the bridge's WebSockets among them (at most http.maxConnections)").register(registry);
+    Gauge.builder("switchboard_http_body_bytes", bodies, BodyBudget::claimed)
+        .description("bytes claimed by the request bodies being read now (at most an eighth of the heap)").register(registry);
     FunctionCounter.builder("switchboard_http_bodies_refused", bodies, BodyBudget::refused)
         .description("requests answered 503 because the bodies being read claimed their share of the heap already").register(registry);
     FunctionCounter.builder("switchboard_http_connections_refused", connections, ConnectionCap::refused)

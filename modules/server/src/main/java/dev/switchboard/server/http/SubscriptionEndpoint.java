@@ -1,5 +1,6 @@
 package dev.switchboard.server.http;
 
+import dev.switchboard.core.Addresses;
 import dev.switchboard.server.fanout.FanoutEndpoint;
 import io.vertx.ext.web.RoutingContext;
 
@@ -48,6 +49,9 @@ final class SubscriptionEndpoint {
       return "format is envelope (the whole envelope, the default) or data (only its data)";
     }
     for (String address : addresses) {
+      if (address.equals(Addresses.BRIDGE_DROPPED)) {
+        return Addresses.BRIDGE_DROPPED + " is for bridge clients: a subscription is told nothing of what it did not get";
+      }
       if (!rules.mayReceive(address)) {
         return "not permitted: " + (address.length() > 80 ? address.substring(0, 80) + "..." : address)
             + " is not an address a client may receive";

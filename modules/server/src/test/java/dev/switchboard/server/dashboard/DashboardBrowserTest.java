@@ -338,7 +338,8 @@ class DashboardBrowserTest {
     demo.home.setRate(0).await();
     // The page reaches the server through a gate that can stop reading what the server sends it, as a busy tab does.
     TcpGate gate = TcpGate.open(vertx, "127.0.0.1", 0, demo.httpPort).await();
-    DashboardPage page = DashboardPage.open(driver, "http://127.0.0.1:" + gate.port() + "/");
+    // Held, the socket says nothing for seconds: the page must not give it up as lost meanwhile (15 s by default).
+    DashboardPage page = DashboardPage.open(driver, "http://127.0.0.1:" + gate.port() + "/?staleAfter=120000");
     page.waitFor("the table as the simulator has it", () -> tableShowsTheSimulatorsStates(page));
 
     gate.hold(true).await();
